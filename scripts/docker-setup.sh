@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Makes a Docker engine and the test base image available on a Debian machine with no registry
+# access: installs docker.io and busybox-static when missing, starts dockerd in the background,
+# and builds pier-test/busybox:latest from busybox with `docker import` (nothing is pulled).
+# Idempotent; safe to run on every CI run.
+set -euo pipefail
+
+log() { echo "[docker-setup] $*"; }
+
+if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /bin/busybox ]; then
+  log "installing docker.io and busybox-static"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq docker.io busybox-static >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  mkdir -p /var/log
+  nohup dockerd >/var/log/pier-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { log "dockerd did not start; see /var/log/pier-dockerd.log"; tail -20 /var/log/pier-dockerd.log; exit 1; }
+fi
+
+if ! docker image inspect pier-test/busybox:latest >/dev/null 2>&1; then
+  log "building pier-test/busybox:latest from /bin/busybox"
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp" "$root/www" "$root/etc"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $("$root/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+  echo 'root:x:0:' > "$root/etc/group"
+  echo 'pier test image' > "$root/www/index.html"
+  tar -C "$root" -c . | docker import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - pier-test/busybox:latest >/dev/null
+  rm -rf "$root"
+fi
+log "docker $(docker version --format '{{.Server.Version}}') ready; pier-test/busybox:latest present"

@@ -1,0 +1,30 @@
+// Starts a local libSQL server on a fresh temporary database for the Worker tests, applies the
+// migrations, and hands its URL to the workerd pool (vitest.config.ts reads it with `inject`).
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startLibsqlServer } from "../../scripts/libsql-server/server.ts";
+import { migrate } from "../../scripts/migrate.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    libsqlUrl: string;
+    freshLibsqlUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const dir = await mkdtemp(join(tmpdir(), "pier-worker-test-"));
+  const server = await startLibsqlServer({ path: join(dir, "test.db") });
+  const fresh = await startLibsqlServer({ path: join(dir, "fresh.db") });
+  await migrate(server.url);
+  await migrate(fresh.url);
+  project.provide("libsqlUrl", server.url);
+  project.provide("freshLibsqlUrl", fresh.url);
+  return async () => {
+    await server.close();
+    await fresh.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,47 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Two projects: Node-side code (local libSQL server, agent, end-to-end) runs in Node; the Worker
+// runs inside workerd with real Durable Objects, against a local libSQL server that the global
+// setup starts on a temporary file.
+export default defineConfig({
+  test: {
+    // Request logs of passing tests are noise; a failing test shows its output.
+    silent: "passed-only",
+    projects: [
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["scripts/**/*.test.ts", "agent-relay/**/*.test.ts", "test/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                LIBSQL_URL: inject<string>("libsqlUrl"),
+                // A second, empty database for the tests of the first-user bootstrap.
+                FRESH_LIBSQL_URL: inject<string>("freshLibsqlUrl"),
+                PIER_OPEN_REGISTRATION: "true",
+                JWT_SECRET: "test-jwt-secret-not-for-production-0123456789",
+                ENCRYPTION_KEY: "mOo7k0PJGemYJz25y3xQuFbYoQm4RU98LgT17cG2W6Q=",
+                PIER_RATE_LIMIT_PER_MINUTE: "60",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "worker",
+          include: ["worker/**/*.test.ts"],
+          globalSetup: ["test/setup/worker-global-setup.ts"],
+          testTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,69 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { compatRoutes } from "./compat/index.ts";
+import type { AppEnv } from "./env.ts";
+import { ApiError } from "./errors.ts";
+import { problemResponse } from "./middleware/error-response.ts";
+import { optionalAuth } from "./middleware/auth.ts";
+import { rateLimit } from "./middleware/rate-limit.ts";
+import { requestContext } from "./middleware/request-context.ts";
+import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { auditRoutes } from "./routes/audit.ts";
+import { authRoutes } from "./routes/auth.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { meRoutes } from "./routes/me.ts";
+import { createRouter } from "./routes/openapi.ts";
+import { userRoutes } from "./routes/users.ts";
+import { corsOrigins } from "./settings.ts";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApp() {
+  const app = createRouter();
+
+  app.use("*", requestContext());
+  app.use("*", async function corsForConfiguredOrigins(c, next) {
+    const origins = corsOrigins(c.env);
+    return cors({
+      origin: origins.includes("*") ? "*" : origins,
+      allowHeaders: ["Authorization", "Content-Type", "X-Api-Key", "X-Request-Id", "Last-Event-ID"],
+      exposeHeaders: ["X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After"],
+      maxAge: 600,
+    })(c, next);
+  });
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+  );
+
+  // Unauthenticated and unlimited: probes and documentation.
+  app.route("/", healthRoutes);
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: { title: "Pier API", version: c.env.PIER_VERSION, description: "Serverless control plane for Docker hosts." },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+  app.get("/swagger", swaggerUI({ url: "/openapi.json" }));
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "An access token from /api/v1/auth/login, or an API key." });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "x-api-key" });
+
+  app.use("*", optionalAuth());
+  app.use("*", rateLimit());
+
+  app.route("/api/v1/auth", authRoutes);
+  app.route("/api/v1/me", meRoutes);
+  app.route("/api/v1/users", userRoutes);
+  app.route("/api/v1/api-keys", apiKeyRoutes);
+  app.route("/api/v1/audit-events", auditRoutes);
+  app.route("/", compatRoutes);
+
+  app.notFound((c) => problemResponse(c, new ApiError(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}: see /swagger for the API.`)));
+  app.onError((err, c) => problemResponse(c, err));
+  return app;
+}

@@ -1,0 +1,10 @@
+import { createApp } from "./app.ts";
+import type { Bindings } from "./env.ts";
+
+export { RateLimiter } from "./durable/rate-limiter.ts";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Bindings>;

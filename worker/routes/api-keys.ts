@@ -1,0 +1,59 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireAuth } from "../middleware/auth.ts";
+import { authedActor } from "../middleware/request-context.ts";
+import { PageQuery } from "../lib/pagination.ts";
+import * as apiKeys from "../services/api-keys.ts";
+import { authErrors, bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import { ApiKeyView, NewApiKeyBody, NewApiKeyView, toApiKeyView } from "./schemas.ts";
+
+export const apiKeyRoutes = createRouter();
+apiKeyRoutes.use("*", requireAuth());
+
+apiKeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags: ["api-keys"],
+    summary: "Create an API key; the key is shown only in this response",
+    security: bearerSecurity,
+    request: { body: jsonBody(NewApiKeyBody) },
+    responses: { 201: jsonResponse(NewApiKeyView, "The key, shown once."), ...validationErrors, ...authErrors },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const { row, key } = await apiKeys.createApiKey(c.var.db, authedActor(c), { name: body.name, role: body.role, expiresAt: body.expires_at });
+    return c.json({ ...toApiKeyView(row), key }, 201);
+  },
+);
+
+apiKeyRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags: ["api-keys"],
+    summary: "API keys (yours; every key of the organization for owners and admins), without secrets",
+    security: bearerSecurity,
+    request: { query: PageQuery },
+    responses: { 200: jsonResponse(PageMeta.extend({ api_keys: z.array(ApiKeyView) }), "A page of keys, newest first."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+  }),
+  async (c) => {
+    const page = await apiKeys.listApiKeys(c.var.db, c.var.principal, c.req.valid("query"));
+    return c.json({ api_keys: page.items.map(toApiKeyView), next_cursor: page.nextCursor }, 200);
+  },
+);
+
+apiKeyRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags: ["api-keys"],
+    summary: "Revoke an API key",
+    security: bearerSecurity,
+    request: { params: IdParam("id", "key_0123456789abcdefghij") },
+    responses: { 204: { description: "Revoked." }, ...authErrors, ...notFoundError },
+  }),
+  async (c) => {
+    await apiKeys.revokeApiKey(c.var.db, authedActor(c), c.req.valid("param").id);
+    return c.body(null, 204);
+  },
+);

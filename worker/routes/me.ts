@@ -1,0 +1,44 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireAuth } from "../middleware/auth.ts";
+import { authedActor } from "../middleware/request-context.ts";
+import { notFound } from "../errors.ts";
+import * as accounts from "../services/accounts.ts";
+import { authErrors, bearerSecurity, createRouter, jsonBody, jsonResponse, validationErrors } from "./openapi.ts";
+import { Password, toUserView, UserView } from "./schemas.ts";
+
+export const meRoutes = createRouter();
+meRoutes.use("*", requireAuth());
+
+meRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags: ["account"],
+    summary: "The calling user",
+    security: bearerSecurity,
+    responses: { 200: jsonResponse(UserView, "You."), ...authErrors },
+  }),
+  async (c) => {
+    const p = c.var.principal;
+    const account = await accounts.loadAccount(c.var.db, p.userId);
+    if (!account) throw notFound("Your account");
+    return c.json(toUserView({ ...account, role: p.role }), 200);
+  },
+);
+
+meRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/password",
+    tags: ["account"],
+    summary: "Change your password; your other sessions end",
+    security: bearerSecurity,
+    request: { body: jsonBody(z.object({ current_password: z.string().min(1).max(256), new_password: Password }).openapi("ChangePasswordRequest")) },
+    responses: { 204: { description: "Changed." }, ...validationErrors, ...authErrors },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    await accounts.changePassword(c.var.db, authedActor(c), body.current_password, body.new_password);
+    return c.body(null, 204);
+  },
+);

@@ -1,0 +1,77 @@
+import { and, count, desc, eq, isNull } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { apiKeys, auditEvents, memberships, sessions, users, type Role } from "../db/schema.ts";
+import { conflict, forbidden, notFound } from "../errors.ts";
+import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { nowIso } from "../lib/time.ts";
+import { auditRow } from "./audit.ts";
+import { requireRole, type Actor, type Principal } from "./principal.ts";
+
+type Admin = Actor & { principal: Principal };
+
+export async function listUsers(db: Database, organizationId: string, page: PageQuery) {
+  const rows = await db
+    .select({ id: users.id, createdAt: users.createdAt, user: users, role: memberships.role })
+    .from(users)
+    .innerJoin(memberships, eq(memberships.userId, users.id))
+    .where(and(eq(memberships.organizationId, organizationId), cursorCondition(users.createdAt, users.id, decodeCursor(page.cursor))))
+    .orderBy(desc(users.createdAt), desc(users.id))
+    .limit(page.limit + 1);
+  return toPage(rows, page.limit);
+}
+
+async function memberOf(db: Database, organizationId: string, userId: string) {
+  const [row] = await db
+    .select({ user: users, role: memberships.role })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
+    .limit(1);
+  // Another organization's user is indistinguishable from a missing one.
+  if (!row) throw notFound(`User ${userId}`);
+  return row;
+}
+
+export const getMember = memberOf;
+
+async function ownerCount(db: Database, organizationId: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(memberships).where(and(eq(memberships.organizationId, organizationId), eq(memberships.role, "owner")));
+  return row?.n ?? 0;
+}
+
+/** Owners may change any role; admins may change members and viewers, up to admin. */
+export async function changeRole(db: Database, actor: Admin, userId: string, role: Role) {
+  const p = actor.principal;
+  requireRole(p, "admin", "change roles");
+  const target = await memberOf(db, p.organizationId, userId);
+  if (p.role !== "owner" && (target.role === "owner" || role === "owner")) throw forbidden("Only an owner can grant or take away the owner role.");
+  if (p.role !== "owner" && target.role === "admin" && target.user.id !== p.userId) throw forbidden("Only an owner can change another admin's role.");
+  if (target.role === "owner" && role !== "owner" && (await ownerCount(db, p.organizationId)) <= 1) {
+    throw conflict("This is the organization's last owner: make someone else owner first.");
+  }
+  await db.batch([
+    db.update(memberships).set({ role }).where(and(eq(memberships.organizationId, p.organizationId), eq(memberships.userId, userId))),
+    db.update(users).set({ updatedAt: nowIso() }).where(eq(users.id, userId)),
+    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "user.role_change", targetType: "user", targetId: userId, metadata: { from: target.role, to: role } })),
+  ]);
+  return { ...target, role };
+}
+
+/** Removes a user: their sessions end and their API keys stop working at once. */
+export async function removeUser(db: Database, actor: Admin, userId: string): Promise<void> {
+  const p = actor.principal;
+  requireRole(p, "admin", "remove users");
+  const target = await memberOf(db, p.organizationId, userId);
+  if (target.user.id === p.userId) throw conflict("You cannot remove yourself: ask another owner or admin.");
+  if (target.role === "owner" && p.role !== "owner") throw forbidden("Only an owner can remove an owner.");
+  if (target.role === "admin" && p.role !== "owner") throw forbidden("Only an owner can remove an admin.");
+  const now = nowIso();
+  await db.batch([
+    db.update(sessions).set({ revokedAt: now, revokedReason: "user_removed" }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt))),
+    db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt))),
+    db.delete(memberships).where(and(eq(memberships.organizationId, p.organizationId), eq(memberships.userId, userId))),
+    // Users belong to one organization, so the account goes with the membership.
+    db.delete(users).where(eq(users.id, userId)),
+    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "user.delete", targetType: "user", targetId: userId, metadata: { username: target.user.username } })),
+  ]);
+}
