@@ -8,7 +8,11 @@ import { problemResponse } from "./middleware/error-response.ts";
 import { optionalAuth } from "./middleware/auth.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestContext } from "./middleware/request-context.ts";
+import { agentRoutes } from "./routes/agent.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { containerRoutes } from "./routes/containers.ts";
+import { eventRoutes } from "./routes/events.ts";
+import { hostRoutes } from "./routes/hosts.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -53,6 +57,9 @@ export function createApp() {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "An access token from /api/v1/auth/login, or an API key." });
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "x-api-key" });
 
+  // The agent authenticates with its own token, verified by the agent route.
+  app.route("/api/v1/agent", agentRoutes);
+
   app.use("*", optionalAuth());
   app.use("*", rateLimit());
 
@@ -61,6 +68,9 @@ export function createApp() {
   app.route("/api/v1/users", userRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/api/v1/audit-events", auditRoutes);
+  app.route("/api/v1", eventRoutes);
+  app.route("/api/v1/hosts", hostRoutes);
+  app.route("/api/v1/hosts", containerRoutes);
   app.route("/", compatRoutes);
 
   app.notFound((c) => problemResponse(c, new ApiError(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}: see /swagger for the API.`)));

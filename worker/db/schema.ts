@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Timestamps are UTC ISO 8601 text (`2026-01-28T21:33:51.123Z`): they sort as strings and read
 // well in any SQL shell. IDs are opaque prefixed strings made by `newId` in lib/ids.ts.
@@ -116,3 +116,43 @@ export const auditEvents = sqliteTable(
   (t) => [index("audit_events_org_created_idx").on(t.organizationId, t.createdAt)],
 );
 
+
+export const HOST_STATES = ["never_connected", "online", "disconnected", "lost"] as const;
+export type HostState = (typeof HOST_STATES)[number];
+
+/**
+ * Docker hosts. `state` and the fields below it are a mirror of the host's HostRelay Durable
+ * Object (the source of truth for presence), written by that object so that lists are one query.
+ */
+export const hosts = sqliteTable(
+  "hosts",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** SHA-256 of the agent token; the token itself is shown once. */
+    agentTokenHash: text("agent_token_hash").notNull(),
+    agentTokenPrefix: text("agent_token_prefix").notNull(),
+    agentTokenCreatedAt: text("agent_token_created_at").notNull(),
+    isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: text("updated_at").notNull(),
+    state: text("state", { enum: HOST_STATES }).notNull().default("never_connected"),
+    lastSeenAt: text("last_seen_at"),
+    connectedAt: text("connected_at"),
+    disconnectedAt: text("disconnected_at"),
+    agentVersion: text("agent_version"),
+    engineVersion: text("engine_version"),
+    hostname: text("hostname"),
+    os: text("os"),
+    arch: text("arch"),
+    addresses: text("addresses", { mode: "json" }).$type<string[]>(),
+    containers: text("containers", { mode: "json" }).$type<{ total: number; running: number; paused: number; stopped: number }>(),
+  },
+  (t) => [
+    uniqueIndex("hosts_org_name_unique").on(t.organizationId, t.name),
+    uniqueIndex("hosts_agent_token_unique").on(t.agentTokenHash),
+  ],
+);

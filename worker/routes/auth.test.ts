@@ -18,7 +18,7 @@ describe("registration", () => {
   it("lets only the first user register when registration is closed", async () => {
     // A fresh, empty database and closed registration: the Worker's own app with other bindings.
     const app = createApp();
-    const closed = { ...env, LIBSQL_URL: (env as any).FRESH_LIBSQL_URL, PIER_OPEN_REGISTRATION: "false" };
+    const closed = { ...env, LIBSQL_URL: env.FRESH_LIBSQL_URL, PIER_OPEN_REGISTRATION: "false" };
     const register = (username: string) =>
       app.request(
         "/api/v1/auth/register",

@@ -1,0 +1,239 @@
+// The HostRelay Durable Object, for real, with a scripted agent on the other end of its WebSocket:
+// the agent side is played by the test so that timing and failures can be controlled exactly.
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { encode, PING_TEXT, PONG_TEXT, type Cmd, type OpName } from "../../agent-relay/src/protocol.ts";
+import { call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
+
+const CAPABILITIES: OpName[] = ["container.list", "container.inspect", "container.start", "container.logs", "stats.all"];
+
+class ScriptedAgent {
+  readonly commands: Cmd[] = [];
+  private waiters: Array<(cmd: Cmd) => void> = [];
+  closed: { code: number; reason: string } | undefined;
+  readonly messages: string[] = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.addEventListener("message", (event) => {
+      const text = String(event.data);
+      this.messages.push(text);
+      const msg = JSON.parse(text);
+      if (msg.type === "cmd") {
+        const waiter = this.waiters.shift();
+        if (waiter) waiter(msg);
+        else this.commands.push(msg);
+      }
+    });
+    ws.addEventListener("close", (event) => {
+      this.closed = { code: event.code, reason: event.reason };
+    });
+  }
+
+  static async connect(token: string): Promise<ScriptedAgent> {
+    const res = await SELF.fetch("http://pier.test/api/v1/agent/connect", { headers: { upgrade: "websocket", authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    ws.accept();
+    const agent = new ScriptedAgent(ws);
+    ws.send(
+      encode({
+        type: "hello",
+        agent_version: "test-agent/1.0",
+        hostname: "scripted",
+        engine_version: "20.10.24",
+        api_version: "1.41",
+        os: "Debian",
+        arch: "x86_64",
+        addresses: ["192.0.2.10"],
+        capabilities: CAPABILITIES,
+        containers: { total: 2, running: 1, paused: 0, stopped: 1 },
+      }),
+    );
+    return agent;
+  }
+
+  nextCommand(): Promise<Cmd> {
+    const queued = this.commands.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  reply(id: string, data: unknown) {
+    this.ws.send(encode({ type: "result", id, ok: true, data }));
+  }
+}
+
+async function newHost(owner: TestAccount, name = `h${Math.random().toString(36).slice(2, 8)}`) {
+  return json(await call("/api/v1/hosts", { token: owner.token, body: { name } }), 201);
+}
+
+/** Polls the API until the host shows `status` (the relay mirrors presence asynchronously). */
+async function waitForStatus(owner: TestAccount, hostId: string, status: string) {
+  for (let i = 0; i < 100; i++) {
+    const host = await json(await call(`/api/v1/hosts/${hostId}`, { token: owner.token }), 200);
+    if (host.status === status) return host;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`host ${hostId} never became ${status}`);
+}
+
+describe("HostRelay", () => {
+  it("relays a command to the agent and its reply back, and mirrors presence from hello", async () => {
+    const owner = await newOwner();
+    const host = await newHost(owner);
+    expect(host.status).toBe("never_connected");
+    const agent = await ScriptedAgent.connect(host.agent_token);
+    const online = await waitForStatus(owner, host.id, "online");
+    expect(online).toMatchObject({ agent_version: "test-agent/1.0", engine_version: "20.10.24", addresses: ["192.0.2.10"], containers: { total: 2, running: 1 } });
+
+    const pending = call(`/api/v1/hosts/${host.id}/containers?all=true`, { token: owner.token });
+    const cmd = await agent.nextCommand();
+    expect(cmd).toMatchObject({ op: "container.list", args: { all: true } });
+    expect(cmd.deadline).toBeGreaterThan(Date.now());
+    agent.reply(cmd.id, [{ Id: "a".repeat(64), Names: ["/web"], Image: "busybox", ImageID: "sha256:x", Command: "sh", Created: 1700000000, State: "running", Status: "Up 1 second", Ports: [], Labels: {} }]);
+    const body = await json(await pending, 200);
+    expect(body.containers).toEqual([expect.objectContaining({ id: "a".repeat(64), short_id: "a".repeat(12), name: "web", state: "running" })]);
+    agent.ws.close(1000);
+  });
+
+  it("answers heartbeats without the object's code and maps agent errors to statuses", async () => {
+    const owner = await newOwner();
+    const host = await newHost(owner);
+    const agent = await ScriptedAgent.connect(host.agent_token);
+    await waitForStatus(owner, host.id, "online");
+    agent.ws.send(PING_TEXT);
+    for (let i = 0; i < 50 && !agent.messages.includes(PONG_TEXT); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(agent.messages).toContain(PONG_TEXT);
+
+    const pending = call(`/api/v1/hosts/${host.id}/containers/nope`, { token: owner.token });
+    const cmd = await agent.nextCommand();
+    agent.ws.send(encode({ type: "result", id: cmd.id, ok: false, error: { code: "not_found", message: "No such container: nope", status: 404 } }));
+    await expectProblem(await pending, 404, /No such container: nope/);
+    agent.ws.close(1000);
+  });
+
+  it("fails a command for an offline host at once with 503", async () => {
+    const owner = await newOwner();
+    const host = await newHost(owner);
+    await expectProblem(await call(`/api/v1/hosts/${host.id}/containers`, { token: owner.token }), 503, /offline/);
+  });
+
+  it("fails a command with no reply by its deadline with a timeout, and drops the late reply", async () => {
+    const owner = await newOwner();
+    const host = await newHost(owner);
+    const agent = await ScriptedAgent.connect(host.agent_token);
+    await waitForStatus(owner, host.id, "online");
+    const relay = env.HOST_RELAY.get(env.HOST_RELAY.idFromName(host.id));
+    const outcome = relay.command("container.list", {}, { timeoutMs: 200 });
+    const cmd = await agent.nextCommand();
+    const result = await outcome;
+    expect(result).toMatchObject({ ok: false, error: { code: "timeout", http: 504 } });
+    // The agent is told to stop working on it.
+    for (let i = 0; i < 50 && !agent.messages.some((m) => m.includes('"cancel"')); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(agent.messages.map((m) => JSON.parse(m))).toContainEqual(expect.objectContaining({ type: "cancel", id: cmd.id }));
+    // A late reply finds no one waiting; the next command is unaffected.
+    agent.reply(cmd.id, []);
+    const next = relay.command("container.list", {});
+    const cmd2 = await agent.nextCommand();
+    agent.reply(cmd2.id, []);
+    expect(await next).toEqual({ ok: true, data: [] });
+    agent.ws.close(1000);
+  });
+
+  it("fails every command in flight at once when the agent drops, and marks the host disconnected", async () => {
+    const owner = await newOwner();
+    const host = await newHost(owner);
+    const agent = await ScriptedAgent.connect(host.agent_token);
+    await waitForStatus(owner, host.id, "online");
+    const pending = [call(`/api/v1/hosts/${host.id}/containers`, { token: owner.token }), call(`/api/v1/hosts/${host.id}/containers/x`, { token: owner.token })];
+    await agent.nextCommand();
+    await agent.nextCommand();
+    agent.ws.close(1011, "boom");
+    for (const res of pending) await expectProblem(await res, 502, /disconnected/);
+    const after = await waitForStatus(owner, host.id, "disconnected");
+    expect(after.disconnected_at).toEqual(expect.any(String));
+  });
+
+  it("keeps one agent per host: a new connection replaces the old one", async () => {
+    const owner = await newOwner();
+    const host = await newHost(owner);
+    const first = await ScriptedAgent.connect(host.agent_token);
+    await waitForStatus(owner, host.id, "online");
+    const second = await ScriptedAgent.connect(host.agent_token);
+    for (let i = 0; i < 50 && !first.closed; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(first.closed?.code).toBe(4001);
+    const pending = call(`/api/v1/hosts/${host.id}/containers`, { token: owner.token });
+    const cmd = await second.nextCommand();
+    second.reply(cmd.id, []);
+    expect(await json(await pending, 200)).toEqual({ containers: [] });
+    expect(first.commands).toEqual([]);
+    second.ws.close(1000);
+  });
+
+  it("refuses a bad, rotated or deleted agent token, and drops the agent on rotation", async () => {
+    const owner = await newOwner();
+    const host = await newHost(owner);
+    const refused = await SELF.fetch("http://pier.test/api/v1/agent/connect", { headers: { upgrade: "websocket", authorization: "Bearer pagt_not-a-real-token" } });
+    expect(refused.status).toBe(401);
+    const agent = await ScriptedAgent.connect(host.agent_token);
+    await waitForStatus(owner, host.id, "online");
+    const rotated = await json(await call(`/api/v1/hosts/${host.id}/rotate-token`, { method: "POST", token: owner.token }), 200);
+    expect(rotated.agent_token).not.toBe(host.agent_token);
+    for (let i = 0; i < 50 && !agent.closed; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(agent.closed?.code).toBe(4003);
+    const old = await SELF.fetch("http://pier.test/api/v1/agent/connect", { headers: { upgrade: "websocket", authorization: `Bearer ${host.agent_token}` } });
+    expect(old.status).toBe(401);
+    const again = await ScriptedAgent.connect(rotated.agent_token);
+    again.ws.close(1000);
+    expect((await call(`/api/v1/hosts/${host.id}`, { method: "DELETE", token: owner.token })).status).toBe(204);
+    const deleted = await SELF.fetch("http://pier.test/api/v1/agent/connect", { headers: { upgrade: "websocket", authorization: `Bearer ${rotated.agent_token}` } });
+    expect(deleted.status).toBe(401);
+  });
+
+  it("validates arguments before a round trip", async () => {
+    const owner = await newOwner();
+    const host = await newHost(owner);
+    const relay = env.HOST_RELAY.get(env.HOST_RELAY.idFromName(host.id));
+    expect(await relay.command("container.inspect", { id: "" })).toMatchObject({ ok: false, error: { code: "invalid_args", http: 422 } });
+    expect(await relay.command("rm -rf", {})).toMatchObject({ ok: false, error: { code: "unknown_op" } });
+  });
+});
+
+describe("hosts API", () => {
+  it("registers hosts with unique names, install commands and a one-time token; viewers cannot", async () => {
+    const owner = await newOwner();
+    const host = await newHost(owner, "119server");
+    expect(host.agent_token).toMatch(/^pagt_/);
+    expect(host.install.npm).toContain(`PIER_AGENT_TOKEN=${host.agent_token} npm run agent`);
+    expect(host.install.docker).toContain("-v /var/run/docker.sock:/var/run/docker.sock");
+    expect(host.is_default).toBe(true);
+    await expectProblem(await call("/api/v1/hosts", { token: owner.token, body: { name: "119server" } }), 409);
+    await expectProblem(await call("/api/v1/hosts", { token: owner.token, body: { name: "bad name!" } }), 422);
+    const list = await json(await call("/api/v1/hosts", { token: owner.token }), 200);
+    expect(JSON.stringify(list)).not.toContain(host.agent_token);
+    const second = await newHost(owner);
+    expect(second.is_default).toBe(false);
+    const viewer = await (await import("../testing.ts")).addMember(owner, "viewer");
+    await expectProblem(await call("/api/v1/hosts", { token: viewer.token, body: { name: "nope" } }), 403);
+    await json(await call(`/api/v1/hosts/${host.id}`, { token: viewer.token }), 200);
+  });
+
+  it("makes another organization's hosts and containers look missing", async () => {
+    const a = await newOwner("a");
+    const b = await newOwner("b");
+    const host = await newHost(b);
+    for (const [method, path] of [
+      ["GET", `/api/v1/hosts/${host.id}`],
+      ["DELETE", `/api/v1/hosts/${host.id}`],
+      ["POST", `/api/v1/hosts/${host.id}/rotate-token`],
+      ["GET", `/api/v1/hosts/${host.id}/containers`],
+      ["POST", `/api/v1/hosts/${host.id}/containers/x/start`],
+      ["GET", `/api/v1/hosts/${host.id}/stats`],
+      ["GET", `/api/v1/hosts/${host.id}/events`],
+    ] as const) {
+      await expectProblem(await call(path, { method, token: a.token }), 404);
+    }
+    const list = await json(await call("/api/v1/hosts", { token: a.token }), 200);
+    expect(list.hosts).toEqual([]);
+  });
+});

@@ -1,0 +1,397 @@
+import { DurableObject } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import {
+  commandTimeoutMs,
+  encode,
+  HEARTBEAT_INTERVAL_MS,
+  isOpName,
+  isStreaming,
+  OPS,
+  parseAgentMessage,
+  PING_TEXT,
+  PONG_TEXT,
+  type AgentMessage,
+  type ContainerCounts,
+  type DockerEvent,
+  type Hello,
+  type RelayError,
+} from "../../agent-relay/src/protocol.ts";
+import { createDatabase } from "../db/client.ts";
+import { hosts, type HostState } from "../db/schema.ts";
+import type { Bindings } from "../env.ts";
+import { nowIso } from "../lib/time.ts";
+
+/** Who this object serves; set by the Worker on the agent's upgrade request, kept in storage. */
+export interface HostIdentity {
+  id: string;
+  organizationId: string;
+  name: string;
+}
+
+export type CommandOutcome = { ok: true; data: unknown } | { ok: false; error: RelayError & { http: number } };
+
+export interface Presence {
+  state: HostState;
+  connected: boolean;
+  lastSeenAt: string | null;
+  hello: Hello | null;
+}
+
+interface SocketAttachment {
+  connectionId: string;
+  connectedAt: number;
+  hello: Hello | null;
+}
+
+interface PendingCommand {
+  op: string;
+  resolve: (outcome: CommandOutcome) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface OpenStream {
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** A host is disconnected after missing this much heartbeat, and lost after the longer grace. */
+export const HEARTBEAT_WINDOW_MS = HEARTBEAT_INTERVAL_MS * 3 + 5_000;
+export const LOST_AFTER_MS = 5 * 60_000;
+const PRESENCE_CHECK_MS = 30_000;
+/** A reply this long past its deadline is still waited for, to absorb clock and network skew. */
+const DEADLINE_GRACE_MS = 1_000;
+
+const AGENT_TAG = "agent";
+const encoder = new TextEncoder();
+
+/** Relay error codes → HTTP statuses for the API. */
+const HTTP_STATUS: Record<string, number> = {
+  bad_request: 400,
+  invalid_args: 422,
+  not_found: 404,
+  conflict: 409,
+  unknown_op: 501,
+  host_offline: 503,
+  agent_disconnected: 502,
+  docker_unavailable: 502,
+  engine_error: 502,
+  deadline_exceeded: 504,
+  timeout: 504,
+  exec_timeout: 504,
+  cancelled: 499,
+  internal: 502,
+};
+
+const fail = (code: string, message: string, status?: number): CommandOutcome => ({
+  ok: false,
+  error: { code, message, ...(status !== undefined ? { status } : {}), http: HTTP_STATUS[code] ?? 502 },
+});
+
+/**
+ * One per host. Owns the agent's WebSocket (Hibernation API), relays commands to it and their
+ * replies back, fans its Docker events out to the organization's EventHub, and keeps presence.
+ *
+ * Commands in flight live in memory: an RPC awaiting a reply keeps the object awake, so nothing is
+ * lost to hibernation; when the socket drops, every one of them fails at once.
+ */
+export class HostRelay extends DurableObject<Bindings> {
+  private pending = new Map<string, PendingCommand>();
+  private streams = new Map<string, OpenStream>();
+  private lastMessageAt = 0;
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    // Heartbeats are answered by the runtime without waking the object (exact text match).
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
+  }
+
+  // ---- agent connection --------------------------------------------------------------------
+
+  /** The agent's WebSocket upgrade, forwarded by the Worker after it verified the agent token. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    const identity = JSON.parse(request.headers.get("x-pier-host") ?? "null") as HostIdentity | null;
+    if (!identity) return new Response("missing host identity", { status: 400 });
+    this.ctx.storage.kv.put("identity", identity);
+
+    // One agent per host: the newest connection wins, and commands on the old one fail now.
+    for (const old of this.ctx.getWebSockets(AGENT_TAG)) {
+      this.failInFlight("agent_disconnected", "The agent reconnected (a newer connection replaced this one); retry the command.");
+      old.close(4001, "replaced by a newer connection");
+    }
+
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [AGENT_TAG]);
+    const attachment: SocketAttachment = { connectionId: crypto.randomUUID(), connectedAt: Date.now(), hello: null };
+    server.serializeAttachment(attachment);
+    this.lastMessageAt = Date.now();
+    await this.ctx.storage.setAlarm(Date.now() + PRESENCE_CHECK_MS);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    this.lastMessageAt = Date.now();
+    const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
+    const parsed = parseAgentMessage(text);
+    if (!parsed.ok) {
+      console.warn(JSON.stringify({ level: "warn", msg: "relay: invalid agent message dropped", host: this.identity()?.id, error: parsed.error.slice(0, 300) }));
+      return;
+    }
+    await this.onAgentMessage(ws, parsed.message);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    await this.onAgentGone(ws, `the agent connection closed (${code}${reason ? `: ${reason}` : ""})`);
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    await this.onAgentGone(ws, `the agent connection failed (${String(error)})`);
+  }
+
+  private async onAgentMessage(ws: WebSocket, message: AgentMessage): Promise<void> {
+    switch (message.type) {
+      case "hello": {
+        const attachment = ws.deserializeAttachment() as SocketAttachment;
+        ws.serializeAttachment({ ...attachment, hello: message });
+        await this.mirror({
+          state: "online",
+          lastSeenAt: nowIso(),
+          connectedAt: new Date(attachment.connectedAt).toISOString(),
+          agentVersion: message.agent_version,
+          engineVersion: message.engine_version,
+          hostname: message.hostname,
+          os: message.os,
+          arch: message.arch,
+          addresses: message.addresses,
+          ...(message.containers ? { containers: message.containers } : {}),
+        });
+        return;
+      }
+      case "result": {
+        const pending = this.pending.get(message.id);
+        // A reply after its deadline (or for a cancelled command) has no one waiting: dropped.
+        if (!pending) return;
+        this.pending.delete(message.id);
+        clearTimeout(pending.timer);
+        pending.resolve(message.ok ? { ok: true, data: message.data } : fail(message.error.code, message.error.message, message.error.status));
+        return;
+      }
+      case "chunk": {
+        const stream = this.streams.get(message.id);
+        if (!stream) return this.sendCancel(message.id);
+        stream.controller.enqueue(encoder.encode(`${JSON.stringify({ type: "chunk", seq: message.seq, data: message.data, stream: message.stream })}\n`));
+        return;
+      }
+      case "end": {
+        const stream = this.streams.get(message.id);
+        if (!stream) return;
+        this.closeStream(message.id, message.error);
+        return;
+      }
+      case "event":
+        await this.publishEvents(message.events);
+        return;
+      case "stats":
+        if (message.containers) await this.mirror({ containers: message.containers, lastSeenAt: nowIso() });
+        return;
+      case "ping":
+        // A ping that is not byte-identical to PING_TEXT still gets its answer.
+        ws.send(PONG_TEXT);
+        return;
+      case "pong":
+        return;
+    }
+  }
+
+  private async onAgentGone(ws: WebSocket, why: string): Promise<void> {
+    const current = this.ctx.getWebSockets(AGENT_TAG).filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
+    if (current.length > 0) return; // a replaced socket closing: the new one carries on
+    this.failInFlight("agent_disconnected", `The host's agent disconnected while the command ran: ${why}.`);
+    try {
+      ws.close(1000, "closing");
+    } catch {
+      // already closed
+    }
+    await this.mirror({ state: "disconnected", disconnectedAt: nowIso() });
+    await this.ctx.storage.setAlarm(Date.now() + LOST_AFTER_MS);
+  }
+
+  /** Presence checks: a missed heartbeat window disconnects; a long absence marks the host lost. */
+  override async alarm(): Promise<void> {
+    const socket = this.agentSocket();
+    if (socket) {
+      const lastSeen = this.lastSeen(socket);
+      if (Date.now() - lastSeen > HEARTBEAT_WINDOW_MS) {
+        socket.close(4002, "heartbeat missed");
+        await this.onAgentGone(socket, "no heartbeat within the window");
+        return;
+      }
+      await this.mirror({ lastSeenAt: new Date(lastSeen).toISOString() });
+      await this.ctx.storage.setAlarm(Date.now() + PRESENCE_CHECK_MS);
+      return;
+    }
+    const row = await this.hostRow();
+    if (row && row.state === "disconnected" && row.disconnectedAt && Date.now() - Date.parse(row.disconnectedAt) >= LOST_AFTER_MS - 1000) {
+      await this.mirror({ state: "lost" });
+    }
+  }
+
+  // ---- RPC: used by the Worker ----------------------------------------------------------------
+
+  /** Runs one non-streaming command on the host's agent and returns its outcome (never throws). */
+  async command(op: string, args: unknown = {}, options: { timeoutMs?: number } = {}): Promise<CommandOutcome> {
+    if (!isOpName(op)) return fail("unknown_op", `Unknown operation ${op}.`);
+    const parsedArgs = OPS[op].args.safeParse(args);
+    if (!parsedArgs.success) return fail("invalid_args", `Invalid arguments for ${op}: ${parsedArgs.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+    if (isStreaming(op, parsedArgs.data)) return fail("invalid_args", `${op} with these arguments streams: use openStream.`);
+    const socket = this.agentSocket();
+    if (!socket) return fail("host_offline", "The host is offline: its agent is not connected. Start the agent (see the host's install commands) and retry.");
+    const hello = (socket.deserializeAttachment() as SocketAttachment).hello;
+    if (hello && !hello.capabilities.includes(op)) return fail("unknown_op", `This host's agent (${hello.agent_version}) does not support ${op}: upgrade the agent.`);
+
+    const timeoutMs = options.timeoutMs ?? commandTimeoutMs(op, parsedArgs.data);
+    const id = crypto.randomUUID();
+    const deadline = Date.now() + timeoutMs;
+    return new Promise<CommandOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.sendCancel(id);
+        resolve(fail("timeout", `The host did not answer ${op} within ${Math.round(timeoutMs / 1000)} s.`));
+      }, timeoutMs + DEADLINE_GRACE_MS);
+      this.pending.set(id, { op, resolve, timer });
+      try {
+        socket.send(encode({ type: "cmd", id, op, args: parsedArgs.data, deadline }));
+      } catch (err) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(fail("agent_disconnected", `Could not send to the host's agent: ${String(err)}.`));
+      }
+    });
+  }
+
+  /**
+   * Starts a streaming command (a followed log) and returns its output as newline-delimited JSON:
+   * `{"type":"chunk",…}` lines, then one `{"type":"end"}` (with `error` if it failed). Cancelling
+   * the stream cancels the command on the host.
+   */
+  async openStream(op: string, args: unknown = {}): Promise<ReadableStream<Uint8Array> | CommandOutcome> {
+    if (!isOpName(op)) return fail("unknown_op", `Unknown operation ${op}.`);
+    const parsedArgs = OPS[op].args.safeParse(args);
+    if (!parsedArgs.success) return fail("invalid_args", `Invalid arguments for ${op}: ${parsedArgs.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+    const socket = this.agentSocket();
+    if (!socket) return fail("host_offline", "The host is offline: its agent is not connected.");
+    const id = crypto.randomUUID();
+    const timeoutMs = commandTimeoutMs(op, parsedArgs.data);
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        const timer = setTimeout(() => this.closeStream(id, { code: "timeout", message: "The stream reached its time limit; reconnect to continue." }), timeoutMs);
+        this.streams.set(id, { controller, timer });
+        socket.send(encode({ type: "cmd", id, op, args: parsedArgs.data, deadline: Date.now() + timeoutMs }));
+      },
+      cancel: () => {
+        const stream = this.streams.get(id);
+        if (stream) clearTimeout(stream.timer);
+        this.streams.delete(id);
+        this.sendCancel(id);
+      },
+    });
+  }
+
+  async presence(): Promise<Presence> {
+    const socket = this.agentSocket();
+    const row = await this.hostRow();
+    const hello = socket ? (socket.deserializeAttachment() as SocketAttachment).hello : null;
+    return {
+      state: socket ? "online" : (row?.state ?? "never_connected"),
+      connected: socket !== undefined,
+      lastSeenAt: socket ? new Date(this.lastSeen(socket)).toISOString() : (row?.lastSeenAt ?? null),
+      hello,
+    };
+  }
+
+  /** Drops the agent (its token was rotated or the host deleted); it cannot come back with the old token. */
+  async disconnect(reason: string, forget = false): Promise<void> {
+    for (const socket of this.ctx.getWebSockets(AGENT_TAG)) {
+      this.failInFlight("agent_disconnected", `The agent was disconnected: ${reason}.`);
+      socket.close(4003, reason.slice(0, 120));
+    }
+    if (forget) {
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+    }
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private identity(): HostIdentity | undefined {
+    return this.ctx.storage.kv.get<HostIdentity>("identity");
+  }
+
+  private agentSocket(): WebSocket | undefined {
+    return this.ctx.getWebSockets(AGENT_TAG).find((s) => s.readyState === WebSocket.OPEN);
+  }
+
+  private lastSeen(socket: WebSocket): number {
+    const heartbeat = this.ctx.getWebSocketAutoResponseTimestamp(socket)?.getTime() ?? 0;
+    const connectedAt = (socket.deserializeAttachment() as SocketAttachment).connectedAt;
+    return Math.max(heartbeat, this.lastMessageAt, connectedAt);
+  }
+
+  private sendCancel(id: string): void {
+    try {
+      this.agentSocket()?.send(encode({ type: "cancel", id }));
+    } catch {
+      // the socket is gone; nothing to cancel
+    }
+  }
+
+  private closeStream(id: string, error?: { code: string; message: string }): void {
+    const stream = this.streams.get(id);
+    if (!stream) return;
+    this.streams.delete(id);
+    clearTimeout(stream.timer);
+    try {
+      stream.controller.enqueue(encoder.encode(`${JSON.stringify({ type: "end", ...(error ? { error } : {}) })}\n`));
+      stream.controller.close();
+    } catch {
+      // the reader went away
+    }
+  }
+
+  private failInFlight(code: string, message: string): void {
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.resolve(fail(code, message));
+      this.pending.delete(id);
+    }
+    for (const id of [...this.streams.keys()]) this.closeStream(id, { code, message });
+  }
+
+  private async publishEvents(events: DockerEvent[]): Promise<void> {
+    const identity = this.identity();
+    if (!identity) return;
+    const hub = this.env.EVENT_HUB.get(this.env.EVENT_HUB.idFromName(identity.organizationId));
+    await hub.publish(events.map((event) => ({ host_id: identity.id, host_name: identity.name, ...event })));
+  }
+
+  private async hostRow() {
+    const identity = this.identity();
+    if (!identity) return undefined;
+    const [row] = await createDatabase(this.env).select().from(hosts).where(eq(hosts.id, identity.id)).limit(1);
+    return row;
+  }
+
+  /** Mirrors presence into the database so that host lists are one query. */
+  private async mirror(fields: Partial<{ state: HostState; lastSeenAt: string; connectedAt: string; disconnectedAt: string; agentVersion: string; engineVersion: string | null; hostname: string; os: string; arch: string; addresses: string[]; containers: ContainerCounts }>): Promise<void> {
+    const identity = this.identity();
+    if (!identity) return;
+    try {
+      await createDatabase(this.env).update(hosts).set(fields).where(eq(hosts.id, identity.id));
+    } catch (err) {
+      // Presence is re-mirrored on the next heartbeat check; a database hiccup must not drop the agent.
+      console.error(JSON.stringify({ level: "error", msg: "relay: presence mirror failed", host: identity.id, error: String(err) }));
+    }
+  }
+}

@@ -1,0 +1,315 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import { ContainerCreateArgs, ContainerExecArgs, type ContainerSummary, type OpName } from "../../agent-relay/src/protocol.ts";
+import type { AppEnv } from "../env.ts";
+import { requireAuth } from "../middleware/auth.ts";
+import { getHost } from "../services/hosts.ts";
+import { runOnHost, streamFromHost } from "../services/host-relay.ts";
+import { requireRole } from "../services/principal.ts";
+import { authErrors, bearerSecurity, conflictError, createRouter, jsonBody, jsonResponse, notFoundError, validationErrors } from "./openapi.ts";
+import { readNdjson } from "../lib/ndjson.ts";
+
+export const containerRoutes = createRouter();
+containerRoutes.use("*", requireAuth());
+
+const relayErrors = {
+  502: { description: "The agent or the Docker engine failed; `detail` has the engine's message." },
+  503: { description: "The host is offline." },
+  504: { description: "The host did not answer in time." },
+} as const;
+
+const HostParam = z.object({ hostId: z.string().min(1).max(64).openapi({ param: { name: "hostId", in: "path" }, example: "hst_0123456789abcdefghij" }) });
+const ContainerParam = HostParam.extend({ id: z.string().min(1).max(256).openapi({ param: { name: "id", in: "path" }, description: "Container id (full or short) or name." }) });
+
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+/** The host of the path, within the caller's organization; 404 otherwise. */
+async function hostOf(c: Context<AppEnv>, hostId: string) {
+  return getHost(c.var.db, c.var.principal.organizationId, hostId);
+}
+
+export const ContainerView = z
+  .object({
+    id: z.string(),
+    short_id: z.string(),
+    name: z.string(),
+    image: z.string(),
+    state: z.string(),
+    status: z.string(),
+    created_at: z.string(),
+    ports: z.array(z.object({ ip: z.string().optional(), private_port: z.number(), public_port: z.number().optional(), type: z.string() })),
+    labels: z.record(z.string(), z.string()),
+    managed: z.boolean(),
+  })
+  .openapi("Container");
+
+export const toContainerView = (s: ContainerSummary): z.infer<typeof ContainerView> => ({
+  id: s.Id,
+  short_id: s.Id.slice(0, 12),
+  name: (s.Names[0] ?? "").replace(/^\//, ""),
+  image: s.Image,
+  state: s.State,
+  status: s.Status,
+  created_at: new Date(s.Created * 1000).toISOString(),
+  ports: (s.Ports ?? []).map((p) => ({ ...(p.IP ? { ip: p.IP } : {}), private_port: p.PrivatePort, ...(p.PublicPort ? { public_port: p.PublicPort } : {}), type: p.Type })),
+  labels: s.Labels ?? {},
+  managed: s.Labels?.["dev.pier.managed"] === "true",
+});
+
+containerRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{hostId}/containers",
+    tags: ["containers"],
+    summary: "Containers on a host (running, or all with ?all=true)",
+    security: bearerSecurity,
+    request: { params: HostParam, query: z.object({ all: bool.optional() }) },
+    responses: { 200: jsonResponse(z.object({ containers: z.array(ContainerView) }), "The containers."), ...authErrors, ...notFoundError, ...relayErrors },
+  }),
+  async (c) => {
+    const host = await hostOf(c, c.req.valid("param").hostId);
+    const list = await runOnHost(c.env, host.id, "container.list", { all: c.req.valid("query").all ?? false });
+    return c.json({ containers: list.map(toContainerView) }, 200);
+  },
+);
+
+containerRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{hostId}/containers",
+    tags: ["containers"],
+    summary: "Create a container and (unless start is false) start it, like `docker run -d` (member+)",
+    security: bearerSecurity,
+    request: { params: HostParam, body: jsonBody(ContainerCreateArgs.openapi("ContainerCreateRequest")) },
+    responses: {
+      201: jsonResponse(z.object({ id: z.string(), name: z.string(), warnings: z.array(z.string()), started: z.boolean() }), "Created."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+      ...relayErrors,
+    },
+  }),
+  async (c) => {
+    requireRole(c.var.principal, "member", "create containers");
+    const host = await hostOf(c, c.req.valid("param").hostId);
+    const body = c.req.valid("json");
+    const created = await runOnHost(c.env, host.id, "container.create", { ...body, start: body.start ?? true });
+    return c.json(created, 201);
+  },
+);
+
+containerRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{hostId}/containers/{id}",
+    tags: ["containers"],
+    summary: "Inspect a container (the engine's full document)",
+    security: bearerSecurity,
+    request: { params: ContainerParam },
+    responses: { 200: jsonResponse(z.record(z.string(), z.unknown()), "Docker's inspect document."), ...authErrors, ...notFoundError, ...relayErrors },
+  }),
+  async (c) => {
+    const { hostId, id } = c.req.valid("param");
+    const host = await hostOf(c, hostId);
+    return c.json(await runOnHost(c.env, host.id, "container.inspect", { id }), 200);
+  },
+);
+
+const StateChange = z.object({ id: z.string(), changed: z.boolean(), note: z.string().optional() }).openapi("StateChange");
+
+/** start/stop/restart/kill/pause/unpause share one shape; "already started" is a 200 with changed: false. */
+function stateRoute(action: "start" | "stop" | "restart" | "kill" | "pause" | "unpause", query: z.ZodObject, summary: string) {
+  containerRoutes.openapi(
+    createRoute({
+      method: "post",
+      path: `/{hostId}/containers/{id}/${action}`,
+      tags: ["containers"],
+      summary,
+      security: bearerSecurity,
+      request: { params: ContainerParam, query },
+      responses: { 200: jsonResponse(StateChange, "Done; `changed: false` when it already was so (Docker's 304)."), ...authErrors, ...notFoundError, ...conflictError, ...relayErrors, 422: validationErrors[422] },
+    }),
+    async (c) => {
+      requireRole(c.var.principal, "member", `${action} containers`);
+      const { hostId, id } = c.req.valid("param");
+      const host = await hostOf(c, hostId);
+      const args = { id, ...(c.req.valid("query") as Record<string, unknown>) };
+      return c.json(await runOnHost(c.env, host.id, `container.${action}` as OpName, args) as z.infer<typeof StateChange>, 200);
+    },
+  );
+}
+
+const stopQuery = z.object({ timeout: z.coerce.number().int().min(0).max(3600).optional().openapi({ description: "Seconds to wait before killing (default 10)." }) });
+stateRoute("start", z.object({}), "Start a container (member+)");
+stateRoute("stop", stopQuery, "Stop a container, killing it after `timeout` seconds (member+)");
+stateRoute("restart", stopQuery, "Restart a container (member+)");
+stateRoute("kill", z.object({ signal: z.string().regex(/^[A-Z0-9+-]+$/i).max(16).optional() }), "Send a signal (default SIGKILL) (member+)");
+stateRoute("pause", z.object({}), "Pause a container (member+)");
+stateRoute("unpause", z.object({}), "Unpause a container (member+)");
+
+containerRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{hostId}/containers/{id}",
+    tags: ["containers"],
+    summary: "Remove a container (force: even if running; volumes: its anonymous volumes too) (member+)",
+    security: bearerSecurity,
+    request: { params: ContainerParam, query: z.object({ force: bool.optional(), volumes: bool.optional() }) },
+    responses: { 204: { description: "Removed." }, ...authErrors, ...notFoundError, ...conflictError, ...relayErrors },
+  }),
+  async (c) => {
+    requireRole(c.var.principal, "member", "remove containers");
+    const { hostId, id } = c.req.valid("param");
+    const host = await hostOf(c, hostId);
+    await runOnHost(c.env, host.id, "container.remove", { id, ...c.req.valid("query") });
+    return c.body(null, 204);
+  },
+);
+
+const LogsQuery = z.object({
+  tail: z.union([z.literal("all"), z.coerce.number().int().min(0).max(100_000)]).optional(),
+  since: z.string().max(40).optional().openapi({ description: "Epoch seconds or an ISO 8601 time." }),
+  timestamps: bool.optional(),
+  stdout: bool.optional(),
+  stderr: bool.optional(),
+  follow: bool.optional().openapi({ description: "Stream as SSE (`event: log`) until the client disconnects." }),
+});
+
+containerRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{hostId}/containers/{id}/logs",
+    tags: ["containers"],
+    summary: "A container's logs; with follow=true a live SSE stream",
+    security: bearerSecurity,
+    request: { params: ContainerParam, query: LogsQuery },
+    responses: {
+      200: {
+        description: "`{lines: [{stream, text}], truncated}`, or with follow an SSE stream of `log` events.",
+        content: { "application/json": { schema: z.object({ lines: z.array(z.object({ stream: z.enum(["stdout", "stderr"]), text: z.string() })), truncated: z.boolean() }) }, "text/event-stream": { schema: z.string() } },
+      },
+      ...authErrors,
+      ...notFoundError,
+      ...relayErrors,
+      422: validationErrors[422],
+    },
+  }),
+  async (c) => {
+    const { hostId, id } = c.req.valid("param");
+    const host = await hostOf(c, hostId);
+    const q = c.req.valid("query");
+    const since = q.since === undefined ? undefined : /^\d+(\.\d+)?$/.test(q.since) ? Number(q.since) : q.since;
+    const args = { id, tail: q.tail, since, timestamps: q.timestamps, stdout: q.stdout, stderr: q.stderr };
+    if (!q.follow) return c.json(await runOnHost(c.env, host.id, "container.logs", args), 200);
+    const stream = await streamFromHost(c.env, host.id, "container.logs", { ...args, follow: true });
+    return streamSSE(c, async (sse) => {
+      const reader = stream.getReader();
+      sse.onAbort(() => void reader.cancel().catch(() => undefined));
+      let seq = 0;
+      for await (const line of readNdjson(reader)) {
+        const msg = line as { type: string; data?: string; stream?: string; error?: { message: string } };
+        if (msg.type === "chunk") await sse.writeSSE({ event: "log", id: String(seq++), data: JSON.stringify({ stream: msg.stream ?? "stdout", text: msg.data }) });
+        else if (msg.type === "end") {
+          await sse.writeSSE({ event: "end", data: JSON.stringify(msg.error ? { error: msg.error.message } : {}) });
+          break;
+        }
+      }
+    }) as never;
+  },
+);
+
+containerRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{hostId}/containers/{id}/top",
+    tags: ["containers"],
+    summary: "Processes running in a container",
+    security: bearerSecurity,
+    request: { params: ContainerParam },
+    responses: { 200: jsonResponse(z.object({ titles: z.array(z.string()), processes: z.array(z.array(z.string())) }), "ps output."), ...authErrors, ...notFoundError, ...conflictError, ...relayErrors },
+  }),
+  async (c) => {
+    const { hostId, id } = c.req.valid("param");
+    const host = await hostOf(c, hostId);
+    const top = await runOnHost(c.env, host.id, "container.top", { id });
+    return c.json({ titles: top.Titles, processes: top.Processes }, 200);
+  },
+);
+
+containerRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{hostId}/containers/{id}/exec",
+    tags: ["containers"],
+    summary: "Run a command in a container and return its exit code and output (member+)",
+    security: bearerSecurity,
+    request: { params: ContainerParam, body: jsonBody(ContainerExecArgs.omit({ id: true }).openapi("ExecRequest")) },
+    responses: {
+      200: jsonResponse(z.object({ exit_code: z.number(), stdout: z.string(), stderr: z.string(), truncated: z.boolean() }), "The command's result."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+      ...relayErrors,
+    },
+  }),
+  async (c) => {
+    requireRole(c.var.principal, "member", "exec in containers");
+    const { hostId, id } = c.req.valid("param");
+    const host = await hostOf(c, hostId);
+    return c.json(await runOnHost(c.env, host.id, "container.exec", { id, ...c.req.valid("json") }), 200);
+  },
+);
+
+const Sample = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    cpu_percent: z.number(),
+    memory_usage: z.number(),
+    memory_limit: z.number(),
+    memory_percent: z.number(),
+    net_rx: z.number(),
+    net_tx: z.number(),
+    block_read: z.number(),
+    block_write: z.number(),
+    pids: z.number(),
+    read_at: z.string().nullable(),
+  })
+  .openapi("StatsSample");
+
+containerRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{hostId}/containers/{id}/stats",
+    tags: ["containers"],
+    summary: "One resource-usage sample of a container",
+    security: bearerSecurity,
+    request: { params: ContainerParam },
+    responses: { 200: jsonResponse(Sample, "A sample (bytes, percent)."), ...authErrors, ...notFoundError, ...relayErrors },
+  }),
+  async (c) => {
+    const { hostId, id } = c.req.valid("param");
+    const host = await hostOf(c, hostId);
+    return c.json(await runOnHost(c.env, host.id, "container.stats", { id }), 200);
+  },
+);
+
+containerRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{hostId}/stats",
+    tags: ["containers"],
+    summary: "The latest sample of every running container, from the agent's live cache",
+    security: bearerSecurity,
+    request: { params: HostParam },
+    responses: { 200: jsonResponse(z.object({ at: z.string(), samples: z.array(Sample) }), "Samples."), ...authErrors, ...notFoundError, ...relayErrors },
+  }),
+  async (c) => {
+    const host = await hostOf(c, c.req.valid("param").hostId);
+    const all = await runOnHost(c.env, host.id, "stats.all", {});
+    return c.json({ at: new Date(all.at).toISOString(), samples: all.samples }, 200);
+  },
+);

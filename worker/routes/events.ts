@@ -1,0 +1,70 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { AppEnv } from "../env.ts";
+import { requireAuth } from "../middleware/auth.ts";
+import { pipeEvents } from "../services/events.ts";
+import { getHost } from "../services/hosts.ts";
+import { authErrors, bearerSecurity, createRouter, notFoundError } from "./openapi.ts";
+
+/** SSE endpoints accept `?access_token=` too: a browser EventSource cannot send headers. */
+export const eventRoutes = createRouter();
+eventRoutes.use("*", requireAuth({ allowQueryToken: true }));
+
+const list = z
+  .string()
+  .max(500)
+  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+
+const EventsQuery = z.object({
+  host: list.optional().openapi({ description: "Host ids or names, comma-separated." }),
+  type: list.optional().openapi({ description: "container, image, network, volume" }),
+  action: list.optional().openapi({ description: "start, die, …" }),
+  access_token: z.string().optional(),
+});
+
+const sseResponse = { 200: { description: "An SSE stream of `docker` events.", content: { "text/event-stream": { schema: z.string() } } } };
+
+function streamEvents(c: Context<AppEnv>, filter: { hosts?: string[]; types?: string[]; actions?: string[] }) {
+  return streamSSE(c, async (sse) => {
+    await pipeEvents(c.env, c.var.principal.organizationId, filter, sse, (e) =>
+      sse.writeSSE({
+        event: "docker",
+        data: JSON.stringify({ host_id: e.host_id, host_name: e.host_name, type: e.type, action: e.action, id: e.id, name: e.attributes.name ?? null, attributes: e.attributes, time: new Date(e.time).toISOString() }),
+      }),
+    );
+  });
+}
+
+eventRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/events",
+    tags: ["events"],
+    summary: "Live Docker events of every host in your organization (SSE)",
+    security: bearerSecurity,
+    request: { query: EventsQuery },
+    responses: { ...sseResponse, ...authErrors },
+  }),
+  (c) => {
+    const q = c.req.valid("query");
+    return streamEvents(c, { hosts: q.host, types: q.type, actions: q.action }) as never;
+  },
+);
+
+eventRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/hosts/{id}/events",
+    tags: ["events"],
+    summary: "Live Docker events of one host (SSE)",
+    security: bearerSecurity,
+    request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) }), query: EventsQuery.omit({ host: true }) },
+    responses: { ...sseResponse, ...authErrors, ...notFoundError },
+  }),
+  async (c) => {
+    const host = await getHost(c.var.db, c.var.principal.organizationId, c.req.valid("param").id);
+    const q = c.req.valid("query");
+    return streamEvents(c, { hosts: [host.id], types: q.type, actions: q.action }) as never;
+  },
+);

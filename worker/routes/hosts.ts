@@ -1,0 +1,172 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../env.ts";
+import { PageQuery } from "../lib/pagination.ts";
+import { requireAuth } from "../middleware/auth.ts";
+import { authedActor } from "../middleware/request-context.ts";
+import * as hostsService from "../services/hosts.ts";
+import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+
+export const hostRoutes = createRouter();
+hostRoutes.use("*", requireAuth());
+
+export const HostName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '.', '_' and '-', starting with a letter or digit");
+
+const Counts = z.object({ total: z.number(), running: z.number(), paused: z.number(), stopped: z.number() });
+
+export const HostView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    status: z.enum(["online", "disconnected", "lost", "never_connected"]),
+    is_default: z.boolean(),
+    last_seen_at: z.string().nullable(),
+    connected_at: z.string().nullable(),
+    disconnected_at: z.string().nullable(),
+    agent_version: z.string().nullable(),
+    engine_version: z.string().nullable(),
+    hostname: z.string().nullable(),
+    os: z.string().nullable(),
+    arch: z.string().nullable(),
+    addresses: z.array(z.string()),
+    containers: Counts.nullable(),
+    agent_token_prefix: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Host");
+
+export const toHostView = (h: hostsService.HostRow): z.infer<typeof HostView> => ({
+  id: h.id,
+  name: h.name,
+  status: hostsService.effectiveState(h),
+  is_default: h.isDefault,
+  last_seen_at: h.lastSeenAt,
+  connected_at: h.connectedAt,
+  disconnected_at: h.disconnectedAt,
+  agent_version: h.agentVersion,
+  engine_version: h.engineVersion,
+  hostname: h.hostname,
+  os: h.os,
+  arch: h.arch,
+  addresses: h.addresses ?? [],
+  containers: h.containers ?? null,
+  agent_token_prefix: h.agentTokenPrefix,
+  created_at: h.createdAt,
+  updated_at: h.updatedAt,
+});
+
+const Install = z
+  .object({
+    env: z.object({ PIER_URL: z.string(), PIER_AGENT_TOKEN: z.string() }),
+    npm: z.string().openapi({ description: "Run the agent from a checkout of Pier." }),
+    docker: z.string().openapi({ description: "Run the agent as a container (image built from agent-relay/Dockerfile)." }),
+    systemd: z.object({ env_file: z.string(), unit: z.string(), commands: z.array(z.string()) }),
+  })
+  .openapi("AgentInstall");
+
+const HostWithToken = HostView.extend({ agent_token: z.string().openapi({ description: "Shown this once." }), install: Install }).openapi("HostWithToken");
+
+/** The URL agents should dial: PIER_PUBLIC_URL when set (behind a proxy), else this request's origin. */
+const publicUrl = (c: Context<AppEnv>): string => (c.env.PIER_PUBLIC_URL || new URL(c.req.url).origin).replace(/\/+$/, "");
+
+function installFor(url: string, token: string): z.infer<typeof Install> {
+  const envFile = `PIER_URL=${url}\nPIER_AGENT_TOKEN=${token}\n`;
+  return {
+    env: { PIER_URL: url, PIER_AGENT_TOKEN: token },
+    npm: `PIER_URL=${url} PIER_AGENT_TOKEN=${token} npm run agent`,
+    docker: `docker run -d --name pier-agent --restart unless-stopped -v /var/run/docker.sock:/var/run/docker.sock -e PIER_URL=${url} -e PIER_AGENT_TOKEN=${token} pier-agent:latest`,
+    systemd: {
+      env_file: envFile,
+      unit: "agent-relay/pier-agent.service",
+      commands: [
+        "sudo mkdir -p /etc/pier && sudo install -m 600 /dev/null /etc/pier/agent.env",
+        `printf '${envFile.replaceAll("\n", "\\n")}' | sudo tee /etc/pier/agent.env >/dev/null`,
+        "sudo cp agent-relay/pier-agent.service /etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now pier-agent",
+      ],
+    },
+  };
+}
+
+const HostId = IdParam("id", "hst_0123456789abcdefghij");
+
+hostRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags: ["hosts"],
+    summary: "Register a host; returns its agent token (shown once) and ready install commands (owner/admin)",
+    security: bearerSecurity,
+    request: { body: jsonBody(z.object({ name: HostName }).openapi("NewHostRequest")) },
+    responses: { 201: jsonResponse(HostWithToken, "The host, its agent token and install commands."), ...validationErrors, ...authErrors, ...conflictError },
+  }),
+  async (c) => {
+    const { row, token } = await hostsService.createHost(c.var.db, authedActor(c), c.req.valid("json"));
+    return c.json({ ...toHostView(row), agent_token: token, install: installFor(publicUrl(c), token) }, 201);
+  },
+);
+
+hostRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags: ["hosts"],
+    summary: "Hosts of your organization with their status",
+    security: bearerSecurity,
+    request: { query: PageQuery },
+    responses: { 200: jsonResponse(PageMeta.extend({ hosts: z.array(HostView) }), "A page of hosts, newest first."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+  }),
+  async (c) => {
+    const page = await hostsService.listHosts(c.var.db, c.var.principal.organizationId, c.req.valid("query"));
+    return c.json({ hosts: page.items.map(toHostView), next_cursor: page.nextCursor }, 200);
+  },
+);
+
+hostRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags: ["hosts"],
+    summary: "One host with its status, versions, addresses and container counts",
+    security: bearerSecurity,
+    request: { params: HostId },
+    responses: { 200: jsonResponse(HostView, "The host."), ...authErrors, ...notFoundError },
+  }),
+  async (c) => c.json(toHostView(await hostsService.getHost(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+);
+
+hostRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags: ["hosts"],
+    summary: "Delete a host: its agent token stops working and the agent is dropped (owner/admin)",
+    security: bearerSecurity,
+    request: { params: HostId },
+    responses: { 204: { description: "Deleted." }, ...authErrors, ...notFoundError },
+  }),
+  async (c) => {
+    await hostsService.deleteHost(c.var.db, c.env, authedActor(c), c.req.valid("param").id);
+    return c.body(null, 204);
+  },
+);
+
+hostRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/rotate-token",
+    tags: ["hosts"],
+    summary: "Issue a new agent token; the old one stops working and its agent is dropped (owner/admin)",
+    security: bearerSecurity,
+    request: { params: HostId },
+    responses: { 200: jsonResponse(HostWithToken, "The host with its new token."), ...authErrors, ...notFoundError },
+  }),
+  async (c) => {
+    const { row, token } = await hostsService.rotateAgentToken(c.var.db, c.env, authedActor(c), c.req.valid("param").id);
+    return c.json({ ...toHostView(row), agent_token: token, install: installFor(publicUrl(c), token) }, 200);
+  },
+);

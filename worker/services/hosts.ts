@@ -1,0 +1,141 @@
+import { and, count, desc, eq } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { auditEvents, hosts, type HostState } from "../db/schema.ts";
+import type { Bindings } from "../env.ts";
+import { conflict, notFound, unauthorized } from "../errors.ts";
+import { sha256Hex } from "../lib/crypto.ts";
+import { newId, randomString } from "../lib/ids.ts";
+import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { nowIso } from "../lib/time.ts";
+import { HEARTBEAT_WINDOW_MS } from "../durable/host-relay.ts";
+import { auditRow } from "./audit.ts";
+import { requireRole, type Actor, type Principal } from "./principal.ts";
+
+export type HostRow = typeof hosts.$inferSelect;
+type Admin = Actor & { principal: Principal };
+
+export const AGENT_TOKEN_PREFIX = "pagt_";
+/** A mirror older than this is stale: the relay missed its own presence checks. */
+const STALE_MIRROR_MS = HEARTBEAT_WINDOW_MS + 60_000;
+
+/** The state to show: the relay's mirror, unless it has gone stale. */
+export function effectiveState(row: HostRow, now = Date.now()): HostState {
+  if (row.state === "online" && row.lastSeenAt && now - Date.parse(row.lastSeenAt) > STALE_MIRROR_MS) return "disconnected";
+  return row.state;
+}
+
+async function newAgentToken() {
+  const token = `${AGENT_TOKEN_PREFIX}${randomString(40)}`;
+  return { token, hash: await sha256Hex(token), prefix: token.slice(0, AGENT_TOKEN_PREFIX.length + 6), createdAt: nowIso() };
+}
+
+function rethrowNameTaken(err: unknown, name: string): never {
+  if (/UNIQUE constraint failed: hosts\.organization_id, hosts\.name/.test(String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""))) {
+    throw conflict(`A host named ${name} already exists in your organization: choose another name.`);
+  }
+  throw err;
+}
+
+export async function createHost(db: Database, actor: Admin, input: { name: string }): Promise<{ row: HostRow; token: string }> {
+  const p = actor.principal;
+  requireRole(p, "admin", "register hosts");
+  const existing = await db.select({ id: hosts.id }).from(hosts).where(and(eq(hosts.organizationId, p.organizationId), eq(hosts.name, input.name))).limit(1);
+  if (existing.length > 0) throw conflict(`A host named ${input.name} already exists in your organization: choose another name.`);
+  const [{ n } = { n: 0 }] = await db.select({ n: count() }).from(hosts).where(eq(hosts.organizationId, p.organizationId));
+  const token = await newAgentToken();
+  const now = nowIso();
+  const row: HostRow = {
+    id: newId("hst"),
+    organizationId: p.organizationId,
+    name: input.name,
+    agentTokenHash: token.hash,
+    agentTokenPrefix: token.prefix,
+    agentTokenCreatedAt: token.createdAt,
+    // The organization's first host is its default (where Dokploy-style calls without a server go).
+    isDefault: n === 0,
+    createdAt: now,
+    updatedAt: now,
+    state: "never_connected",
+    lastSeenAt: null,
+    connectedAt: null,
+    disconnectedAt: null,
+    agentVersion: null,
+    engineVersion: null,
+    hostname: null,
+    os: null,
+    arch: null,
+    addresses: null,
+    containers: null,
+  };
+  try {
+    await db.batch([
+      db.insert(hosts).values(row),
+      db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "host.create", targetType: "host", targetId: row.id, metadata: { name: row.name } })),
+    ]);
+  } catch (err) {
+    rethrowNameTaken(err, input.name);
+  }
+  return { row, token: token.token };
+}
+
+export async function listHosts(db: Database, organizationId: string, page: PageQuery) {
+  const rows = await db
+    .select()
+    .from(hosts)
+    .where(and(eq(hosts.organizationId, organizationId), cursorCondition(hosts.createdAt, hosts.id, decodeCursor(page.cursor))))
+    .orderBy(desc(hosts.createdAt), desc(hosts.id))
+    .limit(page.limit + 1);
+  return toPage(rows, page.limit);
+}
+
+export async function allHosts(db: Database, organizationId: string): Promise<HostRow[]> {
+  return db.select().from(hosts).where(eq(hosts.organizationId, organizationId)).orderBy(hosts.name);
+}
+
+/** A host of the organization by id; another organization's host is "not found". */
+export async function getHost(db: Database, organizationId: string, id: string): Promise<HostRow> {
+  const [row] = await db.select().from(hosts).where(and(eq(hosts.organizationId, organizationId), eq(hosts.id, id))).limit(1);
+  if (!row) throw notFound(`Host ${id}`);
+  return row;
+}
+
+export async function getHostByName(db: Database, organizationId: string, name: string): Promise<HostRow> {
+  const [row] = await db.select().from(hosts).where(and(eq(hosts.organizationId, organizationId), eq(hosts.name, name))).limit(1);
+  if (!row) throw notFound(`Host ${name}`);
+  return row;
+}
+
+/** The host an agent token belongs to; 401 for anything else. */
+export async function hostForAgentToken(db: Database, token: string): Promise<HostRow> {
+  if (!token.startsWith(AGENT_TOKEN_PREFIX)) throw unauthorized("This is not an agent token: use the token from POST /api/v1/hosts.");
+  const [row] = await db.select().from(hosts).where(eq(hosts.agentTokenHash, await sha256Hex(token))).limit(1);
+  if (!row) throw unauthorized("This agent token is not valid (revoked or rotated): rotate it with POST /api/v1/hosts/:id/rotate-token.");
+  return row;
+}
+
+const relayOf = (env: Bindings, hostId: string) => env.HOST_RELAY.get(env.HOST_RELAY.idFromName(hostId));
+
+/** A new agent token; the old one stops working and its agent is dropped now. */
+export async function rotateAgentToken(db: Database, env: Bindings, actor: Admin, id: string): Promise<{ row: HostRow; token: string }> {
+  const p = actor.principal;
+  requireRole(p, "admin", "rotate agent tokens");
+  const row = await getHost(db, p.organizationId, id);
+  const token = await newAgentToken();
+  await db.batch([
+    db.update(hosts).set({ agentTokenHash: token.hash, agentTokenPrefix: token.prefix, agentTokenCreatedAt: token.createdAt, updatedAt: nowIso() }).where(eq(hosts.id, id)),
+    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "host.rotate_token", targetType: "host", targetId: id })),
+  ]);
+  await relayOf(env, id).disconnect("the agent token was rotated");
+  return { row: { ...row, agentTokenHash: token.hash, agentTokenPrefix: token.prefix, agentTokenCreatedAt: token.createdAt }, token: token.token };
+}
+
+export async function deleteHost(db: Database, env: Bindings, actor: Admin, id: string): Promise<void> {
+  const p = actor.principal;
+  requireRole(p, "admin", "delete hosts");
+  const row = await getHost(db, p.organizationId, id);
+  await db.batch([
+    db.delete(hosts).where(eq(hosts.id, id)),
+    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "host.delete", targetType: "host", targetId: id, metadata: { name: row.name } })),
+  ]);
+  await relayOf(env, id).disconnect("the host was deleted", true);
+}
