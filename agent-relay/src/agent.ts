@@ -1,0 +1,165 @@
+import type { BackoffPolicy } from "./backoff.ts";
+import { connectUrl } from "./config.ts";
+import { RelayConnection, type ConnectionStatus } from "./connection.ts";
+import { DockerClient } from "./docker/client.ts";
+import { DisconnectedError } from "./errors.ts";
+import { EventForwarder } from "./events.ts";
+import { CommandExecutor } from "./executor.ts";
+import { buildHello } from "./host-info.ts";
+import { createLogger, type Logger, type LogLevel, type LogRecord } from "./log.ts";
+import { handlers } from "./ops/index.ts";
+import { encode, OP_NAMES, type ServerMessage } from "./protocol.ts";
+import { StatsCache } from "./stats-cache.ts";
+import { AGENT_VERSION } from "./version.ts";
+
+export interface AgentOptions {
+  /** The control plane, e.g. http://127.0.0.1:8787 (ws/wss is derived). */
+  url: string;
+  token: string;
+  /** `unix:///var/run/docker.sock` (default) or `tcp://host:port`. */
+  dockerHost?: string;
+  logLevel?: LogLevel;
+  /** Receives every log record instead of stdout (tests, embedding). */
+  onLog?: (record: LogRecord) => void;
+  /** Share one Docker client between agents in one process (benchmarks simulating many hosts). */
+  docker?: DockerClient;
+  /** Overrides the reported hostname (simulated agents). */
+  hostname?: string;
+  /** Follow `/events` and forward them (default true). */
+  events?: boolean;
+  /** Keep the live stats cache (default true). */
+  statsCache?: boolean;
+  /** Push a `stats` message this often; 0 turns it off (default 60 s). */
+  statsPushMs?: number;
+  heartbeatMs?: number;
+  backoff?: BackoffPolicy;
+  /** Wait after a rejected token or a takeover (default 5 min). */
+  longBackoffMs?: number;
+  stableAfterMs?: number;
+  eventFlushMs?: number;
+  eventBatchMax?: number;
+  statsResyncMs?: number;
+  random?: () => number;
+}
+
+export interface AgentStatus {
+  connection: ConnectionStatus;
+  /** Commands being executed. */
+  inflight: number;
+  /** Containers whose stats the cache is following. */
+  statsFollowing: number;
+  /** Events waiting for the socket. */
+  eventsBuffered: number;
+}
+
+export interface RunningAgent {
+  readonly version: string;
+  status(): AgentStatus;
+  /** Resolves once the Docker event feed is subscribed (never, with `events: false`). */
+  readonly eventsReady: Promise<void>;
+  /** Closes the socket with 1000, stops every stream, and releases the Docker connection. */
+  stop(): Promise<void>;
+}
+
+/** Runs one agent in this process: the WebSocket to the control plane and everything behind it. */
+export function startAgent(options: AgentOptions): RunningAgent {
+  const log: Logger = createLogger({ level: options.logLevel ?? "info", sink: options.onLog });
+  const ownsDocker = !options.docker;
+  const docker = options.docker ?? new DockerClient({ host: options.dockerHost });
+  const stats = new StatsCache(docker, log, { resyncMs: options.statsResyncMs });
+
+  // Declared before use by the callbacks below; assigned right after.
+  let connection!: RelayConnection;
+  const events = new EventForwarder(docker, log, {
+    send: (batch) => connection.send(encode({ type: "event", events: batch })),
+    observe: (event) => stats.onEvent(event),
+    flushMs: options.eventFlushMs,
+    batchMax: options.eventBatchMax,
+  });
+  const executor = new CommandExecutor({
+    docker,
+    handlers,
+    stats,
+    send: (text) => connection.send(text),
+    buffered: () => connection.bufferedAmount,
+    log,
+  });
+
+  const onMessage = (message: ServerMessage) => {
+    if (message.type === "cmd") void executor.run(message);
+    else if (message.type === "cancel") executor.cancel(message.id);
+    else if (message.type === "ping") connection.send(encode({ type: "pong" }));
+  };
+
+  const onOpen = async () => {
+    const hello = await buildHello(docker, {
+      capabilities: OP_NAMES,
+      log,
+      hostname: options.hostname,
+      containers: stats.counts(),
+    });
+    if (!connection.send(encode(hello))) return;
+    events.flush();
+  };
+
+  connection = new RelayConnection({
+    url: connectUrl(options.url),
+    token: options.token,
+    userAgent: `pier-agent/${AGENT_VERSION}`,
+    log,
+    onOpen: () => void onOpen(),
+    onMessage,
+    // The server fails in-flight commands itself when the socket drops; stop the Docker work too.
+    onClose: () => executor.abortAll(new DisconnectedError("the connection to the control plane dropped")),
+    heartbeatMs: options.heartbeatMs,
+    backoff: options.backoff,
+    longBackoffMs: options.longBackoffMs,
+    stableAfterMs: options.stableAfterMs,
+    random: options.random,
+  });
+
+  const useEvents = options.events !== false;
+  const useStats = options.statsCache !== false;
+  if (useStats) stats.start();
+  if (useEvents) events.start();
+
+  const statsPushMs = options.statsPushMs ?? 60_000;
+  const statsPush =
+    useStats && statsPushMs > 0
+      ? setInterval(() => {
+          if (!connection.isOpen) return;
+          const counts = stats.counts();
+          const message = { type: "stats" as const, at: Date.now(), samples: stats.all() };
+          connection.send(encode(counts ? { ...message, containers: counts } : message));
+        }, statsPushMs)
+      : undefined;
+
+  log.info("agent starting", {
+    version: AGENT_VERSION,
+    url: options.url,
+    docker: docker.transport.where,
+  });
+  connection.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    version: AGENT_VERSION,
+    eventsReady: useEvents ? events.subscribed : new Promise(() => {}),
+    status: () => ({
+      connection: connection.status,
+      inflight: executor.inflight,
+      statsFollowing: stats.following,
+      eventsBuffered: events.buffered,
+    }),
+    stop: () =>
+      (stopping ??= (async () => {
+        log.info("agent stopping");
+        clearInterval(statsPush);
+        executor.abortAll(new DisconnectedError("the agent is shutting down"));
+        await connection.stop();
+        await Promise.allSettled([events.stop(), stats.stop()]);
+        if (ownsDocker) await docker.close();
+        log.info("agent stopped");
+      })()),
+  };
+}

@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+
+/** What `startAgent` needs from the environment; the tuning knobs live in AgentOptions. */
+export interface AgentEnvConfig {
+  url: string;
+  token: string;
+  dockerHost?: string;
+  logLevel: LogLevel;
+  statsPushMs?: number;
+}
+
+const EnvSchema = z.object({
+  PIER_URL: z
+    .string({ error: "PIER_URL is not set: point it at the control plane, e.g. http://127.0.0.1:8787" })
+    .refine((value) => /^(https?|wss?):\/\/[^/]/.test(value), "PIER_URL must start with http://, https://, ws:// or wss://"),
+  PIER_AGENT_TOKEN: z
+    .string({ error: "PIER_AGENT_TOKEN is not set: create a host with POST /api/v1/hosts and use its agent_token" })
+    .min(1, "PIER_AGENT_TOKEN is empty"),
+  DOCKER_HOST: z.string().optional(),
+  PIER_LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
+  PIER_STATS_PUSH_MS: z.coerce.number().int().min(0).optional(),
+});
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AgentEnvConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join("; "));
+  const e = parsed.data;
+  return {
+    url: e.PIER_URL,
+    token: e.PIER_AGENT_TOKEN.trim(),
+    dockerHost: e.DOCKER_HOST || undefined,
+    logLevel: e.PIER_LOG_LEVEL ?? "info",
+    statsPushMs: e.PIER_STATS_PUSH_MS,
+  };
+}
+
+export const CONNECT_PATH = "/api/v1/agent/connect";
+
+/** http→ws, https→wss, keeping any path prefix the control plane is mounted under. */
+export function connectUrl(pierUrl: string): string {
+  const url = new URL(pierUrl);
+  if (url.protocol === "http:") url.protocol = "ws:";
+  else if (url.protocol === "https:") url.protocol = "wss:";
+  url.pathname = url.pathname.replace(/\/+$/, "") + CONNECT_PATH;
+  url.search = "";
+  url.hash = "";
+  return url.toString();
+}

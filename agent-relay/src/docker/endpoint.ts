@@ -1,0 +1,41 @@
+/**
+ * What a status code means for one endpoint: `true` is success, `{ noop }` is success that changed
+ * nothing (Docker's 304), a string is a known failure. Any status not listed is unexpected.
+ */
+export type StatusMeaning = true | { noop: string } | string;
+export type StatusMap = Readonly<Record<number, StatusMeaning>>;
+
+export type QueryValue = string | number | boolean | undefined;
+
+/** How the transport hands back a successful body. */
+export type BodyKind = "json" | "empty" | "stream";
+
+/** One Engine API call, described rather than coded (after docker-modem's `statusCodes`). */
+export interface Endpoint<P> {
+  /** Names the call in errors and logs, e.g. "container.start". */
+  readonly name: string;
+  readonly method: "GET" | "POST" | "DELETE" | "HEAD";
+  /** Without the `/v1.xx` prefix, which the transport adds. */
+  readonly path: (params: P) => string;
+  readonly query?: (params: P) => Record<string, QueryValue>;
+  readonly body?: (params: P) => unknown;
+  readonly headers?: (params: P) => Record<string, string>;
+  readonly expect: StatusMap;
+  readonly response: BodyKind;
+  /** `/version` and `/_ping` answer on every version, so they are used to pick one. */
+  readonly unversioned?: true;
+}
+
+export function endpoint<P = void>(spec: Endpoint<P>): Endpoint<P> {
+  return spec;
+}
+
+export function buildQuery(values: Record<string, QueryValue>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    search.set(key, typeof value === "boolean" ? (value ? "1" : "0") : String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}

@@ -1,0 +1,133 @@
+import { Agent, type Dispatcher } from "undici";
+import { buildQuery, type Endpoint } from "./endpoint.ts";
+import { DockerError, DockerUnavailableError } from "./errors.ts";
+import type { DockerEndpoint } from "./host.ts";
+
+/** The Engine API version the agent is written against; newer engines still serve it. */
+export const PREFERRED_API_VERSION = "1.41";
+
+export type ResponseBody = Dispatcher.ResponseData["body"];
+
+export interface DockerReply {
+  status: number;
+  /** Set when the engine said the call changed nothing (a 304 the endpoint maps to `{ noop }`). */
+  noop?: string;
+  headers: Dispatcher.ResponseData["headers"];
+  body: ResponseBody;
+}
+
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/**
+ * One undici dispatcher for the whole process, talking HTTP/1.1 to the engine. Timeouts are off:
+ * event and stats streams idle for minutes on purpose, and every call carries an AbortSignal that
+ * bounds it instead.
+ */
+export function createDockerDispatcher(where: DockerEndpoint): Dispatcher {
+  return new Agent({
+    connect: where.kind === "unix" ? { socketPath: where.socketPath } : {},
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    keepAliveTimeout: 10_000,
+  });
+}
+
+export class DockerTransport {
+  readonly dispatcher: Dispatcher;
+  readonly where: string;
+  apiVersion = PREFERRED_API_VERSION;
+  readonly #origin: string;
+
+  constructor(where: DockerEndpoint, dispatcher: Dispatcher = createDockerDispatcher(where)) {
+    this.dispatcher = dispatcher;
+    this.#origin = where.kind === "unix" ? "http://localhost" : where.origin;
+    this.where = where.kind === "unix" ? `unix://${where.socketPath}` : where.origin;
+  }
+
+  /**
+   * The one place an Engine API call happens: builds the request from the descriptor, and turns
+   * any status the descriptor does not expect into a DockerError carrying the engine's message.
+   * A successful body is left unread for the caller.
+   */
+  async send<P>(endpoint: Endpoint<P>, params: P, signal: AbortSignal): Promise<DockerReply> {
+    const prefix = endpoint.unversioned ? "" : `/v${this.apiVersion}`;
+    const path = prefix + endpoint.path(params) + buildQuery(endpoint.query?.(params) ?? {});
+    const headers: Record<string, string> = { ...endpoint.headers?.(params) };
+    let body: string | undefined;
+    if (endpoint.body) {
+      body = JSON.stringify(endpoint.body(params));
+      headers["content-type"] = "application/json";
+    }
+
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.dispatcher.request({ origin: this.#origin, path, method: endpoint.method, headers, body, signal });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason ?? error;
+      throw new DockerUnavailableError(this.where, { cause: error });
+    }
+
+    const meaning = endpoint.expect[response.statusCode];
+    if (meaning === true) return { status: response.statusCode, headers: response.headers, body: response.body };
+    if (typeof meaning === "object") {
+      await response.body.dump();
+      return { status: response.statusCode, noop: meaning.noop, headers: response.headers, body: response.body };
+    }
+    const engineMessage = await readEngineMessage(response.body, signal);
+    throw new DockerError(endpoint.name, response.statusCode, engineMessage, meaning);
+  }
+
+  /** Sends and parses a JSON body. */
+  async json<P>(endpoint: Endpoint<P>, params: P, signal: AbortSignal): Promise<unknown> {
+    const reply = await this.send(endpoint, params, signal);
+    if (reply.noop !== undefined) return undefined;
+    return await guard(reply.body.json(), signal);
+  }
+
+  /** Sends and discards the body; tells whether the call changed anything. */
+  async call<P>(endpoint: Endpoint<P>, params: P, signal: AbortSignal): Promise<{ changed: boolean; note?: string }> {
+    const reply = await this.send(endpoint, params, signal);
+    if (reply.noop !== undefined) return { changed: false, note: reply.noop };
+    await guard(reply.body.dump(), signal);
+    return { changed: true };
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
+
+/** The engine's error bodies are `{"message": "..."}`; anything else is kept as text. */
+async function readEngineMessage(body: ResponseBody, signal: AbortSignal): Promise<string> {
+  let text = "";
+  try {
+    for await (const piece of body) {
+      text += typeof piece === "string" ? piece : Buffer.from(piece).toString("utf8");
+      if (text.length > ERROR_BODY_LIMIT) {
+        body.destroy();
+        break;
+      }
+    }
+  } catch (error) {
+    if (signal.aborted) throw signal.reason ?? error;
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null && "message" in parsed && typeof parsed.message === "string") {
+      return parsed.message;
+    }
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.trim().slice(0, 2000);
+}
+
+/** Rethrows the abort reason (deadline, cancel) instead of undici's generic abort error. */
+async function guard<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (signal.aborted) throw signal.reason ?? error;
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+import { ERROR_CODES, relayError, type RelayError } from "./protocol.ts";
+import { DockerError, DockerUnavailableError } from "./docker/errors.ts";
+import { ImagePullError } from "./docker/client.ts";
+
+/** Abort reasons, so a failed call can say why it was stopped. */
+export class DeadlineExceededError extends Error {
+  override readonly name = "DeadlineExceededError";
+}
+export class CancelledError extends Error {
+  override readonly name = "CancelledError";
+}
+export class DisconnectedError extends Error {
+  override readonly name = "DisconnectedError";
+}
+export class ExecTimeoutError extends Error {
+  override readonly name = "ExecTimeoutError";
+}
+/** Arguments that passed the schema but still make no sense (an unparseable time, …). */
+export class InvalidArgsError extends Error {
+  override readonly name = "InvalidArgsError";
+}
+
+const BY_STATUS: Record<number, keyof typeof ERROR_CODES> = {
+  400: "bad_request",
+  404: "not_found",
+  409: "conflict",
+};
+
+/** The wire form of any failure; the engine's own message and status pass through untouched. */
+export function toRelayError(error: unknown): RelayError {
+  if (error instanceof DockerError) {
+    return relayError(BY_STATUS[error.status] ?? "engine_error", error.engineMessage, error.status);
+  }
+  if (error instanceof DockerUnavailableError) return relayError("docker_unavailable", error.message);
+  if (error instanceof ImagePullError) return relayError("engine_error", error.message);
+  if (error instanceof DeadlineExceededError) return relayError("deadline_exceeded", error.message);
+  if (error instanceof CancelledError) return relayError("cancelled", error.message);
+  if (error instanceof DisconnectedError) return relayError("cancelled", error.message);
+  if (error instanceof ExecTimeoutError) return relayError("exec_timeout", error.message);
+  if (error instanceof InvalidArgsError) return relayError("invalid_args", error.message);
+  return relayError("internal", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+}

@@ -1,0 +1,128 @@
+import { backoffDelay } from "./backoff.ts";
+import { withDefaults } from "./defaults.ts";
+import type { DockerClient } from "./docker/client.ts";
+import type { Logger } from "./log.ts";
+import { EVENT_TYPES, normalizeEvent, type DockerEvent } from "./protocol.ts";
+
+export interface EventForwarderOptions {
+  /** Sends one batch; false when the socket is down (the batch is kept for the next try). */
+  send(events: DockerEvent[]): boolean;
+  /** Sees every event as it arrives (the stats cache follows starts and deaths with it). */
+  observe?(event: DockerEvent): void;
+  /** A batch leaves after this long, or sooner when it is full. */
+  flushMs?: number;
+  batchMax?: number;
+  /** Events kept while disconnected; beyond it the oldest are dropped (and counted). */
+  bufferMax?: number;
+}
+
+const RESUBSCRIBE = { baseMs: 500, capMs: 15_000 };
+const SEEN_KEYS = 512;
+
+/**
+ * Follows the engine's `/events` feed and forwards it in batches: every WebSocket message wakes
+ * the Durable Object and is billed, so a burst of events (a compose project starting) travels as
+ * one message. When the feed breaks it is resumed with `since`, and replayed events are dropped.
+ */
+export class EventForwarder {
+  readonly #docker: DockerClient;
+  readonly #log: Logger;
+  readonly #o: Required<Omit<EventForwarderOptions, "observe">> & Pick<EventForwarderOptions, "observe">;
+  readonly #queue: DockerEvent[] = [];
+  readonly #seen: string[] = [];
+  readonly #controller = new AbortController();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastTime: string | undefined;
+  #dropped = 0;
+  #loop: Promise<void> | undefined;
+  /** Resolves once the feed is subscribed (tests wait on it before making events happen). */
+  subscribed: Promise<void>;
+  #markSubscribed!: () => void;
+
+  constructor(docker: DockerClient, log: Logger, options: EventForwarderOptions) {
+    this.#docker = docker;
+    this.#log = log;
+    this.#o = withDefaults({ flushMs: 250, batchMax: 100, bufferMax: 1_000 }, options);
+    this.subscribed = new Promise((resolve) => (this.#markSubscribed = resolve));
+  }
+
+  get buffered(): number {
+    return this.#queue.length;
+  }
+
+  start(): void {
+    this.#loop ??= this.#follow();
+  }
+
+  async stop(): Promise<void> {
+    this.#controller.abort();
+    clearTimeout(this.#timer);
+    await this.#loop;
+  }
+
+  /** Sends what is queued (also called when the socket comes back). */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.slice(0, this.#o.batchMax);
+      if (!this.#o.send(batch)) return;
+      this.#queue.splice(0, batch.length);
+    }
+    if (this.#dropped > 0) {
+      this.#log.warn("docker events dropped while disconnected", { dropped: this.#dropped });
+      this.#dropped = 0;
+    }
+  }
+
+  async #follow(): Promise<void> {
+    const signal = this.#controller.signal;
+    let attempt = 0;
+    while (!signal.aborted) {
+      try {
+        const feed = await this.#docker.events({ since: this.#lastTime, types: EVENT_TYPES }, signal);
+        this.#markSubscribed();
+        attempt = 0;
+        for await (const raw of feed) this.#accept(raw);
+        this.#log.warn("docker event feed ended; resubscribing");
+      } catch (error) {
+        if (signal.aborted) return;
+        this.#log.warn("docker event feed failed; resubscribing", { error, attempt });
+      }
+      await sleep(backoffDelay(attempt++, RESUBSCRIBE), signal);
+    }
+  }
+
+  #accept(raw: Record<string, unknown>): void {
+    const event = normalizeEvent(raw);
+    if (!event) return;
+    const key = `${String(raw.timeNano ?? raw.time)}|${event.type}|${event.id}|${event.action}`;
+    if (this.#seen.includes(key)) return;
+    this.#seen.push(key);
+    if (this.#seen.length > SEEN_KEYS) this.#seen.shift();
+    if (typeof raw.time === "number") this.#lastTime = String(raw.time);
+
+    this.#o.observe?.(event);
+    this.#queue.push(event);
+    if (this.#queue.length > this.#o.bufferMax) {
+      this.#queue.shift();
+      this.#dropped++;
+    }
+    if (this.#queue.length >= this.#o.batchMax) this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), this.#o.flushMs);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

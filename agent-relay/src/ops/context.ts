@@ -1,0 +1,17 @@
+import type { ChunkWriter } from "../chunker.ts";
+import type { DockerClient } from "../docker/client.ts";
+import type { OpArgs, OpName, StatsSample } from "../protocol.ts";
+
+export interface OpContext {
+  docker: DockerClient;
+  /** Aborts on the command's deadline, on `cancel`, and when the socket drops. */
+  signal: AbortSignal;
+  /** For streaming commands: where output goes as `chunk`s. */
+  output: ChunkWriter;
+  /** The live stats cache. */
+  stats: { all(): StatsSample[] };
+}
+
+/** Returns `result.data`; a streaming handler returns once its stream is over. */
+export type OpHandler<O extends OpName> = (args: OpArgs<O>, ctx: OpContext) => Promise<unknown>;
+export type OpHandlers = { [O in OpName]: OpHandler<O> };

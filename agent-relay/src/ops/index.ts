@@ -1,0 +1,15 @@
+import { containerOps } from "./containers.ts";
+import type { OpHandlers } from "./context.ts";
+import { containerExec } from "./exec.ts";
+import { containerLogs } from "./logs.ts";
+import { otherOps } from "./system.ts";
+
+export type { OpContext, OpHandler, OpHandlers } from "./context.ts";
+
+/** Every op in the protocol's OPS table has a handler; the type checker holds us to it. */
+export const handlers: OpHandlers = {
+  ...containerOps,
+  ...otherOps,
+  "container.logs": containerLogs,
+  "container.exec": containerExec,
+};

@@ -1,0 +1,267 @@
+/**
+ * The relay protocol between a host agent and its HostRelay Durable Object, declared once and
+ * imported by both ends. It runs in Node and in workerd, so it imports nothing but zod.
+ *
+ * Every message is one JSON text frame carrying `v` (the protocol version) and `type`.
+ */
+import { z } from "zod";
+import { DockerEventSchema } from "./protocol/events.ts";
+import { StatsSampleSchema } from "./protocol/sample.ts";
+
+export * from "./protocol/events.ts";
+export * from "./protocol/ops.ts";
+export * from "./protocol/sample.ts";
+
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Largest `chunk.data`, in UTF-16 code units. Even if every character were escaped by JSON
+ * (6 bytes each) a chunk stays under 1 MiB, far below the platform's 32 MiB message limit.
+ */
+export const MAX_CHUNK_CHARS = 128 * 1024;
+
+/** Agent heartbeat period; the DO counts a host disconnected after missing a few of these. */
+export const HEARTBEAT_INTERVAL_MS = 20_000;
+
+/**
+ * WebSocket close codes with a meaning in this protocol (4000–4999 are free for applications).
+ * The agent reacts to them: `replaced` and `revoked` make it wait minutes instead of redialing at
+ * once (two agents sharing a token would otherwise take the host from each other forever).
+ */
+export const CLOSE_CODES = {
+  /** Normal shutdown (agent stopping). */
+  normal: 1000,
+  /** The server is going away (deploy, restart): redial with the usual backoff. */
+  going_away: 1001,
+  /** A newer connection for the same host took over (server → agent). */
+  replaced: 4001,
+  /** The server missed the agent's heartbeats (server → agent): redial with the usual backoff. */
+  heartbeat_missed: 4002,
+  /** The agent token was revoked or rotated, or the host deleted (server → agent). */
+  revoked: 4003,
+  /** The agent heard nothing for too long and gave up on the link (agent → server). */
+  heartbeat_timeout: 4004,
+  /** The peer sent something the protocol does not allow (either way). */
+  protocol_error: 4005,
+} as const;
+
+const v = z.literal(PROTOCOL_VERSION);
+const commandId = z.string().min(1).max(128);
+
+export const ErrorSchema = z.object({
+  /** One of ERROR_CODES, left open so a newer agent can add codes. */
+  code: z.string(),
+  message: z.string(),
+  /** The Docker Engine's HTTP status when the error came from the engine. */
+  status: z.number().int().optional(),
+});
+export type RelayError = z.infer<typeof ErrorSchema>;
+
+export const ERROR_CODES = {
+  /** The engine answered 400. */
+  bad_request: "bad_request",
+  /** The engine answered 404 (no such container/image/exec). */
+  not_found: "not_found",
+  /** The engine answered 409 (running container removed without force, name in use, not running). */
+  conflict: "conflict",
+  /** The engine answered 5xx or another unexpected status. */
+  engine_error: "engine_error",
+  /** The agent cannot reach the Docker socket. */
+  docker_unavailable: "docker_unavailable",
+  /** `args` failed the op's schema. */
+  invalid_args: "invalid_args",
+  /** The agent does not implement the op (see `hello.capabilities`). */
+  unknown_op: "unknown_op",
+  /** The deadline passed before or while the agent worked on it. */
+  deadline_exceeded: "deadline_exceeded",
+  /** The server sent `cancel`. */
+  cancelled: "cancelled",
+  /** `container.exec` ran past `timeout_ms`. */
+  exec_timeout: "exec_timeout",
+  /** A bug or an unexpected failure in the agent. */
+  internal: "internal",
+  /** Set by the HostRelay, never by an agent: no agent is connected for the host. */
+  host_offline: "host_offline",
+  /** Set by the HostRelay: the agent's socket dropped while the command was in flight. */
+  agent_disconnected: "agent_disconnected",
+  /** Set by the HostRelay: no reply arrived by the command's deadline. */
+  timeout: "timeout",
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const ContainerCountsSchema = z.object({
+  total: z.number().int(),
+  running: z.number().int(),
+  paused: z.number().int(),
+  stopped: z.number().int(),
+});
+export type ContainerCounts = z.infer<typeof ContainerCountsSchema>;
+
+// ---- agent → server ----
+
+export const HelloSchema = z.object({
+  v,
+  type: z.literal("hello"),
+  agent_version: z.string(),
+  hostname: z.string(),
+  /** Null when the agent could not reach Docker; it connects anyway and says so. */
+  engine_version: z.string().nullable(),
+  /** The Engine API version the agent speaks to Docker ("1.41"). */
+  api_version: z.string().nullable(),
+  /** "Debian GNU/Linux 12 (bookworm)" from the engine, else the Node platform. */
+  os: z.string(),
+  arch: z.string(),
+  /** Non-loopback IP addresses of the host (Docker bridges left out). */
+  addresses: z.array(z.string()),
+  /** Op names the agent implements. */
+  capabilities: z.array(z.string()),
+  kernel_version: z.string().optional(),
+  cpus: z.number().int().optional(),
+  memory_bytes: z.number().optional(),
+  containers: ContainerCountsSchema.optional(),
+  /** The agent's clock (epoch ms) when it sent hello; lets the DO spot clock skew against deadlines. */
+  time: z.number().optional(),
+});
+
+export const ResultSchema = z.discriminatedUnion("ok", [
+  z.object({ v, type: z.literal("result"), id: commandId, ok: z.literal(true), data: z.unknown() }),
+  z.object({ v, type: z.literal("result"), id: commandId, ok: z.literal(false), error: ErrorSchema }),
+]);
+
+export const ChunkSchema = z.object({
+  v,
+  type: z.literal("chunk"),
+  id: commandId,
+  /** 0, 1, 2, … per command, so the receiver can spot a gap. */
+  seq: z.number().int().min(0),
+  data: z.string().max(MAX_CHUNK_CHARS),
+  /** For log and exec output: which stream the text came from. */
+  stream: z.enum(["stdout", "stderr"]).optional(),
+});
+
+export const EndSchema = z.object({ v, type: z.literal("end"), id: commandId, error: ErrorSchema.optional() });
+
+export const EventMessageSchema = z.object({
+  v,
+  type: z.literal("event"),
+  events: z.array(DockerEventSchema).min(1),
+});
+
+export const StatsMessageSchema = z.object({
+  v,
+  type: z.literal("stats"),
+  /** Agent clock, epoch ms. */
+  at: z.number(),
+  samples: z.array(StatsSampleSchema),
+  containers: ContainerCountsSchema.optional(),
+});
+
+// ---- server → agent ----
+
+export const CmdSchema = z.object({
+  v,
+  type: z.literal("cmd"),
+  id: commandId,
+  /** An OpName; a plain string here so the agent can answer `unknown_op` instead of dropping it. */
+  op: z.string().min(1),
+  /** Checked against OPS[op].args by the agent. */
+  args: z.unknown().optional(),
+  /** Epoch ms; the agent aborts the Docker call when it passes. */
+  deadline: z.number(),
+});
+
+export const CancelSchema = z.object({ v, type: z.literal("cancel"), id: commandId });
+
+// ---- both ways ----
+
+export const PingSchema = z.object({ v, type: z.literal("ping") });
+export const PongSchema = z.object({ v, type: z.literal("pong") });
+
+/**
+ * The exact heartbeat texts. The DO registers them with `setWebSocketAutoResponse`, which matches
+ * the whole frame byte for byte, so a heartbeat must never carry anything else (no timestamp).
+ */
+export const PING_TEXT = JSON.stringify({ v: PROTOCOL_VERSION, type: "ping" });
+export const PONG_TEXT = JSON.stringify({ v: PROTOCOL_VERSION, type: "pong" });
+
+export const AgentMessageSchema = z.discriminatedUnion("type", [
+  HelloSchema,
+  ResultSchema,
+  ChunkSchema,
+  EndSchema,
+  EventMessageSchema,
+  StatsMessageSchema,
+  PingSchema,
+  PongSchema,
+]);
+export const ServerMessageSchema = z.discriminatedUnion("type", [CmdSchema, CancelSchema, PingSchema, PongSchema]);
+export const MessageSchema = z.discriminatedUnion("type", [
+  HelloSchema,
+  ResultSchema,
+  ChunkSchema,
+  EndSchema,
+  EventMessageSchema,
+  StatsMessageSchema,
+  CmdSchema,
+  CancelSchema,
+  PingSchema,
+  PongSchema,
+]);
+
+export type Hello = z.infer<typeof HelloSchema>;
+export type Result = z.infer<typeof ResultSchema>;
+export type Chunk = z.infer<typeof ChunkSchema>;
+export type End = z.infer<typeof EndSchema>;
+export type EventMessage = z.infer<typeof EventMessageSchema>;
+export type StatsMessage = z.infer<typeof StatsMessageSchema>;
+export type Cmd = z.infer<typeof CmdSchema>;
+export type Cancel = z.infer<typeof CancelSchema>;
+export type Ping = z.infer<typeof PingSchema>;
+export type Pong = z.infer<typeof PongSchema>;
+export type AgentMessage = z.infer<typeof AgentMessageSchema>;
+export type ServerMessage = z.infer<typeof ServerMessageSchema>;
+export type Message = z.infer<typeof MessageSchema>;
+
+/** A message to build: everything but `v`, which `encode` fills in. */
+export type Outgoing<M extends { v: number }> = M extends unknown ? Omit<M, "v"> : never;
+
+export type ParseResult<M> = { ok: true; message: M } | { ok: false; error: string };
+
+function parseWith<M>(schema: z.ZodType<M>, text: string): ParseResult<M> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: "not JSON" };
+  }
+  if (typeof json === "object" && json !== null && "v" in json && json.v !== PROTOCOL_VERSION) {
+    return { ok: false, error: `unsupported protocol version ${String(json.v)} (this end speaks v${PROTOCOL_VERSION})` };
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? { ok: true, message: parsed.data } : { ok: false, error: z.prettifyError(parsed.error) };
+}
+
+/** Validates any protocol message; never throws. */
+export function parseMessage(text: string): ParseResult<Message> {
+  return parseWith(MessageSchema, text);
+}
+
+/** For the DO: validates what an agent may send. */
+export function parseAgentMessage(text: string): ParseResult<AgentMessage> {
+  return parseWith(AgentMessageSchema, text);
+}
+
+/** For the agent: validates what a server may send. */
+export function parseServerMessage(text: string): ParseResult<ServerMessage> {
+  return parseWith(ServerMessageSchema, text);
+}
+
+/** Serializes a message, stamping the protocol version. */
+export function encode(message: Outgoing<Message>): string {
+  return JSON.stringify({ v: PROTOCOL_VERSION, ...message });
+}
+
+/** The error body a non-streaming command fails with, or a stream ends with. */
+export function relayError(code: ErrorCode, message: string, status?: number): RelayError {
+  return status === undefined ? { code, message } : { code, message, status };
+}
