@@ -13,8 +13,19 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["scripts/**/*.test.ts", "agent-relay/**/*.test.ts", "test/**/*.test.ts"],
+          include: ["scripts/**/*.test.ts", "agent-relay/**/*.test.ts"],
           testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // End to end: `npm start`'s whole stack, real agents, a real Docker engine.
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["test/setup/e2e-global-setup.ts"],
+          testTimeout: 120_000,
           hookTimeout: 120_000,
         },
       },

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import {
+  CLOSE_CODES,
   commandTimeoutMs,
   encode,
   HEARTBEAT_INTERVAL_MS,
@@ -119,7 +120,7 @@ export class HostRelay extends DurableObject<Bindings> {
     // One agent per host: the newest connection wins, and commands on the old one fail now.
     for (const old of this.ctx.getWebSockets(AGENT_TAG)) {
       this.failInFlight("agent_disconnected", "The agent reconnected (a newer connection replaced this one); retry the command.");
-      old.close(4001, "replaced by a newer connection");
+      old.close(CLOSE_CODES.replaced, "replaced by a newer connection");
     }
 
     const { 0: client, 1: server } = new WebSocketPair();
@@ -224,7 +225,7 @@ export class HostRelay extends DurableObject<Bindings> {
     if (socket) {
       const lastSeen = this.lastSeen(socket);
       if (Date.now() - lastSeen > HEARTBEAT_WINDOW_MS) {
-        socket.close(4002, "heartbeat missed");
+        socket.close(CLOSE_CODES.heartbeat_missed, "heartbeat missed");
         await this.onAgentGone(socket, "no heartbeat within the window");
         return;
       }
@@ -315,7 +316,7 @@ export class HostRelay extends DurableObject<Bindings> {
   async disconnect(reason: string, forget = false): Promise<void> {
     for (const socket of this.ctx.getWebSockets(AGENT_TAG)) {
       this.failInFlight("agent_disconnected", `The agent was disconnected: ${reason}.`);
-      socket.close(4003, reason.slice(0, 120));
+      socket.close(CLOSE_CODES.revoked, reason.slice(0, 120));
     }
     if (forget) {
       await this.ctx.storage.deleteAlarm();

@@ -208,10 +208,18 @@ containerRoutes.openapi(
       const reader = stream.getReader();
       sse.onAbort(() => void reader.cancel().catch(() => undefined));
       let seq = 0;
+      // Chunks are raw output: one SSE event per line, a line split across chunks kept whole.
+      const partial: Record<string, string> = { stdout: "", stderr: "" };
+      const emit = (stream: string, text: string) => sse.writeSSE({ event: "log", id: String(seq++), data: JSON.stringify({ stream, text }) });
       for await (const line of readNdjson(reader)) {
-        const msg = line as { type: string; data?: string; stream?: string; error?: { message: string } };
-        if (msg.type === "chunk") await sse.writeSSE({ event: "log", id: String(seq++), data: JSON.stringify({ stream: msg.stream ?? "stdout", text: msg.data }) });
-        else if (msg.type === "end") {
+        const msg = line as { type: string; data?: string; stream?: "stdout" | "stderr"; error?: { message: string } };
+        if (msg.type === "chunk") {
+          const stream = msg.stream ?? "stdout";
+          const lines = (partial[stream] + (msg.data ?? "")).split("\n");
+          partial[stream] = lines.pop() ?? "";
+          for (const text of lines) await emit(stream, text.replace(/\r$/, ""));
+        } else if (msg.type === "end") {
+          for (const [stream, rest] of Object.entries(partial)) if (rest) await emit(stream, rest);
           await sse.writeSSE({ event: "end", data: JSON.stringify(msg.error ? { error: msg.error.message } : {}) });
           break;
         }

@@ -1,0 +1,99 @@
+// The agent as a separate process, the way hosts run it: killed mid-command, restarted, revoked,
+// and doubled up. Nothing may hang and the host must recover by itself.
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { api, attachAgent, docker, dockerAvailable, newHost, newOwner, pierUrl, removeContainers, TEST_IMAGE, waitFor, waitForStatus, type Owner } from "./client.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const LABEL = `dev.pier.e2e=${process.pid}-lifecycle`;
+
+function spawnAgent(token: string): ChildProcess & { output: () => string } {
+  let output = "";
+  // `npm run agent` is `tsx agent-relay/src/main.ts`; run the same entry without npm in between.
+  const child = spawn(process.execPath, ["--import", "tsx", "agent-relay/src/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, PIER_URL: pierUrl(), PIER_AGENT_TOKEN: token, PIER_LOG_LEVEL: "debug" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  return Object.assign(child, { output: () => output });
+}
+
+describe.skipIf(!dockerAvailable())("agent lifecycle", () => {
+  let owner: Owner;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    owner = await newOwner();
+  });
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  });
+  afterAll(async () => {
+    await removeContainers(LABEL);
+  });
+
+  it("fails a command at once when the agent is killed mid-command, and comes back online after a restart", async () => {
+    const host = await newHost(owner);
+    const first = spawnAgent(host.agent_token);
+    children.push(first);
+    await waitForStatus(owner, host.id, "online");
+    const id = await docker("run", "-d", "--label", LABEL, TEST_IMAGE, "sleep", "600");
+
+    // A command that takes a while on the host: an exec of 20 s.
+    const started = Date.now();
+    const pending = api(`/api/v1/hosts/${host.id}/containers/${id}/exec`, { token: owner.token, body: { cmd: ["sleep", "20"] } });
+    await new Promise((r) => setTimeout(r, 1000));
+    first.kill("SIGKILL");
+    const res = await pending;
+    expect(res.status).toBe(502);
+    expect(res.body.detail).toMatch(/disconnected/);
+    // It failed because the agent dropped, not because the 20 s exec finished.
+    expect(Date.now() - started).toBeLessThan(20_000);
+    await waitForStatus(owner, host.id, "disconnected");
+    const offline = await api(`/api/v1/hosts/${host.id}/containers`, { token: owner.token });
+    expect(offline.status).toBe(503);
+
+    const second = spawnAgent(host.agent_token);
+    children.push(second);
+    await waitForStatus(owner, host.id, "online");
+    const list = await api(`/api/v1/hosts/${host.id}/containers`, { token: owner.token });
+    expect(list.body.containers.map((c: { id: string }) => c.id)).toContain(id);
+
+    second.kill("SIGTERM");
+    const code = await new Promise((r) => second.once("exit", r));
+    expect(code).toBe(0);
+    expect(second.output()).toMatch(/agent stopped/);
+  });
+
+  it("refuses a revoked token, and the agent says why in its log", async () => {
+    const host = await newHost(owner);
+    const agent = spawnAgent(host.agent_token);
+    children.push(agent);
+    await waitForStatus(owner, host.id, "online");
+    const rotated = await api(`/api/v1/hosts/${host.id}/rotate-token`, { method: "POST", token: owner.token });
+    expect(rotated.status).toBe(200);
+    await waitFor("the agent to report the rejected token", async () => /rejected|401/i.test(agent.output()));
+    expect(agent.output()).toMatch(/rotate-token/);
+    expect(agent.output()).not.toContain(host.agent_token);
+    const status = await api(`/api/v1/hosts/${host.id}`, { token: owner.token });
+    expect(status.body.status).toBe("disconnected");
+  });
+
+  it("keeps the newest of two agents with the same token", async () => {
+    const host = await newHost(owner);
+    const a = attachAgent(host.agent_token);
+    await waitForStatus(owner, host.id, "online");
+    const b = attachAgent(host.agent_token, { hostname: "second-agent" });
+    await waitFor("the second agent's hello", async () => {
+      const res = await api(`/api/v1/hosts/${host.id}`, { token: owner.token });
+      return res.body.hostname === "second-agent";
+    });
+    const list = await api(`/api/v1/hosts/${host.id}/containers`, { token: owner.token });
+    expect(list.status).toBe(200);
+    await a.agent.stop();
+    await b.agent.stop();
+  });
+});

@@ -1,0 +1,136 @@
+// A small client for the end-to-end tests: the public HTTP API of the stack that `npm start`
+// runs (see test/setup/e2e-global-setup.ts), plus helpers to attach real agents.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { inject } from "vitest";
+import { startAgent, type RunningAgent } from "../../agent-relay/src/agent.ts";
+import type { LogRecord } from "../../agent-relay/src/log.ts";
+
+export const run = promisify(execFile);
+export const TEST_IMAGE = "pier-test/busybox:latest";
+
+export const pierUrl = (): string => inject("pierUrl");
+export const dockerAvailable = (): boolean => inject("dockerAvailable");
+
+let counter = 0;
+export const unique = (label: string) => `${label}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function api<T = any>(path: string, options: { method?: string; token?: string; body?: unknown; headers?: Record<string, string>; url?: string } = {}): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${options.url ?? pierUrl()}${path}`, {
+    method: options.method ?? (options.body !== undefined ? "POST" : "GET"),
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, headers: res.headers, body: body as T };
+}
+
+export interface Owner {
+  token: string;
+  username: string;
+  password: string;
+  organizationId: string;
+}
+
+export async function newOwner(label = "owner"): Promise<Owner> {
+  const username = unique(label);
+  const password = "e2e-password";
+  const reg = await api("/api/v1/auth/register", { body: { username, email: `${username}@example.test`, password } });
+  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`);
+  const login = await api("/api/v1/auth/login", { body: { login: username, password } });
+  return { token: login.body.access_token, username, password, organizationId: reg.body.organization_id };
+}
+
+export async function newHost(owner: Owner, name = unique("host")) {
+  const res = await api("/api/v1/hosts", { token: owner.token, body: { name } });
+  if (res.status !== 201) throw new Error(`create host: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: string; name: string; agent_token: string; install: { npm: string; docker: string } };
+}
+
+export interface TestAgent {
+  agent: RunningAgent;
+  logs: LogRecord[];
+}
+
+export function attachAgent(token: string, options: Partial<Parameters<typeof startAgent>[0]> = {}): TestAgent {
+  const logs: LogRecord[] = [];
+  const agent = startAgent({ url: pierUrl(), token, onLog: (r) => logs.push(r), logLevel: "debug", ...options });
+  return { agent, logs };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, tries = 200, everyMs = 100): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const value = await probe();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export const waitForStatus = (owner: Owner, hostId: string, status: string) =>
+  waitFor(`host ${hostId} to be ${status}`, async () => {
+    const res = await api(`/api/v1/hosts/${hostId}`, { token: owner.token });
+    return res.body?.status === status ? res.body : undefined;
+  });
+
+/** `docker` CLI, for arranging and checking state independently of Pier. */
+export async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run("docker", args, { timeout: 60_000 });
+  return stdout.trim();
+}
+
+export async function removeContainers(label: string): Promise<void> {
+  const ids = await docker("ps", "-aq", "--filter", `label=${label}`);
+  if (ids) await docker("rm", "-f", ...ids.split("\n"));
+}
+
+/** Reads an SSE response until `until` returns true for a parsed event, or the time runs out. */
+export async function readSse(res: Response, until: (event: { event: string; data: any; id?: string }) => boolean, timeoutMs = 30_000) {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const seen: Array<{ event: string; data: any; id?: string }> = [];
+  let buffer = "";
+  const timer = setTimeout(() => void reader.cancel(), timeoutMs);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let boundary: number;
+      while ((boundary = buffer.indexOf("\n\n")) >= 0) {
+        const frame = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        let event = "message";
+        let id: string | undefined;
+        const data: string[] = [];
+        for (const line of frame.split("\n")) {
+          if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+          else if (line.startsWith("id:")) id = line.slice(3).trim();
+        }
+        if (data.length === 0) continue;
+        const parsed = { event, id, data: JSON.parse(data.join("\n")) };
+        seen.push(parsed);
+        if (until(parsed)) return seen;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    await reader.cancel().catch(() => undefined);
+  }
+  return seen;
+}
