@@ -28,8 +28,8 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
-  const dataDir = await mkdtemp(join(tmpdir(), "pier-e2e-"));
-  const port = await freePort();
+  const dataDir = env.PIER_DATA_DIR ?? (await mkdtemp(join(tmpdir(), "pier-e2e-")));
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
   let output = "";
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
