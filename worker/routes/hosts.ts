@@ -79,7 +79,8 @@ function installFor(url: string, token: string): z.infer<typeof Install> {
   return {
     env: { PIER_URL: url, PIER_AGENT_TOKEN: token },
     npm: `PIER_URL=${url} PIER_AGENT_TOKEN=${token} npm run agent`,
-    docker: `docker run -d --name pier-agent --restart unless-stopped -v /var/run/docker.sock:/var/run/docker.sock -e PIER_URL=${url} -e PIER_AGENT_TOKEN=${token} pier-agent:latest`,
+    // --network host: the agent reports the host's addresses, not the container's.
+    docker: `docker run -d --name pier-agent --restart unless-stopped --network host -v /var/run/docker.sock:/var/run/docker.sock --group-add "$(stat -c %g /var/run/docker.sock)" -e PIER_URL=${url} -e PIER_AGENT_TOKEN=${token} pier-agent:latest`,
     systemd: {
       env_file: envFile,
       unit: "agent-relay/pier-agent.service",
