@@ -9,7 +9,8 @@ import { authErrors, bearerSecurity, createRouter, notFoundError } from "./opena
 
 /** SSE endpoints accept `?access_token=` too: a browser EventSource cannot send headers. */
 export const eventRoutes = createRouter();
-eventRoutes.use("*", requireAuth({ allowQueryToken: true }));
+// Scoped to its own paths: this router is mounted at /api/v1, whose other paths are not its business.
+for (const path of ["/events", "/hosts/:id/events"]) eventRoutes.use(path, requireAuth({ allowQueryToken: true }));
 
 const list = z
   .string()
