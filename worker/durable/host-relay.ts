@@ -31,13 +31,6 @@ export interface HostIdentity {
 
 export type CommandOutcome = { ok: true; data: unknown } | { ok: false; error: RelayError & { http: number } };
 
-export interface Presence {
-  state: HostState;
-  connected: boolean;
-  lastSeenAt: string | null;
-  hello: Hello | null;
-}
-
 interface SocketAttachment {
   connectionId: string;
   connectedAt: number;
@@ -298,18 +291,6 @@ export class HostRelay extends DurableObject<Bindings> {
         this.sendCancel(id);
       },
     });
-  }
-
-  async presence(): Promise<Presence> {
-    const socket = this.agentSocket();
-    const row = await this.hostRow();
-    const hello = socket ? (socket.deserializeAttachment() as SocketAttachment).hello : null;
-    return {
-      state: socket ? "online" : (row?.state ?? "never_connected"),
-      connected: socket !== undefined,
-      lastSeenAt: socket ? new Date(this.lastSeen(socket)).toISOString() : (row?.lastSeenAt ?? null),
-      hello,
-    };
   }
 
   /** Drops the agent (its token was rotated or the host deleted); it cannot come back with the old token. */
