@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import { ContainerCreateArgs, ContainerExecArgs, type ContainerSummary, type OpName } from "../../agent-relay/src/protocol.ts";
+import { ContainerCreateArgs, ContainerExecArgs, StatsSampleSchema, type ContainerSummary, type OpName } from "../../agent-relay/src/protocol.ts";
 import type { AppEnv } from "../env.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { getHost } from "../services/hosts.ts";
@@ -271,22 +271,7 @@ containerRoutes.openapi(
   },
 );
 
-const Sample = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    cpu_percent: z.number(),
-    memory_usage: z.number(),
-    memory_limit: z.number(),
-    memory_percent: z.number(),
-    net_rx: z.number(),
-    net_tx: z.number(),
-    block_read: z.number(),
-    block_write: z.number(),
-    pids: z.number(),
-    read_at: z.string().nullable(),
-  })
-  .openapi("StatsSample");
+const Sample = StatsSampleSchema.openapi("StatsSample");
 
 containerRoutes.openapi(
   createRoute({
