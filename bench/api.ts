@@ -1,0 +1,74 @@
+// A small client for Pier's API. undici `request` on a keep-alive pool, like the Docker baseline,
+// so both sides of a ratio pay the same client cost.
+import { Pool } from "undici";
+
+export class Api {
+  readonly #pool: Pool;
+  token = "";
+
+  constructor(readonly url: string) {
+    this.#pool = new Pool(url, { keepAliveTimeout: 10_000 });
+  }
+
+  async call<T = any>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, expect = 200): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await this.#pool.request({ method, path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.body.text();
+    if (res.statusCode !== expect) throw new HttpError(res.statusCode, `${method} ${path}: ${res.statusCode} ${text.slice(0, 500)}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async registerAndLogin(runId: string): Promise<void> {
+    const user = { email: `bench-${runId}@example.com`, username: `bench${runId}`, password: `bench-${runId}-Passw0rd!` };
+    await this.call("POST", "/api/v1/auth/register", user, 201);
+    const login = await this.call<{ access_token: string }>("POST", "/api/v1/auth/login", { login: user.username, password: user.password });
+    this.token = login.access_token;
+  }
+
+  createHost(name: string): Promise<{ id: string; agent_token: string }> {
+    return this.call("POST", "/api/v1/hosts", { name }, 201);
+  }
+
+  /** Polls until the host reports online; the agent's hello is what flips it. */
+  async waitOnline(hostId: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const host = await this.call<{ status: string }>("GET", `/api/v1/hosts/${hostId}`);
+      if (host.status === "online") return;
+      if (Date.now() > deadline) throw new Error(`host ${hostId} is still ${host.status} after ${timeoutMs / 1000} s`);
+      await sleep(200);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `fn` over `items` with at most `limit` at a time. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}

@@ -1,0 +1,312 @@
+// `npm run bench`: Pier's performance targets (DESIGN.md, "Performance targets") measured in one
+// run on one machine, against the real stack (`npm start`), a real agent and real containers.
+// Prints a table and writes bench/results/<timestamp>.json and bench/results/latest.json.
+//
+// Knobs (environment): BENCH_CONTAINERS (10), BENCH_ITERATIONS (200), BENCH_SCALE ("1,50,200"),
+// BENCH_BUDGET_S (300: a larger agent count is skipped, with the reason, once past it).
+import { cpus, totalmem } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startAgent, type RunningAgent } from "../agent-relay/src/agent.ts";
+import { DockerClient } from "../agent-relay/src/docker/client.ts";
+import type { LogRecord } from "../agent-relay/src/log.ts";
+import { startStack } from "../test/setup/stack.ts";
+import { Api, HttpError, mapLimit, sleep } from "./api.ts";
+import { DirectDocker } from "./docker.ts";
+import { measureAgentFootprint, treeRssMiB, type Footprint } from "./footprint.ts";
+import { ratios, summarize, timed, type Summary } from "./stats.ts";
+
+const N = Number(process.env.BENCH_CONTAINERS ?? 10);
+const M = Number(process.env.BENCH_ITERATIONS ?? 200);
+// Requests before timing starts: the Worker's code is JIT-cold at first, and the first requests
+// also open the client's keep-alive connections.
+const WARMUP = 100;
+// A direct stats round takes 1-2 s (Docker waits for a second reading), so fewer rounds.
+const DIRECT_STATS_ROUNDS = 10;
+const SCALE = (process.env.BENCH_SCALE ?? "1,50,200").split(",").map(Number);
+const BUDGET_MS = Number(process.env.BENCH_BUDGET_S ?? 300) * 1000;
+const RESULTS = join(import.meta.dirname, "results");
+
+const started = Date.now();
+const runId = started.toString(36);
+const log = (line: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
+
+/**
+ * Times one call. `wrangler dev` restarts the Worker whenever a file in its bundle changes, which
+ * drops every agent socket for a moment; a 502/503 then is waited out and retried (and counted in
+ * the results) rather than ending a run of several minutes. Only the successful attempt is timed.
+ */
+let interrupted = 0;
+async function sample(fn: () => Promise<unknown>): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await timed(fn);
+    } catch (error) {
+      if (attempt >= 5 || !(error instanceof HttpError && (error.status === 502 || error.status === 503))) throw error;
+      interrupted++;
+      log(`retrying after ${error.message.slice(0, 160)}`);
+      await sleep(2_000);
+    }
+  }
+}
+
+/**
+ * Times each call once per round, rotating which goes first, so background noise on a shared
+ * machine (and any drift over the run) lands on every series alike.
+ */
+async function roundRobin<K extends string>(iterations: number, calls: Record<K, () => Promise<unknown>>): Promise<Record<K, Summary>> {
+  const keys = Object.keys(calls) as K[];
+  for (let i = 0; i < WARMUP; i++) for (const k of keys) await sample(calls[k]);
+  const times = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < iterations; i++) {
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[(i + j) % keys.length]!;
+      times[k].push(await sample(calls[k]));
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, summarize(times[k])])) as Record<K, Summary>;
+}
+
+async function series(iterations: number, fn: () => Promise<unknown>, warmup = WARMUP): Promise<Summary> {
+  for (let i = 0; i < warmup; i++) await sample(fn);
+  const t: number[] = [];
+  for (let i = 0; i < iterations; i++) t.push(await sample(fn));
+  return summarize(t);
+}
+
+async function main(): Promise<Record<string, unknown>> {
+  const results: Record<string, any> = {
+    started_at: new Date(started).toISOString(),
+    machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
+    config: { containers: N, iterations: M, warmup: WARMUP, direct_stats_rounds: DIRECT_STATS_ROUNDS, scale: SCALE },
+  };
+  const cleanups: Array<[string, () => Promise<unknown>]> = [];
+  // Agents log to memory, not stdout. Kept: warnings, errors and disconnects, with the agent's name.
+  const incidents: Array<LogRecord & { agent: string }> = [];
+  // The first agent logs at debug: its "command done" records time the agent's side of each list
+  // (handler and Docker call), which splits the API's latency into relay and engine.
+  const agentListMs: number[] = [];
+  const agentLog = (agent: string) => (record: LogRecord) => {
+    if (record.event === "command done" && record.op === "container.list") agentListMs.push(record.ms as number);
+    if (record.level === "warn" || record.level === "error" || record.event === "disconnected") incidents.push({ agent, ...record });
+  };
+
+  try {
+    const docker = new DirectDocker();
+    cleanups.push(["close the docker pool", () => docker.close()]);
+    const leftovers = await docker.removeBenchContainers();
+    if (leftovers) log(`removed ${leftovers} containers left by an earlier run`);
+    results.machine.docker = (await docker.json<{ Version: string }>("GET", "/version")).Version;
+
+    // 1. The stack, a user, a host and its agent.
+    log("starting the stack (npm start)");
+    const stack = await startStack({ PIER_OPEN_REGISTRATION: "true", PIER_RATE_LIMIT_PER_MINUTE: "1000000" });
+    cleanups.push(["stop the stack", () => stack.stop()]);
+    const api = new Api(stack.url);
+    cleanups.push(["close the API pool", () => api.close()]);
+    await api.registerAndLogin(runId);
+    const host = await api.createHost(`bench-${runId}`);
+
+    // Every in-process agent shares one Docker client (one undici dispatcher), as a real host would have one.
+    const sharedDocker = new DockerClient();
+    cleanups.push(["close the shared docker client", () => sharedDocker.close()]);
+    const agents: RunningAgent[] = [];
+    cleanups.push(["stop the agents", () => Promise.allSettled(agents.map((a) => a.stop()))]);
+    agents.push(startAgent({ url: stack.url, token: host.agent_token, docker: sharedDocker, logLevel: "debug", onLog: agentLog("first") }));
+    await api.waitOnline(host.id);
+    log(`stack on ${stack.url}, host ${host.id} online`);
+
+    // 2. The containers.
+    cleanups.push(["remove the bench containers", () => docker.removeBenchContainers()]);
+    const ids = await docker.createBenchContainers(N, runId);
+    log(`${N} containers running`);
+
+    const listPath = `/api/v1/hosts/${host.id}/containers?all=true`;
+    const apiList = () => api.call("GET", listPath);
+    const directList = () => docker.listContainers();
+    const [viaApi, direct] = await Promise.all([api.call<{ containers: unknown[] }>("GET", listPath), directList()]);
+    results.containers_listed = { api: viaApi.containers.length, direct: direct.length };
+
+    // 3a. Container list: relay overhead.
+    log(`(a) container list, ${M} iterations each`);
+    agentListMs.length = 0;
+    const list = await roundRobin(M, {
+      api: apiList,
+      direct: directList,
+      // Where the overhead goes: the same authenticated request without the relay (auth, rate
+      // limit, host lookup), and the Worker's floor (rate limit and one database query, no auth).
+      withoutRelay: () => api.call("GET", `/api/v1/hosts/${host.id}`),
+      healthz: () => api.call("GET", "/healthz"),
+    });
+    const agentSide = summarize(agentListMs.slice(-M));
+    results.list = { api: list.api, direct: list.direct, ratio: ratios(list.api, list.direct), agent_side: agentSide, api_without_relay: list.withoutRelay, healthz: list.healthz };
+
+    // 3b. Stats for every container: the agent's cache vs sampling each container.
+    log("(b) stats for every container");
+    const statsPath = `/api/v1/hosts/${host.id}/stats`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      let samples: { id: string }[] = [];
+      await sample(async () => ({ samples } = await api.call("GET", statsPath)));
+      if (ids.every((id) => samples.some((s) => s.id === id))) break;
+      if (Date.now() > deadline) throw new Error(`the stats cache holds ${samples.length} samples, not all ${N} bench containers, after 30 s`);
+      await sleep(250);
+    }
+    const statsApi = await series(M, () => api.call("GET", statsPath));
+    const statsDirect = await series(DIRECT_STATS_ROUNDS, () => Promise.all(ids.map((id) => docker.statsOnce(id))), 1);
+    results.stats = { api: statsApi, direct: statsDirect, ratio: ratios(statsDirect, statsApi) };
+
+    // 3d. Agent footprint, before the simulated agents load this machine.
+    log("(d) agent footprint (child process)");
+    const footprints: Footprint[] = [];
+    for (const [i, nodeArgs] of [["--import", "tsx"], []].entries()) {
+      const fpHost = await api.createHost(`bench-${runId}-fp-${i}`);
+      footprints.push(await measureAgentFootprint(api, fpHost, nodeArgs, { settleMs: 5_000, loadMs: 10_000, concurrency: 4 }));
+    }
+    results.footprint = footprints;
+
+    // 3c. Scale: the first host's list latency with more agents connected.
+    const scale: Array<Record<string, unknown>> = [];
+    results.scale = scale;
+    const sims: Array<{ id: string; agent_token: string }> = [];
+    for (const count of SCALE) {
+      if (Date.now() - started > BUDGET_MS) {
+        scale.push({ agents: count, skipped: `the run passed its ${BUDGET_MS / 1000} s budget before this step` });
+        continue;
+      }
+      log(`(c) scale: ${count} agents`);
+      try {
+        const add = count - 1 - sims.length;
+        const fresh = await mapLimit(Array.from({ length: Math.max(0, add) }), 8, (_, i) => api.createHost(`bench-${runId}-sim-${sims.length + i}`));
+        const t0 = Date.now();
+        for (const h of fresh) {
+          const name = `sim-${sims.push(h)}`;
+          // Only the relay connection: no event feed or stats readers, so the engine's load stays
+          // that of one host while the control plane holds `count` agents.
+          agents.push(startAgent({ url: stack.url, token: h.agent_token, docker: sharedDocker, hostname: name, events: false, statsCache: false, logLevel: "info", onLog: agentLog(name) }));
+        }
+        await mapLimit(fresh, 8, (h) => api.waitOnline(h.id, 120_000));
+        const connectSeconds = (Date.now() - t0) / 1000;
+        const r = await roundRobin(M, { api: apiList, direct: directList });
+        scale.push({
+          agents: count,
+          api: r.api,
+          direct: r.direct,
+          ratio: ratios(r.api, r.direct),
+          connect_seconds: fresh.length ? Math.round(connectSeconds * 10) / 10 : undefined,
+          bench_process_rss_mib: Math.round(process.memoryUsage().rss / 2 ** 20),
+          stack_rss_mib: await treeRssMiB(stack.process.pid!),
+        });
+      } catch (error) {
+        scale.push({ agents: count, error: String((error as Error).message ?? error) });
+        log(`scale ${count} failed: ${(error as Error).message}`);
+      }
+    }
+    // Every in-process agent should still be on its first connection; more means drops.
+    results.agent_reconnects = agents.reduce((n, a) => n + Math.max(0, a.status().connection.connections - 1), 0);
+    results.interrupted_requests = interrupted;
+    results.agent_incidents = incidents.length;
+    // Disconnects per second: a burst of them at one moment is a Worker restart, not a slow relay.
+    const disconnects: Record<string, number> = {};
+    for (const i of incidents) if (i.event === "disconnected") disconnects[i.time.slice(0, 19)] = (disconnects[i.time.slice(0, 19)] ?? 0) + 1;
+    results.agent_disconnects = disconnects;
+    results.agent_incident_samples = incidents.filter((i) => i.event !== "disconnected").slice(0, 10);
+    return results;
+  } finally {
+    for (const [what, fn] of cleanups.reverse()) {
+      await fn().catch((error) => log(`cleanup: could not ${what}: ${error}`));
+    }
+    results.finished_at = new Date().toISOString();
+    results.duration_s = Math.round((Date.now() - started) / 1000);
+  }
+}
+
+// ---- output ---------------------------------------------------------------------------------
+
+const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
+const row = (cells: string[], widths: number[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+
+function table(title: string, header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  return [`\n${title}`, row(header, widths), row(widths.map((w) => "-".repeat(w)), widths), ...rows.map((r) => row(r, widths))].join("\n");
+}
+
+const latencyRow = (label: string, s: Summary) => [label, String(s.n), ms(s.p50), ms(s.p99), ms(s.mean)];
+const ratioRow = (label: string, r: { p50: number; p99: number; mean: number }) => [label, "", `${r.p50}x`, `${r.p99}x`, `${r.mean}x`];
+const H = ["", "n", "p50", "p99", "mean"];
+
+function report(r: Record<string, any>): string {
+  const out: string[] = [
+    `Pier bench ${r.started_at}: ${r.machine.cpus} CPU (${r.machine.cpu_model}), Node ${r.machine.node}, Docker ${r.machine.docker}; ` +
+      `${r.config.containers} bench containers, ${r.containers_listed.direct} listed with all=true`,
+  ];
+  out.push(
+    table("(a) Container list: API (Worker -> HostRelay DO -> agent -> Docker) vs Docker socket", H, [
+      latencyRow("API  GET /api/v1/hosts/:id/containers?all=true", r.list.api),
+      latencyRow("Docker GET /containers/json?all=1", r.list.direct),
+      ratioRow("ratio API / Docker", r.list.ratio),
+      latencyRow("  agent side of it: handler + Docker (1 ms steps)", r.list.agent_side),
+      latencyRow("  API without relay: GET /api/v1/hosts/:id", r.list.api_without_relay),
+      latencyRow("  Worker floor: GET /healthz", r.list.healthz),
+    ]),
+  );
+  out.push(
+    table(`(b) Stats for all ${r.config.containers} containers`, H, [
+      latencyRow("API  GET /api/v1/hosts/:id/stats (agent cache)", r.stats.api),
+      latencyRow("Docker stats?stream=false for each, in parallel", r.stats.direct),
+      ratioRow("ratio Docker / API", r.stats.ratio),
+    ]),
+  );
+  out.push(
+    table(
+      "(c) Container list on the first host vs connected agents",
+      ["agents", "API p50", "API p99", "Docker p50", "ratio p50", "ratio p99", "connect", "bench RSS", "stack RSS"],
+      r.scale.map((s: any) =>
+        s.api
+          ? [String(s.agents), ms(s.api.p50), ms(s.api.p99), ms(s.direct.p50), `${s.ratio.p50}x`, `${s.ratio.p99}x`, s.connect_seconds === undefined ? "" : `${s.connect_seconds} s`, `${s.bench_process_rss_mib} MiB`, `${s.stack_rss_mib} MiB`]
+          : [String(s.agents), s.skipped ? `skipped: ${s.skipped}` : `failed: ${s.error}`],
+      ),
+    ),
+  );
+  out.push(
+    table(
+      "(d) Agent resident memory (VmRSS of the agent process)",
+      ["command", "idle", "idle (with children)", "under load (max)", "peak (VmHWM)", "load"],
+      r.footprint.map((f: Footprint) => [
+        f.command,
+        `${f.idle_rss_mib} MiB`,
+        `${f.idle_tree_rss_mib} MiB`,
+        `${f.load_rss_mib_max} MiB`,
+        `${f.peak_rss_mib} MiB`,
+        `${f.load_requests} lists in ${f.load_seconds} s (${Math.round(f.load_requests / f.load_seconds)}/s)${f.load_failures ? `, ${f.load_failures} failed` : ""}`,
+      ]),
+    ),
+  );
+  if (r.agent_reconnects > 0) {
+    out.push(
+      `\nWARNING: agents reconnected ${r.agent_reconnects} times and ${r.interrupted_requests} requests were retried. wrangler dev ` +
+        "restarts the Worker (dropping every agent socket, close code 1006) whenever a source file in its bundle changes; " +
+        "run the bench on a quiet tree.",
+    );
+  }
+  const bursts = Object.entries(r.agent_disconnects as Record<string, number>).map(([at, n]) => `${n} at ${at}Z`);
+  out.push(`agent reconnects: ${r.agent_reconnects}${bursts.length ? ` (disconnects: ${bursts.join(", ")})` : ""}`);
+  for (const i of r.agent_incident_samples) out.push(`agent ${i.agent}: ${i.level} ${i.event} ${JSON.stringify(i)}`);
+  out.push(`total ${r.duration_s} s`);
+  return out.join("\n");
+}
+
+try {
+  const results = await main();
+  console.log(report(results));
+  await mkdir(RESULTS, { recursive: true });
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  const file = join(RESULTS, `${String(results.started_at).replace(/[:.]/g, "-")}.json`);
+  await writeFile(file, json);
+  await writeFile(join(RESULTS, "latest.json"), json);
+  log(`wrote ${file} and latest.json`);
+  process.exit(0);
+} catch (error) {
+  log(`FAILED: ${(error as Error).stack ?? error}`);
+  process.exit(1);
+}
