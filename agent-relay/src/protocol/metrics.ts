@@ -1,0 +1,38 @@
+import { z } from "zod";
+
+/** One container's CPU and memory at the moment of a host sample, from the agent's stats cache. */
+export const ContainerUsageSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  cpu_percent: z.number(),
+  memory_usage: z.number(),
+  memory_limit: z.number(),
+  memory_percent: z.number(),
+});
+export type ContainerUsage = z.infer<typeof ContainerUsageSchema>;
+
+/**
+ * One sample of the host itself, taken by the agent every `PIER_METRICS_INTERVAL_MS` (15 s by
+ * default). Percentages are 0–100; network figures are bytes per second since the previous sample.
+ */
+export const HostSampleSchema = z.object({
+  /** Agent clock, epoch ms. */
+  at: z.number(),
+  cpu_percent: z.number().min(0),
+  memory_used: z.number().min(0),
+  memory_total: z.number().min(0),
+  memory_percent: z.number().min(0),
+  disk_used: z.number().min(0),
+  disk_total: z.number().min(0),
+  disk_percent: z.number().min(0),
+  net_in: z.number().min(0),
+  net_out: z.number().min(0),
+  /** 1, 5 and 15 minute load averages. */
+  load: z.tuple([z.number(), z.number(), z.number()]),
+  containers_running: z.number().int().min(0),
+  containers: z.array(ContainerUsageSchema).max(2000),
+});
+export type HostSample = z.infer<typeof HostSampleSchema>;
+
+/** Most samples one `metrics` message carries (an hour at the default interval). */
+export const MAX_METRICS_BATCH = 240;

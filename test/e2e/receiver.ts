@@ -1,0 +1,64 @@
+// A local HTTP server standing in for Slack, Discord, Telegram, Resend and a user's webhook in the
+// end-to-end tests: it records every request (raw body included) and answers what it is told to.
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+
+export interface Received {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  raw: string;
+  body: any;
+  status: number;
+}
+
+export interface Receiver {
+  url: string;
+  received: Received[];
+  /** Answers requests to `path` with the statuses given, in turn; the last one repeats. */
+  respond(path: string, ...statuses: number[]): void;
+  /** Waits until `count` requests to `path` have arrived. */
+  waitFor(path: string, count?: number): Promise<Received[]>;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const received: Received[] = [];
+  const scripts = new Map<string, number[]>();
+  const waiters: Array<() => void> = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const path = new URL(req.url ?? "/", "http://x").pathname;
+      const script = scripts.get(path) ?? [200];
+      const status = script.length > 1 ? script.shift()! : script[0]!;
+      const raw = Buffer.concat(chunks).toString("utf8");
+      let body: unknown = raw;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        // not JSON
+      }
+      received.push({ method: req.method ?? "", path, headers: req.headers, raw, body, status });
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(status < 300 ? JSON.stringify({ ok: true, id: `msg-${received.length}` }) : JSON.stringify({ ok: false, error: "receiver says no" }));
+      for (const w of waiters.splice(0)) w();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("receiver: no port");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    received,
+    respond: (path, ...statuses) => void scripts.set(path, statuses),
+    async waitFor(path, count = 1) {
+      for (;;) {
+        const hits = received.filter((r) => r.path === path);
+        if (hits.length >= count) return hits;
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

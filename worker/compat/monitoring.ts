@@ -1,0 +1,163 @@
+// Monitoring on the compatibility surfaces, as thin adapters over the metrics and alert services:
+// DevFlow Pro's server metrics (seed 003: Laravel bodies, so its monitor.sh works unchanged) and
+// the server manager v2's alerts and health summary (seed 004: `{success, data, message}`).
+import { Hono } from "hono";
+import type { AppEnv } from "../env.ts";
+import { laravelDateTime } from "../lib/time.ts";
+import { logUnexpected, toApiError } from "../middleware/error-response.ts";
+import { requireAuth } from "../middleware/auth.ts";
+import { authedActor } from "../middleware/request-context.ts";
+import * as alerts from "../services/alerts.ts";
+import { getHost } from "../services/hosts.ts";
+import * as metrics from "../services/metrics.ts";
+import { requireRole } from "../services/principal.ts";
+import { toAlertView } from "../routes/alerts.ts";
+import { z } from "zod";
+import { readJson } from "./validate.ts";
+
+// ---- DevFlow Pro: GET/POST /api/servers/{server}/metrics ---------------------------------------------
+
+export const devflowMetricsCompat = new Hono<AppEnv>();
+
+devflowMetricsCompat.onError((err, c) => {
+  const e = toApiError(err);
+  if (e.status >= 500 && e === err) logUnexpected(c, err);
+  for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
+  if (e.status === 422) {
+    const errors: Record<string, string[]> = {};
+    for (const fe of e.errors ?? []) (errors[fe.pointer.replace(/^\/body\//, "").replaceAll("/", ".")] ??= []).push(fe.detail);
+    return c.json({ message: "The given data was invalid.", errors }, 422);
+  }
+  return c.json({ message: e.status === 401 ? "Unauthenticated." : e.detail }, e.status);
+});
+
+/** Laravel's validation messages (10.x wording, as the document shows: "The cpu usage field is required."). */
+function laravelNumber(field: string, options: { min?: number; max?: number; integer?: boolean }) {
+  const label = field.replaceAll("_", " ");
+  let schema = z.number({ error: (issue) => (issue.input === undefined ? `The ${label} field is required.` : `The ${label} field must be a number.`) });
+  if (options.integer) schema = schema.int({ error: `The ${label} field must be an integer.` });
+  if (options.min !== undefined && options.max !== undefined) {
+    const between = `The ${label} field must be between ${options.min} and ${options.max}.`;
+    schema = schema.min(options.min, { error: between }).max(options.max, { error: between });
+  } else if (options.min !== undefined) {
+    schema = schema.min(options.min, { error: `The ${label} field must be at least ${options.min}.` });
+  }
+  // Laravel's `numeric` takes numeric strings too ("45.5").
+  return z.preprocess((v) => (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v), schema);
+}
+
+const MetricsPush = z.object({
+  cpu_usage: laravelNumber("cpu_usage", { min: 0, max: 100 }),
+  memory_usage: laravelNumber("memory_usage", { min: 0, max: 100 }),
+  disk_usage: laravelNumber("disk_usage", { min: 0, max: 100 }),
+  network_in: laravelNumber("network_in", { min: 0, integer: true }).nullish(),
+  network_out: laravelNumber("network_out", { min: 0, integer: true }).nullish(),
+  load_average: laravelNumber("load_average", { min: 0 }).nullish(),
+  active_connections: laravelNumber("active_connections", { min: 0, integer: true }).nullish(),
+});
+
+const num = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
+
+const devflowMetric = (r: metrics.HostMetricRow) => ({
+  id: r.id,
+  server_id: r.hostId,
+  cpu_usage: num(r.cpuPercent),
+  memory_usage: num(r.memoryPercent),
+  disk_usage: num(r.diskPercent),
+  network_in: r.networkIn === null ? null : Math.round(r.networkIn),
+  network_out: r.networkOut === null ? null : Math.round(r.networkOut),
+  load_average: num(r.load1),
+  active_connections: r.activeConnections === null ? null : Math.round(r.activeConnections),
+  recorded_at: laravelDateTime(r.at),
+});
+
+/** The newest samples, pushed or from the agent. */
+const DEVFLOW_LIST_LIMIT = 100;
+
+devflowMetricsCompat.get("/api/servers/:server/metrics", requireAuth(), async (c) => {
+  const host = await getHost(c.var.db, c.var.principal.organizationId, c.req.param("server"));
+  const rows = await metrics.recentRawRows(c.var.db, host.id, DEVFLOW_LIST_LIMIT);
+  return c.json({ data: rows.map(devflowMetric) });
+});
+
+devflowMetricsCompat.post("/api/servers/:server/metrics", requireAuth(), async (c) => {
+  const p = c.var.principal;
+  // Pushed samples feed the charts and the alerts: a viewer's token may read, not write.
+  requireRole(p, "member", "push server metrics");
+  const host = await getHost(c.var.db, p.organizationId, c.req.param("server"));
+  const body = await readJson(c, MetricsPush);
+  const row = await metrics.ingestPush(c.var.db, c.env, host, {
+    cpuUsage: body.cpu_usage,
+    memoryUsage: body.memory_usage,
+    diskUsage: body.disk_usage,
+    networkIn: body.network_in,
+    networkOut: body.network_out,
+    loadAverage: body.load_average,
+    activeConnections: body.active_connections,
+  });
+  const view = devflowMetric(row);
+  return c.json(
+    {
+      message: "Metrics stored successfully",
+      data: { id: view.id, server_id: view.server_id, cpu_usage: view.cpu_usage, memory_usage: view.memory_usage, disk_usage: view.disk_usage, recorded_at: view.recorded_at },
+    },
+    201,
+  );
+});
+
+// ---- server manager v2: alerts and health summary ----------------------------------------------------
+
+export const monitoringV2Compat = new Hono<AppEnv>();
+
+monitoringV2Compat.onError((err, c) => {
+  const e = toApiError(err);
+  if (e.status >= 500 && e === err) logUnexpected(c, err);
+  for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
+  return c.json({ success: false, error: e.detail, details: e.errors ? { errors: e.errors } : {} }, e.status);
+});
+
+const ok = <T>(data: T, message: string) => ({ success: true, data, message });
+
+monitoringV2Compat.post("/api/alerts/clear", requireAuth(), async (c) => {
+  const body = await readJson(c, z.object({ alert_ids: z.array(z.string().min(1).max(64)).max(500).optional(), alert_id: z.string().min(1).max(64).optional(), server_id: z.string().min(1).max(64).optional(), host_id: z.string().min(1).max(64).optional() }).strict(), { optional: true });
+  const ids = body.alert_ids ?? (body.alert_id ? [body.alert_id] : undefined);
+  const cleared = await alerts.clearAlerts(c.var.db, authedActor(c), { alertIds: ids, hostId: body.host_id ?? body.server_id });
+  return c.json(ok({ cleared: cleared.length, alerts: cleared.map(toAlertView) }, cleared.length === 1 ? "1 alert cleared." : `${cleared.length} alerts cleared.`));
+});
+
+monitoringV2Compat.post("/api/alerts/:id/acknowledge", requireAuth(), async (c) => {
+  const alert = await alerts.acknowledgeAlert(c.var.db, authedActor(c), c.req.param("id"));
+  return c.json(ok(toAlertView(alert), "Alert acknowledged."));
+});
+
+monitoringV2Compat.get("/api/servers/health-summary", requireAuth(), async (c) => {
+  const summary = await alerts.healthSummary(c.var.db, c.var.principal.organizationId);
+  const count = (h: alerts.Health) => summary.filter((s) => s.health === h).length;
+  const servers = summary.map((s) => ({
+    id: s.host.id,
+    name: s.host.name,
+    status: s.state,
+    health: s.health,
+    cpu_usage: s.cpuPercent === null ? null : Math.round(s.cpuPercent * 10) / 10,
+    memory_usage: s.memoryPercent === null ? null : Math.round(s.memoryPercent * 10) / 10,
+    disk_usage: s.diskPercent === null ? null : Math.round(s.diskPercent * 10) / 10,
+    last_metrics_at: s.sampledAt,
+    last_seen_at: s.host.lastSeenAt,
+    containers: s.host.containers ?? null,
+    alerts: { firing: s.firing.length, pending: s.pending, unacknowledged: s.firing.filter((a) => !a.acknowledgedAt).length },
+  }));
+  return c.json(
+    ok(
+      {
+        total: summary.length,
+        healthy: count("healthy"),
+        warning: count("warning"),
+        critical: count("critical"),
+        offline: count("offline"),
+        servers,
+      },
+      "Server health summary.",
+    ),
+  );
+});
+

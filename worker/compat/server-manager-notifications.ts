@@ -1,0 +1,146 @@
+// The notification center and task status of the server manager's API documents (seed 002, and
+// its version 2, seed 004), as thin adapters over the notification and task services. Paths both
+// documents share answer in 002's shapes (`{notifications, total}`), paths only version 2 has in
+// its `{success, data, message}` envelope; errors follow the document each path comes from.
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { logUnexpected, toApiError } from "../middleware/error-response.ts";
+import { requireAuth } from "../middleware/auth.ts";
+import { authedActor } from "../middleware/request-context.ts";
+import * as notificationsService from "../services/notifications.ts";
+import * as tasks from "../services/tasks.ts";
+import { streamNotifications } from "../routes/notifications.ts";
+import { ApiError } from "../errors.ts";
+import { fieldErrors } from "../routes/openapi.ts";
+
+const ok = <T>(data: T, message: string) => ({ success: true, data, message });
+
+/** Seed 004's error envelope. */
+function v2Error(app: Hono<AppEnv>) {
+  app.onError((err, c) => {
+    const e = toApiError(err);
+    if (e.status >= 500 && e === err) logUnexpected(c, err);
+    for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
+    return c.json({ success: false, error: e.detail, details: e.errors ? { errors: e.errors } : {} }, e.status);
+  });
+}
+
+const ERROR_CODES: Record<number, string> = { 400: "INVALID_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 422: "INVALID_REQUEST", 429: "RATE_LIMITED" };
+
+/** Seed 002's error envelope: `{"error": {"code", "message", "details"}}`. */
+function v1Error(app: Hono<AppEnv>) {
+  app.onError((err, c) => {
+    const e = toApiError(err);
+    if (e.status >= 500 && e === err) logUnexpected(c, err);
+    for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
+    const first = e.errors?.[0];
+    const details = first ? { field: first.pointer.split("/").pop() ?? "", reason: first.detail } : {};
+    return c.json({ error: { code: ERROR_CODES[e.status] ?? (e.status >= 500 ? "SERVER_ERROR" : "ERROR"), message: e.detail, details } }, e.status);
+  });
+}
+
+function query<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error, "query");
+    throw new ApiError(422, errors.map((e) => `${e.pointer.replace(/^\/query\//, "")}: ${e.detail}`).join("; "), { errors });
+  }
+  return parsed.data;
+}
+
+/** A notification in the documents' shape (`id, message, type, created_at`), plus what Pier knows. */
+const compatNotification = (n: notificationsService.NotificationRow) => ({
+  id: n.id,
+  message: n.message,
+  type: n.severity,
+  created_at: n.createdAt,
+  title: n.title,
+  kind: n.kind,
+  read: n.readAt !== null,
+  read_at: n.readAt,
+  target_type: n.targetType,
+  target_id: n.targetId,
+});
+
+const Paging = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+  unread: z.enum(["true", "false", "1", "0"]).optional(),
+});
+
+// ---- notifications (seed 002 and 004) --------------------------------------------------------------
+
+export const notificationCompat = new Hono<AppEnv>();
+v2Error(notificationCompat);
+notificationCompat.use("/api/notifications/stream", requireAuth({ allowQueryToken: true }));
+notificationCompat.use("/api/notifications", requireAuth());
+notificationCompat.use("/api/notifications/*", requireAuth());
+
+notificationCompat.get("/api/notifications", async (c) => {
+  const q = query(c, Paging);
+  const { rows, total } = await notificationsService.listNotificationsOffset(c.var.db, c.var.principal, { unread: q.unread === "true" || q.unread === "1" }, q.limit, q.offset);
+  return c.json({ notifications: rows.map(compatNotification), total });
+});
+
+notificationCompat.get("/api/notifications/latest", async (c) => {
+  const q = query(c, z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) }));
+  const [{ rows, total }, unread] = await Promise.all([
+    notificationsService.listNotificationsOffset(c.var.db, c.var.principal, {}, q.limit, 0),
+    notificationsService.unreadCount(c.var.db, c.var.principal),
+  ]);
+  return c.json({ notifications: rows.map(compatNotification), total, unread_count: unread });
+});
+
+notificationCompat.get("/api/notifications/unread-count", async (c) => {
+  const unread = await notificationsService.unreadCount(c.var.db, c.var.principal);
+  return c.json(ok({ count: unread, unread_count: unread }, "Unread notifications."));
+});
+
+notificationCompat.get("/api/notifications/stream", (c) => streamNotifications(c, c.req.header("last-event-id") ?? c.req.query("last_event_id")));
+
+notificationCompat.post("/api/notifications/clear-all", async (c) => {
+  const deleted = await notificationsService.clearAll(c.var.db, authedActor(c));
+  return c.json(ok({ deleted }, "All notifications cleared."));
+});
+
+notificationCompat.get("/api/notifications/:id", async (c) => {
+  const n = await notificationsService.getNotification(c.var.db, c.var.principal, c.req.param("id"));
+  return c.json(ok(compatNotification(n), "Notification."));
+});
+
+notificationCompat.post("/api/notifications/:id/read", async (c) => {
+  const n = await notificationsService.markRead(c.var.db, c.var.principal, c.req.param("id"));
+  return c.json(ok(compatNotification(n), "Notification marked as read."));
+});
+
+notificationCompat.delete("/api/notifications/:id", async (c) => {
+  await notificationsService.deleteNotification(c.var.db, authedActor(c), c.req.param("id"));
+  return c.json({ success: true, message: "Notification deleted." });
+});
+
+// ---- tasks -----------------------------------------------------------------------------------------
+
+const taskBody = (t: tasks.TaskRow) => ({
+  task_id: t.id,
+  status: t.status,
+  progress: t.progress,
+  message: t.message ?? "",
+  created_at: t.createdAt,
+  updated_at: t.updatedAt,
+  kind: t.kind,
+  target_type: t.targetType,
+  target_id: t.targetId,
+  started_at: t.startedAt,
+  finished_at: t.finishedAt,
+});
+
+/** Seed 002: `GET /api/tasks/{task_id}` answers the task itself. */
+export const taskV1Compat = new Hono<AppEnv>();
+v1Error(taskV1Compat);
+taskV1Compat.get("/api/tasks/:taskId", requireAuth(), async (c) => c.json(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId")))));
+
+/** Seed 004: `GET /api/tasks/<task_id>/status`, in its envelope. */
+export const taskV2Compat = new Hono<AppEnv>();
+v2Error(taskV2Compat);
+taskV2Compat.get("/api/tasks/:taskId/status", requireAuth(), async (c) => c.json(ok(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId"))), "Task status.")));

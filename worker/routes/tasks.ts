@@ -1,0 +1,78 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { TASK_STATUSES } from "../db/schema.ts";
+import { PageQuery } from "../lib/pagination.ts";
+import { requireAuth } from "../middleware/auth.ts";
+import * as tasks from "../services/tasks.ts";
+import { authErrors, bearerSecurity, createRouter, IdParam, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+
+export const taskRoutes = createRouter();
+taskRoutes.use("*", requireAuth());
+
+export const TaskView = z
+  .object({
+    id: z.string(),
+    kind: z.string().openapi({ description: "deployment, image.pull, bulk.action, backup, …" }),
+    status: z.enum(TASK_STATUSES),
+    progress: z.number().int().min(0).max(100),
+    message: z.string().nullable(),
+    target_type: z.string().nullable(),
+    target_id: z.string().nullable(),
+    created_by: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+  })
+  .openapi("Task");
+
+export const toTaskView = (t: tasks.TaskRow): z.infer<typeof TaskView> => ({
+  id: t.id,
+  kind: t.kind,
+  status: t.status,
+  progress: t.progress,
+  message: t.message,
+  target_type: t.targetType,
+  target_id: t.targetId,
+  created_by: t.createdBy,
+  created_at: t.createdAt,
+  updated_at: t.updatedAt,
+  started_at: t.startedAt,
+  finished_at: t.finishedAt,
+});
+
+taskRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags: ["tasks"],
+    summary: "Long operations of your organization (deployments, pulls, bulk actions, backups), newest first",
+    security: bearerSecurity,
+    request: {
+      query: PageQuery.extend({
+        status: z.enum(TASK_STATUSES).optional(),
+        kind: z.string().max(64).optional(),
+        target_type: z.string().max(64).optional(),
+        target_id: z.string().max(64).optional(),
+      }),
+    },
+    responses: { 200: jsonResponse(PageMeta.extend({ tasks: z.array(TaskView) }), "A page of tasks."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const page = await tasks.listTasks(c.var.db, c.var.principal.organizationId, { status: q.status, kind: q.kind, targetType: q.target_type, targetId: q.target_id }, q);
+    return c.json({ tasks: page.items.map(toTaskView), next_cursor: page.nextCursor }, 200);
+  },
+);
+
+taskRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags: ["tasks"],
+    summary: "One task: status, progress (0–100), message and timestamps",
+    security: bearerSecurity,
+    request: { params: IdParam("id", "tsk_0123456789abcdefghij") },
+    responses: { 200: jsonResponse(TaskView, "The task."), ...authErrors, ...notFoundError },
+  }),
+  async (c) => c.json(toTaskView(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+);

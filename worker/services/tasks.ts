@@ -1,0 +1,101 @@
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { tasks, type TaskStatus } from "../db/schema.ts";
+import { notFound } from "../errors.ts";
+import { newId } from "../lib/ids.ts";
+import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { nowIso } from "../lib/time.ts";
+
+export type TaskRow = typeof tasks.$inferSelect;
+export type { TaskStatus };
+
+const FINISHED: ReadonlySet<TaskStatus> = new Set(["succeeded", "failed", "cancelled"]);
+export const isFinished = (status: TaskStatus): boolean => FINISHED.has(status);
+
+export interface NewTask {
+  organizationId: string;
+  kind: string;
+  targetType?: string;
+  targetId?: string;
+  message?: string;
+  createdBy?: string | null;
+}
+
+/** A queued task (progress 0); the operation that starts it answers with its id. */
+export async function createTask(db: Database, input: NewTask): Promise<TaskRow> {
+  const now = nowIso();
+  const row: TaskRow = {
+    id: newId("tsk"),
+    organizationId: input.organizationId,
+    kind: input.kind,
+    status: "queued",
+    progress: 0,
+    message: input.message ?? null,
+    targetType: input.targetType ?? null,
+    targetId: input.targetId ?? null,
+    createdBy: input.createdBy ?? null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt: null,
+  };
+  await db.insert(tasks).values(row);
+  return row;
+}
+
+export interface TaskPatch {
+  status?: TaskStatus;
+  progress?: number;
+  message?: string;
+}
+
+/**
+ * Moves a task along. `started_at` is set the first time it leaves `queued`, `finished_at` when
+ * it reaches a final status (and progress becomes 100 on success). Progress is clamped to 0–100.
+ */
+export async function updateTask(db: Database, taskId: string, patch: TaskPatch): Promise<void> {
+  const now = nowIso();
+  const set: Partial<TaskRow> = { updatedAt: now };
+  if (patch.message !== undefined) set.message = patch.message;
+  if (patch.progress !== undefined) set.progress = Math.max(0, Math.min(100, Math.round(patch.progress)));
+  if (patch.status !== undefined) {
+    set.status = patch.status;
+    if (patch.status === "succeeded" && patch.progress === undefined) set.progress = 100;
+  }
+  // One statement: started_at/finished_at are computed from the row as the update applies, so
+  // two concurrent updates never lose or move them.
+  const values: Record<string, unknown> = { ...set };
+  if (patch.status !== undefined && patch.status !== "queued") values.startedAt = sql`coalesce(${tasks.startedAt}, ${now})`;
+  if (patch.status !== undefined) values.finishedAt = isFinished(patch.status) ? sql`coalesce(${tasks.finishedAt}, ${now})` : null;
+  const updated = await db.update(tasks).set(values as Partial<TaskRow>).where(eq(tasks.id, taskId)).returning({ id: tasks.id });
+  if (updated.length === 0) throw notFound(`Task ${taskId}`);
+}
+
+/** A task of the organization; another organization's task is "not found". */
+export async function getTask(db: Database, organizationId: string, taskId: string): Promise<TaskRow> {
+  const [row] = await db.select().from(tasks).where(and(eq(tasks.organizationId, organizationId), eq(tasks.id, taskId))).limit(1);
+  if (!row) throw notFound(`Task ${taskId}`);
+  return row;
+}
+
+export interface TaskFilter {
+  status?: TaskStatus;
+  kind?: string;
+  targetType?: string;
+  targetId?: string;
+}
+
+export async function listTasks(db: Database, organizationId: string, filter: TaskFilter, page: PageQuery) {
+  const conditions: (SQL | undefined)[] = [eq(tasks.organizationId, organizationId), cursorCondition(tasks.createdAt, tasks.id, decodeCursor(page.cursor))];
+  if (filter.status) conditions.push(eq(tasks.status, filter.status));
+  if (filter.kind) conditions.push(eq(tasks.kind, filter.kind));
+  if (filter.targetType) conditions.push(eq(tasks.targetType, filter.targetType));
+  if (filter.targetId) conditions.push(eq(tasks.targetId, filter.targetId));
+  const rows = await db
+    .select()
+    .from(tasks)
+    .where(and(...conditions))
+    .orderBy(desc(tasks.createdAt), desc(tasks.id))
+    .limit(page.limit + 1);
+  return toPage(rows, page.limit);
+}
