@@ -42,6 +42,9 @@ export default defineConfig({
                 JWT_SECRET: "test-jwt-secret-not-for-production-0123456789",
                 ENCRYPTION_KEY: "mOo7k0PJGemYJz25y3xQuFbYoQm4RU98LgT17cG2W6Q=",
                 PIER_RATE_LIMIT_PER_MINUTE: "60",
+                // Notification channels deliver to loopback receivers in tests, and retry quickly.
+                PIER_ALLOW_PRIVATE_URLS: "true",
+                PIER_NOTIFY_RETRY_BASE_MS: "200",
               },
             },
           })),

@@ -12,6 +12,7 @@ import { DockerClient } from "../agent-relay/src/docker/client.ts";
 import type { LogRecord } from "../agent-relay/src/log.ts";
 import { startStack } from "../test/setup/stack.ts";
 import { Api, HttpError, mapLimit, sleep } from "./api.ts";
+import { deployReport, runDeployBench } from "./deploy.ts";
 import { DirectDocker } from "./docker.ts";
 import { measureAgentFootprint, treeRssMiB, type Footprint } from "./footprint.ts";
 import { ratios, summarize, timed, type Summary } from "./stats.ts";
@@ -165,6 +166,9 @@ async function main(): Promise<Record<string, unknown>> {
     }
     results.footprint = footprints;
 
+    // 3e/3f. Webhook deliveries and deployment overhead (bench/deploy.ts), before the scale step loads the machine.
+    results.deployments = await runDeployBench({ url: stack.url, api, hostId: host.id, runId, log });
+
     // 3c. Scale: the first host's list latency with more agents connected.
     const scale: Array<Record<string, unknown>> = [];
     results.scale = scale;
@@ -292,6 +296,7 @@ function report(r: Record<string, any>): string {
   const bursts = Object.entries(r.agent_disconnects as Record<string, number>).map(([at, n]) => `${n} at ${at}Z`);
   out.push(`agent reconnects: ${r.agent_reconnects}${bursts.length ? ` (disconnects: ${bursts.join(", ")})` : ""}`);
   for (const i of r.agent_incident_samples) out.push(`agent ${i.agent}: ${i.level} ${i.event} ${JSON.stringify(i)}`);
+  if (r.deployments) out.push(...deployReport(r.deployments));
   out.push(`total ${r.duration_s} s`);
   return out.join("\n");
 }

@@ -72,6 +72,12 @@ async function main(): Promise<void> {
   ];
   if (process.env.PIER_OPEN_REGISTRATION) args.push("--var", `PIER_OPEN_REGISTRATION:${process.env.PIER_OPEN_REGISTRATION}`);
   if (process.env.PIER_RATE_LIMIT_PER_MINUTE) args.push("--var", `PIER_RATE_LIMIT_PER_MINUTE:${process.env.PIER_RATE_LIMIT_PER_MINUTE}`);
+  // Notification settings a local stack may need (tests deliver to loopback receivers).
+  for (const name of ["PIER_ALLOW_PRIVATE_URLS", "PIER_NOTIFY_RETRY_BASE_MS", "PIER_NOTIFY_RETRY_MAX_MS", "PIER_NOTIFY_MAX_ATTEMPTS", "PIER_HOST_DISCONNECT_NOTICE_MS"]) {
+    if (process.env[name]) args.push("--var", `${name}:${process.env[name]}`);
+  }
+  // The per-application webhook limit (default 30 a minute); benchmarks raise it.
+  if (process.env.PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE) args.push("--var", `PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE:${process.env.PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE}`);
   const wrangler = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ["ignore", "inherit", "inherit"],

@@ -17,8 +17,20 @@ import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me.ts";
+import { alertRoutes, alertRuleRoutes } from "./routes/alerts.ts";
+import { metricRoutes } from "./routes/metrics.ts";
+import { channelRoutes } from "./routes/notification-channels.ts";
+import { notificationRoutes } from "./routes/notifications.ts";
+import { taskRoutes } from "./routes/tasks.ts";
 import { createRouter } from "./routes/openapi.ts";
 import { userRoutes } from "./routes/users.ts";
+import { applicationRoutes } from "./routes/applications.ts";
+import { databaseRoutes } from "./routes/databases.ts";
+import { deploymentRoutes } from "./routes/deployments.ts";
+import { domainRoutes } from "./routes/domains.ts";
+import { projectRoutes } from "./routes/projects.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
+import { devflowWebhookCompat } from "./compat/devflow-webhooks.ts";
 import { corsOrigins } from "./settings.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -61,6 +73,9 @@ export function createApp() {
   app.route("/api/v1/agent", agentRoutes);
 
   app.use("*", optionalAuth());
+  // Push webhooks: limited per application (30/min), not per sender address (see routes/webhooks.ts).
+  app.route("/", webhookRoutes);
+  app.route("/", devflowWebhookCompat);
   app.use("*", rateLimit());
 
   app.route("/api/v1/auth", authRoutes);
@@ -71,6 +86,17 @@ export function createApp() {
   app.route("/api/v1", eventRoutes);
   app.route("/api/v1/hosts", hostRoutes);
   app.route("/api/v1/hosts", containerRoutes);
+  app.route("/api/v1/notifications", notificationRoutes);
+  app.route("/api/v1/notification-channels", channelRoutes);
+  app.route("/api/v1/tasks", taskRoutes);
+  app.route("/api/v1/hosts", metricRoutes);
+  app.route("/api/v1/alerts", alertRoutes);
+  app.route("/api/v1/alert-rules", alertRuleRoutes);
+  app.route("/api/v1/projects", projectRoutes);
+  app.route("/api/v1/applications", applicationRoutes);
+  app.route("/api/v1/deployments", deploymentRoutes);
+  app.route("/api/v1/domains", domainRoutes);
+  app.route("/api/v1/databases", databaseRoutes);
   app.route("/", compatRoutes);
 
   app.notFound((c) => problemResponse(c, new ApiError(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}: see /swagger for the API.`)));

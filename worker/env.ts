@@ -18,6 +18,21 @@ export interface Bindings {
   RATE_LIMITER: DurableObjectNamespace<import("./durable/rate-limiter.ts").RateLimiter>;
   HOST_RELAY: DurableObjectNamespace<import("./durable/host-relay.ts").HostRelay>;
   EVENT_HUB: DurableObjectNamespace<import("./durable/event-hub.ts").EventHub>;
+  // Deployments (issue 4): one queue per application.
+  DEPLOY_QUEUE: DurableObjectNamespace<import("./durable/deploy-queue.ts").DeployQueue>;
+  /** Webhook deliveries allowed per application and minute (default 30). */
+  PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE?: string;
+  // Notifications and monitoring (issue 5).
+  NOTIFICATION_HUB: DurableObjectNamespace<import("./durable/notification-hub.ts").NotificationHub>;
+  CHANNEL_DISPATCHER: DurableObjectNamespace<import("./durable/channel-dispatcher.ts").ChannelDispatcher>;
+  /** "true" lets notification channels point at loopback/private addresses (local testing only). */
+  PIER_ALLOW_PRIVATE_URLS?: string;
+  /** Channel delivery retries: first backoff, cap, and attempts before a delivery is failed. */
+  PIER_NOTIFY_RETRY_BASE_MS?: string;
+  PIER_NOTIFY_RETRY_MAX_MS?: string;
+  PIER_NOTIFY_MAX_ATTEMPTS?: string;
+  /** How long a host must stay disconnected before it is announced (default 60 s). */
+  PIER_HOST_DISCONNECT_NOTICE_MS?: string;
 }
 
 /** Per-request values set by middleware and read with `c.get`. */

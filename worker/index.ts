@@ -1,12 +1,18 @@
 import { createApp } from "./app.ts";
 import type { Bindings } from "./env.ts";
+import { runScheduled } from "./scheduled.ts";
 
+export { ChannelDispatcher } from "./durable/channel-dispatcher.ts";
+export { DeployQueue } from "./durable/deploy-queue.ts";
 export { EventHub } from "./durable/event-hub.ts";
 export { HostRelay } from "./durable/host-relay.ts";
+export { NotificationHub } from "./durable/notification-hub.ts";
 export { RateLimiter } from "./durable/rate-limiter.ts";
 
 const app = createApp();
 
 export default {
   fetch: app.fetch,
+  // Metrics, notification and delivery-log retention; expiring-credential notices.
+  scheduled: (controller, env, ctx) => ctx.waitUntil(runScheduled(env, controller.scheduledTime)),
 } satisfies ExportedHandler<Bindings>;

@@ -6,6 +6,7 @@ import { DisconnectedError } from "./errors.ts";
 import { EventForwarder } from "./events.ts";
 import { CommandExecutor } from "./executor.ts";
 import { buildHello } from "./host-info.ts";
+import { HostSampler, MetricsReporter } from "./host-metrics.ts";
 import { createLogger, type Logger, type LogLevel, type LogRecord } from "./log.ts";
 import { handlers } from "./ops/index.ts";
 import { encode, OP_NAMES, type ServerMessage } from "./protocol.ts";
@@ -31,6 +32,12 @@ export interface AgentOptions {
   statsCache?: boolean;
   /** Push a `stats` message this often; 0 turns it off (default 60 s). */
   statsPushMs?: number;
+  /** Sample the host's CPU, memory, disk, network and load this often; 0 turns it off (default 15 s). */
+  metricsIntervalMs?: number;
+  /** Send the samples taken so far this often, as one `metrics` message (default 60 s). */
+  metricsFlushMs?: number;
+  /** The filesystem reported as "disk" (default `/`). */
+  metricsDiskPath?: string;
   heartbeatMs?: number;
   backoff?: BackoffPolicy;
   /** Wait after a rejected token or a takeover (default 5 min). */
@@ -100,6 +107,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     });
     if (!connection.send(encode(hello))) return;
     events.flush();
+    metrics?.flush();
   };
 
   connection = new RelayConnection({
@@ -118,10 +126,24 @@ export function startAgent(options: AgentOptions): RunningAgent {
     random: options.random,
   });
 
+  const metricsIntervalMs = options.metricsIntervalMs ?? 15_000;
+  const metrics =
+    metricsIntervalMs > 0
+      ? new MetricsReporter({
+          intervalMs: metricsIntervalMs,
+          flushMs: options.metricsFlushMs ?? 60_000,
+          sampler: new HostSampler(log, { diskPath: options.metricsDiskPath }),
+          containers: () => ({ counts: stats.counts(), samples: stats.all() }),
+          send: (samples) => connection.send(encode({ type: "metrics", sent_at: Date.now(), samples })),
+          log,
+        })
+      : undefined;
+
   const useEvents = options.events !== false;
   const useStats = options.statsCache !== false;
   if (useStats) stats.start();
   if (useEvents) events.start();
+  metrics?.start();
 
   const statsPushMs = options.statsPushMs ?? 60_000;
   const statsPush =
@@ -155,6 +177,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
       (stopping ??= (async () => {
         log.info("agent stopping");
         clearInterval(statsPush);
+        metrics?.stop();
         executor.abortAll(new DisconnectedError("the agent is shutting down"));
         await connection.stop();
         await Promise.allSettled([events.stop(), stats.stop()]);

@@ -8,6 +8,9 @@ export interface AgentEnvConfig {
   dockerHost?: string;
   logLevel: LogLevel;
   statsPushMs?: number;
+  metricsIntervalMs?: number;
+  metricsFlushMs?: number;
+  metricsDiskPath?: string;
 }
 
 const EnvSchema = z.object({
@@ -20,6 +23,9 @@ const EnvSchema = z.object({
   DOCKER_HOST: z.string().optional(),
   PIER_LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
   PIER_STATS_PUSH_MS: z.coerce.number().int().min(0).optional(),
+  PIER_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).optional(),
+  PIER_METRICS_FLUSH_MS: z.coerce.number().int().min(100).optional(),
+  PIER_METRICS_DISK_PATH: z.string().min(1).optional(),
 });
 
 export class ConfigError extends Error {
@@ -36,6 +42,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dockerHost: e.DOCKER_HOST || undefined,
     logLevel: e.PIER_LOG_LEVEL ?? "info",
     statsPushMs: e.PIER_STATS_PUSH_MS,
+    metricsIntervalMs: e.PIER_METRICS_INTERVAL_MS,
+    metricsFlushMs: e.PIER_METRICS_FLUSH_MS,
+    metricsDiskPath: e.PIER_METRICS_DISK_PATH,
   };
 }
 

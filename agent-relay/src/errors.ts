@@ -15,6 +15,10 @@ export class DisconnectedError extends Error {
 export class ExecTimeoutError extends Error {
   override readonly name = "ExecTimeoutError";
 }
+/** A deployment step failed for a reason worth showing as is (a build, a health check, a missing tool). */
+export class DeployFailedError extends Error {
+  override readonly name: string = "DeployFailedError";
+}
 /** Arguments that passed the schema but still make no sense (an unparseable time, …). */
 export class InvalidArgsError extends Error {
   override readonly name = "InvalidArgsError";
@@ -38,5 +42,6 @@ export function toRelayError(error: unknown): RelayError {
   if (error instanceof DisconnectedError) return relayError("cancelled", error.message);
   if (error instanceof ExecTimeoutError) return relayError("exec_timeout", error.message);
   if (error instanceof InvalidArgsError) return relayError("invalid_args", error.message);
+  if (error instanceof DeployFailedError) return relayError("deploy_failed", error.message);
   return relayError("internal", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }

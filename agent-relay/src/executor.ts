@@ -97,7 +97,8 @@ export class CommandExecutor {
       if (controller.signal.aborted) throw controller.signal.reason;
       if (streaming) {
         output.flush();
-        this.#deps.send(encode({ type: "end", id: cmd.id }));
+        // A streaming op may end with an outcome (deploy.build's image, deploy.run's container).
+        this.#deps.send(encode(data === undefined ? { type: "end", id: cmd.id } : { type: "end", id: cmd.id, data }));
       } else {
         this.#deps.send(encode({ type: "result", id: cmd.id, ok: true, data: data ?? null }));
       }

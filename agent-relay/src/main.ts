@@ -27,6 +27,9 @@ function main(): void {
     dockerHost: config.dockerHost,
     logLevel: config.logLevel,
     statsPushMs: config.statsPushMs,
+    metricsIntervalMs: config.metricsIntervalMs,
+    metricsFlushMs: config.metricsFlushMs,
+    metricsDiskPath: config.metricsDiskPath,
   });
 
   const shutdown = (signal: NodeJS.Signals) => {

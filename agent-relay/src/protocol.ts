@@ -6,9 +6,12 @@
  */
 import { z } from "zod";
 import { DockerEventSchema } from "./protocol/events.ts";
+import { HostSampleSchema, MAX_METRICS_BATCH } from "./protocol/metrics.ts";
 import { StatsSampleSchema } from "./protocol/sample.ts";
 
+export * from "./protocol/deploy.ts";
 export * from "./protocol/events.ts";
+export * from "./protocol/metrics.ts";
 export * from "./protocol/ops.ts";
 export * from "./protocol/sample.ts";
 
@@ -78,6 +81,8 @@ export const ERROR_CODES = {
   cancelled: "cancelled",
   /** `container.exec` ran past `timeout_ms`. */
   exec_timeout: "exec_timeout",
+  /** A deployment step failed (build, pull, health check, missing build tool); the message says why. */
+  deploy_failed: "deploy_failed",
   /** A bug or an unexpected failure in the agent. */
   internal: "internal",
   /** Set by the HostRelay, never by an agent: no agent is connected for the host. */
@@ -139,7 +144,14 @@ export const ChunkSchema = z.object({
   stream: z.enum(["stdout", "stderr"]).optional(),
 });
 
-export const EndSchema = z.object({ v, type: z.literal("end"), id: commandId, error: ErrorSchema.optional() });
+export const EndSchema = z.object({
+  v,
+  type: z.literal("end"),
+  id: commandId,
+  error: ErrorSchema.optional(),
+  /** A streaming command's outcome when it has one (`deploy.build`, `deploy.run`). */
+  data: z.unknown().optional(),
+});
 
 export const EventMessageSchema = z.object({
   v,
@@ -154,6 +166,15 @@ export const StatsMessageSchema = z.object({
   at: z.number(),
   samples: z.array(StatsSampleSchema),
   containers: ContainerCountsSchema.optional(),
+});
+
+/** Host samples, batched: sent every `PIER_METRICS_FLUSH_MS`, and kept while the link is down. */
+export const MetricsMessageSchema = z.object({
+  v,
+  type: z.literal("metrics"),
+  /** Agent clock (epoch ms) when sent: the server corrects the samples' times by its skew. */
+  sent_at: z.number(),
+  samples: z.array(HostSampleSchema).min(1).max(MAX_METRICS_BATCH),
 });
 
 // ---- server → agent ----
@@ -191,6 +212,7 @@ export const AgentMessageSchema = z.discriminatedUnion("type", [
   EndSchema,
   EventMessageSchema,
   StatsMessageSchema,
+  MetricsMessageSchema,
   PingSchema,
   PongSchema,
 ]);
@@ -202,6 +224,7 @@ export const MessageSchema = z.discriminatedUnion("type", [
   EndSchema,
   EventMessageSchema,
   StatsMessageSchema,
+  MetricsMessageSchema,
   CmdSchema,
   CancelSchema,
   PingSchema,
@@ -214,6 +237,7 @@ export type Chunk = z.infer<typeof ChunkSchema>;
 export type End = z.infer<typeof EndSchema>;
 export type EventMessage = z.infer<typeof EventMessageSchema>;
 export type StatsMessage = z.infer<typeof StatsMessageSchema>;
+export type MetricsMessage = z.infer<typeof MetricsMessageSchema>;
 export type Cmd = z.infer<typeof CmdSchema>;
 export type Cancel = z.infer<typeof CancelSchema>;
 export type Ping = z.infer<typeof PingSchema>;

@@ -1,8 +1,11 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { devflowCompat } from "./devflow.ts";
+import { dokployCompat } from "./dokploy.ts";
 import { dockerApiCompat } from "./docker-api.ts";
 import { serverManagerCompat } from "./server-manager.ts";
+import { devflowMetricsCompat, monitoringV2Compat } from "./monitoring.ts";
+import { notificationCompat, taskV1Compat, taskV2Compat } from "./server-manager-notifications.ts";
 
 /**
  * The compatibility surfaces (seeds/README.md): thin adapters over the same services, each with
@@ -12,3 +15,9 @@ export const compatRoutes = new Hono<AppEnv>();
 compatRoutes.route("/", dockerApiCompat);
 compatRoutes.route("/", devflowCompat);
 compatRoutes.route("/", serverManagerCompat);
+compatRoutes.route("/", notificationCompat);
+compatRoutes.route("/", taskV2Compat);
+compatRoutes.route("/", taskV1Compat);
+compatRoutes.route("/", devflowMetricsCompat);
+compatRoutes.route("/", monitoringV2Compat);
+compatRoutes.route("/", dokployCompat);

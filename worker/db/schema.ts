@@ -156,3 +156,6 @@ export const hosts = sqliteTable(
     uniqueIndex("hosts_agent_token_unique").on(t.agentTokenHash),
   ],
 );
+
+export * from "./schema-monitoring.ts";
+export * from "./schema-apps.ts";

@@ -21,6 +21,7 @@ import { createDatabase } from "../db/client.ts";
 import { hosts, type HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { nowIso } from "../lib/time.ts";
+import { HostWatch, quietly } from "./host-watch.ts";
 
 /** Who this object serves; set by the Worker on the agent's upgrade request, kept in storage. */
 export interface HostIdentity {
@@ -92,9 +93,12 @@ export class HostRelay extends DurableObject<Bindings> {
   private pending = new Map<string, PendingCommand>();
   private streams = new Map<string, OpenStream>();
   private lastMessageAt = 0;
+  /** Notifications and metrics (issue 5): presence, container deaths, host samples. */
+  private readonly watch: HostWatch;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
+    this.watch = new HostWatch(ctx.storage, env);
     // Heartbeats are answered by the runtime without waking the object (exact text match).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
   }
@@ -161,6 +165,8 @@ export class HostRelay extends DurableObject<Bindings> {
           addresses: message.addresses,
           ...(message.containers ? { containers: message.containers } : {}),
         });
+        const identity = this.identity();
+        if (identity) await quietly("online notice", identity.id, () => this.watch.online(identity));
         return;
       }
       case "result": {
@@ -181,12 +187,22 @@ export class HostRelay extends DurableObject<Bindings> {
       case "end": {
         const stream = this.streams.get(message.id);
         if (!stream) return;
-        this.closeStream(message.id, message.error);
+        this.closeStream(message.id, message.error, message.data);
         return;
       }
-      case "event":
+      case "event": {
+        // Started first: the watch's bookkeeping is synchronous, so batches are seen in order.
+        const identity = this.identity();
+        const watching = identity ? quietly("container events", identity.id, () => this.watch.containerEvents(identity, message.events)) : undefined;
         await this.publishEvents(message.events);
+        await watching;
         return;
+      }
+      case "metrics": {
+        const identity = this.identity();
+        if (identity) await quietly("metrics", identity.id, () => this.watch.metrics(identity, message.samples, message.sent_at));
+        return;
+      }
       case "stats":
         if (message.containers) await this.mirror({ containers: message.containers, lastSeenAt: nowIso() });
         return;
@@ -209,7 +225,7 @@ export class HostRelay extends DurableObject<Bindings> {
       // already closed
     }
     await this.mirror({ state: "disconnected", disconnectedAt: nowIso() });
-    await this.ctx.storage.setAlarm(Date.now() + LOST_AFTER_MS);
+    await this.ctx.storage.setAlarm(Date.now() + Math.min(LOST_AFTER_MS, this.watch.disconnectNoticeMs));
   }
 
   /** Presence checks: a missed heartbeat window disconnects; a long absence marks the host lost. */
@@ -229,6 +245,14 @@ export class HostRelay extends DurableObject<Bindings> {
     const row = await this.hostRow();
     if (row && row.state === "disconnected" && row.disconnectedAt && Date.now() - Date.parse(row.disconnectedAt) >= LOST_AFTER_MS - 1000) {
       await this.mirror({ state: "lost" });
+      row.state = "lost";
+    }
+    const identity = this.identity();
+    if (row && identity) {
+      await quietly("presence notice", identity.id, async () => {
+        const next = await this.watch.offline(identity, row, LOST_AFTER_MS);
+        if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1000));
+      });
     }
   }
 
@@ -270,13 +294,16 @@ export class HostRelay extends DurableObject<Bindings> {
    * `{"type":"chunk",…}` lines, then one `{"type":"end"}` (with `error` if it failed). Cancelling
    * the stream cancels the command on the host.
    */
-  async openStream(op: string, args: unknown = {}): Promise<ReadableStream<Uint8Array> | CommandOutcome> {
+  async openStream(op: string, args: unknown = {}, options: { id?: string } = {}): Promise<ReadableStream<Uint8Array> | CommandOutcome> {
     if (!isOpName(op)) return fail("unknown_op", `Unknown operation ${op}.`);
     const parsedArgs = OPS[op].args.safeParse(args);
     if (!parsedArgs.success) return fail("invalid_args", `Invalid arguments for ${op}: ${parsedArgs.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
     const socket = this.agentSocket();
     if (!socket) return fail("host_offline", "The host is offline: its agent is not connected.");
-    const id = crypto.randomUUID();
+    // An agent that does not know the op would answer with a `result` the stream never sees.
+    const hello = (socket.deserializeAttachment() as SocketAttachment).hello;
+    if (hello && !hello.capabilities.includes(op)) return fail("unknown_op", `This host's agent (${hello.agent_version}) does not support ${op}: upgrade the agent.`);
+    const id = options.id ?? crypto.randomUUID();
     const timeoutMs = commandTimeoutMs(op, parsedArgs.data);
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
@@ -291,6 +318,16 @@ export class HostRelay extends DurableObject<Bindings> {
         this.sendCancel(id);
       },
     });
+  }
+
+  /**
+   * Cancels a stream opened with a caller-chosen id: the agent is told to stop and the stream ends
+   * with `cancelled`. (Cancelling the returned stream across an RPC boundary does not reach
+   * `cancel` above promptly, so callers that must abort — the DeployQueue — say so here.)
+   */
+  async cancelStream(id: string): Promise<void> {
+    this.sendCancel(id);
+    this.closeStream(id, { code: "cancelled", message: "cancelled by the server" });
   }
 
   /** Drops the agent (its token was rotated or the host deleted); it cannot come back with the old token. */
@@ -329,13 +366,13 @@ export class HostRelay extends DurableObject<Bindings> {
     }
   }
 
-  private closeStream(id: string, error?: { code: string; message: string }): void {
+  private closeStream(id: string, error?: { code: string; message: string }, data?: unknown): void {
     const stream = this.streams.get(id);
     if (!stream) return;
     this.streams.delete(id);
     clearTimeout(stream.timer);
     try {
-      stream.controller.enqueue(encoder.encode(`${JSON.stringify({ type: "end", ...(error ? { error } : {}) })}\n`));
+      stream.controller.enqueue(encoder.encode(`${JSON.stringify({ type: "end", ...(error ? { error } : {}), ...(data !== undefined ? { data } : {}) })}\n`));
       stream.controller.close();
     } catch {
       // the reader went away

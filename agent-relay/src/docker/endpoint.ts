@@ -7,6 +7,9 @@ export type StatusMap = Readonly<Record<number, StatusMeaning>>;
 
 export type QueryValue = string | number | boolean | undefined;
 
+/** What undici accepts as a request body: text, bytes, or a stream of bytes. */
+export type RawBody = string | Uint8Array | NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
+
 /** How the transport hands back a successful body. */
 export type BodyKind = "json" | "empty" | "stream";
 
@@ -19,6 +22,8 @@ export interface Endpoint<P> {
   readonly path: (params: P) => string;
   readonly query?: (params: P) => Record<string, QueryValue>;
   readonly body?: (params: P) => unknown;
+  /** A body sent as is instead of JSON (a build context tar stream). */
+  readonly rawBody?: (params: P) => { body: RawBody; contentType: string };
   readonly headers?: (params: P) => Record<string, string>;
   readonly expect: StatusMap;
   readonly response: BodyKind;

@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from "undici";
-import { buildQuery, type Endpoint } from "./endpoint.ts";
+import { buildQuery, type Endpoint, type RawBody } from "./endpoint.ts";
 import { DockerError, DockerUnavailableError } from "./errors.ts";
 import type { DockerEndpoint } from "./host.ts";
 
@@ -53,15 +53,20 @@ export class DockerTransport {
     const prefix = endpoint.unversioned ? "" : `/v${this.apiVersion}`;
     const path = prefix + endpoint.path(params) + buildQuery(endpoint.query?.(params) ?? {});
     const headers: Record<string, string> = { ...endpoint.headers?.(params) };
-    let body: string | undefined;
+    let body: RawBody | undefined;
     if (endpoint.body) {
       body = JSON.stringify(endpoint.body(params));
       headers["content-type"] = "application/json";
+    } else if (endpoint.rawBody) {
+      const raw = endpoint.rawBody(params);
+      body = raw.body;
+      headers["content-type"] = raw.contentType;
     }
 
     let response: Dispatcher.ResponseData;
     try {
-      response = await this.dispatcher.request({ origin: this.#origin, path, method: endpoint.method, headers, body, signal });
+      // undici streams any async iterable body (the build context) though its types list fewer.
+      response = await this.dispatcher.request({ origin: this.#origin, path, method: endpoint.method, headers, body: body as Dispatcher.DispatchOptions["body"], signal });
     } catch (error) {
       if (signal.aborted) throw signal.reason ?? error;
       throw new DockerUnavailableError(this.where, { cause: error });

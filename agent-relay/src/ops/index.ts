@@ -1,5 +1,7 @@
 import { containerOps } from "./containers.ts";
 import type { OpHandlers } from "./context.ts";
+import { deployBuild } from "./deploy-build.ts";
+import { deployRemove, deployRun } from "./deploy-run.ts";
 import { containerExec } from "./exec.ts";
 import { containerLogs } from "./logs.ts";
 import { otherOps } from "./system.ts";
@@ -12,4 +14,7 @@ export const handlers: OpHandlers = {
   ...otherOps,
   "container.logs": containerLogs,
   "container.exec": containerExec,
+  "deploy.build": deployBuild,
+  "deploy.run": deployRun,
+  "deploy.remove": deployRemove,
 };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DeployBuildArgs, DeployRemoveArgs, DeployRunArgs, type DeployBuildResult, type DeployRemoveResult, type DeployRunResult } from "./deploy.ts";
 import type { StatsSample } from "./sample.ts";
 
 /**
@@ -154,6 +155,11 @@ export const OPS = {
   "image.pull": spec({ args: ImagePullArgs, timeoutMs: 600_000, streaming: false, idempotent: true }),
   "system.info": spec({ args: none, timeoutMs: 15_000, streaming: false, idempotent: true }),
   "system.version": spec({ args: none, timeoutMs: 10_000, streaming: false, idempotent: true }),
+  // Deployments (protocol/deploy.ts): output streams as `chunk`s, the outcome rides on `end.data`.
+  // Their budget is the deployment's remaining time, carried in `args.timeout_ms`.
+  "deploy.build": spec({ args: DeployBuildArgs, timeoutMs: 30 * 60_000, streaming: true, idempotent: false }),
+  "deploy.run": spec({ args: DeployRunArgs, timeoutMs: 10 * 60_000, streaming: true, idempotent: false }),
+  "deploy.remove": spec({ args: DeployRemoveArgs, timeoutMs: 60_000, streaming: false, idempotent: true }),
 } as const;
 
 export type OpName = keyof typeof OPS;
@@ -184,6 +190,9 @@ export function commandTimeoutMs(op: OpName, args: unknown): number {
       return typeof a.timeout_ms === "number" ? a.timeout_ms + MARGIN_MS : base;
     case "container.logs":
       return a.follow === true ? LOGS_FOLLOW_TIMEOUT_MS : base;
+    case "deploy.build":
+    case "deploy.run":
+      return typeof a.timeout_ms === "number" ? a.timeout_ms : base;
     default:
       return base;
   }
@@ -251,6 +260,10 @@ export interface OpResults {
   "image.pull": { image: string; status: string };
   "system.info": DockerJson;
   "system.version": DockerJson;
+  /** Streaming: these are the `data` of the final `end`. */
+  "deploy.build": DeployBuildResult;
+  "deploy.run": DeployRunResult;
+  "deploy.remove": DeployRemoveResult;
 }
 
 export type OpResult<O extends OpName> = OpResults[O];

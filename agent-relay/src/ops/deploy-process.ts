@@ -1,0 +1,134 @@
+// Running host tools (git, docker compose, nixpacks, pack, railpack) for a deployment: output
+// streamed with secrets redacted, the process killed when the deployment is cancelled or times out.
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { CancelledError, DeployFailedError } from "../errors.ts";
+
+/** Replaces every secret in a piece of output with `***`; secrets shorter than 4 characters are left alone. */
+export function redactor(secrets: Array<string | undefined>): (text: string) => string {
+  const list = [...new Set(secrets.filter((s): s is string => typeof s === "string" && s.length >= 4))].sort((a, b) => b.length - a.length);
+  if (list.length === 0) return (text) => text;
+  return (text) => {
+    let out = text;
+    for (const secret of list) out = out.split(secret).join("***");
+    return out;
+  };
+}
+
+/** A tool the build type needs is not installed: the message names it and says how to get it. */
+export class MissingToolError extends DeployFailedError {
+  override readonly name = "MissingToolError";
+}
+
+/** A tool ran and failed: the message carries its exit code and last output. */
+export class ToolFailedError extends DeployFailedError {
+  override readonly name = "ToolFailedError";
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  signal: AbortSignal;
+  /** Receives output (stdout and stderr) as it comes, already redacted. */
+  onOutput?: (text: string) => Promise<void> | void;
+  redact?: (text: string) => string;
+  /** stdout is handed to the caller (a pipe) instead of onOutput. */
+  pipeStdout?: boolean;
+}
+
+export interface Running {
+  child: ChildProcess;
+  /** Resolves with the exit code; rejects when the program is missing or the signal aborted. */
+  done: Promise<number>;
+  /** The last few KB of stderr (redacted), for error messages. */
+  stderrTail(): string;
+}
+
+const TAIL_CHARS = 4096;
+
+/** Starts a program (never through a shell: arguments are not interpreted). */
+export function start(command: string, args: string[], options: RunOptions): Running {
+  const redact = options.redact ?? ((t: string) => t);
+  const spawnOptions: SpawnOptions = {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group, so a cancel kills what it started too
+  };
+  const child = spawn(command, args, spawnOptions);
+  let tail = "";
+  let outputChain: Promise<void> = Promise.resolve();
+  const emit = (piece: Buffer) => {
+    const text = redact(piece.toString("utf8"));
+    if (options.onOutput) outputChain = outputChain.then(() => options.onOutput!(text)).catch(() => undefined);
+    return text;
+  };
+  child.stderr!.on("data", (piece: Buffer) => {
+    tail = (tail + emit(piece)).slice(-TAIL_CHARS);
+  });
+  if (!options.pipeStdout) child.stdout!.on("data", (piece: Buffer) => void emit(piece));
+
+  const kill = () => {
+    if (child.exitCode !== null || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+    setTimeout(() => {
+      try {
+        if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, 3000).unref();
+  };
+  const onAbort = () => kill();
+  if (options.signal.aborted) kill();
+  else options.signal.addEventListener("abort", onAbort, { once: true });
+
+  const done = new Promise<number>((resolve, reject) => {
+    child.once("error", (error: NodeJS.ErrnoException) => {
+      options.signal.removeEventListener("abort", onAbort);
+      if (error.code === "ENOENT") reject(new MissingToolError(`\`${command}\` is not installed on this host (not found on PATH)`));
+      else reject(error);
+    });
+    child.once("close", (code, sig) => {
+      options.signal.removeEventListener("abort", onAbort);
+      void outputChain.then(() => {
+        if (options.signal.aborted) reject(options.signal.reason ?? new CancelledError("cancelled"));
+        else resolve(code ?? (sig ? 128 : 1));
+      });
+    });
+  });
+  return { child, done, stderrTail: () => tail };
+}
+
+/** Runs a program to its end; a non-zero exit is a ToolFailedError naming it. */
+export async function run(command: string, args: string[], options: RunOptions, what = command): Promise<void> {
+  const running = start(command, args, options);
+  const code = await running.done;
+  if (code !== 0) throw new ToolFailedError(`${what} failed (exit code ${code})${running.stderrTail().trim() ? `: ${lastLines(running.stderrTail())}` : ""}`);
+}
+
+/** Runs a program and returns its stdout (small outputs: rev-parse, log). */
+export async function capture(command: string, args: string[], options: Omit<RunOptions, "onOutput" | "pipeStdout">): Promise<string> {
+  const running = start(command, args, { ...options, pipeStdout: true });
+  let out = "";
+  running.child.stdout!.on("data", (piece: Buffer) => (out += piece.toString("utf8")));
+  const code = await running.done;
+  if (code !== 0) throw new ToolFailedError(`${command} ${args[0] ?? ""} failed (exit code ${code})${running.stderrTail().trim() ? `: ${lastLines(running.stderrTail())}` : ""}`);
+  return out;
+}
+
+/** Whether `command` can be run at all (`--version` style probe). */
+export async function available(command: string, args: string[], signal: AbortSignal): Promise<boolean> {
+  try {
+    const running = start(command, args, { signal });
+    return (await running.done) === 0;
+  } catch (error) {
+    if (error instanceof MissingToolError) return false;
+    throw error;
+  }
+}
+
+export const lastLines = (text: string, n = 5): string => text.trim().split("\n").slice(-n).join(" | ");

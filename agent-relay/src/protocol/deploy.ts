@@ -1,0 +1,171 @@
+import { z } from "zod";
+
+// The deployment operations of the relay protocol (`deploy.build`, `deploy.run`, `deploy.remove`):
+// their arguments and results, shared by the DeployQueue Durable Object and the agent.
+//
+// Secrets travel in these arguments (environment values, git tokens, deploy keys, registry
+// passwords) because the host needs them; neither end ever logs arguments or writes them to
+// deployment output.
+
+export const BUILD_TYPES = ["dockerfile", "static", "compose", "nixpacks", "heroku_buildpacks", "paketo_buildpacks", "railpack"] as const;
+export type BuildType = (typeof BUILD_TYPES)[number];
+
+/** Compose's words: `always` pulls every time, `missing` only when absent, `never` fails when absent. */
+export const PULL_POLICIES = ["always", "missing", "never"] as const;
+export type PullPolicy = (typeof PULL_POLICIES)[number];
+
+/** The label every container, image, network and volume of a deployment carries (with dev.pier.managed). */
+export const APP_LABEL = "dev.pier.app";
+export const DEPLOYMENT_LABEL = "dev.pier.deployment";
+export const DATABASE_LABEL = "dev.pier.database";
+export const PROJECT_LABEL = "dev.pier.project";
+
+const id = z.string().min(1).max(64);
+/** A Docker container name. */
+const containerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, "container names are [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+/** A time budget: the agent aborts when it runs out (the DO sets it from the deployment's deadline). */
+const timeoutMs = z.number().int().positive().max(24 * 3600_000);
+
+export const RegistryAuthSchema = z.object({ username: z.string(), password: z.string(), serveraddress: z.string().optional() });
+
+export const GitSourceSchema = z.object({
+  /** https://…, ssh://…, git@host:path, or file:// (a repository on the host itself). */
+  url: z.string().min(1).max(2048),
+  branch: z.string().min(1).max(255),
+  /** Full or abbreviated sha; omitted: the branch head. */
+  commit: z
+    .string()
+    .regex(/^[0-9a-f]{7,64}$/i)
+    .optional(),
+  /** HTTPS token (sent as basic auth with `username`, default `x-access-token`). Secret. */
+  token: z.string().max(4096).optional(),
+  username: z.string().max(255).optional(),
+  /** An SSH private key for ssh URLs. Secret. */
+  deploy_key: z.string().max(16_384).optional(),
+  /** Subdirectory of the repository used as the build context. */
+  path: z
+    .string()
+    .max(1024)
+    .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "a relative path inside the repository")
+    .optional(),
+});
+export type GitSource = z.infer<typeof GitSourceSchema>;
+
+export const DeployBuildArgs = z.object({
+  app_id: id,
+  deployment_id: id,
+  app_name: containerName,
+  /** What the result is tagged as (`pier/<app name>:<deployment id>`), so a rollback can reuse it. */
+  image_tag: z.string().min(1).max(255),
+  source: z.discriminatedUnion("type", [
+    z.object({
+      type: z.literal("image"),
+      image: z.string().min(1).max(512),
+      pull_policy: z.enum(PULL_POLICIES),
+      auth: RegistryAuthSchema.optional(),
+    }),
+    z.object({
+      type: z.literal("git"),
+      git: GitSourceSchema,
+      build_type: z.enum(BUILD_TYPES),
+      /** Dockerfile path inside the context (dockerfile builds). */
+      dockerfile: z.string().max(1024).optional(),
+      /** static builds: the directory to serve and the image that serves it (busybox httpd). */
+      publish_dir: z.string().max(1024).optional(),
+      static_image: z.string().max(512).optional(),
+      /** compose builds: the file, and the environment written to the project's `.env`. Secret. */
+      compose_file: z.string().max(1024).optional(),
+      env: z.record(z.string(), z.string()).optional(),
+    }),
+  ]),
+  timeout_ms: timeoutMs,
+});
+export type DeployBuildArgs = z.infer<typeof DeployBuildArgs>;
+
+export interface DeployBuildResult {
+  /** The image to run; null for compose, which ran the application itself. */
+  image: string | null;
+  image_id: string | null;
+  /** The commit that was built (git sources). */
+  commit: string | null;
+  commit_message: string | null;
+  /** True when `docker compose up` already started the application (no `deploy.run`). */
+  compose: boolean;
+}
+
+export const HealthCheckSchema = z.object({
+  /** A shell command run by Docker's HEALTHCHECK (`CMD-SHELL`). */
+  command: z.string().min(1).max(4096).optional(),
+  /** An HTTP path probed from inside the container (`wget` on 127.0.0.1:`port`). */
+  http_path: z.string().startsWith("/").max(2048).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  interval_seconds: z.number().int().min(1).max(300).optional(),
+  timeout_seconds: z.number().int().min(1).max(300).optional(),
+  retries: z.number().int().min(1).max(100).optional(),
+  start_period_seconds: z.number().int().min(0).max(3600).optional(),
+});
+export type HealthCheck = z.infer<typeof HealthCheckSchema>;
+
+const PortSpec = z.object({
+  container_port: z.number().int().min(1).max(65535),
+  protocol: z.enum(["tcp", "udp", "sctp"]).optional(),
+  host_port: z.number().int().min(0).max(65535).optional(),
+  host_ip: z.string().optional(),
+});
+
+export const DeployRunArgs = z.object({
+  /** Containers are found by `dev.pier.app` (applications) or `dev.pier.database` (databases). */
+  kind: z.enum(["application", "database"]),
+  owner_id: id,
+  deployment_id: id.optional(),
+  /** The container's final name; the new one runs as `<name>-<deployment>` until it takes over. */
+  name: containerName,
+  image: z.string().min(1).max(512),
+  /**
+   * `start-first`: the new container starts beside the old one, which is removed once the new one
+   * is healthy. `stop-first`: the old one is stopped first (fixed host ports, databases) and
+   * started again if the new one fails.
+   */
+  strategy: z.enum(["start-first", "stop-first"]),
+  /** Secret. */
+  env: z.record(z.string(), z.string()).optional(),
+  cmd: z.array(z.string()).optional(),
+  ports: z.array(PortSpec).optional(),
+  volumes: z.array(z.object({ source: z.string().min(1), target: z.string().startsWith("/"), read_only: z.boolean().optional() })).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  restart_policy: z.enum(["no", "always", "unless-stopped", "on-failure"]).optional(),
+  cpus: z.number().positive().max(1024).optional(),
+  memory: z.number().int().min(6 * 1024 * 1024).optional(),
+  network: z.object({ name: z.string().min(1).max(255), aliases: z.array(z.string()).optional() }).optional(),
+  health_check: HealthCheckSchema.optional(),
+  /** How long the container must stay up when there is no health check (default 2 s). */
+  min_uptime_ms: z.number().int().min(0).max(600_000).optional(),
+  timeout_ms: timeoutMs,
+});
+export type DeployRunArgs = z.infer<typeof DeployRunArgs>;
+
+export interface DeployRunResult {
+  container_id: string;
+  container_name: string;
+  /** Ids of the containers it replaced (now removed). */
+  replaced: string[];
+}
+
+export const DeployRemoveArgs = z.object({
+  kind: z.enum(["application", "database"]),
+  owner_id: id,
+  /** Named volumes to remove too (a purged database). */
+  volumes: z.array(z.string().min(1)).optional(),
+  /** The project's network, removed too once no container is attached to it. */
+  network: z.string().min(1).max(255).optional(),
+});
+export type DeployRemoveArgs = z.infer<typeof DeployRemoveArgs>;
+
+export interface DeployRemoveResult {
+  containers: string[];
+  volumes: string[];
+  network_removed: boolean;
+}
+
+/** The label that finds the containers of an application or a database. */
+export const ownerLabel = (kind: "application" | "database"): string => (kind === "application" ? APP_LABEL : DATABASE_LABEL);

@@ -1,0 +1,101 @@
+// DevFlow Pro's deploy webhook (seed 003): `POST /api/webhooks/deploy/{token}` with GitHub's,
+// GitLab's or Bitbucket's documented payload, answering
+// `{"message":"Deployment triggered successfully","deployment_id":…}`.
+//
+// `{token}` is the application's webhook token. The document's own examples put a project slug
+// there instead (`/api/webhooks/deploy/my-project`), so the application's app name (or id) is
+// accepted too — but only when the request proves itself another way: valid credentials of the
+// application's organization (the deploy-with-backup script's `Authorization: Bearer`), or a
+// valid provider signature. With a token or credentials, a request without a body deploys the
+// branch head. Errors use the document's standard format: {"error", "message", "status"}.
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { logUnexpected, toApiError } from "../middleware/error-response.ts";
+import { consumeRateLimit } from "../middleware/rate-limit.ts";
+import { clientIp } from "../middleware/request-context.ts";
+import { applicationByWebhookToken, applicationsBySlug, type ApplicationRow } from "../services/applications.ts";
+import { requireRole } from "../services/principal.ts";
+import { detectProvider, handleDelivery, intentOf, verifyDelivery, webhookSecretOf, type DeliveryResult, type WebhookIntent } from "../services/webhooks.ts";
+import { rateLimitPerMinute } from "../settings.ts";
+import { receiveProviderDelivery, webhookRateLimit } from "../routes/webhooks.ts";
+
+export const devflowWebhookCompat = new Hono<AppEnv>();
+
+devflowWebhookCompat.onError((err, c) => {
+  const e = toApiError(err);
+  if (e.status >= 500 && e === err) logUnexpected(c, err);
+  for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
+  return c.json({ error: e.title, message: e.detail, status: e.status }, e.status);
+});
+
+type Found = { app: ApplicationRow; via: "token" | "credentials" | "signature" };
+
+/** Which application the path names, and what proves the caller may deploy it. */
+async function findApplication(c: Context<AppEnv>, key: string): Promise<Found | null> {
+  const byToken = await applicationByWebhookToken(c.var.db, key);
+  if (byToken) return { app: byToken, via: "token" };
+  const p = c.var.principal;
+  if (p) {
+    const [app] = await applicationsBySlug(c.var.db, key, p.organizationId);
+    if (!app) return null;
+    requireRole(p, "member", "deploy applications");
+    return { app, via: "credentials" };
+  }
+  const provider = detectProvider(c.req.raw.headers);
+  if (!provider) return null;
+  // A signed delivery to a slug: the application whose secret verifies it (slugs are unique per
+  // organization, not across them).
+  const body = new Uint8Array(await c.req.raw.clone().arrayBuffer());
+  for (const app of await applicationsBySlug(c.var.db, key)) {
+    if (await verifyDelivery(provider, c.req.raw.headers, await webhookSecretOf(c.env, app), body)) return { app, via: "signature" };
+  }
+  return null;
+}
+
+function answer(c: Context<AppEnv>, result: DeliveryResult) {
+  if (result.status === 401) throw new ApiError(401, `Invalid webhook signature: ${result.detail}.`);
+  if (result.status === 400) throw new ApiError(400, result.detail);
+  if (result.status === 202) return c.json({ message: "Deployment triggered successfully", deployment_id: result.deploymentId });
+  if (result.outcome === "duplicate") return c.json({ message: "Deployment already triggered for this delivery", deployment_id: result.deploymentId });
+  return c.json({ message: `No deployment triggered: ${result.detail}`, deployment_id: null });
+}
+
+devflowWebhookCompat.post("/api/webhooks/deploy/:token", async (c) => {
+  const key = c.req.param("token");
+  if (key.length > 200) throw new ApiError(404, "Unknown deploy webhook.");
+  const found = await findApplication(c, key);
+  if (!found) {
+    await consumeRateLimit(c, `ip:${clientIp(c) ?? "unknown"}`, rateLimitPerMinute(c.env));
+    throw new ApiError(404, "Unknown deploy webhook: use the application's webhook token, or its app name with valid credentials or a signed delivery.");
+  }
+  const { app, via } = found;
+  await consumeRateLimit(c, `webhook:${app.id}`, webhookRateLimit(c));
+
+  // A provider's signed delivery is verified like on the canonical endpoint.
+  if (detectProvider(c.req.raw.headers) && via !== "credentials") {
+    const result = await receiveProviderDelivery(c, app, "devflow");
+    if (result) return answer(c, result);
+  }
+
+  // The token or the caller's credentials authenticate the request; the body says what to deploy.
+  const text = await c.req.text();
+  let intent: WebhookIntent;
+  let event = "deploy";
+  if (text.trim() === "") {
+    intent = { kind: "push", ref: `refs/heads/${app.gitBranch}`, branch: app.gitBranch, commit: null, message: "", deleted: false };
+  } else {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      const result = await handleDelivery(c.var.db, c.env, app, { provider: "generic", event, deliveryId: null, verified: true, trigger: "devflow", problem: { outcome: "invalid", detail: "the payload is not JSON" } });
+      return answer(c, result);
+    }
+    intent = intentOf(null, null, payload);
+    const p = payload as Record<string, unknown>;
+    event = `push (${p.object_kind !== undefined ? "gitlab" : (p.push as Record<string, unknown> | undefined)?.changes !== undefined ? "bitbucket" : "github"} payload)`;
+  }
+  const result = await handleDelivery(c.var.db, c.env, app, { provider: "generic", event, deliveryId: null, verified: true, trigger: "devflow", intent, deployHead: true });
+  return answer(c, result);
+});

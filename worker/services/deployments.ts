@@ -1,0 +1,194 @@
+// Deployments: asking an application's DeployQueue for one, reading them back, their output, and
+// the plan the queue sends to the host (`deploy.build` then `deploy.run`).
+import { and, asc, desc, eq, gt } from "drizzle-orm";
+import type { DeployBuildArgs, DeployRunArgs } from "../../agent-relay/src/protocol.ts";
+import { PROJECT_LABEL } from "../../agent-relay/src/protocol.ts";
+import type { Database } from "../db/client.ts";
+import { auditEvents, deploymentLogs, deployments, type DeploymentStatus } from "../db/schema.ts";
+import type { EnqueueRequest, EnqueueResult } from "../durable/deploy-queue.ts";
+import type { Bindings } from "../env.ts";
+import { conflict, notFound } from "../errors.ts";
+import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { environmentOf, getApplication, gitCredentialsOf, registryAuthOf, type ApplicationRow } from "./applications.ts";
+import { auditRow } from "./audit.ts";
+import { traefikLabels, type DomainRow } from "./domains.ts";
+import { requireRole, type Actor, type Principal } from "./principal.ts";
+
+export type DeploymentRow = typeof deployments.$inferSelect;
+export type DeploymentLogRow = typeof deploymentLogs.$inferSelect;
+type Caller = Actor & { principal: Principal };
+
+export const FINISHED: ReadonlySet<DeploymentStatus> = new Set(["succeeded", "failed", "cancelled"]);
+export const isFinished = (status: DeploymentStatus): boolean => FINISHED.has(status);
+
+export const queueOf = (env: Bindings, applicationId: string) => env.DEPLOY_QUEUE.get(env.DEPLOY_QUEUE.idFromName(applicationId));
+
+export interface DeployRequest {
+  ref?: string;
+  commit?: string;
+  title?: string;
+  trigger?: EnqueueRequest["trigger"];
+}
+
+/** Queues a deployment of the application (member+); a commit already queued is coalesced. */
+export async function requestDeployment(db: Database, env: Bindings, actor: Caller, applicationId: string, request: DeployRequest = {}): Promise<EnqueueResult> {
+  const p = actor.principal;
+  requireRole(p, "member", "deploy applications");
+  const app = await getApplication(db, p.organizationId, applicationId);
+  const result = await queueOf(env, app.id).enqueue({
+    organizationId: app.organizationId,
+    applicationId: app.id,
+    trigger: request.trigger ?? "api",
+    title: request.title ?? (request.commit ? `Deploy ${request.commit.slice(0, 12)}` : "Manual deployment"),
+    ref: request.ref ?? null,
+    commit: request.commit ?? null,
+    createdBy: p.userId,
+  });
+  await db.insert(auditEvents).values(
+    auditRow(actor, { organizationId: p.organizationId, action: "deployment.create", targetType: "deployment", targetId: result.deployment.id, metadata: { application_id: app.id, coalesced: result.coalesced, ref: request.ref, commit: request.commit } }),
+  );
+  return result;
+}
+
+/** Redeploys the image of an earlier successful deployment (member+). */
+export async function rollback(db: Database, env: Bindings, actor: Caller, deploymentId: string): Promise<EnqueueResult> {
+  const p = actor.principal;
+  requireRole(p, "member", "roll back applications");
+  const target = await getDeployment(db, p.organizationId, deploymentId);
+  if (target.status !== "succeeded" || !target.imageTag) {
+    throw conflict(`Deployment ${deploymentId} did not succeed (it is ${target.status}): only a successful deployment's image can be rolled back to.`);
+  }
+  const result = await queueOf(env, target.applicationId).enqueue({
+    organizationId: target.organizationId,
+    applicationId: target.applicationId,
+    trigger: "rollback",
+    title: `Rollback to ${target.id}${target.commitSha ? ` (${target.commitSha.slice(0, 12)})` : ""}`,
+    ref: target.ref,
+    commit: target.commitSha,
+    commitMessage: target.commitMessage,
+    rollbackOf: target.id,
+    imageTag: target.imageTag,
+    createdBy: p.userId,
+  });
+  await db.insert(auditEvents).values(
+    auditRow(actor, { organizationId: p.organizationId, action: "deployment.rollback", targetType: "deployment", targetId: result.deployment.id, metadata: { application_id: target.applicationId, rollback_of: target.id } }),
+  );
+  return result;
+}
+
+/** Cancels a deployment (member+): a queued one is dropped, a running one aborted on its host. */
+export async function cancelDeployment(db: Database, env: Bindings, actor: Caller, deploymentId: string): Promise<DeploymentRow> {
+  const p = actor.principal;
+  requireRole(p, "member", "cancel deployments");
+  const row = await getDeployment(db, p.organizationId, deploymentId);
+  if (isFinished(row.status)) throw conflict(`Deployment ${deploymentId} already ${row.status}.`);
+  await queueOf(env, row.applicationId).cancel(row.id, `cancelled by ${p.username}`);
+  await db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "deployment.cancel", targetType: "deployment", targetId: row.id, metadata: { application_id: row.applicationId } }));
+  return getDeployment(db, p.organizationId, deploymentId);
+}
+
+export async function getDeployment(db: Database, organizationId: string, id: string): Promise<DeploymentRow> {
+  const [row] = await db.select().from(deployments).where(and(eq(deployments.organizationId, organizationId), eq(deployments.id, id))).limit(1);
+  if (!row) throw notFound(`Deployment ${id}`);
+  return row;
+}
+
+/** Newest first. */
+export async function listDeployments(db: Database, organizationId: string, applicationId: string, page: PageQuery) {
+  const rows = await db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.organizationId, organizationId), eq(deployments.applicationId, applicationId), cursorCondition(deployments.createdAt, deployments.id, decodeCursor(page.cursor))))
+    .orderBy(desc(deployments.createdAt), desc(deployments.id))
+    .limit(page.limit + 1);
+  return toPage(rows, page.limit);
+}
+
+/** Output pieces after `afterSeq`, in order. */
+export async function readLogs(db: Database, deploymentId: string, afterSeq: number, limit: number): Promise<DeploymentLogRow[]> {
+  return db
+    .select()
+    .from(deploymentLogs)
+    .where(and(eq(deploymentLogs.deploymentId, deploymentId), gt(deploymentLogs.seq, afterSeq)))
+    .orderBy(asc(deploymentLogs.seq))
+    .limit(limit);
+}
+
+/** The project's network: applications and databases of one project reach each other by app name. */
+export const projectNetwork = (projectId: string): string => `pier-${projectId}`;
+
+export const imageTagFor = (app: Pick<ApplicationRow, "appName">, deploymentId: string): string => `pier/${app.appName}:${deploymentId}`;
+
+export interface DeployPlan {
+  /** Absent for a rollback: its image exists already. */
+  build?: Omit<DeployBuildArgs, "timeout_ms">;
+  run: Omit<DeployRunArgs, "timeout_ms" | "image" | "deployment_id">;
+  /** Values to scrub from stored output (defense in depth: the agent never prints them). */
+  secrets: string[];
+}
+
+/** What the host is asked to do for a deployment of `app`, secrets opened. */
+export async function deployPlan(env: Bindings, app: ApplicationRow, deployment: DeploymentRow, domainRows: DomainRow[]): Promise<DeployPlan> {
+  const vars = await environmentOf(env, app);
+  const network = projectNetwork(app.projectId);
+  const secrets = Object.values(vars);
+  const run: DeployPlan["run"] = {
+    kind: "application",
+    owner_id: app.id,
+    name: app.appName,
+    // A fixed host port cannot be held by two containers at once.
+    strategy: (app.ports ?? []).some((p) => p.host_port) ? "stop-first" : "start-first",
+    env: vars,
+    ...(app.command?.length ? { cmd: app.command } : {}),
+    ports: (app.ports ?? []).map((p) => ({ container_port: p.container_port, ...(p.host_port ? { host_port: p.host_port } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) })),
+    labels: { [PROJECT_LABEL]: app.projectId, ...traefikLabels(app.appName, domainRows, app.ports, network) },
+    restart_policy: app.restartPolicy,
+    ...(app.cpus ? { cpus: app.cpus } : {}),
+    ...(app.memoryBytes ? { memory: app.memoryBytes } : {}),
+    network: { name: network, aliases: [app.appName] },
+    ...(app.healthCheck && (app.healthCheck.command || app.healthCheck.http_path) ? { health_check: app.healthCheck } : {}),
+    ...(app.healthCheck?.http_path ? { min_uptime_ms: 500 } : {}),
+  };
+  if (deployment.rollbackOf) return { run, secrets };
+
+  const imageTag = imageTagFor(app, deployment.id);
+  if (app.sourceType === "image") {
+    const auth = await registryAuthOf(env, app);
+    if (auth?.password) secrets.push(auth.password);
+    return {
+      build: { app_id: app.id, deployment_id: deployment.id, app_name: app.appName, image_tag: imageTag, source: { type: "image", image: app.image!, pull_policy: app.pullPolicy, ...(auth ? { auth } : {}) } },
+      run,
+      secrets,
+    };
+  }
+  const creds = await gitCredentialsOf(env, app);
+  if (creds.token) secrets.push(creds.token);
+  return {
+    build: {
+      app_id: app.id,
+      deployment_id: deployment.id,
+      app_name: app.appName,
+      image_tag: imageTag,
+      source: {
+        type: "git",
+        git: {
+          url: app.gitUrl!,
+          branch: deployment.ref ?? app.gitBranch,
+          ...(deployment.commitSha ? { commit: deployment.commitSha } : {}),
+          ...(creds.token ? { token: creds.token } : {}),
+          ...(creds.username ? { username: creds.username } : {}),
+          ...(creds.deploy_key ? { deploy_key: creds.deploy_key } : {}),
+          ...(app.gitPath ? { path: app.gitPath } : {}),
+        },
+        build_type: app.buildType,
+        ...(app.dockerfile ? { dockerfile: app.dockerfile } : {}),
+        ...(app.publishDir ? { publish_dir: app.publishDir } : {}),
+        ...(app.staticImage ? { static_image: app.staticImage } : {}),
+        ...(app.composeFile ? { compose_file: app.composeFile } : {}),
+        ...(app.buildType === "compose" ? { env: vars } : {}),
+      },
+    },
+    run,
+    secrets,
+  };
+}

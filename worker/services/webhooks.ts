@@ -1,0 +1,261 @@
+// Push webhooks from GitHub, GitLab and Bitbucket: who sent a delivery (by its headers), whether
+// its signature holds (each provider's own scheme, on the raw body, in constant time), what it
+// asks for (a push to which branch and commit), and what Pier did about it — stored for every
+// delivery, deduplicated by the provider's delivery id.
+//
+//   GitHub     X-GitHub-Event, X-GitHub-Delivery, X-Hub-Signature-256: sha256=<hex HMAC-SHA256>
+//   GitLab     X-Gitlab-Event, X-Gitlab-Event-UUID, X-Gitlab-Token: <the secret itself>
+//   Bitbucket  X-Event-Key, X-Request-UUID (X-Hook-UUID), X-Hub-Signature: sha256=<hex HMAC-SHA256>
+import { and, desc, eq } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { auditEvents, webhookDeliveries } from "../db/schema.ts";
+import type { Bindings } from "../env.ts";
+import { timingSafeEqual } from "../lib/crypto.ts";
+import { newId } from "../lib/ids.ts";
+import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { nowIso } from "../lib/time.ts";
+import { webhookCredentials, type ApplicationRow } from "./applications.ts";
+import { queueOf } from "./deployments.ts";
+
+export type Provider = "github" | "gitlab" | "bitbucket";
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+export type Outcome = "deployed" | "coalesced" | "duplicate" | "ignored" | "skipped" | "rejected" | "ping" | "invalid" | "failed";
+
+/** What a verified payload asks for. */
+export type WebhookIntent =
+  | { kind: "ping" }
+  | { kind: "push"; branch: string | null; ref: string; commit: string | null; message: string; deleted: boolean }
+  | { kind: "other"; event: string };
+
+export function detectProvider(headers: Headers): Provider | null {
+  if (headers.has("x-github-event")) return "github";
+  if (headers.has("x-gitlab-event") || headers.has("x-gitlab-token")) return "gitlab";
+  if (headers.has("x-event-key") && (headers.has("x-request-uuid") || headers.has("x-hook-uuid") || (headers.get("user-agent") ?? "").startsWith("Bitbucket"))) return "bitbucket";
+  return null;
+}
+
+export function eventOf(provider: Provider, headers: Headers): string | null {
+  return headers.get(provider === "github" ? "x-github-event" : provider === "gitlab" ? "x-gitlab-event" : "x-event-key");
+}
+
+export function deliveryIdOf(provider: Provider, headers: Headers): string | null {
+  const id = provider === "github" ? headers.get("x-github-delivery") : provider === "gitlab" ? headers.get("x-gitlab-event-uuid") : (headers.get("x-request-uuid") ?? headers.get("x-hook-uuid"));
+  return id ? id.slice(0, 200) : null;
+}
+
+export async function hmacSha256Hex(secret: string, body: Uint8Array): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = await crypto.subtle.sign("HMAC", key, body);
+  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** `sha256=<hex>` over the raw body, compared in constant time (GitHub's and Bitbucket's scheme). */
+export async function verifyHmacHeader(header: string | null, secret: string, body: Uint8Array): Promise<boolean> {
+  if (!header) return false;
+  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
+  if (!match) return false;
+  return timingSafeEqual(match[1]!.toLowerCase(), await hmacSha256Hex(secret, body));
+}
+
+export async function verifyGitHubSignature(headers: Headers, secret: string, body: Uint8Array): Promise<boolean> {
+  return verifyHmacHeader(headers.get("x-hub-signature-256"), secret, body);
+}
+
+export async function verifyBitbucketSignature(headers: Headers, secret: string, body: Uint8Array): Promise<boolean> {
+  return verifyHmacHeader(headers.get("x-hub-signature"), secret, body);
+}
+
+export function verifyGitLabToken(headers: Headers, secret: string): boolean {
+  const token = headers.get("x-gitlab-token");
+  return token !== null && timingSafeEqual(token, secret);
+}
+
+/** Whether the delivery carries a valid signature of `secret` in its provider's scheme. */
+export async function verifyDelivery(provider: Provider, headers: Headers, secret: string, body: Uint8Array): Promise<boolean> {
+  if (provider === "github") return verifyGitHubSignature(headers, secret, body);
+  if (provider === "gitlab") return verifyGitLabToken(headers, secret);
+  return verifyBitbucketSignature(headers, secret, body);
+}
+
+/** Why a delivery failed verification, for its record (never the expected value). */
+export function signatureProblem(provider: Provider, headers: Headers): string {
+  const header = provider === "github" ? "X-Hub-Signature-256" : provider === "gitlab" ? "X-Gitlab-Token" : "X-Hub-Signature";
+  return headers.has(header) ? `${header} does not match the webhook secret` : `${header} is missing: set the webhook secret in ${provider === "github" ? "GitHub" : provider === "gitlab" ? "GitLab" : "Bitbucket"}`;
+}
+
+/** The JSON payload of a delivery: a JSON body, or GitHub's form encoding (`payload=<json>`). */
+export function parsePayload(body: Uint8Array, contentType: string | null): unknown {
+  const text = new TextDecoder().decode(body);
+  if ((contentType ?? "").includes("application/x-www-form-urlencoded")) {
+    const payload = new URLSearchParams(text).get("payload");
+    if (payload === null) throw new SyntaxError("form-encoded delivery without a payload field");
+    return JSON.parse(payload);
+  }
+  return JSON.parse(text);
+}
+
+const obj = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+const branchOf = (ref: string | null): string | null => (ref?.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : null);
+const ZERO_SHA = /^0+$/;
+
+/**
+ * What a payload asks for. The event header wins where there is one; without headers (DevFlow's
+ * documented payloads) the shape tells: `object_kind: push` is GitLab, `push.changes` Bitbucket,
+ * `ref` + `after` GitHub.
+ */
+export function intentOf(provider: Provider | null, event: string | null, payload: unknown): WebhookIntent {
+  const p = obj(payload);
+  const kind = provider ?? (p.object_kind !== undefined ? "gitlab" : obj(p.push).changes !== undefined ? "bitbucket" : "github");
+  if (kind === "github") {
+    if (event === "ping" || (event === null && p.zen !== undefined && p.hook_id !== undefined)) return { kind: "ping" };
+    if (event !== null && event !== "push") return { kind: "other", event };
+    const ref = str(p.ref) ?? "";
+    const head = obj(p.head_commit);
+    const after = str(p.after);
+    return { kind: "push", ref, branch: branchOf(ref), commit: after && !ZERO_SHA.test(after) ? after : str(head.id), message: str(head.message) ?? "", deleted: p.deleted === true || (after !== null && ZERO_SHA.test(after)) };
+  }
+  if (kind === "gitlab") {
+    if (event !== null && event !== "Push Hook" && event !== "System Hook") return { kind: "other", event };
+    if (str(p.object_kind) !== "push") return { kind: "other", event: str(p.object_kind) ?? event ?? "unknown" };
+    const ref = str(p.ref) ?? "";
+    const sha = str(p.checkout_sha) ?? str(p.after);
+    const commits = Array.isArray(p.commits) ? p.commits.map(obj) : [];
+    // The head commit is the one checked out; GitLab lists commits oldest first.
+    const head = commits.find((c) => c.id === sha) ?? commits.at(-1) ?? {};
+    return { kind: "push", ref, branch: branchOf(ref), commit: sha && !ZERO_SHA.test(sha) ? sha : null, message: str(head.message) ?? "", deleted: p.checkout_sha === null || (str(p.after) !== null && ZERO_SHA.test(str(p.after)!)) };
+  }
+  if (event === "diagnostics:ping") return { kind: "ping" };
+  if (event !== null && event !== "repo:push") return { kind: "other", event };
+  const changes = Array.isArray(obj(p.push).changes) ? (obj(p.push).changes as unknown[]).map(obj) : [];
+  // One push can move several branches; the last change naming a branch is this delivery's.
+  const change = [...changes].reverse().find((c) => obj(c.new).type === "branch" || (obj(c.new).name && !obj(c.new).type)) ?? changes.at(-1) ?? {};
+  const next = obj(change.new);
+  const target = obj(next.target);
+  const name = str(next.name);
+  return { kind: "push", ref: name ? `refs/heads/${name}` : "", branch: name, commit: str(target.hash), message: str(target.message) ?? "", deleted: change.new === null || change.closed === true };
+}
+
+export const skipRequested = (message: string): boolean => /\[(skip ci|ci skip)\]/i.test(message);
+
+export interface DeliveryInput {
+  provider: Provider | "generic";
+  event: string | null;
+  deliveryId: string | null;
+  verified: boolean;
+  /** Why it was rejected or could not be read. */
+  problem?: { outcome: "rejected" | "invalid"; detail: string };
+  intent?: WebhookIntent;
+  trigger: "webhook" | "devflow";
+  /** A push deploys the branch head when it names no commit (DevFlow with only a bearer token). */
+  deployHead?: boolean;
+}
+
+export interface DeliveryResult {
+  /** 202 for a deployment queued, 200 for nothing to do, 401/400 for rejected/invalid. */
+  status: 200 | 202 | 400 | 401;
+  outcome: Outcome;
+  detail: string;
+  deliveryRowId: string;
+  deploymentId: string | null;
+}
+
+/**
+ * Records a delivery and acts on it. The record is written before the answer, and a delivery id
+ * is claimed with a unique index, so two copies of one delivery racing each other deploy once.
+ */
+export async function handleDelivery(db: Database, env: Bindings, app: ApplicationRow, input: DeliveryInput): Promise<DeliveryResult> {
+  const base = { organizationId: app.organizationId, applicationId: app.id, provider: input.provider, event: input.event, deliveryId: input.deliveryId, verified: input.verified, createdAt: nowIso() } as const;
+  const record = async (outcome: Outcome, detail: string, extra: Partial<DeliveryRow> = {}): Promise<string> => {
+    const id = newId("whd");
+    await db.insert(webhookDeliveries).values({ id, ...base, dedupeKey: null, outcome, detail, ref: null, commitSha: null, deploymentId: null, ...extra });
+    return id;
+  };
+  if (input.problem || !input.verified) {
+    const problem = input.problem ?? { outcome: "rejected" as const, detail: "the signature is missing or wrong" };
+    const id = await record(problem.outcome, problem.detail);
+    return { status: problem.outcome === "rejected" ? 401 : 400, outcome: problem.outcome, detail: problem.detail, deliveryRowId: id, deploymentId: null };
+  }
+  const intent = input.intent!;
+  const push = intent.kind === "push" ? intent : null;
+  const pushFields = push ? { ref: push.ref || null, commitSha: push.commit } : {};
+
+  // Claim the delivery id: the first copy inserts it, a second one hits the unique index.
+  const rowId = newId("whd");
+  if (input.deliveryId) {
+    const dedupeKey = `${input.provider}:${input.deliveryId}`;
+    try {
+      await db.insert(webhookDeliveries).values({ id: rowId, ...base, dedupeKey, outcome: "ignored", detail: "received", ref: null, commitSha: null, deploymentId: null, ...pushFields });
+    } catch (err) {
+      if (!/UNIQUE constraint failed: webhook_deliveries/.test(String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""))) throw err;
+      const [first] = await db.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.applicationId, app.id), eq(webhookDeliveries.dedupeKey, dedupeKey))).limit(1);
+      const detail = `delivery ${input.deliveryId} was already received (${first?.id ?? "earlier"}); not deployed again`;
+      const id = await record("duplicate", detail, { ...pushFields, deploymentId: first?.deploymentId ?? null });
+      return { status: 200, outcome: "duplicate", detail, deliveryRowId: id, deploymentId: first?.deploymentId ?? null };
+    }
+  } else {
+    await db.insert(webhookDeliveries).values({ id: rowId, ...base, dedupeKey: null, outcome: "ignored", detail: "received", ref: null, commitSha: null, deploymentId: null, ...pushFields });
+  }
+  const settle = async (outcome: Outcome, detail: string, status: DeliveryResult["status"], deploymentId: string | null = null): Promise<DeliveryResult> => {
+    await db.update(webhookDeliveries).set({ outcome, detail, deploymentId }).where(eq(webhookDeliveries.id, rowId));
+    return { status, outcome, detail, deliveryRowId: rowId, deploymentId };
+  };
+
+  if (intent.kind === "ping") return settle("ping", "pong: the webhook is set up", 200);
+  if (intent.kind === "other") return settle("ignored", `${intent.event} events do not deploy; only pushes do`, 200);
+  if (push!.deleted) return settle("ignored", `${push!.ref} was deleted`, 200);
+  if (app.sourceType === "git") {
+    if (!push!.branch) return settle("ignored", `${push!.ref || "the push"} is not a branch`, 200);
+    if (push!.branch !== app.gitBranch) return settle("ignored", `push to ${push!.branch}; the application deploys ${app.gitBranch}`, 200);
+  }
+  if (skipRequested(push!.message)) return settle("skipped", "the head commit asks to skip CI ([skip ci] / [ci skip])", 200);
+  if (!push!.commit && !input.deployHead) return settle("ignored", "the push names no commit", 200);
+
+  try {
+    const title = push!.message.split("\n")[0]?.trim().slice(0, 200) || (push!.commit ? `Push ${push!.commit.slice(0, 12)}` : `Push to ${push!.branch ?? "the branch"}`);
+    const result = await queueOf(env, app.id).enqueue({
+      organizationId: app.organizationId,
+      applicationId: app.id,
+      trigger: input.trigger,
+      title,
+      ref: app.sourceType === "git" ? (push!.branch ?? app.gitBranch) : null,
+      commit: app.sourceType === "git" ? push!.commit : null,
+      commitMessage: push!.message || null,
+      supersede: true,
+      webhookDeliveryId: rowId,
+    });
+    await db.insert(auditEvents).values({
+      id: newId("aud"),
+      organizationId: app.organizationId,
+      actorType: "system",
+      actorId: null,
+      action: "deployment.create",
+      targetType: "deployment",
+      targetId: result.deployment.id,
+      ip: null,
+      userAgent: null,
+      metadata: { via: input.trigger, provider: input.provider, delivery: rowId, application_id: app.id, commit: push!.commit, coalesced: result.coalesced },
+      createdAt: nowIso(),
+    });
+    return settle(result.coalesced ? "coalesced" : "deployed", result.coalesced ? `commit already queued as ${result.deployment.id}` : `deployment ${result.deployment.id} queued`, 202, result.deployment.id);
+  } catch (err) {
+    await settle("failed", `could not queue the deployment: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500), 200);
+    throw err;
+  }
+}
+
+/** The secret a delivery must be signed with. */
+export async function webhookSecretOf(env: Bindings, app: ApplicationRow): Promise<string> {
+  return (await webhookCredentials(env, app)).secret;
+}
+
+export async function listDeliveries(db: Database, organizationId: string, applicationId: string, page: PageQuery) {
+  const rows = await db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.organizationId, organizationId), eq(webhookDeliveries.applicationId, applicationId), cursorCondition(webhookDeliveries.createdAt, webhookDeliveries.id, decodeCursor(page.cursor))))
+    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+    .limit(page.limit + 1);
+  return toPage(rows, page.limit);
+}
