@@ -34,6 +34,9 @@ import { devflowWebhookCompat } from "./compat/devflow-webhooks.ts";
 import { corsOrigins } from "./settings.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** GitHub sends push payloads of up to 25 MB; the webhook endpoints take that much. */
+export const MAX_WEBHOOK_BODY_BYTES = 25 * 1024 * 1024;
+const WEBHOOK_PATH = /^\/api\/(v1\/webhooks|webhooks\/deploy)\//;
 
 export function createApp() {
   const app = createRouter();
@@ -48,15 +51,18 @@ export function createApp() {
       maxAge: 600,
     })(c, next);
   });
-  app.use(
-    "*",
+  const limitBody = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize,
       onError: () => {
-        throw new ApiError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+        throw new ApiError(413, `The request body is larger than ${maxSize} bytes.`);
       },
-    }),
-  );
+    });
+  const apiBodyLimit = limitBody(MAX_BODY_BYTES);
+  const webhookBodyLimit = limitBody(MAX_WEBHOOK_BODY_BYTES);
+  app.use("*", function bodyLimitByRoute(c, next) {
+    return (WEBHOOK_PATH.test(c.req.path) ? webhookBodyLimit : apiBodyLimit)(c, next);
+  });
 
   // Unauthenticated and unlimited: probes and documentation.
   app.route("/", healthRoutes);

@@ -247,6 +247,9 @@ describe("webhooks", () => {
     expect(unsigned.status).toBe(401);
 
     expect(await (await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("feature", sha, "x"))).json()).toMatchObject({ outcome: "ignored", detail: expect.stringMatching(/push to feature/) });
+    // A push of many commits outgrows the API's 1 MiB body limit; webhooks take GitHub's 25 MB.
+    const big = { ...GITHUB_PUSH("feature", sha, "x"), padding: "x".repeat(2 * 1024 * 1024) };
+    expect(await (await signedGitHub(url, app.webhook_secret, big)).json()).toMatchObject({ outcome: "ignored" });
     expect(await (await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("main", sha, "Docs only [skip ci]"))).json()).toMatchObject({ outcome: "skipped" });
 
     const delivery = crypto.randomUUID();
@@ -269,6 +272,7 @@ describe("webhooks", () => {
       ["github", true, "duplicate"],
       ["github", true, "deployed"],
       ["github", true, "skipped"],
+      ["github", true, "ignored"],
       ["github", true, "ignored"],
       ["github", false, "rejected"],
       ["github", false, "rejected"],
