@@ -18,6 +18,20 @@ const libsqlPort = Number(process.env.LIBSQL_PORT ?? 0);
 
 const say = (line: string) => console.log(`[pier] ${line}`);
 
+/** wrangler.toml [vars] (and optional ones) that `npm start` takes from its environment. */
+const PASSTHROUGH_VARS = [
+  "PIER_OPEN_REGISTRATION",
+  "PIER_RATE_LIMIT_PER_MINUTE",
+  "PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE",
+  "PIER_CORS_ORIGINS",
+  "PIER_PUBLIC_URL",
+  "PIER_ALLOW_PRIVATE_URLS",
+  "PIER_NOTIFY_RETRY_BASE_MS",
+  "PIER_NOTIFY_RETRY_MAX_MS",
+  "PIER_NOTIFY_MAX_ATTEMPTS",
+  "PIER_HOST_DISCONNECT_NOTICE_MS",
+];
+
 /** Secrets are generated once and kept in the data directory (mode 600), never in the code. */
 async function ensureSecrets(file: string): Promise<void> {
   const existing = existsSync(file) ? await readFile(file, "utf8") : "";
@@ -70,14 +84,10 @@ async function main(): Promise<void> {
     "--show-interactive-dev-session=false",
     "--log-level", process.env.WRANGLER_LOG ?? "info",
   ];
-  if (process.env.PIER_OPEN_REGISTRATION) args.push("--var", `PIER_OPEN_REGISTRATION:${process.env.PIER_OPEN_REGISTRATION}`);
-  if (process.env.PIER_RATE_LIMIT_PER_MINUTE) args.push("--var", `PIER_RATE_LIMIT_PER_MINUTE:${process.env.PIER_RATE_LIMIT_PER_MINUTE}`);
-  // Notification settings a local stack may need (tests deliver to loopback receivers).
-  for (const name of ["PIER_ALLOW_PRIVATE_URLS", "PIER_NOTIFY_RETRY_BASE_MS", "PIER_NOTIFY_RETRY_MAX_MS", "PIER_NOTIFY_MAX_ATTEMPTS", "PIER_HOST_DISCONNECT_NOTICE_MS"]) {
+  // Worker vars a local stack may override from the environment (tests and benchmarks do).
+  for (const name of PASSTHROUGH_VARS) {
     if (process.env[name]) args.push("--var", `${name}:${process.env[name]}`);
   }
-  // The per-application webhook limit (default 30 a minute); benchmarks raise it.
-  if (process.env.PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE) args.push("--var", `PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE:${process.env.PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE}`);
   const wrangler = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ["ignore", "inherit", "inherit"],
