@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     // Request logs of passing tests are noise; a failing test shows its output.
     silent: "passed-only",
+    reporters: ["default", "./test/setup/summary-reporter.ts"],
     projects: [
       {
         test: {
