@@ -72,8 +72,10 @@ devflowWebhookCompat.post("/api/webhooks/deploy/:token", async (c) => {
   const { app, via } = found;
   await consumeRateLimit(c, `webhook:${app.id}`, webhookRateLimit(c));
 
-  // A provider's signed delivery is verified like on the canonical endpoint.
-  if (detectProvider(c.req.raw.headers) && via !== "credentials") {
+  // A provider's signed delivery is verified like on the canonical endpoint. DevFlow's own setup
+  // configures no secret, so an unsigned delivery to the token URL is authenticated by the token.
+  const signed = ["x-hub-signature-256", "x-hub-signature", "x-gitlab-token"].some((h) => c.req.header(h));
+  if (detectProvider(c.req.raw.headers) && via !== "credentials" && (via !== "token" || signed)) {
     const result = await receiveProviderDelivery(c, app, "devflow");
     if (result) return answer(c, result);
   }
@@ -90,6 +92,10 @@ devflowWebhookCompat.post("/api/webhooks/deploy/:token", async (c) => {
       payload = JSON.parse(text);
     } catch {
       const result = await handleDelivery(c.var.db, c.env, app, { provider: "generic", event, deliveryId: null, verified: true, trigger: "devflow", problem: { outcome: "invalid", detail: "the payload is not JSON" } });
+      return answer(c, result);
+    }
+    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+      const result = await handleDelivery(c.var.db, c.env, app, { provider: "generic", event, deliveryId: null, verified: true, trigger: "devflow", problem: { outcome: "invalid", detail: "the payload is not a JSON object" } });
       return answer(c, result);
     }
     intent = intentOf(null, null, payload);

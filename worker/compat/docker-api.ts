@@ -11,6 +11,7 @@ import { formatMemory, formatNetwork } from "../lib/human-size.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { pipeEvents } from "../services/events.ts";
 import { relayStub } from "../services/host-relay.ts";
+import { maskEnvBelowAdmin } from "../services/containers.ts";
 import { allHosts, getHostByName } from "../services/hosts.ts";
 import type { AppEnv } from "../env.ts";
 import { actorOf, authedActor } from "../middleware/request-context.ts";
@@ -128,7 +129,7 @@ dockerApiCompat.get("/ps2/:host", async (c) => {
 type Json = Record<string, any>;
 
 dockerApiCompat.get("/inspect2/:host/:id", async (c) => {
-  const d = (await onHost(c, c.req.param("host"), "container.inspect", { id: c.req.param("id") })) as Json;
+  const d = maskEnvBelowAdmin(c.var.principal, await onHost(c, c.req.param("host"), "container.inspect", { id: c.req.param("id") })) as Json;
   const state = d.State ?? {};
   const config = d.Config ?? {};
   const net = d.NetworkSettings ?? {};

@@ -380,7 +380,8 @@ dokployCompat.post("/api/domain.create", async (c) => {
   const certificateType = body.certificateType as "letsencrypt" | "none" | undefined;
   const row = await domains.createDomain(c.var.db, authedActor(c), body.applicationId, {
     host: body.host,
-    https: body.https ?? false,
+    // Asking for a Let's Encrypt certificate without saying `https` means HTTPS.
+    https: body.https ?? certificateType === "letsencrypt",
     ...(certificateType ? { certificate_type: body.https === false && certificateType === "letsencrypt" ? "none" : certificateType } : {}),
     ...(body.port ? { container_port: body.port } : {}),
     ...(body.path ? { path: body.path } : {}),

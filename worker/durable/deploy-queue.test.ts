@@ -351,6 +351,16 @@ describe("webhooks", () => {
     const build = await agent.next();
     expect(build.args).toMatchObject({ source: { git: { commit: sha } } });
     agent.end(build, undefined, { code: "deploy_failed", message: "no" });
+    // DevFlow's setup configures no secret: an unsigned provider delivery to the token URL deploys.
+    const unsigned = await SELF.fetch(`http://pier.test/api/webhooks/deploy/${app.webhook_token ?? app.webhook_url.split("/").pop()}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": crypto.randomUUID() },
+      body,
+    });
+    expect(unsigned.status).toBe(200);
+    expect(await unsigned.json()).toEqual({ message: "Deployment triggered successfully", deployment_id: expect.stringMatching(/^dpl_/) });
+    const nullBody = await SELF.fetch(`http://pier.test/api/webhooks/deploy/${app.webhook_url.split("/").pop()}`, { method: "POST", headers: { "content-type": "application/json" }, body: "null" });
+    expect(nullBody.status).toBeLessThan(500);
     // A wrong signature on the app name finds nothing to deploy.
     const forged = await SELF.fetch(`http://pier.test/api/webhooks/deploy/${app.app_name}`, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": `sha256=${"0".repeat(64)}` }, body });
     expect(forged.status).toBe(404);

@@ -468,6 +468,13 @@ export class DeployQueue extends DurableObject<Bindings> {
       if (row.id === this.running?.id) continue;
       await this.finishWaiting(db, row, "failed", "interrupted: the deployment queue restarted while it ran (a platform update); the host aborted it or finished the switch on its own — check the application and deploy again", true);
     }
+    if (orphans.some((row) => row.id !== this.running?.id)) {
+      // The application was left "deploying" by the interrupted run: back to what it serves.
+      const [app] = await db.select().from(applications).where(eq(applications.id, appId)).limit(1);
+      if (app?.status === "deploying") {
+        await db.update(applications).set({ status: app.currentDeploymentId ? "running" : "failed", updatedAt: nowIso() }).where(eq(applications.id, appId));
+      }
+    }
   }
 
   private async queued(db: Database, appId: string): Promise<DeploymentRow[]> {

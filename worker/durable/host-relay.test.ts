@@ -3,7 +3,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { encode, PING_TEXT, PONG_TEXT, type Cmd, type OpName } from "../../agent-relay/src/protocol.ts";
-import { call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
+import { addMember, call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
 
 const CAPABILITIES: OpName[] = ["container.list", "container.inspect", "container.start", "container.logs", "stats.all"];
 
@@ -199,6 +199,35 @@ describe("HostRelay", () => {
   });
 });
 
+describe("container secrets and host access by role", () => {
+  it("masks environment values in inspect below admin, and keeps host bind mounts for admins", async () => {
+    const owner = await newOwner();
+    const member = await addMember(owner, "member");
+    const host = await newHost(owner);
+    const agent = await ScriptedAgent.connect(host.agent_token);
+    await waitForStatus(owner, host.id, "online");
+    const doc = { Id: "c".repeat(64), Name: "/app", Config: { Env: ["DATABASE_PASSWORD=hunter22", "PORT=8080"] } };
+
+    const asMember = call(`/api/v1/hosts/${host.id}/containers/app`, { token: member.token });
+    agent.reply((await agent.nextCommand()).id, doc);
+    expect((await json(await asMember, 200)).Config.Env).toEqual(["DATABASE_PASSWORD=••••••", "PORT=••••••"]);
+    const asOwner = call(`/api/v1/hosts/${host.id}/containers/app`, { token: owner.token });
+    agent.reply((await agent.nextCommand()).id, doc);
+    expect((await json(await asOwner, 200)).Config.Env).toEqual(doc.Config.Env);
+
+    const bind = { image: "busybox", volumes: [{ source: "/var/run/docker.sock", target: "/var/run/docker.sock" }] };
+    await expectProblem(await call(`/api/v1/hosts/${host.id}/containers`, { token: member.token, body: bind }), 403, /bind-mount/);
+    expect(agent.commands).toEqual([]);
+    agent.ws.close(1000);
+  });
+
+  it("takes only access tokens, never API keys, in the query string", async () => {
+    const owner = await newOwner();
+    const key = await json(await call("/api/v1/api-keys", { token: owner.token, body: { name: "k" } }), 201);
+    await expectProblem(await call(`/api/v1/events?access_token=${key.key}`), 401, /not accepted in the URL/);
+  });
+});
+
 describe("hosts API", () => {
   it("registers hosts with unique names, install commands and a one-time token; viewers cannot", async () => {
     const owner = await newOwner();
@@ -213,7 +242,7 @@ describe("hosts API", () => {
     expect(JSON.stringify(list)).not.toContain(host.agent_token);
     const second = await newHost(owner);
     expect(second.is_default).toBe(false);
-    const viewer = await (await import("../testing.ts")).addMember(owner, "viewer");
+    const viewer = await addMember(owner, "viewer");
     await expectProblem(await call("/api/v1/hosts", { token: viewer.token, body: { name: "nope" } }), 403);
     await json(await call(`/api/v1/hosts/${host.id}`, { token: viewer.token }), 200);
   });

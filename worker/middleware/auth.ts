@@ -19,7 +19,11 @@ export function credentialOf(c: Context<AppEnv>, allowQueryToken = false): strin
     if (!match) throw unauthorized("The Authorization header must be `Bearer <token>`.");
     return match[1];
   }
-  return allowQueryToken ? (c.req.query("access_token") ?? undefined) : undefined;
+  if (!allowQueryToken) return undefined;
+  const queryToken = c.req.query("access_token");
+  // Only short-lived access tokens: a long-lived API key in a URL ends up in proxy logs and history.
+  if (queryToken && looksLikeApiKey(queryToken)) throw unauthorized("API keys are not accepted in the URL: send them as `x-api-key` or `Authorization: Bearer`.");
+  return queryToken ?? undefined;
 }
 
 export async function resolvePrincipal(c: Context<AppEnv>, credential: string): Promise<Principal> {

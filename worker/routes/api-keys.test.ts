@@ -18,6 +18,12 @@ describe("API keys", () => {
     expect(listed.api_keys[0].last_used_at).toEqual(expect.any(String));
   });
 
+  it("cannot create API keys themselves", async () => {
+    const owner = await newOwner();
+    const created = await json(await call("/api/v1/api-keys", { token: owner.token, body: { name: "ci", expires_at: new Date(Date.now() + 3600_000).toISOString() } }), 201);
+    await expectProblem(await call("/api/v1/api-keys", { apiKey: created.key, body: { name: "forever" } }), 403, /cannot create API keys/);
+  });
+
   it("stop working once revoked", async () => {
     const owner = await newOwner();
     const created = await json(await call("/api/v1/api-keys", { token: owner.token, body: { name: "temp" } }), 201);

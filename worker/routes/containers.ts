@@ -6,6 +6,7 @@ import type { AppEnv } from "../env.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { getHost } from "../services/hosts.ts";
 import { runOnHost, streamFromHost } from "../services/host-relay.ts";
+import { maskEnvBelowAdmin } from "../services/containers.ts";
 import { requireRole } from "../services/principal.ts";
 import { authErrors, bearerSecurity, conflictError, createRouter, jsonBody, jsonResponse, notFoundError, validationErrors } from "./openapi.ts";
 import { readNdjson } from "../lib/ndjson.ts";
@@ -95,6 +96,8 @@ containerRoutes.openapi(
     requireRole(c.var.principal, "member", "create containers");
     const host = await hostOf(c, c.req.valid("param").hostId);
     const body = c.req.valid("json");
+    // A bind mount of a host path (/, /etc, the Docker socket) is root on the host: admins only.
+    if (body.volumes?.some((v) => v.source.startsWith("/"))) requireRole(c.var.principal, "admin", "bind-mount host paths");
     const created = await runOnHost(c.env, host.id, "container.create", { ...body, start: body.start ?? true });
     return c.json(created, 201);
   },
@@ -113,7 +116,7 @@ containerRoutes.openapi(
   async (c) => {
     const { hostId, id } = c.req.valid("param");
     const host = await hostOf(c, hostId);
-    return c.json(await runOnHost(c.env, host.id, "container.inspect", { id }), 200);
+    return c.json(maskEnvBelowAdmin(c.var.principal, await runOnHost(c.env, host.id, "container.inspect", { id })), 200);
   },
 );
 
@@ -203,10 +206,13 @@ containerRoutes.openapi(
     const since = q.since === undefined ? undefined : /^\d+(\.\d+)?$/.test(q.since) ? Number(q.since) : q.since;
     const args = { id, tail: q.tail, since, timestamps: q.timestamps, stdout: q.stdout, stderr: q.stderr };
     if (!q.follow) return c.json(await runOnHost(c.env, host.id, "container.logs", args), 200);
-    const stream = await streamFromHost(c.env, host.id, "container.logs", { ...args, follow: true });
+    const { stream, cancel } = await streamFromHost(c.env, host.id, "container.logs", { ...args, follow: true });
     return streamSSE(c, async (sse) => {
       const reader = stream.getReader();
-      sse.onAbort(() => void reader.cancel().catch(() => undefined));
+      sse.onAbort(() => {
+        void cancel().catch(() => undefined);
+        void reader.cancel().catch(() => undefined);
+      });
       let seq = 0;
       // Chunks are raw output: one SSE event per line, a line split across chunks kept whole.
       const partial: Record<string, string> = { stdout: "", stderr: "" };

@@ -12,7 +12,8 @@ metricRoutes.use("*", requireAuth());
 const Instant = z.iso
   .datetime({ offset: true })
   .transform((v) => new Date(v).toISOString())
-  .or(z.coerce.number().int().min(0).transform((n) => new Date(n < 1e12 ? n * 1000 : n).toISOString()));
+  // 8.64e15 ms is the last instant a Date can hold; larger numbers are a 422, not a RangeError.
+  .or(z.coerce.number().int().min(0).max(8.64e15).transform((n) => new Date(n < 1e12 ? n * 1000 : n).toISOString()));
 
 const RangeQuery = z.object({
   from: Instant.optional().openapi({ description: "ISO 8601, or epoch seconds/milliseconds. Default: an hour before `to`." }),

@@ -72,6 +72,7 @@ describe("host metrics", () => {
     await expectProblem(await call(`/api/v1/hosts/${host.id}/containers/nope/metrics`, { token: owner.token }), 404);
     await expectProblem(await call(`/api/v1/hosts/${host.id}/metrics?from=${to}&to=${from}`, { token: owner.token }), 422);
     await expectProblem(await call(`/api/v1/hosts/${host.id}/metrics?from=2020-01-01T00:00:00Z&step=1`, { token: owner.token }), 422);
+    await expectProblem(await call(`/api/v1/hosts/${host.id}/metrics?from=9000000000000000`, { token: owner.token }), 422);
 
     const other = await newOwner("other");
     await expectProblem(await call(`/api/v1/hosts/${host.id}/metrics`, { token: other.token }), 404);

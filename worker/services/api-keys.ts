@@ -24,6 +24,8 @@ export async function createApiKey(
   input: { name: string; role?: Role; expiresAt?: string | null },
 ): Promise<{ row: ApiKeyRow; key: string }> {
   const p = actor.principal;
+  // A key minting keys would outlive its own expiry or revocation: keys come from sessions only.
+  if (p.kind === "api_key") throw forbidden("API keys cannot create API keys: log in and create it with your session.");
   const role = input.role ?? p.role;
   if (!roleAtLeast(p.role, role)) throw forbidden(`Your role (${p.role}) cannot create a key with the ${role} role.`);
   if (input.expiresAt && input.expiresAt <= nowIso()) {

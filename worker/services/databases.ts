@@ -234,7 +234,7 @@ export async function containerSpec(env: Bindings, row: DatabaseRow) {
 
 /** Runs a streaming op on a host to its end and returns its outcome (the output is not kept). */
 async function runStream<T>(env: Bindings, hostId: string, op: OpName, args: unknown): Promise<T> {
-  const stream = await streamFromHost(env, hostId, op, args);
+  const { stream } = await streamFromHost(env, hostId, op, args);
   const reader = stream.getReader();
   let output = "";
   for await (const line of readNdjson(reader)) {

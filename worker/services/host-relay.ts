@@ -21,10 +21,16 @@ export async function runOnHost<O extends OpName>(env: Bindings, hostId: string,
   return outcome.data as OpResult<O>;
 }
 
-/** Opens a streaming operation; the stream yields NDJSON `chunk` lines and one `end` line. */
-export async function streamFromHost(env: Bindings, hostId: string, op: OpName, args: unknown): Promise<ReadableStream<Uint8Array>> {
-  const result = (await relayStub(env, hostId).openStream(op, args)) as ReadableStream<Uint8Array> | CommandOutcome;
-  if (result instanceof ReadableStream) return result;
+/**
+ * Opens a streaming operation; the stream yields NDJSON `chunk` lines and one `end` line. Call
+ * `cancel` when the reader goes away: cancelling a stream across the RPC boundary does not reach
+ * the relay promptly, and the host would go on streaming (a followed log, for up to an hour).
+ */
+export async function streamFromHost(env: Bindings, hostId: string, op: OpName, args: unknown): Promise<{ stream: ReadableStream<Uint8Array>; cancel: () => Promise<void> }> {
+  const id = crypto.randomUUID();
+  const relay = relayStub(env, hostId);
+  const result = (await relay.openStream(op, args, { id })) as ReadableStream<Uint8Array> | CommandOutcome;
+  if (result instanceof ReadableStream) return { stream: result, cancel: () => relay.cancelStream(id) };
   if (!result.ok) throw relayFailure(result);
   throw new ApiError(502, "The relay answered a stream request without a stream.");
 }

@@ -241,6 +241,8 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
     return settle(result.coalesced ? "coalesced" : "deployed", result.coalesced ? `commit already queued as ${result.deployment.id}` : `deployment ${result.deployment.id} queued`, 202, result.deployment.id);
   } catch (err) {
     await settle("failed", `could not queue the deployment: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500), 200);
+    // Release the delivery id, so the provider's redelivery of this push is not a "duplicate".
+    await db.update(webhookDeliveries).set({ dedupeKey: null }).where(eq(webhookDeliveries.id, rowId));
     throw err;
   }
 }
