@@ -93,6 +93,9 @@ describe("DeployQueue", () => {
     expect((build.args as { timeout_ms: number }).timeout_ms).toBeGreaterThan(1_700_000);
     agent.chunk(build, 0, "Step 1/2 : FROM busybox\n");
     agent.chunk(build, 1, "leaked sekrit-value-42 and tok-secret-123\n");
+    // A secret split across two chunks is caught too.
+    agent.chunk(build, 2, "split sekrit-va");
+    agent.chunk(build, 3, "lue-42 end\n");
     expect((await waitDeployment(owner, queued.id, (d) => d.status === "building")).started_at).toBeTruthy();
     agent.end(build, { image: `pier/web:${queued.id}`, image_id: "sha256:abc", commit: "f".repeat(40), commit_message: "Add feature", compose: false });
     const run = await agent.next();
@@ -109,6 +112,7 @@ describe("DeployQueue", () => {
     expect(text).toContain("==> Deployment succeeded");
     expect(text).not.toContain("sekrit-value-42");
     expect(text).not.toContain("tok-secret-123");
+    expect(text).toContain("split *** end");
     expect(logs.logs.map((l: { seq: number }) => l.seq)).toEqual([...logs.logs.keys()]);
     const tail = await json(await call(`/api/v1/deployments/${queued.id}/logs?after=${logs.next_after - 1}`, { token: owner.token }), 200);
     expect(tail.logs).toHaveLength(1);

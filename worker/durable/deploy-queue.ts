@@ -60,6 +60,9 @@ interface Running {
   streamId?: string;
   stop?: { kind: "cancel" | "timeout"; message: string };
   scrub: (text: string) => string;
+  /** Characters held back per stream: a secret may be split across chunks (longest secret − 1). */
+  hold: number;
+  carry: Partial<Record<"stdout" | "stderr", string>>;
 }
 
 /** A step failed for a reason to show as is. */
@@ -289,6 +292,8 @@ export class DeployQueue extends DurableObject<Bindings> {
       buffer: [],
       flushing: Promise.resolve(),
       scrub: (t) => t,
+      hold: 0,
+      carry: {},
     };
     this.running = r;
     await db.batch([
@@ -312,6 +317,7 @@ export class DeployQueue extends DurableObject<Bindings> {
       const domainRows = await db.select().from(domains).where(eq(domains.applicationId, app.id));
       const plan = await deployPlan(this.env, app, deployment, domainRows);
       r.scrub = scrubber(plan.secrets);
+      r.hold = Math.max(0, ...plan.secrets.filter((x) => x.length >= MIN_SECRET_CHARS).map((x) => x.length - 1));
       this.log("system", `==> ${deployment.title}: ${app.name} (${app.appName}) on host ${host?.name ?? app.hostId}, timeout ${r.timeoutSeconds} s\n`);
 
       let image = deployment.imageTag;
@@ -498,8 +504,31 @@ export class DeployQueue extends DurableObject<Bindings> {
   private log(stream: "stdout" | "stderr" | "system", text: string): void {
     const r = this.running;
     if (!r || text === "") return;
-    r.buffer.push({ stream, data: r.scrub(text) });
+    if (stream === "system") {
+      // Pier's own lines come whole; what the host printed before them goes first.
+      this.releaseCarry();
+      r.buffer.push({ stream, data: r.scrub(text) });
+      r.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+      return;
+    }
+    // Scrub what came before together with this chunk, and hold back a tail that could be the
+    // start of a secret the next chunk completes: a secret split across chunks is still caught.
+    const scrubbed = r.scrub((r.carry[stream] ?? "") + text);
+    const cut = Math.max(0, scrubbed.length - r.hold);
+    r.carry[stream] = scrubbed.slice(cut);
+    if (cut > 0) r.buffer.push({ stream, data: scrubbed.slice(0, cut) });
     r.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  /** Releases the held-back tails, at the end of a step or before Pier's own lines. */
+  private releaseCarry(): void {
+    const r = this.running;
+    if (!r) return;
+    for (const stream of ["stdout", "stderr"] as const) {
+      const rest = r.carry[stream];
+      if (rest) r.buffer.push({ stream, data: rest });
+    }
+    r.carry = {};
   }
 
   /** Stores buffered output as pieces (appended, never rewritten) and hands them to followers. */
@@ -543,9 +572,11 @@ export class DeployQueue extends DurableObject<Bindings> {
   }
 }
 
+const MIN_SECRET_CHARS = 6;
+
 /** Replaces secret values (6+ characters, so `1` or `true` are not hidden everywhere) with ***. */
 function scrubber(secrets: string[]): (text: string) => string {
-  const list = [...new Set(secrets.filter((s) => s.length >= 6))].sort((a, b) => b.length - a.length);
+  const list = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_CHARS))].sort((a, b) => b.length - a.length);
   if (list.length === 0) return (t) => t;
   return (text) => list.reduce((out, secret) => out.split(secret).join("***"), text);
 }

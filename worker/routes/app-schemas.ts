@@ -29,7 +29,13 @@ export const ImageRef = z
 /** https://, http://, ssh://, git://, file:// URLs, or scp-like git@host:path — never something git could read as an option. */
 export const isGitUrl = (url: string): boolean =>
   !url.startsWith("-") && (/^(https?|ssh|git|file):\/\/[^\s]+$/.test(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]+$/.test(url));
-export const GitUrl = z.string().max(2048).refine(isGitUrl, "an https://, ssh://, git://, file:// URL or git@host:path");
+/** `https://user:token@host/…` would store the token in clear and show it to every role. */
+const hasUrlCredentials = (url: string): boolean => /^[a-z]+:\/\/[^/@\s]*:[^/@\s]*@/i.test(url);
+export const GitUrl = z
+  .string()
+  .max(2048)
+  .refine(isGitUrl, "an https://, ssh://, git://, file:// URL or git@host:path")
+  .refine((url) => !hasUrlCredentials(url), "must not carry credentials (user:token@): send the token as git_token, which is stored encrypted");
 export const isBranch = (name: string): boolean => /^(?![-/])(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\.lock$)[A-Za-z0-9._/+-]+(?<![/.])$/.test(name);
 export const Branch = z.string().min(1).max(255).refine(isBranch, "a branch name (letters, digits, '.', '_', '-', '/', '+')");
 export const Commit = z.string().regex(/^[0-9a-fA-F]{7,64}$/, "a commit sha (7–64 hex digits)");

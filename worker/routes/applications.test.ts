@@ -67,6 +67,7 @@ describe("applications", () => {
       expect(problem.errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
     };
     await bad({ git_url: "-oProxyCommand=touch /tmp/x" }, "/body/git_url");
+    await bad({ git_url: "https://oauth2:glpat-secret@gitlab.example.com/o/r.git" }, "/body/git_url");
     await bad({ git_url: "https://example.com/r.git", git_branch: "--upload-pack=x" }, "/body/git_branch");
     await bad({ git_url: "https://example.com/r.git", dockerfile: "../../etc/passwd" }, "/body/dockerfile");
     await bad({ app_name: "Has Capitals" }, "/body/app_name");
