@@ -1,6 +1,6 @@
 // Compatibility with DevFlow Pro's API (seed 003), a Laravel application: Sanctum-style personal
 // tokens (here: API keys of the user), Laravel's error bodies and date format.
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { logUnexpected, toApiError } from "../middleware/error-response.ts";
@@ -14,7 +14,8 @@ import { readJson } from "./validate.ts";
 
 export const devflowCompat = new Hono<AppEnv>();
 
-devflowCompat.onError((err, c) => {
+/** DevFlow is a Laravel application: its errors are `{message}`, and 422 lists `errors` per field. */
+export function laravelError(err: Error, c: Context<AppEnv>): Response {
   const e = toApiError(err);
   if (e.status >= 500 && e === err) logUnexpected(c, err);
   for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
@@ -24,7 +25,9 @@ devflowCompat.onError((err, c) => {
     return c.json({ message: "The given data was invalid.", errors }, 422);
   }
   return c.json({ message: e.status === 401 ? "Unauthenticated." : e.detail }, e.status);
-});
+}
+
+devflowCompat.onError(laravelError);
 
 const userView = (a: accounts.AccountView) => ({ id: a.user.id, name: a.user.name ?? a.user.username, email: a.user.email, created_at: laravelDateTime(a.user.createdAt) });
 

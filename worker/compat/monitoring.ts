@@ -13,23 +13,14 @@ import * as metrics from "../services/metrics.ts";
 import { requireRole } from "../services/principal.ts";
 import { toAlertView } from "../routes/alerts.ts";
 import { z } from "zod";
+import { laravelError } from "./devflow.ts";
 import { readJson } from "./validate.ts";
 
 // ---- DevFlow Pro: GET/POST /api/servers/{server}/metrics ---------------------------------------------
 
 export const devflowMetricsCompat = new Hono<AppEnv>();
 
-devflowMetricsCompat.onError((err, c) => {
-  const e = toApiError(err);
-  if (e.status >= 500 && e === err) logUnexpected(c, err);
-  for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
-  if (e.status === 422) {
-    const errors: Record<string, string[]> = {};
-    for (const fe of e.errors ?? []) (errors[fe.pointer.replace(/^\/body\//, "").replaceAll("/", ".")] ??= []).push(fe.detail);
-    return c.json({ message: "The given data was invalid.", errors }, 422);
-  }
-  return c.json({ message: e.status === 401 ? "Unauthenticated." : e.detail }, e.status);
-});
+devflowMetricsCompat.onError(laravelError);
 
 /** Laravel's validation messages (10.x wording, as the document shows: "The cpu usage field is required."). */
 function laravelNumber(field: string, options: { min?: number; max?: number; integer?: boolean }) {

@@ -3,6 +3,7 @@ import * as api from "./endpoints.ts";
 import { parseDockerHost, type DockerEndpoint } from "./host.ts";
 import { JsonLinesParser, MultiplexedStreamDemuxer } from "./streams.ts";
 import { DockerTransport, PREFERRED_API_VERSION, type ResponseBody } from "./transport.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** Put on everything the agent creates, so Pier can tell its objects from the host's own. */
 export const MANAGED_LABEL = "dev.pier.managed";
@@ -172,7 +173,7 @@ export class DockerClient {
         signal,
       ) as Promise<{ Running: boolean; ExitCode: number | null }>);
       if (!state.Running || attempt >= 50) return { exitCode: state.ExitCode ?? -1, ...out, truncated };
-      await sleep(20, signal);
+      await sleep(20, undefined, { signal });
     }
   }
 
@@ -301,19 +302,4 @@ async function* decodeOutput(body: ResponseBody, tty: boolean, signal: AbortSign
     const text = decoders[stream].decode();
     if (text) yield { stream, text };
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -14,6 +14,7 @@ import { DEPLOYMENT_LABEL, ownerLabel, PROJECT_LABEL, type DeployRemoveArgs, typ
 import { planContainerCreate } from "./container-spec.ts";
 import type { OpContext } from "./context.ts";
 import { containerRename, containersLabelled, ensureNetwork, removeNetworkIfUnused, volumeRemove } from "./deploy-engine.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export class HealthCheckError extends DeployFailedError {
   override readonly name = "HealthCheckError";
@@ -181,7 +182,7 @@ async function waitHealthy(docker: DockerClient, id: string, hc: HealthCheck | u
         const last = s.Health.Log?.at(-1);
         throw new HealthCheckError(`health check failed: Docker reports the container unhealthy${last ? ` (exit code ${last.ExitCode}: ${(last.Output ?? "").trim().slice(0, 500)})` : ""}`);
       }
-      await sleep(POLL_MS, signal);
+      await sleep(POLL_MS, undefined, { signal });
     }
   } else {
     const until = Date.now() + minUptimeMs;
@@ -190,7 +191,7 @@ async function waitHealthy(docker: DockerClient, id: string, hc: HealthCheck | u
       const down = notRunning(s, restarts);
       if (down) throw new HealthCheckError(`health check failed: ${down}`);
       if (Date.now() >= until) break;
-      await sleep(Math.min(POLL_MS, until - Date.now()), signal);
+      await sleep(Math.min(POLL_MS, until - Date.now()), undefined, { signal });
     }
   }
   if (hc?.http_path) await probeHttp(docker, id, hc, signal, say);
@@ -234,7 +235,7 @@ async function probeHttp(docker: DockerClient, id: string, hc: HealthCheck, sign
     if (missing === clients.length) {
       throw new HealthCheckError(`health check failed: neither wget nor curl is in the image to probe ${hc.http_path}; use a health check command instead`);
     }
-    if (attempt < retries) await sleep(interval, signal);
+    if (attempt < retries) await sleep(interval, undefined, { signal });
   }
   throw new HealthCheckError(`health check failed: ${url} did not answer successfully after ${retries} tries (${detail})`);
 }
@@ -250,19 +251,4 @@ async function showLogs(docker: DockerClient, id: string, say: (t: string) => Pr
   } catch {
     // the container may never have started
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
