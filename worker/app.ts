@@ -5,8 +5,7 @@ import { compatRoutes } from "./compat/index.ts";
 import type { AppEnv } from "./env.ts";
 import { ApiError } from "./errors.ts";
 import { problemResponse } from "./middleware/error-response.ts";
-import { optionalAuth } from "./middleware/auth.ts";
-import { rateLimit } from "./middleware/rate-limit.ts";
+import { authenticateAndLimit } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
@@ -78,11 +77,11 @@ export function createApp() {
   // The agent authenticates with its own token, verified by the agent route.
   app.route("/api/v1/agent", agentRoutes);
 
-  app.use("*", optionalAuth());
-  // Push webhooks: limited per application (30/min), not per sender address (see routes/webhooks.ts).
+  // Push webhooks: limited per application (30/min), not per sender (see routes/webhooks.ts).
   app.route("/", webhookRoutes);
   app.route("/", devflowWebhookCompat);
-  app.use("*", rateLimit());
+
+  app.use("*", authenticateAndLimit());
 
   app.route("/api/v1/auth", authRoutes);
   app.route("/api/v1/me", meRoutes);

@@ -11,6 +11,7 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
+import { credentialOf, resolvePrincipal } from "../middleware/auth.ts";
 import { logUnexpected, toApiError } from "../middleware/error-response.ts";
 import { consumeRateLimit } from "../middleware/rate-limit.ts";
 import { clientIp } from "../middleware/request-context.ts";
@@ -35,8 +36,11 @@ type Found = { app: ApplicationRow; via: "token" | "credentials" | "signature" }
 async function findApplication(c: Context<AppEnv>, key: string): Promise<Found | null> {
   const byToken = await applicationByWebhookToken(c.var.db, key);
   if (byToken) return { app: byToken, via: "token" };
-  const p = c.var.principal;
+  // Mounted before the global authentication: credentials are resolved here, when present.
+  const credential = credentialOf(c);
+  const p = credential ? await resolvePrincipal(c, credential) : undefined;
   if (p) {
+    c.set("principal", p);
     const [app] = await applicationsBySlug(c.var.db, key, p.organizationId);
     if (!app) return null;
     requireRole(p, "member", "deploy applications");

@@ -1,9 +1,12 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.ts";
 import { unauthorized } from "../errors.ts";
-import { looksLikeApiKey, principalFromAccessToken, principalFromApiKey } from "../services/accounts.ts";
+import { sha256Hex } from "../lib/crypto.ts";
+import { looksLikeApiKey, principalFromApiKey, principalFromClaims, verifyAccessToken } from "../services/accounts.ts";
 import type { Principal } from "../services/principal.ts";
-import { authSettings } from "../settings.ts";
+import { authSettings, rateLimitPerMinute } from "../settings.ts";
+import { consumeRateLimit } from "./rate-limit.ts";
+import { clientIp } from "./request-context.ts";
 
 /**
  * Reads the credential of a request: `x-api-key: <key>`, or `Authorization: Bearer <access token
@@ -27,10 +30,21 @@ export function credentialOf(c: Context<AppEnv>, allowQueryToken = false): strin
 }
 
 export async function resolvePrincipal(c: Context<AppEnv>, credential: string): Promise<Principal> {
+  return (await identify(c, credential)).principal;
+}
+
+/**
+ * What a credential's rate-limit bucket is, known before the database is asked (an access
+ * token's session id once its signature checks out; an API key's hash), and the principal
+ * lookup itself — so the two can run side by side.
+ */
+export async function identify(c: Context<AppEnv>, credential: string): Promise<{ rateKey: string; principal: Promise<Principal> }> {
   if (looksLikeApiKey(credential)) {
-    return principalFromApiKey(c.var.db, credential, (work) => c.executionCtx.waitUntil(work.catch(() => undefined)));
+    const rateKey = `key:${(await sha256Hex(credential)).slice(0, 32)}`;
+    return { rateKey, principal: principalFromApiKey(c.var.db, credential, (work) => c.executionCtx.waitUntil(work.catch(() => undefined))) };
   }
-  return principalFromAccessToken(c.var.db, authSettings(c.env), credential);
+  const claims = await verifyAccessToken(authSettings(c.env), credential);
+  return { rateKey: `session:${claims.sid}`, principal: principalFromClaims(c.var.db, claims) };
 }
 
 /** Requires a valid credential and sets `principal`; answers 401 otherwise. */
@@ -45,11 +59,22 @@ export function requireAuth(options: { allowQueryToken?: boolean } = {}): Middle
   };
 }
 
-/** Sets `principal` when a credential is present and valid; leaves it unset when absent. */
-export function optionalAuth(): MiddlewareHandler<AppEnv> {
-  return async function optionalAuth(c, next) {
+/**
+ * Sets `principal` when a credential is present (401 if it is not valid), and counts the request
+ * against the credential's rate limit — or the client address's when there is none. The limit's
+ * Durable Object and the session lookup run side by side: one round trip fewer per request.
+ */
+export function authenticateAndLimit(): MiddlewareHandler<AppEnv> {
+  return async function authenticateAndLimit(c, next) {
+    const limit = rateLimitPerMinute(c.env);
     const credential = credentialOf(c);
-    if (credential) c.set("principal", await resolvePrincipal(c, credential));
+    if (!credential) {
+      await consumeRateLimit(c, `ip:${clientIp(c) ?? "unknown"}`, limit);
+    } else {
+      const { rateKey, principal } = await identify(c, credential);
+      const [resolved] = await Promise.all([principal, consumeRateLimit(c, rateKey, limit)]);
+      c.set("principal", resolved);
+    }
     await next();
   };
 }

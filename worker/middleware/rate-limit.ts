@@ -22,16 +22,3 @@ export async function consumeRateLimit(c: Context<AppEnv>, key: string, limit: n
     });
   }
 }
-
-/**
- * Per credential (session or API key) when the request carries one, per client address
- * otherwise; `PIER_RATE_LIMIT_PER_MINUTE` requests a minute (default 60).
- */
-export function rateLimit(options: { limit?: (c: Context<AppEnv>) => number } = {}): MiddlewareHandler<AppEnv> {
-  return async function rateLimit(c, next) {
-    const p = c.var.principal;
-    const key = p ? (p.apiKeyId ? `key:${p.apiKeyId}` : `session:${p.sessionId}`) : `ip:${clientIp(c) ?? "unknown"}`;
-    await consumeRateLimit(c, key, options.limit?.(c) ?? rateLimitPerMinute(c.env));
-    await next();
-  };
-}

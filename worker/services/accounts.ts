@@ -264,7 +264,14 @@ export async function logoutWithRefreshToken(db: Database, settings: AuthSetting
 
 /** A session's access token: valid signature and expiry, and the session still active. */
 export async function principalFromAccessToken(db: Database, settings: AuthSettings, token: string): Promise<Principal> {
-  const claims = await verifyToken<AccessClaims>(token, settings.jwtSecret, "access");
+  return principalFromClaims(db, await verifyAccessToken(settings, token));
+}
+
+/** Signature, issuer and expiry only: local and fast, so the caller can start other work on `sid`. */
+export const verifyAccessToken = (settings: AuthSettings, token: string): Promise<AccessClaims> => verifyToken<AccessClaims>(token, settings.jwtSecret, "access");
+
+/** The session behind verified claims must still be active; the role is read now. */
+export async function principalFromClaims(db: Database, claims: AccessClaims): Promise<Principal> {
   const rows = await db
     .select({ session: sessions, username: users.username, role: memberships.role })
     .from(sessions)
