@@ -1,12 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env.ts";
+import type { Severity } from "../db/schema-monitoring.ts";
 
 /** A notification as pushed live; `cursor` is its SSE `id:`, good for `Last-Event-ID`. */
 export interface LiveNotification {
   cursor: string;
   id: string;
   kind: string;
-  severity: string;
+  severity: Severity;
   title: string;
   message: string;
   target_type: string | null;

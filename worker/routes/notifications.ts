@@ -28,19 +28,10 @@ export const NotificationView = z
   })
   .openapi("Notification");
 
-export const toNotificationView = (n: notificationsService.NotificationRow): z.infer<typeof NotificationView> => ({
-  id: n.id,
-  kind: n.kind,
-  severity: n.severity,
-  title: n.title,
-  message: n.message,
-  target_type: n.targetType,
-  target_id: n.targetId,
-  data: n.data,
-  read: n.readAt !== null,
-  read_at: n.readAt,
-  created_at: n.createdAt,
-});
+export const toNotificationView = (n: notificationsService.NotificationRow): z.infer<typeof NotificationView> => {
+  const { cursor: _cursor, ...live } = notificationsService.toLive(n);
+  return { ...live, read: n.readAt !== null, read_at: n.readAt };
+};
 
 /** One SSE frame: `id:` for Last-Event-ID, and the seed's `{"type": "notification", title, message}` data. */
 export function notificationFrame(n: LiveNotification) {
