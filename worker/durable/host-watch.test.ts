@@ -30,6 +30,8 @@ describe("host watch", () => {
       await watch.containerEvents(host, [event("kill", "b", t, { signal: "9" }), event("die", "b", t + 50, { exitCode: "137" })]);
       // A clean exit on its own: not news either.
       await watch.containerEvents(host, [event("die", "c", t, { exitCode: "0" })]);
+      // A failing `RUN` step of a docker build (its container runs an image id): a failed build, not news here.
+      await watch.containerEvents(host, [event("die", "build", t, { exitCode: "3", image: "sha256:634d5cd6c678" })]);
       // A crash, and an OOM kill (which Docker reports with a kill-like 137): news.
       await watch.containerEvents(host, [event("die", "d", t, { exitCode: "2" })]);
       await watch.containerEvents(host, [event("oom", "e", t), event("die", "e", t + 10, { exitCode: "137" })]);

@@ -138,6 +138,7 @@ export class HostWatch {
         continue;
       }
       if (action !== "kill" && action !== "oom" && action !== "die") continue;
+      if (isBuildStep(event)) continue;
       const memory = this.storage.kv.get<ContainerMemory>(key) ?? { dies: [] };
       const at = event.time || Date.now();
       if (action === "kill") memory.killedAt = at;
@@ -207,4 +208,12 @@ export async function quietly(what: string, host: string | undefined, work: () =
   } catch (err) {
     console.error(JSON.stringify({ level: "error", msg: `host watch: ${what} failed`, host, error: String(err) }));
   }
+}
+
+/**
+ * A `docker build` step runs in a throwaway container started from an image *id*; a failing
+ * `RUN` step is a failed build (reported by its deployment), not a container that crashed.
+ */
+function isBuildStep(event: DockerEvent): boolean {
+  return (event.attributes.image ?? "").startsWith("sha256:") && event.attributes["dev.pier.managed"] !== "true";
 }
