@@ -103,7 +103,7 @@ export async function openGit(source: GitSource, appId: string, signal: AbortSig
     archive(sha) {
       const treeish = source.path ? `${sha}:${source.path.replace(/\/+$/, "")}` : sha;
       const process = start("git", git(["archive", "--format=tar", treeish]), { ...opts, pipeStdout: true });
-      return { stream: process.child.stdout!, process };
+      return { stream: process.stdout!, process };
     },
     async worktree(sha, name) {
       const dir = join(base, "builds", name);

@@ -1,6 +1,7 @@
 // Running host tools (git, docker compose, nixpacks, pack, railpack) for a deployment: output
 // streamed with secrets redacted, the process killed when the deployment is cancelled or times out.
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { PassThrough, type Readable } from "node:stream";
 import { CancelledError, DeployFailedError } from "../errors.ts";
 
 /** Replaces every secret in a piece of output with `***`; secrets shorter than 4 characters are left alone. */
@@ -31,12 +32,14 @@ export interface RunOptions {
   /** Receives output (stdout and stderr) as it comes, already redacted. */
   onOutput?: (text: string) => Promise<void> | void;
   redact?: (text: string) => string;
-  /** stdout is handed to the caller (a pipe) instead of onOutput. */
+  /** stdout is handed to the caller (`Running.stdout`) instead of onOutput. */
   pipeStdout?: boolean;
 }
 
 export interface Running {
   child: ChildProcess;
+  /** With `pipeStdout`: the program's stdout, kept until the caller reads it. */
+  stdout: Readable | null;
   /** Resolves with the exit code; rejects when the program is missing or the signal aborted. */
   done: Promise<number>;
   /** The last few KB of stderr (redacted), for error messages. */
@@ -65,7 +68,17 @@ export function start(command: string, args: string[], options: RunOptions): Run
   child.stderr!.on("data", (piece: Buffer) => {
     tail = (tail + emit(piece)).slice(-TAIL_CHARS);
   });
-  if (!options.pipeStdout) child.stdout!.on("data", (piece: Buffer) => void emit(piece));
+  let stdout: Readable | null = null;
+  if (options.pipeStdout) {
+    // Node discards a child's stdout that nobody listens to by the time it exits (so the pipe can
+    // reach EOF). A fast `git archive` can exit before the build request starts reading, so the
+    // output goes into a stream of our own at once; pipe() keeps backpressure on the child.
+    const pass = new PassThrough();
+    child.stdout!.once("error", (error) => pass.destroy(error));
+    stdout = child.stdout!.pipe(pass);
+  } else {
+    child.stdout!.on("data", (piece: Buffer) => void emit(piece));
+  }
 
   const kill = () => {
     if (child.exitCode !== null || child.pid === undefined) return;
@@ -100,7 +113,7 @@ export function start(command: string, args: string[], options: RunOptions): Run
       });
     });
   });
-  return { child, done, stderrTail: () => tail };
+  return { child, stdout, done, stderrTail: () => tail };
 }
 
 /** Runs a program to its end; a non-zero exit is a ToolFailedError naming it. */
@@ -114,7 +127,7 @@ export async function run(command: string, args: string[], options: RunOptions, 
 export async function capture(command: string, args: string[], options: Omit<RunOptions, "onOutput" | "pipeStdout">): Promise<string> {
   const running = start(command, args, { ...options, pipeStdout: true });
   let out = "";
-  running.child.stdout!.on("data", (piece: Buffer) => (out += piece.toString("utf8")));
+  running.stdout!.on("data", (piece: Buffer) => (out += piece.toString("utf8")));
   const code = await running.done;
   if (code !== 0) throw new ToolFailedError(`${command} ${args[0] ?? ""} failed (exit code ${code})${running.stderrTail().trim() ? `: ${lastLines(running.stderrTail())}` : ""}`);
   return out;
