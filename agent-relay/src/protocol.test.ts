@@ -113,6 +113,7 @@ describe("OPS", () => {
         "stats.all",
         "image.list",
         "image.pull",
+        "image.remove",
         "system.info",
         "system.version",
       ]),

@@ -207,15 +207,16 @@ export class DockerClient {
 
   /**
    * Pulls an image and waits for the end. Docker reports a failed pull inside a 200 stream
-   * (`{"error": …}`), so the progress is read to the end and such a line becomes an error.
+   * (`{"error": …}`), so the progress is read to the end and such a line becomes an error; every
+   * other line goes to `onProgress`.
    */
   async pullImage(
     reference: string,
-    options: { platform?: string; auth?: { username: string; password: string; serveraddress?: string } },
+    options: { platform?: string; auth?: { username: string; password: string; serveraddress?: string }; onProgress?: (line: PullLine) => void | Promise<void> },
     signal: AbortSignal,
   ): Promise<{ status: string }> {
     const { name, tag } = splitReference(reference);
-    const registryAuth = options.auth ? Buffer.from(JSON.stringify(options.auth)).toString("base64url") : undefined;
+    const registryAuth = registryAuthHeader(options.auth);
     const reply = await this.transport.send(
       api.imagePull,
       { fromImage: name, tag, platform: options.platform, registryAuth },
@@ -223,16 +224,39 @@ export class DockerClient {
     );
     let status = "";
     for await (const line of jsonLines(reply.body, signal)) {
-      const doc = line as { status?: string; error?: string; errorDetail?: { message?: string } };
+      const doc = line as PullLine & { error?: string; errorDetail?: { message?: string } };
       if (doc.error || doc.errorDetail) throw new ImagePullError(doc.errorDetail?.message ?? doc.error ?? "pull failed");
       if (doc.status) status = doc.status;
+      await options.onProgress?.(doc);
     }
     return { status };
+  }
+
+  removeImage(name: string, options: { force?: boolean; noprune?: boolean }, signal: AbortSignal) {
+    return this.transport.json(api.imageRemove, { name, ...options }, signal) as Promise<Array<{ Untagged?: string; Deleted?: string }>>;
   }
 
   async close(): Promise<void> {
     await this.transport.close();
   }
+}
+
+/**
+ * The X-Registry-Auth header: the credentials as JSON in base64 with the URL-safe alphabet *and*
+ * its padding — the engine decodes with Go's padded URLEncoding, and Node's "base64url" drops the
+ * padding, which turns the credentials into nothing and the pull into "no basic auth credentials".
+ */
+export function registryAuthHeader(auth: { username: string; password: string; serveraddress?: string } | undefined): string | undefined {
+  if (!auth) return undefined;
+  return Buffer.from(JSON.stringify(auth)).toString("base64").replaceAll("+", "-").replaceAll("/", "_");
+}
+
+/** One line of Docker's pull progress. */
+export interface PullLine {
+  status?: string;
+  /** The layer, when the line is about one. */
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
 }
 
 export class ImagePullError extends Error {

@@ -206,6 +206,15 @@ export const imagePull = endpoint<{ fromImage: string; tag?: string; platform?: 
   response: "stream",
 });
 
+export const imageRemove = endpoint<{ name: string; force?: boolean; noprune?: boolean }>({
+  name: "image.remove",
+  method: "DELETE",
+  path: (p) => `/images/${encodeURIComponent(p.name)}`,
+  query: (p) => ({ force: p.force, noprune: p.noprune }),
+  expect: { 200: true, 404: "no such image", 409: "image is in use", 500: SERVER },
+  response: "json",
+});
+
 export const volumeCreate = endpoint<{ body: Record<string, unknown> }>({
   name: "volume.create",
   method: "POST",

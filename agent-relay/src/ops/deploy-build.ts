@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { MANAGED_LABEL, splitReference } from "../docker/client.ts";
+import { MANAGED_LABEL, registryAuthHeader, splitReference } from "../docker/client.ts";
 import * as api from "../docker/endpoints.ts";
 import { DockerError } from "../docker/errors.ts";
 import { DeployFailedError } from "../errors.ts";
@@ -83,7 +83,7 @@ async function fromImage(args: DeployBuildArgs, source: Extract<DeployBuildArgs[
     }
     await say(`==> Pulling ${source.image}\n`);
     const { name, tag } = splitReference(source.image);
-    const registryAuth = source.auth ? Buffer.from(JSON.stringify(source.auth)).toString("base64url") : undefined;
+    const registryAuth = registryAuthHeader(source.auth);
     const reply = await docker.transport.send(api.imagePull, { fromImage: name, tag, registryAuth }, signal);
     await readProgress(reply.body, say);
     image = await inspectImage(docker, source.image, signal);

@@ -3,6 +3,7 @@ import type { OpHandlers } from "./context.ts";
 import { deployBuild } from "./deploy-build.ts";
 import { deployRemove, deployRun } from "./deploy-run.ts";
 import { containerExec } from "./exec.ts";
+import { imageOps } from "./images.ts";
 import { containerLogs } from "./logs.ts";
 import { otherOps } from "./system.ts";
 
@@ -12,6 +13,7 @@ export type { OpContext, OpHandler, OpHandlers } from "./context.ts";
 export const handlers: OpHandlers = {
   ...containerOps,
   ...otherOps,
+  ...imageOps,
   "container.logs": containerLogs,
   "container.exec": containerExec,
   "deploy.build": deployBuild,

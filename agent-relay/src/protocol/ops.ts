@@ -152,7 +152,14 @@ export const OPS = {
     streaming: false,
     idempotent: true,
   }),
-  "image.pull": spec({ args: ImagePullArgs, timeoutMs: 600_000, streaming: false, idempotent: true }),
+  // Progress streams as `chunk`s of JSON lines ({progress, status}); the outcome rides on `end.data`.
+  "image.pull": spec({ args: ImagePullArgs, timeoutMs: 30 * 60_000, streaming: true, idempotent: true }),
+  "image.remove": spec({
+    args: z.object({ id: z.string().min(1).max(512), force: z.boolean().optional(), noprune: z.boolean().optional() }),
+    timeoutMs: 60_000,
+    streaming: false,
+    idempotent: false,
+  }),
   "system.info": spec({ args: none, timeoutMs: 15_000, streaming: false, idempotent: true }),
   "system.version": spec({ args: none, timeoutMs: 10_000, streaming: false, idempotent: true }),
   // Deployments (protocol/deploy.ts): output streams as `chunk`s, the outcome rides on `end.data`.
@@ -233,6 +240,21 @@ export interface StateChangeResult {
   note?: string;
 }
 
+/** One line of `image.pull` output (a chunk may hold several, newline-separated). */
+export interface PullProgress {
+  /** 0–100 over all layers: downloading counts for 70 %, extracting for the rest. */
+  progress: number;
+  status: string;
+}
+
+export interface ImagePullResult {
+  image: string;
+  /** The pulled image's id (sha256:…). */
+  id: string;
+  /** Docker's last word: "Downloaded newer image for …" or "Image is up to date for …". */
+  status: string;
+}
+
 export interface LogLine {
   stream: "stdout" | "stderr";
   text: string;
@@ -257,7 +279,9 @@ export interface OpResults {
   /** From the agent's live cache; `at` is the agent's epoch ms. */
   "stats.all": { at: number; samples: StatsSample[] };
   "image.list": DockerJson[];
-  "image.pull": { image: string; status: string };
+  /** Streaming: the `data` of the final `end`. */
+  "image.pull": ImagePullResult;
+  "image.remove": { untagged: string[]; deleted: string[] };
   "system.info": DockerJson;
   "system.version": DockerJson;
   /** Streaming: these are the `data` of the final `end`. */
