@@ -12,6 +12,7 @@ import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { containerRoutes } from "./routes/containers.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { hostRoutes } from "./routes/hosts.ts";
+import { imageRoutes } from "./routes/images.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -91,6 +92,7 @@ export function createApp() {
   app.route("/api/v1", eventRoutes);
   app.route("/api/v1/hosts", hostRoutes);
   app.route("/api/v1/hosts", containerRoutes);
+  app.route("/api/v1/hosts", imageRoutes);
   app.route("/api/v1/notifications", notificationRoutes);
   app.route("/api/v1/notification-channels", channelRoutes);
   app.route("/api/v1/tasks", taskRoutes);

@@ -20,6 +20,8 @@ export interface Bindings {
   EVENT_HUB: DurableObjectNamespace<import("./durable/event-hub.ts").EventHub>;
   // Deployments (issue 4): one queue per application.
   DEPLOY_QUEUE: DurableObjectNamespace<import("./durable/deploy-queue.ts").DeployQueue>;
+  // Image pulls and bulk container actions: one runner per task.
+  TASK_RUNNER: DurableObjectNamespace<import("./durable/task-runner.ts").TaskRunner>;
   /** Webhook deliveries allowed per application and minute (default 30). */
   PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE?: string;
   // Notifications and monitoring (issue 5).

@@ -4,6 +4,7 @@ import { runScheduled } from "./scheduled.ts";
 
 export { ChannelDispatcher } from "./durable/channel-dispatcher.ts";
 export { DeployQueue } from "./durable/deploy-queue.ts";
+export { TaskRunner } from "./durable/task-runner.ts";
 export { EventHub } from "./durable/event-hub.ts";
 export { HostRelay } from "./durable/host-relay.ts";
 export { NotificationHub } from "./durable/notification-hub.ts";

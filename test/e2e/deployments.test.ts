@@ -1,10 +1,13 @@
 // Deployments end to end: `npm start`'s stack, a real agent, a real Docker engine. An image
-// deploy with live logs; Dockerfile deploys from a local git repository (file://) that replace
+// deploy with live logs; an image pulled from a private registry (test/fixtures/registry.ts) with
+// the application's credentials; Dockerfile deploys from a local git repository (file://) that replace
 // each other; a failing build and a failing health check that leave the old container serving; a
 // cancel during a build; a timeout; a rollback; domains as Traefik labels; database services
 // (with a busybox stand-in: no official image can be pulled here, so only the container spec and
 // its lifecycle are checked, not a real database server).
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRegistry } from "../fixtures/registry.ts";
 import { api, attachAgent, docker, dockerAvailable, newHost, newOwner, pierUrl, readSse, TEST_IMAGE, unique, waitForStatus, type Owner, type TestAgent } from "./client.ts";
 import { cleanupOwner, deployLogs, gitRepo, served, waitDeployment, type TestRepo } from "./deploy-helpers.ts";
 
@@ -88,6 +91,43 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
     expect((await api(`/api/v1/applications/${app.id}/start`, { token: owner.token, method: "POST" })).body).toMatchObject({ status: "running", changed: true });
     expect((await api(`/api/v1/applications/${app.id}/restart`, { token: owner.token, method: "POST" })).status).toBe(200);
     expect(await docker("inspect", "-f", "{{.State.Running}}", app.app_name)).toBe("true");
+  });
+
+  it("pulls an image from a private registry with the application's credentials, every time with pull policy always", async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const auth = { username: "deployer", password: `registry-pass-${suffix}` };
+    const registry = await startRegistry({ images: [{ source: TEST_IMAGE, name: `pier-test/private-app-${suffix}`, tag: "v1" }], auth });
+    const image = registry.reference(`pier-test/private-app-${suffix}`, "v1");
+    cleanups.push(async () => {
+      await docker("rmi", image).catch(() => undefined);
+      await registry.close();
+    });
+    const app = await newApp({
+      name: "private image",
+      image,
+      pull_policy: "always",
+      registry_username: auth.username,
+      registry_password: auth.password,
+      registry_server: registry.host,
+      command: ["sh", "-c", "mkdir -p /www; echo private-app > /www/index.html; trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"],
+      ports: [{ container_port: 8080 }],
+      health_check: probe,
+    });
+    const shown = await api(`/api/v1/applications/${app.id}`, { token: owner.token });
+    expect(JSON.stringify(shown.body)).not.toContain(auth.password);
+
+    const first = await waitDeployment(owner, (await deploy(app.id)).id);
+    expect(first.status, first.error).toBe("succeeded");
+    expect(await served(app.app_name)).toBe("private-app");
+    const manifestsAfterFirst = registry.requests.filter((r) => r.includes("/manifests/")).length;
+    expect(manifestsAfterFirst).toBeGreaterThan(0);
+    // "always": the second deployment asks the registry again although the image is on the host.
+    const second = await waitDeployment(owner, (await deploy(app.id)).id);
+    expect(second.status, second.error).toBe("succeeded");
+    expect(registry.requests.filter((r) => r.includes("/manifests/")).length).toBeGreaterThan(manifestsAfterFirst);
+    const logs = await deployLogs(owner, second.id);
+    expect(logs).toContain(`Pulling ${image}`);
+    expect(logs).not.toContain(auth.password);
   });
 
   describe("from a git repository", () => {

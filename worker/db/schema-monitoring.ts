@@ -18,12 +18,14 @@ export const tasks = sqliteTable(
     organizationId: text("organization_id")
       .notNull()
       .references(() => organizations.id, { onDelete: "cascade" }),
-    /** What runs: `deployment`, `image.pull`, `bulk.action`, `backup`, … */
+    /** What runs: `deployment`, `image.pull`, `container.bulk`, … */
     kind: text("kind").notNull(),
     status: text("status", { enum: TASK_STATUSES }).notNull(),
     /** 0–100. */
     progress: integer("progress").notNull().default(0),
     message: text("message"),
+    /** What it produced, as JSON: a pulled image's id, a bulk action's outcome per container. */
+    result: text("result", { mode: "json" }).$type<Record<string, unknown>>(),
     targetType: text("target_type"),
     targetId: text("target_id"),
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),

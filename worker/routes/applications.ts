@@ -27,17 +27,12 @@ import {
   toDeploymentView,
   toDomainView,
 } from "./app-schemas.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, relayErrors, validationErrors } from "./openapi.ts";
 
 export const applicationRoutes = createRouter();
 applicationRoutes.use("*", requireAuth());
 
 const AppId = IdParam("id", "app_0123456789abcdefghij");
-const relayErrors = {
-  502: { description: "The agent or the Docker engine failed; `detail` has the engine's message." },
-  503: { description: "The host is offline." },
-  504: { description: "The host did not answer in time." },
-} as const;
 
 /** Where providers send pushes: PIER_PUBLIC_URL when set (behind a proxy), else this request's origin. */
 export const publicOrigin = (c: Context<AppEnv>): string => (c.env.PIER_PUBLIC_URL || new URL(c.req.url).origin).replace(/\/+$/, "");

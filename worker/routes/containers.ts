@@ -8,22 +8,18 @@ import { getHost } from "../services/hosts.ts";
 import { runOnHost, streamFromHost } from "../services/host-relay.ts";
 import { maskEnvBelowAdmin } from "../services/containers.ts";
 import { requireRole } from "../services/principal.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, jsonBody, jsonResponse, notFoundError, validationErrors } from "./openapi.ts";
+import { authErrors, bearerSecurity, conflictError, createRouter, HostParam, jsonBody, jsonResponse, notFoundError, queryBool, relayErrors, validationErrors } from "./openapi.ts";
 import { readNdjson } from "../lib/ndjson.ts";
+import { authedActor } from "../middleware/request-context.ts";
+import { BulkRequest, startHostTask } from "../services/host-tasks.ts";
+import { TaskStarted, toTaskView } from "./tasks.ts";
 
 export const containerRoutes = createRouter();
 containerRoutes.use("*", requireAuth());
 
-const relayErrors = {
-  502: { description: "The agent or the Docker engine failed; `detail` has the engine's message." },
-  503: { description: "The host is offline." },
-  504: { description: "The host did not answer in time." },
-} as const;
 
-const HostParam = z.object({ hostId: z.string().min(1).max(64).openapi({ param: { name: "hostId", in: "path" }, example: "hst_0123456789abcdefghij" }) });
 const ContainerParam = HostParam.extend({ id: z.string().min(1).max(256).openapi({ param: { name: "id", in: "path" }, description: "Container id (full or short) or name." }) });
 
-const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 
 /** The host of the path, within the caller's organization; 404 otherwise. */
 async function hostOf(c: Context<AppEnv>, hostId: string) {
@@ -65,7 +61,7 @@ containerRoutes.openapi(
     tags: ["containers"],
     summary: "Containers on a host (running, or all with ?all=true)",
     security: bearerSecurity,
-    request: { params: HostParam, query: z.object({ all: bool.optional() }) },
+    request: { params: HostParam, query: z.object({ all: queryBool.optional() }) },
     responses: { 200: jsonResponse(z.object({ containers: z.array(ContainerView) }), "The containers."), ...authErrors, ...notFoundError, ...relayErrors },
   }),
   async (c) => {
@@ -159,7 +155,7 @@ containerRoutes.openapi(
     tags: ["containers"],
     summary: "Remove a container (force: even if running; volumes: its anonymous volumes too) (member+)",
     security: bearerSecurity,
-    request: { params: ContainerParam, query: z.object({ force: bool.optional(), volumes: bool.optional() }) },
+    request: { params: ContainerParam, query: z.object({ force: queryBool.optional(), volumes: queryBool.optional() }) },
     responses: { 204: { description: "Removed." }, ...authErrors, ...notFoundError, ...conflictError, ...relayErrors },
   }),
   async (c) => {
@@ -174,10 +170,10 @@ containerRoutes.openapi(
 const LogsQuery = z.object({
   tail: z.union([z.literal("all"), z.coerce.number().int().min(0).max(100_000)]).optional(),
   since: z.string().max(40).optional().openapi({ description: "Epoch seconds or an ISO 8601 time." }),
-  timestamps: bool.optional(),
-  stdout: bool.optional(),
-  stderr: bool.optional(),
-  follow: bool.optional().openapi({ description: "Stream as SSE (`event: log`) until the client disconnects." }),
+  timestamps: queryBool.optional(),
+  stdout: queryBool.optional(),
+  stderr: queryBool.optional(),
+  follow: queryBool.optional().openapi({ description: "Stream as SSE (`event: log`) until the client disconnects." }),
 });
 
 containerRoutes.openapi(
@@ -310,5 +306,24 @@ containerRoutes.openapi(
     const host = await hostOf(c, c.req.valid("param").hostId);
     const all = await runOnHost(c.env, host.id, "stats.all", {});
     return c.json({ at: new Date(all.at).toISOString(), samples: all.samples }, 200);
+  },
+);
+
+containerRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{hostId}/containers/bulk",
+    tags: ["containers"],
+    summary: "Start, stop, restart, kill, pause, unpause or remove many containers, as a task (member+)",
+    description: "Answers 202 with the task; `result.items` on the task holds each container's outcome as it goes. One container failing does not stop the others; the task then ends `failed` naming them.",
+    security: bearerSecurity,
+    request: { params: HostParam, body: jsonBody(BulkRequest) },
+    responses: { 202: jsonResponse(TaskStarted, "The action started."), ...validationErrors, ...authErrors, ...notFoundError, 503: relayErrors[503] },
+  }),
+  async (c) => {
+    requireRole(c.var.principal, "member", "act on containers");
+    const host = await getHost(c.var.db, c.var.principal.organizationId, c.req.valid("param").hostId);
+    const task = await startHostTask(c.var.db, c.env, authedActor(c), host, { kind: "container.bulk", args: c.req.valid("json") });
+    return c.json({ task_id: task.id, task: toTaskView(task) }, 202);
   },
 );

@@ -6,17 +6,12 @@ import { recordAudit } from "../services/audit.ts";
 import * as databases from "../services/databases.ts";
 import { requireRole } from "../services/principal.ts";
 import { ConnectionView, DatabaseView, NewDatabaseBody, toDatabaseView } from "./app-schemas.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, relayErrors, validationErrors } from "./openapi.ts";
 
 export const databaseRoutes = createRouter();
 databaseRoutes.use("*", requireAuth());
 
 const DatabaseId = IdParam("id", "dbs_0123456789abcdefghij");
-const relayErrors = {
-  502: { description: "The agent or the Docker engine failed." },
-  503: { description: "The host is offline." },
-  504: { description: "The host did not answer in time." },
-} as const;
 
 databaseRoutes.openapi(
   createRoute({

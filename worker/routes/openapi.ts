@@ -68,3 +68,17 @@ export const IdParam = <K extends string>(name: K, example: string) =>
   z.object({ [name]: z.string().min(1).max(64).openapi({ param: { name, in: "path" }, example }) } as Record<K, z.ZodString>);
 
 export const PageMeta = z.object({ next_cursor: z.string().nullable() });
+
+/** What a route that reaches a host through its relay may answer besides its own statuses. */
+export const relayErrors = {
+  502: problem("The agent or the Docker engine failed; `detail` has the engine's message."),
+  503: problem("The host is offline."),
+  504: problem("The host did not answer in time."),
+} as const;
+
+/** `/{hostId}/…` under /api/v1/hosts. */
+export const HostParam = z.object({ hostId: z.string().min(1).max(64).openapi({ param: { name: "hostId", in: "path" }, example: "hst_0123456789abcdefghij" }) });
+
+/** A boolean query parameter: true/false/1/0. */
+export const queryBool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+

@@ -2,8 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { TASK_STATUSES } from "../db/schema.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
+import { authedActor } from "../middleware/request-context.ts";
+import { cancelHostTask } from "../services/host-tasks.ts";
+import { requireRole } from "../services/principal.ts";
 import * as tasks from "../services/tasks.ts";
-import { authErrors, bearerSecurity, createRouter, IdParam, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
 
 export const taskRoutes = createRouter();
 taskRoutes.use("*", requireAuth());
@@ -11,10 +14,11 @@ taskRoutes.use("*", requireAuth());
 export const TaskView = z
   .object({
     id: z.string(),
-    kind: z.string().openapi({ description: "deployment, image.pull, bulk.action, backup, …" }),
+    kind: z.string().openapi({ description: "deployment, image.pull, container.bulk" }),
     status: z.enum(TASK_STATUSES),
     progress: z.number().int().min(0).max(100),
     message: z.string().nullable(),
+    result: z.record(z.string(), z.unknown()).nullable().openapi({ description: "What it produced: a pulled image's `{image, id, status}`, a bulk action's `{action, items: [{id, ok, changed?, error?}]}`." }),
     target_type: z.string().nullable(),
     target_id: z.string().nullable(),
     created_by: z.string().nullable(),
@@ -25,12 +29,16 @@ export const TaskView = z
   })
   .openapi("Task");
 
+/** What an endpoint that starts a task answers (202). */
+export const TaskStarted = z.object({ task_id: z.string(), task: TaskView }).openapi("TaskStarted");
+
 export const toTaskView = (t: tasks.TaskRow): z.infer<typeof TaskView> => ({
   id: t.id,
   kind: t.kind,
   status: t.status,
   progress: t.progress,
   message: t.message,
+  result: t.result ?? null,
   target_type: t.targetType,
   target_id: t.targetId,
   created_by: t.createdBy,
@@ -45,7 +53,7 @@ taskRoutes.openapi(
     method: "get",
     path: "/",
     tags: ["tasks"],
-    summary: "Long operations of your organization (deployments, pulls, bulk actions, backups), newest first",
+    summary: "Long operations of your organization (deployments, image pulls, bulk container actions), newest first",
     security: bearerSecurity,
     request: {
       query: PageQuery.extend({
@@ -75,4 +83,20 @@ taskRoutes.openapi(
     responses: { 200: jsonResponse(TaskView, "The task."), ...authErrors, ...notFoundError },
   }),
   async (c) => c.json(toTaskView(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+);
+
+taskRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/cancel",
+    tags: ["tasks"],
+    summary: "Cancel a running image pull or bulk action (member+); deployments are cancelled as deployments",
+    security: bearerSecurity,
+    request: { params: IdParam("id", "tsk_0123456789abcdefghij") },
+    responses: { 200: jsonResponse(TaskView, "The task, cancelled or on its way to it."), ...authErrors, ...notFoundError, ...conflictError },
+  }),
+  async (c) => {
+    requireRole(c.var.principal, "member", "cancel tasks");
+    return c.json(toTaskView(await cancelHostTask(c.var.db, c.env, authedActor(c), c.req.valid("param").id)), 200);
+  },
 );

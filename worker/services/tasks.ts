@@ -31,6 +31,7 @@ export async function createTask(db: Database, input: NewTask): Promise<TaskRow>
     status: "queued",
     progress: 0,
     message: input.message ?? null,
+    result: null,
     targetType: input.targetType ?? null,
     targetId: input.targetId ?? null,
     createdBy: input.createdBy ?? null,
@@ -47,6 +48,7 @@ export interface TaskPatch {
   status?: TaskStatus;
   progress?: number;
   message?: string;
+  result?: Record<string, unknown>;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function updateTask(db: Database, taskId: string, patch: TaskPatch)
   const now = nowIso();
   const set: Partial<TaskRow> = { updatedAt: now };
   if (patch.message !== undefined) set.message = patch.message;
+  if (patch.result !== undefined) set.result = patch.result;
   if (patch.progress !== undefined) set.progress = Math.max(0, Math.min(100, Math.round(patch.progress)));
   if (patch.status !== undefined) {
     set.status = patch.status;

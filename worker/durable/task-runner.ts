@@ -1,0 +1,201 @@
+import { DurableObject } from "cloudflare:workers";
+import type { ImagePullResult, OpName, PullProgress, RelayError } from "../../agent-relay/src/protocol.ts";
+import { createDatabase } from "../db/client.ts";
+import type { Bindings } from "../env.ts";
+import type { CommandOutcome } from "./host-relay.ts";
+import { readNdjson } from "../lib/ndjson.ts";
+import { relayStub } from "../services/host-relay.ts";
+import type { BulkAction, HostTaskSpec } from "../services/host-tasks.ts";
+import { getTask, isFinished, updateTask, type TaskPatch } from "../services/tasks.ts";
+
+const SPEC_KEY = "spec";
+/** While a task runs the alarm comes at least this often: a deadline passed, or a lost runner. */
+const WATCHDOG_MS = 60_000;
+/** Progress is written to the database at most this often (the last word always is). */
+const PROGRESS_EVERY_MS = 1_000;
+
+interface Stored {
+  spec: HostTaskSpec;
+  deadline: number;
+}
+
+class TaskStopped extends Error {}
+
+/**
+ * One per host task (named by the task's id): an image pull or a bulk container action. It runs
+ * the task against the host's HostRelay off the request path, writes status, progress and result
+ * to the task row, and can be cancelled. The alarm is its watchdog: past the deadline it aborts the
+ * task; a fresh instance that finds a task it is not running (the object restarted) fails it, so
+ * no task stays "running" forever.
+ */
+export class TaskRunner extends DurableObject<Bindings> {
+  private running?: Promise<void>;
+  private stop?: string;
+  /** The relay stream of a pull in progress, so a cancel can name it. */
+  private streamId?: string;
+
+  // ---- RPC --------------------------------------------------------------------------------
+
+  /** Starts the task (once: a second call for the same task does nothing). */
+  async start(spec: HostTaskSpec): Promise<void> {
+    if (this.ctx.storage.kv.get<Stored>(SPEC_KEY)) return;
+    const stored: Stored = { spec, deadline: Date.now() + spec.timeoutMs };
+    this.ctx.storage.kv.put(SPEC_KEY, stored);
+    await this.ctx.storage.setAlarm(Date.now() + Math.min(WATCHDOG_MS, spec.timeoutMs));
+    this.running = this.run(stored).finally(async () => {
+      this.running = undefined;
+      await this.ctx.storage.deleteAlarm();
+      this.ctx.storage.kv.delete(SPEC_KEY);
+    });
+  }
+
+  /** Asks a running task to stop; false when it is not running here. */
+  async cancel(why: string): Promise<boolean> {
+    if (!this.running) return false;
+    this.halt(why);
+    return true;
+  }
+
+  override async alarm(): Promise<void> {
+    const stored = this.ctx.storage.kv.get<Stored>(SPEC_KEY);
+    if (!stored) return;
+    if (this.running) {
+      if (Date.now() >= stored.deadline) this.halt(`timed out after ${Math.round(stored.spec.timeoutMs / 1000)} s`);
+      await this.ctx.storage.setAlarm(Date.now() + Math.max(1_000, Math.min(WATCHDOG_MS, stored.deadline - Date.now())));
+      return;
+    }
+    // A fresh instance: whatever ran this task is gone, and it must not stay "running".
+    this.ctx.storage.kv.delete(SPEC_KEY);
+    await this.finish(stored.spec, { status: "failed", message: "Interrupted: the control plane restarted while this task ran. Run it again." });
+  }
+
+  // ---- the runner ---------------------------------------------------------------------------
+
+  private halt(why: string): void {
+    if (this.stop) return;
+    this.stop = why;
+    if (this.streamId && this.running) {
+      const spec = this.ctx.storage.kv.get<Stored>(SPEC_KEY)?.spec;
+      if (spec) void relayStub(this.env, spec.hostId).cancelStream(this.streamId).catch(() => undefined);
+    }
+  }
+
+  private async run({ spec }: Stored): Promise<void> {
+    try {
+      await updateTask(this.db(), spec.taskId, { status: "running", progress: 0 });
+      const outcome = spec.kind === "image.pull" ? await this.pull(spec) : await this.bulk(spec);
+      await this.finish(spec, outcome);
+    } catch (error) {
+      const message = error instanceof TaskStopped ? error.message : `The task failed: ${error instanceof Error ? error.message : String(error)}`;
+      await this.finish(spec, { status: this.stop?.startsWith("cancelled") ? "cancelled" : "failed", message }).catch((err) =>
+        console.error(JSON.stringify({ level: "error", msg: "task runner: could not record the outcome", task: spec.taskId, error: String(err) })),
+      );
+    }
+  }
+
+  /** Writes the final word unless the task already has one (a cancel raced the end). */
+  private async finish(spec: HostTaskSpec, patch: TaskPatch): Promise<void> {
+    const db = this.db();
+    const task = await getTask(db, spec.organizationId, spec.taskId).catch(() => null);
+    if (!task || isFinished(task.status)) return;
+    await updateTask(db, spec.taskId, patch);
+  }
+
+  private async pull(spec: Extract<HostTaskSpec, { kind: "image.pull" }>): Promise<TaskPatch> {
+    const db = this.db();
+    const streamId = crypto.randomUUID();
+    this.streamId = streamId;
+    const opened = await relayStub(this.env, spec.hostId).openStream("image.pull", spec.args, { id: streamId });
+    if (!(opened instanceof ReadableStream)) {
+      return { status: "failed", message: opened.ok ? "The host answered the pull without a stream." : describe("image.pull", opened.error) };
+    }
+    let latest: PullProgress = { progress: 0, status: "" };
+    let writtenAt = 0;
+    let pending = "";
+    try {
+      for await (const line of readNdjson(opened.getReader())) {
+        const msg = line as { type: string; data?: unknown; error?: RelayError };
+        if (msg.type === "chunk") {
+          // Progress lines may be split across chunks.
+          pending += String(msg.data ?? "");
+          const lines = pending.split("\n");
+          pending = lines.pop() ?? "";
+          for (const text of lines) if (text.trim()) latest = JSON.parse(text) as PullProgress;
+          if (Date.now() - writtenAt >= PROGRESS_EVERY_MS) {
+            writtenAt = Date.now();
+            await updateTask(db, spec.taskId, { progress: Math.min(99, latest.progress), message: latest.status || `Pulling ${spec.args.image}` });
+          }
+        } else if (msg.type === "end") {
+          if (msg.error) {
+            if (this.stop) throw new TaskStopped(stopMessage(this.stop));
+            return { status: "failed", message: describe("image.pull", msg.error) };
+          }
+          const result = msg.data as ImagePullResult;
+          return { status: "succeeded", progress: 100, message: result.status || `Pulled ${result.image}`, result: { ...result } };
+        }
+      }
+    } finally {
+      this.streamId = undefined;
+    }
+    throw new TaskStopped(this.stop ? stopMessage(this.stop) : "The host's pull stream ended without an outcome.");
+  }
+
+  private async bulk(spec: Extract<HostTaskSpec, { kind: "container.bulk" }>): Promise<TaskPatch> {
+    const db = this.db();
+    const { action, ids } = spec.args;
+    const relay = relayStub(this.env, spec.hostId);
+    const items: Array<{ id: string; ok: boolean; changed?: boolean; error?: string }> = [];
+    for (const [index, id] of ids.entries()) {
+      if (this.stop) {
+        await updateTask(db, spec.taskId, { result: { action, items } });
+        throw new TaskStopped(`${stopMessage(this.stop)} after ${index} of ${ids.length} containers.`);
+      }
+      const outcome = (await relay.command(`container.${action}`, bulkArgs(spec.args, id))) as CommandOutcome;
+      if (outcome.ok) {
+        const data = outcome.data as { changed?: boolean };
+        items.push({ id, ok: true, ...(typeof data.changed === "boolean" ? { changed: data.changed } : {}) });
+      } else {
+        items.push({ id, ok: false, error: outcome.error.message });
+      }
+      await updateTask(db, spec.taskId, { progress: Math.floor(((index + 1) / ids.length) * 100), message: `${verb(action)} ${index + 1} of ${ids.length}`, result: { action, items } });
+    }
+    const failed = items.filter((i) => !i.ok);
+    if (failed.length === 0) return { status: "succeeded", message: `${verb(action)} ${ids.length} container${ids.length === 1 ? "" : "s"}: done.`, result: { action, items } };
+    const first = failed[0]!;
+    return {
+      status: "failed",
+      progress: 100,
+      message: `${failed.length} of ${ids.length} failed (${first.id}: ${first.error})${failed.length > 1 ? "; see result.items" : ""}.`,
+      result: { action, items },
+    };
+  }
+
+  private db() {
+    return createDatabase(this.env);
+  }
+}
+
+function bulkArgs(args: Extract<HostTaskSpec, { kind: "container.bulk" }>["args"], id: string): Record<string, unknown> {
+  switch (args.action) {
+    case "stop":
+    case "restart":
+      return { id, ...(args.timeout !== undefined ? { timeout: args.timeout } : {}) };
+    case "kill":
+      return { id, ...(args.signal ? { signal: args.signal } : {}) };
+    case "remove":
+      return { id, force: args.force ?? false, volumes: args.volumes ?? false };
+    default:
+      return { id };
+  }
+}
+
+const VERBS: Record<BulkAction, string> = { start: "Started", stop: "Stopped", restart: "Restarted", kill: "Killed", pause: "Paused", unpause: "Unpaused", remove: "Removed" };
+const verb = (action: BulkAction) => VERBS[action];
+
+const stopMessage = (why: string) => (why.startsWith("cancelled") ? `Cancelled (${why.replace(/^cancelled:?\s*/, "") || "on request"})` : `Stopped: ${why}`);
+
+function describe(op: OpName, error: RelayError): string {
+  if (error.code === "host_offline") return `The host is offline (its agent is not connected): ${error.message}`;
+  if (error.code === "agent_disconnected") return `The host's agent disconnected during ${op}: ${error.message}`;
+  return error.message;
+}

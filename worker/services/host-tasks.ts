@@ -1,0 +1,84 @@
+import { z } from "@hono/zod-openapi";
+import { ImagePullArgs } from "../../agent-relay/src/protocol.ts";
+import type { Database } from "../db/client.ts";
+import type { Bindings } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { recordAudit } from "./audit.ts";
+import type { Actor, Principal } from "./principal.ts";
+import { createTask, getTask, isFinished, updateTask, type TaskRow } from "./tasks.ts";
+
+// Long operations on one host that are not deployments: an image pull, an action on many
+// containers. Each is a task (followed at /api/v1/tasks/:id) run by its own TaskRunner object.
+
+export const BULK_ACTIONS = ["start", "stop", "restart", "kill", "pause", "unpause", "remove"] as const;
+export type BulkAction = (typeof BULK_ACTIONS)[number];
+
+export const BulkRequest = z
+  .object({
+    action: z.enum(BULK_ACTIONS),
+    ids: z
+      .array(z.string().min(1).max(256))
+      .min(1)
+      .max(100)
+      .refine((ids) => new Set(ids).size === ids.length, "ids must not repeat"),
+    /** stop/restart: seconds Docker waits before it kills. */
+    timeout: z.number().int().min(0).max(3600).optional(),
+    /** kill: the signal. */
+    signal: z.string().regex(/^[A-Z0-9+-]+$/i).optional(),
+    /** remove: also running containers, and their anonymous volumes. */
+    force: z.boolean().optional(),
+    volumes: z.boolean().optional(),
+  })
+  .openapi("BulkContainerAction");
+export type BulkRequest = z.infer<typeof BulkRequest>;
+
+export const PullRequest = ImagePullArgs.openapi("ImagePullRequest");
+
+/** A pull or a bulk action gets this long before its runner fails it. */
+const TASK_TIMEOUT_MS = 30 * 60_000;
+
+export type HostTaskSpec = { taskId: string; organizationId: string; hostId: string; timeoutMs: number } & (
+  | { kind: "image.pull"; args: z.infer<typeof ImagePullArgs> }
+  | { kind: "container.bulk"; args: BulkRequest }
+);
+
+const runner = (env: Bindings, taskId: string) => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(taskId));
+
+/** Records the task and starts it on its runner; the caller answers 202 with it. */
+export async function startHostTask(
+  db: Database,
+  env: Bindings,
+  actor: Actor & { principal: Principal },
+  host: { id: string; name: string; state: string },
+  request: { kind: "image.pull"; args: z.infer<typeof ImagePullArgs> } | { kind: "container.bulk"; args: BulkRequest },
+): Promise<TaskRow> {
+  const { principal } = actor;
+  // Said now rather than by a task that fails a moment later.
+  if (host.state !== "online") throw new ApiError(503, `Host ${host.name} is ${host.state.replace("_", " ")}: its agent is not connected. Start the agent and retry.`);
+  const message = request.kind === "image.pull" ? `Pull ${request.args.image} on ${host.name}` : `${request.args.action} ${request.args.ids.length} container(s) on ${host.name}`;
+  const task = await createTask(db, { organizationId: principal.organizationId, kind: request.kind, targetType: "host", targetId: host.id, message, createdBy: principal.userId });
+  // Credentials of a pull stay out of the audit trail.
+  const detail = request.kind === "image.pull" ? { image: request.args.image, task_id: task.id } : { action: request.args.action, ids: request.args.ids, task_id: task.id };
+  await recordAudit(db, actor, { organizationId: principal.organizationId, action: request.kind, targetType: "host", targetId: host.id, metadata: detail });
+  try {
+    await runner(env, task.id).start({ ...request, taskId: task.id, organizationId: principal.organizationId, hostId: host.id, timeoutMs: TASK_TIMEOUT_MS } as HostTaskSpec);
+  } catch (error) {
+    await updateTask(db, task.id, { status: "failed", message: `Could not start the task: ${String(error)}` });
+    throw new ApiError(503, "The task could not be started; retry.");
+  }
+  return task;
+}
+
+/** Cancels a running pull or bulk action. Deployments are cancelled as deployments. */
+export async function cancelHostTask(db: Database, env: Bindings, actor: Actor & { principal: Principal }, taskId: string): Promise<TaskRow> {
+  const { principal } = actor;
+  const task = await getTask(db, principal.organizationId, taskId);
+  if (task.kind === "deployment") throw new ApiError(409, `Task ${taskId} is a deployment: cancel it with POST /api/v1/deployments/${task.targetId}/cancel.`);
+  if (isFinished(task.status)) throw new ApiError(409, `Task ${taskId} already ended (${task.status}).`);
+  const who = `by ${principal.username}`;
+  const running = await runner(env, task.id).cancel(`cancelled ${who}`);
+  // Nothing runs it any more (it never started, or its runner is gone): it ends here.
+  if (!running) await updateTask(db, task.id, { status: "cancelled", message: `Cancelled ${who}.` });
+  await recordAudit(db, actor, { organizationId: principal.organizationId, action: "task.cancel", targetType: "task", targetId: task.id });
+  return getTask(db, principal.organizationId, taskId);
+}
