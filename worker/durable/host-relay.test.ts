@@ -264,5 +264,32 @@ describe("hosts API", () => {
     }
     const list = await json(await call("/api/v1/hosts", { token: a.token }), 200);
     expect(list.hosts).toEqual([]);
+
+    // Connected, its relay answers commands without a database read — and still only to its own
+    // organization: to another, it looks exactly like a host that does not exist.
+    const agent = await ScriptedAgent.connect(host.agent_token);
+    const missing = "hst_" + "0".repeat(20);
+    for (const [method, path] of [
+      ["GET", "/containers"],
+      ["GET", "/containers/x"],
+      ["POST", "/containers/x/stop"],
+      ["GET", "/stats"],
+      ["GET", "/images"],
+      ["DELETE", "/images/busybox"],
+    ] as const) {
+      const theirs = await expectProblem(await call(`/api/v1/hosts/${host.id}${path}`, { method, token: a.token }), 404);
+      const none = await expectProblem(await call(`/api/v1/hosts/${missing}${path}`, { method, token: a.token }), 404);
+      expect(theirs.detail.replace(host.id, "ID")).toBe(none.detail.replace(missing, "ID"));
+    }
+    await expectProblem(await call("/api/v1/hosts/not-a-host-id/containers", { token: a.token }), 404);
+    expect(agent.commands).toEqual([]);
+    agent.ws.close(1000);
+  });
+
+  it("answers 503 for a host whose agent never connected", async () => {
+    const owner = await newOwner();
+    const host = await newHost(owner);
+    await expectProblem(await call(`/api/v1/hosts/${host.id}/containers`, { token: owner.token }), 503, /has not connected yet/);
+    await expectProblem(await call(`/api/v1/hosts/${host.id}/containers/x/start`, { method: "POST", token: owner.token }), 503);
   });
 });

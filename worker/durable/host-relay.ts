@@ -258,8 +258,16 @@ export class HostRelay extends DurableObject<Bindings> {
 
   // ---- RPC: used by the Worker ----------------------------------------------------------------
 
-  /** Runs one non-streaming command on the host's agent and returns its outcome (never throws). */
-  async command(op: string, args: unknown = {}, options: { timeoutMs?: number } = {}): Promise<CommandOutcome> {
+  /**
+   * Runs one non-streaming command on the host's agent and returns its outcome (never throws).
+   * With `organizationId`, the caller has not looked the host up: the command runs only if this
+   * object serves a host of that organization, and `unknown_host` (no identity, or another
+   * organization's host — the caller cannot tell which) sends the caller to the database.
+   */
+  async command(op: string, args: unknown = {}, options: { timeoutMs?: number; organizationId?: string } = {}): Promise<CommandOutcome> {
+    if (options.organizationId !== undefined && this.identity()?.organizationId !== options.organizationId) {
+      return fail("unknown_host", "This relay serves no host of that organization.");
+    }
     if (!isOpName(op)) return fail("unknown_op", `Unknown operation ${op}.`);
     const parsedArgs = OPS[op].args.safeParse(args);
     if (!parsedArgs.success) return fail("invalid_args", `Invalid arguments for ${op}: ${parsedArgs.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);

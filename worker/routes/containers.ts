@@ -5,7 +5,7 @@ import { ContainerCreateArgs, ContainerExecArgs, StatsSampleSchema, type Contain
 import type { AppEnv } from "../env.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { getHost } from "../services/hosts.ts";
-import { runOnHost, streamFromHost } from "../services/host-relay.ts";
+import { runOnHost, runOnOrgHost, streamFromHost } from "../services/host-relay.ts";
 import { maskEnvBelowAdmin } from "../services/containers.ts";
 import { requireRole } from "../services/principal.ts";
 import { authErrors, bearerSecurity, conflictError, createRouter, HostParam, jsonBody, jsonResponse, notFoundError, queryBool, relayErrors, validationErrors } from "./openapi.ts";
@@ -25,6 +25,9 @@ const ContainerParam = HostParam.extend({ id: z.string().min(1).max(256).openapi
 async function hostOf(c: Context<AppEnv>, hostId: string) {
   return getHost(c.var.db, c.var.principal.organizationId, hostId);
 }
+
+/** Runs `op` on the path's host of the caller's organization (404 otherwise), with no database read when its agent is connected. */
+const onHost = <O extends OpName>(c: Context<AppEnv>, hostId: string, op: O, args: unknown) => runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, hostId, op, args);
 
 export const ContainerView = z
   .object({
@@ -65,8 +68,7 @@ containerRoutes.openapi(
     responses: { 200: jsonResponse(z.object({ containers: z.array(ContainerView) }), "The containers."), ...authErrors, ...notFoundError, ...relayErrors },
   }),
   async (c) => {
-    const host = await hostOf(c, c.req.valid("param").hostId);
-    const list = await runOnHost(c.env, host.id, "container.list", { all: c.req.valid("query").all ?? false });
+    const list = await onHost(c, c.req.valid("param").hostId, "container.list", { all: c.req.valid("query").all ?? false });
     return c.json({ containers: list.map(toContainerView) }, 200);
   },
 );
@@ -90,11 +92,10 @@ containerRoutes.openapi(
   }),
   async (c) => {
     requireRole(c.var.principal, "member", "create containers");
-    const host = await hostOf(c, c.req.valid("param").hostId);
     const body = c.req.valid("json");
     // A bind mount of a host path (/, /etc, the Docker socket) is root on the host: admins only.
     if (body.volumes?.some((v) => v.source.startsWith("/"))) requireRole(c.var.principal, "admin", "bind-mount host paths");
-    const created = await runOnHost(c.env, host.id, "container.create", { ...body, start: body.start ?? true });
+    const created = await onHost(c, c.req.valid("param").hostId, "container.create", { ...body, start: body.start ?? true });
     return c.json(created, 201);
   },
 );
@@ -111,8 +112,7 @@ containerRoutes.openapi(
   }),
   async (c) => {
     const { hostId, id } = c.req.valid("param");
-    const host = await hostOf(c, hostId);
-    return c.json(maskEnvBelowAdmin(c.var.principal, await runOnHost(c.env, host.id, "container.inspect", { id })), 200);
+    return c.json(maskEnvBelowAdmin(c.var.principal, await onHost(c, hostId, "container.inspect", { id })), 200);
   },
 );
 
@@ -133,9 +133,8 @@ function stateRoute(action: "start" | "stop" | "restart" | "kill" | "pause" | "u
     async (c) => {
       requireRole(c.var.principal, "member", `${action} containers`);
       const { hostId, id } = c.req.valid("param");
-      const host = await hostOf(c, hostId);
       const args = { id, ...(c.req.valid("query") as Record<string, unknown>) };
-      return c.json(await runOnHost(c.env, host.id, `container.${action}` as OpName, args) as z.infer<typeof StateChange>, 200);
+      return c.json(await onHost(c, hostId, `container.${action}` as OpName, args) as z.infer<typeof StateChange>, 200);
     },
   );
 }
@@ -161,8 +160,7 @@ containerRoutes.openapi(
   async (c) => {
     requireRole(c.var.principal, "member", "remove containers");
     const { hostId, id } = c.req.valid("param");
-    const host = await hostOf(c, hostId);
-    await runOnHost(c.env, host.id, "container.remove", { id, ...c.req.valid("query") });
+    await onHost(c, hostId, "container.remove", { id, ...c.req.valid("query") });
     return c.body(null, 204);
   },
 );
@@ -242,8 +240,7 @@ containerRoutes.openapi(
   }),
   async (c) => {
     const { hostId, id } = c.req.valid("param");
-    const host = await hostOf(c, hostId);
-    const top = await runOnHost(c.env, host.id, "container.top", { id });
+    const top = await onHost(c, hostId, "container.top", { id });
     return c.json({ titles: top.Titles, processes: top.Processes }, 200);
   },
 );
@@ -268,8 +265,7 @@ containerRoutes.openapi(
   async (c) => {
     requireRole(c.var.principal, "member", "exec in containers");
     const { hostId, id } = c.req.valid("param");
-    const host = await hostOf(c, hostId);
-    return c.json(await runOnHost(c.env, host.id, "container.exec", { id, ...c.req.valid("json") }), 200);
+    return c.json(await onHost(c, hostId, "container.exec", { id, ...c.req.valid("json") }), 200);
   },
 );
 
@@ -287,8 +283,7 @@ containerRoutes.openapi(
   }),
   async (c) => {
     const { hostId, id } = c.req.valid("param");
-    const host = await hostOf(c, hostId);
-    return c.json(await runOnHost(c.env, host.id, "container.stats", { id }), 200);
+    return c.json(await onHost(c, hostId, "container.stats", { id }), 200);
   },
 );
 
@@ -303,8 +298,7 @@ containerRoutes.openapi(
     responses: { 200: jsonResponse(z.object({ at: z.string(), samples: z.array(Sample) }), "Samples."), ...authErrors, ...notFoundError, ...relayErrors },
   }),
   async (c) => {
-    const host = await hostOf(c, c.req.valid("param").hostId);
-    const all = await runOnHost(c.env, host.id, "stats.all", {});
+    const all = await onHost(c, c.req.valid("param").hostId, "stats.all", {});
     return c.json({ at: new Date(all.at).toISOString(), samples: all.samples }, 200);
   },
 );

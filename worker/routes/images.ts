@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { authedActor } from "../middleware/request-context.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { getHost } from "../services/hosts.ts";
-import { runOnHost } from "../services/host-relay.ts";
+import { runOnOrgHost } from "../services/host-relay.ts";
 import { PullRequest, startHostTask } from "../services/host-tasks.ts";
 import { requireRole } from "../services/principal.ts";
 import { authErrors, bearerSecurity, conflictError, createRouter, HostParam, jsonBody, jsonResponse, notFoundError, queryBool, relayErrors, validationErrors } from "./openapi.ts";
@@ -52,8 +52,7 @@ imageRoutes.openapi(
     responses: { 200: jsonResponse(z.object({ images: z.array(ImageView) }), "The images."), ...authErrors, ...notFoundError, ...relayErrors },
   }),
   async (c) => {
-    const host = await getHost(c.var.db, c.var.principal.organizationId, c.req.valid("param").hostId);
-    const list = (await runOnHost(c.env, host.id, "image.list", { all: c.req.valid("query").all ?? false })) as DockerImage[];
+    const list = (await runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, c.req.valid("param").hostId, "image.list", { all: c.req.valid("query").all ?? false })) as DockerImage[];
     return c.json({ images: list.map(toImageView) }, 200);
   },
 );
@@ -99,7 +98,6 @@ imageRoutes.openapi(
   async (c) => {
     requireRole(c.var.principal, "member", "remove images");
     const { hostId, image } = c.req.valid("param");
-    const host = await getHost(c.var.db, c.var.principal.organizationId, hostId);
-    return c.json(await runOnHost(c.env, host.id, "image.remove", { id: image, ...c.req.valid("query") }), 200);
+    return c.json(await runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, hostId, "image.remove", { id: image, ...c.req.valid("query") }), 200);
   },
 );

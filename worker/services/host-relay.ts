@@ -1,7 +1,9 @@
 import type { OpName, OpResult } from "../../agent-relay/src/protocol.ts";
 import type { CommandOutcome } from "../durable/host-relay.ts";
+import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
+import { getHost } from "./hosts.ts";
 
 type Status = ConstructorParameters<typeof ApiError>[0];
 
@@ -19,6 +21,24 @@ export async function runOnHost<O extends OpName>(env: Bindings, hostId: string,
   const outcome = (await relayStub(env, hostId).command(op, args, options)) as CommandOutcome;
   if (!outcome.ok) throw relayFailure(outcome);
   return outcome.data as OpResult<O>;
+}
+
+const HOST_ID = /^hst_[0-9a-z]{20}$/;
+
+/**
+ * Runs an operation on a host of the organization without reading the database first: the host's
+ * HostRelay checks the organization against the identity its agent connected with, which saves a
+ * database round trip on every container command. Only when the relay knows no such host (never
+ * connected, deleted, or another organization's) does the database decide between 404 and 503, so
+ * another organization's host still looks exactly like a missing one.
+ */
+export async function runOnOrgHost<O extends OpName>(db: Database, env: Bindings, organizationId: string, hostId: string, op: O, args: unknown): Promise<OpResult<O>> {
+  if (!HOST_ID.test(hostId)) throw notFound(`Host ${hostId}`);
+  const outcome = (await relayStub(env, hostId).command(op, args, { organizationId })) as CommandOutcome;
+  if (outcome.ok) return outcome.data as OpResult<O>;
+  if (outcome.error.code !== "unknown_host") throw relayFailure(outcome);
+  const host = await getHost(db, organizationId, hostId);
+  throw new ApiError(503, `Host ${host.name} is offline: its agent has not connected yet. Start the agent (see the host's install commands) and retry.`);
 }
 
 /**
