@@ -23,7 +23,10 @@ export class Api {
   async registerAndLogin(runId: string): Promise<void> {
     const user = { email: `bench-${runId}@example.com`, username: `bench${runId}`, password: `bench-${runId}-Passw0rd!` };
     await this.call("POST", "/api/v1/auth/register", user, 201);
-    const login = await this.call<{ access_token: string }>("POST", "/api/v1/auth/login", { login: user.username, password: user.password });
+    const login = await this.call<{ access_token: string }>("POST", "/api/v1/auth/login", {
+      login: user.username,
+      password: user.password,
+    });
     this.token = login.access_token;
   }
 

@@ -42,7 +42,9 @@ export interface WebhookRun {
 
 export interface DeployBenchResults {
   webhooks: WebhookRun[];
-  deploy: { manual: Summary; pier: Summary; overhead_p50_ms: number; overhead_mean_ms: number; ratio_p50: number; iterations: number } | { error: string };
+  deploy:
+    | { manual: Summary; pier: Summary; overhead_p50_ms: number; overhead_mean_ms: number; ratio_p50: number; iterations: number }
+    | { error: string };
 }
 
 interface Ctx {
@@ -81,7 +83,19 @@ export async function runDeployBench(ctx: Ctx): Promise<DeployBenchResults> {
 
 async function webhookRun(ctx: Ctx, projectId: string, hostId: string, kind: "ignored" | "queued"): Promise<WebhookRun> {
   const apps = await mapLimit(Array.from({ length: APPS }), 8, (_, i) =>
-    ctx.api.call<{ id: string; webhook_url: string; webhook_secret: string }>("POST", "/api/v1/applications", { project_id: projectId, host_id: hostId, name: `hook-${kind}-${i}`, app_name: `hook-${ctx.runId}-${kind}-${i}`, git_url: "https://git.example.com/bench/app.git", git_branch: "main" }, 201),
+    ctx.api.call<{ id: string; webhook_url: string; webhook_secret: string }>(
+      "POST",
+      "/api/v1/applications",
+      {
+        project_id: projectId,
+        host_id: hostId,
+        name: `hook-${kind}-${i}`,
+        app_name: `hook-${ctx.runId}-${kind}-${i}`,
+        git_url: "https://git.example.com/bench/app.git",
+        git_branch: "main",
+      },
+      201,
+    ),
   );
   const jobs = apps.flatMap((app) => Array.from({ length: PER_APP }, (_, n) => ({ app, n })));
   // Interleave applications so concurrent requests hit different queues, as real traffic does.
@@ -121,7 +135,16 @@ async function webhookRun(ctx: Ctx, projectId: string, hostId: string, kind: "ig
     recorded += page.deliveries.length;
   }
   const acknowledged = Object.entries(statuses).reduce((n, [status, count]) => n + (Number(status) < 300 ? count : 0), 0);
-  return { kind, sent: jobs.length, acknowledged, recorded, seconds: round(seconds), per_second: round(jobs.length / seconds, 1), latency: summarize(latencies), statuses };
+  return {
+    kind,
+    sent: jobs.length,
+    acknowledged,
+    recorded,
+    seconds: round(seconds),
+    per_second: round(jobs.length / seconds, 1),
+    latency: summarize(latencies),
+    statuses,
+  };
 }
 
 async function deployOverhead(ctx: Ctx, projectId: string): Promise<DeployBenchResults["deploy"]> {
@@ -139,18 +162,26 @@ async function deployOverhead(ctx: Ctx, projectId: string): Promise<DeployBenchR
   try {
     await git("init", "-q", "-b", "main");
     // Signals: PID 1 must trap TERM or every stop waits 10 s; removal is forced anyway.
-    await writeFile(join(dir, "Dockerfile"), `FROM ${BASE_IMAGE}\nCOPY index.html /www/index.html\nCMD ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"]\n`);
+    await writeFile(
+      join(dir, "Dockerfile"),
+      `FROM ${BASE_IMAGE}\nCOPY index.html /www/index.html\nCMD ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"]\n`,
+    );
     await commit(0);
-    const app = await api.call<{ id: string }>("POST", "/api/v1/applications", {
-      project_id: projectId,
-      host_id: ctx.hostId,
-      name: "bench deploy",
-      app_name: appName,
-      git_url: `file://${dir}`,
-      build_type: "dockerfile",
-      ports: [{ container_port: 8080 }],
-      health_check: { http_path: "/index.html", port: 8080, interval_seconds: 1, retries: 30 },
-    }, 201);
+    const app = await api.call<{ id: string }>(
+      "POST",
+      "/api/v1/applications",
+      {
+        project_id: projectId,
+        host_id: ctx.hostId,
+        name: "bench deploy",
+        app_name: appName,
+        git_url: `file://${dir}`,
+        build_type: "dockerfile",
+        ports: [{ container_port: 8080 }],
+        health_check: { http_path: "/index.html", port: 8080, interval_seconds: 1, retries: 30 },
+      },
+      201,
+    );
     appId = app.id;
 
     const manual: number[] = [];
@@ -162,7 +193,10 @@ async function deployOverhead(ctx: Ctx, projectId: string): Promise<DeployBenchR
       const previous = await docker("ps", "-aq", "--filter", `name=^${manualName}`);
       const id = await docker("run", "-d", "--name", `${manualName}-${i < 0 ? "warm" : i}`, "-p", "8080", tag);
       for (;;) {
-        const ok = await exec("docker", ["exec", id, "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/index.html"]).then(() => true, () => false);
+        const ok = await exec("docker", ["exec", id, "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/index.html"]).then(
+          () => true,
+          () => false,
+        );
         if (ok) break;
         await sleep(100);
       }
@@ -195,7 +229,14 @@ async function deployOverhead(ctx: Ctx, projectId: string): Promise<DeployBenchR
     }
     const m = summarize(manual);
     const p = summarize(pier);
-    return { manual: m, pier: p, overhead_p50_ms: round(p.p50 - m.p50), overhead_mean_ms: round(p.mean - m.mean), ratio_p50: round(p.p50 / m.p50), iterations: DEPLOYS };
+    return {
+      manual: m,
+      pier: p,
+      overhead_p50_ms: round(p.p50 - m.p50),
+      overhead_mean_ms: round(p.mean - m.mean),
+      ratio_p50: round(p.p50 / m.p50),
+      iterations: DEPLOYS,
+    };
   } finally {
     if (appId) await api.call("DELETE", `/api/v1/applications/${appId}`, undefined, 204).catch(() => undefined);
     const leftovers = await docker("ps", "-aq", "--filter", `name=^${manualName}`).catch(() => "");

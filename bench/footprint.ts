@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Api, mapLimit, sleep } from "./api.ts";
+import { type Api, mapLimit, sleep } from "./api.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 
@@ -60,7 +60,14 @@ export async function measureAgentFootprint(
     let requests = 0;
     let failures = 0;
     const started = Date.now();
-    const sampler = setInterval(() => void memory(child.pid!).then((m) => (rssMax = Math.max(rssMax, m.rss)), () => {}), 100);
+    const sampler = setInterval(
+      () =>
+        void memory(child.pid!).then(
+          (m) => (rssMax = Math.max(rssMax, m.rss)),
+          () => {},
+        ),
+      100,
+    );
     await mapLimit(Array.from({ length: options.concurrency }), options.concurrency, async () => {
       while (Date.now() - started < options.loadMs) {
         await api.call("GET", `/api/v1/hosts/${host.id}/containers?all=true`).then(
@@ -107,7 +114,11 @@ export async function treeRssMiB(root: number): Promise<number> {
   const inTree = (pid: number): boolean => pid === root || (parents.has(pid) && inTree(parents.get(pid)!));
   let total = 0;
   for (const pid of parents.keys()) {
-    if (inTree(pid)) total += await memory(pid).then((m) => m.rss, () => 0);
+    if (inTree(pid))
+      total += await memory(pid).then(
+        (m) => m.rss,
+        () => 0,
+      );
   }
   return round1(total);
 }

@@ -140,7 +140,14 @@ async function main(): Promise<Record<string, unknown>> {
       healthz: () => api.call("GET", "/healthz"),
     });
     const agentSide = summarize(agentListMs.slice(-M));
-    results.list = { api: list.api, direct: list.direct, ratio: ratios(list.api, list.direct), agent_side: agentSide, api_without_relay: list.withoutRelay, healthz: list.healthz };
+    results.list = {
+      api: list.api,
+      direct: list.direct,
+      ratio: ratios(list.api, list.direct),
+      agent_side: agentSide,
+      api_without_relay: list.withoutRelay,
+      healthz: list.healthz,
+    };
 
     // 3b. Stats for every container: the agent's cache vs sampling each container.
     log("(b) stats for every container");
@@ -150,7 +157,8 @@ async function main(): Promise<Record<string, unknown>> {
       let samples: { id: string }[] = [];
       await sample(async () => ({ samples } = await api.call("GET", statsPath)));
       if (ids.every((id) => samples.some((s) => s.id === id))) break;
-      if (Date.now() > deadline) throw new Error(`the stats cache holds ${samples.length} samples, not all ${N} bench containers, after 30 s`);
+      if (Date.now() > deadline)
+        throw new Error(`the stats cache holds ${samples.length} samples, not all ${N} bench containers, after 30 s`);
       await sleep(250);
     }
     const statsApi = await series(M, () => api.call("GET", statsPath));
@@ -181,13 +189,26 @@ async function main(): Promise<Record<string, unknown>> {
       log(`(c) scale: ${count} agents`);
       try {
         const add = count - 1 - sims.length;
-        const fresh = await mapLimit(Array.from({ length: Math.max(0, add) }), 8, (_, i) => api.createHost(`bench-${runId}-sim-${sims.length + i}`));
+        const fresh = await mapLimit(Array.from({ length: Math.max(0, add) }), 8, (_, i) =>
+          api.createHost(`bench-${runId}-sim-${sims.length + i}`),
+        );
         const t0 = Date.now();
         for (const h of fresh) {
           const name = `sim-${sims.push(h)}`;
           // Only the relay connection: no event feed or stats readers, so the engine's load stays
           // that of one host while the control plane holds `count` agents.
-          agents.push(startAgent({ url: stack.url, token: h.agent_token, docker: sharedDocker, hostname: name, events: false, statsCache: false, logLevel: "info", onLog: agentLog(name) }));
+          agents.push(
+            startAgent({
+              url: stack.url,
+              token: h.agent_token,
+              docker: sharedDocker,
+              hostname: name,
+              events: false,
+              statsCache: false,
+              logLevel: "info",
+              onLog: agentLog(name),
+            }),
+          );
         }
         await mapLimit(fresh, 8, (h) => api.waitOnline(h.id, 120_000));
         const connectSeconds = (Date.now() - t0) / 1000;
@@ -212,7 +233,8 @@ async function main(): Promise<Record<string, unknown>> {
     results.agent_incidents = incidents.length;
     // Disconnects per second: a burst of them at one moment is a Worker restart, not a slow relay.
     const disconnects: Record<string, number> = {};
-    for (const i of incidents) if (i.event === "disconnected") disconnects[i.time.slice(0, 19)] = (disconnects[i.time.slice(0, 19)] ?? 0) + 1;
+    for (const i of incidents)
+      if (i.event === "disconnected") disconnects[i.time.slice(0, 19)] = (disconnects[i.time.slice(0, 19)] ?? 0) + 1;
     results.agent_disconnects = disconnects;
     results.agent_incident_samples = incidents.filter((i) => i.event !== "disconnected").slice(0, 10);
     return results;
@@ -232,7 +254,15 @@ const row = (cells: string[], widths: number[]) => cells.map((c, i) => c.padEnd(
 
 function table(title: string, header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  return [`\n${title}`, row(header, widths), row(widths.map((w) => "-".repeat(w)), widths), ...rows.map((r) => row(r, widths))].join("\n");
+  return [
+    `\n${title}`,
+    row(header, widths),
+    row(
+      widths.map((w) => "-".repeat(w)),
+      widths,
+    ),
+    ...rows.map((r) => row(r, widths)),
+  ].join("\n");
 }
 
 const latencyRow = (label: string, s: Summary) => [label, String(s.n), ms(s.p50), ms(s.p99), ms(s.mean)];
@@ -267,7 +297,17 @@ function report(r: Record<string, any>): string {
       ["agents", "API p50", "API p99", "Docker p50", "ratio p50", "ratio p99", "connect", "bench RSS", "stack RSS"],
       r.scale.map((s: any) =>
         s.api
-          ? [String(s.agents), ms(s.api.p50), ms(s.api.p99), ms(s.direct.p50), `${s.ratio.p50}x`, `${s.ratio.p99}x`, s.connect_seconds === undefined ? "" : `${s.connect_seconds} s`, `${s.bench_process_rss_mib} MiB`, `${s.stack_rss_mib} MiB`]
+          ? [
+              String(s.agents),
+              ms(s.api.p50),
+              ms(s.api.p99),
+              ms(s.direct.p50),
+              `${s.ratio.p50}x`,
+              `${s.ratio.p99}x`,
+              s.connect_seconds === undefined ? "" : `${s.connect_seconds} s`,
+              `${s.bench_process_rss_mib} MiB`,
+              `${s.stack_rss_mib} MiB`,
+            ]
           : [String(s.agents), s.skipped ? `skipped: ${s.skipped}` : `failed: ${s.error}`],
       ),
     ),

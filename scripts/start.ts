@@ -67,7 +67,11 @@ async function main(): Promise<void> {
   const secretsFile = join(dataDir, "secrets.env");
   await ensureSecrets(secretsFile);
 
-  const db = await startLibsqlServer({ path: join(dataDir, "pier.db"), port: libsqlPort, log: (line) => process.env.PIER_DEBUG && say(line) });
+  const db = await startLibsqlServer({
+    path: join(dataDir, "pier.db"),
+    port: libsqlPort,
+    log: (line) => process.env.PIER_DEBUG && say(line),
+  });
   say(`local libSQL server on ${db.url} (database ${join(dataDir, "pier.db")})`);
   await migrate(db.url);
   say("migrations applied");
@@ -76,13 +80,19 @@ async function main(): Promise<void> {
   const args = [
     wranglerBin,
     "dev",
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--persist-to", join(dataDir, "wrangler"),
-    "--env-file", secretsFile,
-    "--var", `LIBSQL_URL:${db.url}`,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    join(dataDir, "wrangler"),
+    "--env-file",
+    secretsFile,
+    "--var",
+    `LIBSQL_URL:${db.url}`,
     "--show-interactive-dev-session=false",
-    "--log-level", process.env.WRANGLER_LOG ?? "info",
+    "--log-level",
+    process.env.WRANGLER_LOG ?? "info",
   ];
   // Worker vars a local stack may override from the environment (tests and benchmarks do).
   for (const name of PASSTHROUGH_VARS) {
@@ -132,8 +142,10 @@ async function main(): Promise<void> {
   await waitForHealthy(url, wrangler);
   say(`Pier is up at ${url}  (API docs: ${url}/swagger)`);
   say(`next: create the first user (its owner):`);
-  say(`  curl -X POST ${url}/api/v1/auth/register -H 'Content-Type: application/json' -d '{"email":"you@example.com","username":"you","password":"a-long-password"}'`);
-  say("press Ctrl-C to stop; data stays in " + dataDir);
+  say(
+    `  curl -X POST ${url}/api/v1/auth/register -H 'Content-Type: application/json' -d '{"email":"you@example.com","username":"you","password":"a-long-password"}'`,
+  );
+  say(`press Ctrl-C to stop; data stays in ${dataDir}`);
 }
 
 main().catch((err) => {

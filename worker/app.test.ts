@@ -7,16 +7,31 @@ const fakeCtx = { waitUntil: () => undefined, passThroughOnException: () => unde
 
 describe("API conventions", () => {
   it("answers malformed JSON with 400", async () => {
-    await expectProblem(await call("/api/v1/auth/login", { method: "POST", rawBody: "{not json", headers: { "content-type": "application/json" } }), 400, /Malformed JSON/);
+    await expectProblem(
+      await call("/api/v1/auth/login", { method: "POST", rawBody: "{not json", headers: { "content-type": "application/json" } }),
+      400,
+      /Malformed JSON/,
+    );
   });
 
   it("answers a non-JSON body with 415 and says what to send", async () => {
-    await expectProblem(await call("/api/v1/auth/login", { method: "POST", rawBody: "login=a&password=b", headers: { "content-type": "application/x-www-form-urlencoded" } }), 415, /application\/json/);
+    await expectProblem(
+      await call("/api/v1/auth/login", {
+        method: "POST",
+        rawBody: "login=a&password=b",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      }),
+      415,
+      /application\/json/,
+    );
   });
 
   it("answers an oversized body with 413 before reading it", async () => {
     const big = JSON.stringify({ login: "x".repeat(MAX_BODY_BYTES), password: "y" });
-    await expectProblem(await call("/api/v1/auth/login", { method: "POST", rawBody: big, headers: { "content-type": "application/json" } }), 413);
+    await expectProblem(
+      await call("/api/v1/auth/login", { method: "POST", rawBody: big, headers: { "content-type": "application/json" } }),
+      413,
+    );
   });
 
   it("gives every response a request id, echoing a well-formed incoming one", async () => {
@@ -37,7 +52,14 @@ describe("API conventions", () => {
   });
 
   it("answers CORS preflights for the configured origins", async () => {
-    const res = await call("/api/v1/me", { method: "OPTIONS", headers: { origin: "https://dash.example", "access-control-request-method": "GET", "access-control-request-headers": "authorization" } });
+    const res = await call("/api/v1/me", {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://dash.example",
+        "access-control-request-method": "GET",
+        "access-control-request-headers": "authorization",
+      },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     const restricted = await createApp().request(
@@ -52,7 +74,20 @@ describe("API conventions", () => {
   it("serves an OpenAPI 3.1 document covering the canonical routes, and Swagger UI", async () => {
     const doc = await json(await call("/openapi.json"), 200);
     expect(doc.openapi).toBe("3.1.0");
-    for (const path of ["/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/me", "/api/v1/me/password", "/api/v1/users", "/api/v1/users/{id}", "/api/v1/api-keys", "/api/v1/api-keys/{id}", "/api/v1/audit-events", "/healthz"]) {
+    for (const path of [
+      "/api/v1/auth/register",
+      "/api/v1/auth/login",
+      "/api/v1/auth/refresh",
+      "/api/v1/auth/logout",
+      "/api/v1/me",
+      "/api/v1/me/password",
+      "/api/v1/users",
+      "/api/v1/users/{id}",
+      "/api/v1/api-keys",
+      "/api/v1/api-keys/{id}",
+      "/api/v1/audit-events",
+      "/healthz",
+    ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }
     expect(doc.components.securitySchemes).toHaveProperty("bearer");

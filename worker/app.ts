@@ -2,7 +2,6 @@ import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { compatRoutes } from "./compat/index.ts";
-import type { AppEnv } from "./env.ts";
 import { ApiError } from "./errors.ts";
 import { problemResponse } from "./middleware/error-response.ts";
 import { authenticateAndLimit } from "./middleware/auth.ts";
@@ -72,7 +71,11 @@ export function createApp() {
     servers: [{ url: new URL(c.req.url).origin }],
   }));
   app.get("/swagger", swaggerUI({ url: "/openapi.json" }));
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "An access token from /api/v1/auth/login, or an API key." });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "An access token from /api/v1/auth/login, or an API key.",
+  });
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "x-api-key" });
 
   // The agent authenticates with its own token, verified by the agent route.
@@ -106,7 +109,9 @@ export function createApp() {
   app.route("/api/v1/databases", databaseRoutes);
   app.route("/", compatRoutes);
 
-  app.notFound((c) => problemResponse(c, new ApiError(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}: see /swagger for the API.`)));
+  app.notFound((c) =>
+    problemResponse(c, new ApiError(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}: see /swagger for the API.`)),
+  );
   app.onError((err, c) => problemResponse(c, err));
   return app;
 }

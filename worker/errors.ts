@@ -55,8 +55,7 @@ export const unauthorized = (detail = "Authentication required: send `Authorizat
 export const forbidden = (detail: string) => new ApiError(403, detail);
 export const notFound = (what: string) => new ApiError(404, `${what} was not found.`);
 export const conflict = (detail: string) => new ApiError(409, detail);
-export const invalid = (errors: FieldError[]) =>
-  new ApiError(422, errors.map((e) => `${e.pointer}: ${e.detail}`).join("; "), { errors });
+export const invalid = (errors: FieldError[]) => new ApiError(422, errors.map((e) => `${e.pointer}: ${e.detail}`).join("; "), { errors });
 
 export function problemBody(err: ApiError, instance?: string) {
   return {

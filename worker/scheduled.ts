@@ -20,6 +20,7 @@ export async function runScheduled(env: Bindings, scheduledTime = Date.now()): P
   const results = await Promise.allSettled(Object.values(jobs).map((job) => job()));
   Object.keys(jobs).forEach((name, i) => {
     const r = results[i]!;
-    if (r.status === "rejected") console.error(JSON.stringify({ level: "error", msg: `scheduled: ${name} failed`, error: String(r.reason) }));
+    if (r.status === "rejected")
+      console.error(JSON.stringify({ level: "error", msg: `scheduled: ${name} failed`, error: String(r.reason) }));
   });
 }

@@ -5,10 +5,12 @@ import { expect } from "vitest";
 
 let counter = 0;
 /** A unique suffix per call, so tests sharing one database never collide. */
-export const unique = (label = "t"): string => `${label}${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+export const unique = (label = "t"): string =>
+  `${label}${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 /** A client address per test, so the per-address rate limit of one test never throttles another. */
-export const randomIp = (): string => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+export const randomIp = (): string =>
+  `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
 
 export interface CallOptions {
   method?: string;
@@ -49,7 +51,10 @@ export interface TestAccount {
   sessionId: string;
 }
 
-export async function login(loginName: string, password: string): Promise<{ access_token: string; refresh_token: string; session_id: string; user: any }> {
+export async function login(
+  loginName: string,
+  password: string,
+): Promise<{ access_token: string; refresh_token: string; session_id: string; user: any }> {
   return json(await call("/api/v1/auth/login", { body: { login: loginName, password } }), 200);
 }
 
@@ -60,7 +65,16 @@ export async function newOwner(label = "owner"): Promise<TestAccount> {
   const password = `pw-${unique()}`;
   const user = await json(await call("/api/v1/auth/register", { body: { email, username, password, name: label } }), 201);
   const session = await login(username, password);
-  return { username, email, password, userId: user.id, organizationId: user.organization_id, token: session.access_token, refreshToken: session.refresh_token, sessionId: session.session_id };
+  return {
+    username,
+    email,
+    password,
+    userId: user.id,
+    organizationId: user.organization_id,
+    token: session.access_token,
+    refreshToken: session.refresh_token,
+    sessionId: session.session_id,
+  };
 }
 
 /** Adds a user with `role` to the organization of `admin`, and logs them in. */
@@ -70,7 +84,16 @@ export async function addMember(admin: TestAccount, role: "owner" | "admin" | "m
   const password = `pw-${unique()}`;
   const user = await json(await call("/api/v1/users", { token: admin.token, body: { email, username, password, role } }), 201);
   const session = await login(username, password);
-  return { username, email, password, userId: user.id, organizationId: user.organization_id, token: session.access_token, refreshToken: session.refresh_token, sessionId: session.session_id };
+  return {
+    username,
+    email,
+    password,
+    userId: user.id,
+    organizationId: user.organization_id,
+    token: session.access_token,
+    refreshToken: session.refresh_token,
+    sessionId: session.session_id,
+  };
 }
 
 export async function expectProblem(res: Response, status: number, detail?: RegExp) {

@@ -12,9 +12,13 @@ describe("connectUrl", () => {
 
 describe("loadConfig", () => {
   it("reads the environment", () => {
-    expect(
-      loadConfig({ PIER_URL: "http://localhost:8787", PIER_AGENT_TOKEN: " tok ", PIER_LOG_LEVEL: "debug" }),
-    ).toEqual({ url: "http://localhost:8787", token: "tok", dockerHost: undefined, logLevel: "debug", statsPushMs: undefined });
+    expect(loadConfig({ PIER_URL: "http://localhost:8787", PIER_AGENT_TOKEN: " tok ", PIER_LOG_LEVEL: "debug" })).toEqual({
+      url: "http://localhost:8787",
+      token: "tok",
+      dockerHost: undefined,
+      logLevel: "debug",
+      statsPushMs: undefined,
+    });
   });
 
   it("says what to fix", () => {

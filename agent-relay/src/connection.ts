@@ -2,14 +2,7 @@ import { WebSocket, type Dispatcher } from "undici";
 import { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
 import { withDefaults } from "./defaults.ts";
 import type { Logger } from "./log.ts";
-import {
-  CLOSE_CODES,
-  HEARTBEAT_INTERVAL_MS,
-  parseServerMessage,
-  PING_TEXT,
-  PONG_TEXT,
-  type ServerMessage,
-} from "./protocol.ts";
+import { CLOSE_CODES, HEARTBEAT_INTERVAL_MS, parseServerMessage, PING_TEXT, PONG_TEXT, type ServerMessage } from "./protocol.ts";
 import { createUpgradeStatusDispatcher } from "./upgrade-status.ts";
 
 export type ConnectionPhase = "connecting" | "open" | "waiting" | "stopped";

@@ -1,4 +1,4 @@
-import { ERROR_CODES, relayError, type RelayError } from "./protocol.ts";
+import { type ERROR_CODES, relayError, type RelayError } from "./protocol.ts";
 import { DockerError, DockerUnavailableError } from "./docker/errors.ts";
 import { ImagePullError } from "./docker/client.ts";
 

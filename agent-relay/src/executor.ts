@@ -3,17 +3,7 @@ import type { DockerClient } from "./docker/client.ts";
 import { CancelledError, DeadlineExceededError, toRelayError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { OpContext, OpHandler, OpHandlers } from "./ops/index.ts";
-import {
-  encode,
-  isOpName,
-  isStreaming,
-  OPS,
-  relayError,
-  type Cmd,
-  type OpName,
-  type RelayError,
-  type StatsSample,
-} from "./protocol.ts";
+import { encode, isOpName, isStreaming, OPS, relayError, type Cmd, type OpName, type RelayError, type StatsSample } from "./protocol.ts";
 
 export interface ExecutorDeps {
   docker: DockerClient;
@@ -78,10 +68,7 @@ export class CommandExecutor {
     }
 
     const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DeadlineExceededError(`${op} did not finish by its deadline`)),
-      remaining,
-    );
+    const timer = setTimeout(() => controller.abort(new DeadlineExceededError(`${op} did not finish by its deadline`)), remaining);
     this.#running.set(cmd.id, { controller, op });
     const output = new ChunkWriter({
       send: (data, seq, stream) =>

@@ -9,7 +9,10 @@ describe("host metrics", () => {
   it("parses /proc/stat, /proc/meminfo and /proc/net/dev", () => {
     expect(parseProcStat("cpu  100 5 50 800 20 1 2 3 0 0\ncpu0 1 2 3 4\n")).toEqual({ idle: 820, total: 981 });
     expect(parseProcStat("nothing")).toBeNull();
-    expect(parseMeminfo("MemTotal:       16000000 kB\nMemFree:         1000000 kB\nMemAvailable:    4000000 kB\n")).toEqual({ total: 16000000 * 1024, used: 12000000 * 1024 });
+    expect(parseMeminfo("MemTotal:       16000000 kB\nMemFree:         1000000 kB\nMemAvailable:    4000000 kB\n")).toEqual({
+      total: 16000000 * 1024,
+      used: 12000000 * 1024,
+    });
     const netDev = [
       "Inter-|   Receive                                                |  Transmit",
       " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed",

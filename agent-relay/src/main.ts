@@ -12,7 +12,7 @@ import { createLogger } from "./log.ts";
 const EXIT_CONFIG = 78;
 
 function main(): void {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env);
   } catch (error) {

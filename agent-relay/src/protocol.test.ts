@@ -127,9 +127,7 @@ describe("OPS", () => {
     expect(OPS["container.create"].args.safeParse({ image: "busybox", memory: 1024 }).success).toBe(false);
     expect(OPS["container.create"].args.safeParse({ image: "busybox", name: "bad name" }).success).toBe(false);
     expect(OPS["container.exec"].args.safeParse({ id: "x", cmd: [] }).success).toBe(false);
-    expect(OPS["container.logs"].args.safeParse({ id: "x", tail: "all", since: "2024-01-01T00:00:00Z" }).success).toBe(
-      true,
-    );
+    expect(OPS["container.logs"].args.safeParse({ id: "x", tail: "all", since: "2024-01-01T00:00:00Z" }).success).toBe(true);
     expect(OPS["container.logs"].args.safeParse({ id: "x", tail: -1 }).success).toBe(false);
   });
 

@@ -89,11 +89,7 @@ describe.skipIf(!docker.available)("agent against a stand-in relay and the real 
   });
 
   it("aborts the Docker call when the deadline passes mid-command", async () => {
-    const result = await relay.command(
-      "container.exec",
-      { id: sleeperId, cmd: ["sleep", "30"] },
-      { deadline: Date.now() + 300 },
-    );
+    const result = await relay.command("container.exec", { id: sleeperId, cmd: ["sleep", "30"] }, { deadline: Date.now() + 300 });
     expect(result).toMatchObject({ ok: false, error: { code: "deadline_exceeded" } });
     expect(agent.status().inflight).toBe(0);
   });
@@ -171,7 +167,11 @@ describe.skipIf(!docker.available)("agent against a stand-in relay and the real 
     const chunks: Chunk[] = [];
     await eventually(() => {
       chunks.splice(0, chunks.length, ...relay.messages.filter((m): m is Chunk => m.type === "chunk" && m.id === id));
-      const text = (stream: string) => chunks.filter((c) => c.stream === stream).map((c) => c.data).join("");
+      const text = (stream: string) =>
+        chunks
+          .filter((c) => c.stream === stream)
+          .map((c) => c.data)
+          .join("");
       // Docker copies stdout and stderr separately, so their relative order is not guaranteed.
       return text("stdout").startsWith("first\ntick\n") && text("stderr") === "oops\n" ? true : undefined;
     }, "log chunks");
@@ -258,7 +258,10 @@ describe.skipIf(!docker.available)("the agent process", () => {
       expect(await exited).toBe(0);
       await eventually(() => (relay.closes.length > 0 ? true : undefined), "the close frame");
       expect(relay.closes[0]).toEqual({ code: 1000, reason: "agent shutting down" });
-      const lines = stdout.trim().split("\n").map((line) => JSON.parse(line) as LogRecord);
+      const lines = stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as LogRecord);
       expect(lines.map((l) => l.event)).toEqual(expect.arrayContaining(["connected", "agent stopped"]));
       expect(stdout).not.toContain(token);
     } finally {

@@ -68,7 +68,14 @@ describe.skipIf(!available.available)("deployment operations on the real engine"
     deployment_id: deploymentId,
     app_name: name,
     image_tag: `pier/${name}:${deploymentId}`,
-    source: { type: "git", git: { url: `file://${repo}`, branch: "main" }, build_type: "static", publish_dir: "public", static_image: TEST_IMAGE, ...extra },
+    source: {
+      type: "git",
+      git: { url: `file://${repo}`, branch: "main" },
+      build_type: "static",
+      publish_dir: "public",
+      static_image: TEST_IMAGE,
+      ...extra,
+    },
     timeout_ms: 60_000,
   });
   const start = (deploymentId: string, image: string, extra: Partial<DeployRunArgs> = {}): DeployRunArgs => ({
@@ -112,7 +119,10 @@ describe.skipIf(!available.available)("deployment operations on the real engine"
   it("keeps the old container when the new one fails its health check, and says why", async () => {
     const before = await run("inspect", "-f", "{{.Id}}", name);
     const failing = context();
-    const error = await deployRun(start("dpl_bad", `pier/${name}:dpl_two`, { health_check: { http_path: "/missing", port: 80, interval_seconds: 1, retries: 2 } }), failing.ctx).catch((e) => e);
+    const error = await deployRun(
+      start("dpl_bad", `pier/${name}:dpl_two`, { health_check: { http_path: "/missing", port: 80, interval_seconds: 1, retries: 2 } }),
+      failing.ctx,
+    ).catch((e) => e);
     expect(toRelayError(error)).toMatchObject({ code: "deploy_failed", message: expect.stringMatching(/health check failed.*\/missing/) });
     expect(await run("inspect", "-f", "{{.Id}} {{.State.Running}}", name)).toBe(`${before} true`);
     expect(await run("ps", "-aq", "--filter", `label=dev.pier.app=${appId}`)).toBe(before.slice(0, 12));
@@ -121,17 +131,28 @@ describe.skipIf(!available.available)("deployment operations on the real engine"
 
   it("waits for Docker's own HEALTHCHECK when the application gives a command", async () => {
     const healthy = context();
-    const deployed = await deployRun(start("dpl_hc", `pier/${name}:dpl_two`, { health_check: { command: "wget -q -O /dev/null http://127.0.0.1/index.html", interval_seconds: 1, retries: 3 } }), healthy.ctx);
+    const deployed = await deployRun(
+      start("dpl_hc", `pier/${name}:dpl_two`, {
+        health_check: { command: "wget -q -O /dev/null http://127.0.0.1/index.html", interval_seconds: 1, retries: 3 },
+      }),
+      healthy.ctx,
+    );
     expect(healthy.output()).toContain("Waiting for Docker's health check");
     expect(await run("inspect", "-f", "{{.State.Health.Status}}", name)).toBe("healthy");
-    const bad = await deployRun(start("dpl_hc_bad", `pier/${name}:dpl_two`, { health_check: { command: "exit 1", interval_seconds: 1, retries: 1 } }), context().ctx).catch((e) => e);
+    const bad = await deployRun(
+      start("dpl_hc_bad", `pier/${name}:dpl_two`, { health_check: { command: "exit 1", interval_seconds: 1, retries: 1 } }),
+      context().ctx,
+    ).catch((e) => e);
     expect(toRelayError(bad).message).toMatch(/unhealthy/);
     expect(await run("inspect", "-f", "{{.Id}}", name)).toBe(deployed.container_id);
   });
 
   it("builds a specific older commit, and fails clearly on a missing Dockerfile", async () => {
     const { stdout } = await git("rev-list", "--max-parents=0", "HEAD");
-    const old = await deployBuild(build("dpl_old", { git: { url: `file://${repo}`, branch: "main", commit: stdout.trim() } }), context().ctx);
+    const old = await deployBuild(
+      build("dpl_old", { git: { url: `file://${repo}`, branch: "main", commit: stdout.trim() } }),
+      context().ctx,
+    );
     expect(old.commit).toBe(stdout.trim());
     const error = await deployBuild(build("dpl_nofile", { build_type: "dockerfile" }), context().ctx).catch((e) => e);
     expect(toRelayError(error).code).toBe("deploy_failed");
@@ -140,12 +161,26 @@ describe.skipIf(!available.available)("deployment operations on the real engine"
 
   it("follows pull policies: never fails on a missing image, missing uses the local one", async () => {
     const never = await deployBuild(
-      { app_id: appId, deployment_id: "dpl_img", app_name: name, image_tag: `pier/${name}:dpl_img`, source: { type: "image", image: "pier-test/absent:1", pull_policy: "never" }, timeout_ms: 10_000 },
+      {
+        app_id: appId,
+        deployment_id: "dpl_img",
+        app_name: name,
+        image_tag: `pier/${name}:dpl_img`,
+        source: { type: "image", image: "pier-test/absent:1", pull_policy: "never" },
+        timeout_ms: 10_000,
+      },
       context().ctx,
     ).catch((e) => e);
     expect(toRelayError(never)).toMatchObject({ code: "deploy_failed", message: expect.stringContaining('pull policy is "never"') });
     const local = await deployBuild(
-      { app_id: appId, deployment_id: "dpl_img", app_name: name, image_tag: `pier/${name}:dpl_img`, source: { type: "image", image: TEST_IMAGE, pull_policy: "missing" }, timeout_ms: 10_000 },
+      {
+        app_id: appId,
+        deployment_id: "dpl_img",
+        app_name: name,
+        image_tag: `pier/${name}:dpl_img`,
+        source: { type: "image", image: TEST_IMAGE, pull_policy: "missing" },
+        timeout_ms: 10_000,
+      },
       context().ctx,
     );
     expect(local.image).toBe(`pier/${name}:dpl_img`);
@@ -153,11 +188,23 @@ describe.skipIf(!available.available)("deployment operations on the real engine"
   });
 
   it("names the missing tool of a build type", async () => {
-    for (const [buildType, tool] of [["nixpacks", "nixpacks"], ["railpack", "railpack"], ["paketo_buildpacks", "pack"]] as const) {
+    for (const [buildType, tool] of [
+      ["nixpacks", "nixpacks"],
+      ["railpack", "railpack"],
+      ["paketo_buildpacks", "pack"],
+    ] as const) {
       const error = await deployBuild(build(`dpl_${buildType}`, { build_type: buildType }), context().ctx).catch((e) => e);
       expect(toRelayError(error)).toMatchObject({ code: "deploy_failed", message: expect.stringContaining(`\`${tool}\` CLI`) });
     }
-    const hasCompose = await exec("docker", ["compose", "version"]).then(() => true, () => false) || (await exec("docker-compose", ["version"]).then(() => true, () => false));
+    const hasCompose =
+      (await exec("docker", ["compose", "version"]).then(
+        () => true,
+        () => false,
+      )) ||
+      (await exec("docker-compose", ["version"]).then(
+        () => true,
+        () => false,
+      ));
     if (!hasCompose) {
       const error = await deployBuild(build("dpl_compose", { build_type: "compose" }), context().ctx).catch((e) => e);
       expect(toRelayError(error).message).toMatch(/needs Docker Compose.*docker-compose/);
@@ -167,7 +214,10 @@ describe.skipIf(!available.available)("deployment operations on the real engine"
   it("never shows a git token, even when the fetch fails", async () => {
     const token = "ghp_supersecrettoken123456";
     const out = context(30_000);
-    const error = await deployBuild(build("dpl_token", { git: { url: "https://127.0.0.1:9/private/repo.git", branch: "main", token } }), out.ctx).catch((e) => e);
+    const error = await deployBuild(
+      build("dpl_token", { git: { url: "https://127.0.0.1:9/private/repo.git", branch: "main", token } }),
+      out.ctx,
+    ).catch((e) => e);
     expect(toRelayError(error).code).toBe("deploy_failed");
     expect(JSON.stringify(toRelayError(error))).not.toContain(token);
     expect(out.output()).not.toContain(token);

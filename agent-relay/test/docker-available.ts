@@ -48,8 +48,6 @@ export async function requireDocker(suite: string): Promise<DockerAvailability> 
     throw new Error(`${suite} needs Docker and CI=true forbids skipping: ${result.reason}`);
   }
   // Straight to stderr: vitest drops console output printed while a skipped file is collected.
-  process.stderr.write(
-    `\n!!! SKIPPING Docker tests in ${suite}: ${result.reason}.\n!!! These tests are REQUIRED in CI (CI=true).\n\n`,
-  );
+  process.stderr.write(`\n!!! SKIPPING Docker tests in ${suite}: ${result.reason}.\n!!! These tests are REQUIRED in CI (CI=true).\n\n`);
   return result;
 }

@@ -63,7 +63,11 @@ describe.skipIf(!docker.available)("DockerClient against the real engine", () =>
       if (pieces.length >= 2) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const text = (stream: string) => pieces.filter((p) => p.stream === stream).map((p) => p.text).join("");
+    const text = (stream: string) =>
+      pieces
+        .filter((p) => p.stream === stream)
+        .map((p) => p.text)
+        .join("");
     expect(text("stdout")).toBe("to-stdout\n");
     expect(text("stderr")).toBe("to-stderr\n");
   });

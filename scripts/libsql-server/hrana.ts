@@ -62,10 +62,7 @@ export class Hrana {
   }
 
   /** `work` answers with a function of the stream's next baton, which exists only once it is done. */
-  async #withStream(
-    baton: unknown,
-    work: (stream: Stream) => Promise<(baton: string | null) => Reply>,
-  ): Promise<Reply> {
+  async #withStream(baton: unknown, work: (stream: Stream) => Promise<(baton: string | null) => Reply>): Promise<Reply> {
     if (baton != null && typeof baton !== "string") return badRequest("The baton must be a string or null");
     const stream = baton == null ? this.#openStream() : this.#take(baton);
     if (stream === undefined) {

@@ -42,9 +42,7 @@ export type StreamResponse =
   | { type: "describe"; result: DescribeResult }
   | { type: "get_autocommit"; is_autocommit: boolean };
 
-export type StreamResult =
-  | { type: "ok"; response: StreamResponse }
-  | { type: "error"; error: ProtoError };
+export type StreamResult = { type: "ok"; response: StreamResponse } | { type: "error"; error: ProtoError };
 
 export type CursorEntry =
   | { type: "step_begin"; step: number; cols: Col[] }

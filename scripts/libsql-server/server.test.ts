@@ -26,10 +26,7 @@ afterAll(async () => {
 });
 
 /** Another server, on a file of its own, for tests that need different timeouts or auth. */
-async function withServer(
-  opts: Omit<LibsqlServerOptions, "path">,
-  test: (server: LibsqlServer) => Promise<void>,
-): Promise<void> {
+async function withServer(opts: Omit<LibsqlServerOptions, "path">, test: (server: LibsqlServer) => Promise<void>): Promise<void> {
   const other = await startLibsqlServer({ path: join(dir, `${crypto.randomUUID()}.db`), port: 0, ...opts });
   try {
     await test(other);
@@ -261,7 +258,10 @@ describe("Hrana requests", () => {
       },
     });
     expect(res.status).toBe(200);
-    const lines = res.text.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const lines = res.text
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toEqual({ baton: expect.any(String), base_url: null });
     expect(lines.slice(1).map((l) => l.type)).toEqual(["step_begin", "row", "row", "step_end", "step_error"]);
     expect(lines[2].row).toEqual([{ type: "integer", value: "1" }]);

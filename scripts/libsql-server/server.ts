@@ -112,8 +112,7 @@ async function route(req: IncomingMessage, res: ServerResponse, hrana: Hrana, au
 }
 
 function send(res: ServerResponse, reply: Reply): void {
-  const [type, payload] =
-    "json" in reply ? ["application/json", JSON.stringify(reply.json)] : ["text/plain", reply.text];
+  const [type, payload] = "json" in reply ? ["application/json", JSON.stringify(reply.json)] : ["text/plain", reply.text];
   res.writeHead(reply.status, { "content-type": type, "content-length": Buffer.byteLength(payload) });
   res.end(payload);
 }

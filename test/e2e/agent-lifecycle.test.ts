@@ -3,7 +3,20 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { api, attachAgent, docker, dockerAvailable, newHost, newOwner, pierUrl, removeContainers, TEST_IMAGE, waitFor, waitForStatus, type Owner } from "./client.ts";
+import {
+  api,
+  attachAgent,
+  docker,
+  dockerAvailable,
+  newHost,
+  newOwner,
+  pierUrl,
+  removeContainers,
+  TEST_IMAGE,
+  waitFor,
+  waitForStatus,
+  type Owner,
+} from "./client.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const LABEL = `dev.pier.e2e=${process.pid}-lifecycle`;

@@ -21,7 +21,10 @@ export interface ApiResponse<T = any> {
   body: T;
 }
 
-export async function api<T = any>(path: string, options: { method?: string; token?: string; body?: unknown; headers?: Record<string, string>; url?: string } = {}): Promise<ApiResponse<T>> {
+export async function api<T = any>(
+  path: string,
+  options: { method?: string; token?: string; body?: unknown; headers?: Record<string, string>; url?: string } = {},
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers["content-type"] = "application/json";

@@ -1,7 +1,23 @@
 // Seed 001 (the multi-host Docker management API) at its root paths, through real agents and a
 // real engine, compared with what `docker ps -a` and `docker inspect` report.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, attachAgent, docker, dockerAvailable, newHost, newOwner, pierUrl, readSse, removeContainers, TEST_IMAGE, unique, waitFor, waitForStatus, type Owner, type TestAgent } from "./client.ts";
+import {
+  api,
+  attachAgent,
+  docker,
+  dockerAvailable,
+  newHost,
+  newOwner,
+  pierUrl,
+  readSse,
+  removeContainers,
+  TEST_IMAGE,
+  unique,
+  waitFor,
+  waitForStatus,
+  type Owner,
+  type TestAgent,
+} from "./client.ts";
 
 const LABEL = `dev.pier.e2e=${process.pid}-compat`;
 const MEMORY = /^\d+\.\d{2} (B|KiB|MiB|GiB|TiB)$/;
@@ -45,18 +61,30 @@ describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
         return { id: id!.slice(0, 12), name, image, state };
       });
     expect(res.body.success).toBe(true);
-    expect(res.body.data.map(({ status: _status, ...rest }: Record<string, string>) => rest).sort((a: any, b: any) => a.id.localeCompare(b.id))).toEqual(
-      expected.sort((a, b) => a.id.localeCompare(b.id)),
-    );
+    expect(
+      res.body.data.map(({ status: _status, ...rest }: Record<string, string>) => rest).sort((a: any, b: any) => a.id.localeCompare(b.id)),
+    ).toEqual(expected.sort((a, b) => a.id.localeCompare(b.id)));
     const mine = res.body.data.find((c: { id: string }) => c.id === running.slice(0, 12));
-    expect(mine).toEqual({ id: running.slice(0, 12), name: runningName, image: TEST_IMAGE, state: "running", status: expect.stringMatching(/^Up /) });
+    expect(mine).toEqual({
+      id: running.slice(0, 12),
+      name: runningName,
+      image: TEST_IMAGE,
+      state: "running",
+      status: expect.stringMatching(/^Up /),
+    });
   });
 
   it("GET /inspect2/:host/:id maps docker inspect", async () => {
     const res = await api(`/inspect2/${host.name}/${runningName}`, { token: owner.token });
     expect(res.body.success).toBe(true);
     const d = res.body.data;
-    expect(d).toMatchObject({ id: running, name: `/${runningName}`, image: expect.stringMatching(/^sha256:/), platform: "linux", restart_count: 0 });
+    expect(d).toMatchObject({
+      id: running,
+      name: `/${runningName}`,
+      image: expect.stringMatching(/^sha256:/),
+      platform: "linux",
+      restart_count: 0,
+    });
     expect(d.state).toMatchObject({ status: "running", running: true, paused: false, restarting: false, exit_code: 0 });
     expect(d.config).toMatchObject({ cmd: ["httpd", "-f", "-p", "8080"], working_dir: "" });
     expect(d.network.ip_address).toBe(await docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", running));
@@ -65,7 +93,7 @@ describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
     expect(d.network.networks.bridge).toMatchObject({ ip_address: d.network.ip_address, network_id: expect.any(String) });
   });
 
-  it("POST /stop2 and /start2 answer \"\" and report a no-op as the daemon's error", async () => {
+  it('POST /stop2 and /start2 answer "" and report a no-op as the daemon\'s error', async () => {
     const stop = await api("/stop2", { token: owner.token, body: { id: runningName, host: host.name } });
     expect(stop.status).toBe(200);
     expect(stop.body).toBe("");
@@ -91,7 +119,12 @@ describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
     });
     const one = await api(`/stat2/${host.name}/${runningName}`, { token: owner.token });
     expect(one.body.success).toBe(true);
-    expect(one.body.data).toMatchObject({ id: running.slice(0, 12), name: runningName, cpu_percent: expect.any(Number), memory_percent: expect.any(Number) });
+    expect(one.body.data).toMatchObject({
+      id: running.slice(0, 12),
+      name: runningName,
+      cpu_percent: expect.any(Number),
+      memory_percent: expect.any(Number),
+    });
     expect(one.body.data.memory_usage).toMatch(MEMORY);
     expect(one.body.data.memory_limit).toMatch(MEMORY);
     expect(one.body.data.network_rx).toMatch(NETWORK);
@@ -100,7 +133,16 @@ describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
     expect(all.body.success).toBe(true);
     const ids = (await docker("ps", "-aq")).split("\n").sort();
     expect(Object.keys(all.body.data).sort()).toEqual(ids);
-    expect(all.body.data[stopped.slice(0, 12)]).toEqual({ id: stopped.slice(0, 12), name: expect.any(String), cpu_percent: 0, memory_usage: "0.00 B", memory_limit: "0.00 B", memory_percent: 0, network_rx: "0 B", network_tx: "0 B" });
+    expect(all.body.data[stopped.slice(0, 12)]).toEqual({
+      id: stopped.slice(0, 12),
+      name: expect.any(String),
+      cpu_percent: 0,
+      memory_usage: "0.00 B",
+      memory_limit: "0.00 B",
+      memory_percent: 0,
+      network_rx: "0 B",
+      network_tx: "0 B",
+    });
     expect(all.body.data[running.slice(0, 12)].memory_usage).not.toBe("0.00 B");
   });
 
@@ -113,7 +155,9 @@ describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
   });
 
   it("GET /events streams container-event frames", async () => {
-    const res = await fetch(`${pierUrl()}/events?access_token=${encodeURIComponent(owner.token)}`, { headers: { accept: "text/event-stream" } });
+    const res = await fetch(`${pierUrl()}/events?access_token=${encodeURIComponent(owner.token)}`, {
+      headers: { accept: "text/event-stream" },
+    });
     const name = unique("evt");
     const reading = readSse(res, (e) => e.data.actor_name === name && e.data.action === "die");
     await new Promise((r) => setTimeout(r, 500));
@@ -121,7 +165,15 @@ describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
     const events = await reading;
     const die = events.find((e) => e.data.actor_name === name && e.data.action === "die")!;
     expect(die.event).toBe("container-event");
-    expect(die.data).toEqual({ host: host.name, type: "container", action: "die", actor_id: expect.stringMatching(/^[0-9a-f]{64}$/), actor_name: name, timestamp: expect.any(Number), attrs: expect.objectContaining({ exitCode: "3", name, image: TEST_IMAGE }) });
+    expect(die.data).toEqual({
+      host: host.name,
+      type: "container",
+      action: "die",
+      actor_id: expect.stringMatching(/^[0-9a-f]{64}$/),
+      actor_name: name,
+      timestamp: expect.any(Number),
+      attrs: expect.objectContaining({ exitCode: "3", name, image: TEST_IMAGE }),
+    });
     expect(String(die.data.timestamp)).toMatch(/^\d{10}$/);
   });
 });

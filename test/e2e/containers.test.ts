@@ -1,7 +1,22 @@
 // Every container operation of the canonical API, end to end: HTTP → Worker → HostRelay →
 // the real agent → the real Docker engine, checked against the `docker` CLI.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, attachAgent, docker, dockerAvailable, newHost, newOwner, readSse, removeContainers, TEST_IMAGE, unique, waitFor, waitForStatus, type Owner, type TestAgent } from "./client.ts";
+import {
+  api,
+  attachAgent,
+  docker,
+  dockerAvailable,
+  newHost,
+  newOwner,
+  readSse,
+  removeContainers,
+  TEST_IMAGE,
+  unique,
+  waitFor,
+  waitForStatus,
+  type Owner,
+  type TestAgent,
+} from "./client.ts";
 
 const LABEL = `dev.pier.e2e=${process.pid}-containers`;
 
@@ -26,7 +41,12 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
 
   it("shows the agent's versions and addresses on the host", async () => {
     const res = await api(`/api/v1/hosts/${host.id}`, { token: owner.token });
-    expect(res.body).toMatchObject({ status: "online", engine_version: await docker("version", "--format", "{{.Server.Version}}"), agent_version: expect.any(String), hostname: expect.any(String) });
+    expect(res.body).toMatchObject({
+      status: "online",
+      engine_version: await docker("version", "--format", "{{.Server.Version}}"),
+      agent_version: expect.any(String),
+      hostname: expect.any(String),
+    });
     expect(Array.isArray(res.body.addresses)).toBe(true);
   });
 
@@ -34,7 +54,17 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
     const name = unique("web");
     const created = await api(base(), {
       token: owner.token,
-      body: { name, image: TEST_IMAGE, cmd: ["sh", "-c", "echo hello-out; echo hello-err >&2; exec httpd -f -p 8080"], env: { GREETING: "hi" }, labels: { "dev.pier.e2e": LABEL.split("=")[1]! }, restart_policy: "unless-stopped", memory: 64 * 1024 * 1024, cpus: 0.5, ports: [{ container_port: 8080 }] },
+      body: {
+        name,
+        image: TEST_IMAGE,
+        cmd: ["sh", "-c", "echo hello-out; echo hello-err >&2; exec httpd -f -p 8080"],
+        env: { GREETING: "hi" },
+        labels: { "dev.pier.e2e": LABEL.split("=")[1]! },
+        restart_policy: "unless-stopped",
+        memory: 64 * 1024 * 1024,
+        cpus: 0.5,
+        ports: [{ container_port: 8080 }],
+      },
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: expect.stringMatching(/^[0-9a-f]{64}$/), started: true });
@@ -57,7 +87,12 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
       const res = await api(`${base()}/${id}/logs?tail=10`, { token: owner.token });
       return res.body.lines?.length >= 2 ? res.body : undefined;
     });
-    expect(logs.lines).toEqual(expect.arrayContaining([{ stream: "stdout", text: "hello-out" }, { stream: "stderr", text: "hello-err" }]));
+    expect(logs.lines).toEqual(
+      expect.arrayContaining([
+        { stream: "stdout", text: "hello-out" },
+        { stream: "stderr", text: "hello-err" },
+      ]),
+    );
     const onlyErr = await api(`${base()}/${id}/logs?stdout=false`, { token: owner.token });
     expect(onlyErr.body.lines.map((l: { stream: string }) => l.stream)).toEqual(["stderr"]);
 
@@ -65,7 +100,10 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
     expect(top.body.titles).toContain("PID");
     expect(top.body.processes.some((p: string[]) => p.join(" ").includes("httpd"))).toBe(true);
 
-    const exec = await api(`${base()}/${id}/exec`, { token: owner.token, body: { cmd: ["sh", "-c", "echo $GREETING; echo oops >&2; exit 3"] } });
+    const exec = await api(`${base()}/${id}/exec`, {
+      token: owner.token,
+      body: { cmd: ["sh", "-c", "echo $GREETING; echo oops >&2; exit 3"] },
+    });
     expect(exec.body).toMatchObject({ exit_code: 3, stdout: "hi\n", stderr: "oops\n" });
 
     const stats = await api(`${base()}/${id}/stats`, { token: owner.token });
@@ -126,8 +164,19 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
   });
 
   it("follows logs as SSE", async () => {
-    const id = await docker("run", "-d", "--label", LABEL, TEST_IMAGE, "sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do echo line-$i; sleep 0.2; done; sleep 600");
-    const res = await fetch(`${(await import("./client.ts")).pierUrl()}${base()}/${id}/logs?follow=true&tail=all`, { headers: { authorization: `Bearer ${owner.token}` } });
+    const id = await docker(
+      "run",
+      "-d",
+      "--label",
+      LABEL,
+      TEST_IMAGE,
+      "sh",
+      "-c",
+      "for i in 1 2 3 4 5 6 7 8 9 10; do echo line-$i; sleep 0.2; done; sleep 600",
+    );
+    const res = await fetch(`${(await import("./client.ts")).pierUrl()}${base()}/${id}/logs?follow=true&tail=all`, {
+      headers: { authorization: `Bearer ${owner.token}` },
+    });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const events = await readSse(res, (e) => e.event === "log" && e.data.text === "line-5");
     expect(events.filter((e) => e.event === "log").map((e) => e.data.text)).toEqual(["line-1", "line-2", "line-3", "line-4", "line-5"]);

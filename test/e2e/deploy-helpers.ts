@@ -37,11 +37,21 @@ export async function gitRepo(branch = "main"): Promise<TestRepo> {
 
 export const FINISHED = ["succeeded", "failed", "cancelled"];
 
-export async function waitDeployment(owner: Owner, id: string, until: (d: any) => boolean = (d) => FINISHED.includes(d.status), tries = 600): Promise<any> {
-  return waitFor(`deployment ${id}`, async () => {
-    const res = await api(`/api/v1/deployments/${id}`, { token: owner.token });
-    return until(res.body) ? res.body : undefined;
-  }, tries, 100);
+export async function waitDeployment(
+  owner: Owner,
+  id: string,
+  until: (d: any) => boolean = (d) => FINISHED.includes(d.status),
+  tries = 600,
+): Promise<any> {
+  return waitFor(
+    `deployment ${id}`,
+    async () => {
+      const res = await api(`/api/v1/deployments/${id}`, { token: owner.token });
+      return until(res.body) ? res.body : undefined;
+    },
+    tries,
+    100,
+  );
 }
 
 export async function deployLogs(owner: Owner, id: string): Promise<string> {
@@ -54,12 +64,33 @@ export const hmac = (secret: string, body: string) => `sha256=${createHmac("sha2
 /** A delivery as GitHub sends it: X-GitHub-Event, X-GitHub-Delivery, X-Hub-Signature-256. */
 export function githubDelivery(secret: string, payload: unknown, event = "push", delivery = crypto.randomUUID()) {
   const body = JSON.stringify(payload);
-  return { body, headers: { "content-type": "application/json", "user-agent": "GitHub-Hookshot/e2e", "x-github-event": event, "x-github-delivery": delivery, "x-hub-signature-256": hmac(secret, body) } };
+  return {
+    body,
+    headers: {
+      "content-type": "application/json",
+      "user-agent": "GitHub-Hookshot/e2e",
+      "x-github-event": event,
+      "x-github-delivery": delivery,
+      "x-hub-signature-256": hmac(secret, body),
+    },
+  };
 }
 
 /** GitHub's push event payload (https://docs.github.com/webhooks/webhook-events-and-payloads#push), trimmed to its documented core. */
 export function githubPush(branch: string, sha: string, message: string, repoUrl: string) {
-  const commit = { id: sha, tree_id: sha, distinct: true, message, timestamp: new Date().toISOString(), url: `${repoUrl}/commit/${sha}`, author: { name: "Pier Test", email: "test@example.test", username: "pier" }, committer: { name: "Pier Test", email: "test@example.test", username: "pier" }, added: [], removed: [], modified: ["index.html"] };
+  const commit = {
+    id: sha,
+    tree_id: sha,
+    distinct: true,
+    message,
+    timestamp: new Date().toISOString(),
+    url: `${repoUrl}/commit/${sha}`,
+    author: { name: "Pier Test", email: "test@example.test", username: "pier" },
+    committer: { name: "Pier Test", email: "test@example.test", username: "pier" },
+    added: [],
+    removed: [],
+    modified: ["index.html"],
+  };
   return {
     ref: `refs/heads/${branch}`,
     before: "0000000000000000000000000000000000000001",
@@ -93,8 +124,26 @@ export function gitlabPush(branch: string, sha: string, message: string) {
     user_username: "pier",
     user_email: "",
     project_id: 15,
-    project: { id: 15, name: "site", web_url: "https://gitlab.example.com/pier/site", path_with_namespace: "pier/site", default_branch: branch },
-    commits: [{ id: sha, message, title: message.split("\n")[0], timestamp: new Date().toISOString(), url: `https://gitlab.example.com/pier/site/-/commit/${sha}`, author: { name: "Pier Test", email: "[REDACTED]" }, added: [], modified: ["index.html"], removed: [] }],
+    project: {
+      id: 15,
+      name: "site",
+      web_url: "https://gitlab.example.com/pier/site",
+      path_with_namespace: "pier/site",
+      default_branch: branch,
+    },
+    commits: [
+      {
+        id: sha,
+        message,
+        title: message.split("\n")[0],
+        timestamp: new Date().toISOString(),
+        url: `https://gitlab.example.com/pier/site/-/commit/${sha}`,
+        author: { name: "Pier Test", email: "[REDACTED]" },
+        added: [],
+        modified: ["index.html"],
+        removed: [],
+      },
+    ],
     total_commits_count: 1,
     repository: { name: "site", url: "git@gitlab.example.com:pier/site.git", homepage: "https://gitlab.example.com/pier/site" },
   };
@@ -108,7 +157,17 @@ export function bitbucketPush(branch: string, sha: string, message: string) {
     push: {
       changes: [
         {
-          new: { type: "branch", name: branch, target: { type: "commit", hash: sha, message: `${message}\n`, date: new Date().toISOString(), author: { raw: "Pier Test <test@example.test>" } } },
+          new: {
+            type: "branch",
+            name: branch,
+            target: {
+              type: "commit",
+              hash: sha,
+              message: `${message}\n`,
+              date: new Date().toISOString(),
+              author: { raw: "Pier Test <test@example.test>" },
+            },
+          },
           old: { type: "branch", name: branch, target: { type: "commit", hash: "0123456789abcdef0123456789abcdef01234567" } },
           created: false,
           forced: false,

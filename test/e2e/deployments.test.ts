@@ -8,10 +8,25 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRegistry } from "../fixtures/registry.ts";
-import { api, attachAgent, docker, dockerAvailable, newHost, newOwner, pierUrl, readSse, TEST_IMAGE, unique, waitForStatus, type Owner, type TestAgent } from "./client.ts";
+import {
+  api,
+  attachAgent,
+  docker,
+  dockerAvailable,
+  newHost,
+  newOwner,
+  pierUrl,
+  readSse,
+  TEST_IMAGE,
+  unique,
+  waitForStatus,
+  type Owner,
+  type TestAgent,
+} from "./client.ts";
 import { cleanupOwner, deployLogs, gitRepo, served, waitDeployment, type TestRepo } from "./deploy-helpers.ts";
 
-const dockerfile = (marker: string, extra = "") => `FROM ${TEST_IMAGE}\n${extra}RUN mkdir -p /www && echo ${marker} > /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`;
+const dockerfile = (marker: string, extra = "") =>
+  `FROM ${TEST_IMAGE}\n${extra}RUN mkdir -p /www && echo ${marker} > /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`;
 const probe = { http_path: "/index.html", port: 8080, interval_seconds: 1, retries: 10 };
 
 describe.skipIf(!dockerAvailable())("deployments", () => {
@@ -36,7 +51,10 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
   });
 
   async function newApp(body: Record<string, unknown>) {
-    const res = await api("/api/v1/applications", { token: owner.token, body: { project_id: projectId, app_name: unique(String(body.name).replace(/\W+/g, "-")), ...body } });
+    const res = await api("/api/v1/applications", {
+      token: owner.token,
+      body: { project_id: projectId, app_name: unique(String(body.name).replace(/\W+/g, "-")), ...body },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     cleanups.push(() => cleanupOwner("dev.pier.app", res.body.id, res.body.app_name));
     return res.body as { id: string; app_name: string };
@@ -48,7 +66,8 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
     return res.body as { id: string; task_id: string };
   };
   const containerId = (name: string) => docker("inspect", "-f", "{{.Id}}", name);
-  const deleteProjectAnswers = async (id: string, status: number) => expect((await api(`/api/v1/projects/${id}`, { token: owner.token, method: "DELETE" })).status).toBe(status);
+  const deleteProjectAnswers = async (id: string, status: number) =>
+    expect((await api(`/api/v1/projects/${id}`, { token: owner.token, method: "DELETE" })).status).toBe(status);
 
   it("deploys an image with its environment, limits and health check, streaming the output live", async () => {
     const app = await newApp({
@@ -65,11 +84,16 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
     });
     const queued = await deploy(app.id);
     // Follow the output while it runs: SSE from the Worker, fed by the DeployQueue.
-    const res = await fetch(`${pierUrl()}/api/v1/deployments/${queued.id}/logs?follow=true`, { headers: { authorization: `Bearer ${owner.token}` } });
+    const res = await fetch(`${pierUrl()}/api/v1/deployments/${queued.id}/logs?follow=true`, {
+      headers: { authorization: `Bearer ${owner.token}` },
+    });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const events = await readSse(res, (e) => e.event === "end", 120_000);
     expect(events.at(-1)).toMatchObject({ event: "end", data: { status: "succeeded" } });
-    const streamed = events.filter((e) => e.event === "log").map((e) => e.data.text).join("");
+    const streamed = events
+      .filter((e) => e.event === "log")
+      .map((e) => e.data.text)
+      .join("");
     expect(streamed).toContain("Using pier-test/busybox:latest already on the host");
     expect(streamed).toContain("Healthy");
     expect(streamed).not.toContain("hello-e2e-secret-value");
@@ -79,16 +103,26 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
     const inspect = JSON.parse(await docker("inspect", app.app_name))[0];
     expect(inspect.Config.Env).toContain("GREETING=hello-e2e-secret-value");
     expect(inspect.Config.Labels).toMatchObject({ "dev.pier.managed": "true", "dev.pier.app": app.id, "dev.pier.deployment": queued.id });
-    expect(inspect.HostConfig).toMatchObject({ NanoCpus: 500_000_000, Memory: 64 * 1024 * 1024, RestartPolicy: { Name: "unless-stopped" } });
+    expect(inspect.HostConfig).toMatchObject({
+      NanoCpus: 500_000_000,
+      Memory: 64 * 1024 * 1024,
+      RestartPolicy: { Name: "unless-stopped" },
+    });
     expect(Object.keys(inspect.NetworkSettings.Networks)).toContain(`pier-${projectId}`);
     expect(await served(app.app_name)).toBe("image-app");
     expect(await deployLogs(owner, queued.id)).not.toContain("hello-e2e-secret-value");
     expect((await api(`/api/v1/tasks/${queued.task_id}`, { token: owner.token })).body).toMatchObject({ status: "succeeded" });
 
     // Stop, start and restart act on the container.
-    expect((await api(`/api/v1/applications/${app.id}/stop`, { token: owner.token, method: "POST" })).body).toMatchObject({ status: "stopped", changed: true });
+    expect((await api(`/api/v1/applications/${app.id}/stop`, { token: owner.token, method: "POST" })).body).toMatchObject({
+      status: "stopped",
+      changed: true,
+    });
     expect(await docker("inspect", "-f", "{{.State.Running}}", app.app_name)).toBe("false");
-    expect((await api(`/api/v1/applications/${app.id}/start`, { token: owner.token, method: "POST" })).body).toMatchObject({ status: "running", changed: true });
+    expect((await api(`/api/v1/applications/${app.id}/start`, { token: owner.token, method: "POST" })).body).toMatchObject({
+      status: "running",
+      changed: true,
+    });
     expect((await api(`/api/v1/applications/${app.id}/restart`, { token: owner.token, method: "POST" })).status).toBe(200);
     expect(await docker("inspect", "-f", "{{.State.Running}}", app.app_name)).toBe("true");
   });
@@ -140,15 +174,29 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
       repo = await gitRepo();
       cleanups.push(() => repo.remove());
       await repo.commit({ Dockerfile: dockerfile("version-one") }, "version one");
-      app = await newApp({ name: "site", git_url: repo.url, git_branch: "main", build_type: "dockerfile", ports: [{ container_port: 8080 }], health_check: probe });
+      app = await newApp({
+        name: "site",
+        git_url: repo.url,
+        git_branch: "main",
+        build_type: "dockerfile",
+        ports: [{ container_port: 8080 }],
+        health_check: probe,
+      });
     });
 
     it("builds the commit's Dockerfile on the host, with domains as Traefik labels, and replaces the old container", async () => {
-      const domain = await api(`/api/v1/applications/${app.id}/domains`, { token: owner.token, body: { host: "site.pier-e2e.test", https: true, certificate_type: "letsencrypt" } });
+      const domain = await api(`/api/v1/applications/${app.id}/domains`, {
+        token: owner.token,
+        body: { host: "site.pier-e2e.test", https: true, certificate_type: "letsencrypt" },
+      });
       expect(domain.status).toBe(201);
       first = await deploy(app.id);
       const one = await waitDeployment(owner, first.id);
-      expect(one, await deployLogs(owner, first.id)).toMatchObject({ status: "succeeded", commit: expect.stringMatching(/^[0-9a-f]{40}$/), commit_message: "version one" });
+      expect(one, await deployLogs(owner, first.id)).toMatchObject({
+        status: "succeeded",
+        commit: expect.stringMatching(/^[0-9a-f]{40}$/),
+        commit_message: "version one",
+      });
       expect(await served(app.app_name)).toBe("version-one");
       const labels = JSON.parse(await docker("inspect", "-f", "{{json .Config.Labels}}", app.app_name));
       const router = Object.keys(labels).find((k) => k.endsWith(".rule"))!;
@@ -184,7 +232,11 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
 
     it("keeps the old container serving when the new one fails its health check", async () => {
       await repo.commit({ Dockerfile: dockerfile("version-three") }, "version three");
-      await api(`/api/v1/applications/${app.id}`, { token: owner.token, method: "PATCH", body: { health_check: { ...probe, http_path: "/missing.html", retries: 2 } } });
+      await api(`/api/v1/applications/${app.id}`, {
+        token: owner.token,
+        method: "PATCH",
+        body: { health_check: { ...probe, http_path: "/missing.html", retries: 2 } },
+      });
       const unhealthy = await deploy(app.id);
       const d = await waitDeployment(owner, unhealthy.id);
       expect(d).toMatchObject({ status: "failed", error: expect.stringMatching(/health check failed.*missing\.html/) });
@@ -198,7 +250,8 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
     it("cancels a running build on the host, and fails one past its timeout", async () => {
       await repo.commit({ Dockerfile: dockerfile("slow", "RUN echo slow-step-started && sleep 60\n") }, "slow build");
       const slow = await deploy(app.id);
-      for (let i = 0; i < 600 && !(await deployLogs(owner, slow.id)).includes("slow-step-started"); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 600 && !(await deployLogs(owner, slow.id)).includes("slow-step-started"); i++)
+        await new Promise((r) => setTimeout(r, 100));
       const cancel = await api(`/api/v1/deployments/${slow.id}/cancel`, { token: owner.token, method: "POST" });
       expect(cancel.status).toBe(200);
       expect(await waitDeployment(owner, slow.id)).toMatchObject({ status: "cancelled" });
@@ -206,7 +259,10 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
 
       await api(`/api/v1/applications/${app.id}`, { token: owner.token, method: "PATCH", body: { deploy_timeout_seconds: 3 } });
       const stuck = await deploy(app.id);
-      expect(await waitDeployment(owner, stuck.id)).toMatchObject({ status: "failed", error: expect.stringMatching(/timed out after 3 s/) });
+      expect(await waitDeployment(owner, stuck.id)).toMatchObject({
+        status: "failed",
+        error: expect.stringMatching(/timed out after 3 s/),
+      });
       expect(await containerId(app.app_name)).toBe(v2Container);
       expect(await served(app.app_name)).toBe("version-two");
       await api(`/api/v1/applications/${app.id}`, { token: owner.token, method: "PATCH", body: { deploy_timeout_seconds: 600 } });
@@ -214,7 +270,8 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
 
     it("fails a deployment whose host drops mid-build, and leaves the running version alone", async () => {
       const dropped = await deploy(app.id);
-      for (let i = 0; i < 600 && !(await deployLogs(owner, dropped.id)).includes("slow-step-started"); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 600 && !(await deployLogs(owner, dropped.id)).includes("slow-step-started"); i++)
+        await new Promise((r) => setTimeout(r, 100));
       await agent.agent.stop();
       expect(await waitDeployment(owner, dropped.id)).toMatchObject({ status: "failed", error: expect.stringMatching(/disconnected/) });
       expect(await containerId(app.app_name)).toBe(v2Container);
@@ -230,25 +287,47 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
       expect(await waitDeployment(owner, back.body.id)).toMatchObject({ status: "succeeded" });
       expect(await served(app.app_name)).toBe("version-one");
       expect(await deployLogs(owner, back.body.id)).toContain("Rolling back");
-      expect((await api(`/api/v1/applications/${app.id}`, { token: owner.token })).body).toMatchObject({ current_deployment_id: back.body.id, status: "running" });
+      expect((await api(`/api/v1/applications/${app.id}`, { token: owner.token })).body).toMatchObject({
+        current_deployment_id: back.body.id,
+        status: "running",
+      });
     });
   });
 
   it("runs database services on the project network with a named volume that outlives the container", async () => {
     // A stand-in for the official image (none can be pulled here): the spec and lifecycle are real.
     const pgName = unique("main-db");
-    const pg = await api("/api/v1/databases", { token: owner.token, body: { project_id: projectId, engine: "postgres", name: "main-db", app_name: pgName, image: TEST_IMAGE, command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"] } });
+    const pg = await api("/api/v1/databases", {
+      token: owner.token,
+      body: {
+        project_id: projectId,
+        engine: "postgres",
+        name: "main-db",
+        app_name: pgName,
+        image: TEST_IMAGE,
+        command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+      },
+    });
     expect(pg.status, JSON.stringify(pg.body)).toBe(201);
     cleanups.push(async () => {
       await cleanupOwner("dev.pier.database", pg.body.id);
       await docker("volume", "rm", "-f", pg.body.volume).catch(() => undefined);
     });
-    expect(pg.body).toMatchObject({ status: "running", volume: `${pgName}-data`, internal_host: pgName, database_name: pgName.replace(/-/g, "_") });
+    expect(pg.body).toMatchObject({
+      status: "running",
+      volume: `${pgName}-data`,
+      internal_host: pgName,
+      database_name: pgName.replace(/-/g, "_"),
+    });
     const conn = (await api(`/api/v1/databases/${pg.body.id}/connection`, { token: owner.token })).body;
     const inspect = JSON.parse(await docker("inspect", pgName))[0];
-    expect(inspect.Config.Env).toEqual(expect.arrayContaining([`POSTGRES_PASSWORD=${conn.password}`, "POSTGRES_USER=pier", `POSTGRES_DB=${pgName.replace(/-/g, "_")}`]));
+    expect(inspect.Config.Env).toEqual(
+      expect.arrayContaining([`POSTGRES_PASSWORD=${conn.password}`, "POSTGRES_USER=pier", `POSTGRES_DB=${pgName.replace(/-/g, "_")}`]),
+    );
     expect(conn.connection_string).toBe(`postgresql://pier:${conn.password}@${pgName}:5432/${pgName.replace(/-/g, "_")}`);
-    expect(inspect.Mounts).toContainEqual(expect.objectContaining({ Type: "volume", Name: `${pgName}-data`, Destination: "/var/lib/postgresql/data" }));
+    expect(inspect.Mounts).toContainEqual(
+      expect.objectContaining({ Type: "volume", Name: `${pgName}-data`, Destination: "/var/lib/postgresql/data" }),
+    );
     expect(inspect.NetworkSettings.Networks[`pier-${projectId}`].Aliases).toContain(pgName);
     expect(inspect.Config.Labels).toMatchObject({ "dev.pier.database": pg.body.id, "dev.pier.managed": "true" });
 
@@ -264,8 +343,14 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
     // busybox has no redis-server: the engine's command fails, the start says so instead of
     // pretending, and no broken container is left behind.
     const redisName = unique("cache");
-    const redis = await api("/api/v1/databases", { token: owner.token, body: { project_id: projectId, engine: "redis", name: "cache", app_name: redisName, image: TEST_IMAGE } });
-    expect(redis.body).toMatchObject({ status: "error", error: expect.stringMatching(/health check failed: the container (exited|keeps restarting)/) });
+    const redis = await api("/api/v1/databases", {
+      token: owner.token,
+      body: { project_id: projectId, engine: "redis", name: "cache", app_name: redisName, image: TEST_IMAGE },
+    });
+    expect(redis.body).toMatchObject({
+      status: "error",
+      error: expect.stringMatching(/health check failed: the container (exited|keeps restarting)/),
+    });
     expect(await docker("ps", "-aq", "--filter", `label=dev.pier.database=${redis.body.id}`)).toBe("");
     expect((await api(`/api/v1/databases/${redis.body.id}?purge=true`, { token: owner.token, method: "DELETE" })).status).toBe(204);
     await expect(docker("volume", "inspect", `${redisName}-data`)).rejects.toThrow();

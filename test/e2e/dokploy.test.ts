@@ -8,7 +8,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, attachAgent, dockerAvailable, newHost, newOwner, pierUrl, TEST_IMAGE, waitFor, waitForStatus, type Owner, type TestAgent } from "./client.ts";
+import {
+  api,
+  attachAgent,
+  dockerAvailable,
+  newHost,
+  newOwner,
+  pierUrl,
+  TEST_IMAGE,
+  waitFor,
+  waitForStatus,
+  type Owner,
+  type TestAgent,
+} from "./client.ts";
 import { cleanupOwner, gitRepo, served, type TestRepo } from "./deploy-helpers.ts";
 
 const exec = promisify(execFile);
@@ -102,8 +114,10 @@ describe.skipIf(!dockerAvailable() || !hasJq)("Dokploy API compatibility (seed 0
   let appId: string;
   let appName: string;
 
-  const bash = async (script: string, env: Record<string, string> = {}) => (await exec("bash", ["-c", script], { cwd: workDir, env: { ...process.env, ...env } })).stdout;
-  const dokploy = (path: string, options: { body?: unknown; method?: string } = {}) => api(`/api/${path}`, { ...options, headers: { "x-api-key": apiKey } });
+  const bash = async (script: string, env: Record<string, string> = {}) =>
+    (await exec("bash", ["-c", script], { cwd: workDir, env: { ...process.env, ...env } })).stdout;
+  const dokploy = (path: string, options: { body?: unknown; method?: string } = {}) =>
+    api(`/api/${path}`, { ...options, headers: { "x-api-key": apiKey } });
 
   beforeAll(async () => {
     owner = await newOwner("dokploy");
@@ -113,7 +127,12 @@ describe.skipIf(!dockerAvailable() || !hasJq)("Dokploy API compatibility (seed 0
     apiKey = (await api("/api/v1/api-keys", { token: owner.token, body: { name: "dokploy ci" } })).body.key;
     workDir = await mkdtemp(join(tmpdir(), "pier-dokploy-"));
     repo = await gitRepo();
-    await repo.commit({ Dockerfile: `FROM ${TEST_IMAGE}\nRUN mkdir -p /www && echo dokploy-app > /www/index.html\nCMD ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 3000 -h /www & wait"]\n` }, "app");
+    await repo.commit(
+      {
+        Dockerfile: `FROM ${TEST_IMAGE}\nRUN mkdir -p /www && echo dokploy-app > /www/index.html\nCMD ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 3000 -h /www & wait"]\n`,
+      },
+      "app",
+    );
   });
 
   afterAll(async () => {
@@ -136,7 +155,14 @@ describe.skipIf(!dockerAvailable() || !hasJq)("Dokploy API compatibility (seed 0
 
     const app = (await dokploy(`application.one?applicationId=${appId}`)).body;
     // Dokploy suffixes the app name it is given.
-    expect(app).toMatchObject({ applicationId: appId, name: "web-app", appName: expect.stringMatching(/^web-app-[a-z0-9]{6}$/), projectId, serverId: host.id, env: "NODE_ENV=********\nPORT=********" });
+    expect(app).toMatchObject({
+      applicationId: appId,
+      name: "web-app",
+      appName: expect.stringMatching(/^web-app-[a-z0-9]{6}$/),
+      projectId,
+      serverId: host.id,
+      env: "NODE_ENV=********\nPORT=********",
+    });
     appName = app.appName;
     const env = (await api(`/api/v1/applications/${appId}/environment?reveal=true`, { token: owner.token })).body;
     expect(env.environment).toEqual({ NODE_ENV: "production", PORT: "3000" });
@@ -145,11 +171,21 @@ describe.skipIf(!dockerAvailable() || !hasJq)("Dokploy API compatibility (seed 0
       const list = (await dokploy(`deployment.all?applicationId=${appId}`)).body;
       return list[0]?.status !== "running" ? list : undefined;
     });
-    expect(deployments[0]).toMatchObject({ status: "error", title: "Rebuild deployment", errorMessage: expect.stringMatching(/no source/) });
+    expect(deployments[0]).toMatchObject({
+      status: "error",
+      title: "Rebuild deployment",
+      errorMessage: expect.stringMatching(/no source/),
+    });
   });
 
   it("makes the application deployable, and the CI step and config.sh functions work unchanged", async () => {
-    expect((await dokploy("application.saveGitProvider", { body: { applicationId: appId, customGitUrl: repo.url, customGitBranch: "main", customGitBuildPath: "/" } })).body).toBe(true);
+    expect(
+      (
+        await dokploy("application.saveGitProvider", {
+          body: { applicationId: appId, customGitUrl: repo.url, customGitBranch: "main", customGitBuildPath: "/" },
+        })
+      ).body,
+    ).toBe(true);
     // The document's saveBuildType request.
     const buildType = await bash(`curl -s -X 'POST' \\
   '${pierUrl()}/api/application.saveBuildType' \\
@@ -161,19 +197,29 @@ describe.skipIf(!dockerAvailable() || !hasJq)("Dokploy API compatibility (seed 0
   }'`);
     expect(buildType).toBe("true");
 
-    const ci = CI_STEP.replaceAll("${{ secrets.DOKPLOY_URL }}", pierUrl()).replaceAll("${{ secrets.DOKPLOY_API_KEY }}", apiKey).replaceAll("${{ secrets.DOKPLOY_APP_ID }}", appId);
+    // The document's GitHub Actions expressions (`${{ … }}`), replaced as the runner would (biome.json).
+    const ci = CI_STEP.replaceAll("${{ secrets.DOKPLOY_URL }}", pierUrl())
+      .replaceAll("${{ secrets.DOKPLOY_API_KEY }}", apiKey)
+      .replaceAll("${{ secrets.DOKPLOY_APP_ID }}", appId);
     expect(await bash(ci)).toBe("true");
 
     const config = `DOKPLOY_URL="${pierUrl()}"\nDOKPLOY_APP_ID="${appId}"\nDOKPLOY_API_KEY="${apiKey}"\n${CONFIG_FUNCTIONS}`;
     await writeFile(join(workDir, "config.sh"), config);
-    const status = await waitFor("the CI deployment to finish", async () => {
-      const s = (await bash("source ./config.sh\nget_latest_status")).trim();
-      return s !== "running" ? s : undefined;
-    }, 600, 100);
+    const status = await waitFor(
+      "the CI deployment to finish",
+      async () => {
+        const s = (await bash("source ./config.sh\nget_latest_status")).trim();
+        return s !== "running" ? s : undefined;
+      },
+      600,
+      100,
+    );
     expect(status).toBe("done");
     expect(await served(appName, "http://127.0.0.1:3000/index.html")).toBe("dokploy-app");
 
-    const listed = JSON.parse(`[${(await bash("source ./config.sh\nget_deployments | jq -c '.[] | {status, createdAt, title}'")).trim().split("\n").join(",")}]`);
+    const listed = JSON.parse(
+      `[${(await bash("source ./config.sh\nget_deployments | jq -c '.[] | {status, createdAt, title}'")).trim().split("\n").join(",")}]`,
+    );
     expect(listed).toEqual([
       { status: "done", createdAt: expect.any(String), title: "Rebuild deployment" },
       { status: "error", createdAt: expect.any(String), title: "Rebuild deployment" },
@@ -185,25 +231,84 @@ describe.skipIf(!dockerAvailable() || !hasJq)("Dokploy API compatibility (seed 0
 
   it("answers the document's other requests: projects, start/stop, databases, domains", async () => {
     const curl = (path: string, body?: string) =>
-      bash(`curl -s -X '${body ? "POST" : "GET"}' '${pierUrl()}/api/${path}' -H 'accept: application/json' -H 'Content-Type: application/json' -H 'x-api-key: ${apiKey}'${body ? ` -d '${body}'` : ""}`).then((t) => JSON.parse(t));
+      bash(
+        `curl -s -X '${body ? "POST" : "GET"}' '${pierUrl()}/api/${path}' -H 'accept: application/json' -H 'Content-Type: application/json' -H 'x-api-key: ${apiKey}'${body ? ` -d '${body}'` : ""}`,
+      ).then((t) => JSON.parse(t));
 
     const all = await curl("project.all");
-    expect(all).toEqual([expect.objectContaining({ projectId, name: "production-app", applications: [expect.objectContaining({ applicationId: appId, applicationStatus: "done" })] })]);
+    expect(all).toEqual([
+      expect.objectContaining({
+        projectId,
+        name: "production-app",
+        applications: [expect.objectContaining({ applicationId: appId, applicationStatus: "done" })],
+      }),
+    ]);
     const created = await curl("project.create", '{\n    "name": "my-project",\n    "description": "프로젝트 설명"\n  }');
     expect(created).toMatchObject({ projectId: expect.stringMatching(/^prj_/), name: "my-project", description: "프로젝트 설명" });
 
-    expect(await curl("application.stop", `{"applicationId": "${appId}"}`)).toMatchObject({ applicationId: appId, applicationStatus: "idle" });
-    expect(await curl("application.start", `{"applicationId": "${appId}"}`)).toMatchObject({ applicationId: appId, applicationStatus: "done" });
+    expect(await curl("application.stop", `{"applicationId": "${appId}"}`)).toMatchObject({
+      applicationId: appId,
+      applicationStatus: "idle",
+    });
+    expect(await curl("application.start", `{"applicationId": "${appId}"}`)).toMatchObject({
+      applicationId: appId,
+      applicationStatus: "done",
+    });
 
-    const pg = await curl("postgres.create", JSON.stringify({ name: "my-postgres", projectId: created.projectId, databaseName: "mydb", databaseUser: "admin", databasePassword: "secure-password" }));
-    expect(pg).toMatchObject({ postgresId: expect.stringMatching(/^dbs_/), name: "my-postgres", databaseName: "mydb", databaseUser: "admin", databasePassword: "secure-password", dockerImage: "postgres:16", applicationStatus: "idle", serverId: host.id });
-    const mysql = await curl("mysql.create", JSON.stringify({ name: "my-mysql", projectId: created.projectId, databaseName: "mydb", databaseRootPassword: "root-password", databaseUser: "admin", databasePassword: "secure-password" }));
+    const pg = await curl(
+      "postgres.create",
+      JSON.stringify({
+        name: "my-postgres",
+        projectId: created.projectId,
+        databaseName: "mydb",
+        databaseUser: "admin",
+        databasePassword: "secure-password",
+      }),
+    );
+    expect(pg).toMatchObject({
+      postgresId: expect.stringMatching(/^dbs_/),
+      name: "my-postgres",
+      databaseName: "mydb",
+      databaseUser: "admin",
+      databasePassword: "secure-password",
+      dockerImage: "postgres:16",
+      applicationStatus: "idle",
+      serverId: host.id,
+    });
+    const mysql = await curl(
+      "mysql.create",
+      JSON.stringify({
+        name: "my-mysql",
+        projectId: created.projectId,
+        databaseName: "mydb",
+        databaseRootPassword: "root-password",
+        databaseUser: "admin",
+        databasePassword: "secure-password",
+      }),
+    );
     expect(mysql).toMatchObject({ mysqlId: expect.stringMatching(/^dbs_/), databaseRootPassword: "root-password" });
-    expect(await curl("mongo.create", JSON.stringify({ name: "my-mongo", projectId: created.projectId, databaseUser: "admin", databasePassword: "secure-password" }))).toMatchObject({ mongoId: expect.stringMatching(/^dbs_/), databaseUser: "admin" });
-    expect(await curl("redis.create", JSON.stringify({ name: "my-redis", projectId: created.projectId }))).toMatchObject({ redisId: expect.stringMatching(/^dbs_/), databasePassword: expect.stringMatching(/^[a-z0-9]{32}$/) });
+    expect(
+      await curl(
+        "mongo.create",
+        JSON.stringify({ name: "my-mongo", projectId: created.projectId, databaseUser: "admin", databasePassword: "secure-password" }),
+      ),
+    ).toMatchObject({ mongoId: expect.stringMatching(/^dbs_/), databaseUser: "admin" });
+    expect(await curl("redis.create", JSON.stringify({ name: "my-redis", projectId: created.projectId }))).toMatchObject({
+      redisId: expect.stringMatching(/^dbs_/),
+      databasePassword: expect.stringMatching(/^[a-z0-9]{32}$/),
+    });
 
-    const domain = await curl("domain.create", `{\n    "applicationId": "${appId}",\n    "host": "myapp.example.com",\n    "https": true,\n    "certificateType": "letsencrypt"\n  }`);
-    expect(domain).toMatchObject({ domainId: expect.stringMatching(/^dom_/), host: "myapp.example.com", https: true, certificateType: "letsencrypt", applicationId: appId });
+    const domain = await curl(
+      "domain.create",
+      `{\n    "applicationId": "${appId}",\n    "host": "myapp.example.com",\n    "https": true,\n    "certificateType": "letsencrypt"\n  }`,
+    );
+    expect(domain).toMatchObject({
+      domainId: expect.stringMatching(/^dom_/),
+      host: "myapp.example.com",
+      https: true,
+      certificateType: "letsencrypt",
+      applicationId: appId,
+    });
 
     // Canonical and Dokploy views agree.
     expect((await api(`/api/v1/projects/${created.projectId}`, { token: owner.token })).body.databases).toHaveLength(4);

@@ -24,31 +24,59 @@ describe("a fresh npm start", () => {
   });
 
   it("keeps the seed's own requests working: POST /user (first user), /login, /token/renew_access, /logout", async () => {
-    const created = await curl(stack, `curl -X POST http://localhost:9083/user \\
+    const created = await curl(
+      stack,
+      `curl -X POST http://localhost:9083/user \\
   -H "Content-Type: application/json" \\
-  -d '{"username":"gildong","password":"123123","full_name":"YunGilDong","email":"gildong@email.com"}'`);
-    expect(created).toEqual({ success: true, data: { username: "gildong", full_name: "YunGilDong", email: "gildong@email.com", created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/) } });
+  -d '{"username":"gildong","password":"123123","full_name":"YunGilDong","email":"gildong@email.com"}'`,
+    );
+    expect(created).toEqual({
+      success: true,
+      data: {
+        username: "gildong",
+        full_name: "YunGilDong",
+        email: "gildong@email.com",
+        created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+      },
+    });
 
-    const login = await curl(stack, `curl -X POST http://localhost:9083/login \\
+    const login = await curl(
+      stack,
+      `curl -X POST http://localhost:9083/login \\
   -H "Content-Type: application/json" \\
-  -d '{"username":"gildong","password":"123123"}'`);
-    expect(login).toMatchObject({ session_id: expect.any(String), access_token: expect.any(String), refresh_token: expect.any(String), user: { username: "gildong", email: "gildong@email.com" } });
+  -d '{"username":"gildong","password":"123123"}'`,
+    );
+    expect(login).toMatchObject({
+      session_id: expect.any(String),
+      access_token: expect.any(String),
+      refresh_token: expect.any(String),
+      user: { username: "gildong", email: "gildong@email.com" },
+    });
 
     const me = await (await fetch(`${stack.url}/api/v1/me`, { headers: { authorization: `Bearer ${login.access_token}` } })).json();
     expect(me.role).toBe("owner");
 
-    const renewed = await curl(stack, `curl -X POST http://localhost:9083/token/renew_access \\
+    const renewed = await curl(
+      stack,
+      `curl -X POST http://localhost:9083/token/renew_access \\
   -H "Content-Type: application/json" \\
-  -d '{"refresh_token":"${login.refresh_token}"}'`);
+  -d '{"refresh_token":"${login.refresh_token}"}'`,
+    );
     expect(Object.keys(renewed).sort()).toEqual(["access_token", "access_token_expires_at"]);
 
-    const out = await curl(stack, `curl -X POST http://localhost:9083/logout \\
+    const out = await curl(
+      stack,
+      `curl -X POST http://localhost:9083/logout \\
   -H "Content-Type: application/json" \\
-  -d '{"refresh_token":"${login.refresh_token}"}'`);
+  -d '{"refresh_token":"${login.refresh_token}"}'`,
+    );
     expect(out).toEqual({ success: true, data: "logged out successfully" });
 
     // Registration is now closed: a second self-registration is refused.
-    const second = await curl(stack, `curl -X POST http://localhost:9083/user -H "Content-Type: application/json" -d '{"username":"other","password":"123123","full_name":"Other","email":"other@email.com"}'`);
+    const second = await curl(
+      stack,
+      `curl -X POST http://localhost:9083/user -H "Content-Type: application/json" -d '{"username":"other","password":"123123","full_name":"Other","email":"other@email.com"}'`,
+    );
     expect(second).toEqual({ success: false, message: expect.stringMatching(/Registration is closed/) });
   });
 
@@ -58,7 +86,13 @@ describe("a fresh npm start", () => {
     await new Promise((r) => stack.process.once("exit", r));
     const again = await startStack({ PIER_DATA_DIR: stack.dataDir, PORT: port });
     try {
-      const login = await (await fetch(`${again.url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "gildong", password: "123123" }) })).json();
+      const login = await (
+        await fetch(`${again.url}/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ username: "gildong", password: "123123" }),
+        })
+      ).json();
       expect(login.access_token).toEqual(expect.any(String));
     } finally {
       await again.stop();

@@ -7,7 +7,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, attachAgent, docker, dockerAvailable, newHost, newOwner, pierUrl, removeContainers, TEST_IMAGE, unique, waitFor, waitForStatus, type Owner } from "./client.ts";
+import {
+  api,
+  attachAgent,
+  docker,
+  dockerAvailable,
+  newHost,
+  newOwner,
+  pierUrl,
+  removeContainers,
+  TEST_IMAGE,
+  unique,
+  waitFor,
+  waitForStatus,
+  type Owner,
+} from "./client.ts";
 import { startReceiver, type Receiver } from "./receiver.ts";
 
 const LABEL = `dev.pier.e2e=${process.pid}-monitoring`;
@@ -65,7 +79,12 @@ describe.skipIf(!dockerAvailable())("host metrics from a real agent", () => {
 
       // The DevFlow list shows the agent's samples too.
       const devflow = await api(`/api/servers/${host.id}/metrics`, { token: owner.token });
-      expect(devflow.body.data[0]).toMatchObject({ server_id: host.id, cpu_usage: expect.any(Number), memory_usage: expect.any(Number), disk_usage: expect.any(Number) });
+      expect(devflow.body.data[0]).toMatchObject({
+        server_id: host.id,
+        cpu_usage: expect.any(Number),
+        memory_usage: expect.any(Number),
+        disk_usage: expect.any(Number),
+      });
     } finally {
       await agent.stop();
     }
@@ -95,11 +114,20 @@ describe("DevFlow's monitor.sh (seed 003)", () => {
     await writeFile(path, script, { mode: 0o755 });
     const { stdout } = await promisify(execFile)("bash", [path], { timeout: 60_000 });
     const answer = JSON.parse(stdout.slice(stdout.indexOf("{")));
-    expect(answer).toMatchObject({ message: "Metrics stored successfully", data: { server_id: host.id, cpu_usage: expect.any(Number), memory_usage: expect.any(Number), disk_usage: expect.any(Number) } });
+    expect(answer).toMatchObject({
+      message: "Metrics stored successfully",
+      data: { server_id: host.id, cpu_usage: expect.any(Number), memory_usage: expect.any(Number), disk_usage: expect.any(Number) },
+    });
 
     const list = await api(`/api/servers/${host.id}/metrics`, { token: login.body.token });
     expect(list.status).toBe(200);
-    expect(list.body.data[0]).toMatchObject({ id: answer.data.id, network_in: 0, network_out: 0, active_connections: 0, load_average: expect.any(Number) });
+    expect(list.body.data[0]).toMatchObject({
+      id: answer.data.id,
+      network_in: 0,
+      network_out: 0,
+      active_connections: 0,
+      load_average: expect.any(Number),
+    });
     expect(list.body.data[0].disk_usage).toBeGreaterThan(0);
   });
 });
@@ -117,20 +145,37 @@ describe("alerts", () => {
     const owner = await newOwner("alerts");
     const host = await newHost(owner);
     const secret = "alerts-e2e-secret-0123456789";
-    await api("/api/v1/notification-channels", { token: owner.token, body: { type: "webhook", name: "alerts", events: ["alert.opened", "alert.cleared"], config: { url: `${receiver.url}/alerts`, secret } } });
-    const rule = await api("/api/v1/alert-rules", { token: owner.token, body: { host_id: host.id, metric: "cpu", threshold: 80, duration_seconds: 2 } });
+    await api("/api/v1/notification-channels", {
+      token: owner.token,
+      body: {
+        type: "webhook",
+        name: "alerts",
+        events: ["alert.opened", "alert.cleared"],
+        config: { url: `${receiver.url}/alerts`, secret },
+      },
+    });
+    const rule = await api("/api/v1/alert-rules", {
+      token: owner.token,
+      body: { host_id: host.id, metric: "cpu", threshold: 80, duration_seconds: 2 },
+    });
     expect(rule.status).toBe(201);
-    const push = (cpu: number) => api(`/api/servers/${host.id}/metrics`, { token: owner.token, body: { cpu_usage: cpu, memory_usage: 30, disk_usage: 40 } });
+    const push = (cpu: number) =>
+      api(`/api/servers/${host.id}/metrics`, { token: owner.token, body: { cpu_usage: cpu, memory_usage: 30, disk_usage: 40 } });
 
     // High, and kept high until the duration has passed: pending, then firing.
     expect((await push(95)).status).toBe(201);
     const pending = await api(`/api/v1/alerts?host_id=${host.id}`, { token: owner.token });
     expect(pending.body.alerts).toEqual([expect.objectContaining({ state: "pending" })]);
-    const firing = await waitFor("the alert to fire", async () => {
-      await push(96);
-      const res = await api(`/api/v1/alerts?host_id=${host.id}&state=firing`, { token: owner.token });
-      return res.body.alerts[0];
-    }, 100, 500);
+    const firing = await waitFor(
+      "the alert to fire",
+      async () => {
+        await push(96);
+        const res = await api(`/api/v1/alerts?host_id=${host.id}&state=firing`, { token: owner.token });
+        return res.body.alerts[0];
+      },
+      100,
+      500,
+    );
     await push(97);
     const [opened] = await receiver.waitFor("/alerts");
     expect(opened!.body).toMatchObject({ event: "alert.opened", target_id: firing.id, data: { metric: "cpu", threshold: 80 } });

@@ -5,7 +5,23 @@
 // without holding up anything else.
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, attachAgent, docker, dockerAvailable, newHost, newOwner, pierUrl, readSse, removeContainers, TEST_IMAGE, unique, waitFor, waitForStatus, type Owner, type TestAgent } from "./client.ts";
+import {
+  api,
+  attachAgent,
+  docker,
+  dockerAvailable,
+  newHost,
+  newOwner,
+  pierUrl,
+  readSse,
+  removeContainers,
+  TEST_IMAGE,
+  unique,
+  waitFor,
+  waitForStatus,
+  type Owner,
+  type TestAgent,
+} from "./client.ts";
 import { startReceiver, type Receiver } from "./receiver.ts";
 
 const LABEL = `dev.pier.e2e=${process.pid}-notifications`;
@@ -29,18 +45,39 @@ describe.skipIf(!dockerAvailable())("notifications", () => {
     // The flaky channel fails twice before it works.
     receiver.respond("/flaky", 500, 500, 200);
     const add = async (body: Record<string, unknown>) => {
-      const res = await api("/api/v1/notification-channels", { token: owner.token, body: { events: ["container.died", "container.restart_loop"], ...body } });
+      const res = await api("/api/v1/notification-channels", {
+        token: owner.token,
+        body: { events: ["container.died", "container.restart_loop"], ...body },
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       channels[body.name as string] = res.body.id;
     };
     await add({ type: "slack", name: "slack", config: { webhook_url: `${receiver.url}/slack/T000/B000/XXXX` } });
     await add({ type: "discord", name: "discord", config: { webhook_url: `${receiver.url}/discord/123/abc` } });
-    await add({ type: "telegram", name: "telegram", config: { bot_token: BOT_TOKEN, chat_id: "-1001234", api_base_url: `${receiver.url}/telegram` } });
-    await add({ type: "email", name: "email", config: { api_key: "re_e2e_123456789", from: "Pier <pier@example.com>", to: ["ops@example.com"], api_base_url: `${receiver.url}/resend` } });
+    await add({
+      type: "telegram",
+      name: "telegram",
+      config: { bot_token: BOT_TOKEN, chat_id: "-1001234", api_base_url: `${receiver.url}/telegram` },
+    });
+    await add({
+      type: "email",
+      name: "email",
+      config: {
+        api_key: "re_e2e_123456789",
+        from: "Pier <pier@example.com>",
+        to: ["ops@example.com"],
+        api_base_url: `${receiver.url}/resend`,
+      },
+    });
     await add({ type: "webhook", name: "webhook", config: { url: `${receiver.url}/hook`, secret: SECRET } });
     await add({ type: "webhook", name: "flaky", config: { url: `${receiver.url}/flaky`, secret: SECRET } });
     // Not subscribed to container deaths: must hear nothing of them.
-    await add({ type: "webhook", name: "deploys-only", events: ["deployment.failed"], config: { url: `${receiver.url}/deploys-only`, secret: SECRET } });
+    await add({
+      type: "webhook",
+      name: "deploys-only",
+      events: ["deployment.failed"],
+      config: { url: `${receiver.url}/deploys-only`, secret: SECRET },
+    });
   });
 
   afterAll(async () => {
@@ -63,7 +100,12 @@ describe.skipIf(!dockerAvailable())("notifications", () => {
 
     const frames = await readSse(stream, (e) => e.data?.title?.includes(crash), 60_000);
     const frame = frames.find((e) => e.data.title.includes(crash))!;
-    expect(frame.data).toMatchObject({ type: "notification", kind: "container.died", severity: "error", title: `Container ${crash} died on ${host.name}` });
+    expect(frame.data).toMatchObject({
+      type: "notification",
+      kind: "container.died",
+      severity: "error",
+      title: `Container ${crash} died on ${host.name}`,
+    });
     expect(frame.data.message).toContain("exited unexpectedly with code 3");
     expect(frame.id).toMatch(/^\d+-ntf_/);
 
@@ -76,10 +118,28 @@ describe.skipIf(!dockerAvailable())("notifications", () => {
     const isCrash = (r: { raw: string }) => r.raw.includes(crash);
     const [slack] = (await receiver.waitFor("/slack/T000/B000/XXXX")).filter(isCrash);
     expect(slack!.headers["content-type"]).toContain("application/json");
-    expect(slack!.body).toMatchObject({ text: expect.stringContaining(crash), blocks: [{ type: "header", text: { type: "plain_text" } }, { type: "section", text: { type: "mrkdwn", text: expect.stringContaining("code 3") } }, { type: "context" }] });
+    expect(slack!.body).toMatchObject({
+      text: expect.stringContaining(crash),
+      blocks: [
+        { type: "header", text: { type: "plain_text" } },
+        { type: "section", text: { type: "mrkdwn", text: expect.stringContaining("code 3") } },
+        { type: "context" },
+      ],
+    });
 
     const [discord] = (await receiver.waitFor("/discord/123/abc")).filter(isCrash);
-    expect(discord!.body).toMatchObject({ username: "Pier", embeds: [{ title: expect.stringContaining(crash), description: expect.stringContaining("code 3"), color: 0xef4444, timestamp: expect.any(String), footer: { text: "container.died" } }] });
+    expect(discord!.body).toMatchObject({
+      username: "Pier",
+      embeds: [
+        {
+          title: expect.stringContaining(crash),
+          description: expect.stringContaining("code 3"),
+          color: 0xef4444,
+          timestamp: expect.any(String),
+          footer: { text: "container.died" },
+        },
+      ],
+    });
     expect(discord!.body.embeds[0].title.length).toBeLessThanOrEqual(256);
 
     const [telegram] = (await receiver.waitFor(`/telegram/bot${BOT_TOKEN}/sendMessage`)).filter(isCrash);
@@ -88,29 +148,55 @@ describe.skipIf(!dockerAvailable())("notifications", () => {
     const [email] = (await receiver.waitFor("/resend/emails")).filter(isCrash);
     expect(email!.headers.authorization).toBe("Bearer re_e2e_123456789");
     expect(email!.headers["idempotency-key"]).toMatch(/^dlv_/);
-    expect(email!.body).toMatchObject({ from: "Pier <pier@example.com>", to: ["ops@example.com"], subject: expect.stringContaining(crash), text: expect.stringContaining("code 3"), html: expect.stringContaining("<h2>") });
+    expect(email!.body).toMatchObject({
+      from: "Pier <pier@example.com>",
+      to: ["ops@example.com"],
+      subject: expect.stringContaining(crash),
+      text: expect.stringContaining("code 3"),
+      html: expect.stringContaining("<h2>"),
+    });
 
     const [hook] = (await receiver.waitFor("/hook")).filter(isCrash);
     const signature = `sha256=${createHmac("sha256", SECRET).update(hook!.raw).digest("hex")}`;
     expect(hook!.headers["x-pier-signature"]).toBe(signature);
     expect(hook!.headers["x-pier-event"]).toBe("container.died");
-    expect(hook!.body).toMatchObject({ event: "container.died", kind: "container.died", notification_id: mine[0].id, organization_id: owner.organizationId, data: { container_name: crash } });
+    expect(hook!.body).toMatchObject({
+      event: "container.died",
+      kind: "container.died",
+      notification_id: mine[0].id,
+      organization_id: owner.organizationId,
+      data: { container_name: crash },
+    });
 
     // Exactly once per channel, and nothing for the calm stop or the channel not subscribed.
     for (const path of ["/slack/T000/B000/XXXX", "/discord/123/abc", `/telegram/bot${BOT_TOKEN}/sendMessage`, "/resend/emails", "/hook"]) {
-      expect(receiver.received.filter((r) => r.path === path && isCrash(r)), path).toHaveLength(1);
+      expect(
+        receiver.received.filter((r) => r.path === path && isCrash(r)),
+        path,
+      ).toHaveLength(1);
     }
     expect(receiver.received.filter((r) => r.raw.includes(calm))).toEqual([]);
     expect(receiver.received.filter((r) => r.path === "/deploys-only")).toEqual([]);
   });
 
   it("announces a failed deployment over SSE, in the inbox and on a channel, once", async () => {
-    const hook = await api("/api/v1/notification-channels", { token: owner.token, body: { type: "webhook", name: "deploys", events: ["deployment.failed", "deployment.succeeded"], config: { url: `${receiver.url}/deploys`, secret: SECRET } } });
+    const hook = await api("/api/v1/notification-channels", {
+      token: owner.token,
+      body: {
+        type: "webhook",
+        name: "deploys",
+        events: ["deployment.failed", "deployment.succeeded"],
+        config: { url: `${receiver.url}/deploys`, secret: SECRET },
+      },
+    });
     expect(hook.status).toBe(201);
     const project = await api("/api/v1/projects", { token: owner.token, body: { name: unique("notify") } });
     expect(project.status, JSON.stringify(project.body)).toBe(201);
     // An image that is not on the host, with pulls forbidden: the deployment fails at once.
-    const app = await api("/api/v1/applications", { token: owner.token, body: { project_id: project.body.id, name: "doomed", image: "pier-test/not-there:latest", pull_policy: "never" } });
+    const app = await api("/api/v1/applications", {
+      token: owner.token,
+      body: { project_id: project.body.id, name: "doomed", image: "pier-test/not-there:latest", pull_policy: "never" },
+    });
     expect(app.status, JSON.stringify(app.body)).toBe(201);
     const stream = await fetch(`${pierUrl()}/api/v1/notifications/stream`, { headers: { authorization: `Bearer ${owner.token}` } });
     const started = await api(`/api/v1/applications/${app.body.id}/deployments`, { token: owner.token, method: "POST" });
@@ -118,14 +204,29 @@ describe.skipIf(!dockerAvailable())("notifications", () => {
     const deploymentId = started.body.id;
 
     const frames = await readSse(stream, (e) => e.data?.target_id === deploymentId, 120_000);
-    expect(frames.at(-1)!.data).toMatchObject({ type: "notification", kind: "deployment.failed", severity: "error", title: expect.stringContaining("doomed"), message: expect.stringContaining(deploymentId) });
+    expect(frames.at(-1)!.data).toMatchObject({
+      type: "notification",
+      kind: "deployment.failed",
+      severity: "error",
+      title: expect.stringContaining("doomed"),
+      message: expect.stringContaining(deploymentId),
+    });
     const [delivered] = await receiver.waitFor("/deploys");
     expect(delivered!.headers["x-pier-signature"]).toBe(`sha256=${createHmac("sha256", SECRET).update(delivered!.raw).digest("hex")}`);
-    expect(delivered!.body).toMatchObject({ event: "deployment.failed", target_type: "deployment", target_id: deploymentId, data: { application_id: app.body.id, status: "failed" } });
+    expect(delivered!.body).toMatchObject({
+      event: "deployment.failed",
+      target_type: "deployment",
+      target_id: deploymentId,
+      data: { application_id: app.body.id, status: "failed" },
+    });
     const inbox = await api("/api/v1/notifications?kind=deployment.failed", { token: owner.token });
     expect(inbox.body.notifications.filter((n: any) => n.target_id === deploymentId)).toHaveLength(1);
     // The deployment's task followed it to the end.
-    expect((await api(`/api/v1/tasks/${started.body.task_id}`, { token: owner.token })).body).toMatchObject({ kind: "deployment", status: "failed", finished_at: expect.any(String) });
+    expect((await api(`/api/v1/tasks/${started.body.task_id}`, { token: owner.token })).body).toMatchObject({
+      kind: "deployment",
+      status: "failed",
+      finished_at: expect.any(String),
+    });
     expect(receiver.received.filter((r) => r.path === "/deploys")).toHaveLength(1);
   });
 
@@ -147,7 +248,10 @@ describe.skipIf(!dockerAvailable())("notifications", () => {
 
     // A channel that keeps failing with a 4xx is not retried: the provider refused the request.
     receiver.respond("/gone", 404);
-    const gone = await api("/api/v1/notification-channels", { token: owner.token, body: { type: "slack", name: "gone", config: { webhook_url: `${receiver.url}/gone` } } });
+    const gone = await api("/api/v1/notification-channels", {
+      token: owner.token,
+      body: { type: "slack", name: "gone", config: { webhook_url: `${receiver.url}/gone` } },
+    });
     const test = await api(`/api/v1/notification-channels/${gone.body.id}/test`, { method: "POST", token: owner.token });
     expect(test.status).toBe(202);
     expect(test.body).toMatchObject({ status: "pending", attempts: 0, kind: "test" });
@@ -183,13 +287,23 @@ describe.skipIf(!dockerAvailable())("notifications", () => {
     await first.agent.stop();
     const gone = await waitFor(
       "the disconnect notification",
-      async () => (await api("/api/v1/notifications?kind=host.disconnected", { token: owner.token })).body.notifications.find((n: any) => n.target_id === other.id),
+      async () =>
+        (await api("/api/v1/notifications?kind=host.disconnected", { token: owner.token })).body.notifications.find(
+          (n: any) => n.target_id === other.id,
+        ),
       600,
     );
     expect(gone).toMatchObject({ title: `Host ${other.name} disconnected`, severity: "warning" });
     const second = attachAgent(other.agent_token, { metricsIntervalMs: 0, events: false, statsCache: false });
     try {
-      const back = await waitFor("the back-online notification", async () => (await api("/api/v1/notifications?kind=host.online", { token: owner.token })).body.notifications.find((n: any) => n.target_id === other.id), 600);
+      const back = await waitFor(
+        "the back-online notification",
+        async () =>
+          (await api("/api/v1/notifications?kind=host.online", { token: owner.token })).body.notifications.find(
+            (n: any) => n.target_id === other.id,
+          ),
+        600,
+      );
       expect(back).toMatchObject({ title: `Host ${other.name} is back online`, data: { was: "disconnected" } });
     } finally {
       await second.agent.stop();

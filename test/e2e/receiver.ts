@@ -41,7 +41,11 @@ export async function startReceiver(): Promise<Receiver> {
       }
       received.push({ method: req.method ?? "", path, headers: req.headers, raw, body, status });
       res.writeHead(status, { "content-type": "application/json" });
-      res.end(status < 300 ? JSON.stringify({ ok: true, id: `msg-${received.length}` }) : JSON.stringify({ ok: false, error: "receiver says no" }));
+      res.end(
+        status < 300
+          ? JSON.stringify({ ok: true, id: `msg-${received.length}` })
+          : JSON.stringify({ ok: false, error: "receiver says no" }),
+      );
       for (const w of waiters.splice(0)) w();
     });
   });

@@ -5,7 +5,21 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRegistry, type LocalRegistry } from "../fixtures/registry.ts";
-import { api, attachAgent, docker, dockerAvailable, newHost, newOwner, removeContainers, TEST_IMAGE, unique, waitFor, waitForStatus, type Owner, type TestAgent } from "./client.ts";
+import {
+  api,
+  attachAgent,
+  docker,
+  dockerAvailable,
+  newHost,
+  newOwner,
+  removeContainers,
+  TEST_IMAGE,
+  unique,
+  waitFor,
+  waitForStatus,
+  type Owner,
+  type TestAgent,
+} from "./client.ts";
 
 const LABEL = `dev.pier.e2e=${process.pid}-tasks`;
 
@@ -23,10 +37,14 @@ describe.skipIf(!dockerAvailable())("host tasks: image pulls and bulk container 
 
   /** Waits for the task to end and returns it. */
   const finished = (taskId: string) =>
-    waitFor(`task ${taskId} to end`, async () => {
-      const res = await api(`/api/v1/tasks/${taskId}`, { token: owner.token });
-      return ["succeeded", "failed", "cancelled"].includes(res.body.status) ? res.body : undefined;
-    }, 600);
+    waitFor(
+      `task ${taskId} to end`,
+      async () => {
+        const res = await api(`/api/v1/tasks/${taskId}`, { token: owner.token });
+        return ["succeeded", "failed", "cancelled"].includes(res.body.status) ? res.body : undefined;
+      },
+      600,
+    );
 
   beforeAll(async () => {
     owner = await newOwner();
@@ -58,16 +76,26 @@ describe.skipIf(!dockerAvailable())("host tasks: image pulls and bulk container 
     const reference = registry.reference(name, "v1");
     const started = await api(`/api/v1/hosts/${host.id}/images/pull`, { token: owner.token, body: { image: reference } });
     expect(started.status).toBe(202);
-    expect(started.body).toMatchObject({ task_id: expect.stringMatching(/^tsk_/), task: { kind: "image.pull", status: "queued", target_type: "host", target_id: host.id } });
+    expect(started.body).toMatchObject({
+      task_id: expect.stringMatching(/^tsk_/),
+      task: { kind: "image.pull", status: "queued", target_type: "host", target_id: host.id },
+    });
 
     const task = await finished(started.body.task_id);
     const id = await docker("image", "inspect", "--format", "{{.Id}}", reference);
-    expect(task).toMatchObject({ status: "succeeded", progress: 100, result: { image: reference, id }, message: expect.stringMatching(/Downloaded newer image/) });
+    expect(task).toMatchObject({
+      status: "succeeded",
+      progress: 100,
+      result: { image: reference, id },
+      message: expect.stringMatching(/Downloaded newer image/),
+    });
     expect(registry.requests.some((r) => r.startsWith("GET /v2/") && r.includes("/blobs/"))).toBe(true);
     expect(await docker("run", "--rm", reference, "cat", "/id")).toBe(suffix);
 
     const listed = await api(`/api/v1/hosts/${host.id}/images`, { token: owner.token });
-    expect(listed.body.images).toEqual(expect.arrayContaining([expect.objectContaining({ id, repo_tags: [reference], size: expect.any(Number) })]));
+    expect(listed.body.images).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id, repo_tags: [reference], size: expect.any(Number) })]),
+    );
 
     // The compatibility task shapes see the same task.
     const compat = await api(`/api/tasks/${task.id}`, { token: owner.token });
@@ -83,44 +111,77 @@ describe.skipIf(!dockerAvailable())("host tasks: image pulls and bulk container 
   });
 
   it("fails a pull in Docker's words: a missing tag, a private registry without credentials", async () => {
-    const missing = await api(`/api/v1/hosts/${host.id}/images/pull`, { token: owner.token, body: { image: registry.reference(name, "nope") } });
+    const missing = await api(`/api/v1/hosts/${host.id}/images/pull`, {
+      token: owner.token,
+      body: { image: registry.reference(name, "nope") },
+    });
     expect(await finished(missing.body.task_id)).toMatchObject({ status: "failed", message: expect.stringMatching(/manifest unknown/) });
 
-    const denied = await api(`/api/v1/hosts/${host.id}/images/pull`, { token: owner.token, body: { image: privateRegistry.reference(privateName, "v1") } });
-    expect(await finished(denied.body.task_id)).toMatchObject({ status: "failed", message: expect.stringMatching(/no basic auth credentials|unauthorized/i) });
+    const denied = await api(`/api/v1/hosts/${host.id}/images/pull`, {
+      token: owner.token,
+      body: { image: privateRegistry.reference(privateName, "v1") },
+    });
+    expect(await finished(denied.body.task_id)).toMatchObject({
+      status: "failed",
+      message: expect.stringMatching(/no basic auth credentials|unauthorized/i),
+    });
   });
 
   it("pulls from a private registry with credentials, and keeps them nowhere", async () => {
     const reference = privateRegistry.reference(privateName, "v1");
-    const started = await api(`/api/v1/hosts/${host.id}/images/pull`, { token: owner.token, body: { image: reference, auth: { ...auth, serveraddress: privateRegistry.host } } });
+    const started = await api(`/api/v1/hosts/${host.id}/images/pull`, {
+      token: owner.token,
+      body: { image: reference, auth: { ...auth, serveraddress: privateRegistry.host } },
+    });
     expect(started.status).toBe(202);
     expect(await finished(started.body.task_id)).toMatchObject({ status: "succeeded", result: { image: reference } });
     const task = await api(`/api/v1/tasks/${started.body.task_id}`, { token: owner.token });
     const audit = await api("/api/v1/audit-events?limit=100", { token: owner.token });
     for (const text of [JSON.stringify(task.body), JSON.stringify(audit.body)]) expect(text).not.toContain(auth.password);
-    expect(audit.body.audit_events).toEqual(expect.arrayContaining([expect.objectContaining({ action: "image.pull", target_id: host.id })]));
+    expect(audit.body.audit_events).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: "image.pull", target_id: host.id })]),
+    );
   });
 
   it("stops, starts and removes many containers as one task, recording each outcome", async () => {
     const names = [unique("bulk"), unique("bulk"), unique("bulk")];
-    for (const n of names) await docker("run", "-d", "--name", n, "--label", LABEL, TEST_IMAGE, "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done");
+    for (const n of names)
+      await docker("run", "-d", "--name", n, "--label", LABEL, TEST_IMAGE, "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done");
     const missing = "pier-no-such-container";
 
-    const stop = await api(`/api/v1/hosts/${host.id}/containers/bulk`, { token: owner.token, body: { action: "stop", ids: [...names, missing], timeout: 5 } });
+    const stop = await api(`/api/v1/hosts/${host.id}/containers/bulk`, {
+      token: owner.token,
+      body: { action: "stop", ids: [...names, missing], timeout: 5 },
+    });
     expect(stop.status).toBe(202);
     const stopped = await finished(stop.body.task_id);
-    expect(stopped).toMatchObject({ kind: "container.bulk", status: "failed", progress: 100, message: expect.stringContaining(`1 of 4 failed (${missing}`) });
+    expect(stopped).toMatchObject({
+      kind: "container.bulk",
+      status: "failed",
+      progress: 100,
+      message: expect.stringContaining(`1 of 4 failed (${missing}`),
+    });
     expect(stopped.result).toEqual({
       action: "stop",
-      items: [...names.map((id) => ({ id, ok: true, changed: true })), { id: missing, ok: false, error: expect.stringMatching(/No such container/i) }],
+      items: [
+        ...names.map((id) => ({ id, ok: true, changed: true })),
+        { id: missing, ok: false, error: expect.stringMatching(/No such container/i) },
+      ],
     });
     for (const n of names) expect(await docker("inspect", "-f", "{{.State.Running}}", n)).toBe("false");
 
     const start = await api(`/api/v1/hosts/${host.id}/containers/bulk`, { token: owner.token, body: { action: "start", ids: names } });
-    expect(await finished(start.body.task_id)).toMatchObject({ status: "succeeded", progress: 100, message: "Started 3 containers: done." });
+    expect(await finished(start.body.task_id)).toMatchObject({
+      status: "succeeded",
+      progress: 100,
+      message: "Started 3 containers: done.",
+    });
     for (const n of names) expect(await docker("inspect", "-f", "{{.State.Running}}", n)).toBe("true");
 
-    const remove = await api(`/api/v1/hosts/${host.id}/containers/bulk`, { token: owner.token, body: { action: "remove", ids: names, force: true } });
+    const remove = await api(`/api/v1/hosts/${host.id}/containers/bulk`, {
+      token: owner.token,
+      body: { action: "remove", ids: names, force: true },
+    });
     expect(await finished(remove.body.task_id)).toMatchObject({ status: "succeeded" });
     expect(await docker("ps", "-aq", "--filter", `label=${LABEL}`)).toBe("");
   });
@@ -129,8 +190,14 @@ describe.skipIf(!dockerAvailable())("host tasks: image pulls and bulk container 
     // sh as PID 1 ignores SIGTERM: each stop takes its whole timeout, so there is time to cancel.
     const names = [unique("slow"), unique("slow"), unique("slow")];
     for (const n of names) await docker("run", "-d", "--name", n, "--label", LABEL, TEST_IMAGE, "sh", "-c", "while true; do sleep 1; done");
-    const stop = await api(`/api/v1/hosts/${host.id}/containers/bulk`, { token: owner.token, body: { action: "stop", ids: names, timeout: 3 } });
-    await waitFor("the first stop to begin", async () => (await api(`/api/v1/tasks/${stop.body.task_id}`, { token: owner.token })).body.status === "running");
+    const stop = await api(`/api/v1/hosts/${host.id}/containers/bulk`, {
+      token: owner.token,
+      body: { action: "stop", ids: names, timeout: 3 },
+    });
+    await waitFor(
+      "the first stop to begin",
+      async () => (await api(`/api/v1/tasks/${stop.body.task_id}`, { token: owner.token })).body.status === "running",
+    );
     const cancel = await api(`/api/v1/tasks/${stop.body.task_id}/cancel`, { method: "POST", token: owner.token });
     expect(cancel.status).toBe(200);
     const task = await finished(stop.body.task_id);
@@ -147,7 +214,10 @@ describe.skipIf(!dockerAvailable())("host tasks: image pulls and bulk container 
 
   it("refuses what the caller may not do, and shows another organization nothing", async () => {
     const viewerName = unique("viewer");
-    await api("/api/v1/users", { token: owner.token, body: { username: viewerName, email: `${viewerName}@example.test`, password: "viewer-password", role: "viewer" } });
+    await api("/api/v1/users", {
+      token: owner.token,
+      body: { username: viewerName, email: `${viewerName}@example.test`, password: "viewer-password", role: "viewer" },
+    });
     const viewer = await api("/api/v1/auth/login", { body: { login: viewerName, password: "viewer-password" } });
     const asViewer = await api(`/api/v1/hosts/${host.id}/images/pull`, { token: viewer.body.access_token, body: { image: TEST_IMAGE } });
     expect(asViewer.status).toBe(403);

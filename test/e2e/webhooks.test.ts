@@ -5,8 +5,34 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, attachAgent, dockerAvailable, newHost, newOwner, pierUrl, TEST_IMAGE, unique, waitFor, waitForStatus, type Owner, type TestAgent } from "./client.ts";
-import { bitbucketPush, cleanupOwner, deployLogs, githubDelivery, githubPush, gitlabPush, gitRepo, hmac, post, served, waitDeployment, type TestRepo } from "./deploy-helpers.ts";
+import {
+  api,
+  attachAgent,
+  dockerAvailable,
+  newHost,
+  newOwner,
+  pierUrl,
+  TEST_IMAGE,
+  unique,
+  waitFor,
+  waitForStatus,
+  type Owner,
+  type TestAgent,
+} from "./client.ts";
+import {
+  bitbucketPush,
+  cleanupOwner,
+  deployLogs,
+  githubDelivery,
+  githubPush,
+  gitlabPush,
+  gitRepo,
+  hmac,
+  post,
+  served,
+  waitDeployment,
+  type TestRepo,
+} from "./deploy-helpers.ts";
 
 const sh = promisify(execFile);
 const page = (marker: string) => ({ "public/index.html": `${marker}\n` });
@@ -30,7 +56,17 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
     // A static site: the repository's public/ served by busybox httpd (the static build type).
     const res = await api("/api/v1/applications", {
       token: owner.token,
-      body: { project_id: project.id, name: "site", app_name: unique("hook-site"), git_url: repo.url, git_branch: "main", build_type: "static", publish_dir: "public", static_image: TEST_IMAGE, health_check: { http_path: "/index.html", port: 80, interval_seconds: 1, retries: 10 } },
+      body: {
+        project_id: project.id,
+        name: "site",
+        app_name: unique("hook-site"),
+        git_url: repo.url,
+        git_branch: "main",
+        build_type: "static",
+        publish_dir: "public",
+        static_image: TEST_IMAGE,
+        health_check: { http_path: "/index.html", port: 80, interval_seconds: 1, retries: 10 },
+      },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     app = res.body;
@@ -43,9 +79,17 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
     await agent?.agent.stop();
   });
 
-  const deliveries = async () => (await api(`/api/v1/applications/${app.id}/webhook-deliveries?limit=200`, { token: owner.token })).body.deliveries as any[];
-  const deploymentsOf = async () => (await api(`/api/v1/applications/${app.id}/deployments?limit=200`, { token: owner.token })).body.deployments as any[];
-  const settled = () => waitFor("the queue to settle", async () => ((await deploymentsOf()).every((d) => ["succeeded", "failed", "cancelled"].includes(d.status)) ? true : undefined), 600, 100);
+  const deliveries = async () =>
+    (await api(`/api/v1/applications/${app.id}/webhook-deliveries?limit=200`, { token: owner.token })).body.deliveries as any[];
+  const deploymentsOf = async () =>
+    (await api(`/api/v1/applications/${app.id}/deployments?limit=200`, { token: owner.token })).body.deployments as any[];
+  const settled = () =>
+    waitFor(
+      "the queue to settle",
+      async () => ((await deploymentsOf()).every((d) => ["succeeded", "failed", "cancelled"].includes(d.status)) ? true : undefined),
+      600,
+      100,
+    );
 
   it("deploys a GitHub push signed with the secret, and nothing on a wrong signature or a duplicate", async () => {
     const sha = await repo.commit(page("from-github"), "Deploy from GitHub");
@@ -53,7 +97,14 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
     expect(wrong.status).toBe(401);
     expect(await deploymentsOf()).toHaveLength(0);
 
-    const ping = await post(app.webhook_url, githubDelivery(app.webhook_secret, { zen: "Design for failure.", hook_id: 1, hook: { type: "Repository", events: ["push"] } }, "ping"));
+    const ping = await post(
+      app.webhook_url,
+      githubDelivery(
+        app.webhook_secret,
+        { zen: "Design for failure.", hook_id: 1, hook: { type: "Repository", events: ["push"] } },
+        "ping",
+      ),
+    );
     expect(ping.status).toBe(200);
 
     const delivery = githubDelivery(app.webhook_secret, githubPush("main", sha, "Deploy from GitHub", repo.url));
@@ -64,7 +115,12 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
     expect(duplicate.body).toMatchObject({ outcome: "duplicate", deployment_id: ok.body.deployment_id });
 
     const d = await waitDeployment(owner, ok.body.deployment_id);
-    expect(d, await deployLogs(owner, d.id)).toMatchObject({ status: "succeeded", trigger: "webhook", commit: sha, title: "Deploy from GitHub" });
+    expect(d, await deployLogs(owner, d.id)).toMatchObject({
+      status: "succeeded",
+      trigger: "webhook",
+      commit: sha,
+      title: "Deploy from GitHub",
+    });
     expect(await served(app.app_name, "http://127.0.0.1/index.html")).toBe("from-github");
     expect(await deploymentsOf()).toHaveLength(1);
     expect((await deliveries()).map((x) => [x.provider, x.verified, x.outcome])).toEqual([
@@ -78,7 +134,14 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
   it("deploys GitLab and Bitbucket pushes verified by their own schemes", async () => {
     const glSha = await repo.commit(page("from-gitlab"), "Deploy from GitLab");
     const glBody = JSON.stringify(gitlabPush("main", glSha, "Deploy from GitLab"));
-    const glHeaders = (token: string) => ({ "content-type": "application/json", "x-gitlab-event": "Push Hook", "x-gitlab-token": token, "x-gitlab-event-uuid": crypto.randomUUID(), "x-gitlab-instance": "https://gitlab.example.com", "user-agent": "GitLab/18.0" });
+    const glHeaders = (token: string) => ({
+      "content-type": "application/json",
+      "x-gitlab-event": "Push Hook",
+      "x-gitlab-token": token,
+      "x-gitlab-event-uuid": crypto.randomUUID(),
+      "x-gitlab-instance": "https://gitlab.example.com",
+      "user-agent": "GitLab/18.0",
+    });
     expect((await post(app.webhook_url, { body: glBody, headers: glHeaders("not-it") })).status).toBe(401);
     const gl = await post(app.webhook_url, { body: glBody, headers: glHeaders(app.webhook_secret) });
     expect(gl.status).toBe(202);
@@ -87,7 +150,14 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
 
     const bbSha = await repo.commit(page("from-bitbucket"), "Deploy from Bitbucket");
     const bbBody = JSON.stringify(bitbucketPush("main", bbSha, "Deploy from Bitbucket"));
-    const bbHeaders = (signature: string) => ({ "content-type": "application/json", "x-event-key": "repo:push", "x-request-uuid": crypto.randomUUID(), "x-hook-uuid": crypto.randomUUID(), "user-agent": "Bitbucket-Webhooks/2.0", "x-hub-signature": signature });
+    const bbHeaders = (signature: string) => ({
+      "content-type": "application/json",
+      "x-event-key": "repo:push",
+      "x-request-uuid": crypto.randomUUID(),
+      "x-hook-uuid": crypto.randomUUID(),
+      "user-agent": "Bitbucket-Webhooks/2.0",
+      "x-hub-signature": signature,
+    });
     expect((await post(app.webhook_url, { body: bbBody, headers: bbHeaders(hmac("nope", bbBody)) })).status).toBe(401);
     const bb = await post(app.webhook_url, { body: bbBody, headers: bbHeaders(hmac(app.webhook_secret, bbBody)) });
     expect(bb.status).toBe(202);
@@ -95,8 +165,12 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
     expect(await served(app.app_name, "http://127.0.0.1/index.html")).toBe("from-bitbucket");
 
     // Another branch, or a commit asking to skip CI, deploys nothing.
-    expect((await post(app.webhook_url, githubDelivery(app.webhook_secret, githubPush("feature", bbSha, "wip", repo.url)))).body).toMatchObject({ outcome: "ignored" });
-    expect((await post(app.webhook_url, githubDelivery(app.webhook_secret, githubPush("main", bbSha, "Typo [ci skip]", repo.url)))).body).toMatchObject({ outcome: "skipped" });
+    expect(
+      (await post(app.webhook_url, githubDelivery(app.webhook_secret, githubPush("feature", bbSha, "wip", repo.url)))).body,
+    ).toMatchObject({ outcome: "ignored" });
+    expect(
+      (await post(app.webhook_url, githubDelivery(app.webhook_secret, githubPush("main", bbSha, "Typo [ci skip]", repo.url)))).body,
+    ).toMatchObject({ outcome: "skipped" });
   });
 
   it("ends a burst of ten quick pushes on the newest commit", async () => {
@@ -135,7 +209,15 @@ describe.skipIf(!dockerAvailable())("DevFlow deploy webhook (seed 003)", () => {
     app = (
       await api("/api/v1/applications", {
         token: owner.token,
-        body: { project_id: project.id, name: "my project", app_name: unique("my-project"), image: TEST_IMAGE, pull_policy: "never", command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"], health_check: null },
+        body: {
+          project_id: project.id,
+          name: "my project",
+          app_name: unique("my-project"),
+          image: TEST_IMAGE,
+          pull_policy: "never",
+          command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+          health_check: null,
+        },
       })
     ).body;
     apiKey = (await api("/api/v1/api-keys", { token: owner.token, body: { name: "devflow" } })).body.key;
@@ -165,9 +247,18 @@ describe.skipIf(!dockerAvailable())("DevFlow deploy webhook (seed 003)", () => {
       ids.push(res.body.deployment_id);
       await waitDeployment(owner, res.body.deployment_id);
     }
-    for (const id of ids) expect((await api(`/api/v1/deployments/${id}`, { token: owner.token })).body).toMatchObject({ status: "succeeded", trigger: "devflow", title: "Update feature X" });
+    for (const id of ids)
+      expect((await api(`/api/v1/deployments/${id}`, { token: owner.token })).body).toMatchObject({
+        status: "succeeded",
+        trigger: "devflow",
+        title: "Update feature X",
+      });
     const hooks = (await api(`/api/v1/applications/${app.id}/webhook-deliveries`, { token: owner.token })).body.deliveries;
-    expect(hooks.map((h: { event: string }) => h.event)).toEqual(["push (bitbucket payload)", "push (gitlab payload)", "push (github payload)"]);
+    expect(hooks.map((h: { event: string }) => h.event)).toEqual([
+      "push (bitbucket payload)",
+      "push (gitlab payload)",
+      "push (github payload)",
+    ]);
   });
 
   it("takes the app's slug with credentials (the deploy-with-backup script's curl), and refuses it without", async () => {
@@ -184,7 +275,9 @@ curl -X POST "\${API_URL}/webhooks/deploy/\${PROJECT_ID}" \\
     expect(answer).toEqual({ message: "Deployment triggered successfully", deployment_id: expect.stringMatching(/^dpl_/) });
     expect(await waitDeployment(owner, answer.deployment_id)).toMatchObject({ status: "succeeded" });
 
-    const anonymous = await api(`/api/webhooks/deploy/${app.app_name}`, { body: { ref: "refs/heads/main", after: "abc123def456", head_commit: { message: "x" } } });
+    const anonymous = await api(`/api/webhooks/deploy/${app.app_name}`, {
+      body: { ref: "refs/heads/main", after: "abc123def456", head_commit: { message: "x" } },
+    });
     expect(anonymous.status).toBe(404);
     expect(anonymous.body).toMatchObject({ message: expect.stringMatching(/Unknown deploy webhook/), status: 404 });
     const stranger = await newOwner("devflow-stranger");

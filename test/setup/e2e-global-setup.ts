@@ -14,7 +14,13 @@ export default async function setup(project: TestProject) {
   // Open registration so each test file owns an organization of its own; a generous rate
   // limit so the tests' own pace is never what they measure.
   // Notification channels deliver to the tests' loopback receivers, and retry quickly.
-  const stack = await startStack({ PIER_OPEN_REGISTRATION: "true", PIER_RATE_LIMIT_PER_MINUTE: "100000", PIER_ALLOW_PRIVATE_URLS: "true", PIER_NOTIFY_RETRY_BASE_MS: "200", PIER_HOST_DISCONNECT_NOTICE_MS: "1000" });
+  const stack = await startStack({
+    PIER_OPEN_REGISTRATION: "true",
+    PIER_RATE_LIMIT_PER_MINUTE: "100000",
+    PIER_ALLOW_PRIVATE_URLS: "true",
+    PIER_NOTIFY_RETRY_BASE_MS: "200",
+    PIER_HOST_DISCONNECT_NOTICE_MS: "1000",
+  });
   project.provide("pierUrl", stack.url);
   project.provide("dockerAvailable", docker.available);
   return async () => {

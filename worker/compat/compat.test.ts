@@ -11,13 +11,33 @@ describe("seed 001: Docker container management API", () => {
       await call("/user", { body: { username, password: "123123", full_name: "YunGilDong", email: `${username}@email.com` } }),
       200,
     );
-    expect(created).toEqual({ success: true, data: { username, full_name: "YunGilDong", email: `${username}@email.com`, created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/) } });
+    expect(created).toEqual({
+      success: true,
+      data: {
+        username,
+        full_name: "YunGilDong",
+        email: `${username}@email.com`,
+        created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+      },
+    });
 
     const session = await json(await call("/login", { body: { username, password: "123123" } }), 200);
-    expect(Object.keys(session).sort()).toEqual(["access_token", "access_token_expires_at", "refresh_token", "refresh_token_expires_at", "session_id", "user"]);
+    expect(Object.keys(session).sort()).toEqual([
+      "access_token",
+      "access_token_expires_at",
+      "refresh_token",
+      "refresh_token_expires_at",
+      "session_id",
+      "user",
+    ]);
     expect(session.access_token_expires_at).toMatch(RFC3339);
     expect(session.refresh_token_expires_at).toMatch(RFC3339);
-    expect(session.user).toEqual({ username, email: `${username}@email.com`, password_changed_at: expect.stringMatching(RFC3339_SECONDS_UTC), created_at: expect.stringMatching(RFC3339_SECONDS_UTC) });
+    expect(session.user).toEqual({
+      username,
+      email: `${username}@email.com`,
+      password_changed_at: expect.stringMatching(RFC3339_SECONDS_UTC),
+      created_at: expect.stringMatching(RFC3339_SECONDS_UTC),
+    });
 
     // The renewed access token works; the refresh token is not rotated, so it renews again.
     const renewed = await json(await call("/token/renew_access", { body: { refresh_token: session.refresh_token } }), 200);
@@ -25,24 +45,44 @@ describe("seed 001: Docker container management API", () => {
     await json(await call("/api/v1/me", { token: renewed.access_token }), 200);
     await json(await call("/token/renew_access", { body: { refresh_token: session.refresh_token } }), 200);
 
-    expect(await json(await call("/logout", { body: { refresh_token: session.refresh_token } }), 200)).toEqual({ success: true, data: "logged out successfully" });
+    expect(await json(await call("/logout", { body: { refresh_token: session.refresh_token } }), 200)).toEqual({
+      success: true,
+      data: "logged out successfully",
+    });
     const after = await json(await call("/token/renew_access", { body: { refresh_token: session.refresh_token } }), 401);
     expect(after).toEqual({ success: false, message: expect.any(String) });
     await json(await call("/api/v1/me", { token: renewed.access_token }), 401);
   });
 
   it("answers bad input in the error envelope with 400", async () => {
-    expect(await json(await call("/login", { body: { username: "only" } }), 400)).toEqual({ success: false, message: expect.stringContaining("password") });
-    expect(await json(await call("/user", { method: "POST", rawBody: "{", headers: { "content-type": "application/json" } }), 400)).toEqual({ success: false, message: expect.stringMatching(/Malformed/) });
-    expect(await json(await call("/login", { body: { username: unique(), password: "wrongwrong" } }), 401)).toEqual({ success: false, message: expect.any(String) });
+    expect(await json(await call("/login", { body: { username: "only" } }), 400)).toEqual({
+      success: false,
+      message: expect.stringContaining("password"),
+    });
+    expect(await json(await call("/user", { method: "POST", rawBody: "{", headers: { "content-type": "application/json" } }), 400)).toEqual(
+      { success: false, message: expect.stringMatching(/Malformed/) },
+    );
+    expect(await json(await call("/login", { body: { username: unique(), password: "wrongwrong" } }), 401)).toEqual({
+      success: false,
+      message: expect.any(String),
+    });
   });
 
   it("POST /user with an admin's credentials adds the user to the admin's organization", async () => {
     const owner = await newOwner();
     const username = unique("added");
-    await json(await call("/user", { token: owner.token, body: { username, password: "123123", full_name: "Added", email: `${username}@email.com` } }), 200);
+    await json(
+      await call("/user", {
+        token: owner.token,
+        body: { username, password: "123123", full_name: "Added", email: `${username}@email.com` },
+      }),
+      200,
+    );
     const users = await json(await call("/api/v1/users", { token: owner.token }), 200);
-    expect(users.users.find((u: { username: string }) => u.username === username)).toMatchObject({ role: "member", organization_id: owner.organizationId });
+    expect(users.users.find((u: { username: string }) => u.username === username)).toMatchObject({
+      role: "member",
+      organization_id: owner.organizationId,
+    });
   });
 });
 
@@ -53,14 +93,22 @@ describe("seed 003: DevFlow Pro", () => {
     expect(res.token).toMatch(/^pier_/);
     expect(res.user).toMatchObject({ id: owner.userId, email: owner.email });
     const me = await json(await call("/api/user", { token: res.token }), 200);
-    expect(me).toEqual({ id: owner.userId, name: "owner", email: owner.email, created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/) });
+    expect(me).toEqual({
+      id: owner.userId,
+      name: "owner",
+      email: owner.email,
+      created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
+    });
     const keys = await json(await call("/api/v1/api-keys", { token: owner.token }), 200);
     expect(keys.api_keys.some((k: { prefix: string }) => res.token.startsWith(k.prefix))).toBe(true);
   });
 
   it("answers in Laravel's shapes: 401 Unauthenticated, 422 with per-field errors", async () => {
     expect(await json(await call("/api/user"), 401)).toEqual({ message: "Unauthenticated." });
-    expect(await json(await call("/api/login", { body: { email: "" } }), 422)).toEqual({ message: "The given data was invalid.", errors: { email: [expect.any(String)], password: [expect.any(String)] } });
+    expect(await json(await call("/api/login", { body: { email: "" } }), 422)).toEqual({
+      message: "The given data was invalid.",
+      errors: { email: [expect.any(String)], password: [expect.any(String)] },
+    });
   });
 });
 
@@ -69,7 +117,11 @@ describe("seed 004: server manager v2 sessions", () => {
     const owner = await newOwner();
     for (const path of ["/api/session/check", "/session/check"]) {
       const check = await json(await call(path, { token: owner.token }), 200);
-      expect(check).toMatchObject({ success: true, data: { authenticated: true, session_id: owner.sessionId, user: { id: owner.userId } }, message: expect.any(String) });
+      expect(check).toMatchObject({
+        success: true,
+        data: { authenticated: true, session_id: owner.sessionId, user: { id: owner.userId } },
+        message: expect.any(String),
+      });
     }
     const current = await json(await call("/api/current-user", { token: owner.token }), 200);
     expect(current).toMatchObject({ success: true, data: { id: owner.userId, username: owner.username }, message: expect.any(String) });

@@ -17,7 +17,15 @@ import { consumeRateLimit } from "../middleware/rate-limit.ts";
 import { clientIp } from "../middleware/request-context.ts";
 import { applicationByWebhookToken, applicationsBySlug, type ApplicationRow } from "../services/applications.ts";
 import { requireRole } from "../services/principal.ts";
-import { detectProvider, handleDelivery, intentOf, verifyDelivery, webhookSecretOf, type DeliveryResult, type WebhookIntent } from "../services/webhooks.ts";
+import {
+  detectProvider,
+  handleDelivery,
+  intentOf,
+  verifyDelivery,
+  webhookSecretOf,
+  type DeliveryResult,
+  type WebhookIntent,
+} from "../services/webhooks.ts";
 import { rateLimitPerMinute } from "../settings.ts";
 import { receiveProviderDelivery, webhookRateLimit } from "../routes/webhooks.ts";
 
@@ -61,7 +69,8 @@ function answer(c: Context<AppEnv>, result: DeliveryResult) {
   if (result.status === 401) throw new ApiError(401, `Invalid webhook signature: ${result.detail}.`);
   if (result.status === 400) throw new ApiError(400, result.detail);
   if (result.status === 202) return c.json({ message: "Deployment triggered successfully", deployment_id: result.deploymentId });
-  if (result.outcome === "duplicate") return c.json({ message: "Deployment already triggered for this delivery", deployment_id: result.deploymentId });
+  if (result.outcome === "duplicate")
+    return c.json({ message: "Deployment already triggered for this delivery", deployment_id: result.deploymentId });
   return c.json({ message: `No deployment triggered: ${result.detail}`, deployment_id: null });
 }
 
@@ -71,7 +80,10 @@ devflowWebhookCompat.post("/api/webhooks/deploy/:token", async (c) => {
   const found = await findApplication(c, key);
   if (!found) {
     await consumeRateLimit(c, `ip:${clientIp(c) ?? "unknown"}`, rateLimitPerMinute(c.env));
-    throw new ApiError(404, "Unknown deploy webhook: use the application's webhook token, or its app name with valid credentials or a signed delivery.");
+    throw new ApiError(
+      404,
+      "Unknown deploy webhook: use the application's webhook token, or its app name with valid credentials or a signed delivery.",
+    );
   }
   const { app, via } = found;
   await consumeRateLimit(c, `webhook:${app.id}`, webhookRateLimit(c));
@@ -95,17 +107,39 @@ devflowWebhookCompat.post("/api/webhooks/deploy/:token", async (c) => {
     try {
       payload = JSON.parse(text);
     } catch {
-      const result = await handleDelivery(c.var.db, c.env, app, { provider: "generic", event, deliveryId: null, verified: true, trigger: "devflow", problem: { outcome: "invalid", detail: "the payload is not JSON" } });
+      const result = await handleDelivery(c.var.db, c.env, app, {
+        provider: "generic",
+        event,
+        deliveryId: null,
+        verified: true,
+        trigger: "devflow",
+        problem: { outcome: "invalid", detail: "the payload is not JSON" },
+      });
       return answer(c, result);
     }
     if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
-      const result = await handleDelivery(c.var.db, c.env, app, { provider: "generic", event, deliveryId: null, verified: true, trigger: "devflow", problem: { outcome: "invalid", detail: "the payload is not a JSON object" } });
+      const result = await handleDelivery(c.var.db, c.env, app, {
+        provider: "generic",
+        event,
+        deliveryId: null,
+        verified: true,
+        trigger: "devflow",
+        problem: { outcome: "invalid", detail: "the payload is not a JSON object" },
+      });
       return answer(c, result);
     }
     intent = intentOf(null, null, payload);
     const p = payload as Record<string, unknown>;
     event = `push (${p.object_kind !== undefined ? "gitlab" : (p.push as Record<string, unknown> | undefined)?.changes !== undefined ? "bitbucket" : "github"} payload)`;
   }
-  const result = await handleDelivery(c.var.db, c.env, app, { provider: "generic", event, deliveryId: null, verified: true, trigger: "devflow", intent, deployHead: true });
+  const result = await handleDelivery(c.var.db, c.env, app, {
+    provider: "generic",
+    event,
+    deliveryId: null,
+    verified: true,
+    trigger: "devflow",
+    intent,
+    deployHead: true,
+  });
   return answer(c, result);
 });

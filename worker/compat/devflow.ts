@@ -29,7 +29,12 @@ export function laravelError(err: Error, c: Context<AppEnv>): Response {
 
 devflowCompat.onError(laravelError);
 
-const userView = (a: accounts.AccountView) => ({ id: a.user.id, name: a.user.name ?? a.user.username, email: a.user.email, created_at: laravelDateTime(a.user.createdAt) });
+const userView = (a: accounts.AccountView) => ({
+  id: a.user.id,
+  name: a.user.name ?? a.user.username,
+  email: a.user.email,
+  created_at: laravelDateTime(a.user.createdAt),
+});
 
 devflowCompat.post("/api/login", async (c) => {
   const body = await readJson(c, z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) }));
@@ -37,7 +42,13 @@ devflowCompat.post("/api/login", async (c) => {
   const account = await accounts.checkCredentials(c.var.db, actor, body.email, body.password);
   // Like Sanctum's createToken: each login mints a personal token, listed and revocable with the
   // user's other API keys.
-  const principal = { kind: "session" as const, userId: account.user.id, username: account.user.username, organizationId: account.organizationId, role: account.role };
+  const principal = {
+    kind: "session" as const,
+    userId: account.user.id,
+    username: account.user.username,
+    organizationId: account.organizationId,
+    role: account.role,
+  };
   const { key } = await createApiKey(c.var.db, { ...actor, principal }, { name: `DevFlow login ${new Date().toISOString()}` });
   return c.json({ token: key, user: userView(account) });
 });
@@ -47,4 +58,3 @@ devflowCompat.get("/api/user", requireAuth(), async (c) => {
   if (!account) throw notFound("User");
   return c.json(userView(account));
 });
-

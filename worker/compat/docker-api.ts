@@ -4,7 +4,7 @@
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
-import type { OpName, OpResult, StatsSample } from "../../agent-relay/src/protocol.ts";
+import type { OpName, OpResult, StatsSample } from "#protocol";
 import type { CommandOutcome } from "../durable/host-relay.ts";
 import { ApiError } from "../errors.ts";
 import { formatMemory, formatNetwork } from "../lib/human-size.ts";
@@ -47,7 +47,12 @@ dockerApiCompat.post("/user", async (c) => {
       : await accounts.register(c.var.db, authSettings(c.env), actorOf(c), input);
   return c.json({
     success: true,
-    data: { username: account.user.username, full_name: account.user.name, email: account.user.email, created_at: sqlDateTime(account.user.createdAt) },
+    data: {
+      username: account.user.username,
+      full_name: account.user.name,
+      email: account.user.email,
+      created_at: sqlDateTime(account.user.createdAt),
+    },
   });
 });
 
@@ -99,10 +104,17 @@ function statView(id: string, name: string, sample?: StatsSample) {
 }
 
 /** The engine's own wording, as the document's error examples show it. */
-const daemonMessage = (message: string) => (message.startsWith("Error response from daemon") ? message : `Error response from daemon: ${message}`);
+const daemonMessage = (message: string) =>
+  message.startsWith("Error response from daemon") ? message : `Error response from daemon: ${message}`;
 
 /** This surface knows 200, 400 and 500 (plus 401/404 for Pier's credentials and host names). */
-async function onHost<O extends OpName>(c: Context<AppEnv>, hostName: string, op: O, args: unknown, timeoutMs?: number): Promise<OpResult<O>> {
+async function onHost<O extends OpName>(
+  c: Context<AppEnv>,
+  hostName: string,
+  op: O,
+  args: unknown,
+  timeoutMs?: number,
+): Promise<OpResult<O>> {
   const host = await getHostByName(c.var.db, c.var.principal.organizationId, hostName);
   const outcome = (await relayStub(c.env, host.id).command(op, args, timeoutMs ? { timeoutMs } : {})) as CommandOutcome;
   if (outcome.ok) return outcome.data as OpResult<O>;
@@ -113,7 +125,10 @@ async function onHost<O extends OpName>(c: Context<AppEnv>, hostName: string, op
 dockerApiCompat.use("/hosts", requireAuth());
 dockerApiCompat.get("/hosts", async (c) => {
   const rows = await allHosts(c.var.db, c.var.principal.organizationId);
-  return c.json({ success: true, data: rows.map((h) => ({ host: h.name, addr: `pier-agent://${h.addresses?.[0] ?? h.hostname ?? h.id}` })) });
+  return c.json({
+    success: true,
+    data: rows.map((h) => ({ host: h.name, addr: `pier-agent://${h.addresses?.[0] ?? h.hostname ?? h.id}` })),
+  });
 });
 
 for (const path of ["/ps2/*", "/inspect2/*", "/start2", "/stop2", "/stat2/*", "/stat3/*"]) dockerApiCompat.use(path, requireAuth());
@@ -122,14 +137,24 @@ dockerApiCompat.get("/ps2/:host", async (c) => {
   const list = await onHost(c, c.req.param("host"), "container.list", { all: true });
   return c.json({
     success: true,
-    data: list.map((s) => ({ id: s.Id.slice(0, 12), name: (s.Names[0] ?? "").replace(/^\//, ""), image: s.Image, state: s.State, status: s.Status })),
+    data: list.map((s) => ({
+      id: s.Id.slice(0, 12),
+      name: (s.Names[0] ?? "").replace(/^\//, ""),
+      image: s.Image,
+      state: s.State,
+      status: s.Status,
+    })),
   });
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: the Engine's inspect documents, passed through as the daemon wrote them
 type Json = Record<string, any>;
 
 dockerApiCompat.get("/inspect2/:host/:id", async (c) => {
-  const d = maskEnvBelowAdmin(c.var.principal, await onHost(c, c.req.param("host"), "container.inspect", { id: c.req.param("id") })) as Json;
+  const d = maskEnvBelowAdmin(
+    c.var.principal,
+    await onHost(c, c.req.param("host"), "container.inspect", { id: c.req.param("id") }),
+  ) as Json;
   const state = d.State ?? {};
   const config = d.Config ?? {};
   const net = d.NetworkSettings ?? {};
@@ -139,7 +164,12 @@ dockerApiCompat.get("/inspect2/:host/:id", async (c) => {
   }
   const networks: Record<string, Json> = {};
   for (const [name, n] of Object.entries((net.Networks ?? {}) as Record<string, Json>)) {
-    networks[name] = { network_id: n.NetworkID ?? "", ip_address: n.IPAddress ?? "", gateway: n.Gateway ?? "", mac_address: n.MacAddress ?? "" };
+    networks[name] = {
+      network_id: n.NetworkID ?? "",
+      ip_address: n.IPAddress ?? "",
+      gateway: n.Gateway ?? "",
+      mac_address: n.MacAddress ?? "",
+    };
   }
   const primary = Object.values(networks)[0];
   return c.json({
@@ -176,7 +206,14 @@ dockerApiCompat.get("/inspect2/:host/:id", async (c) => {
         ports,
         networks,
       },
-      mounts: ((d.Mounts ?? []) as Json[]).map((m) => ({ type: m.Type, name: m.Name ?? "", source: m.Source, destination: m.Destination, mode: m.Mode, rw: m.RW })),
+      mounts: ((d.Mounts ?? []) as Json[]).map((m) => ({
+        type: m.Type,
+        name: m.Name ?? "",
+        source: m.Source,
+        destination: m.Destination,
+        mode: m.Mode,
+        rw: m.RW,
+      })),
     },
   });
 });
@@ -224,7 +261,15 @@ dockerApiCompat.get("/events", requireAuth({ allowQueryToken: true }), (c) =>
     pipeEvents(c.env, c.var.principal.organizationId, {}, sse, (e) =>
       sse.writeSSE({
         event: "container-event",
-        data: JSON.stringify({ host: e.host_name, type: e.type, action: e.action, actor_id: e.id, actor_name: e.attributes.name ?? "", timestamp: Math.floor(e.time / 1000), attrs: e.attributes }),
+        data: JSON.stringify({
+          host: e.host_name,
+          type: e.type,
+          action: e.action,
+          actor_id: e.id,
+          actor_name: e.attributes.name ?? "",
+          timestamp: Math.floor(e.time / 1000),
+          attrs: e.attributes,
+        }),
       }),
     ),
   ),

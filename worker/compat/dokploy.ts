@@ -39,7 +39,14 @@ dokployCompat.onError((err, c) => {
   for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
   // tRPC reports input errors as 400 BAD_REQUEST with the zod issues.
   const status = e.status === 422 ? 400 : e.status;
-  return c.json({ message: e.detail, code: TRPC_CODES[e.status] ?? "INTERNAL_SERVER_ERROR", ...(e.errors ? { issues: e.errors.map((f) => ({ message: f.detail, path: f.pointer.replace(/^\/body\//, "").split("/") })) } : {}) }, status);
+  return c.json(
+    {
+      message: e.detail,
+      code: TRPC_CODES[e.status] ?? "INTERNAL_SERVER_ERROR",
+      ...(e.errors ? { issues: e.errors.map((f) => ({ message: f.detail, path: f.pointer.replace(/^\/body\//, "").split("/") })) } : {}),
+    },
+    status,
+  );
 });
 
 dokployCompat.use("/api/*", async function dokployAuth(c, next) {
@@ -65,7 +72,9 @@ async function applicationView(c: Context<AppEnv>, a: apps.ApplicationRow, withD
     name: a.name,
     appName: a.appName,
     description: a.description,
-    env: Object.keys(vars).map((k) => `${k}=${MASK}`).join("\n"),
+    env: Object.keys(vars)
+      .map((k) => `${k}=${MASK}`)
+      .join("\n"),
     buildType: a.buildType,
     sourceType: sourceType(a),
     dockerImage: a.image,
@@ -84,7 +93,10 @@ async function applicationView(c: Context<AppEnv>, a: apps.ApplicationRow, withD
   };
   if (!withDetail) return base;
   const org = c.var.principal.organizationId;
-  const [doms, history] = await Promise.all([domains.listDomains(c.var.db, org, a.id), deployments.listDeployments(c.var.db, org, a.id, { limit: 50 })]);
+  const [doms, history] = await Promise.all([
+    domains.listDomains(c.var.db, org, a.id),
+    deployments.listDeployments(c.var.db, org, a.id, { limit: 50 }),
+  ]);
   return { ...base, domains: doms.map(domainView), deployments: history.items.map(deploymentView) };
 }
 
@@ -114,7 +126,13 @@ const domainView = (d: domains.DomainRow) => ({
   createdAt: d.createdAt,
 });
 
-const ID_FIELD: Record<DatabaseEngine, string> = { postgres: "postgresId", mysql: "mysqlId", mariadb: "mariadbId", mongo: "mongoId", redis: "redisId" };
+const ID_FIELD: Record<DatabaseEngine, string> = {
+  postgres: "postgresId",
+  mysql: "mysqlId",
+  mariadb: "mariadbId",
+  mongo: "mongoId",
+  redis: "redisId",
+};
 
 async function databaseView(c: Context<AppEnv>, d: databases.DatabaseRow) {
   const admin = roleAtLeast(c.var.principal.role, "admin");
@@ -139,7 +157,10 @@ async function databaseView(c: Context<AppEnv>, d: databases.DatabaseRow) {
 
 async function projectView(c: Context<AppEnv>, p: projects.ProjectRow) {
   const org = c.var.principal.organizationId;
-  const [appRows, dbRows] = await Promise.all([apps.applicationsOfProject(c.var.db, org, p.id), databases.databasesOfProject(c.var.db, org, p.id)]);
+  const [appRows, dbRows] = await Promise.all([
+    apps.applicationsOfProject(c.var.db, org, p.id),
+    databases.databasesOfProject(c.var.db, org, p.id),
+  ]);
   const dbs = await Promise.all(dbRows.map((d) => databaseView(c, d)));
   const byEngine = (engine: DatabaseEngine) => dbs.filter((_, i) => dbRows[i]!.engine === engine);
   return {
@@ -166,11 +187,13 @@ const Id = z.string().min(1).max(64);
 const DokployAppName = z.string().trim().min(1).max(56).optional();
 const query = (c: Context<AppEnv>, name: string) => {
   const value = c.req.query(name);
-  if (!value) throw new ApiError(400, `${name} is required in the query string.`, { errors: [{ pointer: `/query/${name}`, detail: "required" }] });
+  if (!value)
+    throw new ApiError(400, `${name} is required in the query string.`, { errors: [{ pointer: `/query/${name}`, detail: "required" }] });
   return value;
 };
 const dockerfilePath = (p: string | null | undefined) => (p ? p.replace(/^\.\//, "") || null : p);
-const buildPath = (p: string | null | undefined) => (p === undefined ? undefined : p && p !== "/" && p !== "." ? p.replace(/^\.?\//, "").replace(/\/+$/, "") || null : null);
+const buildPath = (p: string | null | undefined) =>
+  p === undefined ? undefined : p && p !== "/" && p !== "." ? p.replace(/^\.?\//, "").replace(/\/+$/, "") || null : null;
 
 // ---- projects -------------------------------------------------------------------------------
 
@@ -187,7 +210,14 @@ dokployCompat.get("/api/project.one", async (c) => {
 dokployCompat.post("/api/project.create", async (c) => {
   const body = await readJson(c, z.object({ name: Name, description: z.string().max(2000).nullish() }));
   const row = await projects.createProject(c.var.db, authedActor(c), { name: body.name, description: body.description ?? null });
-  return c.json({ projectId: row.id, name: row.name, description: row.description, createdAt: row.createdAt, organizationId: row.organizationId, env: "" });
+  return c.json({
+    projectId: row.id,
+    name: row.name,
+    description: row.description,
+    createdAt: row.createdAt,
+    organizationId: row.organizationId,
+    env: "",
+  });
 });
 
 dokployCompat.post("/api/project.remove", async (c) => {
@@ -195,15 +225,36 @@ dokployCompat.post("/api/project.remove", async (c) => {
   const row = await projects.getProject(c.var.db, c.var.principal.organizationId, projectId);
   // Dokploy removes a project with everything in it.
   await projects.deleteProject(c.var.db, c.env, authedActor(c), projectId, { force: true });
-  return c.json({ projectId: row.id, name: row.name, description: row.description, createdAt: row.createdAt, organizationId: row.organizationId });
+  return c.json({
+    projectId: row.id,
+    name: row.name,
+    description: row.description,
+    createdAt: row.createdAt,
+    organizationId: row.organizationId,
+  });
 });
 
 // ---- applications ---------------------------------------------------------------------------
 
 dokployCompat.post("/api/application.create", async (c) => {
-  const body = await readJson(c, z.object({ name: Name, projectId: Id, appName: DokployAppName, description: z.string().max(2000).nullish(), serverId: Id.nullish() }));
+  const body = await readJson(
+    c,
+    z.object({ name: Name, projectId: Id, appName: DokployAppName, description: z.string().max(2000).nullish(), serverId: Id.nullish() }),
+  );
   // No server named: the organization's default host (Dokploy's "this server").
-  const row = await apps.createApplication(c.var.db, c.env, authedActor(c), { project_id: body.projectId, name: body.name, app_name: body.appName ? apps.slugify(body.appName) : undefined, description: body.description ?? null, host_id: body.serverId ?? undefined }, { suffixAppName: true });
+  const row = await apps.createApplication(
+    c.var.db,
+    c.env,
+    authedActor(c),
+    {
+      project_id: body.projectId,
+      name: body.name,
+      app_name: body.appName ? apps.slugify(body.appName) : undefined,
+      description: body.description ?? null,
+      host_id: body.serverId ?? undefined,
+    },
+    { suffixAppName: true },
+  );
   return c.json(await applicationView(c, row));
 });
 
@@ -224,8 +275,14 @@ for (const action of ["start", "stop"] as const) {
 
 for (const procedure of ["deploy", "redeploy"] as const) {
   dokployCompat.post(`/api/application.${procedure}`, async (c) => {
-    const body = await readJson(c, ByApplication.extend({ title: z.string().max(200).optional(), description: z.string().max(2000).optional() }));
-    await deployments.requestDeployment(c.var.db, c.env, authedActor(c), body.applicationId, { trigger: "dokploy", title: body.title || (procedure === "redeploy" ? "Rebuild deployment" : "Manual deployment") });
+    const body = await readJson(
+      c,
+      ByApplication.extend({ title: z.string().max(200).optional(), description: z.string().max(2000).optional() }),
+    );
+    await deployments.requestDeployment(c.var.db, c.env, authedActor(c), body.applicationId, {
+      trigger: "dokploy",
+      title: body.title || (procedure === "redeploy" ? "Rebuild deployment" : "Manual deployment"),
+    });
     return c.json(true);
   });
 }
@@ -237,7 +294,16 @@ dokployCompat.post("/api/application.delete", async (c) => {
 });
 
 dokployCompat.post("/api/application.saveEnvironment", async (c) => {
-  const body = await readJson(c, ByApplication.extend({ env: z.string().max(256 * 1024).nullish(), buildArgs: z.string().nullish() }));
+  const body = await readJson(
+    c,
+    ByApplication.extend({
+      env: z
+        .string()
+        .max(256 * 1024)
+        .nullish(),
+      buildArgs: z.string().nullish(),
+    }),
+  );
   await apps.setEnvironment(c.var.db, c.env, authedActor(c), body.applicationId, body.env ?? "");
   return c.json(true);
 });
@@ -261,7 +327,11 @@ dokployCompat.post("/api/application.saveBuildType", async (c) => {
   const dockerfile = dockerfilePath(body.dockerfile);
   const context = buildPath(body.dockerContextPath ?? undefined);
   const publish = buildPath(body.publishDirectory ?? undefined);
-  for (const [field, value] of [["dockerfile", dockerfile], ["dockerContextPath", context], ["publishDirectory", publish]] as const) {
+  for (const [field, value] of [
+    ["dockerfile", dockerfile],
+    ["dockerContextPath", context],
+    ["publishDirectory", publish],
+  ] as const) {
     if (value && !RelativePath.safeParse(value).success) throw new ApiError(400, `${field} must be a relative path inside the repository.`);
   }
   await apps.updateApplication(c.var.db, c.env, authedActor(c), body.applicationId, {
@@ -274,7 +344,15 @@ dokployCompat.post("/api/application.saveBuildType", async (c) => {
 });
 
 dokployCompat.post("/api/application.saveDockerProvider", async (c) => {
-  const body = await readJson(c, ByApplication.extend({ dockerImage: ImageRef, username: z.string().max(255).nullish(), password: z.string().max(4096).nullish(), registryUrl: z.string().max(255).nullish() }));
+  const body = await readJson(
+    c,
+    ByApplication.extend({
+      dockerImage: ImageRef,
+      username: z.string().max(255).nullish(),
+      password: z.string().max(4096).nullish(),
+      registryUrl: z.string().max(255).nullish(),
+    }),
+  );
   await apps.updateApplication(c.var.db, c.env, authedActor(c), body.applicationId, {
     source_type: "image",
     image: body.dockerImage,
@@ -288,7 +366,14 @@ dokployCompat.post("/api/application.saveDockerProvider", async (c) => {
 dokployCompat.post("/api/application.saveGitProvider", async (c) => {
   const body = await readJson(
     c,
-    ByApplication.extend({ customGitUrl: GitUrl, customGitBranch: Branch.nullish(), customGitBuildPath: z.string().max(1024).nullish(), customGitSSHKeyId: z.string().nullish(), watchPaths: z.array(z.string()).nullish(), enableSubmodules: z.boolean().nullish() }),
+    ByApplication.extend({
+      customGitUrl: GitUrl,
+      customGitBranch: Branch.nullish(),
+      customGitBuildPath: z.string().max(1024).nullish(),
+      customGitSSHKeyId: z.string().nullish(),
+      watchPaths: z.array(z.string()).nullish(),
+      enableSubmodules: z.boolean().nullish(),
+    }),
   );
   const path = buildPath(body.customGitBuildPath ?? undefined);
   if (path && !RelativePath.safeParse(path).success) throw new ApiError(400, "customGitBuildPath must be a path inside the repository.");
@@ -310,8 +395,14 @@ const DB_CREATE = z.object({
   description: z.string().max(2000).nullish(),
   serverId: Id.nullish(),
   dockerImage: ImageRef.optional(),
-  databaseName: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_$-]{0,62}$/).optional(),
-  databaseUser: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/).optional(),
+  databaseName: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_$-]{0,62}$/)
+    .optional(),
+  databaseUser: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/)
+    .optional(),
   databasePassword: z.string().min(1).max(256).optional(),
   databaseRootPassword: z.string().min(1).max(256).optional(),
 });
@@ -350,7 +441,11 @@ for (const engine of ["postgres", "mysql", "mariadb", "mongo", "redis"] as const
     return row;
   };
   dokployCompat.get(`/api/${engine}.one`, async (c) => c.json(await databaseView(c, await find(c, query(c, idField)))));
-  for (const [procedure, action] of [["deploy", "restart"], ["start", "start"], ["stop", "stop"]] as const) {
+  for (const [procedure, action] of [
+    ["deploy", "restart"],
+    ["start", "start"],
+    ["stop", "stop"],
+  ] as const) {
     dokployCompat.post(`/api/${engine}.${procedure}`, async (c) => {
       const body = await readJson(c, z.object({ [idField]: Id }));
       const id = (body as Record<string, string>)[idField]!;
@@ -374,7 +469,14 @@ for (const engine of ["postgres", "mysql", "mariadb", "mongo", "redis"] as const
 dokployCompat.post("/api/domain.create", async (c) => {
   const body = await readJson(
     c,
-    z.object({ applicationId: Id, host: z.string().min(1).max(253), https: z.boolean().optional(), certificateType: z.enum(["letsencrypt", "none", "custom"]).optional(), port: z.number().int().min(1).max(65535).nullish(), path: z.string().max(1024).nullish() }),
+    z.object({
+      applicationId: Id,
+      host: z.string().min(1).max(253),
+      https: z.boolean().optional(),
+      certificateType: z.enum(["letsencrypt", "none", "custom"]).optional(),
+      port: z.number().int().min(1).max(65535).nullish(),
+      path: z.string().max(1024).nullish(),
+    }),
   );
   if (body.certificateType === "custom") throw new ApiError(400, "certificateType custom is not supported: use letsencrypt or none.");
   const certificateType = body.certificateType as "letsencrypt" | "none" | undefined;

@@ -25,7 +25,9 @@ devflowMetricsCompat.onError(laravelError);
 /** Laravel's validation messages (10.x wording, as the document shows: "The cpu usage field is required."). */
 function laravelNumber(field: string, options: { min?: number; max?: number; integer?: boolean }) {
   const label = field.replaceAll("_", " ");
-  let schema = z.number({ error: (issue) => (issue.input === undefined ? `The ${label} field is required.` : `The ${label} field must be a number.`) });
+  let schema = z.number({
+    error: (issue) => (issue.input === undefined ? `The ${label} field is required.` : `The ${label} field must be a number.`),
+  });
   if (options.integer) schema = schema.int({ error: `The ${label} field must be an integer.` });
   if (options.min !== undefined && options.max !== undefined) {
     const between = `The ${label} field must be between ${options.min} and ${options.max}.`;
@@ -90,7 +92,14 @@ devflowMetricsCompat.post("/api/servers/:server/metrics", requireAuth(), async (
   return c.json(
     {
       message: "Metrics stored successfully",
-      data: { id: view.id, server_id: view.server_id, cpu_usage: view.cpu_usage, memory_usage: view.memory_usage, disk_usage: view.disk_usage, recorded_at: view.recorded_at },
+      data: {
+        id: view.id,
+        server_id: view.server_id,
+        cpu_usage: view.cpu_usage,
+        memory_usage: view.memory_usage,
+        disk_usage: view.disk_usage,
+        recorded_at: view.recorded_at,
+      },
     },
     201,
   );
@@ -110,10 +119,26 @@ monitoringV2Compat.onError((err, c) => {
 const ok = <T>(data: T, message: string) => ({ success: true, data, message });
 
 monitoringV2Compat.post("/api/alerts/clear", requireAuth(), async (c) => {
-  const body = await readJson(c, z.object({ alert_ids: z.array(z.string().min(1).max(64)).max(500).optional(), alert_id: z.string().min(1).max(64).optional(), server_id: z.string().min(1).max(64).optional(), host_id: z.string().min(1).max(64).optional() }).strict(), { optional: true });
+  const body = await readJson(
+    c,
+    z
+      .object({
+        alert_ids: z.array(z.string().min(1).max(64)).max(500).optional(),
+        alert_id: z.string().min(1).max(64).optional(),
+        server_id: z.string().min(1).max(64).optional(),
+        host_id: z.string().min(1).max(64).optional(),
+      })
+      .strict(),
+    { optional: true },
+  );
   const ids = body.alert_ids ?? (body.alert_id ? [body.alert_id] : undefined);
   const cleared = await alerts.clearAlerts(c.var.db, authedActor(c), { alertIds: ids, hostId: body.host_id ?? body.server_id });
-  return c.json(ok({ cleared: cleared.length, alerts: cleared.map(toAlertView) }, cleared.length === 1 ? "1 alert cleared." : `${cleared.length} alerts cleared.`));
+  return c.json(
+    ok(
+      { cleared: cleared.length, alerts: cleared.map(toAlertView) },
+      cleared.length === 1 ? "1 alert cleared." : `${cleared.length} alerts cleared.`,
+    ),
+  );
 });
 
 monitoringV2Compat.post("/api/alerts/:id/acknowledge", requireAuth(), async (c) => {
@@ -151,4 +176,3 @@ monitoringV2Compat.get("/api/servers/health-summary", requireAuth(), async (c) =
     ),
   );
 });
-

@@ -26,7 +26,14 @@ function v2Error(app: Hono<AppEnv>) {
   });
 }
 
-const ERROR_CODES: Record<number, string> = { 400: "INVALID_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 422: "INVALID_REQUEST", 429: "RATE_LIMITED" };
+const ERROR_CODES: Record<number, string> = {
+  400: "INVALID_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  422: "INVALID_REQUEST",
+  429: "RATE_LIMITED",
+};
 
 /** Seed 002's error envelope: `{"error": {"code", "message", "details"}}`. */
 function v1Error(app: Hono<AppEnv>) {
@@ -36,7 +43,10 @@ function v1Error(app: Hono<AppEnv>) {
     for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
     const first = e.errors?.[0];
     const details = first ? { field: first.pointer.split("/").pop() ?? "", reason: first.detail } : {};
-    return c.json({ error: { code: ERROR_CODES[e.status] ?? (e.status >= 500 ? "SERVER_ERROR" : "ERROR"), message: e.detail, details } }, e.status);
+    return c.json(
+      { error: { code: ERROR_CODES[e.status] ?? (e.status >= 500 ? "SERVER_ERROR" : "ERROR"), message: e.detail, details } },
+      e.status,
+    );
   });
 }
 
@@ -79,7 +89,13 @@ notificationCompat.use("/api/notifications/*", requireAuth());
 
 notificationCompat.get("/api/notifications", async (c) => {
   const q = query(c, Paging);
-  const { rows, total } = await notificationsService.listNotificationsOffset(c.var.db, c.var.principal, { unread: q.unread === "true" || q.unread === "1" }, q.limit, q.offset);
+  const { rows, total } = await notificationsService.listNotificationsOffset(
+    c.var.db,
+    c.var.principal,
+    { unread: q.unread === "true" || q.unread === "1" },
+    q.limit,
+    q.offset,
+  );
   return c.json({ notifications: rows.map(compatNotification), total });
 });
 
@@ -97,7 +113,9 @@ notificationCompat.get("/api/notifications/unread-count", async (c) => {
   return c.json(ok({ count: unread, unread_count: unread }, "Unread notifications."));
 });
 
-notificationCompat.get("/api/notifications/stream", (c) => streamNotifications(c, c.req.header("last-event-id") ?? c.req.query("last_event_id")));
+notificationCompat.get("/api/notifications/stream", (c) =>
+  streamNotifications(c, c.req.header("last-event-id") ?? c.req.query("last_event_id")),
+);
 
 notificationCompat.post("/api/notifications/clear-all", async (c) => {
   const deleted = await notificationsService.clearAll(c.var.db, authedActor(c));
@@ -138,9 +156,13 @@ const taskBody = (t: tasks.TaskRow) => ({
 /** Seed 002: `GET /api/tasks/{task_id}` answers the task itself. */
 export const taskV1Compat = new Hono<AppEnv>();
 v1Error(taskV1Compat);
-taskV1Compat.get("/api/tasks/:taskId", requireAuth(), async (c) => c.json(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId")))));
+taskV1Compat.get("/api/tasks/:taskId", requireAuth(), async (c) =>
+  c.json(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId")))),
+);
 
 /** Seed 004: `GET /api/tasks/<task_id>/status`, in its envelope. */
 export const taskV2Compat = new Hono<AppEnv>();
 v2Error(taskV2Compat);
-taskV2Compat.get("/api/tasks/:taskId/status", requireAuth(), async (c) => c.json(ok(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId"))), "Task status.")));
+taskV2Compat.get("/api/tasks/:taskId/status", requireAuth(), async (c) =>
+  c.json(ok(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId"))), "Task status.")),
+);

@@ -33,7 +33,9 @@ async function currentUser(c: Context<AppEnv>) {
 for (const prefix of ["/api", ""]) {
   serverManagerCompat.get(`${prefix}/session/check`, requireAuth(), async (c) => {
     const p = c.var.principal;
-    return c.json(ok({ authenticated: true, session_id: p.sessionId ?? null, auth: p.kind, user: await currentUser(c) }, "Session is valid."));
+    return c.json(
+      ok({ authenticated: true, session_id: p.sessionId ?? null, auth: p.kind, user: await currentUser(c) }, "Session is valid."),
+    );
   });
 
   serverManagerCompat.post(`${prefix}/session/refresh`, async (c) => {

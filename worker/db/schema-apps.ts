@@ -1,5 +1,5 @@
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { BUILD_TYPES, PULL_POLICIES } from "../../agent-relay/src/protocol/deploy.ts";
+import { BUILD_TYPES, PULL_POLICIES } from "#protocol/deploy";
 import { hosts, organizations, users } from "./schema.ts";
 
 // Projects, applications, deployments, webhooks, domains and database services (issue 4). Same
@@ -53,7 +53,10 @@ export const projects = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("projects_org_name_unique").on(t.organizationId, t.name), index("projects_org_created_idx").on(t.organizationId, t.createdAt)],
+  (t) => [
+    uniqueIndex("projects_org_name_unique").on(t.organizationId, t.name),
+    index("projects_org_created_idx").on(t.organizationId, t.createdAt),
+  ],
 );
 
 export const applications = sqliteTable(
@@ -151,7 +154,10 @@ export const deployments = sqliteTable(
     startedAt: text("started_at"),
     finishedAt: text("finished_at"),
   },
-  (t) => [index("deployments_app_created_idx").on(t.applicationId, t.createdAt), index("deployments_org_status_idx").on(t.organizationId, t.status)],
+  (t) => [
+    index("deployments_app_created_idx").on(t.applicationId, t.createdAt),
+    index("deployments_org_status_idx").on(t.organizationId, t.status),
+  ],
 );
 
 /**
@@ -196,7 +202,10 @@ export const webhookDeliveries = sqliteTable(
     deploymentId: text("deployment_id"),
     createdAt: text("created_at").notNull(),
   },
-  (t) => [uniqueIndex("webhook_deliveries_dedupe_unique").on(t.applicationId, t.dedupeKey), index("webhook_deliveries_app_created_idx").on(t.applicationId, t.createdAt)],
+  (t) => [
+    uniqueIndex("webhook_deliveries_dedupe_unique").on(t.applicationId, t.dedupeKey),
+    index("webhook_deliveries_app_created_idx").on(t.applicationId, t.createdAt),
+  ],
 );
 
 export const domains = sqliteTable(
@@ -248,5 +257,8 @@ export const databaseServices = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("database_services_org_app_name_unique").on(t.organizationId, t.appName), index("database_services_project_idx").on(t.projectId)],
+  (t) => [
+    uniqueIndex("database_services_org_app_name_unique").on(t.organizationId, t.appName),
+    index("database_services_project_idx").on(t.projectId),
+  ],
 );

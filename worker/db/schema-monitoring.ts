@@ -34,7 +34,10 @@ export const tasks = sqliteTable(
     startedAt: text("started_at"),
     finishedAt: text("finished_at"),
   },
-  (t) => [index("tasks_org_created_idx").on(t.organizationId, t.createdAt), index("tasks_target_idx").on(t.organizationId, t.targetType, t.targetId)],
+  (t) => [
+    index("tasks_org_created_idx").on(t.organizationId, t.createdAt),
+    index("tasks_target_idx").on(t.organizationId, t.targetType, t.targetId),
+  ],
 );
 
 // ---- notifications ---------------------------------------------------------------------------------
@@ -215,7 +218,10 @@ export const hostMetrics = sqliteTable(
     containersRunning: real("containers_running"),
     activeConnections: real("active_connections"),
   },
-  (t) => [uniqueIndex("host_metrics_series_unique").on(t.hostId, t.resolution, t.at), index("host_metrics_prune_idx").on(t.resolution, t.at)],
+  (t) => [
+    uniqueIndex("host_metrics_series_unique").on(t.hostId, t.resolution, t.at),
+    index("host_metrics_prune_idx").on(t.resolution, t.at),
+  ],
 );
 
 /** Per-container CPU and memory over time, from the agent's stats cache; same retention. */
@@ -241,7 +247,10 @@ export const containerMetrics = sqliteTable(
     memoryPercent: real("memory_percent").notNull(),
     memoryMax: real("memory_max").notNull(),
   },
-  (t) => [uniqueIndex("container_metrics_series_unique").on(t.hostId, t.containerId, t.resolution, t.at), index("container_metrics_prune_idx").on(t.resolution, t.at)],
+  (t) => [
+    uniqueIndex("container_metrics_series_unique").on(t.hostId, t.containerId, t.resolution, t.at),
+    index("container_metrics_prune_idx").on(t.resolution, t.at),
+  ],
 );
 
 // ---- alerts --------------------------------------------------------------------------------------

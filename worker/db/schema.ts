@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Timestamps are UTC ISO 8601 text (`2026-01-28T21:33:51.123Z`): they sort as strings and read
@@ -116,7 +115,6 @@ export const auditEvents = sqliteTable(
   (t) => [index("audit_events_org_created_idx").on(t.organizationId, t.createdAt)],
 );
 
-
 export const HOST_STATES = ["never_connected", "online", "disconnected", "lost"] as const;
 export type HostState = (typeof HOST_STATES)[number];
 
@@ -151,10 +149,7 @@ export const hosts = sqliteTable(
     addresses: text("addresses", { mode: "json" }).$type<string[]>(),
     containers: text("containers", { mode: "json" }).$type<{ total: number; running: number; paused: number; stopped: number }>(),
   },
-  (t) => [
-    uniqueIndex("hosts_org_name_unique").on(t.organizationId, t.name),
-    uniqueIndex("hosts_agent_token_unique").on(t.agentTokenHash),
-  ],
+  (t) => [uniqueIndex("hosts_org_name_unique").on(t.organizationId, t.name), uniqueIndex("hosts_agent_token_unique").on(t.agentTokenHash)],
 );
 
 export * from "./schema-monitoring.ts";

@@ -35,10 +35,21 @@ export class ChannelDispatcher extends DurableObject<Bindings> {
       const due = await dueDeliveries(db, channelId, new Date().toISOString());
       if (due.length === 0) break;
       for (const delivery of due) {
-        const outcome = channel.enabled ? await attemptDelivery(this.env, channel, delivery) : ({ ok: false, status: null, error: "the channel is disabled", retryable: false } as const);
+        const outcome = channel.enabled
+          ? await attemptDelivery(this.env, channel, delivery)
+          : ({ ok: false, status: null, error: "the channel is disabled", retryable: false } as const);
         await recordAttempt(db, delivery, outcome, policy);
         if (!outcome.ok) {
-          console.warn(JSON.stringify({ level: "warn", msg: "notification delivery failed", channel: channelId, delivery: delivery.id, attempt: delivery.attempts + 1, error: outcome.error.slice(0, 300) }));
+          console.warn(
+            JSON.stringify({
+              level: "warn",
+              msg: "notification delivery failed",
+              channel: channelId,
+              delivery: delivery.id,
+              attempt: delivery.attempts + 1,
+              error: outcome.error.slice(0, 300),
+            }),
+          );
         }
       }
     }

@@ -4,7 +4,7 @@
 // scrubbed, tasks and notifications; and push webhooks from each provider, signed right and wrong.
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { encode, type Cmd } from "../../agent-relay/src/protocol.ts";
+import { encode, type Cmd } from "#protocol";
 import { hmacSha256Hex } from "../services/webhooks.ts";
 import { call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
 
@@ -25,11 +25,25 @@ class ScriptedAgent {
   }
 
   static async connect(token: string): Promise<ScriptedAgent> {
-    const res = await SELF.fetch("http://pier.test/api/v1/agent/connect", { headers: { upgrade: "websocket", authorization: `Bearer ${token}` } });
+    const res = await SELF.fetch("http://pier.test/api/v1/agent/connect", {
+      headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(101);
     const ws = res.webSocket!;
     ws.accept();
-    ws.send(encode({ type: "hello", agent_version: "test/1", hostname: "scripted", engine_version: "24.0", api_version: "1.41", os: "Debian", arch: "x86_64", addresses: [], capabilities: ["deploy.build", "deploy.run", "deploy.remove"] }));
+    ws.send(
+      encode({
+        type: "hello",
+        agent_version: "test/1",
+        hostname: "scripted",
+        engine_version: "24.0",
+        api_version: "1.41",
+        os: "Debian",
+        arch: "x86_64",
+        addresses: [],
+        capabilities: ["deploy.build", "deploy.run", "deploy.remove"],
+      }),
+    );
     return new ScriptedAgent(ws);
   }
 
@@ -67,11 +81,28 @@ async function setup(label: string, appBody: Record<string, unknown> = {}) {
     await new Promise((r) => setTimeout(r, 30));
   }
   const project = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "p" } }), 201);
-  const app = await json(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "web", git_url: "https://git.example.com/o/web.git", git_token: "tok-secret-123", environment: { API_KEY: "sekrit-value-42" }, ...appBody } }), 201);
+  const app = await json(
+    await call("/api/v1/applications", {
+      token: owner.token,
+      body: {
+        project_id: project.id,
+        name: "web",
+        git_url: "https://git.example.com/o/web.git",
+        git_token: "tok-secret-123",
+        environment: { API_KEY: "sekrit-value-42" },
+        ...appBody,
+      },
+    }),
+    201,
+  );
   return { owner, host, agent, project, app };
 }
 
-async function waitDeployment(owner: TestAccount, id: string, done: (d: any) => boolean = (d) => ["succeeded", "failed", "cancelled"].includes(d.status)) {
+async function waitDeployment(
+  owner: TestAccount,
+  id: string,
+  done: (d: any) => boolean = (d) => ["succeeded", "failed", "cancelled"].includes(d.status),
+) {
   for (let i = 0; i < 200; i++) {
     const d = await json(await call(`/api/v1/deployments/${id}`, { token: owner.token }), 200);
     if (done(d)) return d;
@@ -80,16 +111,32 @@ async function waitDeployment(owner: TestAccount, id: string, done: (d: any) => 
   throw new Error(`deployment ${id} did not settle`);
 }
 
-const deploy = async (owner: TestAccount, appId: string, body?: Record<string, unknown>) => json(await call(`/api/v1/applications/${appId}/deployments`, { token: owner.token, method: "POST", ...(body ? { body } : {}) }), 202);
+const deploy = async (owner: TestAccount, appId: string, body?: Record<string, unknown>) =>
+  json(await call(`/api/v1/applications/${appId}/deployments`, { token: owner.token, method: "POST", ...(body ? { body } : {}) }), 202);
 
 describe("DeployQueue", () => {
   it("runs a deployment: build then run on the host, output stored in pieces with secrets scrubbed, task and notification", async () => {
     const { owner, agent, app } = await setup("dq-run");
     const queued = await deploy(owner, app.id);
-    expect(queued).toMatchObject({ status: "queued", coalesced: false, trigger: "api", ref: "main", task_id: expect.stringMatching(/^tsk_/) });
+    expect(queued).toMatchObject({
+      status: "queued",
+      coalesced: false,
+      trigger: "api",
+      ref: "main",
+      task_id: expect.stringMatching(/^tsk_/),
+    });
     const build = await agent.next();
     expect(build.op).toBe("deploy.build");
-    expect(build.args).toMatchObject({ app_id: app.id, deployment_id: queued.id, image_tag: `pier/web:${queued.id}`, source: { type: "git", build_type: "dockerfile", git: { url: "https://git.example.com/o/web.git", branch: "main", token: "tok-secret-123" } } });
+    expect(build.args).toMatchObject({
+      app_id: app.id,
+      deployment_id: queued.id,
+      image_tag: `pier/web:${queued.id}`,
+      source: {
+        type: "git",
+        build_type: "dockerfile",
+        git: { url: "https://git.example.com/o/web.git", branch: "main", token: "tok-secret-123" },
+      },
+    });
     expect((build.args as { timeout_ms: number }).timeout_ms).toBeGreaterThan(1_700_000);
     agent.chunk(build, 0, "Step 1/2 : FROM busybox\n");
     agent.chunk(build, 1, "leaked sekrit-value-42 and tok-secret-123\n");
@@ -97,15 +144,35 @@ describe("DeployQueue", () => {
     agent.chunk(build, 2, "split sekrit-va");
     agent.chunk(build, 3, "lue-42 end\n");
     expect((await waitDeployment(owner, queued.id, (d) => d.status === "building")).started_at).toBeTruthy();
-    agent.end(build, { image: `pier/web:${queued.id}`, image_id: "sha256:abc", commit: "f".repeat(40), commit_message: "Add feature", compose: false });
+    agent.end(build, {
+      image: `pier/web:${queued.id}`,
+      image_id: "sha256:abc",
+      commit: "f".repeat(40),
+      commit_message: "Add feature",
+      compose: false,
+    });
     const run = await agent.next();
     expect(run.op).toBe("deploy.run");
-    expect(run.args).toMatchObject({ kind: "application", owner_id: app.id, name: "web", image: `pier/web:${queued.id}`, strategy: "start-first", env: { API_KEY: "sekrit-value-42" }, network: { name: `pier-${app.project_id}`, aliases: ["web"] } });
+    expect(run.args).toMatchObject({
+      kind: "application",
+      owner_id: app.id,
+      name: "web",
+      image: `pier/web:${queued.id}`,
+      strategy: "start-first",
+      env: { API_KEY: "sekrit-value-42" },
+      network: { name: `pier-${app.project_id}`, aliases: ["web"] },
+    });
     agent.chunk(run, 0, "==> Healthy\n");
     agent.end(run, { container_id: "c".repeat(64), container_name: "web", replaced: [] });
 
     const done = await waitDeployment(owner, queued.id);
-    expect(done).toMatchObject({ status: "succeeded", commit: "f".repeat(40), commit_message: "Add feature", image_tag: `pier/web:${queued.id}`, container_id: "c".repeat(64) });
+    expect(done).toMatchObject({
+      status: "succeeded",
+      commit: "f".repeat(40),
+      commit_message: "Add feature",
+      image_tag: `pier/web:${queued.id}`,
+      container_id: "c".repeat(64),
+    });
     const logs = await json(await call(`/api/v1/deployments/${queued.id}/logs`, { token: owner.token }), 200);
     const text = logs.logs.map((l: { text: string }) => l.text).join("");
     expect(text).toContain("Step 1/2 : FROM busybox");
@@ -140,13 +207,19 @@ describe("DeployQueue", () => {
     const third = await deploy(owner, app.id, { commit: "3333333" });
 
     // Cancel a waiting one: dropped without reaching the host.
-    expect(await json(await call(`/api/v1/deployments/${third.id}/cancel`, { method: "POST", token: owner.token }), 200)).toMatchObject({ status: "cancelled" });
+    expect(await json(await call(`/api/v1/deployments/${third.id}/cancel`, { method: "POST", token: owner.token }), 200)).toMatchObject({
+      status: "cancelled",
+    });
     // Cancel the running one: the host is told to abort.
     await json(await call(`/api/v1/deployments/${first.id}/cancel`, { method: "POST", token: owner.token }), 200);
     for (let i = 0; i < 100 && !agent.cancels.includes(build1.id); i++) await new Promise((r) => setTimeout(r, 20));
     expect(agent.cancels).toContain(build1.id);
     expect(await waitDeployment(owner, first.id)).toMatchObject({ status: "cancelled", error: expect.stringMatching(/cancelled by/) });
-    await expectProblem(await call(`/api/v1/deployments/${first.id}/cancel`, { method: "POST", token: owner.token }), 409, /already cancelled/);
+    await expectProblem(
+      await call(`/api/v1/deployments/${first.id}/cancel`, { method: "POST", token: owner.token }),
+      409,
+      /already cancelled/,
+    );
 
     // The next in line runs only now, with its commit.
     const build2 = await agent.next();
@@ -170,13 +243,29 @@ describe("DeployQueue", () => {
     const bad = await deploy(owner, app.id);
     const build = await agent.next();
     agent.chunk(build, 0, "Step 2/2 : RUN exit 1\n");
-    agent.end(build, undefined, { code: "deploy_failed", message: "docker build failed: The command '/bin/sh -c exit 1' returned a non-zero code: 1" });
-    expect(await waitDeployment(owner, bad.id)).toMatchObject({ status: "failed", error: expect.stringMatching(/returned a non-zero code/) });
+    agent.end(build, undefined, {
+      code: "deploy_failed",
+      message: "docker build failed: The command '/bin/sh -c exit 1' returned a non-zero code: 1",
+    });
+    expect(await waitDeployment(owner, bad.id)).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/returned a non-zero code/),
+    });
     // The old version is still the current one.
-    expect(await json(await call(`/api/v1/applications/${app.id}`, { token: owner.token }), 200)).toMatchObject({ status: "running", current_deployment_id: good.id });
-    await expectProblem(await call(`/api/v1/deployments/${bad.id}/rollback`, { method: "POST", token: owner.token }), 409, /did not succeed/);
+    expect(await json(await call(`/api/v1/applications/${app.id}`, { token: owner.token }), 200)).toMatchObject({
+      status: "running",
+      current_deployment_id: good.id,
+    });
+    await expectProblem(
+      await call(`/api/v1/deployments/${bad.id}/rollback`, { method: "POST", token: owner.token }),
+      409,
+      /did not succeed/,
+    );
 
-    await json(await call(`/api/v1/applications/${app.id}`, { method: "PATCH", token: owner.token, body: { deploy_timeout_seconds: 1 } }), 200);
+    await json(
+      await call(`/api/v1/applications/${app.id}`, { method: "PATCH", token: owner.token, body: { deploy_timeout_seconds: 1 } }),
+      200,
+    );
     const stuck = await deploy(owner, app.id);
     const stuckBuild = await agent.next();
     expect((stuckBuild.args as { timeout_ms: number }).timeout_ms).toBeLessThanOrEqual(1000);
@@ -189,9 +278,15 @@ describe("DeployQueue", () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(inbox).toContain("deployment.timed_out");
-    await json(await call(`/api/v1/applications/${app.id}`, { method: "PATCH", token: owner.token, body: { deploy_timeout_seconds: 600 } }), 200);
+    await json(
+      await call(`/api/v1/applications/${app.id}`, { method: "PATCH", token: owner.token, body: { deploy_timeout_seconds: 600 } }),
+      200,
+    );
 
-    const rollback = await json(await call(`/api/v1/applications/${app.id}/rollback`, { token: owner.token, body: { deployment_id: good.id } }), 202);
+    const rollback = await json(
+      await call(`/api/v1/applications/${app.id}/rollback`, { token: owner.token, body: { deployment_id: good.id } }),
+      202,
+    );
     expect(rollback).toMatchObject({ trigger: "rollback", rollback_of: good.id, image_tag: `pier/web:${good.id}` });
     const run = await agent.next();
     // No build: the earlier image runs again.
@@ -215,15 +310,41 @@ describe("DeployQueue", () => {
 
 const GITHUB_PUSH = (branch: string, sha: string, message: string) => ({
   ref: `refs/heads/${branch}`,
-  before: "0".repeat(39) + "1",
+  before: `${"0".repeat(39)}1`,
   after: sha,
   created: false,
   deleted: false,
   forced: false,
   base_ref: null,
   compare: `https://github.com/o/web/compare/${sha}`,
-  commits: [{ id: sha, tree_id: "t".repeat(40), distinct: true, message, timestamp: "2026-11-20T10:00:00Z", url: `https://github.com/o/web/commit/${sha}`, author: { name: "A", email: "a@example.com", username: "a" }, committer: { name: "A", email: "a@example.com", username: "a" }, added: [], removed: [], modified: ["README.md"] }],
-  head_commit: { id: sha, tree_id: "t".repeat(40), distinct: true, message, timestamp: "2026-11-20T10:00:00Z", url: `https://github.com/o/web/commit/${sha}`, author: { name: "A", email: "a@example.com" }, committer: { name: "A", email: "a@example.com" }, added: [], removed: [], modified: ["README.md"] },
+  commits: [
+    {
+      id: sha,
+      tree_id: "t".repeat(40),
+      distinct: true,
+      message,
+      timestamp: "2026-11-20T10:00:00Z",
+      url: `https://github.com/o/web/commit/${sha}`,
+      author: { name: "A", email: "a@example.com", username: "a" },
+      committer: { name: "A", email: "a@example.com", username: "a" },
+      added: [],
+      removed: [],
+      modified: ["README.md"],
+    },
+  ],
+  head_commit: {
+    id: sha,
+    tree_id: "t".repeat(40),
+    distinct: true,
+    message,
+    timestamp: "2026-11-20T10:00:00Z",
+    url: `https://github.com/o/web/commit/${sha}`,
+    author: { name: "A", email: "a@example.com" },
+    committer: { name: "A", email: "a@example.com" },
+    added: [],
+    removed: [],
+    modified: ["README.md"],
+  },
   repository: { id: 1, name: "web", full_name: "o/web", private: true, default_branch: "main", clone_url: "https://github.com/o/web.git" },
   pusher: { name: "a", email: "a@example.com" },
   sender: { login: "a", id: 1 },
@@ -232,7 +353,18 @@ const GITHUB_PUSH = (branch: string, sha: string, message: string) => ({
 async function signedGitHub(url: string, secret: string, payload: unknown, headers: Record<string, string> = {}) {
   const body = JSON.stringify(payload);
   const signature = `sha256=${await hmacSha256Hex(secret, new TextEncoder().encode(body))}`;
-  return SELF.fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": signature, "user-agent": "GitHub-Hookshot/abc", ...headers }, body });
+  return SELF.fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-github-event": "push",
+      "x-github-delivery": crypto.randomUUID(),
+      "x-hub-signature-256": signature,
+      "user-agent": "GitHub-Hookshot/abc",
+      ...headers,
+    },
+    body,
+  });
 }
 
 describe("webhooks", () => {
@@ -241,27 +373,49 @@ describe("webhooks", () => {
     const url = app.webhook_url.replace(/^https?:\/\/[^/]+/, "http://pier.test");
     const sha = "abcdef0123456789abcdef0123456789abcdef01";
 
-    const ping = await SELF.fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": `sha256=${await hmacSha256Hex(app.webhook_secret, new TextEncoder().encode('{"zen":"Keep it simple.","hook_id":1}'))}` }, body: '{"zen":"Keep it simple.","hook_id":1}' });
+    const ping = await SELF.fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "ping",
+        "x-github-delivery": crypto.randomUUID(),
+        "x-hub-signature-256": `sha256=${await hmacSha256Hex(app.webhook_secret, new TextEncoder().encode('{"zen":"Keep it simple.","hook_id":1}'))}`,
+      },
+      body: '{"zen":"Keep it simple.","hook_id":1}',
+    });
     expect(ping.status).toBe(200);
     expect(await ping.json()).toMatchObject({ outcome: "ping" });
 
     const wrong = await signedGitHub(url, "not-the-secret", GITHUB_PUSH("main", sha, "x"));
     expect(wrong.status).toBe(401);
-    const unsigned = await SELF.fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": crypto.randomUUID() }, body: JSON.stringify(GITHUB_PUSH("main", sha, "x")) });
+    const unsigned = await SELF.fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": crypto.randomUUID() },
+      body: JSON.stringify(GITHUB_PUSH("main", sha, "x")),
+    });
     expect(unsigned.status).toBe(401);
 
-    expect(await (await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("feature", sha, "x"))).json()).toMatchObject({ outcome: "ignored", detail: expect.stringMatching(/push to feature/) });
+    expect(await (await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("feature", sha, "x"))).json()).toMatchObject({
+      outcome: "ignored",
+      detail: expect.stringMatching(/push to feature/),
+    });
     // A push of many commits outgrows the API's 1 MiB body limit; webhooks take GitHub's 25 MB.
     const big = { ...GITHUB_PUSH("feature", sha, "x"), padding: "x".repeat(2 * 1024 * 1024) };
     expect(await (await signedGitHub(url, app.webhook_secret, big)).json()).toMatchObject({ outcome: "ignored" });
-    expect(await (await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("main", sha, "Docs only [skip ci]"))).json()).toMatchObject({ outcome: "skipped" });
+    expect(await (await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("main", sha, "Docs only [skip ci]"))).json()).toMatchObject({
+      outcome: "skipped",
+    });
 
     const delivery = crypto.randomUUID();
-    const first = await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("main", sha, "Ship it\n\nbody"), { "x-github-delivery": delivery });
+    const first = await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("main", sha, "Ship it\n\nbody"), {
+      "x-github-delivery": delivery,
+    });
     expect(first.status).toBe(202);
     expect(first.headers.get("x-ratelimit-limit")).toBe("30");
     const answer = await first.json<{ deployment_id: string }>();
-    const again = await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("main", sha, "Ship it\n\nbody"), { "x-github-delivery": delivery });
+    const again = await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("main", sha, "Ship it\n\nbody"), {
+      "x-github-delivery": delivery,
+    });
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ outcome: "duplicate", deployment_id: answer.deployment_id });
 
@@ -303,13 +457,37 @@ describe("webhooks", () => {
       project_id: 15,
       project: { id: 15, name: "Web", web_url: "https://gitlab.example.com/o/web", path_with_namespace: "o/web", default_branch: "main" },
       commits: [
-        { id: "b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327", message: "Older commit\n", title: "Older commit", timestamp: "2026-11-20T09:00:00+00:00", author: { name: "J", email: "j@example.com" }, added: [], modified: [], removed: [] },
-        { id: sha, message: "Fix the thing\n", title: "Fix the thing", timestamp: "2026-11-20T10:00:00+00:00", author: { name: "J", email: "j@example.com" }, added: [], modified: ["a"], removed: [] },
+        {
+          id: "b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327",
+          message: "Older commit\n",
+          title: "Older commit",
+          timestamp: "2026-11-20T09:00:00+00:00",
+          author: { name: "J", email: "j@example.com" },
+          added: [],
+          modified: [],
+          removed: [],
+        },
+        {
+          id: sha,
+          message: "Fix the thing\n",
+          title: "Fix the thing",
+          timestamp: "2026-11-20T10:00:00+00:00",
+          author: { name: "J", email: "j@example.com" },
+          added: [],
+          modified: ["a"],
+          removed: [],
+        },
       ],
       total_commits_count: 2,
       repository: { name: "Web", url: "git@gitlab.example.com:o/web.git", homepage: "https://gitlab.example.com/o/web" },
     };
-    const gitlabHeaders = (token: string) => ({ "content-type": "application/json", "x-gitlab-event": "Push Hook", "x-gitlab-token": token, "x-gitlab-event-uuid": crypto.randomUUID(), "x-gitlab-instance": "https://gitlab.example.com" });
+    const gitlabHeaders = (token: string) => ({
+      "content-type": "application/json",
+      "x-gitlab-event": "Push Hook",
+      "x-gitlab-token": token,
+      "x-gitlab-event-uuid": crypto.randomUUID(),
+      "x-gitlab-instance": "https://gitlab.example.com",
+    });
     expect((await SELF.fetch(url, { method: "POST", headers: gitlabHeaders("wrong"), body: JSON.stringify(gitlab) })).status).toBe(401);
     const ok = await SELF.fetch(url, { method: "POST", headers: gitlabHeaders(app.webhook_secret), body: JSON.stringify(gitlab) });
     expect(ok.status).toBe(202);
@@ -321,12 +499,38 @@ describe("webhooks", () => {
     const bitbucket = {
       actor: { display_name: "A", type: "user" },
       repository: { full_name: "o/web", name: "web", type: "repository" },
-      push: { changes: [{ new: { type: "branch", name: "main", target: { type: "commit", hash: bbSha, message: "Bitbucket change\n", date: "2026-11-20T10:00:00+00:00" } }, old: { type: "branch", name: "main", target: { hash: "0123456789abcdef0123456789abcdef01234567" } }, created: false, closed: false, forced: false, truncated: false }] },
+      push: {
+        changes: [
+          {
+            new: {
+              type: "branch",
+              name: "main",
+              target: { type: "commit", hash: bbSha, message: "Bitbucket change\n", date: "2026-11-20T10:00:00+00:00" },
+            },
+            old: { type: "branch", name: "main", target: { hash: "0123456789abcdef0123456789abcdef01234567" } },
+            created: false,
+            closed: false,
+            forced: false,
+            truncated: false,
+          },
+        ],
+      },
     };
     const body = JSON.stringify(bitbucket);
-    const bbHeaders = (sig: string) => ({ "content-type": "application/json", "x-event-key": "repo:push", "x-request-uuid": crypto.randomUUID(), "x-hook-uuid": crypto.randomUUID(), "user-agent": "Bitbucket-Webhooks/2.0", "x-hub-signature": sig });
-    expect((await SELF.fetch(url, { method: "POST", headers: bbHeaders("sha256=" + "0".repeat(64)), body })).status).toBe(401);
-    const bb = await SELF.fetch(url, { method: "POST", headers: bbHeaders(`sha256=${await hmacSha256Hex(app.webhook_secret, new TextEncoder().encode(body))}`), body });
+    const bbHeaders = (sig: string) => ({
+      "content-type": "application/json",
+      "x-event-key": "repo:push",
+      "x-request-uuid": crypto.randomUUID(),
+      "x-hook-uuid": crypto.randomUUID(),
+      "user-agent": "Bitbucket-Webhooks/2.0",
+      "x-hub-signature": sig,
+    });
+    expect((await SELF.fetch(url, { method: "POST", headers: bbHeaders(`sha256=${"0".repeat(64)}`), body })).status).toBe(401);
+    const bb = await SELF.fetch(url, {
+      method: "POST",
+      headers: bbHeaders(`sha256=${await hmacSha256Hex(app.webhook_secret, new TextEncoder().encode(body))}`),
+      body,
+    });
     expect(bb.status).toBe(202);
     const bbBuild = await agent.next();
     expect(bbBuild.args).toMatchObject({ source: { git: { commit: bbSha } } });
@@ -346,7 +550,12 @@ describe("webhooks", () => {
     const body = JSON.stringify(payload);
     const signed = await SELF.fetch(`http://pier.test/api/webhooks/deploy/${app.app_name}`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": `sha256=${await hmacSha256Hex(app.webhook_secret, new TextEncoder().encode(body))}` },
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": crypto.randomUUID(),
+        "x-hub-signature-256": `sha256=${await hmacSha256Hex(app.webhook_secret, new TextEncoder().encode(body))}`,
+      },
       body,
     });
     expect(signed.status).toBe(200);
@@ -363,14 +572,24 @@ describe("webhooks", () => {
     });
     expect(unsigned.status).toBe(200);
     expect(await unsigned.json()).toEqual({ message: "Deployment triggered successfully", deployment_id: expect.stringMatching(/^dpl_/) });
-    const nullBody = await SELF.fetch(`http://pier.test/api/webhooks/deploy/${app.webhook_url.split("/").pop()}`, { method: "POST", headers: { "content-type": "application/json" }, body: "null" });
+    const nullBody = await SELF.fetch(`http://pier.test/api/webhooks/deploy/${app.webhook_url.split("/").pop()}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "null",
+    });
     expect(nullBody.status).toBeLessThan(500);
     // A wrong signature on the app name finds nothing to deploy.
-    const forged = await SELF.fetch(`http://pier.test/api/webhooks/deploy/${app.app_name}`, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": `sha256=${"0".repeat(64)}` }, body });
+    const forged = await SELF.fetch(`http://pier.test/api/webhooks/deploy/${app.app_name}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": `sha256=${"0".repeat(64)}` },
+      body,
+    });
     expect(forged.status).toBe(404);
     expect(await forged.json()).toMatchObject({ error: "Not Found", status: 404 });
     // The log stream (and only it) takes ?access_token= for browsers' EventSource.
-    expect((await SELF.fetch(`http://pier.test/api/v1/deployments/${answer.deployment_id}/logs?access_token=${owner.token}`)).status).toBe(200);
+    expect((await SELF.fetch(`http://pier.test/api/v1/deployments/${answer.deployment_id}/logs?access_token=${owner.token}`)).status).toBe(
+      200,
+    );
     expect((await SELF.fetch(`http://pier.test/api/v1/deployments/${answer.deployment_id}?access_token=${owner.token}`)).status).toBe(401);
     agent.ws.close(1000);
   });
@@ -378,7 +597,13 @@ describe("webhooks", () => {
   it("limit each application to 30 deliveries a minute with the rate-limit headers", async () => {
     const owner = await newOwner("wh-limit");
     const project = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "p" } }), 201);
-    const app = await json(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "w", git_url: "https://git.example.com/o/w.git" } }), 201);
+    const app = await json(
+      await call("/api/v1/applications", {
+        token: owner.token,
+        body: { project_id: project.id, name: "w", git_url: "https://git.example.com/o/w.git" },
+      }),
+      201,
+    );
     const url = app.webhook_url.replace(/^https?:\/\/[^/]+/, "http://pier.test");
     let last: Response | undefined;
     for (let i = 0; i < 31; i++) last = await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("other", "a".repeat(40), "x"));

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { and, asc, eq, inArray, max } from "drizzle-orm";
-import type { DeployBuildResult, DeployRunResult, OpName, RelayError } from "../../agent-relay/src/protocol.ts";
+import type { DeployBuildResult, DeployRunResult, OpName, RelayError } from "#protocol";
 import { createDatabase, type Database } from "../db/client.ts";
 import { applications, deploymentLogs, deployments, domains, hosts, type DeploymentStatus } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
@@ -124,18 +124,34 @@ export class DeployQueue extends DurableObject<Bindings> {
       if (!app) throw new Error(`Application ${request.applicationId} does not exist.`);
       const waiting = await this.queued(db, app.id);
       if (!request.rollbackOf) {
-        const same = waiting.find((d) => !d.rollbackOf && (request.commit ? d.commitSha === request.commit : !d.commitSha && (d.ref ?? null) === (request.ref ?? null)));
+        const same = waiting.find(
+          (d) =>
+            !d.rollbackOf && (request.commit ? d.commitSha === request.commit : !d.commitSha && (d.ref ?? null) === (request.ref ?? null)),
+        );
         if (same) return { deployment: same, coalesced: true, superseded: [] };
       }
       const superseded: string[] = [];
       if (request.supersede) {
         for (const older of waiting.filter((d) => d.trigger === "webhook" || d.trigger === "devflow")) {
-          await this.finishWaiting(db, older, "cancelled", `superseded by a newer push${request.commit ? ` (${request.commit.slice(0, 12)})` : ""} before it started`, false);
+          await this.finishWaiting(
+            db,
+            older,
+            "cancelled",
+            `superseded by a newer push${request.commit ? ` (${request.commit.slice(0, 12)})` : ""} before it started`,
+            false,
+          );
           superseded.push(older.id);
         }
       }
       const id = newId("dpl");
-      const task = await createTask(db, { organizationId: app.organizationId, kind: "deployment", targetType: "deployment", targetId: id, message: request.title, createdBy: request.createdBy ?? null });
+      const task = await createTask(db, {
+        organizationId: app.organizationId,
+        kind: "deployment",
+        targetType: "deployment",
+        targetId: id,
+        message: request.title,
+        createdBy: request.createdBy ?? null,
+      });
       const now = nowIso();
       const row: DeploymentRow = {
         id,
@@ -164,7 +180,14 @@ export class DeployQueue extends DurableObject<Bindings> {
       };
       await db.batch([
         db.insert(deployments).values(row),
-        db.insert(deploymentLogs).values({ deploymentId: id, seq: 0, organizationId: app.organizationId, stream: "system", data: `==> Queued: ${request.title} (${request.trigger})${waiting.length - superseded.length > 0 || this.running ? " behind earlier deployments" : ""}\n`, createdAt: now }),
+        db.insert(deploymentLogs).values({
+          deploymentId: id,
+          seq: 0,
+          organizationId: app.organizationId,
+          stream: "system",
+          data: `==> Queued: ${request.title} (${request.trigger})${waiting.length - superseded.length > 0 || this.running ? " behind earlier deployments" : ""}\n`,
+          createdAt: now,
+        }),
       ]);
       return { deployment: row, coalesced: false, superseded };
     });
@@ -278,7 +301,10 @@ export class DeployQueue extends DurableObject<Bindings> {
     const [next] = await this.queued(db, appId);
     if (!next) return null;
     const [app] = await db.select().from(applications).where(eq(applications.id, appId)).limit(1);
-    const [{ seq } = { seq: 0 }] = await db.select({ seq: max(deploymentLogs.seq) }).from(deploymentLogs).where(eq(deploymentLogs.deploymentId, next.id));
+    const [{ seq } = { seq: 0 }] = await db
+      .select({ seq: max(deploymentLogs.seq) })
+      .from(deploymentLogs)
+      .where(eq(deploymentLogs.deploymentId, next.id));
     const now = nowIso();
     const r: Running = {
       id: next.id,
@@ -297,7 +323,10 @@ export class DeployQueue extends DurableObject<Bindings> {
     };
     this.running = r;
     await db.batch([
-      db.update(deployments).set({ status: "building", startedAt: now, updatedAt: now, hostId: r.hostId }).where(eq(deployments.id, next.id)),
+      db
+        .update(deployments)
+        .set({ status: "building", startedAt: now, updatedAt: now, hostId: r.hostId })
+        .where(eq(deployments.id, next.id)),
       ...(app ? [db.update(applications).set({ status: "deploying", updatedAt: now }).where(eq(applications.id, appId))] : []),
     ]);
     if (next.taskId) await updateTask(db, next.taskId, { status: "running", progress: 5, message: "building" }).catch(() => undefined);
@@ -311,14 +340,21 @@ export class DeployQueue extends DurableObject<Bindings> {
     const previousStatus = app?.currentDeploymentId ? (app.status === "stopped" ? "stopped" : "running") : "idle";
     try {
       if (!app) throw new DeployError("the application was deleted");
-      if (!app.hostId) throw new DeployError("the application has no host: register one (POST /api/v1/hosts) and set host_id on the application, then deploy again");
-      if (!app.sourceType && !deployment.rollbackOf) throw new DeployError("the application has no source yet: set an image or a git repository, then deploy again");
+      if (!app.hostId)
+        throw new DeployError(
+          "the application has no host: register one (POST /api/v1/hosts) and set host_id on the application, then deploy again",
+        );
+      if (!app.sourceType && !deployment.rollbackOf)
+        throw new DeployError("the application has no source yet: set an image or a git repository, then deploy again");
       const [host] = await db.select({ name: hosts.name }).from(hosts).where(eq(hosts.id, app.hostId)).limit(1);
       const domainRows = await db.select().from(domains).where(eq(domains.applicationId, app.id));
       const plan = await deployPlan(this.env, app, deployment, domainRows);
       r.scrub = scrubber(plan.secrets);
       r.hold = Math.max(0, ...plan.secrets.filter((x) => x.length >= MIN_SECRET_CHARS).map((x) => x.length - 1));
-      this.log("system", `==> ${deployment.title}: ${app.name} (${app.appName}) on host ${host?.name ?? app.hostId}, timeout ${r.timeoutSeconds} s\n`);
+      this.log(
+        "system",
+        `==> ${deployment.title}: ${app.name} (${app.appName}) on host ${host?.name ?? app.hostId}, timeout ${r.timeoutSeconds} s\n`,
+      );
 
       let image = deployment.imageTag;
       if (plan.build) {
@@ -326,7 +362,13 @@ export class DeployQueue extends DurableObject<Bindings> {
         image = built.image;
         await db
           .update(deployments)
-          .set({ commitSha: built.commit ?? deployment.commitSha, commitMessage: built.commit_message ?? deployment.commitMessage, imageTag: built.image, imageId: built.image_id, updatedAt: nowIso() })
+          .set({
+            commitSha: built.commit ?? deployment.commitSha,
+            commitMessage: built.commit_message ?? deployment.commitMessage,
+            imageTag: built.image,
+            imageId: built.image_id,
+            updatedAt: nowIso(),
+          })
           .where(eq(deployments.id, r.id));
         if (built.compose) return await this.succeed(db, app, { image: null, containerId: null });
       } else {
@@ -356,7 +398,10 @@ export class DeployQueue extends DurableObject<Bindings> {
     r.streamId = streamId;
     const opened = await relayStub(this.env, r.hostId!).openStream(op, { ...args, timeout_ms: remaining }, { id: streamId });
     if (!(opened instanceof ReadableStream)) {
-      throw new DeployError(opened.ok ? `the host answered ${op} without a stream` : describeRelayError(op, opened.error), opened.ok ? undefined : opened.error.code);
+      throw new DeployError(
+        opened.ok ? `the host answered ${op} without a stream` : describeRelayError(op, opened.error),
+        opened.ok ? undefined : opened.error.code,
+      );
     }
     const reader = opened.getReader();
     r.reader = reader;
@@ -387,7 +432,10 @@ export class DeployQueue extends DurableObject<Bindings> {
     this.log("system", `==> ${kind === "timeout" ? "Timed out" : "Cancelled"}: ${message}; aborting on the host\n`);
     // The relay sends `cancel` to the agent, which aborts the build or the new container and
     // leaves the running version alone; the stream then ends and the step fails.
-    if (r.streamId && r.hostId) void relayStub(this.env, r.hostId).cancelStream(r.streamId).catch(() => undefined);
+    if (r.streamId && r.hostId)
+      void relayStub(this.env, r.hostId)
+        .cancelStream(r.streamId)
+        .catch(() => undefined);
     else void r.reader?.cancel().catch(() => undefined);
   }
 
@@ -397,8 +445,14 @@ export class DeployQueue extends DurableObject<Bindings> {
     await this.flush();
     const now = nowIso();
     await db.batch([
-      db.update(deployments).set({ status: "succeeded", containerId: result.containerId, finishedAt: now, updatedAt: now }).where(eq(deployments.id, r.id)),
-      db.update(applications).set({ status: "running", currentDeploymentId: r.id, currentImage: result.image, containerId: result.containerId, updatedAt: now }).where(eq(applications.id, app.id)),
+      db
+        .update(deployments)
+        .set({ status: "succeeded", containerId: result.containerId, finishedAt: now, updatedAt: now })
+        .where(eq(deployments.id, r.id)),
+      db
+        .update(applications)
+        .set({ status: "running", currentDeploymentId: r.id, currentImage: result.image, containerId: result.containerId, updatedAt: now })
+        .where(eq(applications.id, app.id)),
     ]);
     if (r.taskId) await updateTask(db, r.taskId, { status: "succeeded", message: "deployed" }).catch(() => undefined);
     this.broadcast(r.id, { type: "end", status: "succeeded", error: null }, true);
@@ -419,15 +473,27 @@ export class DeployQueue extends DurableObject<Bindings> {
     const timedOut = r.stop?.kind === "timeout" || code === "timeout" || code === "deadline_exceeded" || Date.now() >= r.deadline;
     const cancelled = r.stop?.kind === "cancel" && !timedOut;
     const status: DeploymentStatus = cancelled ? "cancelled" : "failed";
-    const reason = cancelled ? r.stop!.message : timedOut ? `timed out after ${r.timeoutSeconds} s (the host aborted it; the running version was left as it was)` : r.scrub(err instanceof Error ? err.message : String(err));
-    if (!(err instanceof DeployError)) console.error(JSON.stringify({ level: "error", msg: "deploy queue: unexpected failure", deployment: r.id, error: String(err) }));
+    const reason = cancelled
+      ? r.stop!.message
+      : timedOut
+        ? `timed out after ${r.timeoutSeconds} s (the host aborted it; the running version was left as it was)`
+        : r.scrub(err instanceof Error ? err.message : String(err));
+    if (!(err instanceof DeployError))
+      console.error(JSON.stringify({ level: "error", msg: "deploy queue: unexpected failure", deployment: r.id, error: String(err) }));
     this.log("system", `==> Deployment ${status}: ${reason}\n`);
     await this.flush();
     const now = nowIso();
     await db.batch([
       db.update(deployments).set({ status, error: reason, finishedAt: now, updatedAt: now }).where(eq(deployments.id, r.id)),
       // Never deployed and this one failed: "failed"; otherwise the old container still serves.
-      ...(app ? [db.update(applications).set({ status: previousStatus === "idle" && !cancelled ? "failed" : previousStatus, updatedAt: now }).where(eq(applications.id, app.id))] : []),
+      ...(app
+        ? [
+            db
+              .update(applications)
+              .set({ status: previousStatus === "idle" && !cancelled ? "failed" : previousStatus, updatedAt: now })
+              .where(eq(applications.id, app.id)),
+          ]
+        : []),
     ]);
     if (r.taskId) await updateTask(db, r.taskId, { status, message: reason.slice(0, 500) }).catch(() => undefined);
     this.broadcast(r.id, { type: "end", status, error: reason }, true);
@@ -445,12 +511,31 @@ export class DeployQueue extends DurableObject<Bindings> {
   }
 
   /** Finishes a deployment that never started (cancelled or superseded while waiting). */
-  private async finishWaiting(db: Database, row: DeploymentRow, status: "cancelled" | "failed", reason: string, announce: boolean): Promise<void> {
+  private async finishWaiting(
+    db: Database,
+    row: DeploymentRow,
+    status: "cancelled" | "failed",
+    reason: string,
+    announce: boolean,
+  ): Promise<void> {
     const now = nowIso();
-    const [{ seq } = { seq: 0 }] = await db.select({ seq: max(deploymentLogs.seq) }).from(deploymentLogs).where(eq(deploymentLogs.deploymentId, row.id));
+    const [{ seq } = { seq: 0 }] = await db
+      .select({ seq: max(deploymentLogs.seq) })
+      .from(deploymentLogs)
+      .where(eq(deploymentLogs.deploymentId, row.id));
     await db.batch([
-      db.update(deployments).set({ status, error: reason, finishedAt: now, updatedAt: now }).where(and(eq(deployments.id, row.id), eq(deployments.status, row.status))),
-      db.insert(deploymentLogs).values({ deploymentId: row.id, seq: (seq ?? 0) + 1, organizationId: row.organizationId, stream: "system", data: `==> ${status === "cancelled" ? "Cancelled" : "Failed"}: ${reason}\n`, createdAt: now }),
+      db
+        .update(deployments)
+        .set({ status, error: reason, finishedAt: now, updatedAt: now })
+        .where(and(eq(deployments.id, row.id), eq(deployments.status, row.status))),
+      db.insert(deploymentLogs).values({
+        deploymentId: row.id,
+        seq: (seq ?? 0) + 1,
+        organizationId: row.organizationId,
+        stream: "system",
+        data: `==> ${status === "cancelled" ? "Cancelled" : "Failed"}: ${reason}\n`,
+        createdAt: now,
+      }),
     ]);
     if (row.taskId) await updateTask(db, row.taskId, { status, message: reason.slice(0, 500) }).catch(() => undefined);
     this.broadcast(row.id, { type: "end", status, error: reason }, true);
@@ -469,22 +554,38 @@ export class DeployQueue extends DurableObject<Bindings> {
 
   /** Deployments marked running that this instance is not running: it restarted under them. */
   private async failOrphans(db: Database, appId: string): Promise<void> {
-    const orphans = await db.select().from(deployments).where(and(eq(deployments.applicationId, appId), inArray(deployments.status, ACTIVE)));
+    const orphans = await db
+      .select()
+      .from(deployments)
+      .where(and(eq(deployments.applicationId, appId), inArray(deployments.status, ACTIVE)));
     for (const row of orphans) {
       if (row.id === this.running?.id) continue;
-      await this.finishWaiting(db, row, "failed", "interrupted: the deployment queue restarted while it ran (a platform update); the host aborted it or finished the switch on its own — check the application and deploy again", true);
+      await this.finishWaiting(
+        db,
+        row,
+        "failed",
+        "interrupted: the deployment queue restarted while it ran (a platform update); the host aborted it or finished the switch on its own — check the application and deploy again",
+        true,
+      );
     }
     if (orphans.some((row) => row.id !== this.running?.id)) {
       // The application was left "deploying" by the interrupted run: back to what it serves.
       const [app] = await db.select().from(applications).where(eq(applications.id, appId)).limit(1);
       if (app?.status === "deploying") {
-        await db.update(applications).set({ status: app.currentDeploymentId ? "running" : "failed", updatedAt: nowIso() }).where(eq(applications.id, appId));
+        await db
+          .update(applications)
+          .set({ status: app.currentDeploymentId ? "running" : "failed", updatedAt: nowIso() })
+          .where(eq(applications.id, appId));
       }
     }
   }
 
   private async queued(db: Database, appId: string): Promise<DeploymentRow[]> {
-    return db.select().from(deployments).where(and(eq(deployments.applicationId, appId), eq(deployments.status, "queued"))).orderBy(asc(deployments.createdAt), asc(deployments.id));
+    return db
+      .select()
+      .from(deployments)
+      .where(and(eq(deployments.applicationId, appId), eq(deployments.status, "queued")))
+      .orderBy(asc(deployments.createdAt), asc(deployments.id));
   }
 
   private async scheduleAlarm(): Promise<void> {
@@ -544,14 +645,25 @@ export class DeployQueue extends DurableObject<Bindings> {
       for (const item of taken) {
         const last = pieces.at(-1);
         if (last && last.stream === item.stream && last.data.length + item.data.length <= PIECE_CHARS) last.data += item.data;
-        else for (let i = 0; i < item.data.length; i += PIECE_CHARS) pieces.push({ stream: item.stream, data: item.data.slice(i, i + PIECE_CHARS) });
+        else
+          for (let i = 0; i < item.data.length; i += PIECE_CHARS)
+            pieces.push({ stream: item.stream, data: item.data.slice(i, i + PIECE_CHARS) });
       }
       const at = nowIso();
-      const rows = pieces.map((p) => ({ deploymentId: r.id, seq: r.seq++, organizationId: r.organizationId, stream: p.stream, data: p.data, createdAt: at }));
+      const rows = pieces.map((p) => ({
+        deploymentId: r.id,
+        seq: r.seq++,
+        organizationId: r.organizationId,
+        stream: p.stream,
+        data: p.data,
+        createdAt: at,
+      }));
       try {
         await this.db().insert(deploymentLogs).values(rows);
       } catch (err) {
-        console.error(JSON.stringify({ level: "error", msg: "deploy queue: could not store output", deployment: r.id, error: String(err) }));
+        console.error(
+          JSON.stringify({ level: "error", msg: "deploy queue: could not store output", deployment: r.id, error: String(err) }),
+        );
       }
       this.broadcast(r.id, { type: "logs", logs: rows.map((row) => ({ seq: row.seq, stream: row.stream, data: row.data, at })) });
     });

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { DockerEvent } from "../../agent-relay/src/protocol.ts";
+import type { DockerEvent } from "#protocol";
 import type { Bindings } from "../env.ts";
 
 /** A Docker event as the organization sees it: which host it came from, and an id for SSE. */

@@ -2,7 +2,7 @@
 // the agent side is played by the test so that timing and failures can be controlled exactly.
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { encode, PING_TEXT, PONG_TEXT, type Cmd, type OpName } from "../../agent-relay/src/protocol.ts";
+import { encode, PING_TEXT, PONG_TEXT, type Cmd, type OpName } from "#protocol";
 import { addMember, call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
 
 const CAPABILITIES: OpName[] = ["container.list", "container.inspect", "container.start", "container.logs", "stats.all"];
@@ -30,7 +30,9 @@ class ScriptedAgent {
   }
 
   static async connect(token: string): Promise<ScriptedAgent> {
-    const res = await SELF.fetch("http://pier.test/api/v1/agent/connect", { headers: { upgrade: "websocket", authorization: `Bearer ${token}` } });
+    const res = await SELF.fetch("http://pier.test/api/v1/agent/connect", {
+      headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(101);
     const ws = res.webSocket!;
     ws.accept();
@@ -84,15 +86,35 @@ describe("HostRelay", () => {
     expect(host.status).toBe("never_connected");
     const agent = await ScriptedAgent.connect(host.agent_token);
     const online = await waitForStatus(owner, host.id, "online");
-    expect(online).toMatchObject({ agent_version: "test-agent/1.0", engine_version: "20.10.24", addresses: ["192.0.2.10"], containers: { total: 2, running: 1 } });
+    expect(online).toMatchObject({
+      agent_version: "test-agent/1.0",
+      engine_version: "20.10.24",
+      addresses: ["192.0.2.10"],
+      containers: { total: 2, running: 1 },
+    });
 
     const pending = call(`/api/v1/hosts/${host.id}/containers?all=true`, { token: owner.token });
     const cmd = await agent.nextCommand();
     expect(cmd).toMatchObject({ op: "container.list", args: { all: true } });
     expect(cmd.deadline).toBeGreaterThan(Date.now());
-    agent.reply(cmd.id, [{ Id: "a".repeat(64), Names: ["/web"], Image: "busybox", ImageID: "sha256:x", Command: "sh", Created: 1700000000, State: "running", Status: "Up 1 second", Ports: [], Labels: {} }]);
+    agent.reply(cmd.id, [
+      {
+        Id: "a".repeat(64),
+        Names: ["/web"],
+        Image: "busybox",
+        ImageID: "sha256:x",
+        Command: "sh",
+        Created: 1700000000,
+        State: "running",
+        Status: "Up 1 second",
+        Ports: [],
+        Labels: {},
+      },
+    ]);
     const body = await json(await pending, 200);
-    expect(body.containers).toEqual([expect.objectContaining({ id: "a".repeat(64), short_id: "a".repeat(12), name: "web", state: "running" })]);
+    expect(body.containers).toEqual([
+      expect.objectContaining({ id: "a".repeat(64), short_id: "a".repeat(12), name: "web", state: "running" }),
+    ]);
     agent.ws.close(1000);
   });
 
@@ -107,7 +129,9 @@ describe("HostRelay", () => {
 
     const pending = call(`/api/v1/hosts/${host.id}/containers/nope`, { token: owner.token });
     const cmd = await agent.nextCommand();
-    agent.ws.send(encode({ type: "result", id: cmd.id, ok: false, error: { code: "not_found", message: "No such container: nope", status: 404 } }));
+    agent.ws.send(
+      encode({ type: "result", id: cmd.id, ok: false, error: { code: "not_found", message: "No such container: nope", status: 404 } }),
+    );
     await expectProblem(await pending, 404, /No such container: nope/);
     agent.ws.close(1000);
   });
@@ -145,7 +169,10 @@ describe("HostRelay", () => {
     const host = await newHost(owner);
     const agent = await ScriptedAgent.connect(host.agent_token);
     await waitForStatus(owner, host.id, "online");
-    const pending = [call(`/api/v1/hosts/${host.id}/containers`, { token: owner.token }), call(`/api/v1/hosts/${host.id}/containers/x`, { token: owner.token })];
+    const pending = [
+      call(`/api/v1/hosts/${host.id}/containers`, { token: owner.token }),
+      call(`/api/v1/hosts/${host.id}/containers/x`, { token: owner.token }),
+    ];
     await agent.nextCommand();
     await agent.nextCommand();
     agent.ws.close(1011, "boom");
@@ -173,7 +200,9 @@ describe("HostRelay", () => {
   it("refuses a bad, rotated or deleted agent token, and drops the agent on rotation", async () => {
     const owner = await newOwner();
     const host = await newHost(owner);
-    const refused = await SELF.fetch("http://pier.test/api/v1/agent/connect", { headers: { upgrade: "websocket", authorization: "Bearer pagt_not-a-real-token" } });
+    const refused = await SELF.fetch("http://pier.test/api/v1/agent/connect", {
+      headers: { upgrade: "websocket", authorization: "Bearer pagt_not-a-real-token" },
+    });
     expect(refused.status).toBe(401);
     const agent = await ScriptedAgent.connect(host.agent_token);
     await waitForStatus(owner, host.id, "online");
@@ -181,12 +210,16 @@ describe("HostRelay", () => {
     expect(rotated.agent_token).not.toBe(host.agent_token);
     for (let i = 0; i < 50 && !agent.closed; i++) await new Promise((r) => setTimeout(r, 20));
     expect(agent.closed?.code).toBe(4003);
-    const old = await SELF.fetch("http://pier.test/api/v1/agent/connect", { headers: { upgrade: "websocket", authorization: `Bearer ${host.agent_token}` } });
+    const old = await SELF.fetch("http://pier.test/api/v1/agent/connect", {
+      headers: { upgrade: "websocket", authorization: `Bearer ${host.agent_token}` },
+    });
     expect(old.status).toBe(401);
     const again = await ScriptedAgent.connect(rotated.agent_token);
     again.ws.close(1000);
     expect((await call(`/api/v1/hosts/${host.id}`, { method: "DELETE", token: owner.token })).status).toBe(204);
-    const deleted = await SELF.fetch("http://pier.test/api/v1/agent/connect", { headers: { upgrade: "websocket", authorization: `Bearer ${rotated.agent_token}` } });
+    const deleted = await SELF.fetch("http://pier.test/api/v1/agent/connect", {
+      headers: { upgrade: "websocket", authorization: `Bearer ${rotated.agent_token}` },
+    });
     expect(deleted.status).toBe(401);
   });
 
@@ -268,7 +301,7 @@ describe("hosts API", () => {
     // Connected, its relay answers commands without a database read — and still only to its own
     // organization: to another, it looks exactly like a host that does not exist.
     const agent = await ScriptedAgent.connect(host.agent_token);
-    const missing = "hst_" + "0".repeat(20);
+    const missing = `hst_${"0".repeat(20)}`;
     for (const [method, path] of [
       ["GET", "/containers"],
       ["GET", "/containers/x"],

@@ -16,7 +16,7 @@ import {
   type DockerEvent,
   type Hello,
   type RelayError,
-} from "../../agent-relay/src/protocol.ts";
+} from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import { hosts, type HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
@@ -134,7 +134,14 @@ export class HostRelay extends DurableObject<Bindings> {
     const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
     const parsed = parseAgentMessage(text);
     if (!parsed.ok) {
-      console.warn(JSON.stringify({ level: "warn", msg: "relay: invalid agent message dropped", host: this.identity()?.id, error: parsed.error.slice(0, 300) }));
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          msg: "relay: invalid agent message dropped",
+          host: this.identity()?.id,
+          error: parsed.error.slice(0, 300),
+        }),
+      );
       return;
     }
     await this.onAgentMessage(ws, parsed.message);
@@ -175,13 +182,17 @@ export class HostRelay extends DurableObject<Bindings> {
         if (!pending) return;
         this.pending.delete(message.id);
         clearTimeout(pending.timer);
-        pending.resolve(message.ok ? { ok: true, data: message.data } : fail(message.error.code, message.error.message, message.error.status));
+        pending.resolve(
+          message.ok ? { ok: true, data: message.data } : fail(message.error.code, message.error.message, message.error.status),
+        );
         return;
       }
       case "chunk": {
         const stream = this.streams.get(message.id);
         if (!stream) return this.sendCancel(message.id);
-        stream.controller.enqueue(encoder.encode(`${JSON.stringify({ type: "chunk", seq: message.seq, data: message.data, stream: message.stream })}\n`));
+        stream.controller.enqueue(
+          encoder.encode(`${JSON.stringify({ type: "chunk", seq: message.seq, data: message.data, stream: message.stream })}\n`),
+        );
         return;
       }
       case "end": {
@@ -193,7 +204,9 @@ export class HostRelay extends DurableObject<Bindings> {
       case "event": {
         // Started first: the watch's bookkeeping is synchronous, so batches are seen in order.
         const identity = this.identity();
-        const watching = identity ? quietly("container events", identity.id, () => this.watch.containerEvents(identity, message.events)) : undefined;
+        const watching = identity
+          ? quietly("container events", identity.id, () => this.watch.containerEvents(identity, message.events))
+          : undefined;
         await this.publishEvents(message.events);
         await watching;
         return;
@@ -270,12 +283,21 @@ export class HostRelay extends DurableObject<Bindings> {
     }
     if (!isOpName(op)) return fail("unknown_op", `Unknown operation ${op}.`);
     const parsedArgs = OPS[op].args.safeParse(args);
-    if (!parsedArgs.success) return fail("invalid_args", `Invalid arguments for ${op}: ${parsedArgs.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+    if (!parsedArgs.success)
+      return fail(
+        "invalid_args",
+        `Invalid arguments for ${op}: ${parsedArgs.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+      );
     if (isStreaming(op, parsedArgs.data)) return fail("invalid_args", `${op} with these arguments streams: use openStream.`);
     const socket = this.agentSocket();
-    if (!socket) return fail("host_offline", "The host is offline: its agent is not connected. Start the agent (see the host's install commands) and retry.");
+    if (!socket)
+      return fail(
+        "host_offline",
+        "The host is offline: its agent is not connected. Start the agent (see the host's install commands) and retry.",
+      );
     const hello = (socket.deserializeAttachment() as SocketAttachment).hello;
-    if (hello && !hello.capabilities.includes(op)) return fail("unknown_op", `This host's agent (${hello.agent_version}) does not support ${op}: upgrade the agent.`);
+    if (hello && !hello.capabilities.includes(op))
+      return fail("unknown_op", `This host's agent (${hello.agent_version}) does not support ${op}: upgrade the agent.`);
 
     const timeoutMs = options.timeoutMs ?? commandTimeoutMs(op, parsedArgs.data);
     const id = crypto.randomUUID();
@@ -305,17 +327,25 @@ export class HostRelay extends DurableObject<Bindings> {
   async openStream(op: string, args: unknown = {}, options: { id?: string } = {}): Promise<ReadableStream<Uint8Array> | CommandOutcome> {
     if (!isOpName(op)) return fail("unknown_op", `Unknown operation ${op}.`);
     const parsedArgs = OPS[op].args.safeParse(args);
-    if (!parsedArgs.success) return fail("invalid_args", `Invalid arguments for ${op}: ${parsedArgs.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+    if (!parsedArgs.success)
+      return fail(
+        "invalid_args",
+        `Invalid arguments for ${op}: ${parsedArgs.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+      );
     const socket = this.agentSocket();
     if (!socket) return fail("host_offline", "The host is offline: its agent is not connected.");
     // An agent that does not know the op would answer with a `result` the stream never sees.
     const hello = (socket.deserializeAttachment() as SocketAttachment).hello;
-    if (hello && !hello.capabilities.includes(op)) return fail("unknown_op", `This host's agent (${hello.agent_version}) does not support ${op}: upgrade the agent.`);
+    if (hello && !hello.capabilities.includes(op))
+      return fail("unknown_op", `This host's agent (${hello.agent_version}) does not support ${op}: upgrade the agent.`);
     const id = options.id ?? crypto.randomUUID();
     const timeoutMs = commandTimeoutMs(op, parsedArgs.data);
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
-        const timer = setTimeout(() => this.closeStream(id, { code: "timeout", message: "The stream reached its time limit; reconnect to continue." }), timeoutMs);
+        const timer = setTimeout(
+          () => this.closeStream(id, { code: "timeout", message: "The stream reached its time limit; reconnect to continue." }),
+          timeoutMs,
+        );
         this.streams.set(id, { controller, timer });
         socket.send(encode({ type: "cmd", id, op, args: parsedArgs.data, deadline: Date.now() + timeoutMs }));
       },
@@ -380,7 +410,9 @@ export class HostRelay extends DurableObject<Bindings> {
     this.streams.delete(id);
     clearTimeout(stream.timer);
     try {
-      stream.controller.enqueue(encoder.encode(`${JSON.stringify({ type: "end", ...(error ? { error } : {}), ...(data !== undefined ? { data } : {}) })}\n`));
+      stream.controller.enqueue(
+        encoder.encode(`${JSON.stringify({ type: "end", ...(error ? { error } : {}), ...(data !== undefined ? { data } : {}) })}\n`),
+      );
       stream.controller.close();
     } catch {
       // the reader went away
@@ -411,7 +443,21 @@ export class HostRelay extends DurableObject<Bindings> {
   }
 
   /** Mirrors presence into the database so that host lists are one query. */
-  private async mirror(fields: Partial<{ state: HostState; lastSeenAt: string; connectedAt: string; disconnectedAt: string; agentVersion: string; engineVersion: string | null; hostname: string; os: string; arch: string; addresses: string[]; containers: ContainerCounts }>): Promise<void> {
+  private async mirror(
+    fields: Partial<{
+      state: HostState;
+      lastSeenAt: string;
+      connectedAt: string;
+      disconnectedAt: string;
+      agentVersion: string;
+      engineVersion: string | null;
+      hostname: string;
+      os: string;
+      arch: string;
+      addresses: string[];
+      containers: ContainerCounts;
+    }>,
+  ): Promise<void> {
     const identity = this.identity();
     if (!identity) return;
     try {

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { DockerEvent } from "../../agent-relay/src/protocol.ts";
+import type { DockerEvent } from "#protocol";
 import { call, json, newOwner, unique, type TestAccount } from "../testing.ts";
 import { HostWatch, type WatchedHost } from "./host-watch.ts";
 
@@ -15,9 +15,18 @@ function withWatch<T>(work: (watch: HostWatch) => Promise<T>): Promise<T> {
   return runInDurableObject(stub, (_instance, state) => work(new HostWatch(state.storage, env)));
 }
 
-const event = (action: string, id: string, time: number, attributes: Record<string, string> = {}): DockerEvent => ({ type: "container", action, id, time, attributes: { name: `c-${id}`, image: "busybox", ...attributes } });
+const event = (action: string, id: string, time: number, attributes: Record<string, string> = {}): DockerEvent => ({
+  type: "container",
+  action,
+  id,
+  time,
+  attributes: { name: `c-${id}`, image: "busybox", ...attributes },
+});
 
-const kinds = async (owner: TestAccount) => (await json(await call("/api/v1/notifications", { token: owner.token }), 200)).notifications.map((n: any) => `${n.kind} ${n.data?.container_name ?? n.data?.host_name ?? ""}`.trim());
+const kinds = async (owner: TestAccount) =>
+  (await json(await call("/api/v1/notifications", { token: owner.token }), 200)).notifications.map((n: any) =>
+    `${n.kind} ${n.data?.container_name ?? n.data?.host_name ?? ""}`.trim(),
+  );
 
 describe("host watch", () => {
   it("tells unexpected deaths from stops someone asked for, and spots restart loops", async () => {
@@ -26,7 +35,11 @@ describe("host watch", () => {
     const t = Date.now();
     await withWatch(async (watch) => {
       // docker stop: kill (SIGTERM), die 143, stop. docker kill: kill, die 137. Not news.
-      await watch.containerEvents(host, [event("kill", "a", t, { signal: "15" }), event("die", "a", t + 100, { exitCode: "143" }), event("stop", "a", t + 110)]);
+      await watch.containerEvents(host, [
+        event("kill", "a", t, { signal: "15" }),
+        event("die", "a", t + 100, { exitCode: "143" }),
+        event("stop", "a", t + 110),
+      ]);
       await watch.containerEvents(host, [event("kill", "b", t, { signal: "9" }), event("die", "b", t + 50, { exitCode: "137" })]);
       // A clean exit on its own: not news either.
       await watch.containerEvents(host, [event("die", "c", t, { exitCode: "0" })]);
@@ -38,11 +51,23 @@ describe("host watch", () => {
       // A kill long before the death does not excuse it.
       await watch.containerEvents(host, [event("kill", "f", t - 120_000), event("die", "f", t, { exitCode: "1" })]);
       // Three crashes within minutes: one loop notice, then quiet.
-      for (let i = 0; i < 5; i++) await watch.containerEvents(host, [event("die", "g", t + i * 1000, { exitCode: "1" }), event("start", "g", t + i * 1000 + 100)]);
+      for (let i = 0; i < 5; i++)
+        await watch.containerEvents(host, [event("die", "g", t + i * 1000, { exitCode: "1" }), event("start", "g", t + i * 1000 + 100)]);
     });
     const seen = await kinds(owner);
-    expect(seen.sort()).toEqual(["container.died c-d", "container.died c-e", "container.died c-f", "container.died c-g", "container.died c-g", "container.restart_loop c-g"].sort());
-    const oom = (await json(await call("/api/v1/notifications?kind=container.died", { token: owner.token }), 200)).notifications.find((n: any) => n.data.container_name === "c-e");
+    expect(seen.sort()).toEqual(
+      [
+        "container.died c-d",
+        "container.died c-e",
+        "container.died c-f",
+        "container.died c-g",
+        "container.died c-g",
+        "container.restart_loop c-g",
+      ].sort(),
+    );
+    const oom = (await json(await call("/api/v1/notifications?kind=container.died", { token: owner.token }), 200)).notifications.find(
+      (n: any) => n.data.container_name === "c-e",
+    );
     expect(oom).toMatchObject({ data: { oom: true, exit_code: 137 }, message: expect.stringContaining("out of memory") });
   });
 

@@ -1,4 +1,4 @@
-import type { DockerEvent, HostSample } from "../../agent-relay/src/protocol.ts";
+import type { DockerEvent, HostSample } from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import type { HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
@@ -42,7 +42,8 @@ interface PresenceNotice {
   since: number;
 }
 
-const duration = (ms: number) => (ms < 90_000 ? `${Math.round(ms / 1000)} s` : ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`);
+const duration = (ms: number) =>
+  ms < 90_000 ? `${Math.round(ms / 1000)} s` : ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`;
 
 /**
  * The HostRelay's notification hooks: presence (disconnected, lost, back online), containers
@@ -161,10 +162,25 @@ export class HostWatch {
   }
 
   /** Decides (and records in `memory`) what to say about a death; returns how to say it. */
-  private deathNotice(host: WatchedHost, event: DockerEvent, exitCode: number, oom: boolean, memory: ContainerMemory, at: number): (() => Promise<void>) | undefined {
+  private deathNotice(
+    host: WatchedHost,
+    event: DockerEvent,
+    exitCode: number,
+    oom: boolean,
+    memory: ContainerMemory,
+    at: number,
+  ): (() => Promise<void>) | undefined {
     const name = event.attributes.name ?? event.id.slice(0, 12);
     const image = event.attributes.image;
-    const data = { host_id: host.id, host_name: host.name, container_id: event.id, container_name: name, image: image ?? null, exit_code: exitCode, oom };
+    const data = {
+      host_id: host.id,
+      host_name: host.name,
+      container_id: event.id,
+      container_name: name,
+      image: image ?? null,
+      exit_code: exitCode,
+      oom,
+    };
     const quiet = memory.loopNotifiedAt !== undefined && at - memory.loopNotifiedAt < LOOP_QUIET_MS;
     if (memory.dies.length >= LOOP_DIES && !quiet) {
       memory.loopNotifiedAt = at;
@@ -187,7 +203,9 @@ export class HostWatch {
         organizationId: host.organizationId,
         kind: "container.died",
         title: `Container ${name} died on ${host.name}`,
-        message: oom ? `${name}${image ? ` (${image})` : ""} was killed for running out of memory (exit code ${exitCode}).` : `${name}${image ? ` (${image})` : ""} exited unexpectedly with code ${exitCode}.`,
+        message: oom
+          ? `${name}${image ? ` (${image})` : ""} was killed for running out of memory (exit code ${exitCode}).`
+          : `${name}${image ? ` (${image})` : ""} exited unexpectedly with code ${exitCode}.`,
         targetType: "container",
         targetId: event.id,
         data,

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ImagePullResult, OpName, PullProgress, RelayError } from "../../agent-relay/src/protocol.ts";
+import type { ImagePullResult, OpName, PullProgress, RelayError } from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import type { CommandOutcome } from "./host-relay.ts";
@@ -66,7 +66,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     }
     // A fresh instance: whatever ran this task is gone, and it must not stay "running".
     this.ctx.storage.kv.delete(SPEC_KEY);
-    await this.finish(stored.spec, { status: "failed", message: "Interrupted: the control plane restarted while this task ran. Run it again." });
+    await this.finish(stored.spec, {
+      status: "failed",
+      message: "Interrupted: the control plane restarted while this task ran. Run it again.",
+    });
   }
 
   // ---- the runner ---------------------------------------------------------------------------
@@ -76,7 +79,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.stop = why;
     if (this.streamId && this.running) {
       const spec = this.ctx.storage.kv.get<Stored>(SPEC_KEY)?.spec;
-      if (spec) void relayStub(this.env, spec.hostId).cancelStream(this.streamId).catch(() => undefined);
+      if (spec)
+        void relayStub(this.env, spec.hostId)
+          .cancelStream(this.streamId)
+          .catch(() => undefined);
     }
   }
 
@@ -86,9 +92,12 @@ export class TaskRunner extends DurableObject<Bindings> {
       const outcome = spec.kind === "image.pull" ? await this.pull(spec) : await this.bulk(spec);
       await this.finish(spec, outcome);
     } catch (error) {
-      const message = error instanceof TaskStopped ? error.message : `The task failed: ${error instanceof Error ? error.message : String(error)}`;
+      const message =
+        error instanceof TaskStopped ? error.message : `The task failed: ${error instanceof Error ? error.message : String(error)}`;
       await this.finish(spec, { status: this.stop?.startsWith("cancelled") ? "cancelled" : "failed", message }).catch((err) =>
-        console.error(JSON.stringify({ level: "error", msg: "task runner: could not record the outcome", task: spec.taskId, error: String(err) })),
+        console.error(
+          JSON.stringify({ level: "error", msg: "task runner: could not record the outcome", task: spec.taskId, error: String(err) }),
+        ),
       );
     }
   }
@@ -107,7 +116,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.streamId = streamId;
     const opened = await relayStub(this.env, spec.hostId).openStream("image.pull", spec.args, { id: streamId });
     if (!(opened instanceof ReadableStream)) {
-      return { status: "failed", message: opened.ok ? "The host answered the pull without a stream." : describe("image.pull", opened.error) };
+      return {
+        status: "failed",
+        message: opened.ok ? "The host answered the pull without a stream." : describe("image.pull", opened.error),
+      };
     }
     let latest: PullProgress = { progress: 0, status: "" };
     let writtenAt = 0;
@@ -123,7 +135,10 @@ export class TaskRunner extends DurableObject<Bindings> {
           for (const text of lines) if (text.trim()) latest = JSON.parse(text) as PullProgress;
           if (Date.now() - writtenAt >= PROGRESS_EVERY_MS) {
             writtenAt = Date.now();
-            await updateTask(db, spec.taskId, { progress: Math.min(99, latest.progress), message: latest.status || `Pulling ${spec.args.image}` });
+            await updateTask(db, spec.taskId, {
+              progress: Math.min(99, latest.progress),
+              message: latest.status || `Pulling ${spec.args.image}`,
+            });
           }
         } else if (msg.type === "end") {
           if (msg.error) {
@@ -157,10 +172,19 @@ export class TaskRunner extends DurableObject<Bindings> {
       } else {
         items.push({ id, ok: false, error: outcome.error.message });
       }
-      await updateTask(db, spec.taskId, { progress: Math.floor(((index + 1) / ids.length) * 100), message: `${verb(action)} ${index + 1} of ${ids.length}`, result: { action, items } });
+      await updateTask(db, spec.taskId, {
+        progress: Math.floor(((index + 1) / ids.length) * 100),
+        message: `${verb(action)} ${index + 1} of ${ids.length}`,
+        result: { action, items },
+      });
     }
     const failed = items.filter((i) => !i.ok);
-    if (failed.length === 0) return { status: "succeeded", message: `${verb(action)} ${ids.length} container${ids.length === 1 ? "" : "s"}: done.`, result: { action, items } };
+    if (failed.length === 0)
+      return {
+        status: "succeeded",
+        message: `${verb(action)} ${ids.length} container${ids.length === 1 ? "" : "s"}: done.`,
+        result: { action, items },
+      };
     const first = failed[0]!;
     return {
       status: "failed",
@@ -189,10 +213,19 @@ function bulkArgs(args: Extract<HostTaskSpec, { kind: "container.bulk" }>["args"
   }
 }
 
-const VERBS: Record<BulkAction, string> = { start: "Started", stop: "Stopped", restart: "Restarted", kill: "Killed", pause: "Paused", unpause: "Unpaused", remove: "Removed" };
+const VERBS: Record<BulkAction, string> = {
+  start: "Started",
+  stop: "Stopped",
+  restart: "Restarted",
+  kill: "Killed",
+  pause: "Paused",
+  unpause: "Unpaused",
+  remove: "Removed",
+};
 const verb = (action: BulkAction) => VERBS[action];
 
-const stopMessage = (why: string) => (why.startsWith("cancelled") ? `Cancelled (${why.replace(/^cancelled:?\s*/, "") || "on request"})` : `Stopped: ${why}`);
+const stopMessage = (why: string) =>
+  why.startsWith("cancelled") ? `Cancelled (${why.replace(/^cancelled:?\s*/, "") || "on request"})` : `Stopped: ${why}`;
 
 function describe(op: OpName, error: RelayError): string {
   if (error.code === "host_offline") return `The host is offline (its agent is not connected): ${error.message}`;

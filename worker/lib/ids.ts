@@ -12,7 +12,24 @@ export function randomString(length: number): string {
   return out.join("");
 }
 
-export type IdPrefix = "org" | "usr" | "key" | "aud" | "hst" | "prj" | "app" | "dpl" | "ntf" | "chn" | "tsk" | "dom" | "dbs" | "whd" | "dlv" | "alt" | "alr";
+export type IdPrefix =
+  | "org"
+  | "usr"
+  | "key"
+  | "aud"
+  | "hst"
+  | "prj"
+  | "app"
+  | "dpl"
+  | "ntf"
+  | "chn"
+  | "tsk"
+  | "dom"
+  | "dbs"
+  | "whd"
+  | "dlv"
+  | "alt"
+  | "alr";
 
 /** Opaque prefixed ids (`usr_…`), as DESIGN.md asks; the prefix tells a reader what it names. */
 export function newId(prefix: IdPrefix): string {

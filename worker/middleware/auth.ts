@@ -25,7 +25,8 @@ export function credentialOf(c: Context<AppEnv>, allowQueryToken = false): strin
   if (!allowQueryToken) return undefined;
   const queryToken = c.req.query("access_token");
   // Only short-lived access tokens: a long-lived API key in a URL ends up in proxy logs and history.
-  if (queryToken && looksLikeApiKey(queryToken)) throw unauthorized("API keys are not accepted in the URL: send them as `x-api-key` or `Authorization: Bearer`.");
+  if (queryToken && looksLikeApiKey(queryToken))
+    throw unauthorized("API keys are not accepted in the URL: send them as `x-api-key` or `Authorization: Bearer`.");
   return queryToken ?? undefined;
 }
 
@@ -41,7 +42,10 @@ export async function resolvePrincipal(c: Context<AppEnv>, credential: string): 
 export async function identify(c: Context<AppEnv>, credential: string): Promise<{ rateKey: string; principal: Promise<Principal> }> {
   if (looksLikeApiKey(credential)) {
     const rateKey = `key:${(await sha256Hex(credential)).slice(0, 32)}`;
-    return { rateKey, principal: principalFromApiKey(c.var.db, credential, (work) => c.executionCtx.waitUntil(work.catch(() => undefined))) };
+    return {
+      rateKey,
+      principal: principalFromApiKey(c.var.db, credential, (work) => c.executionCtx.waitUntil(work.catch(() => undefined))),
+    };
   }
   const claims = await verifyAccessToken(authSettings(c.env), credential);
   return { rateKey: `session:${claims.sid}`, principal: principalFromClaims(c.var.db, claims) };

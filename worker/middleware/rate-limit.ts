@@ -1,8 +1,6 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import { rateLimitPerMinute } from "../settings.ts";
-import { clientIp } from "./request-context.ts";
 
 const WINDOW_MS = 60_000;
 

@@ -5,7 +5,18 @@ import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as alerts from "../services/alerts.ts";
 import { getHost } from "../services/hosts.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  createRouter,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  PageMeta,
+  validationErrors,
+} from "./openapi.ts";
 
 export const AlertView = z
   .object({
@@ -60,7 +71,12 @@ alertRoutes.openapi(
     summary: "Alerts of your organization's hosts, newest first",
     security: bearerSecurity,
     request: { query: PageQuery.extend({ state: z.enum(ALERT_STATES).optional(), host_id: z.string().max(64).optional() }) },
-    responses: { 200: jsonResponse(PageMeta.extend({ alerts: z.array(AlertView) }), "A page of alerts."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ alerts: z.array(AlertView) }), "A page of alerts."),
+      ...authErrors,
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const q = c.req.valid("query");
@@ -139,7 +155,12 @@ const toRuleView = (r: alerts.AlertRuleRow): z.infer<typeof RuleView> => ({
 });
 
 const Threshold = z.number().gt(0).lt(100).openapi({ description: "Percent." });
-const DurationSeconds = z.number().int().min(0).max(86400).openapi({ description: "How long the value must stay above the threshold before the alert fires." });
+const DurationSeconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(86400)
+  .openapi({ description: "How long the value must stay above the threshold before the alert fires." });
 
 export const alertRuleRoutes = createRouter();
 alertRuleRoutes.use("*", requireAuth());
@@ -151,7 +172,9 @@ alertRuleRoutes.openapi(
     tags: ["alerts"],
     summary: "Alert rules: your organization's and hosts' own, and the built-in defaults",
     security: bearerSecurity,
-    request: { query: z.object({ host_id: z.string().max(64).optional().openapi({ description: "Also show the rules in effect for this host." }) }) },
+    request: {
+      query: z.object({ host_id: z.string().max(64).optional().openapi({ description: "Also show the rules in effect for this host." }) }),
+    },
     responses: {
       200: jsonResponse(
         z.object({
@@ -169,11 +192,20 @@ alertRuleRoutes.openapi(
     const orgId = c.var.principal.organizationId;
     const hostId = c.req.valid("query").host_id;
     const rules = await alerts.listRules(c.var.db, orgId);
-    const defaults = Object.entries(alerts.DEFAULT_RULES).map(([metric, d]) => ({ id: null, host_id: null, metric: metric as (typeof ALERT_METRICS)[number], threshold: d.threshold, duration_seconds: d.durationSeconds, enabled: true, created_at: null, updated_at: null }));
-    let effective;
-    if (hostId) {
+    const defaults = Object.entries(alerts.DEFAULT_RULES).map(([metric, d]) => ({
+      id: null,
+      host_id: null,
+      metric: metric as (typeof ALERT_METRICS)[number],
+      threshold: d.threshold,
+      duration_seconds: d.durationSeconds,
+      enabled: true,
+      created_at: null,
+      updated_at: null,
+    }));
+    const effective = hostId ? await effectiveRules(hostId) : undefined;
+    async function effectiveRules(hostId: string) {
       const host = await getHost(c.var.db, orgId, hostId);
-      effective = (await alerts.rulesForHost(c.var.db, orgId, host.id)).map((r) => ({
+      return (await alerts.rulesForHost(c.var.db, orgId, host.id)).map((r) => ({
         id: r.ruleId,
         host_id: r.source === "host" ? host.id : null,
         metric: r.metric,
@@ -199,7 +231,13 @@ alertRuleRoutes.openapi(
     request: {
       body: jsonBody(
         z
-          .object({ host_id: z.string().max(64).nullish(), metric: z.enum(ALERT_METRICS), threshold: Threshold, duration_seconds: DurationSeconds, enabled: z.boolean().optional() })
+          .object({
+            host_id: z.string().max(64).nullish(),
+            metric: z.enum(ALERT_METRICS),
+            threshold: Threshold,
+            duration_seconds: DurationSeconds,
+            enabled: z.boolean().optional(),
+          })
           .strict()
           .openapi("NewAlertRule"),
       ),
@@ -208,7 +246,13 @@ alertRuleRoutes.openapi(
   }),
   async (c) => {
     const b = c.req.valid("json");
-    const row = await alerts.createRule(c.var.db, authedActor(c), { hostId: b.host_id ?? null, metric: b.metric, threshold: b.threshold, durationSeconds: b.duration_seconds, enabled: b.enabled });
+    const row = await alerts.createRule(c.var.db, authedActor(c), {
+      hostId: b.host_id ?? null,
+      metric: b.metric,
+      threshold: b.threshold,
+      durationSeconds: b.duration_seconds,
+      enabled: b.enabled,
+    });
     return c.json(toRuleView(row), 201);
   },
 );
@@ -222,12 +266,29 @@ alertRuleRoutes.openapi(
     tags: ["alerts"],
     summary: "Change a rule's threshold, duration or switch (owner/admin)",
     security: bearerSecurity,
-    request: { params: RuleId, body: jsonBody(z.object({ threshold: Threshold.optional(), duration_seconds: DurationSeconds.optional(), enabled: z.boolean().optional() }).strict().openapi("AlertRuleUpdate")) },
+    request: {
+      params: RuleId,
+      body: jsonBody(
+        z
+          .object({ threshold: Threshold.optional(), duration_seconds: DurationSeconds.optional(), enabled: z.boolean().optional() })
+          .strict()
+          .openapi("AlertRuleUpdate"),
+      ),
+    },
     responses: { 200: jsonResponse(RuleView, "The rule."), ...validationErrors, ...authErrors, ...notFoundError },
   }),
   async (c) => {
     const b = c.req.valid("json");
-    return c.json(toRuleView(await alerts.updateRule(c.var.db, authedActor(c), c.req.valid("param").id, { threshold: b.threshold, durationSeconds: b.duration_seconds, enabled: b.enabled })), 200);
+    return c.json(
+      toRuleView(
+        await alerts.updateRule(c.var.db, authedActor(c), c.req.valid("param").id, {
+          threshold: b.threshold,
+          durationSeconds: b.duration_seconds,
+          enabled: b.enabled,
+        }),
+      ),
+      200,
+    );
   },
 );
 

@@ -20,7 +20,13 @@ describe("API keys", () => {
 
   it("cannot create API keys themselves", async () => {
     const owner = await newOwner();
-    const created = await json(await call("/api/v1/api-keys", { token: owner.token, body: { name: "ci", expires_at: new Date(Date.now() + 3600_000).toISOString() } }), 201);
+    const created = await json(
+      await call("/api/v1/api-keys", {
+        token: owner.token,
+        body: { name: "ci", expires_at: new Date(Date.now() + 3600_000).toISOString() },
+      }),
+      201,
+    );
     await expectProblem(await call("/api/v1/api-keys", { apiKey: created.key, body: { name: "forever" } }), 403, /cannot create API keys/);
   });
 
@@ -34,7 +40,10 @@ describe("API keys", () => {
 
   it("stop working once expired, and must expire in the future", async () => {
     const owner = await newOwner();
-    await expectProblem(await call("/api/v1/api-keys", { token: owner.token, body: { name: "past", expires_at: "2000-01-01T00:00:00Z" } }), 422);
+    await expectProblem(
+      await call("/api/v1/api-keys", { token: owner.token, body: { name: "past", expires_at: "2000-01-01T00:00:00Z" } }),
+      422,
+    );
     await expectProblem(await call("/api/v1/api-keys", { token: owner.token, body: { name: "bad", expires_at: "tomorrow" } }), 422);
     const soon = new Date(Date.now() + 1500).toISOString();
     const created = await json(await call("/api/v1/api-keys", { token: owner.token, body: { name: "short", expires_at: soon } }), 201);

@@ -3,7 +3,17 @@ import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import * as apiKeys from "../services/api-keys.ts";
-import { authErrors, bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  createRouter,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  PageMeta,
+  validationErrors,
+} from "./openapi.ts";
 import { ApiKeyView, NewApiKeyBody, NewApiKeyView, toApiKeyView } from "./schemas.ts";
 
 export const apiKeyRoutes = createRouter();
@@ -21,7 +31,11 @@ apiKeyRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const { row, key } = await apiKeys.createApiKey(c.var.db, authedActor(c), { name: body.name, role: body.role, expiresAt: body.expires_at });
+    const { row, key } = await apiKeys.createApiKey(c.var.db, authedActor(c), {
+      name: body.name,
+      role: body.role,
+      expiresAt: body.expires_at,
+    });
     return c.json({ ...toApiKeyView(row), key }, 201);
   },
 );
@@ -34,7 +48,12 @@ apiKeyRoutes.openapi(
     summary: "API keys (yours; every key of the organization for owners and admins), without secrets",
     security: bearerSecurity,
     request: { query: PageQuery },
-    responses: { 200: jsonResponse(PageMeta.extend({ api_keys: z.array(ApiKeyView) }), "A page of keys, newest first."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ api_keys: z.array(ApiKeyView) }), "A page of keys, newest first."),
+      ...authErrors,
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const page = await apiKeys.listApiKeys(c.var.db, c.var.principal, c.req.valid("query"));

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { HealthCheckSchema } from "../../agent-relay/src/protocol.ts";
+import { HealthCheckSchema } from "#protocol";
 import { BUILD_TYPES, CERTIFICATE_TYPES, DATABASE_ENGINES, DEPLOYMENT_STATUSES, PULL_POLICIES, RESTART_POLICIES } from "../db/schema.ts";
 import type { ApplicationRow } from "../services/applications.ts";
 import type { DatabaseRow } from "../services/databases.ts";
@@ -28,15 +28,20 @@ export const ImageRef = z
 
 /** https://, http://, ssh://, git://, file:// URLs, or scp-like git@host:path — never something git could read as an option. */
 export const isGitUrl = (url: string): boolean =>
-  !url.startsWith("-") && (/^(https?|ssh|git|file):\/\/[^\s]+$/.test(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]+$/.test(url));
+  !url.startsWith("-") &&
+  (/^(https?|ssh|git|file):\/\/[^\s]+$/.test(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]+$/.test(url));
 /** `https://user:token@host/…` would store the token in clear and show it to every role. */
 const hasUrlCredentials = (url: string): boolean => /^[a-z]+:\/\/[^/@\s]*:[^/@\s]*@/i.test(url);
 export const GitUrl = z
   .string()
   .max(2048)
   .refine(isGitUrl, "an https://, ssh://, git://, file:// URL or git@host:path")
-  .refine((url) => !hasUrlCredentials(url), "must not carry credentials (user:token@): send the token as git_token, which is stored encrypted");
-export const isBranch = (name: string): boolean => /^(?![-/])(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\.lock$)[A-Za-z0-9._/+-]+(?<![/.])$/.test(name);
+  .refine(
+    (url) => !hasUrlCredentials(url),
+    "must not carry credentials (user:token@): send the token as git_token, which is stored encrypted",
+  );
+export const isBranch = (name: string): boolean =>
+  /^(?![-/])(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\.lock$)[A-Za-z0-9._/+-]+(?<![/.])$/.test(name);
 export const Branch = z.string().min(1).max(255).refine(isBranch, "a branch name (letters, digits, '.', '_', '-', '/', '+')");
 export const Commit = z.string().regex(/^[0-9a-fA-F]{7,64}$/, "a commit sha (7–64 hex digits)");
 export const RelativePath = z
@@ -45,7 +50,13 @@ export const RelativePath = z
   .refine((p) => !p.startsWith("/") && !p.startsWith("-") && !p.split("/").includes(".."), "a relative path inside the repository");
 export const Port = z.number().int().min(1).max(65535);
 export const PortMapping = z
-  .object({ container_port: Port, host_port: Port.optional().openapi({ description: "Publish on this host port (the old container then stops before the new one starts)." }), protocol: z.enum(["tcp", "udp"]).optional() })
+  .object({
+    container_port: Port,
+    host_port: Port.optional().openapi({
+      description: "Publish on this host port (the old container then stops before the new one starts).",
+    }),
+    protocol: z.enum(["tcp", "udp"]).optional(),
+  })
   .openapi("PortMapping");
 export const EnvironmentInput = z
   .union([z.string().max(256 * 1024), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))])
@@ -59,7 +70,13 @@ export const ProjectPatchBody = z.object({ name: Name.optional(), description: D
 export const ProjectView = z
   .object({ id: z.string(), name: z.string(), description: z.string().nullable(), created_at: z.string(), updated_at: z.string() })
   .openapi("Project");
-export const toProjectView = (p: ProjectRow): z.infer<typeof ProjectView> => ({ id: p.id, name: p.name, description: p.description, created_at: p.createdAt, updated_at: p.updatedAt });
+export const toProjectView = (p: ProjectRow): z.infer<typeof ProjectView> => ({
+  id: p.id,
+  name: p.name,
+  description: p.description,
+  created_at: p.createdAt,
+  updated_at: p.updatedAt,
+});
 
 // ---- applications ---------------------------------------------------------------------------
 
@@ -77,13 +94,34 @@ const applicationFields = {
   git_url: GitUrl.nullable().optional(),
   git_branch: Branch.optional(),
   git_path: RelativePath.nullable().optional().openapi({ description: "Subdirectory used as the build context." }),
-  git_token: z.string().min(1).max(4096).nullable().optional().openapi({ description: "HTTPS token for a private repository. Write-only, stored encrypted (admin)." }),
-  git_username: z.string().max(255).nullable().optional().openapi({ description: "Username sent with the token (default x-access-token; GitLab: oauth2; Bitbucket: your user)." }),
-  git_deploy_key: z.string().min(1).max(16_384).nullable().optional().openapi({ description: "SSH private key for ssh URLs. Write-only, stored encrypted (admin)." }),
+  git_token: z
+    .string()
+    .min(1)
+    .max(4096)
+    .nullable()
+    .optional()
+    .openapi({ description: "HTTPS token for a private repository. Write-only, stored encrypted (admin)." }),
+  git_username: z
+    .string()
+    .max(255)
+    .nullable()
+    .optional()
+    .openapi({ description: "Username sent with the token (default x-access-token; GitLab: oauth2; Bitbucket: your user)." }),
+  git_deploy_key: z
+    .string()
+    .min(1)
+    .max(16_384)
+    .nullable()
+    .optional()
+    .openapi({ description: "SSH private key for ssh URLs. Write-only, stored encrypted (admin)." }),
   build_type: z.enum(BUILD_TYPES).optional(),
   dockerfile: RelativePath.nullable().optional(),
-  publish_dir: RelativePath.nullable().optional().openapi({ description: "static builds: the directory to serve (default the repository root)." }),
-  static_image: ImageRef.nullable().optional().openapi({ description: "static builds: the image that serves the files with busybox httpd (default busybox:stable)." }),
+  publish_dir: RelativePath.nullable()
+    .optional()
+    .openapi({ description: "static builds: the directory to serve (default the repository root)." }),
+  static_image: ImageRef.nullable()
+    .optional()
+    .openapi({ description: "static builds: the image that serves the files with busybox httpd (default busybox:stable)." }),
   compose_file: RelativePath.nullable().optional(),
   ports: z.array(PortMapping).max(32).nullable().optional(),
   command: z.array(z.string().max(4096)).max(64).nullable().optional(),
@@ -96,13 +134,26 @@ const applicationFields = {
     .optional()
     .openapi({ description: "Memory limit in bytes." }),
   restart_policy: z.enum(RESTART_POLICIES).optional(),
-  health_check: HealthCheckSchema.nullable().optional().openapi({ description: "A Docker HEALTHCHECK command, and/or an HTTP path probed from inside the container." }),
-  deploy_timeout_seconds: z.number().int().min(1).max(24 * 3600).optional().openapi({ description: "A deployment running longer is failed and aborted (default 1800)." }),
+  health_check: HealthCheckSchema.nullable()
+    .optional()
+    .openapi({ description: "A Docker HEALTHCHECK command, and/or an HTTP path probed from inside the container." }),
+  deploy_timeout_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 3600)
+    .optional()
+    .openapi({ description: "A deployment running longer is failed and aborted (default 1800)." }),
   environment: EnvironmentInput.optional().openapi({ description: "Write-only here; stored encrypted (admin)." }),
 };
 
-export const NewApplicationBody = z.object({ project_id: z.string().min(1).max(64), ...applicationFields }).openapi("NewApplicationRequest");
-export const ApplicationPatchBody = z.object({ ...applicationFields, name: Name.optional() }).partial().openapi("ApplicationPatch");
+export const NewApplicationBody = z
+  .object({ project_id: z.string().min(1).max(64), ...applicationFields })
+  .openapi("NewApplicationRequest");
+export const ApplicationPatchBody = z
+  .object({ ...applicationFields, name: Name.optional() })
+  .partial()
+  .openapi("ApplicationPatch");
 
 export const ApplicationView = z
   .object({
@@ -119,7 +170,10 @@ export const ApplicationView = z
     git_url: z.string().nullable(),
     git_branch: z.string(),
     git_path: z.string().nullable(),
-    git_auth: z.enum(["token", "deploy_key"]).nullable().openapi({ description: "Which credential is stored; the credential itself is never shown." }),
+    git_auth: z
+      .enum(["token", "deploy_key"])
+      .nullable()
+      .openapi({ description: "Which credential is stored; the credential itself is never shown." }),
     build_type: z.enum(BUILD_TYPES),
     dockerfile: z.string().nullable(),
     publish_dir: z.string().nullable(),
@@ -132,18 +186,26 @@ export const ApplicationView = z
     restart_policy: z.enum(RESTART_POLICIES),
     health_check: z.record(z.string(), z.unknown()).nullable(),
     deploy_timeout_seconds: z.number(),
-    environment: z.record(z.string(), z.string()).openapi({ description: "Variable names with masked values (`?reveal=true` shows them to admins)." }),
+    environment: z
+      .record(z.string(), z.string())
+      .openapi({ description: "Variable names with masked values (`?reveal=true` shows them to admins)." }),
     status: z.string(),
     current_deployment_id: z.string().nullable(),
     current_image: z.string().nullable(),
-    webhook_url: z.string().nullable().openapi({ description: "Admins only (null for others): where GitHub, GitLab or Bitbucket send pushes." }),
+    webhook_url: z
+      .string()
+      .nullable()
+      .openapi({ description: "Admins only (null for others): where GitHub, GitLab or Bitbucket send pushes." }),
     webhook_secret: z.string().nullable().openapi({ description: "Admins only (null for others): the secret those providers sign with." }),
     created_at: z.string(),
     updated_at: z.string(),
   })
   .openapi("Application");
 
-export function toApplicationView(a: ApplicationRow, extra: { environment: EnvVars; webhook?: { url: string; secret: string } | null }): z.infer<typeof ApplicationView> {
+export function toApplicationView(
+  a: ApplicationRow,
+  extra: { environment: EnvVars; webhook?: { url: string; secret: string } | null },
+): z.infer<typeof ApplicationView> {
   return {
     id: a.id,
     project_id: a.projectId,
@@ -236,9 +298,13 @@ export const toDeploymentView = (d: DeploymentRow): z.infer<typeof DeploymentVie
   finished_at: d.finishedAt,
 });
 
-export const QueuedDeploymentView = DeploymentView.extend({ coalesced: z.boolean().openapi({ description: "The same commit was already waiting: this is that deployment." }) }).openapi("QueuedDeployment");
+export const QueuedDeploymentView = DeploymentView.extend({
+  coalesced: z.boolean().openapi({ description: "The same commit was already waiting: this is that deployment." }),
+}).openapi("QueuedDeployment");
 
-export const LogPiece = z.object({ seq: z.number(), stream: z.enum(["stdout", "stderr", "system"]), text: z.string(), at: z.string() }).openapi("DeploymentLogPiece");
+export const LogPiece = z
+  .object({ seq: z.number(), stream: z.enum(["stdout", "stderr", "system"]), text: z.string(), at: z.string() })
+  .openapi("DeploymentLogPiece");
 
 // ---- domains --------------------------------------------------------------------------------
 
@@ -253,7 +319,17 @@ export const DomainBody = z
   .openapi("DomainRequest");
 
 export const DomainView = z
-  .object({ id: z.string(), application_id: z.string(), host: z.string(), path: z.string(), https: z.boolean(), certificate_type: z.enum(CERTIFICATE_TYPES), container_port: z.number().nullable(), created_at: z.string(), updated_at: z.string() })
+  .object({
+    id: z.string(),
+    application_id: z.string(),
+    host: z.string(),
+    path: z.string(),
+    https: z.boolean(),
+    certificate_type: z.enum(CERTIFICATE_TYPES),
+    container_port: z.number().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
   .openapi("Domain");
 
 export const toDomainView = (d: DomainRow): z.infer<typeof DomainView> => ({
@@ -278,11 +354,19 @@ export const NewDatabaseBody = z
     app_name: AppName.optional(),
     description: z.string().max(2000).optional(),
     host_id: z.string().min(1).max(64).optional(),
-    database_name: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_$-]{0,62}$/, "letters, digits, '_', '$', '-'").optional(),
-    database_user: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '_', '.', '-'").optional(),
+    database_name: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_$-]{0,62}$/, "letters, digits, '_', '$', '-'")
+      .optional(),
+    database_user: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '_', '.', '-'")
+      .optional(),
     database_password: z.string().min(8).max(256).optional().openapi({ description: "Generated when omitted; stored encrypted." }),
     root_password: z.string().min(8).max(256).optional(),
-    image: ImageRef.optional().openapi({ description: "Default: the engine's official image (postgres:16, mysql:8.4, mariadb:11, mongo:7, redis:7)." }),
+    image: ImageRef.optional().openapi({
+      description: "Default: the engine's official image (postgres:16, mysql:8.4, mariadb:11, mongo:7, redis:7).",
+    }),
     command: z.array(z.string().max(4096)).max(64).optional(),
     external_port: Port.nullable().optional(),
     start: z.boolean().optional().openapi({ description: "Start the container now (default true)." }),
@@ -336,7 +420,15 @@ export const toDatabaseView = (d: DatabaseRow): z.infer<typeof DatabaseView> => 
 });
 
 export const ConnectionView = z
-  .object({ host: z.string(), port: z.number(), database: z.string().nullable(), user: z.string().nullable(), password: z.string(), root_password: z.string().nullable(), connection_string: z.string() })
+  .object({
+    host: z.string(),
+    port: z.number(),
+    database: z.string().nullable(),
+    user: z.string().nullable(),
+    password: z.string(),
+    root_password: z.string().nullable(),
+    connection_string: z.string(),
+  })
   .openapi("DatabaseConnection");
 
 // ---- webhook deliveries ---------------------------------------------------------------------

@@ -16,7 +16,18 @@ async function newProject(owner: TestAccount, name = `p-${Math.random().toString
 
 describe("environment parsing", () => {
   it("reads dotenv text: comments, export, quotes, escapes, multi-line values, inline comments", () => {
-    const text = ['# a comment', "export A=1", 'B="two words"', "C='lit\\n'", 'D="line1\\nline2 \\"q\\""', 'E="multi', 'line"', "F=plain # note", "", "G="].join("\n");
+    const text = [
+      "# a comment",
+      "export A=1",
+      'B="two words"',
+      "C='lit\\n'",
+      'D="line1\\nline2 \\"q\\""',
+      'E="multi',
+      'line"',
+      "F=plain # note",
+      "",
+      "G=",
+    ].join("\n");
     const { vars, errors } = parseDotenv(text);
     expect(errors).toEqual([]);
     expect(vars).toEqual({ A: "1", B: "two words", C: "lit\\n", D: 'line1\nline2 "q"', E: "multi\nline", F: "plain", G: "" });
@@ -33,14 +44,26 @@ describe("projects", () => {
     await expectProblem(await call("/api/v1/projects", { token: owner.token, body: { name: "shop" } }), 409, /already exists/);
     const list = await json(await call("/api/v1/projects", { token: owner.token }), 200);
     expect(list.projects.map((p: { id: string }) => p.id)).toContain(project.id);
-    expect(await json(await call(`/api/v1/projects/${project.id}`, { method: "PATCH", token: owner.token, body: { description: "the shop" } }), 200)).toMatchObject({ description: "the shop" });
+    expect(
+      await json(
+        await call(`/api/v1/projects/${project.id}`, { method: "PATCH", token: owner.token, body: { description: "the shop" } }),
+        200,
+      ),
+    ).toMatchObject({ description: "the shop" });
 
-    const app = await json(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "Web Shop", image: "nginx:1.27" } }), 201);
+    const app = await json(
+      await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "Web Shop", image: "nginx:1.27" } }),
+      201,
+    );
     expect(app).toMatchObject({ app_name: "web-shop", source_type: "image", pull_policy: "missing", host_id: null, status: "idle" });
     const detail = await json(await call(`/api/v1/projects/${project.id}`, { token: owner.token }), 200);
     expect(detail.applications).toEqual([expect.objectContaining({ id: app.id, app_name: "web-shop" })]);
 
-    await expectProblem(await call(`/api/v1/projects/${project.id}`, { method: "DELETE", token: owner.token }), 409, /still has 1 application/);
+    await expectProblem(
+      await call(`/api/v1/projects/${project.id}`, { method: "DELETE", token: owner.token }),
+      409,
+      /still has 1 application/,
+    );
     expect((await call(`/api/v1/projects/${project.id}?force=true`, { method: "DELETE", token: owner.token })).status).toBe(204);
     await expectProblem(await call(`/api/v1/applications/${app.id}`, { token: owner.token }), 404);
   });
@@ -54,7 +77,10 @@ describe("projects", () => {
     await expectProblem(await call(`/api/v1/projects/${project.id}`, { method: "DELETE", token: other.token }), 404);
     expect((await call(`/api/v1/projects/${project.id}`, { token: viewer.token })).status).toBe(200);
     await expectProblem(await call("/api/v1/projects", { token: viewer.token, body: { name: "nope" } }), 403, /viewer/);
-    await expectProblem(await call("/api/v1/applications", { token: other.token, body: { project_id: project.id, name: "x", image: "busybox" } }), 404);
+    await expectProblem(
+      await call("/api/v1/applications", { token: other.token, body: { project_id: project.id, name: "x", image: "busybox" } }),
+      404,
+    );
   });
 });
 
@@ -63,7 +89,10 @@ describe("applications", () => {
     const owner = await newOwner();
     const project = await newProject(owner);
     const bad = async (body: Record<string, unknown>, pointer: string) => {
-      const problem = await expectProblem(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "x", ...body } }), 422);
+      const problem = await expectProblem(
+        await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "x", ...body } }),
+        422,
+      );
       expect(problem.errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
     };
     await bad({ git_url: "-oProxyCommand=touch /tmp/x" }, "/body/git_url");
@@ -75,12 +104,33 @@ describe("applications", () => {
     await bad({ build_type: "magic" }, "/body/build_type");
     await bad({ source_type: "git" }, "/body/git_url");
     await bad({ environment: "1BAD=x" }, "/body/environment");
-    await bad({ image: "a", ports: [{ container_port: 80, host_port: 8080 }, { container_port: 81, host_port: 8080 }] }, "/body/ports");
-    await expectProblem(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "x", host_id: "hst_nope" } }), 404);
+    await bad(
+      {
+        image: "a",
+        ports: [
+          { container_port: 80, host_port: 8080 },
+          { container_port: 81, host_port: 8080 },
+        ],
+      },
+      "/body/ports",
+    );
+    await expectProblem(
+      await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "x", host_id: "hst_nope" } }),
+      404,
+    );
     // Dokploy-style: no source yet is fine; it fails at deploy time with a clear reason.
-    expect(await json(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "empty" } }), 201)).toMatchObject({ source_type: null });
-    await json(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "a", app_name: "taken" } }), 201);
-    await expectProblem(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "b", app_name: "taken" } }), 409, /already used/);
+    expect(
+      await json(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "empty" } }), 201),
+    ).toMatchObject({ source_type: null });
+    await json(
+      await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "a", app_name: "taken" } }),
+      201,
+    );
+    await expectProblem(
+      await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "b", app_name: "taken" } }),
+      409,
+      /already used/,
+    );
   });
 
   it("keep the environment and git token encrypted, masked, and revealed to admins only", async () => {
@@ -90,11 +140,23 @@ describe("applications", () => {
     const app = await json(
       await call("/api/v1/applications", {
         token: owner.token,
-        body: { project_id: project.id, name: "api", git_url: "https://git.example.com/org/api.git", git_token: "glpat-very-secret-token", environment: "DATABASE_URL=postgres://u:hunter2hunter2@db/app\nMODE=prod" },
+        body: {
+          project_id: project.id,
+          name: "api",
+          git_url: "https://git.example.com/org/api.git",
+          git_token: "glpat-very-secret-token",
+          environment: "DATABASE_URL=postgres://u:hunter2hunter2@db/app\nMODE=prod",
+        },
       }),
       201,
     );
-    expect(app).toMatchObject({ source_type: "git", git_branch: "main", build_type: "dockerfile", git_auth: "token", environment: { DATABASE_URL: "********", MODE: "********" } });
+    expect(app).toMatchObject({
+      source_type: "git",
+      git_branch: "main",
+      build_type: "dockerfile",
+      git_auth: "token",
+      environment: { DATABASE_URL: "********", MODE: "********" },
+    });
     expect(JSON.stringify(app)).not.toContain("hunter2");
     expect(JSON.stringify(app)).not.toContain("glpat");
     // At rest: sealed, not plain.
@@ -104,29 +166,56 @@ describe("applications", () => {
     expect(JSON.stringify(row)).not.toContain("glpat-very");
 
     // Admins see the webhook URL and secret; members do not, nor can they set secrets.
-    expect(app.webhook_url).toMatch(new RegExp(`/api/v1/webhooks/whk_[a-z0-9]{40}$`));
+    expect(app.webhook_url).toMatch(/\/api\/v1\/webhooks\/whk_[a-z0-9]{40}$/);
     expect(app.webhook_secret).toMatch(/^[a-z0-9]{40}$/);
     const asMember = await json(await call(`/api/v1/applications/${app.id}`, { token: member.token }), 200);
     expect(asMember).toMatchObject({ webhook_url: null, webhook_secret: null, environment: { MODE: "********" } });
     await expectProblem(await call(`/api/v1/applications/${app.id}/environment?reveal=true`, { token: member.token }), 403, /admin/);
-    await expectProblem(await call(`/api/v1/applications/${app.id}`, { method: "PATCH", token: member.token, body: { git_token: "x" } }), 403, /git_token/);
-    await expectProblem(await call(`/api/v1/applications/${app.id}/environment`, { method: "PUT", token: member.token, body: { environment: { A: "1" } } }), 403);
-    expect(await json(await call(`/api/v1/applications/${app.id}`, { method: "PATCH", token: member.token, body: { git_branch: "release" } }), 200)).toMatchObject({ git_branch: "release" });
+    await expectProblem(
+      await call(`/api/v1/applications/${app.id}`, { method: "PATCH", token: member.token, body: { git_token: "x" } }),
+      403,
+      /git_token/,
+    );
+    await expectProblem(
+      await call(`/api/v1/applications/${app.id}/environment`, { method: "PUT", token: member.token, body: { environment: { A: "1" } } }),
+      403,
+    );
+    expect(
+      await json(
+        await call(`/api/v1/applications/${app.id}`, { method: "PATCH", token: member.token, body: { git_branch: "release" } }),
+        200,
+      ),
+    ).toMatchObject({ git_branch: "release" });
 
     const revealed = await json(await call(`/api/v1/applications/${app.id}/environment?reveal=true`, { token: owner.token }), 200);
     expect(revealed).toMatchObject({ revealed: true, environment: { DATABASE_URL: "postgres://u:hunter2hunter2@db/app", MODE: "prod" } });
-    const merged = await json(await call(`/api/v1/applications/${app.id}/environment`, { method: "PATCH", token: owner.token, body: { environment: { EXTRA: 1 } } }), 200);
+    const merged = await json(
+      await call(`/api/v1/applications/${app.id}/environment`, {
+        method: "PATCH",
+        token: owner.token,
+        body: { environment: { EXTRA: 1 } },
+      }),
+      200,
+    );
     expect(Object.keys(merged.environment)).toEqual(["DATABASE_URL", "MODE", "EXTRA"]);
-    const replaced = await json(await call(`/api/v1/applications/${app.id}/environment`, { method: "PUT", token: owner.token, body: { environment: "ONLY=this" } }), 200);
+    const replaced = await json(
+      await call(`/api/v1/applications/${app.id}/environment`, { method: "PUT", token: owner.token, body: { environment: "ONLY=this" } }),
+      200,
+    );
     expect(replaced.environment).toEqual({ ONLY: "********" });
 
     // Audit events name the keys, never the values.
     const audit = await createDatabase(env).select().from(auditEvents).where(eq(auditEvents.targetId, app.id));
-    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(["application.create", "application.update", "application.environment.reveal", "application.environment.set"]));
+    expect(audit.map((a) => a.action)).toEqual(
+      expect.arrayContaining(["application.create", "application.update", "application.environment.reveal", "application.environment.set"]),
+    );
     expect(JSON.stringify(audit)).not.toContain("hunter2");
     expect(JSON.stringify(audit)).not.toContain("this");
 
-    const rotated = await json(await call(`/api/v1/applications/${app.id}/webhook/rotate`, { method: "POST", token: owner.token, body: { rotate: "both" } }), 200);
+    const rotated = await json(
+      await call(`/api/v1/applications/${app.id}/webhook/rotate`, { method: "POST", token: owner.token, body: { rotate: "both" } }),
+      200,
+    );
     expect(rotated.webhook_secret).not.toBe(app.webhook_secret);
     expect(rotated.webhook_url).not.toBe(app.webhook_url);
   });
@@ -135,9 +224,16 @@ describe("applications", () => {
     const owner = await newOwner();
     const project = await newProject(owner);
     const host = await json(await call("/api/v1/hosts", { token: owner.token, body: { name: "h1" } }), 201);
-    const app = await json(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "w", image: "busybox" } }), 201);
+    const app = await json(
+      await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "w", image: "busybox" } }),
+      201,
+    );
     expect(app.host_id).toBe(host.id);
-    await expectProblem(await call(`/api/v1/applications/${app.id}/start`, { method: "POST", token: owner.token }), 409, /not been deployed/);
+    await expectProblem(
+      await call(`/api/v1/applications/${app.id}/start`, { method: "POST", token: owner.token }),
+      409,
+      /not been deployed/,
+    );
   });
 });
 
@@ -146,20 +242,45 @@ describe("domains", () => {
     const owner = await newOwner();
     const other = await newOwner();
     const project = await newProject(owner);
-    const app = await json(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "site", image: "busybox", ports: [{ container_port: 8080 }] } }), 201);
-    const domain = await json(await call(`/api/v1/applications/${app.id}/domains`, { token: owner.token, body: { host: "Shop.Example.com", https: true, certificate_type: "letsencrypt" } }), 201);
+    const app = await json(
+      await call("/api/v1/applications", {
+        token: owner.token,
+        body: { project_id: project.id, name: "site", image: "busybox", ports: [{ container_port: 8080 }] },
+      }),
+      201,
+    );
+    const domain = await json(
+      await call(`/api/v1/applications/${app.id}/domains`, {
+        token: owner.token,
+        body: { host: "Shop.Example.com", https: true, certificate_type: "letsencrypt" },
+      }),
+      201,
+    );
     expect(domain).toMatchObject({ host: "shop.example.com", https: true, certificate_type: "letsencrypt", path: "/" });
-    await expectProblem(await call(`/api/v1/applications/${app.id}/domains`, { token: owner.token, body: { host: "shop.example.com" } }), 409);
+    await expectProblem(
+      await call(`/api/v1/applications/${app.id}/domains`, { token: owner.token, body: { host: "shop.example.com" } }),
+      409,
+    );
     for (const host of ["localhost", "bad_host.example.com", "10.0.0.1", "-x.example.com"]) {
       await expectProblem(await call(`/api/v1/applications/${app.id}/domains`, { token: owner.token, body: { host } }), 422);
     }
     // Unique per organization only.
     const otherProject = await newProject(other);
-    const otherApp = await json(await call("/api/v1/applications", { token: other.token, body: { project_id: otherProject.id, name: "site", image: "busybox" } }), 201);
-    expect((await call(`/api/v1/applications/${otherApp.id}/domains`, { token: other.token, body: { host: "shop.example.com" } })).status).toBe(201);
+    const otherApp = await json(
+      await call("/api/v1/applications", { token: other.token, body: { project_id: otherProject.id, name: "site", image: "busybox" } }),
+      201,
+    );
+    expect(
+      (await call(`/api/v1/applications/${otherApp.id}/domains`, { token: other.token, body: { host: "shop.example.com" } })).status,
+    ).toBe(201);
     await expectProblem(await call(`/api/v1/domains/${domain.id}`, { token: other.token }), 404);
 
-    const labels = traefikLabels("site", [{ id: domain.id, host: "shop.example.com", path: "/", https: true, certificateType: "letsencrypt", containerPort: null } as never], [{ container_port: 8080 }], "pier-net");
+    const labels = traefikLabels(
+      "site",
+      [{ id: domain.id, host: "shop.example.com", path: "/", https: true, certificateType: "letsencrypt", containerPort: null } as never],
+      [{ container_port: 8080 }],
+      "pier-net",
+    );
     const router = `site-${domain.id.slice(4, 12)}`;
     expect(labels).toMatchObject({
       "traefik.enable": "true",
@@ -179,32 +300,88 @@ describe("databases", () => {
     const owner = await newOwner();
     const member = await addMember(owner, "member");
     const project = await newProject(owner);
-    const pg = await json(await call("/api/v1/databases", { token: member.token, body: { project_id: project.id, engine: "postgres", name: "Main DB", start: false } }), 201);
-    expect(pg).toMatchObject({ engine: "postgres", app_name: "main-db", image: "postgres:16", database_name: "main_db", database_user: "pier", internal_port: 5432, volume: "main-db-data", status: "idle" });
+    const pg = await json(
+      await call("/api/v1/databases", {
+        token: member.token,
+        body: { project_id: project.id, engine: "postgres", name: "Main DB", start: false },
+      }),
+      201,
+    );
+    expect(pg).toMatchObject({
+      engine: "postgres",
+      app_name: "main-db",
+      image: "postgres:16",
+      database_name: "main_db",
+      database_user: "pier",
+      internal_port: 5432,
+      volume: "main-db-data",
+      status: "idle",
+    });
     await expectProblem(await call(`/api/v1/databases/${pg.id}/connection`, { token: member.token }), 403);
     const conn = await json(await call(`/api/v1/databases/${pg.id}/connection`, { token: owner.token }), 200);
     expect(conn.password).toMatch(/^[a-z0-9]{32}$/);
     expect(conn.connection_string).toBe(`postgresql://pier:${conn.password}@main-db:5432/main_db`);
 
-    const my = await json(await call("/api/v1/databases", { token: owner.token, body: { project_id: project.id, engine: "mysql", name: "legacy", database_password: "given-password", start: false } }), 201);
+    const my = await json(
+      await call("/api/v1/databases", {
+        token: owner.token,
+        body: { project_id: project.id, engine: "mysql", name: "legacy", database_password: "given-password", start: false },
+      }),
+      201,
+    );
     const myConn = await json(await call(`/api/v1/databases/${my.id}/connection`, { token: owner.token }), 200);
-    expect(myConn).toMatchObject({ password: "given-password", root_password: expect.stringMatching(/^[a-z0-9]{32}$/), connection_string: "mysql://pier:given-password@legacy:3306/legacy" });
-    const redis = await json(await call("/api/v1/databases", { token: owner.token, body: { project_id: project.id, engine: "redis", name: "cache", start: false } }), 201);
+    expect(myConn).toMatchObject({
+      password: "given-password",
+      root_password: expect.stringMatching(/^[a-z0-9]{32}$/),
+      connection_string: "mysql://pier:given-password@legacy:3306/legacy",
+    });
+    const redis = await json(
+      await call("/api/v1/databases", {
+        token: owner.token,
+        body: { project_id: project.id, engine: "redis", name: "cache", start: false },
+      }),
+      201,
+    );
     expect(redis).toMatchObject({ database_name: null, database_user: null, internal_port: 6379 });
     // The container each engine gets: its image's environment conventions, volume and command.
     const db = createDatabase(env);
     const mySpec = await containerSpec(env, await getDatabaseService(db, owner.organizationId, my.id));
-    expect(mySpec).toMatchObject({ kind: "database", image: "mysql:8.4", strategy: "stop-first", volumes: [{ source: "legacy-data", target: "/var/lib/mysql" }], network: { aliases: ["legacy"] } });
-    expect(mySpec.env).toEqual({ MYSQL_DATABASE: "legacy", MYSQL_USER: "pier", MYSQL_PASSWORD: "given-password", MYSQL_ROOT_PASSWORD: myConn.root_password });
+    expect(mySpec).toMatchObject({
+      kind: "database",
+      image: "mysql:8.4",
+      strategy: "stop-first",
+      volumes: [{ source: "legacy-data", target: "/var/lib/mysql" }],
+      network: { aliases: ["legacy"] },
+    });
+    expect(mySpec.env).toEqual({
+      MYSQL_DATABASE: "legacy",
+      MYSQL_USER: "pier",
+      MYSQL_PASSWORD: "given-password",
+      MYSQL_ROOT_PASSWORD: myConn.root_password,
+    });
     const redisSpec = await containerSpec(env, await getDatabaseService(db, owner.organizationId, redis.id));
-    expect(redisSpec).toMatchObject({ cmd: ["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes'], volumes: [{ target: "/data" }] });
+    expect(redisSpec).toMatchObject({
+      cmd: ["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes'],
+      volumes: [{ target: "/data" }],
+    });
     expect(Object.keys(redisSpec.env)).toEqual(["REDIS_PASSWORD"]);
-    const mongo = await json(await call("/api/v1/databases", { token: owner.token, body: { project_id: project.id, engine: "mongo", name: "docs", start: false } }), 201);
+    const mongo = await json(
+      await call("/api/v1/databases", {
+        token: owner.token,
+        body: { project_id: project.id, engine: "mongo", name: "docs", start: false },
+      }),
+      201,
+    );
     const mongoSpec = await containerSpec(env, await getDatabaseService(db, owner.organizationId, mongo.id));
     expect(Object.keys(mongoSpec.env)).toEqual(["MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD", "MONGO_INITDB_DATABASE"]);
-    expect((await json(await call(`/api/v1/databases/${mongo.id}/connection`, { token: owner.token }), 200)).connection_string).toMatch(/^mongodb:\/\/root:[a-z0-9]{32}@docs:27017\/docs\?authSource=admin$/);
+    expect((await json(await call(`/api/v1/databases/${mongo.id}/connection`, { token: owner.token }), 200)).connection_string).toMatch(
+      /^mongodb:\/\/root:[a-z0-9]{32}@docs:27017\/docs\?authSource=admin$/,
+    );
     // App names are shared between applications and databases.
-    await expectProblem(await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "x", app_name: "cache" } }), 409);
+    await expectProblem(
+      await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "x", app_name: "cache" } }),
+      409,
+    );
     // No host: starting says so instead of failing obscurely.
     await expectProblem(await call(`/api/v1/databases/${redis.id}/start`, { method: "POST", token: owner.token }), 409, /no host/);
   });

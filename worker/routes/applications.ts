@@ -27,7 +27,19 @@ import {
   toDeploymentView,
   toDomainView,
 } from "./app-schemas.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, relayErrors, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  createRouter,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  PageMeta,
+  relayErrors,
+  validationErrors,
+} from "./openapi.ts";
 
 export const applicationRoutes = createRouter();
 applicationRoutes.use("*", requireAuth());
@@ -57,7 +69,13 @@ applicationRoutes.openapi(
     summary: "Create an application in a project: an image or a git source, ports, limits, health check (member+; secrets need admin)",
     security: bearerSecurity,
     request: { body: jsonBody(NewApplicationBody) },
-    responses: { 201: jsonResponse(ApplicationView, "The application."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
+    responses: {
+      201: jsonResponse(ApplicationView, "The application."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+    },
   }),
   async (c) => c.json(await applicationView(c, await apps.createApplication(c.var.db, c.env, authedActor(c), c.req.valid("json"))), 201),
 );
@@ -70,7 +88,12 @@ applicationRoutes.openapi(
     summary: "Applications of your organization (of one project with ?project_id=), newest first",
     security: bearerSecurity,
     request: { query: PageQuery.extend({ project_id: z.string().max(64).optional() }) },
-    responses: { 200: jsonResponse(PageMeta.extend({ applications: z.array(ApplicationView) }), "A page of applications."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ applications: z.array(ApplicationView) }), "A page of applications."),
+      ...authErrors,
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const q = c.req.valid("query");
@@ -89,7 +112,8 @@ applicationRoutes.openapi(
     request: { params: AppId },
     responses: { 200: jsonResponse(ApplicationView, "The application."), ...authErrors, ...notFoundError },
   }),
-  async (c) => c.json(await applicationView(c, await apps.getApplication(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+  async (c) =>
+    c.json(await applicationView(c, await apps.getApplication(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
 );
 
 applicationRoutes.openapi(
@@ -100,9 +124,19 @@ applicationRoutes.openapi(
     summary: "Change an application; takes effect at its next deployment (member+; secrets need admin)",
     security: bearerSecurity,
     request: { params: AppId, body: jsonBody(ApplicationPatchBody) },
-    responses: { 200: jsonResponse(ApplicationView, "The application."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
+    responses: {
+      200: jsonResponse(ApplicationView, "The application."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+    },
   }),
-  async (c) => c.json(await applicationView(c, await apps.updateApplication(c.var.db, c.env, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 200),
+  async (c) =>
+    c.json(
+      await applicationView(c, await apps.updateApplication(c.var.db, c.env, authedActor(c), c.req.valid("param").id, c.req.valid("json"))),
+      200,
+    ),
 );
 
 applicationRoutes.openapi(
@@ -130,7 +164,13 @@ for (const action of ["start", "stop", "restart"] as const) {
       summary: `${action[0]!.toUpperCase()}${action.slice(1)} the application's container (member+)`,
       security: bearerSecurity,
       request: { params: AppId },
-      responses: { 200: jsonResponse(ApplicationView.extend({ changed: z.boolean() }), "The application; `changed: false` when it already was so."), ...authErrors, ...notFoundError, ...conflictError, ...relayErrors },
+      responses: {
+        200: jsonResponse(ApplicationView.extend({ changed: z.boolean() }), "The application; `changed: false` when it already was so."),
+        ...authErrors,
+        ...notFoundError,
+        ...conflictError,
+        ...relayErrors,
+      },
     }),
     async (c) => {
       const { row, changed } = await apps.changeState(c.var.db, c.env, authedActor(c), c.req.valid("param").id, action);
@@ -142,7 +182,11 @@ for (const action of ["start", "stop", "restart"] as const) {
 // ---- environment ------------------------------------------------------------------------------
 
 const EnvironmentView = z
-  .object({ environment: z.record(z.string(), z.string()), revealed: z.boolean(), dotenv: z.string().optional().openapi({ description: "Only when revealed." }) })
+  .object({
+    environment: z.record(z.string(), z.string()),
+    revealed: z.boolean(),
+    dotenv: z.string().optional().openapi({ description: "Only when revealed." }),
+  })
   .openapi("Environment");
 
 applicationRoutes.openapi(
@@ -152,7 +196,15 @@ applicationRoutes.openapi(
     tags: ["applications"],
     summary: "Environment variables, masked; ?reveal=true shows the values to admins (audited)",
     security: bearerSecurity,
-    request: { params: AppId, query: z.object({ reveal: z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === "true" || v === "1") }) },
+    request: {
+      params: AppId,
+      query: z.object({
+        reveal: z
+          .enum(["true", "false", "1", "0"])
+          .optional()
+          .transform((v) => v === "true" || v === "1"),
+      }),
+    },
     responses: { 200: jsonResponse(EnvironmentView, "The variables."), ...authErrors, ...notFoundError },
   }),
   async (c) => {
@@ -167,19 +219,31 @@ applicationRoutes.openapi(
 );
 
 const SetEnvironmentBody = z.object({ environment: EnvironmentInput }).openapi("SetEnvironmentRequest");
-for (const [method, merge] of [["put", false], ["patch", true]] as const) {
+for (const [method, merge] of [
+  ["put", false],
+  ["patch", true],
+] as const) {
   applicationRoutes.openapi(
     createRoute({
       method,
       path: "/{id}/environment",
       tags: ["applications"],
-      summary: merge ? "Add or change environment variables, keeping the others (admin)" : "Replace the environment variables (admin); they apply at the next deployment",
+      summary: merge
+        ? "Add or change environment variables, keeping the others (admin)"
+        : "Replace the environment variables (admin); they apply at the next deployment",
       security: bearerSecurity,
       request: { params: AppId, body: jsonBody(SetEnvironmentBody) },
       responses: { 200: jsonResponse(EnvironmentView, "The variables, masked."), ...validationErrors, ...authErrors, ...notFoundError },
     }),
     async (c) => {
-      const { vars } = await apps.setEnvironment(c.var.db, c.env, authedActor(c), c.req.valid("param").id, c.req.valid("json").environment, { merge });
+      const { vars } = await apps.setEnvironment(
+        c.var.db,
+        c.env,
+        authedActor(c),
+        c.req.valid("param").id,
+        c.req.valid("json").environment,
+        { merge },
+      );
       return c.json({ environment: maskEnv(vars), revealed: false }, 200);
     },
   );
@@ -194,8 +258,18 @@ applicationRoutes.openapi(
     tags: ["webhooks"],
     summary: "Rotate the webhook secret (and with rotate=token|both, the URL); the old ones stop working (admin)",
     security: bearerSecurity,
-    request: { params: AppId, body: { required: false, content: { "application/json": { schema: z.object({ rotate: z.enum(["secret", "token", "both"]).optional() }) } } } },
-    responses: { 200: jsonResponse(z.object({ webhook_url: z.string(), webhook_secret: z.string() }), "The new webhook credentials."), ...authErrors, ...notFoundError },
+    request: {
+      params: AppId,
+      body: {
+        required: false,
+        content: { "application/json": { schema: z.object({ rotate: z.enum(["secret", "token", "both"]).optional() }) } },
+      },
+    },
+    responses: {
+      200: jsonResponse(z.object({ webhook_url: z.string(), webhook_secret: z.string() }), "The new webhook credentials."),
+      ...authErrors,
+      ...notFoundError,
+    },
   }),
   async (c) => {
     const body = (c.req.valid("json") as { rotate?: "secret" | "token" | "both" } | undefined) ?? {};
@@ -213,7 +287,11 @@ applicationRoutes.openapi(
     summary: "Webhook deliveries received for the application, newest first: provider, event, verified, outcome",
     security: bearerSecurity,
     request: { params: AppId, query: PageQuery },
-    responses: { 200: jsonResponse(PageMeta.extend({ deliveries: z.array(DeliveryView) }), "A page of deliveries."), ...authErrors, ...notFoundError },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ deliveries: z.array(DeliveryView) }), "A page of deliveries."),
+      ...authErrors,
+      ...notFoundError,
+    },
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
@@ -233,7 +311,12 @@ applicationRoutes.openapi(
     summary: "Deploy (optionally a ref or commit): 202 with the queued deployment and its task (member+)",
     security: bearerSecurity,
     request: { params: AppId, body: { required: false, content: { "application/json": { schema: DeployBody } } } },
-    responses: { 202: jsonResponse(QueuedDeploymentView, "The deployment (an already queued one when the same commit was waiting)."), ...validationErrors, ...authErrors, ...notFoundError },
+    responses: {
+      202: jsonResponse(QueuedDeploymentView, "The deployment (an already queued one when the same commit was waiting)."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+    },
   }),
   async (c) => {
     const body = (c.req.valid("json") as z.infer<typeof DeployBody> | undefined) ?? {};
@@ -251,7 +334,11 @@ applicationRoutes.openapi(
     summary: "Deployment history of the application, newest first",
     security: bearerSecurity,
     request: { params: AppId, query: PageQuery },
-    responses: { 200: jsonResponse(PageMeta.extend({ deployments: z.array(DeploymentView) }), "A page of deployments."), ...authErrors, ...notFoundError },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ deployments: z.array(DeploymentView) }), "A page of deployments."),
+      ...authErrors,
+      ...notFoundError,
+    },
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
@@ -269,7 +356,13 @@ applicationRoutes.openapi(
     summary: "Roll back to an earlier successful deployment, reusing its image (member+)",
     security: bearerSecurity,
     request: { params: AppId, body: jsonBody(z.object({ deployment_id: z.string().min(1).max(64) }).openapi("RollbackRequest")) },
-    responses: { 202: jsonResponse(QueuedDeploymentView, "The rollback deployment."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
+    responses: {
+      202: jsonResponse(QueuedDeploymentView, "The rollback deployment."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+    },
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
@@ -310,5 +403,6 @@ applicationRoutes.openapi(
     request: { params: AppId, body: jsonBody(DomainBody) },
     responses: { 201: jsonResponse(DomainView, "The domain."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
   }),
-  async (c) => c.json(toDomainView(await domains.createDomain(c.var.db, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 201),
+  async (c) =>
+    c.json(toDomainView(await domains.createDomain(c.var.db, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 201),
 );

@@ -31,7 +31,12 @@ auditRoutes.openapi(
     summary: "Audit events of your organization, newest first (owner/admin)",
     security: bearerSecurity,
     request: { query: PageQuery },
-    responses: { 200: jsonResponse(PageMeta.extend({ audit_events: z.array(AuditEventView) }), "A page of events."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ audit_events: z.array(AuditEventView) }), "A page of events."),
+      ...authErrors,
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const p = c.var.principal;

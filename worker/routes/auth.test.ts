@@ -22,7 +22,11 @@ describe("registration", () => {
     const register = (username: string) =>
       app.request(
         "/api/v1/auth/register",
-        { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": "10.9.9.9" }, body: JSON.stringify({ username, email: `${username}@example.test`, password: "correct horse" }) },
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", "cf-connecting-ip": "10.9.9.9" },
+          body: JSON.stringify({ username, email: `${username}@example.test`, password: "correct horse" }),
+        },
         closed,
         { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext,
       );
@@ -35,9 +39,13 @@ describe("registration", () => {
 
   it("rejects a duplicate username or email with 409, case-insensitively", async () => {
     const a = await newOwner("dup");
-    const sameName = await call("/api/v1/auth/register", { body: { username: a.username.toUpperCase(), email: `${unique()}@example.test`, password: "password1" } });
+    const sameName = await call("/api/v1/auth/register", {
+      body: { username: a.username.toUpperCase(), email: `${unique()}@example.test`, password: "password1" },
+    });
     await expectProblem(sameName, 409, /username/);
-    const sameEmail = await call("/api/v1/auth/register", { body: { username: unique(), email: a.email.toUpperCase(), password: "password1" } });
+    const sameEmail = await call("/api/v1/auth/register", {
+      body: { username: unique(), email: a.email.toUpperCase(), password: "password1" },
+    });
     await expectProblem(sameEmail, 409, /email/);
   });
 
@@ -141,7 +149,17 @@ describe("access tokens", () => {
   it("rejects an unsigned alg:none token", async () => {
     const a = await newOwner();
     const header = base64url.encode(JSON.stringify({ alg: "none", typ: "JWT" }));
-    const payload = base64url.encode(JSON.stringify({ sub: a.userId, org: a.organizationId, role: "owner", sid: a.sessionId, typ: "access", iss: "pier", exp: Math.floor(Date.now() / 1000) + 600 }));
+    const payload = base64url.encode(
+      JSON.stringify({
+        sub: a.userId,
+        org: a.organizationId,
+        role: "owner",
+        sid: a.sessionId,
+        typ: "access",
+        iss: "pier",
+        exp: Math.floor(Date.now() / 1000) + 600,
+      }),
+    );
     await expectProblem(await call("/api/v1/me", { token: `${header}.${payload}.` }), 401);
   });
 
@@ -157,12 +175,17 @@ describe("password change", () => {
   it("requires the current password and ends the other sessions, not this one", async () => {
     const a = await newOwner();
     const other = await login(a.username, a.password);
-    await expectProblem(await call("/api/v1/me/password", { token: a.token, body: { current_password: "wrong-one", new_password: "brand-new-pass" } }), 401);
-    expect((await call("/api/v1/me/password", { token: a.token, body: { current_password: a.password, new_password: "brand-new-pass" } })).status).toBe(204);
+    await expectProblem(
+      await call("/api/v1/me/password", { token: a.token, body: { current_password: "wrong-one", new_password: "brand-new-pass" } }),
+      401,
+    );
+    expect(
+      (await call("/api/v1/me/password", { token: a.token, body: { current_password: a.password, new_password: "brand-new-pass" } }))
+        .status,
+    ).toBe(204);
     await json(await call("/api/v1/me", { token: a.token }), 200);
     await expectProblem(await call("/api/v1/me", { token: other.access_token }), 401);
     await expectProblem(await call("/api/v1/auth/login", { body: { login: a.username, password: a.password } }), 401);
     await login(a.username, "brand-new-pass");
   });
 });
-

@@ -15,7 +15,13 @@ authRoutes.openapi(
     tags: ["auth"],
     summary: "Register: the first user owns a new organization; later ones only when registration is open",
     request: { body: jsonBody(RegisterBody) },
-    responses: { 201: jsonResponse(UserView, "The new user."), ...validationErrors, ...conflictError, 403: authErrors[403], 429: authErrors[429] },
+    responses: {
+      201: jsonResponse(UserView, "The new user."),
+      ...validationErrors,
+      ...conflictError,
+      403: authErrors[403],
+      429: authErrors[429],
+    },
   }),
   async (c) => {
     const account = await accounts.register(c.var.db, authSettings(c.env), actorOf(c), c.req.valid("json"));
@@ -46,7 +52,12 @@ authRoutes.openapi(
     tags: ["auth"],
     summary: "Rotate the refresh token; reusing an old one revokes the session",
     request: { body: jsonBody(RefreshBody) },
-    responses: { 200: jsonResponse(SessionView, "New access and refresh tokens."), ...validationErrors, 401: authErrors[401], 429: authErrors[429] },
+    responses: {
+      200: jsonResponse(SessionView, "New access and refresh tokens."),
+      ...validationErrors,
+      401: authErrors[401],
+      429: authErrors[429],
+    },
   }),
   async (c) => {
     const session = await accounts.refresh(c.var.db, authSettings(c.env), actorOf(c), c.req.valid("json").refresh_token);
@@ -71,9 +82,10 @@ authRoutes.openapi(
     } else if (p?.sessionId) {
       await accounts.logout(c.var.db, actorOf(c), { sessionId: p.sessionId, userId: p.userId, organizationId: p.organizationId });
     } else {
-      throw unauthorized("Send the session's access token as `Authorization: Bearer <token>`, or `{refresh_token}` in the body. (API keys are revoked with DELETE /api/v1/api-keys/:id.)");
+      throw unauthorized(
+        "Send the session's access token as `Authorization: Bearer <token>`, or `{refresh_token}` in the body. (API keys are revoked with DELETE /api/v1/api-keys/:id.)",
+      );
     }
     return c.body(null, 204);
   },
 );
-

@@ -1,14 +1,26 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import { ContainerCreateArgs, ContainerExecArgs, StatsSampleSchema, type ContainerSummary, type OpName } from "../../agent-relay/src/protocol.ts";
+import { ContainerCreateArgs, ContainerExecArgs, StatsSampleSchema, type ContainerSummary, type OpName } from "#protocol";
 import type { AppEnv } from "../env.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { getHost } from "../services/hosts.ts";
 import { runOnHost, runOnOrgHost, streamFromHost } from "../services/host-relay.ts";
 import { maskEnvBelowAdmin } from "../services/containers.ts";
 import { requireRole } from "../services/principal.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, HostParam, jsonBody, jsonResponse, notFoundError, queryBool, relayErrors, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  createRouter,
+  HostParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  queryBool,
+  relayErrors,
+  validationErrors,
+} from "./openapi.ts";
 import { readNdjson } from "../lib/ndjson.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { BulkRequest, startHostTask } from "../services/host-tasks.ts";
@@ -17,9 +29,13 @@ import { TaskStarted, toTaskView } from "./tasks.ts";
 export const containerRoutes = createRouter();
 containerRoutes.use("*", requireAuth());
 
-
-const ContainerParam = HostParam.extend({ id: z.string().min(1).max(256).openapi({ param: { name: "id", in: "path" }, description: "Container id (full or short) or name." }) });
-
+const ContainerParam = HostParam.extend({
+  id: z
+    .string()
+    .min(1)
+    .max(256)
+    .openapi({ param: { name: "id", in: "path" }, description: "Container id (full or short) or name." }),
+});
 
 /** The host of the path, within the caller's organization; 404 otherwise. */
 async function hostOf(c: Context<AppEnv>, hostId: string) {
@@ -27,7 +43,8 @@ async function hostOf(c: Context<AppEnv>, hostId: string) {
 }
 
 /** Runs `op` on the path's host of the caller's organization (404 otherwise), with no database read when its agent is connected. */
-const onHost = <O extends OpName>(c: Context<AppEnv>, hostId: string, op: O, args: unknown) => runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, hostId, op, args);
+const onHost = <O extends OpName>(c: Context<AppEnv>, hostId: string, op: O, args: unknown) =>
+  runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, hostId, op, args);
 
 export const ContainerView = z
   .object({
@@ -52,7 +69,12 @@ export const toContainerView = (s: ContainerSummary): z.infer<typeof ContainerVi
   state: s.State,
   status: s.Status,
   created_at: new Date(s.Created * 1000).toISOString(),
-  ports: (s.Ports ?? []).map((p) => ({ ...(p.IP ? { ip: p.IP } : {}), private_port: p.PrivatePort, ...(p.PublicPort ? { public_port: p.PublicPort } : {}), type: p.Type })),
+  ports: (s.Ports ?? []).map((p) => ({
+    ...(p.IP ? { ip: p.IP } : {}),
+    private_port: p.PrivatePort,
+    ...(p.PublicPort ? { public_port: p.PublicPort } : {}),
+    type: p.Type,
+  })),
   labels: s.Labels ?? {},
   managed: s.Labels?.["dev.pier.managed"] === "true",
 });
@@ -65,7 +87,12 @@ containerRoutes.openapi(
     summary: "Containers on a host (running, or all with ?all=true)",
     security: bearerSecurity,
     request: { params: HostParam, query: z.object({ all: queryBool.optional() }) },
-    responses: { 200: jsonResponse(z.object({ containers: z.array(ContainerView) }), "The containers."), ...authErrors, ...notFoundError, ...relayErrors },
+    responses: {
+      200: jsonResponse(z.object({ containers: z.array(ContainerView) }), "The containers."),
+      ...authErrors,
+      ...notFoundError,
+      ...relayErrors,
+    },
   }),
   async (c) => {
     const list = await onHost(c, c.req.valid("param").hostId, "container.list", { all: c.req.valid("query").all ?? false });
@@ -108,7 +135,12 @@ containerRoutes.openapi(
     summary: "Inspect a container (the engine's full document)",
     security: bearerSecurity,
     request: { params: ContainerParam },
-    responses: { 200: jsonResponse(z.record(z.string(), z.unknown()), "Docker's inspect document."), ...authErrors, ...notFoundError, ...relayErrors },
+    responses: {
+      200: jsonResponse(z.record(z.string(), z.unknown()), "Docker's inspect document."),
+      ...authErrors,
+      ...notFoundError,
+      ...relayErrors,
+    },
   }),
   async (c) => {
     const { hostId, id } = c.req.valid("param");
@@ -128,22 +160,41 @@ function stateRoute(action: "start" | "stop" | "restart" | "kill" | "pause" | "u
       summary,
       security: bearerSecurity,
       request: { params: ContainerParam, query },
-      responses: { 200: jsonResponse(StateChange, "Done; `changed: false` when it already was so (Docker's 304)."), ...authErrors, ...notFoundError, ...conflictError, ...relayErrors, 422: validationErrors[422] },
+      responses: {
+        200: jsonResponse(StateChange, "Done; `changed: false` when it already was so (Docker's 304)."),
+        ...authErrors,
+        ...notFoundError,
+        ...conflictError,
+        ...relayErrors,
+        422: validationErrors[422],
+      },
     }),
     async (c) => {
       requireRole(c.var.principal, "member", `${action} containers`);
       const { hostId, id } = c.req.valid("param");
       const args = { id, ...(c.req.valid("query") as Record<string, unknown>) };
-      return c.json(await onHost(c, hostId, `container.${action}` as OpName, args) as z.infer<typeof StateChange>, 200);
+      return c.json((await onHost(c, hostId, `container.${action}` as OpName, args)) as z.infer<typeof StateChange>, 200);
     },
   );
 }
 
-const stopQuery = z.object({ timeout: z.coerce.number().int().min(0).max(3600).optional().openapi({ description: "Seconds to wait before killing (default 10)." }) });
+const stopQuery = z.object({
+  timeout: z.coerce.number().int().min(0).max(3600).optional().openapi({ description: "Seconds to wait before killing (default 10)." }),
+});
 stateRoute("start", z.object({}), "Start a container (member+)");
 stateRoute("stop", stopQuery, "Stop a container, killing it after `timeout` seconds (member+)");
 stateRoute("restart", stopQuery, "Restart a container (member+)");
-stateRoute("kill", z.object({ signal: z.string().regex(/^[A-Z0-9+-]+$/i).max(16).optional() }), "Send a signal (default SIGKILL) (member+)");
+stateRoute(
+  "kill",
+  z.object({
+    signal: z
+      .string()
+      .regex(/^[A-Z0-9+-]+$/i)
+      .max(16)
+      .optional(),
+  }),
+  "Send a signal (default SIGKILL) (member+)",
+);
 stateRoute("pause", z.object({}), "Pause a container (member+)");
 stateRoute("unpause", z.object({}), "Unpause a container (member+)");
 
@@ -185,7 +236,15 @@ containerRoutes.openapi(
     responses: {
       200: {
         description: "`{lines: [{stream, text}], truncated}`, or with follow an SSE stream of `log` events.",
-        content: { "application/json": { schema: z.object({ lines: z.array(z.object({ stream: z.enum(["stdout", "stderr"]), text: z.string() })), truncated: z.boolean() }) }, "text/event-stream": { schema: z.string() } },
+        content: {
+          "application/json": {
+            schema: z.object({
+              lines: z.array(z.object({ stream: z.enum(["stdout", "stderr"]), text: z.string() })),
+              truncated: z.boolean(),
+            }),
+          },
+          "text/event-stream": { schema: z.string() },
+        },
       },
       ...authErrors,
       ...notFoundError,
@@ -210,7 +269,8 @@ containerRoutes.openapi(
       let seq = 0;
       // Chunks are raw output: one SSE event per line, a line split across chunks kept whole.
       const partial: Record<string, string> = { stdout: "", stderr: "" };
-      const emit = (stream: string, text: string) => sse.writeSSE({ event: "log", id: String(seq++), data: JSON.stringify({ stream, text }) });
+      const emit = (stream: string, text: string) =>
+        sse.writeSSE({ event: "log", id: String(seq++), data: JSON.stringify({ stream, text }) });
       for await (const line of readNdjson(reader)) {
         const msg = line as { type: string; data?: string; stream?: "stdout" | "stderr"; error?: { message: string } };
         if (msg.type === "chunk") {
@@ -236,7 +296,13 @@ containerRoutes.openapi(
     summary: "Processes running in a container",
     security: bearerSecurity,
     request: { params: ContainerParam },
-    responses: { 200: jsonResponse(z.object({ titles: z.array(z.string()), processes: z.array(z.array(z.string())) }), "ps output."), ...authErrors, ...notFoundError, ...conflictError, ...relayErrors },
+    responses: {
+      200: jsonResponse(z.object({ titles: z.array(z.string()), processes: z.array(z.array(z.string())) }), "ps output."),
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+      ...relayErrors,
+    },
   }),
   async (c) => {
     const { hostId, id } = c.req.valid("param");
@@ -254,7 +320,10 @@ containerRoutes.openapi(
     security: bearerSecurity,
     request: { params: ContainerParam, body: jsonBody(ContainerExecArgs.omit({ id: true }).openapi("ExecRequest")) },
     responses: {
-      200: jsonResponse(z.object({ exit_code: z.number(), stdout: z.string(), stderr: z.string(), truncated: z.boolean() }), "The command's result."),
+      200: jsonResponse(
+        z.object({ exit_code: z.number(), stdout: z.string(), stderr: z.string(), truncated: z.boolean() }),
+        "The command's result.",
+      ),
       ...validationErrors,
       ...authErrors,
       ...notFoundError,
@@ -295,7 +364,12 @@ containerRoutes.openapi(
     summary: "The latest sample of every running container, from the agent's live cache",
     security: bearerSecurity,
     request: { params: HostParam },
-    responses: { 200: jsonResponse(z.object({ at: z.string(), samples: z.array(Sample) }), "Samples."), ...authErrors, ...notFoundError, ...relayErrors },
+    responses: {
+      200: jsonResponse(z.object({ at: z.string(), samples: z.array(Sample) }), "Samples."),
+      ...authErrors,
+      ...notFoundError,
+      ...relayErrors,
+    },
   }),
   async (c) => {
     const all = await onHost(c, c.req.valid("param").hostId, "stats.all", {});
@@ -309,10 +383,17 @@ containerRoutes.openapi(
     path: "/{hostId}/containers/bulk",
     tags: ["containers"],
     summary: "Start, stop, restart, kill, pause, unpause or remove many containers, as a task (member+)",
-    description: "Answers 202 with the task; `result.items` on the task holds each container's outcome as it goes. One container failing does not stop the others; the task then ends `failed` naming them.",
+    description:
+      "Answers 202 with the task; `result.items` on the task holds each container's outcome as it goes. One container failing does not stop the others; the task then ends `failed` naming them.",
     security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(BulkRequest) },
-    responses: { 202: jsonResponse(TaskStarted, "The action started."), ...validationErrors, ...authErrors, ...notFoundError, 503: relayErrors[503] },
+    responses: {
+      202: jsonResponse(TaskStarted, "The action started."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      503: relayErrors[503],
+    },
   }),
   async (c) => {
     requireRole(c.var.principal, "member", "act on containers");

@@ -6,7 +6,19 @@ import { recordAudit } from "../services/audit.ts";
 import * as databases from "../services/databases.ts";
 import { requireRole } from "../services/principal.ts";
 import { ConnectionView, DatabaseView, NewDatabaseBody, toDatabaseView } from "./app-schemas.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, relayErrors, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  createRouter,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  PageMeta,
+  relayErrors,
+  validationErrors,
+} from "./openapi.ts";
 
 export const databaseRoutes = createRouter();
 databaseRoutes.use("*", requireAuth());
@@ -19,7 +31,8 @@ databaseRoutes.openapi(
     path: "/",
     tags: ["databases"],
     summary: "Create a database service (postgres, mysql, mariadb, mongo, redis) in a project and start it (member+)",
-    description: "Credentials are generated unless given and stored encrypted. The container joins the project's network as `app_name`; its data lives in the named volume `<app_name>-data`. A start failure (host offline, image not pullable) is kept in `error` with status `error`.",
+    description:
+      "Credentials are generated unless given and stored encrypted. The container joins the project's network as `app_name`; its data lives in the named volume `<app_name>-data`. A start failure (host offline, image not pullable) is kept in `error` with status `error`.",
     security: bearerSecurity,
     request: { body: jsonBody(NewDatabaseBody) },
     responses: { 201: jsonResponse(DatabaseView, "The database."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
@@ -54,7 +67,8 @@ databaseRoutes.openapi(
     request: { params: DatabaseId },
     responses: { 200: jsonResponse(DatabaseView, "The database."), ...authErrors, ...notFoundError },
   }),
-  async (c) => c.json(toDatabaseView(await databases.getDatabaseService(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+  async (c) =>
+    c.json(toDatabaseView(await databases.getDatabaseService(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
 );
 
 databaseRoutes.openapi(
@@ -71,7 +85,12 @@ databaseRoutes.openapi(
     const actor = authedActor(c);
     requireRole(actor.principal, "admin", "see database credentials");
     const row = await databases.getDatabaseService(c.var.db, actor.principal.organizationId, c.req.valid("param").id);
-    await recordAudit(c.var.db, actor, { organizationId: row.organizationId, action: "database.credentials.reveal", targetType: "database", targetId: row.id });
+    await recordAudit(c.var.db, actor, {
+      organizationId: row.organizationId,
+      action: "database.credentials.reveal",
+      targetType: "database",
+      targetId: row.id,
+    });
     return c.json(await databases.connectionInfo(c.env, row), 200);
   },
 );
@@ -87,7 +106,8 @@ for (const action of ["start", "stop", "restart"] as const) {
       request: { params: DatabaseId },
       responses: { 200: jsonResponse(DatabaseView, "The database."), ...authErrors, ...notFoundError, ...conflictError, ...relayErrors },
     }),
-    async (c) => c.json(toDatabaseView(await databases.changeDatabaseState(c.var.db, c.env, authedActor(c), c.req.valid("param").id, action)), 200),
+    async (c) =>
+      c.json(toDatabaseView(await databases.changeDatabaseState(c.var.db, c.env, authedActor(c), c.req.valid("param").id, action)), 200),
   );
 }
 
@@ -98,7 +118,15 @@ databaseRoutes.openapi(
     tags: ["databases"],
     summary: "Remove a database service; its volume survives unless purge=true (admin)",
     security: bearerSecurity,
-    request: { params: DatabaseId, query: z.object({ purge: z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === "true" || v === "1") }) },
+    request: {
+      params: DatabaseId,
+      query: z.object({
+        purge: z
+          .enum(["true", "false", "1", "0"])
+          .optional()
+          .transform((v) => v === "true" || v === "1"),
+      }),
+    },
     responses: { 204: { description: "Removed." }, ...authErrors, ...notFoundError, ...relayErrors },
   }),
   async (c) => {

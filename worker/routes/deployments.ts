@@ -27,7 +27,8 @@ deploymentRoutes.openapi(
     request: { params: DeploymentId },
     responses: { 200: jsonResponse(DeploymentView, "The deployment."), ...authErrors, ...notFoundError },
   }),
-  async (c) => c.json(toDeploymentView(await deployments.getDeployment(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+  async (c) =>
+    c.json(toDeploymentView(await deployments.getDeployment(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
 );
 
 deploymentRoutes.openapi(
@@ -38,7 +39,12 @@ deploymentRoutes.openapi(
     summary: "Cancel: a queued deployment is dropped, a running one aborted on its host (member+)",
     security: bearerSecurity,
     request: { params: DeploymentId },
-    responses: { 200: jsonResponse(DeploymentView, "The deployment (a running one may still be `building` for a moment)."), ...authErrors, ...notFoundError, ...conflictError },
+    responses: {
+      200: jsonResponse(DeploymentView, "The deployment (a running one may still be `building` for a moment)."),
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+    },
   }),
   async (c) => c.json(toDeploymentView(await deployments.cancelDeployment(c.var.db, c.env, authedActor(c), c.req.valid("param").id)), 200),
 );
@@ -61,7 +67,12 @@ deploymentRoutes.openapi(
 );
 
 const LogsQuery = z.object({
-  after: z.coerce.number().int().min(-1).optional().openapi({ description: "Only pieces with a larger seq (the `next_after` of the previous read)." }),
+  after: z.coerce
+    .number()
+    .int()
+    .min(-1)
+    .optional()
+    .openapi({ description: "Only pieces with a larger seq (the `next_after` of the previous read)." }),
   limit: z.coerce.number().int().min(1).max(5000).optional(),
   follow: z
     .enum(["true", "false", "1", "0"])
@@ -75,7 +86,12 @@ const LogsView = z
   .object({ deployment_id: z.string(), status: z.string(), finished: z.boolean(), logs: z.array(LogPiece), next_after: z.number() })
   .openapi("DeploymentLogs");
 
-const toPiece = (row: { seq: number; stream: string; data: string; createdAt?: string; at?: string }) => ({ seq: row.seq, stream: row.stream as "stdout" | "stderr" | "system", text: row.data, at: row.createdAt ?? row.at ?? "" });
+const toPiece = (row: { seq: number; stream: string; data: string; createdAt?: string; at?: string }) => ({
+  seq: row.seq,
+  stream: row.stream as "stdout" | "stderr" | "system",
+  text: row.data,
+  at: row.createdAt ?? row.at ?? "",
+});
 
 deploymentRoutes.openapi(
   createRoute({
@@ -86,7 +102,10 @@ deploymentRoutes.openapi(
     security: bearerSecurity,
     request: { params: DeploymentId, query: LogsQuery },
     responses: {
-      200: { description: "The output.", content: { "application/json": { schema: LogsView }, "text/event-stream": { schema: z.string() } } },
+      200: {
+        description: "The output.",
+        content: { "application/json": { schema: LogsView }, "text/event-stream": { schema: z.string() } },
+      },
       ...authErrors,
       ...notFoundError,
     },
@@ -98,7 +117,16 @@ deploymentRoutes.openapi(
     const after = q.after ?? (Number.isFinite(lastEventId) ? lastEventId : -1);
     if (!q.follow) {
       const rows = await deployments.readLogs(c.var.db, dep.id, after, q.limit ?? 1000);
-      return c.json({ deployment_id: dep.id, status: dep.status, finished: deployments.isFinished(dep.status), logs: rows.map(toPiece), next_after: rows.at(-1)?.seq ?? after }, 200);
+      return c.json(
+        {
+          deployment_id: dep.id,
+          status: dep.status,
+          finished: deployments.isFinished(dep.status),
+          logs: rows.map(toPiece),
+          next_after: rows.at(-1)?.seq ?? after,
+        },
+        200,
+      );
     }
     const db = c.var.db;
     const env = c.env;
@@ -116,7 +144,14 @@ const KEEPALIVE_MS = 15_000;
  * what arrives, skipping pieces already sent. A slow poll of the database is the backstop for a
  * missed end (the deployment finished between the check and the subscription).
  */
-async function followLogs(sse: SSEStreamingApi, db: Database, env: Bindings, orgId: string, dep: deployments.DeploymentRow, after: number): Promise<void> {
+async function followLogs(
+  sse: SSEStreamingApi,
+  db: Database,
+  env: Bindings,
+  orgId: string,
+  dep: deployments.DeploymentRow,
+  after: number,
+): Promise<void> {
   let last = after;
   const emit = async (pieces: ReturnType<typeof toPiece>[]) => {
     for (const piece of pieces) {
@@ -143,7 +178,9 @@ async function followLogs(sse: SSEStreamingApi, db: Database, env: Bindings, org
 
   let socket: WebSocket | undefined;
   if (!deployments.isFinished(dep.status)) {
-    const res = await deployments.queueOf(env, dep.applicationId).fetch("https://deploy-queue/follow", { headers: { upgrade: "websocket", "x-pier-deployment": dep.id } });
+    const res = await deployments
+      .queueOf(env, dep.applicationId)
+      .fetch("https://deploy-queue/follow", { headers: { upgrade: "websocket", "x-pier-deployment": dep.id } });
     socket = res.webSocket ?? undefined;
     if (socket) {
       socket.accept();

@@ -3,7 +3,17 @@ import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as domains from "../services/domains.ts";
 import { DomainBody, DomainView, toDomainView } from "./app-schemas.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  createRouter,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  validationErrors,
+} from "./openapi.ts";
 
 /** Domains by id; they are listed and added under their application (/api/v1/applications/:id/domains). */
 export const domainRoutes = createRouter();
@@ -34,7 +44,8 @@ domainRoutes.openapi(
     request: { params: DomainId, body: jsonBody(DomainBody.partial()) },
     responses: { 200: jsonResponse(DomainView, "The domain."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
   }),
-  async (c) => c.json(toDomainView(await domains.updateDomain(c.var.db, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 200),
+  async (c) =>
+    c.json(toDomainView(await domains.updateDomain(c.var.db, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 200),
 );
 
 domainRoutes.openapi(

@@ -15,7 +15,12 @@ for (const path of ["/events", "/hosts/:id/events"]) eventRoutes.use(path, requi
 const list = z
   .string()
   .max(500)
-  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
 const EventsQuery = z.object({
   host: list.optional().openapi({ description: "Host ids or names, comma-separated." }),
@@ -31,7 +36,16 @@ function streamEvents(c: Context<AppEnv>, filter: { hosts?: string[]; types?: st
     await pipeEvents(c.env, c.var.principal.organizationId, filter, sse, (e) =>
       sse.writeSSE({
         event: "docker",
-        data: JSON.stringify({ host_id: e.host_id, host_name: e.host_name, type: e.type, action: e.action, id: e.id, name: e.attributes.name ?? null, attributes: e.attributes, time: new Date(e.time).toISOString() }),
+        data: JSON.stringify({
+          host_id: e.host_id,
+          host_name: e.host_name,
+          type: e.type,
+          action: e.action,
+          id: e.id,
+          name: e.attributes.name ?? null,
+          attributes: e.attributes,
+          time: new Date(e.time).toISOString(),
+        }),
       }),
     );
   });
@@ -60,7 +74,16 @@ eventRoutes.openapi(
     tags: ["events"],
     summary: "Live Docker events of one host (SSE)",
     security: bearerSecurity,
-    request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) }), query: EventsQuery.omit({ host: true }) },
+    request: {
+      params: z.object({
+        id: z
+          .string()
+          .min(1)
+          .max(64)
+          .openapi({ param: { name: "id", in: "path" } }),
+      }),
+      query: EventsQuery.omit({ host: true }),
+    },
     responses: { ...sseResponse, ...authErrors, ...notFoundError },
   }),
   async (c) => {

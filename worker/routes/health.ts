@@ -20,7 +20,9 @@ healthRoutes.openapi(
       await c.var.db.run(sql`select 1`);
       return c.json({ status: "ok" as const, version, db: "ok" as const }, 200);
     } catch (err) {
-      console.error(JSON.stringify({ level: "error", msg: "healthz: database unreachable", request_id: c.var.requestId, error: String(err) }));
+      console.error(
+        JSON.stringify({ level: "error", msg: "healthz: database unreachable", request_id: c.var.requestId, error: String(err) }),
+      );
       return c.json({ status: "degraded" as const, version, db: "unreachable" as const }, 503);
     }
   },

@@ -5,7 +5,18 @@ import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as hostsService from "../services/hosts.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  createRouter,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  PageMeta,
+  validationErrors,
+} from "./openapi.ts";
 
 export const hostRoutes = createRouter();
 hostRoutes.use("*", requireAuth());
@@ -69,7 +80,9 @@ const Install = z
   })
   .openapi("AgentInstall");
 
-const HostWithToken = HostView.extend({ agent_token: z.string().openapi({ description: "Shown this once." }), install: Install }).openapi("HostWithToken");
+const HostWithToken = HostView.extend({ agent_token: z.string().openapi({ description: "Shown this once." }), install: Install }).openapi(
+  "HostWithToken",
+);
 
 /** The URL agents should dial: PIER_PUBLIC_URL when set (behind a proxy), else this request's origin. */
 const publicUrl = (c: Context<AppEnv>): string => (c.env.PIER_PUBLIC_URL || new URL(c.req.url).origin).replace(/\/+$/, "");
@@ -103,7 +116,12 @@ hostRoutes.openapi(
     summary: "Register a host; returns its agent token (shown once) and ready install commands (owner/admin)",
     security: bearerSecurity,
     request: { body: jsonBody(z.object({ name: HostName }).openapi("NewHostRequest")) },
-    responses: { 201: jsonResponse(HostWithToken, "The host, its agent token and install commands."), ...validationErrors, ...authErrors, ...conflictError },
+    responses: {
+      201: jsonResponse(HostWithToken, "The host, its agent token and install commands."),
+      ...validationErrors,
+      ...authErrors,
+      ...conflictError,
+    },
   }),
   async (c) => {
     const { row, token } = await hostsService.createHost(c.var.db, authedActor(c), c.req.valid("json"));
@@ -119,7 +137,12 @@ hostRoutes.openapi(
     summary: "Hosts of your organization with their status",
     security: bearerSecurity,
     request: { query: PageQuery },
-    responses: { 200: jsonResponse(PageMeta.extend({ hosts: z.array(HostView) }), "A page of hosts, newest first."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ hosts: z.array(HostView) }), "A page of hosts, newest first."),
+      ...authErrors,
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const page = await hostsService.listHosts(c.var.db, c.var.principal.organizationId, c.req.valid("query"));

@@ -5,14 +5,24 @@ import { getHost } from "../services/hosts.ts";
 import { runOnOrgHost } from "../services/host-relay.ts";
 import { PullRequest, startHostTask } from "../services/host-tasks.ts";
 import { requireRole } from "../services/principal.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, HostParam, jsonBody, jsonResponse, notFoundError, queryBool, relayErrors, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  createRouter,
+  HostParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  queryBool,
+  relayErrors,
+  validationErrors,
+} from "./openapi.ts";
 import { TaskStarted, toTaskView } from "./tasks.ts";
 
 // Images on a host: list, pull (a task: it can take minutes), remove — Portainer's image list.
 export const imageRoutes = createRouter();
 imageRoutes.use("*", requireAuth());
-
-
 
 const ImageView = z
   .object({
@@ -28,7 +38,15 @@ const ImageView = z
   })
   .openapi("Image");
 
-type DockerImage = { Id: string; RepoTags?: string[] | null; RepoDigests?: string[] | null; Size?: number; Created?: number; Containers?: number; Labels?: Record<string, string> | null };
+type DockerImage = {
+  Id: string;
+  RepoTags?: string[] | null;
+  RepoDigests?: string[] | null;
+  Size?: number;
+  Created?: number;
+  Containers?: number;
+  Labels?: Record<string, string> | null;
+};
 
 const toImageView = (i: DockerImage): z.infer<typeof ImageView> => ({
   id: i.Id,
@@ -49,10 +67,17 @@ imageRoutes.openapi(
     summary: "Images on a host (intermediate layers too with ?all=true)",
     security: bearerSecurity,
     request: { params: HostParam, query: z.object({ all: queryBool.optional() }) },
-    responses: { 200: jsonResponse(z.object({ images: z.array(ImageView) }), "The images."), ...authErrors, ...notFoundError, ...relayErrors },
+    responses: {
+      200: jsonResponse(z.object({ images: z.array(ImageView) }), "The images."),
+      ...authErrors,
+      ...notFoundError,
+      ...relayErrors,
+    },
   }),
   async (c) => {
-    const list = (await runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, c.req.valid("param").hostId, "image.list", { all: c.req.valid("query").all ?? false })) as DockerImage[];
+    const list = (await runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, c.req.valid("param").hostId, "image.list", {
+      all: c.req.valid("query").all ?? false,
+    })) as DockerImage[];
     return c.json({ images: list.map(toImageView) }, 200);
   },
 );
@@ -63,10 +88,17 @@ imageRoutes.openapi(
     path: "/{hostId}/images/pull",
     tags: ["images"],
     summary: "Pull an image on the host, as a task: 202 with its task_id; follow it at /api/v1/tasks/{id} (member+)",
-    description: "`auth` holds registry credentials for this pull only: they go to the host's Docker engine and are neither stored nor logged.",
+    description:
+      "`auth` holds registry credentials for this pull only: they go to the host's Docker engine and are neither stored nor logged.",
     security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(PullRequest) },
-    responses: { 202: jsonResponse(TaskStarted, "The pull started."), ...validationErrors, ...authErrors, ...notFoundError, 503: relayErrors[503] },
+    responses: {
+      202: jsonResponse(TaskStarted, "The pull started."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      503: relayErrors[503],
+    },
   }),
   async (c) => {
     requireRole(c.var.principal, "member", "pull images");
@@ -84,7 +116,13 @@ imageRoutes.openapi(
     summary: "Remove an image by id or reference (URL-encode the slashes of `registry/name:tag`) (member+)",
     security: bearerSecurity,
     request: {
-      params: HostParam.extend({ image: z.string().min(1).max(512).openapi({ param: { name: "image", in: "path" }, example: "sha256:0123…" }) }),
+      params: HostParam.extend({
+        image: z
+          .string()
+          .min(1)
+          .max(512)
+          .openapi({ param: { name: "image", in: "path" }, example: "sha256:0123…" }),
+      }),
       query: z.object({ force: queryBool.optional(), noprune: queryBool.optional() }),
     },
     responses: {
@@ -98,6 +136,9 @@ imageRoutes.openapi(
   async (c) => {
     requireRole(c.var.principal, "member", "remove images");
     const { hostId, image } = c.req.valid("param");
-    return c.json(await runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, hostId, "image.remove", { id: image, ...c.req.valid("query") }), 200);
+    return c.json(
+      await runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, hostId, "image.remove", { id: image, ...c.req.valid("query") }),
+      200,
+    );
   },
 );

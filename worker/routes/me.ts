@@ -33,7 +33,9 @@ meRoutes.openapi(
     tags: ["account"],
     summary: "Change your password; your other sessions end",
     security: bearerSecurity,
-    request: { body: jsonBody(z.object({ current_password: z.string().min(1).max(256), new_password: Password }).openapi("ChangePasswordRequest")) },
+    request: {
+      body: jsonBody(z.object({ current_password: z.string().min(1).max(256), new_password: Password }).openapi("ChangePasswordRequest")),
+    },
     responses: { 204: { description: "Changed." }, ...validationErrors, ...authErrors },
   }),
   async (c) => {

@@ -13,15 +13,36 @@ const Instant = z.iso
   .datetime({ offset: true })
   .transform((v) => new Date(v).toISOString())
   // 8.64e15 ms is the last instant a Date can hold; larger numbers are a 422, not a RangeError.
-  .or(z.coerce.number().int().min(0).max(8.64e15).transform((n) => new Date(n < 1e12 ? n * 1000 : n).toISOString()));
+  .or(
+    z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(8.64e15)
+      .transform((n) => new Date(n < 1e12 ? n * 1000 : n).toISOString()),
+  );
 
 const RangeQuery = z.object({
   from: Instant.optional().openapi({ description: "ISO 8601, or epoch seconds/milliseconds. Default: an hour before `to`." }),
   to: Instant.optional().openapi({ description: "Default: now." }),
-  step: z.coerce.number().int().min(1).max(30 * 86400).optional().openapi({ description: "Seconds per point. Default: about 240 points. Ranges older than a day, or steps of 5 minutes or more, read the 5-minute rollups." }),
+  step: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86400)
+    .optional()
+    .openapi({
+      description:
+        "Seconds per point. Default: about 240 points. Ranges older than a day, or steps of 5 minutes or more, read the 5-minute rollups.",
+    }),
 });
 
-const hostPath = (name: string) => z.string().min(1).max(64).openapi({ param: { name, in: "path" }, example: "hst_0123456789abcdefghij" });
+const hostPath = (name: string) =>
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name, in: "path" }, example: "hst_0123456789abcdefghij" });
 
 const HostPoint = z
   .object({
@@ -49,7 +70,12 @@ const Series = z.object({ from: z.string(), to: z.string(), step: z.number().int
 
 const round = (v: number | null, digits = 2) => (v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits);
 
-const seriesMeta = (r: metrics.ResolvedRange) => ({ from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), step: r.step, resolution: r.resolution === 0 ? ("raw" as const) : ("5m" as const) });
+const seriesMeta = (r: metrics.ResolvedRange) => ({
+  from: new Date(r.from).toISOString(),
+  to: new Date(r.to).toISOString(),
+  step: r.step,
+  resolution: r.resolution === 0 ? ("raw" as const) : ("5m" as const),
+});
 
 metricRoutes.openapi(
   createRoute({
@@ -59,7 +85,15 @@ metricRoutes.openapi(
     summary: "A host's CPU, memory, disk, network, load and running containers over time",
     security: bearerSecurity,
     request: { params: z.object({ id: hostPath("id") }), query: RangeQuery },
-    responses: { 200: jsonResponse(Series.extend({ host_id: z.string(), points: z.array(HostPoint) }).openapi("HostMetrics"), "One point per step that has samples, oldest first."), ...authErrors, ...notFoundError, 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(
+        Series.extend({ host_id: z.string(), points: z.array(HostPoint) }).openapi("HostMetrics"),
+        "One point per step that has samples, oldest first.",
+      ),
+      ...authErrors,
+      ...notFoundError,
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const host = await getHost(c.var.db, c.var.principal.organizationId, c.req.valid("param").id);
@@ -114,9 +148,27 @@ metricRoutes.openapi(
     tags: ["metrics"],
     summary: "A container's CPU and memory over time (by id, id prefix or name), from the agent's stats cache",
     security: bearerSecurity,
-    request: { params: z.object({ hostId: hostPath("hostId"), id: z.string().min(1).max(128).openapi({ param: { name: "id", in: "path" } }) }), query: RangeQuery },
+    request: {
+      params: z.object({
+        hostId: hostPath("hostId"),
+        id: z
+          .string()
+          .min(1)
+          .max(128)
+          .openapi({ param: { name: "id", in: "path" } }),
+      }),
+      query: RangeQuery,
+    },
     responses: {
-      200: jsonResponse(Series.extend({ host_id: z.string(), container_id: z.string(), container_name: z.string(), points: z.array(ContainerPoint) }).openapi("ContainerMetrics"), "One point per step that has samples."),
+      200: jsonResponse(
+        Series.extend({
+          host_id: z.string(),
+          container_id: z.string(),
+          container_name: z.string(),
+          points: z.array(ContainerPoint),
+        }).openapi("ContainerMetrics"),
+        "One point per step that has samples.",
+      ),
       ...authErrors,
       ...notFoundError,
       422: validationErrors[422],

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { HostSample } from "../../agent-relay/src/protocol.ts";
+import type { HostSample } from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import { hostMetrics } from "../db/schema.ts";
 import { runScheduled } from "../scheduled.ts";
@@ -51,7 +51,17 @@ describe("host metrics", () => {
     const raw = await json(await call(`/api/v1/hosts/${host.id}/metrics?from=${from}&to=${to}&step=15`, { token: owner.token }), 200);
     expect(raw).toMatchObject({ host_id: host.id, resolution: "raw", step: 15 });
     expect(raw.points.map((p: any) => p.cpu_percent)).toEqual([10, 20, 60, 80]);
-    expect(raw.points[0]).toMatchObject({ memory_percent: 50, memory_used: 4e9, disk_percent: 40, network_in: 1000, network_out: 2000, load_1: 1, load_5: 0.5, load_15: 0.25, containers_running: 2 });
+    expect(raw.points[0]).toMatchObject({
+      memory_percent: 50,
+      memory_used: 4e9,
+      disk_percent: 40,
+      network_in: 1000,
+      network_out: 2000,
+      load_1: 1,
+      load_5: 0.5,
+      load_15: 0.25,
+      containers_running: 2,
+    });
 
     const rolled = await json(await call(`/api/v1/hosts/${host.id}/metrics?from=${from}&to=${to}&step=300`, { token: owner.token }), 200);
     expect(rolled).toMatchObject({ resolution: "5m", step: 300 });
@@ -63,7 +73,10 @@ describe("host metrics", () => {
     const coarse = await json(await call(`/api/v1/hosts/${host.id}/metrics?from=${from}&to=${to}&step=600`, { token: owner.token }), 200);
     expect(coarse.points).toEqual([expect.objectContaining({ samples: 4, cpu_percent: 42.5, cpu_max: 80 })]);
 
-    const container = await json(await call(`/api/v1/hosts/${host.id}/containers/web/metrics?from=${from}&to=${to}&step=300`, { token: owner.token }), 200);
+    const container = await json(
+      await call(`/api/v1/hosts/${host.id}/containers/web/metrics?from=${from}&to=${to}&step=300`, { token: owner.token }),
+      200,
+    );
     expect(container).toMatchObject({ container_id: "c".repeat(64), container_name: "web", resolution: "5m" });
     expect(container.points.map((p: any) => [p.cpu_percent, p.cpu_max, p.samples])).toEqual([
       [15, 30, 3],
@@ -97,11 +110,19 @@ describe("the cron trigger", () => {
     const member = await addMember(owner, "member");
     const soon = new Date(Date.now() + 3 * 86_400_000).toISOString();
     const key = await json(await call("/api/v1/api-keys", { token: owner.token, body: { name: "ci", expires_at: soon } }), 201);
-    await json(await call("/api/v1/api-keys", { token: owner.token, body: { name: "later", expires_at: new Date(Date.now() + 60 * 86_400_000).toISOString() } }), 201);
+    await json(
+      await call("/api/v1/api-keys", {
+        token: owner.token,
+        body: { name: "later", expires_at: new Date(Date.now() + 60 * 86_400_000).toISOString() },
+      }),
+      201,
+    );
     await runScheduled(env);
     await runScheduled(env);
     const notes = (await json(await call("/api/v1/notifications?kind=credential.expiring", { token: owner.token }), 200)).notifications;
-    expect(notes).toEqual([expect.objectContaining({ target_type: "api_key", target_id: key.id, title: 'API key "ci" expires in 3 days', severity: "warning" })]);
+    expect(notes).toEqual([
+      expect.objectContaining({ target_type: "api_key", target_id: key.id, title: 'API key "ci" expires in 3 days', severity: "warning" }),
+    ]);
     // Only the key's owner is told.
     expect((await json(await call("/api/v1/notifications", { token: member.token }), 200)).notifications).toEqual([]);
   });
@@ -111,11 +132,26 @@ describe("DevFlow metrics (seed 003)", () => {
   it("stores a push and lists it in Laravel's shapes", async () => {
     const owner = await newOwner();
     const host = await newHost(owner);
-    const body = { cpu_usage: 45.5, memory_usage: 62.3, disk_usage: 35.8, network_in: 1024000, network_out: 2048000, load_average: 1.5, active_connections: 42 };
+    const body = {
+      cpu_usage: 45.5,
+      memory_usage: 62.3,
+      disk_usage: 35.8,
+      network_in: 1024000,
+      network_out: 2048000,
+      load_average: 1.5,
+      active_connections: 42,
+    };
     const stored = await json(await call(`/api/servers/${host.id}/metrics`, { token: owner.token, body }), 201);
     expect(stored).toEqual({
       message: "Metrics stored successfully",
-      data: { id: expect.any(Number), server_id: host.id, cpu_usage: 45.5, memory_usage: 62.3, disk_usage: 35.8, recorded_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/) },
+      data: {
+        id: expect.any(Number),
+        server_id: host.id,
+        cpu_usage: 45.5,
+        memory_usage: 62.3,
+        disk_usage: 35.8,
+        recorded_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
+      },
     });
     const list = await json(await call(`/api/servers/${host.id}/metrics`, { token: owner.token }), 200);
     expect(list.data).toEqual([{ id: stored.data.id, server_id: host.id, ...body, recorded_at: stored.data.recorded_at }]);
@@ -124,7 +160,10 @@ describe("DevFlow metrics (seed 003)", () => {
   it("answers invalid pushes with 422 and Laravel's messages, and hides other organizations' servers", async () => {
     const owner = await newOwner();
     const host = await newHost(owner);
-    const res = await call(`/api/servers/${host.id}/metrics`, { token: owner.token, body: { memory_usage: "lots", disk_usage: 120, network_in: -1 } });
+    const res = await call(`/api/servers/${host.id}/metrics`, {
+      token: owner.token,
+      body: { memory_usage: "lots", disk_usage: 120, network_in: -1 },
+    });
     expect(await json(res, 422)).toEqual({
       message: "The given data was invalid.",
       errors: {
@@ -134,13 +173,30 @@ describe("DevFlow metrics (seed 003)", () => {
         network_in: ["The network in field must be at least 0."],
       },
     });
-    expect(await json(await call(`/api/servers/${host.id}/metrics`, { token: owner.token, rawBody: "{", headers: { "content-type": "application/json" } }), 400)).toHaveProperty("message");
-    expect(await json(await call(`/api/servers/${host.id}/metrics`, { body: { cpu_usage: 1 } }), 401)).toEqual({ message: "Unauthenticated." });
+    expect(
+      await json(
+        await call(`/api/servers/${host.id}/metrics`, {
+          token: owner.token,
+          rawBody: "{",
+          headers: { "content-type": "application/json" },
+        }),
+        400,
+      ),
+    ).toHaveProperty("message");
+    expect(await json(await call(`/api/servers/${host.id}/metrics`, { body: { cpu_usage: 1 } }), 401)).toEqual({
+      message: "Unauthenticated.",
+    });
     const viewer = await addMember(owner, "viewer");
-    await json(await call(`/api/servers/${host.id}/metrics`, { token: viewer.token, body: { cpu_usage: 1, memory_usage: 1, disk_usage: 1 } }), 403);
+    await json(
+      await call(`/api/servers/${host.id}/metrics`, { token: viewer.token, body: { cpu_usage: 1, memory_usage: 1, disk_usage: 1 } }),
+      403,
+    );
     const other = await newOwner("other");
     await json(await call(`/api/servers/${host.id}/metrics`, { token: other.token }), 404);
-    await json(await call(`/api/servers/${host.id}/metrics`, { token: other.token, body: { cpu_usage: 1, memory_usage: 1, disk_usage: 1 } }), 404);
+    await json(
+      await call(`/api/servers/${host.id}/metrics`, { token: other.token, body: { cpu_usage: 1, memory_usage: 1, disk_usage: 1 } }),
+      404,
+    );
   });
 });
 
@@ -149,9 +205,21 @@ describe("alerts", () => {
     const owner = await newOwner();
     const host = await newHost(owner);
     const db = createDatabase(env);
-    const rule = await json(await call("/api/v1/alert-rules", { token: owner.token, body: { host_id: host.id, metric: "cpu", threshold: 80, duration_seconds: 60 } }), 201);
+    const rule = await json(
+      await call("/api/v1/alert-rules", {
+        token: owner.token,
+        body: { host_id: host.id, metric: "cpu", threshold: 80, duration_seconds: 60 },
+      }),
+      201,
+    );
     expect(rule).toMatchObject({ host_id: host.id, metric: "cpu", threshold: 80, duration_seconds: 60, enabled: true });
-    await expectProblem(await call("/api/v1/alert-rules", { token: owner.token, body: { host_id: host.id, metric: "cpu", threshold: 70, duration_seconds: 60 } }), 409);
+    await expectProblem(
+      await call("/api/v1/alert-rules", {
+        token: owner.token,
+        body: { host_id: host.id, metric: "cpu", threshold: 70, duration_seconds: 60 },
+      }),
+      409,
+    );
 
     const t0 = Date.now() - 5 * 60_000;
     // A spike shorter than the duration: no alert.
@@ -165,15 +233,28 @@ describe("alerts", () => {
     await ingestAgentMetrics(db, env, host, [sample(t0 + 105_000, 97), sample(t0 + 120_000, 93)]);
     await ingestAgentMetrics(db, env, host, [sample(t0 + 135_000, 99)]);
     const [firing] = (await json(await call(`/api/v1/alerts?host_id=${host.id}`, { token: owner.token }), 200)).alerts;
-    expect(firing).toMatchObject({ state: "firing", value: 99, peak_value: 99, since: new Date(t0 + 45_000).toISOString(), fired_at: new Date(t0 + 105_000).toISOString() });
+    expect(firing).toMatchObject({
+      state: "firing",
+      value: 99,
+      peak_value: 99,
+      since: new Date(t0 + 45_000).toISOString(),
+      fired_at: new Date(t0 + 105_000).toISOString(),
+    });
 
     let notes = (await json(await call("/api/v1/notifications", { token: owner.token }), 200)).notifications;
-    expect(notes.filter((n: any) => n.kind === "alert.opened")).toEqual([expect.objectContaining({ target_type: "alert", target_id: firing.id, title: `CPU above 80% on ${host.name}` })]);
+    expect(notes.filter((n: any) => n.kind === "alert.opened")).toEqual([
+      expect.objectContaining({ target_type: "alert", target_id: firing.id, title: `CPU above 80% on ${host.name}` }),
+    ]);
 
     // Health at a glance: the host has never had an agent, but it reports.
     const health = await json(await call("/api/servers/health-summary", { token: owner.token }), 200);
     expect(health).toMatchObject({ success: true, data: { total: 1, critical: 1 } });
-    expect(health.data.servers[0]).toMatchObject({ id: host.id, health: "critical", cpu_usage: 99, alerts: { firing: 1, unacknowledged: 1 } });
+    expect(health.data.servers[0]).toMatchObject({
+      id: host.id,
+      health: "critical",
+      cpu_usage: 99,
+      alerts: { firing: 1, unacknowledged: 1 },
+    });
 
     const acked = await json(await call(`/api/alerts/${firing.id}/acknowledge`, { method: "POST", token: owner.token }), 200);
     expect(acked).toMatchObject({ success: true, data: { id: firing.id, acknowledged_by: owner.userId } });
@@ -189,25 +270,44 @@ describe("alerts", () => {
 
     const other = await newOwner("other");
     await expectProblem(await call(`/api/v1/alerts/${firing.id}`, { token: other.token }), 404);
-    expect(await json(await call(`/api/alerts/${firing.id}/acknowledge`, { method: "POST", token: other.token }), 404)).toMatchObject({ success: false });
-    expect((await json(await call("/api/servers/health-summary", { token: other.token }), 200)).data).toMatchObject({ total: 0, servers: [] });
+    expect(await json(await call(`/api/alerts/${firing.id}/acknowledge`, { method: "POST", token: other.token }), 404)).toMatchObject({
+      success: false,
+    });
+    expect((await json(await call("/api/servers/health-summary", { token: other.token }), 200)).data).toMatchObject({
+      total: 0,
+      servers: [],
+    });
   });
 
   it("clears alerts by hand with POST /api/alerts/clear", async () => {
     const owner = await newOwner();
     const host = await newHost(owner);
     const db = createDatabase(env);
-    await json(await call("/api/v1/alert-rules", { token: owner.token, body: { metric: "memory", threshold: 40, duration_seconds: 0 } }), 201);
+    await json(
+      await call("/api/v1/alert-rules", { token: owner.token, body: { metric: "memory", threshold: 40, duration_seconds: 0 } }),
+      201,
+    );
     await ingestAgentMetrics(db, env, host, [sample(Date.now(), 1)]);
     const [alert] = (await json(await call("/api/v1/alerts?state=firing", { token: owner.token }), 200)).alerts;
     expect(alert).toMatchObject({ metric: "memory", state: "firing", threshold: 40 });
     const viewer = await addMember(owner, "viewer");
     expect(await json(await call("/api/alerts/clear", { method: "POST", token: viewer.token }), 403)).toMatchObject({ success: false });
-    const cleared = await json(await call("/api/alerts/clear", { method: "POST", token: owner.token, body: { alert_ids: [alert.id] } }), 200);
-    expect(cleared).toMatchObject({ success: true, data: { cleared: 1, alerts: [expect.objectContaining({ id: alert.id, state: "resolved", resolved_by: owner.userId })] } });
+    const cleared = await json(
+      await call("/api/alerts/clear", { method: "POST", token: owner.token, body: { alert_ids: [alert.id] } }),
+      200,
+    );
+    expect(cleared).toMatchObject({
+      success: true,
+      data: { cleared: 1, alerts: [expect.objectContaining({ id: alert.id, state: "resolved", resolved_by: owner.userId })] },
+    });
     expect((await json(await call("/api/alerts/clear", { method: "POST", token: owner.token }), 200)).data.cleared).toBe(0);
     const rules = await json(await call(`/api/v1/alert-rules?host_id=${host.id}`, { token: owner.token }), 200);
-    expect(rules.effective).toEqual(expect.arrayContaining([expect.objectContaining({ metric: "memory", source: "organization", threshold: 40 }), expect.objectContaining({ metric: "cpu", source: "default", threshold: 90 })]));
+    expect(rules.effective).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ metric: "memory", source: "organization", threshold: 40 }),
+        expect.objectContaining({ metric: "cpu", source: "default", threshold: 90 }),
+      ]),
+    );
     const audit = await json(await call("/api/v1/audit-events", { token: owner.token }), 200);
     expect(audit.audit_events.map((e: any) => e.action)).toEqual(expect.arrayContaining(["alert.clear", "alert_rule.create"]));
   });
@@ -220,17 +320,34 @@ describe("tasks API", () => {
     const task = await createTask(db, { organizationId: owner.organizationId, kind: "image.pull", message: "Pulling" });
     await updateTask(db, task.id, { status: "running", progress: 75, message: "서버 생성 중..." });
     const canonical = await json(await call(`/api/v1/tasks/${task.id}`, { token: owner.token }), 200);
-    expect(canonical).toMatchObject({ id: task.id, kind: "image.pull", status: "running", progress: 75, message: "서버 생성 중...", started_at: expect.any(String), finished_at: null });
+    expect(canonical).toMatchObject({
+      id: task.id,
+      kind: "image.pull",
+      status: "running",
+      progress: 75,
+      message: "서버 생성 중...",
+      started_at: expect.any(String),
+      finished_at: null,
+    });
     const list = await json(await call("/api/v1/tasks?status=running", { token: owner.token }), 200);
     expect(list.tasks.map((t: any) => t.id)).toEqual([task.id]);
     const v1 = await json(await call(`/api/tasks/${task.id}`, { token: owner.token }), 200);
-    expect(v1).toMatchObject({ task_id: task.id, status: "running", progress: 75, message: "서버 생성 중...", created_at: task.createdAt, updated_at: expect.any(String) });
+    expect(v1).toMatchObject({
+      task_id: task.id,
+      status: "running",
+      progress: 75,
+      message: "서버 생성 중...",
+      created_at: task.createdAt,
+      updated_at: expect.any(String),
+    });
     const v2 = await json(await call(`/api/tasks/${task.id}/status`, { token: owner.token }), 200);
     expect(v2).toMatchObject({ success: true, data: { task_id: task.id, status: "running", progress: 75 }, message: expect.any(String) });
 
     const other = await newOwner("other");
     await expectProblem(await call(`/api/v1/tasks/${task.id}`, { token: other.token }), 404);
-    expect(await json(await call(`/api/tasks/${task.id}`, { token: other.token }), 404)).toEqual({ error: { code: "NOT_FOUND", message: expect.any(String), details: {} } });
+    expect(await json(await call(`/api/tasks/${task.id}`, { token: other.token }), 404)).toEqual({
+      error: { code: "NOT_FOUND", message: expect.any(String), details: {} },
+    });
     expect(await json(await call(`/api/tasks/${task.id}/status`, { token: other.token }), 404)).toMatchObject({ success: false });
     expect((await json(await call("/api/v1/tasks", { token: other.token }), 200)).tasks).toEqual([]);
   });

@@ -5,7 +5,17 @@ import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as channels from "../services/channels.ts";
 import { NotificationKind } from "./notifications.ts";
-import { authErrors, bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  createRouter,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  PageMeta,
+  validationErrors,
+} from "./openapi.ts";
 
 export const channelRoutes = createRouter();
 channelRoutes.use("*", requireAuth());
@@ -23,7 +33,9 @@ const ChannelView = z
     id: z.string(),
     type: ChannelType,
     name: z.string(),
-    config: z.record(z.string(), z.unknown()).openapi({ description: "URLs, tokens and secrets masked (`https://hooks.slack.com/…a1b2`)." }),
+    config: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "URLs, tokens and secrets masked (`https://hooks.slack.com/…a1b2`)." }),
     events: z.array(z.string()).nullable(),
     enabled: z.boolean(),
     created_at: z.string(),
@@ -77,18 +89,51 @@ const toDeliveryView = (d: channels.DeliveryRow): z.infer<typeof DeliveryView> =
 // One body per type, so /openapi.json documents each config; the service validates it again.
 const NewChannel = z
   .discriminatedUnion("type", [
-    z.object({ type: z.literal("slack"), name: Name, config: channels.CHANNEL_CONFIGS.slack, events: Events.optional(), enabled: z.boolean().optional() }),
-    z.object({ type: z.literal("discord"), name: Name, config: channels.CHANNEL_CONFIGS.discord, events: Events.optional(), enabled: z.boolean().optional() }),
-    z.object({ type: z.literal("telegram"), name: Name, config: channels.CHANNEL_CONFIGS.telegram, events: Events.optional(), enabled: z.boolean().optional() }),
-    z.object({ type: z.literal("email"), name: Name, config: channels.CHANNEL_CONFIGS.email, events: Events.optional(), enabled: z.boolean().optional() }),
-    z.object({ type: z.literal("webhook"), name: Name, config: channels.CHANNEL_CONFIGS.webhook, events: Events.optional(), enabled: z.boolean().optional() }),
+    z.object({
+      type: z.literal("slack"),
+      name: Name,
+      config: channels.CHANNEL_CONFIGS.slack,
+      events: Events.optional(),
+      enabled: z.boolean().optional(),
+    }),
+    z.object({
+      type: z.literal("discord"),
+      name: Name,
+      config: channels.CHANNEL_CONFIGS.discord,
+      events: Events.optional(),
+      enabled: z.boolean().optional(),
+    }),
+    z.object({
+      type: z.literal("telegram"),
+      name: Name,
+      config: channels.CHANNEL_CONFIGS.telegram,
+      events: Events.optional(),
+      enabled: z.boolean().optional(),
+    }),
+    z.object({
+      type: z.literal("email"),
+      name: Name,
+      config: channels.CHANNEL_CONFIGS.email,
+      events: Events.optional(),
+      enabled: z.boolean().optional(),
+    }),
+    z.object({
+      type: z.literal("webhook"),
+      name: Name,
+      config: channels.CHANNEL_CONFIGS.webhook,
+      events: Events.optional(),
+      enabled: z.boolean().optional(),
+    }),
   ])
   .openapi("NewNotificationChannel");
 
 const ChannelPatch = z
   .object({
     name: Name.optional(),
-    config: z.record(z.string(), z.unknown()).optional().openapi({ description: "Fields to change; fields left out, or sent back masked as read, keep their values." }),
+    config: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: "Fields to change; fields left out, or sent back masked as read, keep their values." }),
     events: Events.optional(),
     enabled: z.boolean().optional(),
   })
@@ -120,7 +165,12 @@ channelRoutes.openapi(
     summary: "Your organization's notification channels, secrets masked",
     security: bearerSecurity,
     request: { query: PageQuery },
-    responses: { 200: jsonResponse(PageMeta.extend({ channels: z.array(ChannelView) }), "A page of channels, newest first."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ channels: z.array(ChannelView) }), "A page of channels, newest first."),
+      ...authErrors,
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const page = await channels.listChannels(c.var.db, c.var.principal.organizationId, c.req.valid("query"));
@@ -155,7 +205,8 @@ channelRoutes.openapi(
     request: { params: ChannelId, body: jsonBody(ChannelPatch) },
     responses: { 200: jsonResponse(ChannelView, "The channel."), ...validationErrors, ...authErrors, ...notFoundError },
   }),
-  async (c) => c.json(toChannelView(await channels.updateChannel(c.var.db, c.env, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 200),
+  async (c) =>
+    c.json(toChannelView(await channels.updateChannel(c.var.db, c.env, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 200),
 );
 
 channelRoutes.openapi(
@@ -195,7 +246,13 @@ channelRoutes.openapi(
     summary: "The channel's delivery log: status, attempts and last error of each delivery",
     security: bearerSecurity,
     request: { params: ChannelId, query: PageQuery },
-    responses: { 200: jsonResponse(PageMeta.extend({ deliveries: z.array(DeliveryView) }), "A page of deliveries, newest first."), ...authErrors, ...notFoundError, 400: validationErrors[400], 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ deliveries: z.array(DeliveryView) }), "A page of deliveries, newest first."),
+      ...authErrors,
+      ...notFoundError,
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const page = await channels.listDeliveries(c.var.db, c.var.principal.organizationId, c.req.valid("param").id, c.req.valid("query"));

@@ -20,8 +20,15 @@ async function readFrames(res: Response, count: number): Promise<Array<{ id?: st
       while ((boundary = buffer.indexOf("\n\n")) >= 0) {
         const frame = buffer.slice(0, boundary);
         buffer = buffer.slice(boundary + 2);
-        const data = frame.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim());
-        const id = frame.split("\n").find((l) => l.startsWith("id:"))?.slice(3).trim();
+        const data = frame
+          .split("\n")
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(5).trim());
+        const id = frame
+          .split("\n")
+          .find((l) => l.startsWith("id:"))
+          ?.slice(3)
+          .trim();
         if (data.length > 0) frames.push({ id, data: JSON.parse(data.join("\n")) });
       }
     }
@@ -86,14 +93,25 @@ describe("notification center", () => {
   it("switches kinds off for the organization (admins only)", async () => {
     const owner = await newOwner();
     const member = await addMember(owner, "member");
-    await expectProblem(await call("/api/v1/notifications/settings", { method: "PATCH", token: member.token, body: { kinds: { "host.online": false } } }), 403);
-    await expectProblem(await call("/api/v1/notifications/settings", { method: "PATCH", token: owner.token, body: { kinds: { "no.such": false } } }), 422);
-    const settings = await json(await call("/api/v1/notifications/settings", { method: "PATCH", token: owner.token, body: { kinds: { "host.online": false } } }), 200);
+    await expectProblem(
+      await call("/api/v1/notifications/settings", { method: "PATCH", token: member.token, body: { kinds: { "host.online": false } } }),
+      403,
+    );
+    await expectProblem(
+      await call("/api/v1/notifications/settings", { method: "PATCH", token: owner.token, body: { kinds: { "no.such": false } } }),
+      422,
+    );
+    const settings = await json(
+      await call("/api/v1/notifications/settings", { method: "PATCH", token: owner.token, body: { kinds: { "host.online": false } } }),
+      200,
+    );
     expect(settings.kinds).toContainEqual({ kind: "host.online", enabled: false });
     expect(settings.kinds).toContainEqual({ kind: "host.lost", enabled: true });
     await say(owner, "back", "host.online");
     await say(owner, "gone", "host.lost");
-    expect((await json(await call("/api/v1/notifications", { token: member.token }), 200)).notifications.map((n: any) => n.title)).toEqual(["gone"]);
+    expect((await json(await call("/api/v1/notifications", { token: member.token }), 200)).notifications.map((n: any) => n.title)).toEqual([
+      "gone",
+    ]);
   });
 
   it("answers the seed documents' shapes at their paths", async () => {
@@ -103,16 +121,38 @@ describe("notification center", () => {
     const list = await json(await call("/api/notifications?limit=1", { token: owner.token }), 200);
     expect(list.total).toBe(2);
     expect(list.notifications).toHaveLength(1);
-    expect(list.notifications[0]).toMatchObject({ id: expect.stringMatching(/^ntf_/), message: "failed: details", type: "error", created_at: expect.any(String) });
+    expect(list.notifications[0]).toMatchObject({
+      id: expect.stringMatching(/^ntf_/),
+      message: "failed: details",
+      type: "error",
+      created_at: expect.any(String),
+    });
     const latest = await json(await call("/api/notifications/latest", { token: owner.token }), 200);
     expect(latest).toMatchObject({ total: 2, unread_count: 2 });
     const id = latest.notifications[1].id;
-    expect(await json(await call(`/api/notifications/${id}`, { token: owner.token }), 200)).toMatchObject({ success: true, data: { id, type: "success" } });
-    expect(await json(await call(`/api/notifications/${id}/read`, { method: "POST", token: owner.token }), 200)).toMatchObject({ success: true, data: { read: true } });
-    expect(await json(await call("/api/notifications/unread-count", { token: owner.token }), 200)).toMatchObject({ success: true, data: { count: 1 } });
-    expect(await json(await call(`/api/notifications/${id}`, { method: "DELETE", token: owner.token }), 200)).toMatchObject({ success: true });
-    expect(await json(await call(`/api/notifications/${id}`, { token: owner.token }), 404)).toMatchObject({ success: false, error: expect.any(String) });
-    expect(await json(await call("/api/notifications/clear-all", { method: "POST", token: owner.token }), 200)).toMatchObject({ success: true, data: { deleted: 1 } });
+    expect(await json(await call(`/api/notifications/${id}`, { token: owner.token }), 200)).toMatchObject({
+      success: true,
+      data: { id, type: "success" },
+    });
+    expect(await json(await call(`/api/notifications/${id}/read`, { method: "POST", token: owner.token }), 200)).toMatchObject({
+      success: true,
+      data: { read: true },
+    });
+    expect(await json(await call("/api/notifications/unread-count", { token: owner.token }), 200)).toMatchObject({
+      success: true,
+      data: { count: 1 },
+    });
+    expect(await json(await call(`/api/notifications/${id}`, { method: "DELETE", token: owner.token }), 200)).toMatchObject({
+      success: true,
+    });
+    expect(await json(await call(`/api/notifications/${id}`, { token: owner.token }), 404)).toMatchObject({
+      success: false,
+      error: expect.any(String),
+    });
+    expect(await json(await call("/api/notifications/clear-all", { method: "POST", token: owner.token }), 200)).toMatchObject({
+      success: true,
+      data: { deleted: 1 },
+    });
     expect(await json(await call("/api/notifications", { token: owner.token }), 200)).toEqual({ notifications: [], total: 0 });
     expect(await json(await call("/api/notifications"), 401)).toMatchObject({ success: false });
   });
@@ -139,7 +179,12 @@ describe("notification center", () => {
     expect(frames[0]!.id).toMatch(/^\d+-ntf_/);
 
     // Reconnect with the id of the first notification: everything after it, still stored, comes first.
-    const resumed = await call("/api/v1/notifications/stream", { token: owner.token, headers: { "last-event-id": `${Date.parse((await json(await call(`/api/v1/notifications/${before.id}`, { token: owner.token }), 200)).created_at)}-${before.id}` } });
+    const resumed = await call("/api/v1/notifications/stream", {
+      token: owner.token,
+      headers: {
+        "last-event-id": `${Date.parse((await json(await call(`/api/v1/notifications/${before.id}`, { token: owner.token }), 200)).created_at)}-${before.id}`,
+      },
+    });
     const replay = await readFrames(resumed, 2);
     expect(replay.map((f) => f.data.title)).toEqual(["live one", "live two"]);
     expect(replay.map((f) => f.id)).toEqual(frames.map((f) => f.id));

@@ -8,7 +8,17 @@ import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import type { LiveNotification } from "../durable/notification-hub.ts";
 import * as notificationsService from "../services/notifications.ts";
-import { authErrors, bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  createRouter,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  PageMeta,
+  validationErrors,
+} from "./openapi.ts";
 
 export const NotificationKind = z.enum(NOTIFICATION_KINDS);
 
@@ -37,7 +47,18 @@ export const toNotificationView = (n: notificationsService.NotificationRow): z.i
 export function notificationFrame(n: LiveNotification) {
   return {
     id: n.cursor,
-    data: JSON.stringify({ type: "notification", id: n.id, kind: n.kind, severity: n.severity, title: n.title, message: n.message, target_type: n.target_type, target_id: n.target_id, data: n.data, created_at: n.created_at }),
+    data: JSON.stringify({
+      type: "notification",
+      id: n.id,
+      kind: n.kind,
+      severity: n.severity,
+      title: n.title,
+      message: n.message,
+      target_type: n.target_type,
+      target_id: n.target_id,
+      data: n.data,
+      created_at: n.created_at,
+    }),
   };
 }
 
@@ -84,7 +105,15 @@ notificationRoutes.openapi(
     summary: "Your notifications in this organization, newest first",
     security: bearerSecurity,
     request: { query: ListQuery },
-    responses: { 200: jsonResponse(PageMeta.extend({ notifications: z.array(NotificationView), unread_count: z.number().int() }), "A page of notifications."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(
+        PageMeta.extend({ notifications: z.array(NotificationView), unread_count: z.number().int() }),
+        "A page of notifications.",
+      ),
+      ...authErrors,
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const q = c.req.valid("query");
@@ -120,7 +149,10 @@ notificationRoutes.openapi(
       headers: z.object({ "last-event-id": z.string().max(100).optional() }),
     },
     responses: {
-      200: { description: 'SSE: `id: <cursor>` and `data: {"type": "notification", "title": …, "message": …}` per notification.', content: { "text/event-stream": { schema: z.string() } } },
+      200: {
+        description: 'SSE: `id: <cursor>` and `data: {"type": "notification", "title": …, "message": …}` per notification.',
+        content: { "text/event-stream": { schema: z.string() } },
+      },
       ...authErrors,
     },
   }),
@@ -134,7 +166,10 @@ const Settings = z
   })
   .openapi("NotificationSettings");
 
-const toSettingsView = (s: notificationsService.NotificationSettings): z.infer<typeof Settings> => ({ kinds: s.kinds, updated_at: s.updatedAt });
+const toSettingsView = (s: notificationsService.NotificationSettings): z.infer<typeof Settings> => ({
+  kinds: s.kinds,
+  updated_at: s.updatedAt,
+});
 
 notificationRoutes.openapi(
   createRoute({
@@ -202,10 +237,14 @@ notificationRoutes.openapi(
     request: { params: NotificationId },
     responses: { 200: jsonResponse(NotificationView, "The notification."), ...authErrors, ...notFoundError },
   }),
-  async (c) => c.json(toNotificationView(await notificationsService.getNotification(c.var.db, c.var.principal, c.req.valid("param").id)), 200),
+  async (c) =>
+    c.json(toNotificationView(await notificationsService.getNotification(c.var.db, c.var.principal, c.req.valid("param").id)), 200),
 );
 
-for (const [action, read] of [["read", true], ["unread", false]] as const) {
+for (const [action, read] of [
+  ["read", true],
+  ["unread", false],
+] as const) {
   notificationRoutes.openapi(
     createRoute({
       method: "post",
@@ -216,7 +255,8 @@ for (const [action, read] of [["read", true], ["unread", false]] as const) {
       request: { params: NotificationId },
       responses: { 200: jsonResponse(NotificationView, "The notification."), ...authErrors, ...notFoundError },
     }),
-    async (c) => c.json(toNotificationView(await notificationsService.markRead(c.var.db, c.var.principal, c.req.valid("param").id, read)), 200),
+    async (c) =>
+      c.json(toNotificationView(await notificationsService.markRead(c.var.db, c.var.principal, c.req.valid("param").id, read)), 200),
   );
 }
 

@@ -2,7 +2,14 @@ import { OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
 import type { AppEnv } from "../env.ts";
 import { invalid, type FieldError } from "../errors.ts";
 
-const TARGET_POINTER: Record<string, string> = { json: "body", query: "query", param: "path", header: "header", form: "body", cookie: "cookie" };
+const TARGET_POINTER: Record<string, string> = {
+  json: "body",
+  query: "query",
+  param: "path",
+  header: "header",
+  form: "body",
+  cookie: "cookie",
+};
 
 /** zod issues → one pointer per invalid field (`/body/email`), for the 422 problem document. */
 export function fieldErrors(error: z.ZodError, target: string): FieldError[] {
@@ -65,7 +72,13 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 export const bearerSecurity: RouteConfig["security"] = [{ bearer: [] }, { apiKey: [] }];
 
 export const IdParam = <K extends string>(name: K, example: string) =>
-  z.object({ [name]: z.string().min(1).max(64).openapi({ param: { name, in: "path" }, example }) } as Record<K, z.ZodString>);
+  z.object({
+    [name]: z
+      .string()
+      .min(1)
+      .max(64)
+      .openapi({ param: { name, in: "path" }, example }),
+  } as Record<K, z.ZodString>);
 
 export const PageMeta = z.object({ next_cursor: z.string().nullable() });
 
@@ -77,8 +90,13 @@ export const relayErrors = {
 } as const;
 
 /** `/{hostId}/…` under /api/v1/hosts. */
-export const HostParam = z.object({ hostId: z.string().min(1).max(64).openapi({ param: { name: "hostId", in: "path" }, example: "hst_0123456789abcdefghij" }) });
+export const HostParam = z.object({
+  hostId: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "hostId", in: "path" }, example: "hst_0123456789abcdefghij" }),
+});
 
 /** A boolean query parameter: true/false/1/0. */
 export const queryBool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
-

@@ -6,13 +6,26 @@ import { applicationsOfProject } from "../services/applications.ts";
 import { databasesOfProject } from "../services/databases.ts";
 import * as projects from "../services/projects.ts";
 import { NewProjectBody, ProjectPatchBody, ProjectView, toDatabaseView, toProjectView, DatabaseView } from "./app-schemas.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  createRouter,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  PageMeta,
+  validationErrors,
+} from "./openapi.ts";
 
 export const projectRoutes = createRouter();
 projectRoutes.use("*", requireAuth());
 
 const ProjectId = IdParam("id", "prj_0123456789abcdefghij");
-const AppSummary = z.object({ id: z.string(), name: z.string(), app_name: z.string(), status: z.string(), host_id: z.string().nullable() }).openapi("ApplicationSummary");
+const AppSummary = z
+  .object({ id: z.string(), name: z.string(), app_name: z.string(), status: z.string(), host_id: z.string().nullable() })
+  .openapi("ApplicationSummary");
 const ProjectDetail = ProjectView.extend({ applications: z.array(AppSummary), databases: z.array(DatabaseView) }).openapi("ProjectDetail");
 
 projectRoutes.openapi(
@@ -36,7 +49,12 @@ projectRoutes.openapi(
     summary: "Projects of your organization, newest first",
     security: bearerSecurity,
     request: { query: PageQuery },
-    responses: { 200: jsonResponse(PageMeta.extend({ projects: z.array(ProjectView) }), "A page of projects."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ projects: z.array(ProjectView) }), "A page of projects."),
+      ...authErrors,
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const page = await projects.listProjects(c.var.db, c.var.principal.organizationId, c.req.valid("query"));
@@ -57,9 +75,16 @@ projectRoutes.openapi(
   async (c) => {
     const org = c.var.principal.organizationId;
     const project = await projects.getProject(c.var.db, org, c.req.valid("param").id);
-    const [apps, dbs] = await Promise.all([applicationsOfProject(c.var.db, org, project.id), databasesOfProject(c.var.db, org, project.id)]);
+    const [apps, dbs] = await Promise.all([
+      applicationsOfProject(c.var.db, org, project.id),
+      databasesOfProject(c.var.db, org, project.id),
+    ]);
     return c.json(
-      { ...toProjectView(project), applications: apps.map((a) => ({ id: a.id, name: a.name, app_name: a.appName, status: a.status, host_id: a.hostId })), databases: dbs.map(toDatabaseView) },
+      {
+        ...toProjectView(project),
+        applications: apps.map((a) => ({ id: a.id, name: a.name, app_name: a.appName, status: a.status, host_id: a.hostId })),
+        databases: dbs.map(toDatabaseView),
+      },
       200,
     );
   },
@@ -75,7 +100,8 @@ projectRoutes.openapi(
     request: { params: ProjectId, body: jsonBody(ProjectPatchBody) },
     responses: { 200: jsonResponse(ProjectView, "The project."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
   }),
-  async (c) => c.json(toProjectView(await projects.updateProject(c.var.db, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 200),
+  async (c) =>
+    c.json(toProjectView(await projects.updateProject(c.var.db, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 200),
 );
 
 projectRoutes.openapi(
@@ -85,7 +111,15 @@ projectRoutes.openapi(
     tags: ["projects"],
     summary: "Delete a project; 409 while it has applications or databases, unless force=true (admin)",
     security: bearerSecurity,
-    request: { params: ProjectId, query: z.object({ force: z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === "true" || v === "1") }) },
+    request: {
+      params: ProjectId,
+      query: z.object({
+        force: z
+          .enum(["true", "false", "1", "0"])
+          .optional()
+          .transform((v) => v === "true" || v === "1"),
+      }),
+    },
     responses: { 204: { description: "Deleted." }, ...authErrors, ...notFoundError, ...conflictError },
   }),
   async (c) => {

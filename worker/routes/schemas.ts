@@ -106,8 +106,13 @@ export const NewApiKeyBody = z
   .object({
     name: z.string().trim().min(1).max(100),
     role: Role.optional().openapi({ description: "Defaults to your role; can never exceed it." }),
-    expires_at: z.iso.datetime({ offset: true }).nullish().transform((v) => (v ? new Date(v).toISOString() : v)),
+    expires_at: z.iso
+      .datetime({ offset: true })
+      .nullish()
+      .transform((v) => (v ? new Date(v).toISOString() : v)),
   })
   .openapi("NewApiKeyRequest");
 
-export const NewApiKeyView = ApiKeyView.extend({ key: z.string().openapi({ description: "Shown this once; store it now." }) }).openapi("NewApiKey");
+export const NewApiKeyView = ApiKeyView.extend({ key: z.string().openapi({ description: "Shown this once; store it now." }) }).openapi(
+  "NewApiKey",
+);

@@ -6,7 +6,17 @@ import { authedActor } from "../middleware/request-context.ts";
 import { cancelHostTask } from "../services/host-tasks.ts";
 import { requireRole } from "../services/principal.ts";
 import * as tasks from "../services/tasks.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  createRouter,
+  IdParam,
+  jsonResponse,
+  notFoundError,
+  PageMeta,
+  validationErrors,
+} from "./openapi.ts";
 
 export const taskRoutes = createRouter();
 taskRoutes.use("*", requireAuth());
@@ -18,7 +28,10 @@ export const TaskView = z
     status: z.enum(TASK_STATUSES),
     progress: z.number().int().min(0).max(100),
     message: z.string().nullable(),
-    result: z.record(z.string(), z.unknown()).nullable().openapi({ description: "What it produced: a pulled image's `{image, id, status}`, a bulk action's `{action, items: [{id, ok, changed?, error?}]}`." }),
+    result: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        "What it produced: a pulled image's `{image, id, status}`, a bulk action's `{action, items: [{id, ok, changed?, error?}]}`.",
+    }),
     target_type: z.string().nullable(),
     target_id: z.string().nullable(),
     created_by: z.string().nullable(),
@@ -63,11 +76,21 @@ taskRoutes.openapi(
         target_id: z.string().max(64).optional(),
       }),
     },
-    responses: { 200: jsonResponse(PageMeta.extend({ tasks: z.array(TaskView) }), "A page of tasks."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ tasks: z.array(TaskView) }), "A page of tasks."),
+      ...authErrors,
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const page = await tasks.listTasks(c.var.db, c.var.principal.organizationId, { status: q.status, kind: q.kind, targetType: q.target_type, targetId: q.target_id }, q);
+    const page = await tasks.listTasks(
+      c.var.db,
+      c.var.principal.organizationId,
+      { status: q.status, kind: q.kind, targetType: q.target_type, targetId: q.target_id },
+      q,
+    );
     return c.json({ tasks: page.items.map(toTaskView), next_cursor: page.nextCursor }, 200);
   },
 );
@@ -93,7 +116,12 @@ taskRoutes.openapi(
     summary: "Cancel a running image pull or bulk action (member+); deployments are cancelled as deployments",
     security: bearerSecurity,
     request: { params: IdParam("id", "tsk_0123456789abcdefghij") },
-    responses: { 200: jsonResponse(TaskView, "The task, cancelled or on its way to it."), ...authErrors, ...notFoundError, ...conflictError },
+    responses: {
+      200: jsonResponse(TaskView, "The task, cancelled or on its way to it."),
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+    },
   }),
   async (c) => {
     requireRole(c.var.principal, "member", "cancel tasks");

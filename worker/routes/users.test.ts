@@ -8,7 +8,10 @@ describe("users of an organization", () => {
     expect(member.organizationId).toBe(owner.organizationId);
     const list = await json(await call("/api/v1/users", { token: owner.token }), 200);
     expect(list.users.map((u: { id: string }) => u.id).sort()).toEqual([owner.userId, member.userId].sort());
-    const updated = await json(await call(`/api/v1/users/${member.userId}`, { method: "PATCH", token: owner.token, body: { role: "viewer" } }), 200);
+    const updated = await json(
+      await call(`/api/v1/users/${member.userId}`, { method: "PATCH", token: owner.token, body: { role: "viewer" } }),
+      200,
+    );
     expect(updated.role).toBe("viewer");
     expect((await call(`/api/v1/users/${member.userId}`, { method: "DELETE", token: owner.token })).status).toBe(204);
     // Their session ends at once.
@@ -30,8 +33,17 @@ describe("users of an organization", () => {
     for (const role of ["viewer", "member"] as const) {
       const user = await addMember(owner, role);
       await expectProblem(await call("/api/v1/users", { token: user.token }), 403, new RegExp(role));
-      await expectProblem(await call("/api/v1/users", { token: user.token, body: { username: unique(), email: `${unique()}@x.test`, password: "password1", role: "member" } }), 403);
-      await expectProblem(await call(`/api/v1/users/${owner.userId}`, { method: "PATCH", token: user.token, body: { role: "viewer" } }), 403);
+      await expectProblem(
+        await call("/api/v1/users", {
+          token: user.token,
+          body: { username: unique(), email: `${unique()}@x.test`, password: "password1", role: "member" },
+        }),
+        403,
+      );
+      await expectProblem(
+        await call(`/api/v1/users/${owner.userId}`, { method: "PATCH", token: user.token, body: { role: "viewer" } }),
+        403,
+      );
       await expectProblem(await call(`/api/v1/users/${owner.userId}`, { method: "DELETE", token: user.token }), 403);
       await expectProblem(await call("/api/v1/audit-events", { token: user.token }), 403);
     }
@@ -40,10 +52,23 @@ describe("users of an organization", () => {
   it("stops an admin from creating or promoting owners, and keeps the last owner", async () => {
     const owner = await newOwner();
     const admin = await addMember(owner, "admin");
-    await expectProblem(await call("/api/v1/users", { token: admin.token, body: { username: unique(), email: `${unique()}@x.test`, password: "password1", role: "owner" } }), 403);
+    await expectProblem(
+      await call("/api/v1/users", {
+        token: admin.token,
+        body: { username: unique(), email: `${unique()}@x.test`, password: "password1", role: "owner" },
+      }),
+      403,
+    );
     const member = await addMember(owner, "member");
-    await expectProblem(await call(`/api/v1/users/${member.userId}`, { method: "PATCH", token: admin.token, body: { role: "owner" } }), 403);
-    await expectProblem(await call(`/api/v1/users/${owner.userId}`, { method: "PATCH", token: owner.token, body: { role: "admin" } }), 409, /last owner/);
+    await expectProblem(
+      await call(`/api/v1/users/${member.userId}`, { method: "PATCH", token: admin.token, body: { role: "owner" } }),
+      403,
+    );
+    await expectProblem(
+      await call(`/api/v1/users/${owner.userId}`, { method: "PATCH", token: owner.token, body: { role: "admin" } }),
+      409,
+      /last owner/,
+    );
     await expectProblem(await call(`/api/v1/users/${owner.userId}`, { method: "DELETE", token: owner.token }), 409);
   });
 
@@ -65,7 +90,10 @@ describe("users of an organization", () => {
     const first = await json(await call("/api/v1/users?limit=2", { token: owner.token }), 200);
     expect(first.users).toHaveLength(2);
     expect(first.next_cursor).toEqual(expect.any(String));
-    const second = await json(await call(`/api/v1/users?limit=2&cursor=${encodeURIComponent(first.next_cursor)}`, { token: owner.token }), 200);
+    const second = await json(
+      await call(`/api/v1/users?limit=2&cursor=${encodeURIComponent(first.next_cursor)}`, { token: owner.token }),
+      200,
+    );
     expect(second.users).toHaveLength(2);
     expect(second.next_cursor).toBeNull();
     const ids = [...first.users, ...second.users].map((u: { id: string }) => u.id);

@@ -5,7 +5,18 @@ import { PageQuery } from "../lib/pagination.ts";
 import * as accounts from "../services/accounts.ts";
 import { requireRole } from "../services/principal.ts";
 import * as usersService from "../services/users.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonBody, jsonResponse, notFoundError, PageMeta, validationErrors } from "./openapi.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  createRouter,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  PageMeta,
+  validationErrors,
+} from "./openapi.ts";
 import { NewUserBody, Role, toUserView, UserView } from "./schemas.ts";
 
 export const userRoutes = createRouter();
@@ -21,13 +32,24 @@ userRoutes.openapi(
     summary: "Users of your organization (owner/admin)",
     security: bearerSecurity,
     request: { query: PageQuery },
-    responses: { 200: jsonResponse(PageMeta.extend({ users: z.array(UserView) }), "A page of users, newest first."), ...authErrors, 400: validationErrors[400], 422: validationErrors[422] },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ users: z.array(UserView) }), "A page of users, newest first."),
+      ...authErrors,
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
   }),
   async (c) => {
     const p = c.var.principal;
     requireRole(p, "admin", "list users");
     const page = await usersService.listUsers(c.var.db, p.organizationId, c.req.valid("query"));
-    return c.json({ users: page.items.map((r) => toUserView({ user: r.user, role: r.role, organizationId: p.organizationId })), next_cursor: page.nextCursor }, 200);
+    return c.json(
+      {
+        users: page.items.map((r) => toUserView({ user: r.user, role: r.role, organizationId: p.organizationId })),
+        next_cursor: page.nextCursor,
+      },
+      200,
+    );
   },
 );
 

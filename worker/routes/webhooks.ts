@@ -5,7 +5,18 @@ import { ApiError } from "../errors.ts";
 import { consumeRateLimit } from "../middleware/rate-limit.ts";
 import { clientIp } from "../middleware/request-context.ts";
 import { applicationByWebhookToken, type ApplicationRow } from "../services/applications.ts";
-import { detectProvider, deliveryIdOf, eventOf, handleDelivery, intentOf, parsePayload, signatureProblem, verifyDelivery, webhookSecretOf, type DeliveryResult } from "../services/webhooks.ts";
+import {
+  detectProvider,
+  deliveryIdOf,
+  eventOf,
+  handleDelivery,
+  intentOf,
+  parsePayload,
+  signatureProblem,
+  verifyDelivery,
+  webhookSecretOf,
+  type DeliveryResult,
+} from "../services/webhooks.ts";
 import { rateLimitPerMinute } from "../settings.ts";
 import { createRouter, jsonResponse } from "./openapi.ts";
 
@@ -32,10 +43,19 @@ const DeliveryAnswer = z
   .object({ delivery: z.string(), outcome: z.string(), detail: z.string(), deployment_id: z.string().nullable() })
   .openapi("WebhookDeliveryAnswer");
 
-export const answerOf = (r: DeliveryResult) => ({ delivery: r.deliveryRowId, outcome: r.outcome, detail: r.detail, deployment_id: r.deploymentId });
+export const answerOf = (r: DeliveryResult) => ({
+  delivery: r.deliveryRowId,
+  outcome: r.outcome,
+  detail: r.detail,
+  deployment_id: r.deploymentId,
+});
 
 /** Verifies and records a provider's delivery, then acts on it. */
-export async function receiveProviderDelivery(c: Context<AppEnv>, app: ApplicationRow, trigger: "webhook" | "devflow"): Promise<DeliveryResult | null> {
+export async function receiveProviderDelivery(
+  c: Context<AppEnv>,
+  app: ApplicationRow,
+  trigger: "webhook" | "devflow",
+): Promise<DeliveryResult | null> {
   const headers = c.req.raw.headers;
   const provider = detectProvider(headers);
   if (!provider) return null;
@@ -43,14 +63,36 @@ export async function receiveProviderDelivery(c: Context<AppEnv>, app: Applicati
   const event = eventOf(provider, headers);
   const deliveryId = deliveryIdOf(provider, headers);
   const verified = await verifyDelivery(provider, headers, await webhookSecretOf(c.env, app), body);
-  if (!verified) return handleDelivery(c.var.db, c.env, app, { provider, event, deliveryId, verified: false, trigger, problem: { outcome: "rejected", detail: signatureProblem(provider, headers) } });
+  if (!verified)
+    return handleDelivery(c.var.db, c.env, app, {
+      provider,
+      event,
+      deliveryId,
+      verified: false,
+      trigger,
+      problem: { outcome: "rejected", detail: signatureProblem(provider, headers) },
+    });
   let payload: unknown;
   try {
     payload = parsePayload(body, c.req.header("content-type") ?? null);
   } catch (err) {
-    return handleDelivery(c.var.db, c.env, app, { provider, event, deliveryId, verified: true, trigger, problem: { outcome: "invalid", detail: `the payload is not JSON: ${(err as Error).message}`.slice(0, 300) } });
+    return handleDelivery(c.var.db, c.env, app, {
+      provider,
+      event,
+      deliveryId,
+      verified: true,
+      trigger,
+      problem: { outcome: "invalid", detail: `the payload is not JSON: ${(err as Error).message}`.slice(0, 300) },
+    });
   }
-  return handleDelivery(c.var.db, c.env, app, { provider, event, deliveryId, verified: true, trigger, intent: intentOf(provider, event, payload) });
+  return handleDelivery(c.var.db, c.env, app, {
+    provider,
+    event,
+    deliveryId,
+    verified: true,
+    trigger,
+    intent: intentOf(provider, event, payload),
+  });
 }
 
 webhookRoutes.openapi(
@@ -61,7 +103,15 @@ webhookRoutes.openapi(
     summary: "Receive a GitHub, GitLab or Bitbucket push (told apart by their headers, verified by each one's signature scheme)",
     description:
       "GitHub: X-Hub-Signature-256 (HMAC-SHA256 of the raw body, `sha256=` hex). GitLab: X-Gitlab-Token (the secret). Bitbucket: X-Hub-Signature (HMAC-SHA256, `sha256=` hex). A bad or missing signature is 401 and deploys nothing; a ping is 200; a push to the application's branch is 202 with the deployment; other branches, `[skip ci]`/`[ci skip]` and repeated delivery ids are 200 with nothing deployed. Every delivery is recorded. 30 requests a minute per application (X-RateLimit-* headers).",
-    request: { params: z.object({ token: z.string().min(1).max(128).openapi({ param: { name: "token", in: "path" } }) }) },
+    request: {
+      params: z.object({
+        token: z
+          .string()
+          .min(1)
+          .max(128)
+          .openapi({ param: { name: "token", in: "path" } }),
+      }),
+    },
     responses: {
       200: jsonResponse(DeliveryAnswer, "Received; nothing to deploy (ping, other branch, skip, duplicate)."),
       202: jsonResponse(DeliveryAnswer, "A deployment was queued (or the same commit already was)."),
@@ -73,12 +123,26 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const app = await applicationForToken(c, c.req.valid("param").token);
-    if (!app) throw new ApiError(404, "No application has this webhook token: copy webhook_url from GET /api/v1/applications/:id (it changes when the token is rotated).");
+    if (!app)
+      throw new ApiError(
+        404,
+        "No application has this webhook token: copy webhook_url from GET /api/v1/applications/:id (it changes when the token is rotated).",
+      );
     await consumeRateLimit(c, `webhook:${app.id}`, webhookRateLimit(c));
     const result = await receiveProviderDelivery(c, app, "webhook");
     if (!result) {
-      await handleDelivery(c.var.db, c.env, app, { provider: "generic", event: null, deliveryId: null, verified: false, trigger: "webhook", problem: { outcome: "rejected", detail: "no GitHub, GitLab or Bitbucket headers" } });
-      throw new ApiError(401, "This endpoint takes GitHub, GitLab and Bitbucket deliveries: none of their event headers (X-GitHub-Event, X-Gitlab-Event, X-Event-Key) is present.");
+      await handleDelivery(c.var.db, c.env, app, {
+        provider: "generic",
+        event: null,
+        deliveryId: null,
+        verified: false,
+        trigger: "webhook",
+        problem: { outcome: "rejected", detail: "no GitHub, GitLab or Bitbucket headers" },
+      });
+      throw new ApiError(
+        401,
+        "This endpoint takes GitHub, GitLab and Bitbucket deliveries: none of their event headers (X-GitHub-Event, X-Gitlab-Event, X-Event-Key) is present.",
+      );
     }
     if (result.status === 401) throw new ApiError(401, `Signature check failed: ${result.detail}. Nothing was deployed.`);
     if (result.status === 400) throw new ApiError(400, `${result.detail}. Nothing was deployed.`);

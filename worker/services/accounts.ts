@@ -87,7 +87,9 @@ export async function register(db: Database, settings: AuthSettings, actor: Acto
   const username = normalizeLogin(input.username);
   const anyUser = await db.select({ id: users.id }).from(users).limit(1);
   if (anyUser.length > 0 && !settings.openRegistration) {
-    throw forbidden("Registration is closed: ask an admin of your organization to add you (POST /api/v1/users), or set PIER_OPEN_REGISTRATION=true.");
+    throw forbidden(
+      "Registration is closed: ask an admin of your organization to add you (POST /api/v1/users), or set PIER_OPEN_REGISTRATION=true.",
+    );
   }
   await assertUnique(db, email, username);
   const now = nowIso();
@@ -104,7 +106,15 @@ export async function register(db: Database, settings: AuthSettings, actor: Acto
       await tx.insert(users).values(user);
       await tx.insert(memberships).values({ organizationId: org.id, userId: user.id, role: "owner", createdAt: now });
       await tx.insert(auditEvents).values(
-        auditRow(actor, { organizationId: org.id, action: "user.register", targetType: "user", targetId: user.id, actorType: "user", actorId: user.id, metadata: { username: user.username } }),
+        auditRow(actor, {
+          organizationId: org.id,
+          action: "user.register",
+          targetType: "user",
+          targetId: user.id,
+          actorType: "user",
+          actorId: user.id,
+          metadata: { username: user.username },
+        }),
       );
     });
   } catch (err) {
@@ -114,7 +124,11 @@ export async function register(db: Database, settings: AuthSettings, actor: Acto
 }
 
 /** An admin adds a user to their own organization, with a role no higher than theirs. */
-export async function addUser(db: Database, actor: Actor & { principal: Principal }, input: NewUserInput & { role: Role }): Promise<AccountView> {
+export async function addUser(
+  db: Database,
+  actor: Actor & { principal: Principal },
+  input: NewUserInput & { role: Role },
+): Promise<AccountView> {
   const p = actor.principal;
   if (input.role === "owner" && p.role !== "owner") throw forbidden("Only an owner can add another owner.");
   const email = normalizeLogin(input.email);
@@ -127,7 +141,13 @@ export async function addUser(db: Database, actor: Actor & { principal: Principa
       db.insert(users).values(user),
       db.insert(memberships).values({ organizationId: p.organizationId, userId: user.id, role: input.role, createdAt: now }),
       db.insert(auditEvents).values(
-        auditRow(actor, { organizationId: p.organizationId, action: "user.create", targetType: "user", targetId: user.id, metadata: { username: user.username, role: input.role } }),
+        auditRow(actor, {
+          organizationId: p.organizationId,
+          action: "user.create",
+          targetType: "user",
+          targetId: user.id,
+          metadata: { username: user.username, role: input.role },
+        }),
       ),
     ]);
   } catch (err) {
@@ -173,7 +193,13 @@ export async function checkCredentials(db: Database, actor: Actor, login: string
   const ok = await verifyPassword(password, account?.user.passwordHash ?? (await decoyPasswordHash()));
   if (!account || !ok) {
     if (account) {
-      await recordAudit(db, actor, { organizationId: account.organizationId, action: "auth.login_failed", targetType: "user", targetId: account.user.id, actorType: "anonymous" });
+      await recordAudit(db, actor, {
+        organizationId: account.organizationId,
+        action: "auth.login_failed",
+        targetType: "user",
+        targetId: account.user.id,
+        actorType: "anonymous",
+      });
     }
     throw unauthorized(INVALID_LOGIN);
   }
@@ -202,7 +228,14 @@ export async function login(db: Database, settings: AuthSettings, actor: Actor, 
       userAgent: actor.userAgent,
     }),
     db.insert(auditEvents).values(
-      auditRow(actor, { organizationId: account.organizationId, action: "auth.login", targetType: "session", targetId: sessionId, actorType: "user", actorId: account.user.id }),
+      auditRow(actor, {
+        organizationId: account.organizationId,
+        action: "auth.login",
+        targetType: "session",
+        targetId: sessionId,
+        actorType: "user",
+        actorId: account.user.id,
+      }),
     ),
   ]);
   return { sessionId, account, ...tokens };
@@ -230,7 +263,14 @@ export async function refresh(db: Database, settings: AuthSettings, actor: Actor
     await db.batch([
       db.update(sessions).set({ revokedAt: nowIso(), revokedReason: "refresh_token_reuse" }).where(eq(sessions.id, session.id)),
       db.insert(auditEvents).values(
-        auditRow(actor, { organizationId: session.organizationId, action: "auth.refresh_token_reused", targetType: "session", targetId: session.id, actorType: "user", actorId: session.userId }),
+        auditRow(actor, {
+          organizationId: session.organizationId,
+          action: "auth.refresh_token_reused",
+          targetType: "session",
+          targetId: session.id,
+          actorType: "user",
+          actorId: session.userId,
+        }),
       ),
     ]);
     throw unauthorized("This refresh token was already used, so the session has been revoked for safety: log in again.");
@@ -241,11 +281,22 @@ export async function refresh(db: Database, settings: AuthSettings, actor: Actor
   return { sessionId: session.id, account, ...tokens };
 }
 
-export async function logout(db: Database, actor: Actor, session: { sessionId: string; userId: string; organizationId: string }): Promise<void> {
+export async function logout(
+  db: Database,
+  actor: Actor,
+  session: { sessionId: string; userId: string; organizationId: string },
+): Promise<void> {
   await db.batch([
     db.update(sessions).set({ revokedAt: nowIso(), revokedReason: "logout" }).where(eq(sessions.id, session.sessionId)),
     db.insert(auditEvents).values(
-      auditRow(actor, { organizationId: session.organizationId, action: "auth.logout", targetType: "session", targetId: session.sessionId, actorType: "user", actorId: session.userId }),
+      auditRow(actor, {
+        organizationId: session.organizationId,
+        action: "auth.logout",
+        targetType: "session",
+        targetId: session.sessionId,
+        actorType: "user",
+        actorId: session.userId,
+      }),
     ),
   ]);
 }
@@ -268,7 +319,8 @@ export async function principalFromAccessToken(db: Database, settings: AuthSetti
 }
 
 /** Signature, issuer and expiry only: local and fast, so the caller can start other work on `sid`. */
-export const verifyAccessToken = (settings: AuthSettings, token: string): Promise<AccessClaims> => verifyToken<AccessClaims>(token, settings.jwtSecret, "access");
+export const verifyAccessToken = (settings: AuthSettings, token: string): Promise<AccessClaims> =>
+  verifyToken<AccessClaims>(token, settings.jwtSecret, "access");
 
 /** The session behind verified claims must still be active; the role is read now. */
 export async function principalFromClaims(db: Database, claims: AccessClaims): Promise<Principal> {
@@ -284,7 +336,14 @@ export async function principalFromClaims(db: Database, claims: AccessClaims): P
     throw unauthorized("This session was ended (logged out or revoked): log in again.");
   }
   // The role is read from the membership, not the token, so a demotion takes effect at once.
-  return { kind: "session", userId: claims.sub, username: row.username, organizationId: row.session.organizationId, role: row.role, sessionId: row.session.id };
+  return {
+    kind: "session",
+    userId: claims.sub,
+    username: row.username,
+    organizationId: row.session.organizationId,
+    role: row.role,
+    sessionId: row.session.id,
+  };
 }
 
 export const API_KEY_PREFIX = "pier_";
@@ -332,9 +391,16 @@ export async function changePassword(db: Database, actor: Actor & { principal: P
     ? and(eq(sessions.userId, p.userId), sql`${sessions.id} <> ${p.sessionId}`, isNull(sessions.revokedAt))
     : and(eq(sessions.userId, p.userId), isNull(sessions.revokedAt));
   await db.batch([
-    db.update(users).set({ passwordHash: await hashPassword(next), passwordChangedAt: now, updatedAt: now }).where(eq(users.id, p.userId)),
+    db
+      .update(users)
+      .set({ passwordHash: await hashPassword(next), passwordChangedAt: now, updatedAt: now })
+      .where(eq(users.id, p.userId)),
     db.update(sessions).set({ revokedAt: now, revokedReason: "password_changed" }).where(others),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "user.password_change", targetType: "user", targetId: p.userId })),
+    db
+      .insert(auditEvents)
+      .values(
+        auditRow(actor, { organizationId: p.organizationId, action: "user.password_change", targetType: "user", targetId: p.userId }),
+      ),
   ]);
 }
 
@@ -345,7 +411,8 @@ export async function changePassword(db: Database, actor: Actor & { principal: P
 export async function renewAccess(db: Database, settings: AuthSettings, refreshToken: string) {
   const claims = await verifyToken<RefreshClaims>(refreshToken, settings.jwtSecret, "refresh");
   const [session] = await db.select().from(sessions).where(eq(sessions.id, claims.sid)).limit(1);
-  if (!session || session.revokedAt || session.expiresAt <= nowIso()) throw unauthorized("This session was ended or has expired: log in again.");
+  if (!session || session.revokedAt || session.expiresAt <= nowIso())
+    throw unauthorized("This session was ended or has expired: log in again.");
   if (session.refreshTokenHash !== (await sha256Hex(claims.jti))) {
     throw unauthorized("This refresh token was replaced by a newer one: use the latest, or log in again.");
   }

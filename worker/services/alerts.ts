@@ -46,12 +46,21 @@ export async function rulesForHost(db: Database, organizationId: string, hostId:
     const own = rows.find((r) => r.metric === metric && r.scope === hostId);
     const org = rows.find((r) => r.metric === metric && r.scope === ORGANIZATION_SCOPE);
     const rule = own ?? org;
-    if (rule) return { metric, threshold: rule.threshold, durationSeconds: rule.durationSeconds, enabled: rule.enabled, source: own ? "host" : "organization", ruleId: rule.id };
+    if (rule)
+      return {
+        metric,
+        threshold: rule.threshold,
+        durationSeconds: rule.durationSeconds,
+        enabled: rule.enabled,
+        source: own ? "host" : "organization",
+        ruleId: rule.id,
+      };
     return { metric, ...DEFAULT_RULES[metric], enabled: true, source: "default", ruleId: null };
   });
 }
 
-const valueOf = (p: HostPoint, metric: AlertMetric): number | null => (metric === "cpu" ? p.cpuPercent : metric === "memory" ? p.memoryPercent : p.diskPercent);
+const metricValue = (p: HostPoint, metric: AlertMetric): number | null =>
+  metric === "cpu" ? p.cpuPercent : metric === "memory" ? p.memoryPercent : p.diskPercent;
 
 const minutes = (seconds: number) => (seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`);
 const pct = (v: number) => `${Math.round(v * 10) / 10}%`;
@@ -86,7 +95,7 @@ export async function evaluateAlerts(db: Database, env: Bindings, host: AlertHos
     let live = await liveAlert(db, host.id, rule.metric);
     let dirty = false;
     for (const p of sorted) {
-      const value = valueOf(p, rule.metric);
+      const value = metricValue(p, rule.metric);
       if (value === null) continue;
       const at = new Date(p.at).toISOString();
       if (value > rule.threshold) {
@@ -134,7 +143,15 @@ export async function evaluateAlerts(db: Database, env: Bindings, host: AlertHos
               message: `${LABEL[rule.metric]} on ${host.name} has been above ${pct(fired.threshold)} for ${minutes(fired.durationSeconds)} (now ${pct(value)}).`,
               targetType: "alert",
               targetId: fired.id,
-              data: { alert_id: fired.id, host_id: host.id, host_name: host.name, metric: rule.metric, value, threshold: fired.threshold, duration_seconds: fired.durationSeconds },
+              data: {
+                alert_id: fired.id,
+                host_id: host.id,
+                host_name: host.name,
+                metric: rule.metric,
+                value,
+                threshold: fired.threshold,
+                duration_seconds: fired.durationSeconds,
+              },
             });
           }
         }
@@ -155,7 +172,15 @@ export async function evaluateAlerts(db: Database, env: Bindings, host: AlertHos
               message: `${LABEL[rule.metric]} on ${host.name} is at ${pct(value)}, at or below ${pct(resolved.threshold)} again (peak ${pct(resolved.peakValue)}).`,
               targetType: "alert",
               targetId: resolved.id,
-              data: { alert_id: resolved.id, host_id: host.id, host_name: host.name, metric: rule.metric, value, threshold: resolved.threshold, peak: resolved.peakValue },
+              data: {
+                alert_id: resolved.id,
+                host_id: host.id,
+                host_name: host.name,
+                metric: rule.metric,
+                value,
+                threshold: resolved.threshold,
+                peak: resolved.peakValue,
+              },
             });
           }
         }
@@ -164,7 +189,10 @@ export async function evaluateAlerts(db: Database, env: Bindings, host: AlertHos
       }
     }
     if (live && dirty) {
-      await db.update(alerts).set({ value: live.value, peakValue: live.peakValue, updatedAt: nowIso() }).where(and(eq(alerts.id, live.id), inArray(alerts.state, ["pending", "firing"])));
+      await db
+        .update(alerts)
+        .set({ value: live.value, peakValue: live.peakValue, updatedAt: nowIso() })
+        .where(and(eq(alerts.id, live.id), inArray(alerts.state, ["pending", "firing"])));
     }
   }
 }
@@ -177,7 +205,10 @@ export interface AlertFilter {
 }
 
 export async function listAlerts(db: Database, organizationId: string, filter: AlertFilter, page: PageQuery) {
-  const conditions: (SQL | undefined)[] = [eq(alerts.organizationId, organizationId), cursorCondition(alerts.createdAt, alerts.id, decodeCursor(page.cursor))];
+  const conditions: (SQL | undefined)[] = [
+    eq(alerts.organizationId, organizationId),
+    cursorCondition(alerts.createdAt, alerts.id, decodeCursor(page.cursor)),
+  ];
   if (filter.state) conditions.push(eq(alerts.state, filter.state));
   if (filter.hostId) conditions.push(eq(alerts.hostId, filter.hostId));
   const rows = await db
@@ -190,7 +221,11 @@ export async function listAlerts(db: Database, organizationId: string, filter: A
 }
 
 export async function getAlert(db: Database, organizationId: string, id: string): Promise<AlertRow> {
-  const [row] = await db.select().from(alerts).where(and(eq(alerts.organizationId, organizationId), eq(alerts.id, id))).limit(1);
+  const [row] = await db
+    .select()
+    .from(alerts)
+    .where(and(eq(alerts.organizationId, organizationId), eq(alerts.id, id)))
+    .limit(1);
   if (!row) throw notFound(`Alert ${id}`);
   return row;
 }
@@ -204,7 +239,15 @@ export async function acknowledgeAlert(db: Database, actor: Admin, id: string): 
   const now = nowIso();
   const [updated] = await db.batch([
     db.update(alerts).set({ acknowledgedAt: now, acknowledgedBy: p.userId, updatedAt: now }).where(eq(alerts.id, id)).returning(),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "alert.acknowledge", targetType: "alert", targetId: id, metadata: { host_id: row.hostId, metric: row.metric } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "alert.acknowledge",
+        targetType: "alert",
+        targetId: id,
+        metadata: { host_id: row.hostId, metric: row.metric },
+      }),
+    ),
   ]);
   return updated[0] ?? row;
 }
@@ -225,9 +268,21 @@ export async function clearAlerts(db: Database, actor: Admin, scope: { alertIds?
   }
   if (scope.hostId) conditions.push(eq(alerts.hostId, scope.hostId));
   const now = nowIso();
-  const cleared = await db.update(alerts).set({ state: "resolved", resolvedAt: now, resolvedBy: p.userId, updatedAt: now }).where(and(...conditions)).returning();
+  const cleared = await db
+    .update(alerts)
+    .set({ state: "resolved", resolvedAt: now, resolvedBy: p.userId, updatedAt: now })
+    .where(and(...conditions))
+    .returning();
   if (cleared.length > 0) {
-    await db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "alert.clear", targetType: scope.hostId ? "host" : "alert", targetId: scope.hostId ?? (cleared.length === 1 ? cleared[0]!.id : undefined), metadata: { alert_ids: cleared.map((a) => a.id) } }));
+    await db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "alert.clear",
+        targetType: scope.hostId ? "host" : "alert",
+        targetId: scope.hostId ?? (cleared.length === 1 ? cleared[0]!.id : undefined),
+        metadata: { alert_ids: cleared.map((a) => a.id) },
+      }),
+    );
   }
   return cleared;
 }
@@ -247,7 +302,11 @@ export async function listRules(db: Database, organizationId: string): Promise<A
 }
 
 export async function getRule(db: Database, organizationId: string, id: string): Promise<AlertRuleRow> {
-  const [row] = await db.select().from(alertRules).where(and(eq(alertRules.organizationId, organizationId), eq(alertRules.id, id))).limit(1);
+  const [row] = await db
+    .select()
+    .from(alertRules)
+    .where(and(eq(alertRules.organizationId, organizationId), eq(alertRules.id, id)))
+    .limit(1);
   if (!row) throw notFound(`Alert rule ${id}`);
   return row;
 }
@@ -257,25 +316,72 @@ export async function createRule(db: Database, actor: Admin, input: RuleInput): 
   requireRole(p, "admin", "change alert rules");
   if (input.hostId) await getHost(db, p.organizationId, input.hostId);
   const scope = input.hostId ?? ORGANIZATION_SCOPE;
-  const existing = await db.select({ id: alertRules.id }).from(alertRules).where(and(eq(alertRules.organizationId, p.organizationId), eq(alertRules.scope, scope), eq(alertRules.metric, input.metric))).limit(1);
-  if (existing[0]) throw conflict(`There is already a ${input.metric} rule for ${input.hostId ? `host ${input.hostId}` : "the organization"} (${existing[0].id}): change it with PATCH.`);
+  const existing = await db
+    .select({ id: alertRules.id })
+    .from(alertRules)
+    .where(and(eq(alertRules.organizationId, p.organizationId), eq(alertRules.scope, scope), eq(alertRules.metric, input.metric)))
+    .limit(1);
+  if (existing[0])
+    throw conflict(
+      `There is already a ${input.metric} rule for ${input.hostId ? `host ${input.hostId}` : "the organization"} (${existing[0].id}): change it with PATCH.`,
+    );
   const now = nowIso();
-  const row: AlertRuleRow = { id: newId("alr"), organizationId: p.organizationId, scope, metric: input.metric, threshold: input.threshold, durationSeconds: input.durationSeconds, enabled: input.enabled ?? true, createdAt: now, updatedAt: now };
+  const row: AlertRuleRow = {
+    id: newId("alr"),
+    organizationId: p.organizationId,
+    scope,
+    metric: input.metric,
+    threshold: input.threshold,
+    durationSeconds: input.durationSeconds,
+    enabled: input.enabled ?? true,
+    createdAt: now,
+    updatedAt: now,
+  };
   await db.batch([
     db.insert(alertRules).values(row),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "alert_rule.create", targetType: "alert_rule", targetId: row.id, metadata: { scope, metric: row.metric, threshold: row.threshold, duration_seconds: row.durationSeconds } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "alert_rule.create",
+        targetType: "alert_rule",
+        targetId: row.id,
+        metadata: { scope, metric: row.metric, threshold: row.threshold, duration_seconds: row.durationSeconds },
+      }),
+    ),
   ]);
   return row;
 }
 
-export async function updateRule(db: Database, actor: Admin, id: string, patch: Partial<Pick<RuleInput, "threshold" | "durationSeconds" | "enabled">>): Promise<AlertRuleRow> {
+export async function updateRule(
+  db: Database,
+  actor: Admin,
+  id: string,
+  patch: Partial<Pick<RuleInput, "threshold" | "durationSeconds" | "enabled">>,
+): Promise<AlertRuleRow> {
   const p = actor.principal;
   requireRole(p, "admin", "change alert rules");
   const row = await getRule(db, p.organizationId, id);
-  const next = { ...row, threshold: patch.threshold ?? row.threshold, durationSeconds: patch.durationSeconds ?? row.durationSeconds, enabled: patch.enabled ?? row.enabled, updatedAt: nowIso() };
+  const next = {
+    ...row,
+    threshold: patch.threshold ?? row.threshold,
+    durationSeconds: patch.durationSeconds ?? row.durationSeconds,
+    enabled: patch.enabled ?? row.enabled,
+    updatedAt: nowIso(),
+  };
   await db.batch([
-    db.update(alertRules).set({ threshold: next.threshold, durationSeconds: next.durationSeconds, enabled: next.enabled, updatedAt: next.updatedAt }).where(eq(alertRules.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "alert_rule.update", targetType: "alert_rule", targetId: id, metadata: { threshold: next.threshold, duration_seconds: next.durationSeconds, enabled: next.enabled } })),
+    db
+      .update(alertRules)
+      .set({ threshold: next.threshold, durationSeconds: next.durationSeconds, enabled: next.enabled, updatedAt: next.updatedAt })
+      .where(eq(alertRules.id, id)),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "alert_rule.update",
+        targetType: "alert_rule",
+        targetId: id,
+        metadata: { threshold: next.threshold, duration_seconds: next.durationSeconds, enabled: next.enabled },
+      }),
+    ),
   ]);
   return next;
 }
@@ -286,7 +392,9 @@ export async function deleteRule(db: Database, actor: Admin, id: string): Promis
   await getRule(db, p.organizationId, id);
   await db.batch([
     db.delete(alertRules).where(eq(alertRules.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "alert_rule.delete", targetType: "alert_rule", targetId: id })),
+    db
+      .insert(auditEvents)
+      .values(auditRow(actor, { organizationId: p.organizationId, action: "alert_rule.delete", targetType: "alert_rule", targetId: id })),
   ]);
 }
 
@@ -330,7 +438,13 @@ export async function healthSummary(db: Database, organizationId: string): Promi
     const firing = mine.filter((a) => a.state === "firing");
     const pending = mine.length - firing.length;
     const reporting = state === "online" || (sample !== undefined && Date.now() - Date.parse(sample.at) < PUSH_FRESH_MS);
-    const health: Health = !reporting ? "offline" : firing.some((a) => !a.acknowledgedAt) ? "critical" : firing.length > 0 || pending > 0 ? "warning" : "healthy";
+    const health: Health = !reporting
+      ? "offline"
+      : firing.some((a) => !a.acknowledgedAt)
+        ? "critical"
+        : firing.length > 0 || pending > 0
+          ? "warning"
+          : "healthy";
     return {
       host,
       state,

@@ -47,7 +47,15 @@ export async function createApiKey(
   };
   await db.batch([
     db.insert(apiKeys).values(row),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "api_key.create", targetType: "api_key", targetId: row.id, metadata: { name: row.name, role } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "api_key.create",
+        targetType: "api_key",
+        targetId: row.id,
+        metadata: { name: row.name, role },
+      }),
+    ),
   ]);
   return { row, key };
 }
@@ -68,12 +76,24 @@ export async function listApiKeys(db: Database, p: Principal, page: PageQuery) {
 
 export async function revokeApiKey(db: Database, actor: Caller, id: string): Promise<void> {
   const p = actor.principal;
-  const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.organizationId, p.organizationId))).limit(1);
+  const [row] = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.organizationId, p.organizationId)))
+    .limit(1);
   const mayRevoke = row && (row.userId === p.userId || roleAtLeast(p.role, "admin"));
   if (!row || !mayRevoke) throw notFound(`API key ${id}`);
   if (row.revokedAt) return;
   await db.batch([
     db.update(apiKeys).set({ revokedAt: nowIso() }).where(eq(apiKeys.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "api_key.revoke", targetType: "api_key", targetId: id, metadata: { name: row.name } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "api_key.revoke",
+        targetType: "api_key",
+        targetId: id,
+        metadata: { name: row.name },
+      }),
+    ),
   ]);
 }

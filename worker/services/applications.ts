@@ -1,5 +1,5 @@
 import { and, desc, eq, or } from "drizzle-orm";
-import type { BuildType, PullPolicy } from "../../agent-relay/src/protocol.ts";
+import type { BuildType, PullPolicy } from "#protocol";
 import type { Database } from "../db/client.ts";
 import { applications, auditEvents, databaseServices, hosts, type HealthCheckConfig, type PortMapping } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
@@ -68,7 +68,9 @@ const SECRET_FIELDS = ["environment", "git_token", "git_deploy_key", "registry_p
 function requireSecretsRole(p: Principal, input: ApplicationPatch): void {
   const given = SECRET_FIELDS.filter((f) => input[f] !== undefined);
   if (given.length && !roleAtLeast(p.role, "admin")) {
-    throw forbidden(`Your role (${p.role}) cannot set ${given.join(", ")}: secrets need admin or higher. Ask an owner or admin of your organization.`);
+    throw forbidden(
+      `Your role (${p.role}) cannot set ${given.join(", ")}: secrets need admin or higher. Ask an owner or admin of your organization.`,
+    );
   }
 }
 
@@ -84,9 +86,17 @@ export function slugify(name: string): string {
 }
 
 async function appNameTaken(db: Database, organizationId: string, appName: string, exceptId?: string): Promise<boolean> {
-  const [a] = await db.select({ id: applications.id }).from(applications).where(and(eq(applications.organizationId, organizationId), eq(applications.appName, appName))).limit(1);
+  const [a] = await db
+    .select({ id: applications.id })
+    .from(applications)
+    .where(and(eq(applications.organizationId, organizationId), eq(applications.appName, appName)))
+    .limit(1);
   if (a && a.id !== exceptId) return true;
-  const [d] = await db.select({ id: databaseServices.id }).from(databaseServices).where(and(eq(databaseServices.organizationId, organizationId), eq(databaseServices.appName, appName))).limit(1);
+  const [d] = await db
+    .select({ id: databaseServices.id })
+    .from(databaseServices)
+    .where(and(eq(databaseServices.organizationId, organizationId), eq(databaseServices.appName, appName)))
+    .limit(1);
   return Boolean(d && d.id !== exceptId);
 }
 
@@ -95,7 +105,13 @@ async function appNameTaken(db: Database, organizationId: string, appName: strin
  * application or database of the organization has it), else one made from the name, with a
  * random suffix when that is taken (as Dokploy does).
  */
-export async function chooseAppName(db: Database, organizationId: string, requested: string | undefined, name: string, options: { suffix?: boolean } = {}): Promise<string> {
+export async function chooseAppName(
+  db: Database,
+  organizationId: string,
+  requested: string | undefined,
+  name: string,
+  options: { suffix?: boolean } = {},
+): Promise<string> {
   if (requested && !options.suffix) {
     if (!(await appNameTaken(db, organizationId, requested))) return requested;
     throw conflict(`The app name ${requested} is already used by an application or database in your organization: choose another.`);
@@ -112,7 +128,12 @@ export async function chooseAppName(db: Database, organizationId: string, reques
 
 /** The organization's default host (the first registered one unless changed), or none. */
 export async function defaultHostId(db: Database, organizationId: string): Promise<string | null> {
-  const rows = await db.select({ id: hosts.id, isDefault: hosts.isDefault }).from(hosts).where(eq(hosts.organizationId, organizationId)).orderBy(desc(hosts.isDefault), hosts.createdAt).limit(1);
+  const rows = await db
+    .select({ id: hosts.id, isDefault: hosts.isDefault })
+    .from(hosts)
+    .where(eq(hosts.organizationId, organizationId))
+    .orderBy(desc(hosts.isDefault), hosts.createdAt)
+    .limit(1);
   return rows[0]?.id ?? null;
 }
 
@@ -121,7 +142,8 @@ function checkSource(row: Pick<ApplicationRow, "sourceType" | "image" | "gitUrl"
   if (row.sourceType === "image" && !row.image) throw invalid([{ pointer: "/body/image", detail: "an image source needs `image`" }]);
   if (row.sourceType === "git" && !row.gitUrl) throw invalid([{ pointer: "/body/git_url", detail: "a git source needs `git_url`" }]);
   const hostPorts = (row.ports ?? []).map((p) => p.host_port).filter((p): p is number => Boolean(p));
-  if (new Set(hostPorts).size !== hostPorts.length) throw invalid([{ pointer: "/body/ports", detail: "a host port can be published once" }]);
+  if (new Set(hostPorts).size !== hostPorts.length)
+    throw invalid([{ pointer: "/body/ports", detail: "a host port can be published once" }]);
 }
 
 /** Infers the source type from the fields given when it is not named. */
@@ -176,7 +198,9 @@ async function applyInput(row: ApplicationRow, input: ApplicationPatch, env: Bin
     next.gitAuth = clean.deploy_key ? "deploy_key" : clean.token ? "token" : null;
   }
   if (input.registry_username !== undefined || input.registry_password !== undefined || input.registry_server !== undefined) {
-    const current = (await openJson<{ username?: string; password?: string; serveraddress?: string }>(row.registryAuthEncrypted, env.ENCRYPTION_KEY)) ?? {};
+    const current =
+      (await openJson<{ username?: string; password?: string; serveraddress?: string }>(row.registryAuthEncrypted, env.ENCRYPTION_KEY)) ??
+      {};
     const auth = {
       username: input.registry_username !== undefined ? (input.registry_username ?? undefined) : current.username,
       password: input.registry_password !== undefined ? (input.registry_password ?? undefined) : current.password,
@@ -192,7 +216,13 @@ async function applyInput(row: ApplicationRow, input: ApplicationPatch, env: Bin
 /** Field names changed by a request, for audit metadata (never their values). */
 const changedFields = (input: object) => Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined);
 
-export async function createApplication(db: Database, env: Bindings, actor: Caller, input: ApplicationInput, options: { suffixAppName?: boolean } = {}): Promise<ApplicationRow> {
+export async function createApplication(
+  db: Database,
+  env: Bindings,
+  actor: Caller,
+  input: ApplicationInput,
+  options: { suffixAppName?: boolean } = {},
+): Promise<ApplicationRow> {
   const p = actor.principal;
   requireRole(p, "member", "create applications");
   requireSecretsRole(p, input);
@@ -247,11 +277,21 @@ export async function createApplication(db: Database, env: Bindings, actor: Call
     await db.batch([
       db.insert(applications).values(row),
       db.insert(auditEvents).values(
-        auditRow(actor, { organizationId: p.organizationId, action: "application.create", targetType: "application", targetId: row.id, metadata: { name: row.name, app_name: appName, project_id: project.id, fields: changedFields(input) } }),
+        auditRow(actor, {
+          organizationId: p.organizationId,
+          action: "application.create",
+          targetType: "application",
+          targetId: row.id,
+          metadata: { name: row.name, app_name: appName, project_id: project.id, fields: changedFields(input) },
+        }),
       ),
     ]);
   } catch (err) {
-    if (/UNIQUE constraint failed: applications\.organization_id, applications\.app_name/.test(String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""))) {
+    if (
+      /UNIQUE constraint failed: applications\.organization_id, applications\.app_name/.test(
+        String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""),
+      )
+    ) {
       throw conflict(`The app name ${appName} was just taken: retry, or choose another.`);
     }
     throw err;
@@ -276,12 +316,20 @@ export async function listApplications(db: Database, organizationId: string, fil
 }
 
 export async function applicationsOfProject(db: Database, organizationId: string, projectId: string): Promise<ApplicationRow[]> {
-  return db.select().from(applications).where(and(eq(applications.organizationId, organizationId), eq(applications.projectId, projectId))).orderBy(desc(applications.createdAt));
+  return db
+    .select()
+    .from(applications)
+    .where(and(eq(applications.organizationId, organizationId), eq(applications.projectId, projectId)))
+    .orderBy(desc(applications.createdAt));
 }
 
 /** An application of the organization; another organization's is "not found". */
 export async function getApplication(db: Database, organizationId: string, id: string): Promise<ApplicationRow> {
-  const [row] = await db.select().from(applications).where(and(eq(applications.organizationId, organizationId), eq(applications.id, id))).limit(1);
+  const [row] = await db
+    .select()
+    .from(applications)
+    .where(and(eq(applications.organizationId, organizationId), eq(applications.id, id)))
+    .limit(1);
   if (!row) throw notFound(`Application ${id}`);
   return row;
 }
@@ -289,7 +337,11 @@ export async function getApplication(db: Database, organizationId: string, id: s
 /** The application a webhook token belongs to (any organization: the token is the credential). */
 export async function applicationByWebhookToken(db: Database, token: string): Promise<ApplicationRow | undefined> {
   if (!token.startsWith(WEBHOOK_TOKEN_PREFIX)) return undefined;
-  const [row] = await db.select().from(applications).where(eq(applications.webhookTokenHash, await sha256Hex(token))).limit(1);
+  const [row] = await db
+    .select()
+    .from(applications)
+    .where(eq(applications.webhookTokenHash, await sha256Hex(token)))
+    .limit(1);
   return row;
 }
 
@@ -298,11 +350,22 @@ export async function applicationsBySlug(db: Database, slug: string, organizatio
   return db
     .select()
     .from(applications)
-    .where(and(organizationId ? eq(applications.organizationId, organizationId) : undefined, or(eq(applications.appName, slug), eq(applications.id, slug))))
+    .where(
+      and(
+        organizationId ? eq(applications.organizationId, organizationId) : undefined,
+        or(eq(applications.appName, slug), eq(applications.id, slug)),
+      ),
+    )
     .limit(20);
 }
 
-export async function updateApplication(db: Database, env: Bindings, actor: Caller, id: string, patch: ApplicationPatch): Promise<ApplicationRow> {
+export async function updateApplication(
+  db: Database,
+  env: Bindings,
+  actor: Caller,
+  id: string,
+  patch: ApplicationPatch,
+): Promise<ApplicationRow> {
   const p = actor.principal;
   requireRole(p, "member", "change applications");
   requireSecretsRole(p, patch);
@@ -310,21 +373,40 @@ export async function updateApplication(db: Database, env: Bindings, actor: Call
   let next = await applyInput(row, patch, env);
   if (patch.host_id !== undefined) next.hostId = patch.host_id ? (await getHost(db, p.organizationId, patch.host_id)).id : null;
   if (patch.app_name !== undefined && patch.app_name !== row.appName) {
-    if (row.status !== "idle") throw conflict(`The app name of a deployed application cannot change (its container is ${row.appName} on its host): create a new application instead.`);
-    if (await appNameTaken(db, p.organizationId, patch.app_name, id)) throw conflict(`The app name ${patch.app_name} is already used in your organization.`);
+    if (row.status !== "idle")
+      throw conflict(
+        `The app name of a deployed application cannot change (its container is ${row.appName} on its host): create a new application instead.`,
+      );
+    if (await appNameTaken(db, p.organizationId, patch.app_name, id))
+      throw conflict(`The app name ${patch.app_name} is already used in your organization.`);
     next = { ...next, appName: patch.app_name };
   }
   next.updatedAt = nowIso();
   const { id: _id, organizationId: _org, createdAt: _created, ...fields } = next;
   await db.batch([
     db.update(applications).set(fields).where(eq(applications.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "application.update", targetType: "application", targetId: id, metadata: { fields: changedFields(patch) } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "application.update",
+        targetType: "application",
+        targetId: id,
+        metadata: { fields: changedFields(patch) },
+      }),
+    ),
   ]);
   return next;
 }
 
 /** Replaces (or, with `merge`, adds to) the environment. Admins only. */
-export async function setEnvironment(db: Database, env: Bindings, actor: Caller, id: string, input: string | Record<string, unknown>, options: { merge?: boolean } = {}): Promise<{ row: ApplicationRow; vars: EnvVars }> {
+export async function setEnvironment(
+  db: Database,
+  env: Bindings,
+  actor: Caller,
+  id: string,
+  input: string | Record<string, unknown>,
+  options: { merge?: boolean } = {},
+): Promise<{ row: ApplicationRow; vars: EnvVars }> {
   const p = actor.principal;
   requireRole(p, "admin", "set environment variables");
   const row = await getApplication(db, p.organizationId, id);
@@ -334,7 +416,15 @@ export async function setEnvironment(db: Database, env: Bindings, actor: Caller,
   const updatedAt = nowIso();
   await db.batch([
     db.update(applications).set({ envEncrypted: sealed, updatedAt }).where(eq(applications.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "application.environment.set", targetType: "application", targetId: id, metadata: { keys: Object.keys(vars), merge: options.merge === true } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "application.environment.set",
+        targetType: "application",
+        targetId: id,
+        metadata: { keys: Object.keys(vars), merge: options.merge === true },
+      }),
+    ),
   ]);
   return { row: { ...row, envEncrypted: sealed, updatedAt }, vars };
 }
@@ -348,7 +438,14 @@ export async function revealEnvironment(db: Database, env: Bindings, actor: Call
   const p = actor.principal;
   requireRole(p, "admin", "reveal environment variables");
   const row = await getApplication(db, p.organizationId, id);
-  await db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "application.environment.reveal", targetType: "application", targetId: id }));
+  await db.insert(auditEvents).values(
+    auditRow(actor, {
+      organizationId: p.organizationId,
+      action: "application.environment.reveal",
+      targetType: "application",
+      targetId: id,
+    }),
+  );
   return environmentOf(env, row);
 }
 
@@ -360,12 +457,24 @@ export async function registryAuthOf(env: Bindings, row: Pick<ApplicationRow, "r
   return openJson<{ username: string; password: string; serveraddress?: string }>(row.registryAuthEncrypted, env.ENCRYPTION_KEY);
 }
 
-export async function webhookCredentials(env: Bindings, row: Pick<ApplicationRow, "webhookTokenEncrypted" | "webhookSecretEncrypted">): Promise<{ token: string; secret: string }> {
-  return { token: await decryptSecret(row.webhookTokenEncrypted, env.ENCRYPTION_KEY), secret: await decryptSecret(row.webhookSecretEncrypted, env.ENCRYPTION_KEY) };
+export async function webhookCredentials(
+  env: Bindings,
+  row: Pick<ApplicationRow, "webhookTokenEncrypted" | "webhookSecretEncrypted">,
+): Promise<{ token: string; secret: string }> {
+  return {
+    token: await decryptSecret(row.webhookTokenEncrypted, env.ENCRYPTION_KEY),
+    secret: await decryptSecret(row.webhookSecretEncrypted, env.ENCRYPTION_KEY),
+  };
 }
 
 /** A new webhook secret (and with `token`, a new URL); the old ones stop working now. Admins only. */
-export async function rotateWebhook(db: Database, env: Bindings, actor: Caller, id: string, what: "secret" | "token" | "both"): Promise<ApplicationRow> {
+export async function rotateWebhook(
+  db: Database,
+  env: Bindings,
+  actor: Caller,
+  id: string,
+  what: "secret" | "token" | "both",
+): Promise<ApplicationRow> {
   const p = actor.principal;
   requireRole(p, "admin", "rotate webhook secrets");
   const row = await getApplication(db, p.organizationId, id);
@@ -377,32 +486,60 @@ export async function rotateWebhook(db: Database, env: Bindings, actor: Caller, 
     next.webhookTokenEncrypted = await encryptSecret(token, env.ENCRYPTION_KEY);
   }
   await db.batch([
-    db.update(applications).set({ webhookSecretEncrypted: next.webhookSecretEncrypted, webhookTokenHash: next.webhookTokenHash, webhookTokenEncrypted: next.webhookTokenEncrypted, updatedAt: next.updatedAt }).where(eq(applications.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "application.webhook.rotate", targetType: "application", targetId: id, metadata: { rotated: what } })),
+    db
+      .update(applications)
+      .set({
+        webhookSecretEncrypted: next.webhookSecretEncrypted,
+        webhookTokenHash: next.webhookTokenHash,
+        webhookTokenEncrypted: next.webhookTokenEncrypted,
+        updatedAt: next.updatedAt,
+      })
+      .where(eq(applications.id, id)),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "application.webhook.rotate",
+        targetType: "application",
+        targetId: id,
+        metadata: { rotated: what },
+      }),
+    ),
   ]);
   return next;
 }
 
 /** Start, stop or restart the application's container on its host (member+). */
-export async function changeState(db: Database, env: Bindings, actor: Caller, id: string, action: "start" | "stop" | "restart"): Promise<{ row: ApplicationRow; changed: boolean }> {
+export async function changeState(
+  db: Database,
+  env: Bindings,
+  actor: Caller,
+  id: string,
+  action: "start" | "stop" | "restart",
+): Promise<{ row: ApplicationRow; changed: boolean }> {
   const p = actor.principal;
   requireRole(p, "member", `${action} applications`);
   const row = await getApplication(db, p.organizationId, id);
   if (!row.hostId) throw conflict("This application has no host: set host_id, then deploy it.");
-  if (!row.currentDeploymentId) throw conflict(`Application ${row.name} has not been deployed yet: deploy it first (POST /api/v1/applications/${id}/deployments).`);
+  if (!row.currentDeploymentId)
+    throw conflict(`Application ${row.name} has not been deployed yet: deploy it first (POST /api/v1/applications/${id}/deployments).`);
   let changed: boolean;
   try {
     const result = await runOnHost(env, row.hostId, `container.${action}`, { id: row.appName });
     changed = result.changed;
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) throw conflict(`The container ${row.appName} is not on the host any more: deploy the application again.`);
+    if (err instanceof ApiError && err.status === 404)
+      throw conflict(`The container ${row.appName} is not on the host any more: deploy the application again.`);
     throw err;
   }
   const status = action === "stop" ? "stopped" : "running";
   const updatedAt = nowIso();
   await db.batch([
     db.update(applications).set({ status, updatedAt }).where(eq(applications.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: `application.${action}`, targetType: "application", targetId: id })),
+    db
+      .insert(auditEvents)
+      .values(
+        auditRow(actor, { organizationId: p.organizationId, action: `application.${action}`, targetType: "application", targetId: id }),
+      ),
   ]);
   return { row: { ...row, status, updatedAt }, changed };
 }
@@ -430,7 +567,13 @@ export async function deleteApplication(db: Database, env: Bindings, actor: Call
   await db.batch([
     db.delete(applications).where(eq(applications.id, id)),
     db.insert(auditEvents).values(
-      auditRow(actor, { organizationId: p.organizationId, action: "application.delete", targetType: "application", targetId: id, metadata: { name: row.name, app_name: row.appName, ...(removed ? {} : { containers_left_on_offline_host: row.hostId }) } }),
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "application.delete",
+        targetType: "application",
+        targetId: id,
+        metadata: { name: row.name, app_name: row.appName, ...(removed ? {} : { containers_left_on_offline_host: row.hostId }) },
+      }),
     ),
   ]);
   return row;

@@ -43,7 +43,12 @@ export async function listAuditEvents(db: Database, organizationId: string, page
   const rows = await db
     .select()
     .from(auditEvents)
-    .where(and(eq(auditEvents.organizationId, organizationId), cursorCondition(auditEvents.createdAt, auditEvents.id, decodeCursor(page.cursor))))
+    .where(
+      and(
+        eq(auditEvents.organizationId, organizationId),
+        cursorCondition(auditEvents.createdAt, auditEvents.id, decodeCursor(page.cursor)),
+      ),
+    )
     .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))
     .limit(page.limit + 1);
   return toPage(rows, page.limit);

@@ -32,9 +32,15 @@ export const CHANNEL_CONFIGS = {
   discord: z.object({ webhook_url: Url.openapi({ description: "A Discord channel webhook URL." }) }).strict(),
   telegram: z
     .object({
-      bot_token: z.string().min(20).max(200).regex(/^\d+:[\w-]+$/, "must look like 123456:ABC-DEF… (from @BotFather)"),
+      bot_token: z
+        .string()
+        .min(20)
+        .max(200)
+        .regex(/^\d+:[\w-]+$/, "must look like 123456:ABC-DEF… (from @BotFather)"),
       chat_id: z.union([z.string().min(1).max(64), z.number().int()]).transform(String),
-      api_base_url: Url.optional().openapi({ description: "Defaults to https://api.telegram.org (a Bot API server of your own, or a test receiver)." }),
+      api_base_url: Url.optional().openapi({
+        description: "Defaults to https://api.telegram.org (a Bot API server of your own, or a test receiver).",
+      }),
     })
     .strict(),
   email: z
@@ -42,13 +48,19 @@ export const CHANNEL_CONFIGS = {
       api_key: z.string().min(8).max(500).openapi({ description: "A Resend API key (re_…)." }),
       from: z.string().min(3).max(320).openapi({ example: "Pier <alerts@example.com>" }),
       to: z.union([z.email(), z.array(z.email()).min(1).max(50)]).transform((v) => (Array.isArray(v) ? v : [v])),
-      api_base_url: Url.optional().openapi({ description: "Defaults to https://api.resend.com; any service speaking Resend's POST /emails." }),
+      api_base_url: Url.optional().openapi({
+        description: "Defaults to https://api.resend.com; any service speaking Resend's POST /emails.",
+      }),
     })
     .strict(),
   webhook: z
     .object({
       url: Url,
-      secret: z.string().min(16, "must be at least 16 characters").max(500).openapi({ description: "Signs each body: X-Pier-Signature: sha256=<hex HMAC-SHA256 of the raw body>." }),
+      secret: z
+        .string()
+        .min(16, "must be at least 16 characters")
+        .max(500)
+        .openapi({ description: "Signs each body: X-Pier-Signature: sha256=<hex HMAC-SHA256 of the raw body>." }),
     })
     .strict(),
 } as const satisfies Record<ChannelType, z.ZodType>;
@@ -84,7 +96,15 @@ function ipv4Private(host: string): boolean {
   if (!m) return false;
   const [a, b] = [Number(m[1]), Number(m[2])];
   return (
-    a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 198 && (b === 18 || b === 19)) || a >= 224
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    (a === 100 && b >= 64 && b <= 127) ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 198 && (b === 18 || b === 19)) ||
+    a >= 224
   );
 }
 
@@ -95,7 +115,10 @@ function ipv4Private(host: string): boolean {
  * Cloudflare's own egress does not reach private networks anyway.
  */
 export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "");
   if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || host.endsWith(".internal")) return true;
   if (ipv4Private(host)) return true;
   if (/^\d+$/.test(host) || /^0x[0-9a-f]+$/i.test(host)) return true; // 2130706433, 0x7f000001: integer IPv4 forms
@@ -113,9 +136,12 @@ export const privateUrlsAllowed = (env: Pick<Bindings, "PIER_ALLOW_PRIVATE_URLS"
 
 function checkUrls(env: Bindings, config: Record<string, unknown>): void {
   if (privateUrlsAllowed(env)) return;
-  const errors = URL_FIELDS.filter((field) => typeof config[field] === "string" && isPrivateHost(new URL(config[field] as string).hostname)).map((field) => ({
+  const errors = URL_FIELDS.filter(
+    (field) => typeof config[field] === "string" && isPrivateHost(new URL(config[field] as string).hostname),
+  ).map((field) => ({
     pointer: `/body/config/${field}`,
-    detail: "points at a loopback or private address; Pier only delivers to public endpoints (set PIER_ALLOW_PRIVATE_URLS=true for local testing)",
+    detail:
+      "points at a loopback or private address; Pier only delivers to public endpoints (set PIER_ALLOW_PRIVATE_URLS=true for local testing)",
   }));
   if (errors.length > 0) throw invalid(errors);
 }
@@ -123,7 +149,9 @@ function checkUrls(env: Bindings, config: Record<string, unknown>): void {
 function parseConfig(type: ChannelType, raw: unknown): AnyConfig {
   const parsed = CHANNEL_CONFIGS[type].safeParse(raw);
   if (!parsed.success) {
-    throw invalid(parsed.error.issues.map((i) => ({ pointer: `/body/config${i.path.map((p) => `/${String(p)}`).join("")}`, detail: i.message })));
+    throw invalid(
+      parsed.error.issues.map((i) => ({ pointer: `/body/config${i.path.map((p) => `/${String(p)}`).join("")}`, detail: i.message })),
+    );
   }
   return parsed.data;
 }
@@ -171,13 +199,25 @@ export async function createChannel(db: Database, env: Bindings, actor: Admin, i
   };
   await db.batch([
     db.insert(notificationChannels).values(row),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "notification_channel.create", targetType: "notification_channel", targetId: row.id, metadata: { type: row.type, name: row.name } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "notification_channel.create",
+        targetType: "notification_channel",
+        targetId: row.id,
+        metadata: { type: row.type, name: row.name },
+      }),
+    ),
   ]);
   return { row, config: maskConfig(config as Record<string, unknown>) };
 }
 
 export async function getChannel(db: Database, organizationId: string, id: string): Promise<ChannelRow> {
-  const [row] = await db.select().from(notificationChannels).where(and(eq(notificationChannels.organizationId, organizationId), eq(notificationChannels.id, id))).limit(1);
+  const [row] = await db
+    .select()
+    .from(notificationChannels)
+    .where(and(eq(notificationChannels.organizationId, organizationId), eq(notificationChannels.id, id)))
+    .limit(1);
   if (!row) throw notFound(`Notification channel ${id}`);
   return row;
 }
@@ -186,7 +226,12 @@ export async function listChannels(db: Database, organizationId: string, page: P
   const rows = await db
     .select()
     .from(notificationChannels)
-    .where(and(eq(notificationChannels.organizationId, organizationId), cursorCondition(notificationChannels.createdAt, notificationChannels.id, decodeCursor(page.cursor))))
+    .where(
+      and(
+        eq(notificationChannels.organizationId, organizationId),
+        cursorCondition(notificationChannels.createdAt, notificationChannels.id, decodeCursor(page.cursor)),
+      ),
+    )
     .orderBy(desc(notificationChannels.createdAt), desc(notificationChannels.id))
     .limit(page.limit + 1);
   return toPage(rows, page.limit);
@@ -230,8 +275,19 @@ export async function updateChannel(db: Database, env: Bindings, actor: Admin, i
   };
   const changed = Object.keys(patch).filter((k) => patch[k as keyof ChannelPatch] !== undefined);
   await db.batch([
-    db.update(notificationChannels).set({ name: next.name, configSealed: next.configSealed, events: next.events, enabled: next.enabled, updatedAt: next.updatedAt }).where(eq(notificationChannels.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "notification_channel.update", targetType: "notification_channel", targetId: id, metadata: { fields: changed } })),
+    db
+      .update(notificationChannels)
+      .set({ name: next.name, configSealed: next.configSealed, events: next.events, enabled: next.enabled, updatedAt: next.updatedAt })
+      .where(eq(notificationChannels.id, id)),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "notification_channel.update",
+        targetType: "notification_channel",
+        targetId: id,
+        metadata: { fields: changed },
+      }),
+    ),
   ]);
   return { row: next, config: maskConfig(config as Record<string, unknown>) };
 }
@@ -242,7 +298,15 @@ export async function deleteChannel(db: Database, actor: Admin, id: string): Pro
   const row = await getChannel(db, p.organizationId, id);
   await db.batch([
     db.delete(notificationChannels).where(eq(notificationChannels.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "notification_channel.delete", targetType: "notification_channel", targetId: id, metadata: { type: row.type, name: row.name } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "notification_channel.delete",
+        targetType: "notification_channel",
+        targetId: id,
+        metadata: { type: row.type, name: row.name },
+      }),
+    ),
   ]);
 }
 
@@ -254,7 +318,12 @@ const dispatcherOf = (env: Bindings, channelId: string) => env.CHANNEL_DISPATCHE
  * Logs one pending delivery per channel and wakes each channel's dispatcher, which sends it from
  * its alarm, off the request path. A slow or failing channel only ever delays itself.
  */
-export async function enqueueDeliveries(db: Database, env: Bindings, channels: ChannelRow[], payload: DeliveryPayload): Promise<DeliveryRow[]> {
+export async function enqueueDeliveries(
+  db: Database,
+  env: Bindings,
+  channels: ChannelRow[],
+  payload: DeliveryPayload,
+): Promise<DeliveryRow[]> {
   if (channels.length === 0) return [];
   const now = nowIso();
   const rows: DeliveryRow[] = channels.map((ch) => ({
@@ -280,7 +349,10 @@ export async function enqueueDeliveries(db: Database, env: Bindings, channels: C
 
 /** Channels of the organization that deliver `kind`. */
 export async function channelsFor(db: Database, organizationId: string, kind: string): Promise<ChannelRow[]> {
-  const rows = await db.select().from(notificationChannels).where(and(eq(notificationChannels.organizationId, organizationId), eq(notificationChannels.enabled, true)));
+  const rows = await db
+    .select()
+    .from(notificationChannels)
+    .where(and(eq(notificationChannels.organizationId, organizationId), eq(notificationChannels.enabled, true)));
   return rows.filter((ch) => ch.events === null || ch.events.includes(kind));
 }
 
@@ -301,7 +373,15 @@ export async function sendTest(db: Database, env: Bindings, actor: Admin, id: st
     organization_id: p.organizationId,
     test: true,
   });
-  await db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "notification_channel.test", targetType: "notification_channel", targetId: id, metadata: { delivery_id: delivery!.id } }));
+  await db.insert(auditEvents).values(
+    auditRow(actor, {
+      organizationId: p.organizationId,
+      action: "notification_channel.test",
+      targetType: "notification_channel",
+      targetId: id,
+      metadata: { delivery_id: delivery!.id },
+    }),
+  );
   return delivery!;
 }
 
@@ -310,7 +390,12 @@ export async function listDeliveries(db: Database, organizationId: string, chann
   const rows = await db
     .select()
     .from(notificationDeliveries)
-    .where(and(eq(notificationDeliveries.channelId, channelId), cursorCondition(notificationDeliveries.createdAt, notificationDeliveries.id, decodeCursor(page.cursor))))
+    .where(
+      and(
+        eq(notificationDeliveries.channelId, channelId),
+        cursorCondition(notificationDeliveries.createdAt, notificationDeliveries.id, decodeCursor(page.cursor)),
+      ),
+    )
     .orderBy(desc(notificationDeliveries.createdAt), desc(notificationDeliveries.id))
     .limit(page.limit + 1);
   return toPage(rows, page.limit);
@@ -360,7 +445,12 @@ export interface OutgoingRequest {
 }
 
 /** The HTTP request each provider documents for one message. */
-export async function buildRequest(type: ChannelType, config: AnyConfig, payload: DeliveryPayload, meta: { deliveryId: string; version: string }): Promise<OutgoingRequest> {
+export async function buildRequest(
+  type: ChannelType,
+  config: AnyConfig,
+  payload: DeliveryPayload,
+  meta: { deliveryId: string; version: string },
+): Promise<OutgoingRequest> {
   const json = { "content-type": "application/json", "user-agent": `Pier-Notifications/${meta.version}` };
   const line = `${SEVERITY_EMOJI[payload.severity]} ${payload.title}`;
   switch (type) {
@@ -406,30 +496,41 @@ export async function buildRequest(type: ChannelType, config: AnyConfig, payload
       // https://resend.com/docs/api-reference/emails/send-email
       const c = config as ChannelConfig["email"];
       const base = (c.api_base_url ?? DEFAULT_EMAIL_API).replace(/\/+$/, "");
-      const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+      const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
       const body = {
         from: c.from,
         to: c.to,
         subject: truncate(`[Pier] ${payload.title}`, 250),
         text: `${payload.title}\n\n${payload.message}\n\n${payload.kind} · ${payload.created_at}`,
-        html: `<h2>${escape(payload.title)}</h2><p>${escape(payload.message).replaceAll("\n", "<br>")}</p><p style="color:#666">${escape(payload.kind)} · ${escape(payload.created_at)}</p>`,
+        html: `<h2>${escapeHtml(payload.title)}</h2><p>${escapeHtml(payload.message).replaceAll("\n", "<br>")}</p><p style="color:#666">${escapeHtml(payload.kind)} · ${escapeHtml(payload.created_at)}</p>`,
       };
       // The delivery id as idempotency key: a retry after a lost answer does not send twice.
-      return { url: `${base}/emails`, headers: { ...json, authorization: `Bearer ${c.api_key}`, "idempotency-key": meta.deliveryId }, body: JSON.stringify(body) };
+      return {
+        url: `${base}/emails`,
+        headers: { ...json, authorization: `Bearer ${c.api_key}`, "idempotency-key": meta.deliveryId },
+        body: JSON.stringify(body),
+      };
     }
     case "webhook": {
       const c = config as ChannelConfig["webhook"];
       const body = JSON.stringify({ id: meta.deliveryId, event: payload.kind, ...payload });
       return {
         url: c.url,
-        headers: { ...json, "x-pier-event": payload.kind, "x-pier-delivery": meta.deliveryId, "x-pier-signature": `sha256=${await hmacSha256Hex(c.secret, body)}` },
+        headers: {
+          ...json,
+          "x-pier-event": payload.kind,
+          "x-pier-delivery": meta.deliveryId,
+          "x-pier-signature": `sha256=${await hmacSha256Hex(c.secret, body)}`,
+        },
         body,
       };
     }
   }
 }
 
-export type AttemptOutcome = { ok: true; status: number } | { ok: false; status: number | null; error: string; retryable: boolean; retryAfterMs?: number };
+export type AttemptOutcome =
+  | { ok: true; status: number }
+  | { ok: false; status: number | null; error: string; retryable: boolean; retryAfterMs?: number };
 
 const SEND_TIMEOUT_MS = 10_000;
 
@@ -446,7 +547,13 @@ export async function attemptDelivery(env: Bindings, channel: ChannelRow, delive
     return { ok: false, status: null, error: `could not prepare the request: ${String(err)}`, retryable: false };
   }
   try {
-    const res = await fetch(request.url, { method: "POST", headers: request.headers, body: request.body, signal: AbortSignal.timeout(SEND_TIMEOUT_MS), redirect: "manual" });
+    const res = await fetch(request.url, {
+      method: "POST",
+      headers: request.headers,
+      body: request.body,
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      redirect: "manual",
+    });
     const text = await res.text().catch(() => "");
     if (res.ok) return { ok: true, status: res.status };
     const retryAfter = Number(res.headers.get("retry-after"));
@@ -462,7 +569,12 @@ export async function attemptDelivery(env: Bindings, channel: ChannelRow, delive
     };
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    return { ok: false, status: null, error: timedOut ? `no answer within ${SEND_TIMEOUT_MS / 1000} s` : `network error: ${String(err)}`, retryable: true };
+    return {
+      ok: false,
+      status: null,
+      error: timedOut ? `no answer within ${SEND_TIMEOUT_MS / 1000} s` : `network error: ${String(err)}`,
+      retryable: true,
+    };
   }
 }
 
@@ -471,7 +583,13 @@ export async function dueDeliveries(db: Database, channelId: string, now: string
   return db
     .select()
     .from(notificationDeliveries)
-    .where(and(eq(notificationDeliveries.channelId, channelId), eq(notificationDeliveries.status, "pending"), or(isNull(notificationDeliveries.nextAttemptAt), lte(notificationDeliveries.nextAttemptAt, now))))
+    .where(
+      and(
+        eq(notificationDeliveries.channelId, channelId),
+        eq(notificationDeliveries.status, "pending"),
+        or(isNull(notificationDeliveries.nextAttemptAt), lte(notificationDeliveries.nextAttemptAt, now)),
+      ),
+    )
     .orderBy(asc(notificationDeliveries.createdAt), asc(notificationDeliveries.id))
     .limit(limit);
 }
@@ -490,14 +608,22 @@ export async function recordAttempt(db: Database, delivery: DeliveryRow, outcome
   const attempts = delivery.attempts + 1;
   const base = { attempts, lastStatusCode: outcome.status, updatedAt: new Date(now).toISOString() };
   if (outcome.ok) {
-    await db.update(notificationDeliveries).set({ ...base, status: "succeeded", lastError: null, nextAttemptAt: null, deliveredAt: base.updatedAt }).where(eq(notificationDeliveries.id, delivery.id));
+    await db
+      .update(notificationDeliveries)
+      .set({ ...base, status: "succeeded", lastError: null, nextAttemptAt: null, deliveredAt: base.updatedAt })
+      .where(eq(notificationDeliveries.id, delivery.id));
     return;
   }
   const giveUp = !outcome.retryable || attempts >= policy.maxAttempts;
   const wait = Math.max(backoffMs(policy, attempts), Math.min(outcome.retryAfterMs ?? 0, policy.maxMs));
   await db
     .update(notificationDeliveries)
-    .set({ ...base, status: giveUp ? "failed" : "pending", lastError: outcome.error, nextAttemptAt: giveUp ? null : new Date(now + wait).toISOString() })
+    .set({
+      ...base,
+      status: giveUp ? "failed" : "pending",
+      lastError: outcome.error,
+      nextAttemptAt: giveUp ? null : new Date(now + wait).toISOString(),
+    })
     .where(eq(notificationDeliveries.id, delivery.id));
 }
 
@@ -506,10 +632,16 @@ export async function channelById(db: Database, id: string): Promise<ChannelRow 
   return row;
 }
 
-
 /** The delivery log is kept 30 days. */
 export const DELIVERY_RETENTION_MS = 30 * 24 * 3600_000;
 
 export async function pruneDeliveries(db: Database, now = Date.now()): Promise<void> {
-  await db.delete(notificationDeliveries).where(and(lte(notificationDeliveries.createdAt, new Date(now - DELIVERY_RETENTION_MS).toISOString()), or(eq(notificationDeliveries.status, "succeeded"), eq(notificationDeliveries.status, "failed"))));
+  await db
+    .delete(notificationDeliveries)
+    .where(
+      and(
+        lte(notificationDeliveries.createdAt, new Date(now - DELIVERY_RETENTION_MS).toISOString()),
+        or(eq(notificationDeliveries.status, "succeeded"), eq(notificationDeliveries.status, "failed")),
+      ),
+    );
 }

@@ -11,6 +11,8 @@ export function maskEnvBelowAdmin<T>(principal: Principal, doc: T): T {
   if (roleAtLeast(principal.role, "admin")) return doc;
   const config = (doc as { Config?: { Env?: unknown } }).Config;
   if (!config || !Array.isArray(config.Env)) return doc;
-  const env = config.Env.map((entry: unknown) => (typeof entry === "string" && entry.includes("=") ? `${entry.slice(0, entry.indexOf("="))}=${MASK}` : entry));
+  const env = config.Env.map((entry: unknown) =>
+    typeof entry === "string" && entry.includes("=") ? `${entry.slice(0, entry.indexOf("="))}=${MASK}` : entry,
+  );
   return { ...doc, Config: { ...config, Env: env } };
 }

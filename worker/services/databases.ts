@@ -3,7 +3,7 @@
 // container, credentials generated unless given and stored sealed, the official images'
 // environment conventions, and a connection string for admins.
 import { and, desc, eq } from "drizzle-orm";
-import { PROJECT_LABEL, type OpName } from "../../agent-relay/src/protocol.ts";
+import { PROJECT_LABEL, type OpName } from "#protocol";
 import type { Database } from "../db/client.ts";
 import { auditEvents, databaseServices, type DatabaseEngine } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
@@ -75,7 +75,12 @@ export const ENGINES: Record<DatabaseEngine, EngineSpec> = {
     hasDatabaseName: true,
     hasUser: true,
     hasRootPassword: true,
-    env: (c) => ({ MARIADB_DATABASE: c.database!, MARIADB_USER: c.user!, MARIADB_PASSWORD: c.password, MARIADB_ROOT_PASSWORD: c.rootPassword! }),
+    env: (c) => ({
+      MARIADB_DATABASE: c.database!,
+      MARIADB_USER: c.user!,
+      MARIADB_PASSWORD: c.password,
+      MARIADB_ROOT_PASSWORD: c.rootPassword!,
+    }),
     url: (c, host, port) => `mysql://${enc(c.user!)}:${enc(c.password)}@${host}:${port}/${enc(c.database!)}`,
   },
   mongo: {
@@ -85,8 +90,13 @@ export const ENGINES: Record<DatabaseEngine, EngineSpec> = {
     hasDatabaseName: true,
     hasUser: true,
     hasRootPassword: false,
-    env: (c) => ({ MONGO_INITDB_ROOT_USERNAME: c.user!, MONGO_INITDB_ROOT_PASSWORD: c.password, ...(c.database ? { MONGO_INITDB_DATABASE: c.database } : {}) }),
-    url: (c, host, port) => `mongodb://${enc(c.user!)}:${enc(c.password)}@${host}:${port}/${c.database ? enc(c.database) : ""}?authSource=admin`,
+    env: (c) => ({
+      MONGO_INITDB_ROOT_USERNAME: c.user!,
+      MONGO_INITDB_ROOT_PASSWORD: c.password,
+      ...(c.database ? { MONGO_INITDB_DATABASE: c.database } : {}),
+    }),
+    url: (c, host, port) =>
+      `mongodb://${enc(c.user!)}:${enc(c.password)}@${host}:${port}/${c.database ? enc(c.database) : ""}?authSource=admin`,
   },
   redis: {
     image: "redis:7",
@@ -125,7 +135,13 @@ export interface DatabaseInput {
 
 const password = () => randomString(32);
 
-export async function createDatabaseService(db: Database, env: Bindings, actor: Caller, input: DatabaseInput, options: { suffixAppName?: boolean } = {}): Promise<DatabaseRow> {
+export async function createDatabaseService(
+  db: Database,
+  env: Bindings,
+  actor: Caller,
+  input: DatabaseInput,
+  options: { suffixAppName?: boolean } = {},
+): Promise<DatabaseRow> {
   const p = actor.principal;
   requireRole(p, "member", "create databases");
   const spec = ENGINES[input.engine];
@@ -161,7 +177,15 @@ export async function createDatabaseService(db: Database, env: Bindings, actor: 
   };
   await db.batch([
     db.insert(databaseServices).values(row),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "database.create", targetType: "database", targetId: row.id, metadata: { engine: row.engine, name: row.name, app_name: appName, project_id: project.id } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "database.create",
+        targetType: "database",
+        targetId: row.id,
+        metadata: { engine: row.engine, name: row.name, app_name: appName, project_id: project.id },
+      }),
+    ),
   ]);
   if (input.start === false) return row;
   return startContainer(db, env, row);
@@ -171,18 +195,32 @@ export async function listDatabaseServices(db: Database, organizationId: string,
   const rows = await db
     .select()
     .from(databaseServices)
-    .where(and(eq(databaseServices.organizationId, organizationId), filter.projectId ? eq(databaseServices.projectId, filter.projectId) : undefined, cursorCondition(databaseServices.createdAt, databaseServices.id, decodeCursor(page.cursor))))
+    .where(
+      and(
+        eq(databaseServices.organizationId, organizationId),
+        filter.projectId ? eq(databaseServices.projectId, filter.projectId) : undefined,
+        cursorCondition(databaseServices.createdAt, databaseServices.id, decodeCursor(page.cursor)),
+      ),
+    )
     .orderBy(desc(databaseServices.createdAt), desc(databaseServices.id))
     .limit(page.limit + 1);
   return toPage(rows, page.limit);
 }
 
 export async function databasesOfProject(db: Database, organizationId: string, projectId: string): Promise<DatabaseRow[]> {
-  return db.select().from(databaseServices).where(and(eq(databaseServices.organizationId, organizationId), eq(databaseServices.projectId, projectId))).orderBy(desc(databaseServices.createdAt));
+  return db
+    .select()
+    .from(databaseServices)
+    .where(and(eq(databaseServices.organizationId, organizationId), eq(databaseServices.projectId, projectId)))
+    .orderBy(desc(databaseServices.createdAt));
 }
 
 export async function getDatabaseService(db: Database, organizationId: string, id: string): Promise<DatabaseRow> {
-  const [row] = await db.select().from(databaseServices).where(and(eq(databaseServices.organizationId, organizationId), eq(databaseServices.id, id))).limit(1);
+  const [row] = await db
+    .select()
+    .from(databaseServices)
+    .where(and(eq(databaseServices.organizationId, organizationId), eq(databaseServices.id, id)))
+    .limit(1);
   if (!row) throw notFound(`Database ${id}`);
   return row;
 }
@@ -241,7 +279,8 @@ async function runStream<T>(env: Bindings, hostId: string, op: OpName, args: unk
     const msg = line as { type: string; data?: unknown; error?: { code: string; message: string } };
     if (msg.type === "chunk") output = (output + String(msg.data ?? "")).slice(-2000);
     else if (msg.type === "end") {
-      if (msg.error) throw new ApiError(msg.error.code === "host_offline" ? 503 : msg.error.code === "timeout" ? 504 : 502, msg.error.message);
+      if (msg.error)
+        throw new ApiError(msg.error.code === "host_offline" ? 503 : msg.error.code === "timeout" ? 504 : 502, msg.error.message);
       return msg.data as T;
     }
   }
@@ -260,10 +299,23 @@ async function startContainer(db: Database, env: Bindings, row: DatabaseRow): Pr
     const timeout = 10 * 60_000;
     // The image is pulled when it is not on the host yet (deploy.build with an image source,
     // "tagged" with its own name: databases run their image as named, and leave no extra tags).
-    await runStream(env, row.hostId, "deploy.build", { app_id: row.id, deployment_id: row.id, app_name: row.appName, image_tag: row.image, source: { type: "image", image: row.image, pull_policy: "missing" }, timeout_ms: timeout });
-    const result = await runStream<{ container_id: string }>(env, row.hostId, "deploy.run", { ...(await containerSpec(env, row)), timeout_ms: timeout });
+    await runStream(env, row.hostId, "deploy.build", {
+      app_id: row.id,
+      deployment_id: row.id,
+      app_name: row.appName,
+      image_tag: row.image,
+      source: { type: "image", image: row.image, pull_policy: "missing" },
+      timeout_ms: timeout,
+    });
+    const result = await runStream<{ container_id: string }>(env, row.hostId, "deploy.run", {
+      ...(await containerSpec(env, row)),
+      timeout_ms: timeout,
+    });
     const updatedAt = now();
-    await db.update(databaseServices).set({ status: "running", lastError: null, containerId: result.container_id, updatedAt }).where(eq(databaseServices.id, row.id));
+    await db
+      .update(databaseServices)
+      .set({ status: "running", lastError: null, containerId: result.container_id, updatedAt })
+      .where(eq(databaseServices.id, row.id));
     return { ...row, status: "running", lastError: null, containerId: result.container_id, updatedAt };
   } catch (err) {
     const lastError = err instanceof Error ? err.message : String(err);
@@ -273,7 +325,13 @@ async function startContainer(db: Database, env: Bindings, row: DatabaseRow): Pr
   }
 }
 
-export async function changeDatabaseState(db: Database, env: Bindings, actor: Caller, id: string, action: "start" | "stop" | "restart"): Promise<DatabaseRow> {
+export async function changeDatabaseState(
+  db: Database,
+  env: Bindings,
+  actor: Caller,
+  id: string,
+  action: "start" | "stop" | "restart",
+): Promise<DatabaseRow> {
   const p = actor.principal;
   requireRole(p, "member", `${action} databases`);
   const row = await getDatabaseService(db, p.organizationId, id);
@@ -300,7 +358,9 @@ export async function changeDatabaseState(db: Database, env: Bindings, actor: Ca
       next = await startContainer(db, env, row);
     }
   }
-  await db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: `database.${action}`, targetType: "database", targetId: id }));
+  await db
+    .insert(auditEvents)
+    .values(auditRow(actor, { organizationId: p.organizationId, action: `database.${action}`, targetType: "database", targetId: id }));
   return next;
 }
 
@@ -308,7 +368,12 @@ export async function changeDatabaseState(db: Database, env: Bindings, actor: Ca
 export async function removeDatabaseContainers(env: Bindings, row: DatabaseRow, purge: boolean): Promise<boolean> {
   if (!row.hostId) return true;
   try {
-    await runOnHost(env, row.hostId, "deploy.remove", { kind: "database", owner_id: row.id, network: projectNetwork(row.projectId), ...(purge ? { volumes: [row.volumeName] } : {}) });
+    await runOnHost(env, row.hostId, "deploy.remove", {
+      kind: "database",
+      owner_id: row.id,
+      network: projectNetwork(row.projectId),
+      ...(purge ? { volumes: [row.volumeName] } : {}),
+    });
     return true;
   } catch (err) {
     if (err instanceof ApiError && err.status >= 500) return false;
@@ -317,16 +382,38 @@ export async function removeDatabaseContainers(env: Bindings, row: DatabaseRow, 
 }
 
 /** Deletes a database service; its volume survives unless `purge` (admins only). */
-export async function deleteDatabaseService(db: Database, env: Bindings, actor: Caller, id: string, options: { purge?: boolean } = {}): Promise<DatabaseRow> {
+export async function deleteDatabaseService(
+  db: Database,
+  env: Bindings,
+  actor: Caller,
+  id: string,
+  options: { purge?: boolean } = {},
+): Promise<DatabaseRow> {
   const p = actor.principal;
   requireRole(p, "admin", "delete databases");
   const row = await getDatabaseService(db, p.organizationId, id);
   const removed = await removeDatabaseContainers(env, row, options.purge === true);
-  if (!removed && options.purge) throw new ApiError(503, "The database's host is offline: its volume cannot be purged now. Retry when the host is online, or delete without purge.");
+  if (!removed && options.purge)
+    throw new ApiError(
+      503,
+      "The database's host is offline: its volume cannot be purged now. Retry when the host is online, or delete without purge.",
+    );
   await db.batch([
     db.delete(databaseServices).where(eq(databaseServices.id, id)),
     db.insert(auditEvents).values(
-      auditRow(actor, { organizationId: p.organizationId, action: "database.delete", targetType: "database", targetId: id, metadata: { name: row.name, engine: row.engine, purge: options.purge === true, volume: row.volumeName, ...(removed ? {} : { container_left_on_offline_host: row.hostId }) } }),
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "database.delete",
+        targetType: "database",
+        targetId: id,
+        metadata: {
+          name: row.name,
+          engine: row.engine,
+          purge: options.purge === true,
+          volume: row.volumeName,
+          ...(removed ? {} : { container_left_on_offline_host: row.hostId }),
+        },
+      }),
     ),
   ]);
   return row;

@@ -1,8 +1,8 @@
 // Deployments: asking an application's DeployQueue for one, reading them back, their output, and
 // the plan the queue sends to the host (`deploy.build` then `deploy.run`).
 import { and, asc, desc, eq, gt } from "drizzle-orm";
-import type { DeployBuildArgs, DeployRunArgs } from "../../agent-relay/src/protocol.ts";
-import { PROJECT_LABEL } from "../../agent-relay/src/protocol.ts";
+import type { DeployBuildArgs, DeployRunArgs } from "#protocol";
+import { PROJECT_LABEL } from "#protocol";
 import type { Database } from "../db/client.ts";
 import { auditEvents, deploymentLogs, deployments, type DeploymentStatus } from "../db/schema.ts";
 import type { EnqueueRequest, EnqueueResult } from "../durable/deploy-queue.ts";
@@ -31,7 +31,13 @@ export interface DeployRequest {
 }
 
 /** Queues a deployment of the application (member+); a commit already queued is coalesced. */
-export async function requestDeployment(db: Database, env: Bindings, actor: Caller, applicationId: string, request: DeployRequest = {}): Promise<EnqueueResult> {
+export async function requestDeployment(
+  db: Database,
+  env: Bindings,
+  actor: Caller,
+  applicationId: string,
+  request: DeployRequest = {},
+): Promise<EnqueueResult> {
   const p = actor.principal;
   requireRole(p, "member", "deploy applications");
   const app = await getApplication(db, p.organizationId, applicationId);
@@ -45,7 +51,13 @@ export async function requestDeployment(db: Database, env: Bindings, actor: Call
     createdBy: p.userId,
   });
   await db.insert(auditEvents).values(
-    auditRow(actor, { organizationId: p.organizationId, action: "deployment.create", targetType: "deployment", targetId: result.deployment.id, metadata: { application_id: app.id, coalesced: result.coalesced, ref: request.ref, commit: request.commit } }),
+    auditRow(actor, {
+      organizationId: p.organizationId,
+      action: "deployment.create",
+      targetType: "deployment",
+      targetId: result.deployment.id,
+      metadata: { application_id: app.id, coalesced: result.coalesced, ref: request.ref, commit: request.commit },
+    }),
   );
   return result;
 }
@@ -56,7 +68,9 @@ export async function rollback(db: Database, env: Bindings, actor: Caller, deplo
   requireRole(p, "member", "roll back applications");
   const target = await getDeployment(db, p.organizationId, deploymentId);
   if (target.status !== "succeeded" || !target.imageTag) {
-    throw conflict(`Deployment ${deploymentId} did not succeed (it is ${target.status}): only a successful deployment's image can be rolled back to.`);
+    throw conflict(
+      `Deployment ${deploymentId} did not succeed (it is ${target.status}): only a successful deployment's image can be rolled back to.`,
+    );
   }
   const result = await queueOf(env, target.applicationId).enqueue({
     organizationId: target.organizationId,
@@ -71,7 +85,13 @@ export async function rollback(db: Database, env: Bindings, actor: Caller, deplo
     createdBy: p.userId,
   });
   await db.insert(auditEvents).values(
-    auditRow(actor, { organizationId: p.organizationId, action: "deployment.rollback", targetType: "deployment", targetId: result.deployment.id, metadata: { application_id: target.applicationId, rollback_of: target.id } }),
+    auditRow(actor, {
+      organizationId: p.organizationId,
+      action: "deployment.rollback",
+      targetType: "deployment",
+      targetId: result.deployment.id,
+      metadata: { application_id: target.applicationId, rollback_of: target.id },
+    }),
   );
   return result;
 }
@@ -83,12 +103,24 @@ export async function cancelDeployment(db: Database, env: Bindings, actor: Calle
   const row = await getDeployment(db, p.organizationId, deploymentId);
   if (isFinished(row.status)) throw conflict(`Deployment ${deploymentId} already ${row.status}.`);
   await queueOf(env, row.applicationId).cancel(row.id, `cancelled by ${p.username}`);
-  await db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "deployment.cancel", targetType: "deployment", targetId: row.id, metadata: { application_id: row.applicationId } }));
+  await db.insert(auditEvents).values(
+    auditRow(actor, {
+      organizationId: p.organizationId,
+      action: "deployment.cancel",
+      targetType: "deployment",
+      targetId: row.id,
+      metadata: { application_id: row.applicationId },
+    }),
+  );
   return getDeployment(db, p.organizationId, deploymentId);
 }
 
 export async function getDeployment(db: Database, organizationId: string, id: string): Promise<DeploymentRow> {
-  const [row] = await db.select().from(deployments).where(and(eq(deployments.organizationId, organizationId), eq(deployments.id, id))).limit(1);
+  const [row] = await db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.organizationId, organizationId), eq(deployments.id, id)))
+    .limit(1);
   if (!row) throw notFound(`Deployment ${id}`);
   return row;
 }
@@ -98,7 +130,13 @@ export async function listDeployments(db: Database, organizationId: string, appl
   const rows = await db
     .select()
     .from(deployments)
-    .where(and(eq(deployments.organizationId, organizationId), eq(deployments.applicationId, applicationId), cursorCondition(deployments.createdAt, deployments.id, decodeCursor(page.cursor))))
+    .where(
+      and(
+        eq(deployments.organizationId, organizationId),
+        eq(deployments.applicationId, applicationId),
+        cursorCondition(deployments.createdAt, deployments.id, decodeCursor(page.cursor)),
+      ),
+    )
     .orderBy(desc(deployments.createdAt), desc(deployments.id))
     .limit(page.limit + 1);
   return toPage(rows, page.limit);
@@ -128,7 +166,12 @@ export interface DeployPlan {
 }
 
 /** What the host is asked to do for a deployment of `app`, secrets opened. */
-export async function deployPlan(env: Bindings, app: ApplicationRow, deployment: DeploymentRow, domainRows: DomainRow[]): Promise<DeployPlan> {
+export async function deployPlan(
+  env: Bindings,
+  app: ApplicationRow,
+  deployment: DeploymentRow,
+  domainRows: DomainRow[],
+): Promise<DeployPlan> {
   const vars = await environmentOf(env, app);
   const network = projectNetwork(app.projectId);
   const secrets = Object.values(vars);
@@ -140,7 +183,11 @@ export async function deployPlan(env: Bindings, app: ApplicationRow, deployment:
     strategy: (app.ports ?? []).some((p) => p.host_port) ? "stop-first" : "start-first",
     env: vars,
     ...(app.command?.length ? { cmd: app.command } : {}),
-    ports: (app.ports ?? []).map((p) => ({ container_port: p.container_port, ...(p.host_port ? { host_port: p.host_port } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) })),
+    ports: (app.ports ?? []).map((p) => ({
+      container_port: p.container_port,
+      ...(p.host_port ? { host_port: p.host_port } : {}),
+      ...(p.protocol ? { protocol: p.protocol } : {}),
+    })),
     labels: { [PROJECT_LABEL]: app.projectId, ...traefikLabels(app.appName, domainRows, app.ports, network) },
     restart_policy: app.restartPolicy,
     ...(app.cpus ? { cpus: app.cpus } : {}),
@@ -156,7 +203,13 @@ export async function deployPlan(env: Bindings, app: ApplicationRow, deployment:
     const auth = await registryAuthOf(env, app);
     if (auth?.password) secrets.push(auth.password);
     return {
-      build: { app_id: app.id, deployment_id: deployment.id, app_name: app.appName, image_tag: imageTag, source: { type: "image", image: app.image!, pull_policy: app.pullPolicy, ...(auth ? { auth } : {}) } },
+      build: {
+        app_id: app.id,
+        deployment_id: deployment.id,
+        app_name: app.appName,
+        image_tag: imageTag,
+        source: { type: "image", image: app.image!, pull_policy: app.pullPolicy, ...(auth ? { auth } : {}) },
+      },
       run,
       secrets,
     };

@@ -28,7 +28,8 @@ export function validateHost(host: string): string | null {
   const labels = host.split(".");
   if (labels.length < 2) return "a fully qualified name with at least one dot, such as app.example.com";
   for (const label of labels) {
-    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(label)) return `"${label}" is not a valid DNS label (lower-case letters, digits and inner hyphens, 1–63 characters)`;
+    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(label))
+      return `"${label}" is not a valid DNS label (lower-case letters, digits and inner hyphens, 1–63 characters)`;
   }
   if (/^\d+$/.test(labels.at(-1)!)) return "an IP address is not a domain";
   return null;
@@ -42,14 +43,21 @@ function check(input: Partial<DomainInput>): void {
     const problem = validateHost(input.host);
     if (problem) errors.push({ pointer: "/body/host", detail: problem });
   }
-  if (input.path !== undefined && !/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(input.path)) errors.push({ pointer: "/body/path", detail: "must start with / and contain only URL path characters" });
-  if (input.certificate_type === "letsencrypt" && input.https === false) errors.push({ pointer: "/body/certificate_type", detail: "letsencrypt needs https: true" });
+  if (input.path !== undefined && !/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(input.path))
+    errors.push({ pointer: "/body/path", detail: "must start with / and contain only URL path characters" });
+  if (input.certificate_type === "letsencrypt" && input.https === false)
+    errors.push({ pointer: "/body/certificate_type", detail: "letsencrypt needs https: true" });
   if (errors.length) throw invalid(errors);
 }
 
 async function refuseTaken(db: Database, organizationId: string, host: string, exceptId?: string): Promise<void> {
-  const [taken] = await db.select({ id: domains.id, applicationId: domains.applicationId }).from(domains).where(and(eq(domains.organizationId, organizationId), eq(domains.host, host))).limit(1);
-  if (taken && taken.id !== exceptId) throw conflict(`The domain ${host} is already attached to an application in your organization (${taken.applicationId}).`);
+  const [taken] = await db
+    .select({ id: domains.id, applicationId: domains.applicationId })
+    .from(domains)
+    .where(and(eq(domains.organizationId, organizationId), eq(domains.host, host)))
+    .limit(1);
+  if (taken && taken.id !== exceptId)
+    throw conflict(`The domain ${host} is already attached to an application in your organization (${taken.applicationId}).`);
 }
 
 export async function createDomain(db: Database, actor: Caller, applicationId: string, input: DomainInput): Promise<DomainRow> {
@@ -76,10 +84,20 @@ export async function createDomain(db: Database, actor: Caller, applicationId: s
   try {
     await db.batch([
       db.insert(domains).values(row),
-      db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "domain.create", targetType: "domain", targetId: row.id, metadata: { host, application_id: app.id } })),
+      db.insert(auditEvents).values(
+        auditRow(actor, {
+          organizationId: p.organizationId,
+          action: "domain.create",
+          targetType: "domain",
+          targetId: row.id,
+          metadata: { host, application_id: app.id },
+        }),
+      ),
     ]);
   } catch (err) {
-    if (/UNIQUE constraint failed: domains\./.test(String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""))) {
+    if (
+      /UNIQUE constraint failed: domains\./.test(String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""))
+    ) {
       throw conflict(`The domain ${host} is already attached to an application in your organization.`);
     }
     throw err;
@@ -88,11 +106,19 @@ export async function createDomain(db: Database, actor: Caller, applicationId: s
 }
 
 export async function listDomains(db: Database, organizationId: string, applicationId: string): Promise<DomainRow[]> {
-  return db.select().from(domains).where(and(eq(domains.organizationId, organizationId), eq(domains.applicationId, applicationId))).orderBy(asc(domains.createdAt), asc(domains.id));
+  return db
+    .select()
+    .from(domains)
+    .where(and(eq(domains.organizationId, organizationId), eq(domains.applicationId, applicationId)))
+    .orderBy(asc(domains.createdAt), asc(domains.id));
 }
 
 export async function getDomain(db: Database, organizationId: string, id: string): Promise<DomainRow> {
-  const [row] = await db.select().from(domains).where(and(eq(domains.organizationId, organizationId), eq(domains.id, id))).limit(1);
+  const [row] = await db
+    .select()
+    .from(domains)
+    .where(and(eq(domains.organizationId, organizationId), eq(domains.id, id)))
+    .limit(1);
   if (!row) throw notFound(`Domain ${id}`);
   return row;
 }
@@ -115,7 +141,15 @@ export async function updateDomain(db: Database, actor: Caller, id: string, patc
   if (host !== row.host) await refuseTaken(db, p.organizationId, host, id);
   await db.batch([
     db.update(domains).set(next).where(eq(domains.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "domain.update", targetType: "domain", targetId: id, metadata: { host } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "domain.update",
+        targetType: "domain",
+        targetId: id,
+        metadata: { host },
+      }),
+    ),
   ]);
   return next;
 }
@@ -126,19 +160,33 @@ export async function deleteDomain(db: Database, actor: Caller, id: string): Pro
   const row = await getDomain(db, p.organizationId, id);
   await db.batch([
     db.delete(domains).where(eq(domains.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "domain.delete", targetType: "domain", targetId: id, metadata: { host: row.host } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "domain.delete",
+        targetType: "domain",
+        targetId: id,
+        metadata: { host: row.host },
+      }),
+    ),
   ]);
 }
 
 /** The port Traefik forwards to: the domain's, else the application's first container port, else 80. */
-export const domainPort = (domain: Pick<DomainRow, "containerPort">, ports: PortMapping[] | null | undefined): number => domain.containerPort ?? ports?.[0]?.container_port ?? 80;
+export const domainPort = (domain: Pick<DomainRow, "containerPort">, ports: PortMapping[] | null | undefined): number =>
+  domain.containerPort ?? ports?.[0]?.container_port ?? 80;
 
 /**
  * The Traefik labels for an application's domains: per domain a router on `web` (redirecting to
  * https when the domain asks for it) and, for https, one on `websecure` with TLS and the
  * `letsencrypt` resolver when its certificate type is letsencrypt.
  */
-export function traefikLabels(appName: string, rows: DomainRow[], ports: PortMapping[] | null | undefined, network?: string): Record<string, string> {
+export function traefikLabels(
+  appName: string,
+  rows: DomainRow[],
+  ports: PortMapping[] | null | undefined,
+  network?: string,
+): Record<string, string> {
   if (rows.length === 0) return {};
   const labels: Record<string, string> = { "traefik.enable": "true" };
   if (network) labels["traefik.docker.network"] = network;

@@ -85,7 +85,11 @@ export function parseDotenv(text: string): { vars: EnvVars; errors: string[] } {
 /** dotenv text that parseDotenv reads back to the same object. */
 export function toDotenv(vars: EnvVars): string {
   return Object.entries(vars)
-    .map(([key, value]) => (/^[A-Za-z0-9_./:@,+-]*$/.test(value) ? `${key}=${value}` : `${key}="${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")}"`))
+    .map(([key, value]) =>
+      /^[A-Za-z0-9_./:@,+-]*$/.test(value)
+        ? `${key}=${value}`
+        : `${key}="${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")}"`,
+    )
     .join("\n");
 }
 
@@ -99,14 +103,19 @@ export function normalizeEnv(input: string | Record<string, unknown>, pointer = 
     for (const detail of parsed.errors) errors.push({ pointer, detail });
   } else {
     for (const [key, value] of Object.entries(input)) {
-      if (!ENV_KEY.test(key)) errors.push({ pointer: `${pointer}/${key}`, detail: "not a valid variable name (letters, digits, '_', '.', '-', not starting with a digit)" });
+      if (!ENV_KEY.test(key))
+        errors.push({
+          pointer: `${pointer}/${key}`,
+          detail: "not a valid variable name (letters, digits, '_', '.', '-', not starting with a digit)",
+        });
       else if (typeof value === "string") vars[key] = value;
       else if (typeof value === "number" || typeof value === "boolean") vars[key] = String(value);
       else errors.push({ pointer: `${pointer}/${key}`, detail: "must be a string, number or boolean" });
     }
   }
   if (Object.keys(vars).length > MAX_VARS) errors.push({ pointer, detail: `at most ${MAX_VARS} variables` });
-  for (const [key, value] of Object.entries(vars)) if (value.length > MAX_VALUE) errors.push({ pointer: `${pointer}/${key}`, detail: `longer than ${MAX_VALUE} characters` });
+  for (const [key, value] of Object.entries(vars))
+    if (value.length > MAX_VALUE) errors.push({ pointer: `${pointer}/${key}`, detail: `longer than ${MAX_VALUE} characters` });
   if (errors.length) throw new ApiError(422, errors.map((e) => `${e.pointer}: ${e.detail}`).join("; "), { errors });
   return vars;
 }

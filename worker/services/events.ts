@@ -18,7 +18,9 @@ export async function pipeEvents(
   write: (event: HubEvent) => Promise<void>,
 ): Promise<void> {
   const hub = env.EVENT_HUB.get(env.EVENT_HUB.idFromName(organizationId));
-  const res = await hub.fetch("https://event-hub/subscribe", { headers: { upgrade: "websocket", "x-pier-filter": JSON.stringify(filter) } });
+  const res = await hub.fetch("https://event-hub/subscribe", {
+    headers: { upgrade: "websocket", "x-pier-filter": JSON.stringify(filter) },
+  });
   const ws = res.webSocket;
   if (!ws) throw new ApiError(502, "Could not subscribe to the event hub.");
   ws.accept();

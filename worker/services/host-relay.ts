@@ -1,4 +1,4 @@
-import type { OpName, OpResult } from "../../agent-relay/src/protocol.ts";
+import type { OpName, OpResult } from "#protocol";
 import type { CommandOutcome } from "../durable/host-relay.ts";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
@@ -17,7 +17,13 @@ export function relayFailure(outcome: Extract<CommandOutcome, { ok: false }>): A
 }
 
 /** Runs an operation on a host through its HostRelay and returns the agent's data, or throws. */
-export async function runOnHost<O extends OpName>(env: Bindings, hostId: string, op: O, args: unknown, options?: { timeoutMs?: number }): Promise<OpResult<O>> {
+export async function runOnHost<O extends OpName>(
+  env: Bindings,
+  hostId: string,
+  op: O,
+  args: unknown,
+  options?: { timeoutMs?: number },
+): Promise<OpResult<O>> {
   const outcome = (await relayStub(env, hostId).command(op, args, options)) as CommandOutcome;
   if (!outcome.ok) throw relayFailure(outcome);
   return outcome.data as OpResult<O>;
@@ -32,13 +38,23 @@ const HOST_ID = /^hst_[0-9a-z]{20}$/;
  * connected, deleted, or another organization's) does the database decide between 404 and 503, so
  * another organization's host still looks exactly like a missing one.
  */
-export async function runOnOrgHost<O extends OpName>(db: Database, env: Bindings, organizationId: string, hostId: string, op: O, args: unknown): Promise<OpResult<O>> {
+export async function runOnOrgHost<O extends OpName>(
+  db: Database,
+  env: Bindings,
+  organizationId: string,
+  hostId: string,
+  op: O,
+  args: unknown,
+): Promise<OpResult<O>> {
   if (!HOST_ID.test(hostId)) throw notFound(`Host ${hostId}`);
   const outcome = (await relayStub(env, hostId).command(op, args, { organizationId })) as CommandOutcome;
   if (outcome.ok) return outcome.data as OpResult<O>;
   if (outcome.error.code !== "unknown_host") throw relayFailure(outcome);
   const host = await getHost(db, organizationId, hostId);
-  throw new ApiError(503, `Host ${host.name} is offline: its agent has not connected yet. Start the agent (see the host's install commands) and retry.`);
+  throw new ApiError(
+    503,
+    `Host ${host.name} is offline: its agent has not connected yet. Start the agent (see the host's install commands) and retry.`,
+  );
 }
 
 /**
@@ -46,7 +62,12 @@ export async function runOnOrgHost<O extends OpName>(db: Database, env: Bindings
  * `cancel` when the reader goes away: cancelling a stream across the RPC boundary does not reach
  * the relay promptly, and the host would go on streaming (a followed log, for up to an hour).
  */
-export async function streamFromHost(env: Bindings, hostId: string, op: OpName, args: unknown): Promise<{ stream: ReadableStream<Uint8Array>; cancel: () => Promise<void> }> {
+export async function streamFromHost(
+  env: Bindings,
+  hostId: string,
+  op: OpName,
+  args: unknown,
+): Promise<{ stream: ReadableStream<Uint8Array>; cancel: () => Promise<void> }> {
   const id = crypto.randomUUID();
   const relay = relayStub(env, hostId);
   const result = (await relay.openStream(op, args, { id })) as ReadableStream<Uint8Array> | CommandOutcome;

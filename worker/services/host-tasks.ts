@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ImagePullArgs } from "../../agent-relay/src/protocol.ts";
+import { ImagePullArgs } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError } from "../errors.ts";
@@ -24,7 +24,10 @@ export const BulkRequest = z
     /** stop/restart: seconds Docker waits before it kills. */
     timeout: z.number().int().min(0).max(3600).optional(),
     /** kill: the signal. */
-    signal: z.string().regex(/^[A-Z0-9+-]+$/i).optional(),
+    signal: z
+      .string()
+      .regex(/^[A-Z0-9+-]+$/i)
+      .optional(),
     /** remove: also running containers, and their anonymous volumes. */
     force: z.boolean().optional(),
     volumes: z.boolean().optional(),
@@ -54,14 +57,40 @@ export async function startHostTask(
 ): Promise<TaskRow> {
   const { principal } = actor;
   // Said now rather than by a task that fails a moment later.
-  if (host.state !== "online") throw new ApiError(503, `Host ${host.name} is ${host.state.replace("_", " ")}: its agent is not connected. Start the agent and retry.`);
-  const message = request.kind === "image.pull" ? `Pull ${request.args.image} on ${host.name}` : `${request.args.action} ${request.args.ids.length} container(s) on ${host.name}`;
-  const task = await createTask(db, { organizationId: principal.organizationId, kind: request.kind, targetType: "host", targetId: host.id, message, createdBy: principal.userId });
+  if (host.state !== "online")
+    throw new ApiError(503, `Host ${host.name} is ${host.state.replace("_", " ")}: its agent is not connected. Start the agent and retry.`);
+  const message =
+    request.kind === "image.pull"
+      ? `Pull ${request.args.image} on ${host.name}`
+      : `${request.args.action} ${request.args.ids.length} container(s) on ${host.name}`;
+  const task = await createTask(db, {
+    organizationId: principal.organizationId,
+    kind: request.kind,
+    targetType: "host",
+    targetId: host.id,
+    message,
+    createdBy: principal.userId,
+  });
   // Credentials of a pull stay out of the audit trail.
-  const detail = request.kind === "image.pull" ? { image: request.args.image, task_id: task.id } : { action: request.args.action, ids: request.args.ids, task_id: task.id };
-  await recordAudit(db, actor, { organizationId: principal.organizationId, action: request.kind, targetType: "host", targetId: host.id, metadata: detail });
+  const detail =
+    request.kind === "image.pull"
+      ? { image: request.args.image, task_id: task.id }
+      : { action: request.args.action, ids: request.args.ids, task_id: task.id };
+  await recordAudit(db, actor, {
+    organizationId: principal.organizationId,
+    action: request.kind,
+    targetType: "host",
+    targetId: host.id,
+    metadata: detail,
+  });
   try {
-    await runner(env, task.id).start({ ...request, taskId: task.id, organizationId: principal.organizationId, hostId: host.id, timeoutMs: TASK_TIMEOUT_MS } as HostTaskSpec);
+    await runner(env, task.id).start({
+      ...request,
+      taskId: task.id,
+      organizationId: principal.organizationId,
+      hostId: host.id,
+      timeoutMs: TASK_TIMEOUT_MS,
+    } as HostTaskSpec);
   } catch (error) {
     await updateTask(db, task.id, { status: "failed", message: `Could not start the task: ${String(error)}` });
     throw new ApiError(503, "The task could not be started; retry.");
@@ -70,10 +99,16 @@ export async function startHostTask(
 }
 
 /** Cancels a running pull or bulk action. Deployments are cancelled as deployments. */
-export async function cancelHostTask(db: Database, env: Bindings, actor: Actor & { principal: Principal }, taskId: string): Promise<TaskRow> {
+export async function cancelHostTask(
+  db: Database,
+  env: Bindings,
+  actor: Actor & { principal: Principal },
+  taskId: string,
+): Promise<TaskRow> {
   const { principal } = actor;
   const task = await getTask(db, principal.organizationId, taskId);
-  if (task.kind === "deployment") throw new ApiError(409, `Task ${taskId} is a deployment: cancel it with POST /api/v1/deployments/${task.targetId}/cancel.`);
+  if (task.kind === "deployment")
+    throw new ApiError(409, `Task ${taskId} is a deployment: cancel it with POST /api/v1/deployments/${task.targetId}/cancel.`);
   if (isFinished(task.status)) throw new ApiError(409, `Task ${taskId} already ended (${task.status}).`);
   const who = `by ${principal.username}`;
   const running = await runner(env, task.id).cancel(`cancelled ${who}`);

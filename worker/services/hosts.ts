@@ -30,7 +30,11 @@ async function newAgentToken() {
 }
 
 function rethrowNameTaken(err: unknown, name: string): never {
-  if (/UNIQUE constraint failed: hosts\.organization_id, hosts\.name/.test(String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""))) {
+  if (
+    /UNIQUE constraint failed: hosts\.organization_id, hosts\.name/.test(
+      String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""),
+    )
+  ) {
     throw conflict(`A host named ${name} already exists in your organization: choose another name.`);
   }
   throw err;
@@ -39,7 +43,11 @@ function rethrowNameTaken(err: unknown, name: string): never {
 export async function createHost(db: Database, actor: Admin, input: { name: string }): Promise<{ row: HostRow; token: string }> {
   const p = actor.principal;
   requireRole(p, "admin", "register hosts");
-  const existing = await db.select({ id: hosts.id }).from(hosts).where(and(eq(hosts.organizationId, p.organizationId), eq(hosts.name, input.name))).limit(1);
+  const existing = await db
+    .select({ id: hosts.id })
+    .from(hosts)
+    .where(and(eq(hosts.organizationId, p.organizationId), eq(hosts.name, input.name)))
+    .limit(1);
   if (existing.length > 0) throw conflict(`A host named ${input.name} already exists in your organization: choose another name.`);
   const [{ n } = { n: 0 }] = await db.select({ n: count() }).from(hosts).where(eq(hosts.organizationId, p.organizationId));
   const token = await newAgentToken();
@@ -70,7 +78,15 @@ export async function createHost(db: Database, actor: Admin, input: { name: stri
   try {
     await db.batch([
       db.insert(hosts).values(row),
-      db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "host.create", targetType: "host", targetId: row.id, metadata: { name: row.name } })),
+      db.insert(auditEvents).values(
+        auditRow(actor, {
+          organizationId: p.organizationId,
+          action: "host.create",
+          targetType: "host",
+          targetId: row.id,
+          metadata: { name: row.name },
+        }),
+      ),
     ]);
   } catch (err) {
     rethrowNameTaken(err, input.name);
@@ -94,13 +110,21 @@ export async function allHosts(db: Database, organizationId: string): Promise<Ho
 
 /** A host of the organization by id; another organization's host is "not found". */
 export async function getHost(db: Database, organizationId: string, id: string): Promise<HostRow> {
-  const [row] = await db.select().from(hosts).where(and(eq(hosts.organizationId, organizationId), eq(hosts.id, id))).limit(1);
+  const [row] = await db
+    .select()
+    .from(hosts)
+    .where(and(eq(hosts.organizationId, organizationId), eq(hosts.id, id)))
+    .limit(1);
   if (!row) throw notFound(`Host ${id}`);
   return row;
 }
 
 export async function getHostByName(db: Database, organizationId: string, name: string): Promise<HostRow> {
-  const [row] = await db.select().from(hosts).where(and(eq(hosts.organizationId, organizationId), eq(hosts.name, name))).limit(1);
+  const [row] = await db
+    .select()
+    .from(hosts)
+    .where(and(eq(hosts.organizationId, organizationId), eq(hosts.name, name)))
+    .limit(1);
   if (!row) throw notFound(`Host ${name}`);
   return row;
 }
@@ -108,7 +132,11 @@ export async function getHostByName(db: Database, organizationId: string, name: 
 /** The host an agent token belongs to; 401 for anything else. */
 export async function hostForAgentToken(db: Database, token: string): Promise<HostRow> {
   if (!token.startsWith(AGENT_TOKEN_PREFIX)) throw unauthorized("This is not an agent token: use the token from POST /api/v1/hosts.");
-  const [row] = await db.select().from(hosts).where(eq(hosts.agentTokenHash, await sha256Hex(token))).limit(1);
+  const [row] = await db
+    .select()
+    .from(hosts)
+    .where(eq(hosts.agentTokenHash, await sha256Hex(token)))
+    .limit(1);
   if (!row) throw unauthorized("This agent token is not valid (revoked or rotated): rotate it with POST /api/v1/hosts/:id/rotate-token.");
   return row;
 }
@@ -122,11 +150,19 @@ export async function rotateAgentToken(db: Database, env: Bindings, actor: Admin
   const row = await getHost(db, p.organizationId, id);
   const token = await newAgentToken();
   await db.batch([
-    db.update(hosts).set({ agentTokenHash: token.hash, agentTokenPrefix: token.prefix, agentTokenCreatedAt: token.createdAt, updatedAt: nowIso() }).where(eq(hosts.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "host.rotate_token", targetType: "host", targetId: id })),
+    db
+      .update(hosts)
+      .set({ agentTokenHash: token.hash, agentTokenPrefix: token.prefix, agentTokenCreatedAt: token.createdAt, updatedAt: nowIso() })
+      .where(eq(hosts.id, id)),
+    db
+      .insert(auditEvents)
+      .values(auditRow(actor, { organizationId: p.organizationId, action: "host.rotate_token", targetType: "host", targetId: id })),
   ]);
   await relayOf(env, id).disconnect("the agent token was rotated");
-  return { row: { ...row, agentTokenHash: token.hash, agentTokenPrefix: token.prefix, agentTokenCreatedAt: token.createdAt }, token: token.token };
+  return {
+    row: { ...row, agentTokenHash: token.hash, agentTokenPrefix: token.prefix, agentTokenCreatedAt: token.createdAt },
+    token: token.token,
+  };
 }
 
 export async function deleteHost(db: Database, env: Bindings, actor: Admin, id: string): Promise<void> {
@@ -135,7 +171,15 @@ export async function deleteHost(db: Database, env: Bindings, actor: Admin, id: 
   const row = await getHost(db, p.organizationId, id);
   await db.batch([
     db.delete(hosts).where(eq(hosts.id, id)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "host.delete", targetType: "host", targetId: id, metadata: { name: row.name } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "host.delete",
+        targetType: "host",
+        targetId: id,
+        metadata: { name: row.name },
+      }),
+    ),
   ]);
   await relayOf(env, id).disconnect("the host was deleted", true);
 }

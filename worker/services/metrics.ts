@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import type { HostSample } from "../../agent-relay/src/protocol.ts";
+import type { HostSample } from "#protocol";
 import type { Database } from "../db/client.ts";
 import { containerMetrics, hostMetrics, RAW, ROLLUP_SECONDS } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
@@ -84,16 +84,43 @@ export function pointFromAgent(sample: HostSample): HostPoint {
   };
 }
 
-const AVERAGED = ["cpuPercent", "memoryPercent", "memoryUsed", "memoryTotal", "diskPercent", "diskUsed", "diskTotal", "networkIn", "networkOut", "load1", "load5", "load15", "containersRunning", "activeConnections"] as const;
+const AVERAGED = [
+  "cpuPercent",
+  "memoryPercent",
+  "memoryUsed",
+  "memoryTotal",
+  "diskPercent",
+  "diskUsed",
+  "diskTotal",
+  "networkIn",
+  "networkOut",
+  "load1",
+  "load5",
+  "load15",
+  "containersRunning",
+  "activeConnections",
+] as const;
 
 type HostValues = Omit<typeof hostMetrics.$inferInsert, "id">;
 
 function rawRow(host: HostRef, source: "agent" | "push", p: HostPoint): HostValues {
-  return { organizationId: host.organizationId, hostId: host.id, resolution: RAW, at: iso(p.at), samples: 1, source, cpuMax: p.cpuPercent, memoryMax: p.memoryPercent, ...Object.fromEntries(AVERAGED.map((k) => [k, p[k]])) };
+  return {
+    organizationId: host.organizationId,
+    hostId: host.id,
+    resolution: RAW,
+    at: iso(p.at),
+    samples: 1,
+    source,
+    cpuMax: p.cpuPercent,
+    memoryMax: p.memoryPercent,
+    ...Object.fromEntries(AVERAGED.map((k) => [k, p[k]])),
+  };
 }
 
 /** The ISO text of the start of a row's 5-minute bucket, computed in SQL. */
-const BUCKET_SQL = sql.raw(`strftime('%Y-%m-%dT%H:%M:%fZ', (cast(strftime('%s', at) as integer) / ${ROLLUP_SECONDS}) * ${ROLLUP_SECONDS}, 'unixepoch')`);
+const BUCKET_SQL = sql.raw(
+  `strftime('%Y-%m-%dT%H:%M:%fZ', (cast(strftime('%s', at) as integer) / ${ROLLUP_SECONDS}) * ${ROLLUP_SECONDS}, 'unixepoch')`,
+);
 
 /** The buckets `points` touch, as a half-open range of `at` text. */
 function bucketRange(times: number[]): [string, string] {
@@ -138,7 +165,11 @@ export async function storeHostPoints(db: Database, host: HostRef, source: "agen
 }
 
 /** Stores each container's CPU and memory from the agent's samples, raw and rolled up. */
-export async function storeContainerSamples(db: Database, host: HostRef, samples: Array<{ at: number; containers: HostSample["containers"] }>): Promise<void> {
+export async function storeContainerSamples(
+  db: Database,
+  host: HostRef,
+  samples: Array<{ at: number; containers: HostSample["containers"] }>,
+): Promise<void> {
   type Row = Omit<typeof containerMetrics.$inferInsert, "id">;
   const raw: Row[] = samples.flatMap((s) =>
     s.containers.map((c) => ({
@@ -188,11 +219,14 @@ const MAX_POINTS = 2000;
 export function resolveRange(q: RangeQuery, now = Date.now()): ResolvedRange {
   const to = q.to ? Date.parse(q.to) : now;
   const from = q.from ? Date.parse(q.from) : to - 3600_000;
-  if (!(to > from)) throw new ApiError(422, "`from` must be before `to`.", { errors: [{ pointer: "/query/from", detail: "must be before `to`" }] });
+  if (!(to > from))
+    throw new ApiError(422, "`from` must be before `to`.", { errors: [{ pointer: "/query/from", detail: "must be before `to`" }] });
   const span = (to - from) / 1000;
   let step = q.step ?? Math.max(15, Math.ceil(span / 240));
   if (span / step > MAX_POINTS) {
-    throw new ApiError(422, `That is more than ${MAX_POINTS} points: use a step of at least ${Math.ceil(span / MAX_POINTS)} s.`, { errors: [{ pointer: "/query/step", detail: `at least ${Math.ceil(span / MAX_POINTS)} for this range` }] });
+    throw new ApiError(422, `That is more than ${MAX_POINTS} points: use a step of at least ${Math.ceil(span / MAX_POINTS)} s.`, {
+      errors: [{ pointer: "/query/step", detail: `at least ${Math.ceil(span / MAX_POINTS)} for this range` }],
+    });
   }
   const rollup = step >= ROLLUP_SECONDS || from < now - RAW_RETENTION_MS;
   if (rollup) step = Math.max(ROLLUP_SECONDS, Math.ceil(step / ROLLUP_SECONDS) * ROLLUP_SECONDS);
@@ -268,12 +302,22 @@ export interface ContainerSeriesPoint {
 }
 
 /** One container's CPU and memory over a range (by full id or the name it had). */
-export async function containerSeries(db: Database, hostId: string, container: string, range: ResolvedRange): Promise<{ id: string; name: string; points: ContainerSeriesPoint[] } | null> {
+export async function containerSeries(
+  db: Database,
+  hostId: string,
+  container: string,
+  range: ResolvedRange,
+): Promise<{ id: string; name: string; points: ContainerSeriesPoint[] } | null> {
   const m = containerMetrics;
   const [match] = await db
     .select({ id: m.containerId, name: m.containerName })
     .from(m)
-    .where(and(eq(m.hostId, hostId), sql`(${m.containerId} = ${container} or ${m.containerName} = ${container} or ${m.containerId} like ${`${container.replace(/[%_]/g, "")}%`})`))
+    .where(
+      and(
+        eq(m.hostId, hostId),
+        sql`(${m.containerId} = ${container} or ${m.containerName} = ${container} or ${m.containerId} like ${`${container.replace(/[%_]/g, "")}%`})`,
+      ),
+    )
     .orderBy(desc(m.at))
     .limit(1);
   if (!match) return null;
@@ -290,7 +334,15 @@ export async function containerSeries(db: Database, hostId: string, container: s
       memoryMax: sql<number>`max(${m.memoryMax})`,
     })
     .from(m)
-    .where(and(eq(m.hostId, hostId), eq(m.containerId, match.id), eq(m.resolution, range.resolution), gte(m.at, iso(range.from)), lt(m.at, iso(range.to))))
+    .where(
+      and(
+        eq(m.hostId, hostId),
+        eq(m.containerId, match.id),
+        eq(m.resolution, range.resolution),
+        gte(m.at, iso(range.from)),
+        lt(m.at, iso(range.to)),
+      ),
+    )
     .groupBy(sql`bucket`)
     .orderBy(sql`bucket`);
   return { id: match.id, name: match.name, points: rows.map(({ bucket: b, ...rest }) => ({ at: iso(Number(b) * 1000), ...rest })) };
@@ -336,7 +388,13 @@ export async function pruneMetrics(db: Database, now = Date.now()): Promise<void
 // ---- ingestion -------------------------------------------------------------------------------------
 
 /** A batch from a host's agent: stored, rolled up, and run through the alert rules. */
-export async function ingestAgentMetrics(db: Database, env: Bindings, host: AlertHost, batch: HostSample[], sentAt?: number): Promise<void> {
+export async function ingestAgentMetrics(
+  db: Database,
+  env: Bindings,
+  host: AlertHost,
+  batch: HostSample[],
+  sentAt?: number,
+): Promise<void> {
   const samples = alignToServerClock(batch, sentAt);
   const points = samples.map(pointFromAgent);
   await storeHostPoints(db, host, "agent", points);

@@ -1,6 +1,15 @@
 import { and, count, desc, eq, gt, isNull, lt, lte, or, type SQL } from "drizzle-orm";
 import { createDatabase, type Database } from "../db/client.ts";
-import { apiKeys, auditEvents, memberships, NOTIFICATION_KINDS, notifications, notificationSettings, type NotificationKind, type Severity } from "../db/schema.ts";
+import {
+  apiKeys,
+  auditEvents,
+  memberships,
+  NOTIFICATION_KINDS,
+  notifications,
+  notificationSettings,
+  type NotificationKind,
+  type Severity,
+} from "../db/schema.ts";
 import type { LiveNotification } from "../durable/notification-hub.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -51,14 +60,19 @@ export async function notify(env: Bindings, input: NotifyInput): Promise<void> {
   try {
     await createNotification(createDatabase(env), env, input);
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "notify failed", kind: input.kind, organization: input.organizationId, error: String(err) }));
+    console.error(
+      JSON.stringify({ level: "error", msg: "notify failed", kind: input.kind, organization: input.organizationId, error: String(err) }),
+    );
   }
 }
 
 /** `notify`, for callers that want the id and to see errors; `userIds` narrows the recipients. */
 export async function createNotification(db: Database, env: Bindings, input: NotifyInput & { userIds?: string[] }): Promise<string | null> {
   if (await kindDisabled(db, input.organizationId, input.kind)) return null;
-  const members = await db.select({ userId: memberships.userId }).from(memberships).where(eq(memberships.organizationId, input.organizationId));
+  const members = await db
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(eq(memberships.organizationId, input.organizationId));
   const recipients = members.map((m) => m.userId).filter((u) => !input.userIds || input.userIds.includes(u));
   const id = newId("ntf");
   const createdAt = nowIso();
@@ -97,7 +111,8 @@ export async function createNotification(db: Database, env: Bindings, input: Not
     ),
   ]);
   for (const r of results) {
-    if (r.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "notification fan-out failed", notification: id, error: String(r.reason) }));
+    if (r.status === "rejected")
+      console.error(JSON.stringify({ level: "error", msg: "notification fan-out failed", notification: id, error: String(r.reason) }));
   }
   return id;
 }
@@ -145,7 +160,9 @@ export async function listNotifications(db: Database, p: Principal, filter: Inbo
   const rows = await db
     .select()
     .from(notifications)
-    .where(and(inbox(p), ...filterConditions(filter), cursorCondition(notifications.createdAt, notifications.id, decodeCursor(page.cursor))))
+    .where(
+      and(inbox(p), ...filterConditions(filter), cursorCondition(notifications.createdAt, notifications.id, decodeCursor(page.cursor))),
+    )
     .orderBy(desc(notifications.createdAt), desc(notifications.id))
     .limit(page.limit + 1);
   return toPage(rows, page.limit);
@@ -162,12 +179,19 @@ export async function listNotificationsOffset(db: Database, p: Principal, filter
 }
 
 export async function unreadCount(db: Database, p: Principal): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(notifications).where(and(inbox(p), isNull(notifications.readAt)));
+  const [row] = await db
+    .select({ n: count() })
+    .from(notifications)
+    .where(and(inbox(p), isNull(notifications.readAt)));
   return row?.n ?? 0;
 }
 
 export async function getNotification(db: Database, p: Principal, id: string): Promise<NotificationRow> {
-  const [row] = await db.select().from(notifications).where(and(inbox(p), eq(notifications.id, id))).limit(1);
+  const [row] = await db
+    .select()
+    .from(notifications)
+    .where(and(inbox(p), eq(notifications.id, id)))
+    .limit(1);
   if (!row) throw notFound(`Notification ${id}`);
   return row;
 }
@@ -179,12 +203,19 @@ export async function getNotification(db: Database, p: Principal, id: string): P
 export async function markRead(db: Database, p: Principal, id: string, read = true): Promise<NotificationRow> {
   const row = await getNotification(db, p, id);
   const readAt = read ? (row.readAt ?? nowIso()) : null;
-  await db.update(notifications).set({ readAt }).where(and(inbox(p), eq(notifications.id, id)));
+  await db
+    .update(notifications)
+    .set({ readAt })
+    .where(and(inbox(p), eq(notifications.id, id)));
   return { ...row, readAt };
 }
 
 export async function markAllRead(db: Database, p: Principal): Promise<number> {
-  const rows = await db.update(notifications).set({ readAt: nowIso() }).where(and(inbox(p), isNull(notifications.readAt))).returning({ id: notifications.id });
+  const rows = await db
+    .update(notifications)
+    .set({ readAt: nowIso() })
+    .where(and(inbox(p), isNull(notifications.readAt)))
+    .returning({ id: notifications.id });
   return rows.length;
 }
 
@@ -193,7 +224,11 @@ export async function deleteNotification(db: Database, actor: Actor & { principa
   await getNotification(db, p, id);
   await db.batch([
     db.delete(notifications).where(and(inbox(p), eq(notifications.id, id))),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "notification.delete", targetType: "notification", targetId: id })),
+    db
+      .insert(auditEvents)
+      .values(
+        auditRow(actor, { organizationId: p.organizationId, action: "notification.delete", targetType: "notification", targetId: id }),
+      ),
   ]);
 }
 
@@ -202,17 +237,34 @@ export async function clearAll(db: Database, actor: Actor & { principal: Princip
   const p = actor.principal;
   const [deleted] = await db.batch([
     db.delete(notifications).where(inbox(p)).returning({ id: notifications.id }),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "notification.clear_all", targetType: "user", targetId: p.userId })),
+    db
+      .insert(auditEvents)
+      .values(
+        auditRow(actor, { organizationId: p.organizationId, action: "notification.clear_all", targetType: "user", targetId: p.userId }),
+      ),
   ]);
   return deleted.length;
 }
 
 /** What the caller missed after `cursor` and still has, oldest first (the SSE replay). */
-export async function notificationsAfter(db: Database, p: Principal, cursor: { createdAt: string; id: string }, limit = 500): Promise<NotificationRow[]> {
+export async function notificationsAfter(
+  db: Database,
+  p: Principal,
+  cursor: { createdAt: string; id: string },
+  limit = 500,
+): Promise<NotificationRow[]> {
   const rows = await db
     .select()
     .from(notifications)
-    .where(and(inbox(p), or(gt(notifications.createdAt, cursor.createdAt), and(eq(notifications.createdAt, cursor.createdAt), gt(notifications.id, cursor.id)))))
+    .where(
+      and(
+        inbox(p),
+        or(
+          gt(notifications.createdAt, cursor.createdAt),
+          and(eq(notifications.createdAt, cursor.createdAt), gt(notifications.id, cursor.id)),
+        ),
+      ),
+    )
     .orderBy(desc(notifications.createdAt), desc(notifications.id))
     .limit(limit);
   return rows.reverse();
@@ -221,7 +273,11 @@ export async function notificationsAfter(db: Database, p: Principal, cursor: { c
 // ---- per-organization switches --------------------------------------------------------------------
 
 async function kindDisabled(db: Database, organizationId: string, kind: string): Promise<boolean> {
-  const [row] = await db.select({ disabled: notificationSettings.disabledKinds }).from(notificationSettings).where(eq(notificationSettings.organizationId, organizationId)).limit(1);
+  const [row] = await db
+    .select({ disabled: notificationSettings.disabledKinds })
+    .from(notificationSettings)
+    .where(eq(notificationSettings.organizationId, organizationId))
+    .limit(1);
   return row?.disabled.includes(kind) ?? false;
 }
 
@@ -237,7 +293,11 @@ export async function getSettings(db: Database, organizationId: string): Promise
 }
 
 /** Switches kinds on or off for the whole organization (owner/admin); kinds left out keep their state. */
-export async function updateSettings(db: Database, actor: Actor & { principal: Principal }, changes: Partial<Record<NotificationKind, boolean>>): Promise<NotificationSettings> {
+export async function updateSettings(
+  db: Database,
+  actor: Actor & { principal: Principal },
+  changes: Partial<Record<NotificationKind, boolean>>,
+): Promise<NotificationSettings> {
   const p = actor.principal;
   requireRole(p, "admin", "change the organization's notification settings");
   const current = await getSettings(db, p.organizationId);
@@ -248,7 +308,9 @@ export async function updateSettings(db: Database, actor: Actor & { principal: P
       .insert(notificationSettings)
       .values({ organizationId: p.organizationId, disabledKinds: disabled, updatedAt: now })
       .onConflictDoUpdate({ target: notificationSettings.organizationId, set: { disabledKinds: disabled, updatedAt: now } }),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "notification_settings.update", metadata: { changes } })),
+    db
+      .insert(auditEvents)
+      .values(auditRow(actor, { organizationId: p.organizationId, action: "notification_settings.update", metadata: { changes } })),
   ]);
   return getSettings(db, p.organizationId);
 }
@@ -268,7 +330,9 @@ const KEEPALIVE_MS = 15_000;
  * the SSE response starts, so a client that has its response headers is already subscribed.
  */
 export async function subscribeNotifications(env: Bindings, p: Principal): Promise<WebSocket> {
-  const res = await hubOf(env, p.organizationId).fetch("https://notification-hub/subscribe", { headers: { upgrade: "websocket", "x-pier-user": p.userId } });
+  const res = await hubOf(env, p.organizationId).fetch("https://notification-hub/subscribe", {
+    headers: { upgrade: "websocket", "x-pier-user": p.userId },
+  });
   const ws = res.webSocket;
   if (!ws) throw new ApiError(502, "Could not subscribe to the notification hub.");
   // Not accepted yet: until followNotifications listens and accepts, messages wait in the socket.
@@ -280,7 +344,13 @@ export async function subscribeNotifications(env: Bindings, p: Principal): Promi
  * is stored after `lastEventId`, then passes live ones on, skipping any the replay already sent.
  * The subscription predates the replay, so nothing created in between is missed.
  */
-export async function followNotifications(ws: WebSocket, db: Database, p: Principal, lastEventId: string | undefined, sink: StreamSink): Promise<void> {
+export async function followNotifications(
+  ws: WebSocket,
+  db: Database,
+  p: Principal,
+  lastEventId: string | undefined,
+  sink: StreamSink,
+): Promise<void> {
   let closed = false;
   let queue = Promise.resolve();
   const finish = () => {
@@ -345,15 +415,34 @@ export const CREDENTIAL_NOTICE_MS = 7 * 24 * 3600_000;
  */
 export async function notifyExpiringCredentials(db: Database, env: Bindings, now = Date.now()): Promise<number> {
   const soon = await db
-    .select({ id: apiKeys.id, name: apiKeys.name, prefix: apiKeys.prefix, userId: apiKeys.userId, organizationId: apiKeys.organizationId, expiresAt: apiKeys.expiresAt })
+    .select({
+      id: apiKeys.id,
+      name: apiKeys.name,
+      prefix: apiKeys.prefix,
+      userId: apiKeys.userId,
+      organizationId: apiKeys.organizationId,
+      expiresAt: apiKeys.expiresAt,
+    })
     .from(apiKeys)
-    .where(and(isNull(apiKeys.revokedAt), gt(apiKeys.expiresAt, new Date(now).toISOString()), lte(apiKeys.expiresAt, new Date(now + CREDENTIAL_NOTICE_MS).toISOString())));
+    .where(
+      and(
+        isNull(apiKeys.revokedAt),
+        gt(apiKeys.expiresAt, new Date(now).toISOString()),
+        lte(apiKeys.expiresAt, new Date(now + CREDENTIAL_NOTICE_MS).toISOString()),
+      ),
+    );
   let sent = 0;
   for (const key of soon) {
     const [already] = await db
       .select({ id: notifications.id })
       .from(notifications)
-      .where(and(eq(notifications.organizationId, key.organizationId), eq(notifications.kind, "credential.expiring"), eq(notifications.targetId, key.id)))
+      .where(
+        and(
+          eq(notifications.organizationId, key.organizationId),
+          eq(notifications.kind, "credential.expiring"),
+          eq(notifications.targetId, key.id),
+        ),
+      )
       .limit(1);
     if (already) continue;
     const days = Math.max(1, Math.round((Date.parse(key.expiresAt!) - now) / 86_400_000));

@@ -21,7 +21,9 @@ export const lowerRole = (a: Role, b: Role): Role => (RANK[a] <= RANK[b] ? a : b
 
 export function requireRole(principal: Principal, minimum: Role, action: string): void {
   if (!roleAtLeast(principal.role, minimum)) {
-    throw forbidden(`Your role (${principal.role}) cannot ${action}; it needs ${minimum} or higher. Ask an owner or admin of your organization.`);
+    throw forbidden(
+      `Your role (${principal.role}) cannot ${action}; it needs ${minimum} or higher. Ask an owner or admin of your organization.`,
+    );
   }
 }
 

@@ -20,7 +20,11 @@ export interface ProjectInput {
 }
 
 function rethrowNameTaken(err: unknown, name: string): never {
-  if (/UNIQUE constraint failed: projects\.organization_id, projects\.name/.test(String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""))) {
+  if (
+    /UNIQUE constraint failed: projects\.organization_id, projects\.name/.test(
+      String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""),
+    )
+  ) {
     throw conflict(`A project named ${name} already exists in your organization: choose another name.`);
   }
   throw err;
@@ -29,14 +33,33 @@ function rethrowNameTaken(err: unknown, name: string): never {
 export async function createProject(db: Database, actor: Caller, input: ProjectInput): Promise<ProjectRow> {
   const p = actor.principal;
   requireRole(p, "member", "create projects");
-  const [taken] = await db.select({ id: projects.id }).from(projects).where(and(eq(projects.organizationId, p.organizationId), eq(projects.name, input.name))).limit(1);
+  const [taken] = await db
+    .select({ id: projects.id })
+    .from(projects)
+    .where(and(eq(projects.organizationId, p.organizationId), eq(projects.name, input.name)))
+    .limit(1);
   if (taken) throw conflict(`A project named ${input.name} already exists in your organization: choose another name.`);
   const now = nowIso();
-  const row: ProjectRow = { id: newId("prj"), organizationId: p.organizationId, name: input.name, description: input.description ?? null, createdAt: now, updatedAt: now };
+  const row: ProjectRow = {
+    id: newId("prj"),
+    organizationId: p.organizationId,
+    name: input.name,
+    description: input.description ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
   try {
     await db.batch([
       db.insert(projects).values(row),
-      db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "project.create", targetType: "project", targetId: row.id, metadata: { name: row.name } })),
+      db.insert(auditEvents).values(
+        auditRow(actor, {
+          organizationId: p.organizationId,
+          action: "project.create",
+          targetType: "project",
+          targetId: row.id,
+          metadata: { name: row.name },
+        }),
+      ),
     ]);
   } catch (err) {
     rethrowNameTaken(err, input.name);
@@ -60,7 +83,11 @@ export async function allProjects(db: Database, organizationId: string): Promise
 
 /** A project of the organization; another organization's project is "not found". */
 export async function getProject(db: Database, organizationId: string, id: string): Promise<ProjectRow> {
-  const [row] = await db.select().from(projects).where(and(eq(projects.organizationId, organizationId), eq(projects.id, id))).limit(1);
+  const [row] = await db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.organizationId, organizationId), eq(projects.id, id)))
+    .limit(1);
   if (!row) throw notFound(`Project ${id}`);
   return row;
 }
@@ -70,14 +97,31 @@ export async function updateProject(db: Database, actor: Caller, id: string, pat
   requireRole(p, "member", "update projects");
   const row = await getProject(db, p.organizationId, id);
   if (patch.name !== undefined && patch.name !== row.name) {
-    const [taken] = await db.select({ id: projects.id }).from(projects).where(and(eq(projects.organizationId, p.organizationId), eq(projects.name, patch.name))).limit(1);
+    const [taken] = await db
+      .select({ id: projects.id })
+      .from(projects)
+      .where(and(eq(projects.organizationId, p.organizationId), eq(projects.name, patch.name)))
+      .limit(1);
     if (taken) throw conflict(`A project named ${patch.name} already exists in your organization: choose another name.`);
   }
-  const next: ProjectRow = { ...row, ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.description !== undefined ? { description: patch.description ?? null } : {}), updatedAt: nowIso() };
+  const next: ProjectRow = {
+    ...row,
+    ...(patch.name !== undefined ? { name: patch.name } : {}),
+    ...(patch.description !== undefined ? { description: patch.description ?? null } : {}),
+    updatedAt: nowIso(),
+  };
   try {
     await db.batch([
       db.update(projects).set({ name: next.name, description: next.description, updatedAt: next.updatedAt }).where(eq(projects.id, id)),
-      db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "project.update", targetType: "project", targetId: id, metadata: { fields: Object.keys(patch) } })),
+      db.insert(auditEvents).values(
+        auditRow(actor, {
+          organizationId: p.organizationId,
+          action: "project.update",
+          targetType: "project",
+          targetId: id,
+          metadata: { fields: Object.keys(patch) },
+        }),
+      ),
     ]);
   } catch (err) {
     rethrowNameTaken(err, next.name);
@@ -98,13 +142,21 @@ export async function projectCounts(db: Database, projectId: string): Promise<{ 
  * then their containers are removed from their hosts (best effort: an offline host keeps them,
  * and the audit event says so) and the rows go with the project.
  */
-export async function deleteProject(db: Database, env: Bindings, actor: Caller, id: string, options: { force?: boolean } = {}): Promise<void> {
+export async function deleteProject(
+  db: Database,
+  env: Bindings,
+  actor: Caller,
+  id: string,
+  options: { force?: boolean } = {},
+): Promise<void> {
   const p = actor.principal;
   requireRole(p, "admin", "delete projects");
   const row = await getProject(db, p.organizationId, id);
   const counts = await projectCounts(db, id);
   if ((counts.applications > 0 || counts.databases > 0) && !options.force) {
-    throw conflict(`Project ${row.name} still has ${counts.applications} application(s) and ${counts.databases} database(s): delete them first, or pass force=true to delete everything in it.`);
+    throw conflict(
+      `Project ${row.name} still has ${counts.applications} application(s) and ${counts.databases} database(s): delete them first, or pass force=true to delete everything in it.`,
+    );
   }
   const leftOn: string[] = [];
   if (options.force) {
@@ -118,7 +170,18 @@ export async function deleteProject(db: Database, env: Bindings, actor: Caller, 
   await db.batch([
     db.delete(projects).where(eq(projects.id, id)),
     db.insert(auditEvents).values(
-      auditRow(actor, { organizationId: p.organizationId, action: "project.delete", targetType: "project", targetId: id, metadata: { name: row.name, force: options.force === true, ...counts, ...(leftOn.length ? { containers_left_on_offline_hosts: leftOn } : {}) } }),
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "project.delete",
+        targetType: "project",
+        targetId: id,
+        metadata: {
+          name: row.name,
+          force: options.force === true,
+          ...counts,
+          ...(leftOn.length ? { containers_left_on_offline_hosts: leftOn } : {}),
+        },
+      }),
     ),
   ]);
 }

@@ -8,8 +8,23 @@ describe("tasks service", () => {
   it("creates a queued task and stamps started_at and finished_at as the status moves", async () => {
     const owner = await newOwner();
     const db = createDatabase(env);
-    const task = await createTask(db, { organizationId: owner.organizationId, kind: "deployment", targetType: "deployment", targetId: "dpl_x", message: "Queued", createdBy: owner.userId });
-    expect(task).toMatchObject({ status: "queued", progress: 0, kind: "deployment", message: "Queued", startedAt: null, finishedAt: null, createdBy: owner.userId });
+    const task = await createTask(db, {
+      organizationId: owner.organizationId,
+      kind: "deployment",
+      targetType: "deployment",
+      targetId: "dpl_x",
+      message: "Queued",
+      createdBy: owner.userId,
+    });
+    expect(task).toMatchObject({
+      status: "queued",
+      progress: 0,
+      kind: "deployment",
+      message: "Queued",
+      startedAt: null,
+      finishedAt: null,
+      createdBy: owner.userId,
+    });
     expect(task.id).toMatch(/^tsk_[0-9a-z]{20}$/);
 
     await updateTask(db, task.id, { status: "running", progress: 40.4, message: "Building" });

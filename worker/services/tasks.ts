@@ -70,13 +70,21 @@ export async function updateTask(db: Database, taskId: string, patch: TaskPatch)
   const values: Record<string, unknown> = { ...set };
   if (patch.status !== undefined && patch.status !== "queued") values.startedAt = sql`coalesce(${tasks.startedAt}, ${now})`;
   if (patch.status !== undefined) values.finishedAt = isFinished(patch.status) ? sql`coalesce(${tasks.finishedAt}, ${now})` : null;
-  const updated = await db.update(tasks).set(values as Partial<TaskRow>).where(eq(tasks.id, taskId)).returning({ id: tasks.id });
+  const updated = await db
+    .update(tasks)
+    .set(values as Partial<TaskRow>)
+    .where(eq(tasks.id, taskId))
+    .returning({ id: tasks.id });
   if (updated.length === 0) throw notFound(`Task ${taskId}`);
 }
 
 /** A task of the organization; another organization's task is "not found". */
 export async function getTask(db: Database, organizationId: string, taskId: string): Promise<TaskRow> {
-  const [row] = await db.select().from(tasks).where(and(eq(tasks.organizationId, organizationId), eq(tasks.id, taskId))).limit(1);
+  const [row] = await db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.organizationId, organizationId), eq(tasks.id, taskId)))
+    .limit(1);
   if (!row) throw notFound(`Task ${taskId}`);
   return row;
 }
@@ -89,7 +97,10 @@ export interface TaskFilter {
 }
 
 export async function listTasks(db: Database, organizationId: string, filter: TaskFilter, page: PageQuery) {
-  const conditions: (SQL | undefined)[] = [eq(tasks.organizationId, organizationId), cursorCondition(tasks.createdAt, tasks.id, decodeCursor(page.cursor))];
+  const conditions: (SQL | undefined)[] = [
+    eq(tasks.organizationId, organizationId),
+    cursorCondition(tasks.createdAt, tasks.id, decodeCursor(page.cursor)),
+  ];
   if (filter.status) conditions.push(eq(tasks.status, filter.status));
   if (filter.kind) conditions.push(eq(tasks.kind, filter.kind));
   if (filter.targetType) conditions.push(eq(tasks.targetType, filter.targetType));

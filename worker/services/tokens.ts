@@ -25,7 +25,9 @@ export interface RefreshClaims {
 
 function secretKey(secret: string): Uint8Array {
   if (!secret || secret.length < 32) {
-    throw new Error("JWT_SECRET must be at least 32 characters: `npm start` generates one; in production set it with `wrangler secret put JWT_SECRET`.");
+    throw new Error(
+      "JWT_SECRET must be at least 32 characters: `npm start` generates one; in production set it with `wrangler secret put JWT_SECRET`.",
+    );
   }
   return new TextEncoder().encode(secret);
 }
@@ -49,7 +51,8 @@ export async function verifyToken<T extends AccessClaims | RefreshClaims>(token:
     }
     return payload as unknown as T;
   } catch (err) {
-    if (err instanceof joseErrors.JWTExpired) throw unauthorized(`The ${typ} token has expired: ${typ === "access" ? "renew it with the refresh token" : "log in again"}.`);
+    if (err instanceof joseErrors.JWTExpired)
+      throw unauthorized(`The ${typ} token has expired: ${typ === "access" ? "renew it with the refresh token" : "log in again"}.`);
     if (err instanceof joseErrors.JOSEError) throw unauthorized(`The ${typ} token is invalid.`);
     throw err;
   }

@@ -35,7 +35,10 @@ async function memberOf(db: Database, organizationId: string, userId: string) {
 export const getMember = memberOf;
 
 async function ownerCount(db: Database, organizationId: string): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(memberships).where(and(eq(memberships.organizationId, organizationId), eq(memberships.role, "owner")));
+  const [row] = await db
+    .select({ n: count() })
+    .from(memberships)
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.role, "owner")));
   return row?.n ?? 0;
 }
 
@@ -44,15 +47,28 @@ export async function changeRole(db: Database, actor: Admin, userId: string, rol
   const p = actor.principal;
   requireRole(p, "admin", "change roles");
   const target = await memberOf(db, p.organizationId, userId);
-  if (p.role !== "owner" && (target.role === "owner" || role === "owner")) throw forbidden("Only an owner can grant or take away the owner role.");
-  if (p.role !== "owner" && target.role === "admin" && target.user.id !== p.userId) throw forbidden("Only an owner can change another admin's role.");
+  if (p.role !== "owner" && (target.role === "owner" || role === "owner"))
+    throw forbidden("Only an owner can grant or take away the owner role.");
+  if (p.role !== "owner" && target.role === "admin" && target.user.id !== p.userId)
+    throw forbidden("Only an owner can change another admin's role.");
   if (target.role === "owner" && role !== "owner" && (await ownerCount(db, p.organizationId)) <= 1) {
     throw conflict("This is the organization's last owner: make someone else owner first.");
   }
   await db.batch([
-    db.update(memberships).set({ role }).where(and(eq(memberships.organizationId, p.organizationId), eq(memberships.userId, userId))),
+    db
+      .update(memberships)
+      .set({ role })
+      .where(and(eq(memberships.organizationId, p.organizationId), eq(memberships.userId, userId))),
     db.update(users).set({ updatedAt: nowIso() }).where(eq(users.id, userId)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "user.role_change", targetType: "user", targetId: userId, metadata: { from: target.role, to: role } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "user.role_change",
+        targetType: "user",
+        targetId: userId,
+        metadata: { from: target.role, to: role },
+      }),
+    ),
   ]);
   return { ...target, role };
 }
@@ -67,11 +83,25 @@ export async function removeUser(db: Database, actor: Admin, userId: string): Pr
   if (target.role === "admin" && p.role !== "owner") throw forbidden("Only an owner can remove an admin.");
   const now = nowIso();
   await db.batch([
-    db.update(sessions).set({ revokedAt: now, revokedReason: "user_removed" }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt))),
-    db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt))),
+    db
+      .update(sessions)
+      .set({ revokedAt: now, revokedReason: "user_removed" })
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt))),
+    db
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt))),
     db.delete(memberships).where(and(eq(memberships.organizationId, p.organizationId), eq(memberships.userId, userId))),
     // Users belong to one organization, so the account goes with the membership.
     db.delete(users).where(eq(users.id, userId)),
-    db.insert(auditEvents).values(auditRow(actor, { organizationId: p.organizationId, action: "user.delete", targetType: "user", targetId: userId, metadata: { username: target.user.username } })),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "user.delete",
+        targetType: "user",
+        targetId: userId,
+        metadata: { username: target.user.username },
+      }),
+    ),
   ]);
 }

@@ -31,7 +31,11 @@ export type WebhookIntent =
 export function detectProvider(headers: Headers): Provider | null {
   if (headers.has("x-github-event")) return "github";
   if (headers.has("x-gitlab-event") || headers.has("x-gitlab-token")) return "gitlab";
-  if (headers.has("x-event-key") && (headers.has("x-request-uuid") || headers.has("x-hook-uuid") || (headers.get("user-agent") ?? "").startsWith("Bitbucket"))) return "bitbucket";
+  if (
+    headers.has("x-event-key") &&
+    (headers.has("x-request-uuid") || headers.has("x-hook-uuid") || (headers.get("user-agent") ?? "").startsWith("Bitbucket"))
+  )
+    return "bitbucket";
   return null;
 }
 
@@ -40,7 +44,12 @@ export function eventOf(provider: Provider, headers: Headers): string | null {
 }
 
 export function deliveryIdOf(provider: Provider, headers: Headers): string | null {
-  const id = provider === "github" ? headers.get("x-github-delivery") : provider === "gitlab" ? headers.get("x-gitlab-event-uuid") : (headers.get("x-request-uuid") ?? headers.get("x-hook-uuid"));
+  const id =
+    provider === "github"
+      ? headers.get("x-github-delivery")
+      : provider === "gitlab"
+        ? headers.get("x-gitlab-event-uuid")
+        : (headers.get("x-request-uuid") ?? headers.get("x-hook-uuid"));
   return id ? id.slice(0, 200) : null;
 }
 
@@ -81,7 +90,9 @@ export async function verifyDelivery(provider: Provider, headers: Headers, secre
 /** Why a delivery failed verification, for its record (never the expected value). */
 export function signatureProblem(provider: Provider, headers: Headers): string {
   const header = provider === "github" ? "X-Hub-Signature-256" : provider === "gitlab" ? "X-Gitlab-Token" : "X-Hub-Signature";
-  return headers.has(header) ? `${header} does not match the webhook secret` : `${header} is missing: set the webhook secret in ${provider === "github" ? "GitHub" : provider === "gitlab" ? "GitLab" : "Bitbucket"}`;
+  return headers.has(header)
+    ? `${header} does not match the webhook secret`
+    : `${header} is missing: set the webhook secret in ${provider === "github" ? "GitHub" : provider === "gitlab" ? "GitLab" : "Bitbucket"}`;
 }
 
 /** The JSON payload of a delivery: a JSON body, or GitHub's form encoding (`payload=<json>`). */
@@ -95,7 +106,8 @@ export function parsePayload(body: Uint8Array, contentType: string | null): unkn
   return JSON.parse(text);
 }
 
-const obj = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 const branchOf = (ref: string | null): string | null => (ref?.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : null);
 const ZERO_SHA = /^0+$/;
@@ -114,7 +126,14 @@ export function intentOf(provider: Provider | null, event: string | null, payloa
     const ref = str(p.ref) ?? "";
     const head = obj(p.head_commit);
     const after = str(p.after);
-    return { kind: "push", ref, branch: branchOf(ref), commit: after && !ZERO_SHA.test(after) ? after : str(head.id), message: str(head.message) ?? "", deleted: p.deleted === true || (after !== null && ZERO_SHA.test(after)) };
+    return {
+      kind: "push",
+      ref,
+      branch: branchOf(ref),
+      commit: after && !ZERO_SHA.test(after) ? after : str(head.id),
+      message: str(head.message) ?? "",
+      deleted: p.deleted === true || (after !== null && ZERO_SHA.test(after)),
+    };
   }
   if (kind === "gitlab") {
     if (event !== null && event !== "Push Hook" && event !== "System Hook") return { kind: "other", event };
@@ -124,17 +143,32 @@ export function intentOf(provider: Provider | null, event: string | null, payloa
     const commits = Array.isArray(p.commits) ? p.commits.map(obj) : [];
     // The head commit is the one checked out; GitLab lists commits oldest first.
     const head = commits.find((c) => c.id === sha) ?? commits.at(-1) ?? {};
-    return { kind: "push", ref, branch: branchOf(ref), commit: sha && !ZERO_SHA.test(sha) ? sha : null, message: str(head.message) ?? "", deleted: p.checkout_sha === null || (str(p.after) !== null && ZERO_SHA.test(str(p.after)!)) };
+    return {
+      kind: "push",
+      ref,
+      branch: branchOf(ref),
+      commit: sha && !ZERO_SHA.test(sha) ? sha : null,
+      message: str(head.message) ?? "",
+      deleted: p.checkout_sha === null || (str(p.after) !== null && ZERO_SHA.test(str(p.after)!)),
+    };
   }
   if (event === "diagnostics:ping") return { kind: "ping" };
   if (event !== null && event !== "repo:push") return { kind: "other", event };
   const changes = Array.isArray(obj(p.push).changes) ? (obj(p.push).changes as unknown[]).map(obj) : [];
   // One push can move several branches; the last change naming a branch is this delivery's.
-  const change = [...changes].reverse().find((c) => obj(c.new).type === "branch" || (obj(c.new).name && !obj(c.new).type)) ?? changes.at(-1) ?? {};
+  const change =
+    [...changes].reverse().find((c) => obj(c.new).type === "branch" || (obj(c.new).name && !obj(c.new).type)) ?? changes.at(-1) ?? {};
   const next = obj(change.new);
   const target = obj(next.target);
   const name = str(next.name);
-  return { kind: "push", ref: name ? `refs/heads/${name}` : "", branch: name, commit: str(target.hash), message: str(target.message) ?? "", deleted: change.new === null || change.closed === true };
+  return {
+    kind: "push",
+    ref: name ? `refs/heads/${name}` : "",
+    branch: name,
+    commit: str(target.hash),
+    message: str(target.message) ?? "",
+    deleted: change.new === null || change.closed === true,
+  };
 }
 
 export const skipRequested = (message: string): boolean => /\[(skip ci|ci skip)\]/i.test(message);
@@ -166,16 +200,32 @@ export interface DeliveryResult {
  * is claimed with a unique index, so two copies of one delivery racing each other deploy once.
  */
 export async function handleDelivery(db: Database, env: Bindings, app: ApplicationRow, input: DeliveryInput): Promise<DeliveryResult> {
-  const base = { organizationId: app.organizationId, applicationId: app.id, provider: input.provider, event: input.event, deliveryId: input.deliveryId, verified: input.verified, createdAt: nowIso() } as const;
+  const base = {
+    organizationId: app.organizationId,
+    applicationId: app.id,
+    provider: input.provider,
+    event: input.event,
+    deliveryId: input.deliveryId,
+    verified: input.verified,
+    createdAt: nowIso(),
+  } as const;
   const record = async (outcome: Outcome, detail: string, extra: Partial<DeliveryRow> = {}): Promise<string> => {
     const id = newId("whd");
-    await db.insert(webhookDeliveries).values({ id, ...base, dedupeKey: null, outcome, detail, ref: null, commitSha: null, deploymentId: null, ...extra });
+    await db
+      .insert(webhookDeliveries)
+      .values({ id, ...base, dedupeKey: null, outcome, detail, ref: null, commitSha: null, deploymentId: null, ...extra });
     return id;
   };
   if (input.problem || !input.verified) {
     const problem = input.problem ?? { outcome: "rejected" as const, detail: "the signature is missing or wrong" };
     const id = await record(problem.outcome, problem.detail);
-    return { status: problem.outcome === "rejected" ? 401 : 400, outcome: problem.outcome, detail: problem.detail, deliveryRowId: id, deploymentId: null };
+    return {
+      status: problem.outcome === "rejected" ? 401 : 400,
+      outcome: problem.outcome,
+      detail: problem.detail,
+      deliveryRowId: id,
+      deploymentId: null,
+    };
   }
   const intent = input.intent!;
   const push = intent.kind === "push" ? intent : null;
@@ -186,18 +236,52 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
   if (input.deliveryId) {
     const dedupeKey = `${input.provider}:${input.deliveryId}`;
     try {
-      await db.insert(webhookDeliveries).values({ id: rowId, ...base, dedupeKey, outcome: "ignored", detail: "received", ref: null, commitSha: null, deploymentId: null, ...pushFields });
+      await db.insert(webhookDeliveries).values({
+        id: rowId,
+        ...base,
+        dedupeKey,
+        outcome: "ignored",
+        detail: "received",
+        ref: null,
+        commitSha: null,
+        deploymentId: null,
+        ...pushFields,
+      });
     } catch (err) {
-      if (!/UNIQUE constraint failed: webhook_deliveries/.test(String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""))) throw err;
-      const [first] = await db.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.applicationId, app.id), eq(webhookDeliveries.dedupeKey, dedupeKey))).limit(1);
+      if (
+        !/UNIQUE constraint failed: webhook_deliveries/.test(
+          String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""),
+        )
+      )
+        throw err;
+      const [first] = await db
+        .select()
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.applicationId, app.id), eq(webhookDeliveries.dedupeKey, dedupeKey)))
+        .limit(1);
       const detail = `delivery ${input.deliveryId} was already received (${first?.id ?? "earlier"}); not deployed again`;
       const id = await record("duplicate", detail, { ...pushFields, deploymentId: first?.deploymentId ?? null });
       return { status: 200, outcome: "duplicate", detail, deliveryRowId: id, deploymentId: first?.deploymentId ?? null };
     }
   } else {
-    await db.insert(webhookDeliveries).values({ id: rowId, ...base, dedupeKey: null, outcome: "ignored", detail: "received", ref: null, commitSha: null, deploymentId: null, ...pushFields });
+    await db.insert(webhookDeliveries).values({
+      id: rowId,
+      ...base,
+      dedupeKey: null,
+      outcome: "ignored",
+      detail: "received",
+      ref: null,
+      commitSha: null,
+      deploymentId: null,
+      ...pushFields,
+    });
   }
-  const settle = async (outcome: Outcome, detail: string, status: DeliveryResult["status"], deploymentId: string | null = null): Promise<DeliveryResult> => {
+  const settle = async (
+    outcome: Outcome,
+    detail: string,
+    status: DeliveryResult["status"],
+    deploymentId: string | null = null,
+  ): Promise<DeliveryResult> => {
     await db.update(webhookDeliveries).set({ outcome, detail, deploymentId }).where(eq(webhookDeliveries.id, rowId));
     return { status, outcome, detail, deliveryRowId: rowId, deploymentId };
   };
@@ -213,7 +297,9 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
   if (!push!.commit && !input.deployHead) return settle("ignored", "the push names no commit", 200);
 
   try {
-    const title = push!.message.split("\n")[0]?.trim().slice(0, 200) || (push!.commit ? `Push ${push!.commit.slice(0, 12)}` : `Push to ${push!.branch ?? "the branch"}`);
+    const title =
+      push!.message.split("\n")[0]?.trim().slice(0, 200) ||
+      (push!.commit ? `Push ${push!.commit.slice(0, 12)}` : `Push to ${push!.branch ?? "the branch"}`);
     const result = await queueOf(env, app.id).enqueue({
       organizationId: app.organizationId,
       applicationId: app.id,
@@ -235,10 +321,22 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
       targetId: result.deployment.id,
       ip: null,
       userAgent: null,
-      metadata: { via: input.trigger, provider: input.provider, delivery: rowId, application_id: app.id, commit: push!.commit, coalesced: result.coalesced },
+      metadata: {
+        via: input.trigger,
+        provider: input.provider,
+        delivery: rowId,
+        application_id: app.id,
+        commit: push!.commit,
+        coalesced: result.coalesced,
+      },
       createdAt: nowIso(),
     });
-    return settle(result.coalesced ? "coalesced" : "deployed", result.coalesced ? `commit already queued as ${result.deployment.id}` : `deployment ${result.deployment.id} queued`, 202, result.deployment.id);
+    return settle(
+      result.coalesced ? "coalesced" : "deployed",
+      result.coalesced ? `commit already queued as ${result.deployment.id}` : `deployment ${result.deployment.id} queued`,
+      202,
+      result.deployment.id,
+    );
   } catch (err) {
     await settle("failed", `could not queue the deployment: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500), 200);
     // Release the delivery id, so the provider's redelivery of this push is not a "duplicate".
@@ -256,7 +354,13 @@ export async function listDeliveries(db: Database, organizationId: string, appli
   const rows = await db
     .select()
     .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.organizationId, organizationId), eq(webhookDeliveries.applicationId, applicationId), cursorCondition(webhookDeliveries.createdAt, webhookDeliveries.id, decodeCursor(page.cursor))))
+    .where(
+      and(
+        eq(webhookDeliveries.organizationId, organizationId),
+        eq(webhookDeliveries.applicationId, applicationId),
+        cursorCondition(webhookDeliveries.createdAt, webhookDeliveries.id, decodeCursor(page.cursor)),
+      ),
+    )
     .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
     .limit(page.limit + 1);
   return toPage(rows, page.limit);

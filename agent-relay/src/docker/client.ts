@@ -81,11 +81,10 @@ export class DockerClient {
   /** `body` is Docker's ContainerConfig (with HostConfig); the pier label is added here. */
   async createContainer(name: string | undefined, body: DockerJson, signal: AbortSignal) {
     const labels = { ...(body.Labels as Record<string, string> | undefined), [MANAGED_LABEL]: "true" };
-    const created = await (this.transport.json(
-      api.containerCreate,
-      { name, body: { ...body, Labels: labels } },
-      signal,
-    ) as Promise<{ Id: string; Warnings?: string[] | null }>);
+    const created = await (this.transport.json(api.containerCreate, { name, body: { ...body, Labels: labels } }, signal) as Promise<{
+      Id: string;
+      Warnings?: string[] | null;
+    }>);
     return { id: created.Id, warnings: created.Warnings ?? [] };
   }
 
@@ -120,11 +119,7 @@ export class DockerClient {
     await this.transport.call(api.containerRemove, { id, force: options.force, v: options.volumes }, signal);
   }
   top(id: string, psArgs: string | undefined, signal: AbortSignal) {
-    return this.transport.json(
-      api.containerTop,
-      { id, ps_args: psArgs },
-      signal,
-    ) as Promise<{ Titles: string[]; Processes: string[][] }>;
+    return this.transport.json(api.containerTop, { id, ps_args: psArgs }, signal) as Promise<{ Titles: string[]; Processes: string[][] }>;
   }
 
   /**
@@ -167,11 +162,10 @@ export class DockerClient {
     }
     // The output stream closes as the process exits; the exit code can trail it by a moment.
     for (let attempt = 0; ; attempt++) {
-      const state = await (this.transport.json(
-        api.execInspect,
-        { execId },
-        signal,
-      ) as Promise<{ Running: boolean; ExitCode: number | null }>);
+      const state = await (this.transport.json(api.execInspect, { execId }, signal) as Promise<{
+        Running: boolean;
+        ExitCode: number | null;
+      }>);
       if (!state.Running || attempt >= 50) return { exitCode: state.ExitCode ?? -1, ...out, truncated };
       await sleep(20, undefined, { signal });
     }
@@ -212,16 +206,16 @@ export class DockerClient {
    */
   async pullImage(
     reference: string,
-    options: { platform?: string; auth?: { username: string; password: string; serveraddress?: string }; onProgress?: (line: PullLine) => void | Promise<void> },
+    options: {
+      platform?: string;
+      auth?: { username: string; password: string; serveraddress?: string };
+      onProgress?: (line: PullLine) => void | Promise<void>;
+    },
     signal: AbortSignal,
   ): Promise<{ status: string }> {
     const { name, tag } = splitReference(reference);
     const registryAuth = registryAuthHeader(options.auth);
-    const reply = await this.transport.send(
-      api.imagePull,
-      { fromImage: name, tag, platform: options.platform, registryAuth },
-      signal,
-    );
+    const reply = await this.transport.send(api.imagePull, { fromImage: name, tag, platform: options.platform, registryAuth }, signal);
     let status = "";
     for await (const line of jsonLines(reply.body, signal)) {
       const doc = line as PullLine & { error?: string; errorDetail?: { message?: string } };

@@ -66,7 +66,14 @@ export class DockerTransport {
     let response: Dispatcher.ResponseData;
     try {
       // undici streams any async iterable body (the build context) though its types list fewer.
-      response = await this.dispatcher.request({ origin: this.#origin, path, method: endpoint.method, headers, body: body as Dispatcher.DispatchOptions["body"], signal });
+      response = await this.dispatcher.request({
+        origin: this.#origin,
+        path,
+        method: endpoint.method,
+        headers,
+        body: body as Dispatcher.DispatchOptions["body"],
+        signal,
+      });
     } catch (error) {
       if (signal.aborted) throw signal.reason ?? error;
       throw new DockerUnavailableError(this.where, { cause: error });

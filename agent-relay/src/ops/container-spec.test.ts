@@ -8,7 +8,10 @@ describe("planContainerCreate", () => {
       image: "nginx:1.27",
       cmd: ["nginx", "-g", "daemon off;"],
       env: { A: "1", B: "two=2" },
-      ports: [{ container_port: 80, host_port: 8080 }, { container_port: 53, protocol: "udp" }],
+      ports: [
+        { container_port: 80, host_port: 8080 },
+        { container_port: 53, protocol: "udp" },
+      ],
       volumes: [
         { source: "/srv/www", target: "/usr/share/nginx/html", read_only: true },
         { source: "data", target: "/data" },

@@ -28,7 +28,10 @@ export async function deployBuild(args: DeployBuildArgs, ctx: OpContext): Promis
     return await build(args, ctx);
   } catch (error) {
     // The engine's refusal (no such Dockerfile, no such image) is the deployment's failure reason.
-    if (error instanceof DockerError) throw new DeployFailedError(`${error.endpoint === "image.build" ? "docker build" : error.endpoint} failed: ${error.engineMessage}`, { cause: error });
+    if (error instanceof DockerError)
+      throw new DeployFailedError(`${error.endpoint === "image.build" ? "docker build" : error.endpoint} failed: ${error.engineMessage}`, {
+        cause: error,
+      });
     throw error;
   }
 }
@@ -47,7 +50,13 @@ async function build(args: DeployBuildArgs, ctx: OpContext): Promise<DeployBuild
   const git = await openGit(source.git, args.app_id, ctx.signal);
   try {
     const { sha, message } = await git.resolve(say);
-    const done = (image: string | null, imageId: string | null, isCompose = false): DeployBuildResult => ({ image, image_id: imageId, commit: sha, commit_message: message, compose: isCompose });
+    const done = (image: string | null, imageId: string | null, isCompose = false): DeployBuildResult => ({
+      image,
+      image_id: imageId,
+      commit: sha,
+      commit_message: message,
+      compose: isCompose,
+    });
 
     if (source.build_type === "dockerfile" || source.build_type === "static") {
       const imageId = await buildFromArchive(args, source, git, sha, labels, ctx, say);
@@ -57,11 +66,22 @@ async function build(args: DeployBuildArgs, ctx: OpContext): Promise<DeployBuild
     const output = { env: dockerEnv(), signal: ctx.signal, redact: git.redact, onOutput: say, cwd: dir };
     if (compose) {
       // The environment goes to the project's .env (removed with the worktree), not the command line.
-      await writeFile(join(dir, ".env"), Object.entries(source.env ?? {}).map(([k, v]) => `${k}=${composeEnvValue(v)}`).join("\n") + "\n", { mode: 0o600 });
+      await writeFile(
+        join(dir, ".env"),
+        `${Object.entries(source.env ?? {})
+          .map(([k, v]) => `${k}=${composeEnvValue(v)}`)
+          .join("\n")}\n`,
+        { mode: 0o600 },
+      );
       const file = source.compose_file ?? "docker-compose.yml";
       await say(`==> ${compose.join(" ")} up (project ${args.app_name}, file ${file})\n`);
       const [command, ...prefix] = compose;
-      await run(command!, [...prefix, "-p", args.app_name, "-f", file, "up", "-d", "--build", "--remove-orphans"], output, "docker compose up");
+      await run(
+        command!,
+        [...prefix, "-p", args.app_name, "-f", file, "up", "-d", "--build", "--remove-orphans"],
+        output,
+        "docker compose up",
+      );
       return done(null, null, true);
     }
     await say(`==> Building with ${tool!.command} (${source.build_type})\n`);
@@ -74,12 +94,19 @@ async function build(args: DeployBuildArgs, ctx: OpContext): Promise<DeployBuild
   }
 }
 
-async function fromImage(args: DeployBuildArgs, source: Extract<DeployBuildArgs["source"], { type: "image" }>, ctx: OpContext, say: (t: string) => Promise<void>): Promise<DeployBuildResult> {
+async function fromImage(
+  args: DeployBuildArgs,
+  source: Extract<DeployBuildArgs["source"], { type: "image" }>,
+  ctx: OpContext,
+  say: (t: string) => Promise<void>,
+): Promise<DeployBuildResult> {
   const { docker, signal } = ctx;
   let image = source.pull_policy === "always" ? null : await inspectImage(docker, source.image, signal);
   if (!image) {
     if (source.pull_policy === "never") {
-      throw new DeployFailedError(`the image ${source.image} is not on this host and the pull policy is "never": build or load it on the host, or use "missing"`);
+      throw new DeployFailedError(
+        `the image ${source.image} is not on this host and the pull policy is "never": build or load it on the host, or use "missing"`,
+      );
     }
     await say(`==> Pulling ${source.image}\n`);
     const { name, tag } = splitReference(source.image);
@@ -102,14 +129,26 @@ async function fromImage(args: DeployBuildArgs, source: Extract<DeployBuildArgs[
 }
 
 /** Streams the commit's tree into the Engine's /build (with a generated Dockerfile for static sites). */
-async function buildFromArchive(args: DeployBuildArgs, source: GitBuild, git: GitSession, sha: string, labels: Record<string, string>, ctx: OpContext, say: (t: string) => Promise<void>): Promise<string | null> {
+async function buildFromArchive(
+  args: DeployBuildArgs,
+  source: GitBuild,
+  git: GitSession,
+  sha: string,
+  labels: Record<string, string>,
+  ctx: OpContext,
+  say: (t: string) => Promise<void>,
+): Promise<string | null> {
   const archive = git.archive(sha);
   let context: AsyncIterable<Uint8Array> = archive.stream;
   let dockerfile = source.dockerfile;
   if (source.build_type === "static") {
-    context = appendToTar(archive.stream, [{ name: STATIC_DOCKERFILE, content: staticDockerfile(source.static_image ?? DEFAULT_STATIC_IMAGE, source.publish_dir) }]);
+    context = appendToTar(archive.stream, [
+      { name: STATIC_DOCKERFILE, content: staticDockerfile(source.static_image ?? DEFAULT_STATIC_IMAGE, source.publish_dir) },
+    ]);
     dockerfile = STATIC_DOCKERFILE;
-    await say(`==> Static site from ${source.publish_dir ? `${source.publish_dir}/` : "the repository root"}, served by httpd in ${source.static_image ?? DEFAULT_STATIC_IMAGE}\n`);
+    await say(
+      `==> Static site from ${source.publish_dir ? `${source.publish_dir}/` : "the repository root"}, served by httpd in ${source.static_image ?? DEFAULT_STATIC_IMAGE}\n`,
+    );
   }
   await say(`==> docker build -t ${args.image_tag}${dockerfile ? ` -f ${dockerfile}` : ""}\n`);
   const archiveFailed = archive.process.done.then(
@@ -117,7 +156,11 @@ async function buildFromArchive(args: DeployBuildArgs, source: GitBuild, git: Gi
     (error: unknown) => error as Error,
   );
   try {
-    const reply = await ctx.docker.transport.send(imageBuild, { context: Readable.from(context), t: args.image_tag, dockerfile, labels }, ctx.signal);
+    const reply = await ctx.docker.transport.send(
+      imageBuild,
+      { context: Readable.from(context), t: args.image_tag, dockerfile, labels },
+      ctx.signal,
+    );
     const { imageId } = await readProgress(reply.body, say);
     const failed = await archiveFailed;
     if (failed) throw failed;

@@ -51,7 +51,14 @@ export const networkCreate = endpoint<{ body: Record<string, unknown> }>({
   method: "POST",
   path: () => "/networks/create",
   body: (p) => p.body,
-  expect: { 201: true, 400: "bad parameter", 403: "operation not supported for pre-defined networks", 404: "plugin not found", 409: "network already exists", 500: SERVER },
+  expect: {
+    201: true,
+    400: "bad parameter",
+    403: "operation not supported for pre-defined networks",
+    404: "plugin not found",
+    409: "network already exists",
+    500: SERVER,
+  },
   response: "json",
 });
 
@@ -59,7 +66,13 @@ export const networkRemove = endpoint<{ name: string }>({
   name: "network.remove",
   method: "DELETE",
   path: (p) => `/networks/${encodeURIComponent(p.name)}`,
-  expect: { 204: true, 403: "operation not supported for pre-defined networks or network in use", 404: "no such network", 409: "network in use", 500: SERVER },
+  expect: {
+    204: true,
+    403: "operation not supported for pre-defined networks or network in use",
+    404: "no such network",
+    409: "network in use",
+    500: SERVER,
+  },
   response: "empty",
 });
 
@@ -132,7 +145,12 @@ export async function tagImage(docker: DockerClient, source: string, target: str
 }
 
 /** Creates the network (with the pier label) unless it exists. */
-export async function ensureNetwork(docker: DockerClient, name: string, labels: Record<string, string>, signal: AbortSignal): Promise<boolean> {
+export async function ensureNetwork(
+  docker: DockerClient,
+  name: string,
+  labels: Record<string, string>,
+  signal: AbortSignal,
+): Promise<boolean> {
   try {
     await docker.transport.json(networkInspect, { name }, signal);
     return false;
@@ -140,7 +158,11 @@ export async function ensureNetwork(docker: DockerClient, name: string, labels: 
     if ((error as { status?: number }).status !== 404) throw error;
   }
   try {
-    await docker.transport.json(networkCreate, { body: { Name: name, Driver: "bridge", CheckDuplicate: true, Labels: { ...labels, [MANAGED_LABEL]: "true" } } }, signal);
+    await docker.transport.json(
+      networkCreate,
+      { body: { Name: name, Driver: "bridge", CheckDuplicate: true, Labels: { ...labels, [MANAGED_LABEL]: "true" } } },
+      signal,
+    );
     return true;
   } catch (error) {
     // Created by a concurrent deployment between the two calls: fine.
@@ -154,14 +176,25 @@ export async function ensureNetwork(docker: DockerClient, name: string, labels: 
  * Docker reports failures inside the 200 stream (`{"error": …}`), which become an
  * EngineStreamError carrying the engine's message. Returns the built image id when reported.
  */
-export async function readProgress(body: AsyncIterable<unknown>, onText: (text: string) => Promise<void>): Promise<{ imageId: string | null }> {
+export async function readProgress(
+  body: AsyncIterable<unknown>,
+  onText: (text: string) => Promise<void>,
+): Promise<{ imageId: string | null }> {
   const parser = new JsonLinesParser();
   let imageId: string | null = null;
   // Pull progress repeats one line per layer many times a second ("Downloading [==> ]"): only
   // changes of status are worth showing.
   const lastStatus = new Map<string, string>();
   const handle = async (doc: unknown) => {
-    const d = doc as { stream?: string; status?: string; id?: string; progress?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string } };
+    const d = doc as {
+      stream?: string;
+      status?: string;
+      id?: string;
+      progress?: string;
+      error?: string;
+      errorDetail?: { message?: string };
+      aux?: { ID?: string };
+    };
     if (d.error || d.errorDetail) throw new EngineStreamError(d.errorDetail?.message ?? d.error ?? "the engine reported an error");
     if (d.aux?.ID) imageId = d.aux.ID;
     if (typeof d.stream === "string") await onText(d.stream);

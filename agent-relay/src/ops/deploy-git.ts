@@ -58,7 +58,11 @@ export async function openGit(source: GitSource, appId: string, signal: AbortSig
   }
   if (source.token) {
     const basic = Buffer.from(`${source.username || "x-access-token"}:${source.token}`).toString("base64");
-    Object.assign(env, { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraHeader", GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` });
+    Object.assign(env, {
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: "http.extraHeader",
+      GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+    });
     secrets.push(source.token, basic);
   }
   let keyFile: string | undefined;
@@ -84,7 +88,12 @@ export async function openGit(source: GitSource, appId: string, signal: AbortSig
     async resolve(say) {
       const branchRef = `refs/heads/${source.branch}`;
       await say(`==> Fetching ${displayUrl(source.url)} (branch ${source.branch})\n`);
-      await run("git", git(["fetch", "--force", "--no-tags", "--prune", "--quiet", source.url, `+${branchRef}:${branchRef}`]), { ...opts, onOutput: say }, "git fetch");
+      await run(
+        "git",
+        git(["fetch", "--force", "--no-tags", "--prune", "--quiet", source.url, `+${branchRef}:${branchRef}`]),
+        { ...opts, onOutput: say },
+        "git fetch",
+      );
       let target = branchRef;
       if (source.commit) {
         const known = await capture("git", git(["cat-file", "-t", source.commit]), opts).then(
@@ -92,7 +101,13 @@ export async function openGit(source: GitSource, appId: string, signal: AbortSig
           () => false,
         );
         // A commit that is not on the branch (anymore): ask the server for it by id.
-        if (!known) await run("git", git(["fetch", "--quiet", "--no-tags", source.url, source.commit]), { ...opts, onOutput: say }, `git fetch ${source.commit}`);
+        if (!known)
+          await run(
+            "git",
+            git(["fetch", "--quiet", "--no-tags", source.url, source.commit]),
+            { ...opts, onOutput: say },
+            `git fetch ${source.commit}`,
+          );
         target = source.commit;
       }
       const sha = (await capture("git", git(["rev-parse", "--verify", "--quiet", `${target}^{commit}`]), opts)).trim();
@@ -115,10 +130,13 @@ export async function openGit(source: GitSource, appId: string, signal: AbortSig
     },
     async close() {
       for (const dir of worktrees) {
-        await run("git", git(["worktree", "remove", "--force", dir]), { ...opts, signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+        await run("git", git(["worktree", "remove", "--force", dir]), { ...opts, signal: AbortSignal.timeout(30_000) }).catch(
+          () => undefined,
+        );
         await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       }
-      if (worktrees.length) await run("git", git(["worktree", "prune"]), { ...opts, signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+      if (worktrees.length)
+        await run("git", git(["worktree", "prune"]), { ...opts, signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
       if (keyFile) await rm(keyFile, { force: true }).catch(() => undefined);
     },
   };

@@ -20,8 +20,12 @@ describe("host tools", () => {
   it("captures output, and names a failing or a missing program", async () => {
     const signal = AbortSignal.timeout(10_000);
     expect(await capture(process.execPath, ["-e", "console.log('hello')"], { signal })).toBe("hello\n");
-    await expect(run(process.execPath, ["-e", "console.error('boom'); process.exit(3)"], { signal }, "the tool")).rejects.toThrow(ToolFailedError);
-    await expect(run(process.execPath, ["-e", "process.exit(3)"], { signal }, "the tool")).rejects.toThrow(/the tool failed \(exit code 3\)/);
+    await expect(run(process.execPath, ["-e", "console.error('boom'); process.exit(3)"], { signal }, "the tool")).rejects.toThrow(
+      ToolFailedError,
+    );
+    await expect(run(process.execPath, ["-e", "process.exit(3)"], { signal }, "the tool")).rejects.toThrow(
+      /the tool failed \(exit code 3\)/,
+    );
     await expect(run("pier-no-such-tool", [], { signal })).rejects.toThrow(MissingToolError);
   });
 

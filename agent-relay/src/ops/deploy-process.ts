@@ -120,7 +120,10 @@ export function start(command: string, args: string[], options: RunOptions): Run
 export async function run(command: string, args: string[], options: RunOptions, what = command): Promise<void> {
   const running = start(command, args, options);
   const code = await running.done;
-  if (code !== 0) throw new ToolFailedError(`${what} failed (exit code ${code})${running.stderrTail().trim() ? `: ${lastLines(running.stderrTail())}` : ""}`);
+  if (code !== 0)
+    throw new ToolFailedError(
+      `${what} failed (exit code ${code})${running.stderrTail().trim() ? `: ${lastLines(running.stderrTail())}` : ""}`,
+    );
 }
 
 /** Runs a program and returns its stdout (small outputs: rev-parse, log). */
@@ -129,7 +132,10 @@ export async function capture(command: string, args: string[], options: Omit<Run
   let out = "";
   running.stdout!.on("data", (piece: Buffer) => (out += piece.toString("utf8")));
   const code = await running.done;
-  if (code !== 0) throw new ToolFailedError(`${command} ${args[0] ?? ""} failed (exit code ${code})${running.stderrTail().trim() ? `: ${lastLines(running.stderrTail())}` : ""}`);
+  if (code !== 0)
+    throw new ToolFailedError(
+      `${command} ${args[0] ?? ""} failed (exit code ${code})${running.stderrTail().trim() ? `: ${lastLines(running.stderrTail())}` : ""}`,
+    );
   return out;
 }
 

@@ -10,7 +10,16 @@
 // cancel can never leave the application with no container.
 import { MANAGED_LABEL, type DockerClient, type DockerJson } from "../docker/client.ts";
 import { DeployFailedError } from "../errors.ts";
-import { DEPLOYMENT_LABEL, ownerLabel, PROJECT_LABEL, type DeployRemoveArgs, type DeployRemoveResult, type DeployRunArgs, type DeployRunResult, type HealthCheck } from "../protocol.ts";
+import {
+  DEPLOYMENT_LABEL,
+  ownerLabel,
+  PROJECT_LABEL,
+  type DeployRemoveArgs,
+  type DeployRemoveResult,
+  type DeployRunArgs,
+  type DeployRunResult,
+  type HealthCheck,
+} from "../protocol.ts";
 import { planContainerCreate } from "./container-spec.ts";
 import type { OpContext } from "./context.ts";
 import { containerRename, containersLabelled, ensureNetwork, removeNetworkIfUnused, volumeRemove } from "./deploy-engine.ts";
@@ -40,7 +49,8 @@ export async function deployRun(args: DeployRunArgs, ctx: OpContext): Promise<De
 
   if (args.network) {
     const project = args.labels?.[PROJECT_LABEL];
-    if (await ensureNetwork(docker, args.network.name, project ? { [PROJECT_LABEL]: project } : {}, signal)) await say(`==> Created network ${args.network.name}`);
+    if (await ensureNetwork(docker, args.network.name, project ? { [PROJECT_LABEL]: project } : {}, signal))
+      await say(`==> Created network ${args.network.name}`);
   }
   const plan = planContainerCreate({
     image: args.image,
@@ -48,14 +58,20 @@ export async function deployRun(args: DeployRunArgs, ctx: OpContext): Promise<De
     env: args.env,
     ports: args.ports,
     volumes: args.volumes,
-    labels: { ...args.labels, [MANAGED_LABEL]: "true", [label]: args.owner_id, ...(args.deployment_id ? { [DEPLOYMENT_LABEL]: args.deployment_id } : {}) },
+    labels: {
+      ...args.labels,
+      [MANAGED_LABEL]: "true",
+      [label]: args.owner_id,
+      ...(args.deployment_id ? { [DEPLOYMENT_LABEL]: args.deployment_id } : {}),
+    },
     restart_policy: args.restart_policy,
     cpus: args.cpus,
     memory: args.memory,
     network: args.network?.name,
   });
   const body: DockerJson = { ...plan.body };
-  if (args.network?.aliases?.length) body.NetworkingConfig = { EndpointsConfig: { [args.network.name]: { Aliases: args.network.aliases } } };
+  if (args.network?.aliases?.length)
+    body.NetworkingConfig = { EndpointsConfig: { [args.network.name]: { Aliases: args.network.aliases } } };
   if (args.health_check?.command) body.Healthcheck = dockerHealthcheck(args.health_check);
   for (const volume of plan.namedVolumes) await docker.createVolume(volume, signal);
 
@@ -65,7 +81,9 @@ export async function deployRun(args: DeployRunArgs, ctx: OpContext): Promise<De
   try {
     if (args.strategy === "stop-first") {
       for (const old of previous.filter((c) => c.State === "running" || c.State === "restarting")) {
-        await say(`==> Stopping the previous container ${name(old)} first (${args.kind === "database" ? "one container per volume" : "its host ports are needed"})`);
+        await say(
+          `==> Stopping the previous container ${name(old)} first (${args.kind === "database" ? "one container per volume" : "its host ports are needed"})`,
+        );
         await docker.stopContainer(old.Id, 10, signal);
         stopped.push(old.Id);
       }
@@ -122,7 +140,12 @@ export async function deployRemove(args: DeployRemoveArgs, { docker, signal }: O
 const name = (c: { Names: string[] }) => (c.Names[0] ?? "").replace(/^\//, "");
 
 /** A container of that name that is not this application's would be taken over silently: refuse. */
-async function refuseForeignHolder(docker: DockerClient, args: DeployRunArgs, ours: Array<{ Names: string[] }>, signal: AbortSignal): Promise<void> {
+async function refuseForeignHolder(
+  docker: DockerClient,
+  args: DeployRunArgs,
+  ours: Array<{ Names: string[] }>,
+  signal: AbortSignal,
+): Promise<void> {
   if (ours.some((c) => c.Names.includes(`/${args.name}`))) return;
   try {
     await docker.inspectContainer(args.name, signal);
@@ -130,7 +153,9 @@ async function refuseForeignHolder(docker: DockerClient, args: DeployRunArgs, ou
     if ((error as { status?: number }).status === 404) return;
     throw error;
   }
-  throw new DeployFailedError(`a container named ${args.name} already exists on this host and does not belong to this ${args.kind}: rename or remove it, or choose another app name`);
+  throw new DeployFailedError(
+    `a container named ${args.name} already exists on this host and does not belong to this ${args.kind}: rename or remove it, or choose another app name`,
+  );
 }
 
 function dockerHealthcheck(hc: HealthCheck) {
@@ -169,7 +194,14 @@ function notRunning(s: ContainerState, restarts: number): string | null {
  * HEALTHCHECK); or, without one, the container stays up for `minUptimeMs`. Then, if an HTTP path
  * is configured, a request to it from inside the container must succeed.
  */
-async function waitHealthy(docker: DockerClient, id: string, hc: HealthCheck | undefined, minUptimeMs: number, signal: AbortSignal, say: (t: string) => Promise<void>): Promise<void> {
+async function waitHealthy(
+  docker: DockerClient,
+  id: string,
+  hc: HealthCheck | undefined,
+  minUptimeMs: number,
+  signal: AbortSignal,
+  say: (t: string) => Promise<void>,
+): Promise<void> {
   const first = await state(docker, id, signal);
   if (first.state.Health) {
     await say(`==> Waiting for Docker's health check${hc?.command ? ` (${hc.command})` : " (the image's HEALTHCHECK)"}`);
@@ -180,7 +212,9 @@ async function waitHealthy(docker: DockerClient, id: string, hc: HealthCheck | u
       if (s.Health?.Status === "healthy") break;
       if (s.Health?.Status === "unhealthy") {
         const last = s.Health.Log?.at(-1);
-        throw new HealthCheckError(`health check failed: Docker reports the container unhealthy${last ? ` (exit code ${last.ExitCode}: ${(last.Output ?? "").trim().slice(0, 500)})` : ""}`);
+        throw new HealthCheckError(
+          `health check failed: Docker reports the container unhealthy${last ? ` (exit code ${last.ExitCode}: ${(last.Output ?? "").trim().slice(0, 500)})` : ""}`,
+        );
       }
       await sleep(POLL_MS, undefined, { signal });
     }
@@ -199,7 +233,13 @@ async function waitHealthy(docker: DockerClient, id: string, hc: HealthCheck | u
 }
 
 /** GET http://127.0.0.1:<port><path> from inside the container (wget, else curl), until it answers 2xx/3xx. */
-async function probeHttp(docker: DockerClient, id: string, hc: HealthCheck, signal: AbortSignal, say: (t: string) => Promise<void>): Promise<void> {
+async function probeHttp(
+  docker: DockerClient,
+  id: string,
+  hc: HealthCheck,
+  signal: AbortSignal,
+  say: (t: string) => Promise<void>,
+): Promise<void> {
   const url = `http://127.0.0.1:${hc.port ?? 80}${hc.http_path}`;
   const timeout = hc.timeout_seconds ?? 5;
   const retries = hc.retries ?? 10;
@@ -233,7 +273,9 @@ async function probeHttp(docker: DockerClient, id: string, hc: HealthCheck, sign
       break;
     }
     if (missing === clients.length) {
-      throw new HealthCheckError(`health check failed: neither wget nor curl is in the image to probe ${hc.http_path}; use a health check command instead`);
+      throw new HealthCheckError(
+        `health check failed: neither wget nor curl is in the image to probe ${hc.http_path}; use a health check command instead`,
+      );
     }
     if (attempt < retries) await sleep(interval, undefined, { signal });
   }

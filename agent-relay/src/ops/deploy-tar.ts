@@ -49,7 +49,10 @@ export function entrySize(header: Uint8Array): number {
     for (let i = 1; i < field.length; i++) size = size * 256 + field[i]!;
     return size;
   }
-  const text = new TextDecoder().decode(field).replace(/[\0 ]+$/g, "").trim();
+  const text = new TextDecoder()
+    .decode(field)
+    .replace(/[\0 ]+$/g, "")
+    .trim();
   return text ? Number.parseInt(text, 8) : 0;
 }
 

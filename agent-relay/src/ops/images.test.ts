@@ -9,7 +9,10 @@ describe("pull progress", () => {
     expect(t.push({ status: "Pulling from library/busybox", id: "1.36" })).toEqual({ progress: 0, status: "Pulling from library/busybox" });
     t.push({ status: "Pulling fs layer", id: "a" });
     t.push({ status: "Pulling fs layer", id: "b" });
-    expect(t.push({ status: "Downloading", id: "a", progressDetail: { current: 50, total: 100 } })).toEqual({ progress: 17, status: "a: Downloading" });
+    expect(t.push({ status: "Downloading", id: "a", progressDetail: { current: 50, total: 100 } })).toEqual({
+      progress: 17,
+      status: "a: Downloading",
+    });
     expect(t.push({ status: "Download complete", id: "a" }).progress).toBe(35);
     expect(t.push({ status: "Extracting", id: "a", progressDetail: { current: 100, total: 100 } }).progress).toBe(50);
     expect(t.push({ status: "Pull complete", id: "a" }).progress).toBe(50);

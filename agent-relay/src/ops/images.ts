@@ -63,7 +63,8 @@ export const imageOps: Pick<OpHandlers, ImageOps> = {
         onProgress: async (line) => {
           const next = tracker.push(line);
           // "Downloading" repeats many times a second: only a new status or a whole percent more.
-          const statusChanged = !line.status?.startsWith("Downloading") && !line.status?.startsWith("Extracting") && next.status !== shown.status;
+          const statusChanged =
+            !line.status?.startsWith("Downloading") && !line.status?.startsWith("Extracting") && next.status !== shown.status;
           if (next.progress > shown.progress || statusChanged) {
             shown = next;
             await say(next);

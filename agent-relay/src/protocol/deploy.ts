@@ -24,7 +24,11 @@ const id = z.string().min(1).max(64);
 /** A Docker container name. */
 const containerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, "container names are [a-zA-Z0-9][a-zA-Z0-9_.-]*");
 /** A time budget: the agent aborts when it runs out (the DO sets it from the deployment's deadline). */
-const timeoutMs = z.number().int().positive().max(24 * 3600_000);
+const timeoutMs = z
+  .number()
+  .int()
+  .positive()
+  .max(24 * 3600_000);
 
 export const RegistryAuthSchema = z.object({ username: z.string(), password: z.string(), serveraddress: z.string().optional() });
 
@@ -131,11 +135,17 @@ export const DeployRunArgs = z.object({
   env: z.record(z.string(), z.string()).optional(),
   cmd: z.array(z.string()).optional(),
   ports: z.array(PortSpec).optional(),
-  volumes: z.array(z.object({ source: z.string().min(1), target: z.string().startsWith("/"), read_only: z.boolean().optional() })).optional(),
+  volumes: z
+    .array(z.object({ source: z.string().min(1), target: z.string().startsWith("/"), read_only: z.boolean().optional() }))
+    .optional(),
   labels: z.record(z.string(), z.string()).optional(),
   restart_policy: z.enum(["no", "always", "unless-stopped", "on-failure"]).optional(),
   cpus: z.number().positive().max(1024).optional(),
-  memory: z.number().int().min(6 * 1024 * 1024).optional(),
+  memory: z
+    .number()
+    .int()
+    .min(6 * 1024 * 1024)
+    .optional(),
   network: z.object({ name: z.string().min(1).max(255), aliases: z.array(z.string()).optional() }).optional(),
   health_check: HealthCheckSchema.optional(),
   /** How long the container must stay up when there is no health check (default 2 s). */

@@ -12,6 +12,7 @@ describe("normalizeEvent", () => {
       Actor: { ID: "abc", Attributes: { image: "busybox", name: "web", "dev.pier.managed": "true" } },
       scope: "local",
       time: 1_714_557_600,
+      // biome-ignore lint/correctness/noPrecisionLoss: the Engine sends timeNano as a JSON number past 2^53
       timeNano: 1_714_557_600_123_456_789,
     };
     expect(normalizeEvent(raw)).toEqual({

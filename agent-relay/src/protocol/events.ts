@@ -20,8 +20,7 @@ export const DockerEventSchema = z.object({
 export type DockerEvent = z.infer<typeof DockerEventSchema>;
 
 type Json = Record<string, unknown>;
-const obj = (value: unknown): Json =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
+const obj = (value: unknown): Json => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {});
 
 /** Flattens one raw engine event; returns null for a document that is not an event. */
 export function normalizeEvent(raw: unknown): DockerEvent | null {

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { DeployBuildArgs, DeployRemoveArgs, DeployRunArgs, type DeployBuildResult, type DeployRemoveResult, type DeployRunResult } from "./deploy.ts";
+import {
+  DeployBuildArgs,
+  DeployRemoveArgs,
+  DeployRunArgs,
+  type DeployBuildResult,
+  type DeployRemoveResult,
+  type DeployRunResult,
+} from "./deploy.ts";
 import type { StatsSample } from "./sample.ts";
 
 /**
@@ -56,7 +63,11 @@ export const ContainerCreateArgs = z.object({
   /** CPU limit in cores (0.5 = half a core). */
   cpus: z.number().positive().max(1024).optional(),
   /** Memory limit in bytes (Docker's minimum is 6 MiB). */
-  memory: z.number().int().min(6 * 1024 * 1024).optional(),
+  memory: z
+    .number()
+    .int()
+    .min(6 * 1024 * 1024)
+    .optional(),
   workdir: z.string().optional(),
   user: z.string().optional(),
   network: z.string().optional(),
@@ -92,9 +103,7 @@ export const ImagePullArgs = z.object({
   image: z.string().min(1),
   platform: z.string().optional(),
   /** Registry credentials; never logged. */
-  auth: z
-    .object({ username: z.string(), password: z.string(), serveraddress: z.string().optional() })
-    .optional(),
+  auth: z.object({ username: z.string(), password: z.string(), serveraddress: z.string().optional() }).optional(),
 });
 
 const spec = <A extends z.ZodType>(s: OpSpec<A>): OpSpec<A> => s;
@@ -123,7 +132,13 @@ export const OPS = {
     idempotent: false,
   }),
   "container.kill": spec({
-    args: z.object({ id: containerId, signal: z.string().regex(/^[A-Z0-9+-]+$/i).optional() }),
+    args: z.object({
+      id: containerId,
+      signal: z
+        .string()
+        .regex(/^[A-Z0-9+-]+$/i)
+        .optional(),
+    }),
     timeoutMs: 15_000,
     streaming: false,
     idempotent: false,

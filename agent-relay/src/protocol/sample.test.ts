@@ -49,7 +49,12 @@ describe("normalizeStats", () => {
     const sample = normalizeStats({
       ...running,
       memory_stats: { usage: 100, limit: 400, stats: { inactive_file: 20 } },
-      blkio_stats: { io_service_bytes_recursive: [{ op: "read", value: 1 }, { op: "write", value: 2 }] },
+      blkio_stats: {
+        io_service_bytes_recursive: [
+          { op: "read", value: 1 },
+          { op: "write", value: 2 },
+        ],
+      },
     });
     expect(sample).toMatchObject({ memory_usage: 80, memory_percent: 20, block_read: 1, block_write: 2 });
   });

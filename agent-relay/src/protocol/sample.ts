@@ -21,8 +21,7 @@ export type StatsSample = z.infer<typeof StatsSampleSchema>;
 type Json = Record<string, unknown>;
 
 const num = (value: unknown): number => (typeof value === "number" && Number.isFinite(value) ? value : 0);
-const obj = (value: unknown): Json =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
+const obj = (value: unknown): Json => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {});
 
 // Docker reports "0001-01-01T00:00:00Z" (Go's zero time) for a container that is not running.
 const isZeroTime = (value: string) => value.startsWith("0001-01-01");
