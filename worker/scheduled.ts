@@ -1,6 +1,6 @@
 import { createDatabase } from "./db/client.ts";
 import type { Bindings } from "./env.ts";
-import { pruneDeliveries } from "./services/channels.ts";
+import { pruneDeliveries } from "./services/channels/index.ts";
 import { pruneMetrics } from "./services/metrics.ts";
 import { notifyExpiringCredentials, pruneNotifications } from "./services/notifications.ts";
 

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { createDatabase } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
-import { attemptDelivery, channelById, dueDeliveries, nextDueAt, recordAttempt, retryPolicy } from "../services/channels.ts";
+import { attemptDelivery, channelById, dueDeliveries, nextDueAt, recordAttempt, retryPolicy } from "../services/channels/index.ts";
 
 /**
  * One per notification channel: sends that channel's deliveries from its alarm, one at a time in

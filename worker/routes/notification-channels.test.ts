@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { isPrivateHost, maskSecret } from "../services/channels.ts";
+import { isPrivateHost, maskSecret } from "../services/channels/index.ts";
 import { addMember, call, expectProblem, json, newOwner } from "../testing.ts";
 
 const slack = { type: "slack", name: "ops", config: { webhook_url: "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXsecret" } };

@@ -3,7 +3,7 @@ import { CHANNEL_TYPES, DELIVERY_STATUSES } from "../db/schema.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
-import * as channels from "../services/channels.ts";
+import * as channels from "../services/channels/index.ts";
 import { NotificationKind } from "./notifications.ts";
 import {
   authErrors,

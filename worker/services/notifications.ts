@@ -17,7 +17,7 @@ import { newId } from "../lib/ids.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
-import { channelsFor, enqueueDeliveries } from "./channels.ts";
+import { channelsFor, enqueueDeliveries } from "./channels/index.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
 
 export type { NotificationKind };
