@@ -8,6 +8,7 @@ import { logUnexpected, toApiError } from "../middleware/error-response.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as alerts from "../services/alerts.ts";
+import { healthSummary, type Health } from "../services/host-health.ts";
 import { getHost } from "../services/hosts.ts";
 import * as metrics from "../services/metrics.ts";
 import { requireRole } from "../services/principal.ts";
@@ -147,8 +148,8 @@ monitoringV2Compat.post("/api/alerts/:id/acknowledge", requireAuth(), async (c) 
 });
 
 monitoringV2Compat.get("/api/servers/health-summary", requireAuth(), async (c) => {
-  const summary = await alerts.healthSummary(c.var.db, c.var.principal.organizationId);
-  const count = (h: alerts.Health) => summary.filter((s) => s.health === h).length;
+  const summary = await healthSummary(c.var.db, c.var.principal.organizationId);
+  const count = (h: Health) => summary.filter((s) => s.health === h).length;
   const servers = summary.map((s) => ({
     id: s.host.id,
     name: s.host.name,

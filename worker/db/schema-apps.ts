@@ -1,9 +1,9 @@
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { BUILD_TYPES, PULL_POLICIES } from "#protocol/deploy";
-import { hosts, organizations, users } from "./schema.ts";
+import { hosts, organizations, users } from "./schema-core.ts";
 
 // Projects, applications, deployments, webhooks, domains and database services (issue 4). Same
-// conventions as schema.ts: ISO 8601 text timestamps, prefixed text ids, every row carries its
+// conventions as schema-core.ts: ISO 8601 text timestamps, prefixed text ids, every row carries its
 // organization. Secrets are stored sealed (`v1.<nonce>.<ciphertext>`, lib/crypto.ts) in
 // `*_encrypted` columns and never selected into a response unless an admin asked to reveal them.
 

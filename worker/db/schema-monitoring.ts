@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { hosts, organizations, users } from "./schema.ts";
+import { hosts, organizations, users } from "./schema-core.ts";
 
-// Notifications, channels, tasks, metrics and alerts (issue 5). Same conventions as schema.ts:
+// Notifications, channels, tasks, metrics and alerts (issue 5). Same conventions as schema-core.ts:
 // ISO 8601 text timestamps, prefixed text ids, every row carries its organization.
 
 // ---- tasks ---------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ import {
   CLOSE_CODES,
   commandTimeoutMs,
   encode,
-  HEARTBEAT_INTERVAL_MS,
   isOpName,
   isStreaming,
   OPS,
@@ -20,6 +19,7 @@ import {
 import { createDatabase } from "../db/client.ts";
 import { hosts, type HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
+import { HEARTBEAT_WINDOW_MS, LOST_AFTER_MS } from "../lib/presence.ts";
 import { nowIso } from "../lib/time.ts";
 import { HostWatch, quietly } from "./host-watch.ts";
 
@@ -49,9 +49,6 @@ interface OpenStream {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** A host is disconnected after missing this much heartbeat, and lost after the longer grace. */
-export const HEARTBEAT_WINDOW_MS = HEARTBEAT_INTERVAL_MS * 3 + 5_000;
-export const LOST_AFTER_MS = 5 * 60_000;
 const PRESENCE_CHECK_MS = 30_000;
 /** A reply this long past its deadline is still waited for, to absorb clock and network skew. */
 const DEADLINE_GRACE_MS = 1_000;

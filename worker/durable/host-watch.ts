@@ -2,6 +2,7 @@ import type { DockerEvent, HostSample } from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import type { HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
+import { DISCONNECT_NOTICE_MS } from "../lib/presence.ts";
 import { ingestAgentMetrics } from "../services/metrics.ts";
 import { notify } from "../services/notifications.ts";
 
@@ -12,11 +13,6 @@ export interface WatchedHost {
   name: string;
 }
 
-/**
- * A disconnected host is only announced if it stays away this long: every deploy of the Worker
- * drops every agent for a few seconds (DESIGN.md), and those reconnects are not news.
- */
-export const DISCONNECT_NOTICE_MS = 60_000;
 /** A `die` this soon after a `kill` is the stop or kill someone asked for. */
 const USER_STOP_WINDOW_MS = 60_000;
 /** An `oom` this soon before a `die` is why it died. */

@@ -6,6 +6,7 @@ import type { Bindings } from "../env.ts";
 import { ApiError, conflict, forbidden, invalid, notFound } from "../errors.ts";
 import { decryptSecret, encryptSecret, sha256Hex } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
+import { projectNetwork } from "../lib/host-names.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
@@ -13,8 +14,7 @@ import { normalizeEnv, openEnv, sealEnv, type EnvVars } from "./environment.ts";
 import { getHost } from "./hosts.ts";
 import { runOnHost } from "./host-relay.ts";
 import { requireRole, roleAtLeast, type Actor, type Principal } from "./principal.ts";
-import { getProject } from "./projects.ts";
-import { projectNetwork } from "./deployments.ts";
+import { getProject } from "./project-lookup.ts";
 
 export type ApplicationRow = typeof applications.$inferSelect;
 type Caller = Actor & { principal: Principal };

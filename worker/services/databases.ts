@@ -11,15 +11,15 @@ import { ApiError, conflict, notFound } from "../errors.ts";
 import { decryptSecret, encryptSecret } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
 import { readNdjson } from "../lib/ndjson.ts";
+import { projectNetwork } from "../lib/host-names.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { chooseAppName, defaultHostId } from "./applications.ts";
 import { auditRow } from "./audit.ts";
-import { projectNetwork } from "./deployments.ts";
 import { getHost } from "./hosts.ts";
 import { runOnHost, streamFromHost } from "./host-relay.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
-import { getProject } from "./projects.ts";
+import { getProject } from "./project-lookup.ts";
 
 export type DatabaseRow = typeof databaseServices.$inferSelect;
 type Caller = Actor & { principal: Principal };

@@ -8,6 +8,7 @@ import { auditEvents, deploymentLogs, deployments, type DeploymentStatus } from 
 import type { EnqueueRequest, EnqueueResult } from "../durable/deploy-queue.ts";
 import type { Bindings } from "../env.ts";
 import { conflict, notFound } from "../errors.ts";
+import { imageTagFor, projectNetwork } from "../lib/host-names.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
 import { environmentOf, getApplication, gitCredentialsOf, registryAuthOf, type ApplicationRow } from "./applications.ts";
 import { auditRow } from "./audit.ts";
@@ -151,11 +152,6 @@ export async function readLogs(db: Database, deploymentId: string, afterSeq: num
     .orderBy(asc(deploymentLogs.seq))
     .limit(limit);
 }
-
-/** The project's network: applications and databases of one project reach each other by app name. */
-export const projectNetwork = (projectId: string): string => `pier-${projectId}`;
-
-export const imageTagFor = (app: Pick<ApplicationRow, "appName">, deploymentId: string): string => `pier/${app.appName}:${deploymentId}`;
 
 export interface DeployPlan {
   /** Absent for a rollback: its image exists already. */

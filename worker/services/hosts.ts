@@ -6,8 +6,8 @@ import { conflict, notFound, unauthorized } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { STALE_MIRROR_MS } from "../lib/presence.ts";
 import { nowIso } from "../lib/time.ts";
-import { HEARTBEAT_WINDOW_MS } from "../durable/host-relay.ts";
 import { auditRow } from "./audit.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
 
@@ -15,8 +15,6 @@ export type HostRow = typeof hosts.$inferSelect;
 type Admin = Actor & { principal: Principal };
 
 export const AGENT_TOKEN_PREFIX = "pagt_";
-/** A mirror older than this is stale: the relay missed its own presence checks. */
-const STALE_MIRROR_MS = HEARTBEAT_WINDOW_MS + 60_000;
 
 /** The state to show: the relay's mirror, unless it has gone stale. */
 export function effectiveState(row: HostRow, now = Date.now()): HostState {

@@ -2,7 +2,7 @@ import { and, count, desc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { applications, auditEvents, databaseServices, projects } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
-import { conflict, notFound } from "../errors.ts";
+import { conflict } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
@@ -10,8 +10,9 @@ import { auditRow } from "./audit.ts";
 import { removeFromHost } from "./applications.ts";
 import { removeDatabaseContainers } from "./databases.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
+import { getProject, type ProjectRow } from "./project-lookup.ts";
 
-export type ProjectRow = typeof projects.$inferSelect;
+export { getProject, type ProjectRow };
 type Caller = Actor & { principal: Principal };
 
 export interface ProjectInput {
@@ -79,17 +80,6 @@ export async function listProjects(db: Database, organizationId: string, page: P
 
 export async function allProjects(db: Database, organizationId: string): Promise<ProjectRow[]> {
   return db.select().from(projects).where(eq(projects.organizationId, organizationId)).orderBy(desc(projects.createdAt), desc(projects.id));
-}
-
-/** A project of the organization; another organization's project is "not found". */
-export async function getProject(db: Database, organizationId: string, id: string): Promise<ProjectRow> {
-  const [row] = await db
-    .select()
-    .from(projects)
-    .where(and(eq(projects.organizationId, organizationId), eq(projects.id, id)))
-    .limit(1);
-  if (!row) throw notFound(`Project ${id}`);
-  return row;
 }
 
 export async function updateProject(db: Database, actor: Caller, id: string, patch: Partial<ProjectInput>): Promise<ProjectRow> {
