@@ -28,6 +28,7 @@ import { databaseRoutes } from "./routes/databases.ts";
 import { deploymentRoutes } from "./routes/deployments.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { projectRoutes } from "./routes/projects.ts";
+import { environmentRoutes } from "./routes/environments.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { devflowWebhookCompat } from "./compat/devflow-webhooks.ts";
 import { corsOrigins } from "./settings.ts";
@@ -103,6 +104,7 @@ export function createApp() {
   app.route("/api/v1/alerts", alertRoutes);
   app.route("/api/v1/alert-rules", alertRuleRoutes);
   app.route("/api/v1/projects", projectRoutes);
+  app.route("/api/v1/environments", environmentRoutes);
   app.route("/api/v1/applications", applicationRoutes);
   app.route("/api/v1/deployments", deploymentRoutes);
   app.route("/api/v1/domains", domainRoutes);

@@ -59,6 +59,28 @@ export const projects = sqliteTable(
   ],
 );
 
+/**
+ * Dokploy's model: a project holds environments (`production` is made with the project and is its
+ * default), and every application and database service lives in exactly one of them.
+ */
+export const environments = sqliteTable(
+  "environments",
+  {
+    id: text("id").primaryKey(),
+    organizationId: org(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description"),
+    /** The project's default (`production`): where services go when only a project is named; never removed. */
+    isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("environments_project_name_unique").on(t.projectId, t.name), index("environments_org_idx").on(t.organizationId)],
+);
+
 export const applications = sqliteTable(
   "applications",
   {
@@ -67,6 +89,8 @@ export const applications = sqliteTable(
     projectId: text("project_id")
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
+    /** Null only in the DDL: rows that predate environments were moved into `production` by 0005's backfill. */
+    environmentId: text("environment_id").references(() => environments.id, { onDelete: "cascade" }),
     /** Where it runs; null when the organization had no host yet (deployments then fail clearly). */
     hostId: text("host_id").references(() => hosts.id, { onDelete: "set null" }),
     name: text("name").notNull(),
@@ -118,6 +142,7 @@ export const applications = sqliteTable(
     uniqueIndex("applications_org_app_name_unique").on(t.organizationId, t.appName),
     uniqueIndex("applications_webhook_token_unique").on(t.webhookTokenHash),
     index("applications_project_idx").on(t.projectId),
+    index("applications_environment_idx").on(t.environmentId),
     index("applications_org_created_idx").on(t.organizationId, t.createdAt),
   ],
 );
@@ -236,6 +261,7 @@ export const databaseServices = sqliteTable(
     projectId: text("project_id")
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
+    environmentId: text("environment_id").references(() => environments.id, { onDelete: "cascade" }),
     hostId: text("host_id").references(() => hosts.id, { onDelete: "set null" }),
     engine: text("engine", { enum: DATABASE_ENGINES }).notNull(),
     name: text("name").notNull(),
@@ -260,5 +286,6 @@ export const databaseServices = sqliteTable(
   (t) => [
     uniqueIndex("database_services_org_app_name_unique").on(t.organizationId, t.appName),
     index("database_services_project_idx").on(t.projectId),
+    index("database_services_environment_idx").on(t.environmentId),
   ],
 );

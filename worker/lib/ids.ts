@@ -19,6 +19,7 @@ export type IdPrefix =
   | "aud"
   | "hst"
   | "prj"
+  | "env"
   | "app"
   | "dpl"
   | "ntf"

@@ -7,6 +7,7 @@ import type { DeploymentRow } from "../services/deployments.ts";
 import type { DomainRow } from "../services/domains.ts";
 import type { EnvVars } from "../services/environment.ts";
 import type { ProjectRow } from "../services/projects.ts";
+import type { EnvironmentRow } from "../services/project-environments.ts";
 import type { DeliveryRow } from "../services/webhooks.ts";
 
 // Request and response schemas of projects, applications, deployments, domains, databases and
@@ -78,6 +79,31 @@ export const toProjectView = (p: ProjectRow): z.infer<typeof ProjectView> => ({
   updated_at: p.updatedAt,
 });
 
+// ---- environments ---------------------------------------------------------------------------
+
+export const NewEnvironmentBody = z.object({ name: Name, description: z.string().max(2000).optional() }).openapi("NewEnvironmentRequest");
+export const EnvironmentPatchBody = z.object({ name: Name.optional(), description: Description.optional() }).openapi("EnvironmentPatch");
+export const EnvironmentView = z
+  .object({
+    id: z.string(),
+    project_id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    is_default: z.boolean().openapi({ description: "The project's `production` environment: made with it, never deleted." }),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Environment");
+export const toEnvironmentView = (e: EnvironmentRow): z.infer<typeof EnvironmentView> => ({
+  id: e.id,
+  project_id: e.projectId,
+  name: e.name,
+  description: e.description,
+  is_default: e.isDefault,
+  created_at: e.createdAt,
+  updated_at: e.updatedAt,
+});
+
 // ---- applications ---------------------------------------------------------------------------
 
 const applicationFields = {
@@ -147,9 +173,22 @@ const applicationFields = {
   environment: EnvironmentInput.optional().openapi({ description: "Write-only here; stored encrypted (admin)." }),
 };
 
-export const NewApplicationBody = z
-  .object({ project_id: z.string().min(1).max(64), ...applicationFields })
-  .openapi("NewApplicationRequest");
+const placementFields = {
+  project_id: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .openapi({ description: "The project; the service goes into its default environment unless environment_id is given." }),
+  environment_id: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .openapi({ description: "The environment (its project is implied). Give this or project_id." }),
+};
+
+export const NewApplicationBody = z.object({ ...placementFields, ...applicationFields }).openapi("NewApplicationRequest");
 export const ApplicationPatchBody = z
   .object({ ...applicationFields, name: Name.optional() })
   .partial()
@@ -159,6 +198,7 @@ export const ApplicationView = z
   .object({
     id: z.string(),
     project_id: z.string(),
+    environment_id: z.string().nullable(),
     host_id: z.string().nullable(),
     name: z.string(),
     app_name: z.string(),
@@ -209,6 +249,7 @@ export function toApplicationView(
   return {
     id: a.id,
     project_id: a.projectId,
+    environment_id: a.environmentId,
     host_id: a.hostId,
     name: a.name,
     app_name: a.appName,
@@ -348,7 +389,7 @@ export const toDomainView = (d: DomainRow): z.infer<typeof DomainView> => ({
 
 export const NewDatabaseBody = z
   .object({
-    project_id: z.string().min(1).max(64),
+    ...placementFields,
     engine: z.enum(DATABASE_ENGINES),
     name: Name,
     app_name: AppName.optional(),
@@ -377,6 +418,7 @@ export const DatabaseView = z
   .object({
     id: z.string(),
     project_id: z.string(),
+    environment_id: z.string().nullable(),
     host_id: z.string().nullable(),
     engine: z.enum(DATABASE_ENGINES),
     name: z.string(),
@@ -400,6 +442,7 @@ export const DatabaseView = z
 export const toDatabaseView = (d: DatabaseRow): z.infer<typeof DatabaseView> => ({
   id: d.id,
   project_id: d.projectId,
+  environment_id: d.environmentId,
   host_id: d.hostId,
   engine: d.engine,
   name: d.name,

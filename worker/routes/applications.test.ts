@@ -36,6 +36,113 @@ describe("environment parsing", () => {
   });
 });
 
+describe("environments", () => {
+  it("a project is made with production; services go into the environment named or the default; other organizations see nothing", async () => {
+    const owner = await newOwner();
+    const other = await newOwner();
+    const viewer = await addMember(owner, "viewer");
+    const project = await newProject(owner);
+    expect(project.environments).toEqual([
+      expect.objectContaining({ id: expect.stringMatching(/^env_/), name: "production", is_default: true }),
+    ]);
+    const production = project.environments[0];
+
+    const staging = await json(
+      await call(`/api/v1/projects/${project.id}/environments`, { token: owner.token, body: { name: "staging", description: "pre-prod" } }),
+      201,
+    );
+    expect(staging).toMatchObject({ name: "staging", project_id: project.id, is_default: false, description: "pre-prod" });
+    await expectProblem(
+      await call(`/api/v1/projects/${project.id}/environments`, { token: owner.token, body: { name: "staging" } }),
+      409,
+      /already has an environment named staging/,
+    );
+    await expectProblem(await call(`/api/v1/projects/${project.id}/environments`, { token: owner.token, body: {} }), 422, /name/);
+    await expectProblem(
+      await call(`/api/v1/projects/${project.id}/environments`, { token: viewer.token, body: { name: "qa" } }),
+      403,
+      /viewer/,
+    );
+    await expectProblem(await call(`/api/v1/projects/${project.id}/environments`, { token: other.token, body: { name: "qa" } }), 404);
+    await expectProblem(await call(`/api/v1/environments/${staging.id}`, { token: other.token }), 404);
+
+    const list = await json(await call(`/api/v1/projects/${project.id}/environments`, { token: viewer.token }), 200);
+    expect(list.environments.map((e: { name: string }) => e.name)).toEqual(["production", "staging"]);
+
+    // By project: the default environment. By environment: that one (the project is implied).
+    const inProd = await json(
+      await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "api", image: "nginx:1.27" } }),
+      201,
+    );
+    expect(inProd).toMatchObject({ project_id: project.id, environment_id: production.id });
+    const inStaging = await json(
+      await call("/api/v1/applications", {
+        token: owner.token,
+        body: { environment_id: staging.id, name: "api-staging", image: "nginx:1.27" },
+      }),
+      201,
+    );
+    expect(inStaging).toMatchObject({ project_id: project.id, environment_id: staging.id });
+    const pg = await json(
+      await call("/api/v1/databases", {
+        token: owner.token,
+        body: { environment_id: staging.id, engine: "postgres", name: "pg", start: false },
+      }),
+      201,
+    );
+    expect(pg).toMatchObject({ project_id: project.id, environment_id: staging.id });
+    await expectProblem(
+      await call("/api/v1/applications", { token: owner.token, body: { name: "nowhere", image: "nginx:1.27" } }),
+      422,
+      /project_id/,
+    );
+    const elsewhere = await newProject(owner);
+    await expectProblem(
+      await call("/api/v1/applications", {
+        token: owner.token,
+        body: { project_id: elsewhere.id, environment_id: staging.id, name: "mismatch", image: "nginx:1.27" },
+      }),
+      422,
+      /another project/,
+    );
+    await expectProblem(
+      await call("/api/v1/applications", { token: other.token, body: { environment_id: staging.id, name: "x", image: "nginx:1.27" } }),
+      404,
+    );
+
+    const detail = await json(await call(`/api/v1/environments/${staging.id}`, { token: owner.token }), 200);
+    expect(detail.applications.map((a: { id: string }) => a.id)).toEqual([inStaging.id]);
+    expect(detail.databases.map((d: { id: string }) => d.id)).toEqual([pg.id]);
+    const filtered = await json(await call(`/api/v1/applications?environment_id=${production.id}`, { token: owner.token }), 200);
+    expect(filtered.applications.map((a: { id: string }) => a.id)).toEqual([inProd.id]);
+    const projectDetail = await json(await call(`/api/v1/projects/${project.id}`, { token: owner.token }), 200);
+    expect(projectDetail.environments.map((e: { id: string }) => e.id)).toEqual([production.id, staging.id]);
+
+    await expectProblem(
+      await call(`/api/v1/environments/${production.id}`, { method: "PATCH", token: owner.token, body: { name: "prod" } }),
+      409,
+      /default environment/,
+    );
+    expect(
+      await json(await call(`/api/v1/environments/${staging.id}`, { method: "PATCH", token: owner.token, body: { name: "stage" } }), 200),
+    ).toMatchObject({ name: "stage" });
+    await expectProblem(
+      await call(`/api/v1/environments/${production.id}`, { method: "DELETE", token: owner.token }),
+      409,
+      /cannot be deleted/,
+    );
+    await expectProblem(
+      await call(`/api/v1/environments/${staging.id}`, { method: "DELETE", token: owner.token }),
+      409,
+      /still has 1 application\(s\) and 1 database/,
+    );
+    expect((await call(`/api/v1/environments/${staging.id}?force=true`, { method: "DELETE", token: owner.token })).status).toBe(204);
+    await expectProblem(await call(`/api/v1/applications/${inStaging.id}`, { token: owner.token }), 404);
+    await expectProblem(await call(`/api/v1/databases/${pg.id}`, { token: owner.token }), 404);
+    expect((await call(`/api/v1/applications/${inProd.id}`, { token: owner.token })).status).toBe(200);
+  });
+});
+
 describe("projects", () => {
   it("are created, listed, renamed, and refuse deletion while they hold applications unless forced", async () => {
     const owner = await newOwner();

@@ -45,14 +45,19 @@ databaseRoutes.openapi(
     method: "get",
     path: "/",
     tags: ["databases"],
-    summary: "Database services of your organization (of one project with ?project_id=)",
+    summary: "Database services of your organization (of one project with ?project_id=, one environment with ?environment_id=)",
     security: bearerSecurity,
-    request: { query: PageQuery.extend({ project_id: z.string().max(64).optional() }) },
+    request: { query: PageQuery.extend({ project_id: z.string().max(64).optional(), environment_id: z.string().max(64).optional() }) },
     responses: { 200: jsonResponse(PageMeta.extend({ databases: z.array(DatabaseView) }), "A page of databases."), ...authErrors },
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const page = await databases.listDatabaseServices(c.var.db, c.var.principal.organizationId, { projectId: q.project_id }, q);
+    const page = await databases.listDatabaseServices(
+      c.var.db,
+      c.var.principal.organizationId,
+      { projectId: q.project_id, environmentId: q.environment_id },
+      q,
+    );
     return c.json({ databases: page.items.map(toDatabaseView), next_cursor: page.nextCursor }, 200);
   },
 );

@@ -5,7 +5,18 @@ import { authedActor } from "../middleware/request-context.ts";
 import { applicationsOfProject } from "../services/applications.ts";
 import { databasesOfProject } from "../services/databases.ts";
 import * as projects from "../services/projects.ts";
-import { NewProjectBody, ProjectPatchBody, ProjectView, toDatabaseView, toProjectView, DatabaseView } from "./app-schemas.ts";
+import * as environments from "../services/project-environments.ts";
+import {
+  DatabaseView,
+  EnvironmentView,
+  NewEnvironmentBody,
+  NewProjectBody,
+  ProjectPatchBody,
+  ProjectView,
+  toDatabaseView,
+  toEnvironmentView,
+  toProjectView,
+} from "./app-schemas.ts";
 import {
   authErrors,
   bearerSecurity,
@@ -24,9 +35,23 @@ projectRoutes.use("*", requireAuth());
 
 const ProjectId = IdParam("id", "prj_0123456789abcdefghij");
 const AppSummary = z
-  .object({ id: z.string(), name: z.string(), app_name: z.string(), status: z.string(), host_id: z.string().nullable() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    app_name: z.string(),
+    status: z.string(),
+    host_id: z.string().nullable(),
+    environment_id: z.string().nullable(),
+  })
   .openapi("ApplicationSummary");
-const ProjectDetail = ProjectView.extend({ applications: z.array(AppSummary), databases: z.array(DatabaseView) }).openapi("ProjectDetail");
+const ProjectDetail = ProjectView.extend({
+  environments: z.array(EnvironmentView),
+  applications: z.array(AppSummary),
+  databases: z.array(DatabaseView),
+}).openapi("ProjectDetail");
+const NewProjectView = ProjectView.extend({
+  environments: z.array(EnvironmentView).openapi({ description: "Its default environment, `production`." }),
+}).openapi("NewProject");
 
 projectRoutes.openapi(
   createRoute({
@@ -36,9 +61,17 @@ projectRoutes.openapi(
     summary: "Create a project (member+)",
     security: bearerSecurity,
     request: { body: jsonBody(NewProjectBody) },
-    responses: { 201: jsonResponse(ProjectView, "The project."), ...validationErrors, ...authErrors, ...conflictError },
+    responses: {
+      201: jsonResponse(NewProjectView, "The project and its default environment."),
+      ...validationErrors,
+      ...authErrors,
+      ...conflictError,
+    },
   }),
-  async (c) => c.json(toProjectView(await projects.createProject(c.var.db, authedActor(c), c.req.valid("json"))), 201),
+  async (c) => {
+    const row = await projects.createProject(c.var.db, authedActor(c), c.req.valid("json"));
+    return c.json({ ...toProjectView(row), environments: [toEnvironmentView(row.environment)] }, 201);
+  },
 );
 
 projectRoutes.openapi(
@@ -67,7 +100,7 @@ projectRoutes.openapi(
     method: "get",
     path: "/{id}",
     tags: ["projects"],
-    summary: "A project with its applications and databases",
+    summary: "A project with its environments, applications and databases",
     security: bearerSecurity,
     request: { params: ProjectId },
     responses: { 200: jsonResponse(ProjectDetail, "The project."), ...authErrors, ...notFoundError },
@@ -75,14 +108,23 @@ projectRoutes.openapi(
   async (c) => {
     const org = c.var.principal.organizationId;
     const project = await projects.getProject(c.var.db, org, c.req.valid("param").id);
-    const [apps, dbs] = await Promise.all([
+    const [envs, apps, dbs] = await Promise.all([
+      environments.environmentsOfProject(c.var.db, org, project.id),
       applicationsOfProject(c.var.db, org, project.id),
       databasesOfProject(c.var.db, org, project.id),
     ]);
     return c.json(
       {
         ...toProjectView(project),
-        applications: apps.map((a) => ({ id: a.id, name: a.name, app_name: a.appName, status: a.status, host_id: a.hostId })),
+        environments: envs.map(toEnvironmentView),
+        applications: apps.map((a) => ({
+          id: a.id,
+          name: a.name,
+          app_name: a.appName,
+          status: a.status,
+          host_id: a.hostId,
+          environment_id: a.environmentId,
+        })),
         databases: dbs.map(toDatabaseView),
       },
       200,
@@ -126,4 +168,48 @@ projectRoutes.openapi(
     await projects.deleteProject(c.var.db, c.env, authedActor(c), c.req.valid("param").id, { force: c.req.valid("query").force });
     return c.body(null, 204);
   },
+);
+
+projectRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}/environments",
+    tags: ["environments"],
+    summary: "A project's environments, the default (`production`) first",
+    security: bearerSecurity,
+    request: { params: ProjectId },
+    responses: {
+      200: jsonResponse(z.object({ environments: z.array(EnvironmentView) }), "The environments."),
+      ...authErrors,
+      ...notFoundError,
+    },
+  }),
+  async (c) => {
+    const org = c.var.principal.organizationId;
+    const project = await projects.getProject(c.var.db, org, c.req.valid("param").id);
+    return c.json({ environments: (await environments.environmentsOfProject(c.var.db, org, project.id)).map(toEnvironmentView) }, 200);
+  },
+);
+
+projectRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/environments",
+    tags: ["environments"],
+    summary: "Add an environment to a project (member+)",
+    security: bearerSecurity,
+    request: { params: ProjectId, body: jsonBody(NewEnvironmentBody) },
+    responses: {
+      201: jsonResponse(EnvironmentView, "The environment."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+    },
+  }),
+  async (c) =>
+    c.json(
+      toEnvironmentView(await environments.createEnvironment(c.var.db, authedActor(c), c.req.valid("param").id, c.req.valid("json"))),
+      201,
+    ),
 );

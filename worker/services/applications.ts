@@ -14,7 +14,7 @@ import { normalizeEnv, openEnv, sealEnv, type EnvVars } from "./environment.ts";
 import { getHost } from "./hosts.ts";
 import { runOnHost } from "./host-relay.ts";
 import { requireRole, roleAtLeast, type Actor, type Principal } from "./principal.ts";
-import { getProject } from "./project-lookup.ts";
+import { resolvePlacement } from "./project-lookup.ts";
 
 export type ApplicationRow = typeof applications.$inferSelect;
 type Caller = Actor & { principal: Principal };
@@ -23,7 +23,9 @@ export const WEBHOOK_TOKEN_PREFIX = "whk_";
 
 /** Everything an application can be created or updated with; secrets are write-only. */
 export interface ApplicationInput {
-  project_id: string;
+  /** One of the two: the project (its default environment) or the environment itself. */
+  project_id?: string | null;
+  environment_id?: string | null;
   host_id?: string | null;
   name: string;
   app_name?: string;
@@ -54,7 +56,7 @@ export interface ApplicationInput {
   deploy_timeout_seconds?: number;
   environment?: string | Record<string, unknown>;
 }
-export type ApplicationPatch = Partial<Omit<ApplicationInput, "project_id">>;
+export type ApplicationPatch = Partial<Omit<ApplicationInput, "project_id" | "environment_id">>;
 
 interface GitCredentials {
   token?: string;
@@ -226,7 +228,7 @@ export async function createApplication(
   const p = actor.principal;
   requireRole(p, "member", "create applications");
   requireSecretsRole(p, input);
-  const project = await getProject(db, p.organizationId, input.project_id);
+  const place = await resolvePlacement(db, p.organizationId, { projectId: input.project_id, environmentId: input.environment_id });
   const hostId = input.host_id ? (await getHost(db, p.organizationId, input.host_id)).id : await defaultHostId(db, p.organizationId);
   const appName = await chooseAppName(db, p.organizationId, input.app_name, input.name, { suffix: options.suffixAppName });
   const token = `${WEBHOOK_TOKEN_PREFIX}${randomString(40)}`;
@@ -234,7 +236,8 @@ export async function createApplication(
   const blank: ApplicationRow = {
     id: newId("app"),
     organizationId: p.organizationId,
-    projectId: project.id,
+    projectId: place.projectId,
+    environmentId: place.environmentId,
     hostId,
     name: input.name,
     appName,
@@ -282,7 +285,13 @@ export async function createApplication(
           action: "application.create",
           targetType: "application",
           targetId: row.id,
-          metadata: { name: row.name, app_name: appName, project_id: project.id, fields: changedFields(input) },
+          metadata: {
+            name: row.name,
+            app_name: appName,
+            project_id: place.projectId,
+            environment_id: place.environmentId,
+            fields: changedFields(input),
+          },
         }),
       ),
     ]);
@@ -299,7 +308,12 @@ export async function createApplication(
   return row;
 }
 
-export async function listApplications(db: Database, organizationId: string, filter: { projectId?: string }, page: PageQuery) {
+export async function listApplications(
+  db: Database,
+  organizationId: string,
+  filter: { projectId?: string; environmentId?: string },
+  page: PageQuery,
+) {
   const rows = await db
     .select()
     .from(applications)
@@ -307,6 +321,7 @@ export async function listApplications(db: Database, organizationId: string, fil
       and(
         eq(applications.organizationId, organizationId),
         filter.projectId ? eq(applications.projectId, filter.projectId) : undefined,
+        filter.environmentId ? eq(applications.environmentId, filter.environmentId) : undefined,
         cursorCondition(applications.createdAt, applications.id, decodeCursor(page.cursor)),
       ),
     )
@@ -315,11 +330,23 @@ export async function listApplications(db: Database, organizationId: string, fil
   return toPage(rows, page.limit);
 }
 
-export async function applicationsOfProject(db: Database, organizationId: string, projectId: string): Promise<ApplicationRow[]> {
+/** Of a project, or of one environment when `environmentId` is given. */
+export async function applicationsOfProject(
+  db: Database,
+  organizationId: string,
+  projectId: string,
+  environmentId?: string,
+): Promise<ApplicationRow[]> {
   return db
     .select()
     .from(applications)
-    .where(and(eq(applications.organizationId, organizationId), eq(applications.projectId, projectId)))
+    .where(
+      and(
+        eq(applications.organizationId, organizationId),
+        eq(applications.projectId, projectId),
+        environmentId ? eq(applications.environmentId, environmentId) : undefined,
+      ),
+    )
     .orderBy(desc(applications.createdAt));
 }
 

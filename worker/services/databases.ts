@@ -19,7 +19,7 @@ import { auditRow } from "./audit.ts";
 import { getHost } from "./hosts.ts";
 import { runOnHost, streamFromHost } from "./host-relay.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
-import { getProject } from "./project-lookup.ts";
+import { resolvePlacement } from "./project-lookup.ts";
 
 export type DatabaseRow = typeof databaseServices.$inferSelect;
 type Caller = Actor & { principal: Principal };
@@ -114,7 +114,9 @@ export const ENGINES: Record<DatabaseEngine, EngineSpec> = {
 };
 
 export interface DatabaseInput {
-  project_id: string;
+  /** One of the two: the project (its default environment) or the environment itself. */
+  project_id?: string | null;
+  environment_id?: string | null;
   engine: DatabaseEngine;
   name: string;
   app_name?: string;
@@ -145,14 +147,15 @@ export async function createDatabaseService(
   const p = actor.principal;
   requireRole(p, "member", "create databases");
   const spec = ENGINES[input.engine];
-  const project = await getProject(db, p.organizationId, input.project_id);
+  const place = await resolvePlacement(db, p.organizationId, { projectId: input.project_id, environmentId: input.environment_id });
   const hostId = input.host_id ? (await getHost(db, p.organizationId, input.host_id)).id : await defaultHostId(db, p.organizationId);
   const appName = await chooseAppName(db, p.organizationId, input.app_name, input.name, { suffix: options.suffixAppName });
   const now = nowIso();
   const row: DatabaseRow = {
     id: newId("dbs"),
     organizationId: p.organizationId,
-    projectId: project.id,
+    projectId: place.projectId,
+    environmentId: place.environmentId,
     hostId,
     engine: input.engine,
     name: input.name,
@@ -183,7 +186,13 @@ export async function createDatabaseService(
         action: "database.create",
         targetType: "database",
         targetId: row.id,
-        metadata: { engine: row.engine, name: row.name, app_name: appName, project_id: project.id },
+        metadata: {
+          engine: row.engine,
+          name: row.name,
+          app_name: appName,
+          project_id: place.projectId,
+          environment_id: place.environmentId,
+        },
       }),
     ),
   ]);
@@ -191,7 +200,12 @@ export async function createDatabaseService(
   return startContainer(db, env, row);
 }
 
-export async function listDatabaseServices(db: Database, organizationId: string, filter: { projectId?: string }, page: PageQuery) {
+export async function listDatabaseServices(
+  db: Database,
+  organizationId: string,
+  filter: { projectId?: string; environmentId?: string },
+  page: PageQuery,
+) {
   const rows = await db
     .select()
     .from(databaseServices)
@@ -199,6 +213,7 @@ export async function listDatabaseServices(db: Database, organizationId: string,
       and(
         eq(databaseServices.organizationId, organizationId),
         filter.projectId ? eq(databaseServices.projectId, filter.projectId) : undefined,
+        filter.environmentId ? eq(databaseServices.environmentId, filter.environmentId) : undefined,
         cursorCondition(databaseServices.createdAt, databaseServices.id, decodeCursor(page.cursor)),
       ),
     )
@@ -207,11 +222,23 @@ export async function listDatabaseServices(db: Database, organizationId: string,
   return toPage(rows, page.limit);
 }
 
-export async function databasesOfProject(db: Database, organizationId: string, projectId: string): Promise<DatabaseRow[]> {
+/** Of a project, or of one environment when `environmentId` is given. */
+export async function databasesOfProject(
+  db: Database,
+  organizationId: string,
+  projectId: string,
+  environmentId?: string,
+): Promise<DatabaseRow[]> {
   return db
     .select()
     .from(databaseServices)
-    .where(and(eq(databaseServices.organizationId, organizationId), eq(databaseServices.projectId, projectId)))
+    .where(
+      and(
+        eq(databaseServices.organizationId, organizationId),
+        eq(databaseServices.projectId, projectId),
+        environmentId ? eq(databaseServices.environmentId, environmentId) : undefined,
+      ),
+    )
     .orderBy(desc(databaseServices.createdAt));
 }
 

@@ -1,6 +1,6 @@
 import { and, count, desc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { applications, auditEvents, databaseServices, projects } from "../db/schema.ts";
+import { applications, auditEvents, databaseServices, environments, projects } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { conflict } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
@@ -10,7 +10,7 @@ import { auditRow } from "./audit.ts";
 import { removeFromHost } from "./applications.ts";
 import { removeDatabaseContainers } from "./databases.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
-import { getProject, type ProjectRow } from "./project-lookup.ts";
+import { defaultEnvironmentRow, getProject, type EnvironmentRow, type ProjectRow } from "./project-lookup.ts";
 
 export { getProject, type ProjectRow };
 type Caller = Actor & { principal: Principal };
@@ -31,7 +31,12 @@ function rethrowNameTaken(err: unknown, name: string): never {
   throw err;
 }
 
-export async function createProject(db: Database, actor: Caller, input: ProjectInput): Promise<ProjectRow> {
+/** Creates a project with its default `production` environment (returned as `environment`). */
+export async function createProject(
+  db: Database,
+  actor: Caller,
+  input: ProjectInput,
+): Promise<ProjectRow & { environment: EnvironmentRow }> {
   const p = actor.principal;
   requireRole(p, "member", "create projects");
   const [taken] = await db
@@ -49,9 +54,11 @@ export async function createProject(db: Database, actor: Caller, input: ProjectI
     createdAt: now,
     updatedAt: now,
   };
+  const environment = defaultEnvironmentRow(row);
   try {
     await db.batch([
       db.insert(projects).values(row),
+      db.insert(environments).values(environment),
       db.insert(auditEvents).values(
         auditRow(actor, {
           organizationId: p.organizationId,
@@ -65,7 +72,7 @@ export async function createProject(db: Database, actor: Caller, input: ProjectI
   } catch (err) {
     rethrowNameTaken(err, input.name);
   }
-  return row;
+  return { ...row, environment };
 }
 
 export async function listProjects(db: Database, organizationId: string, page: PageQuery) {

@@ -1,0 +1,100 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireAuth } from "../middleware/auth.ts";
+import { authedActor } from "../middleware/request-context.ts";
+import { applicationsOfProject } from "../services/applications.ts";
+import { databasesOfProject } from "../services/databases.ts";
+import * as environments from "../services/project-environments.ts";
+import { DatabaseView, EnvironmentPatchBody, EnvironmentView, toDatabaseView, toEnvironmentView } from "./app-schemas.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  conflictError,
+  createRouter,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundError,
+  queryBool,
+  validationErrors,
+} from "./openapi.ts";
+
+/** `/api/v1/environments/{id}`; a project's list and create are under /api/v1/projects/{id}/environments. */
+export const environmentRoutes = createRouter();
+environmentRoutes.use("*", requireAuth());
+
+const EnvironmentId = IdParam("id", "env_0123456789abcdefghij");
+const EnvironmentDetail = EnvironmentView.extend({
+  applications: z.array(
+    z.object({ id: z.string(), name: z.string(), app_name: z.string(), status: z.string(), host_id: z.string().nullable() }),
+  ),
+  databases: z.array(DatabaseView),
+}).openapi("EnvironmentDetail");
+
+environmentRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags: ["environments"],
+    summary: "An environment with its applications and databases",
+    security: bearerSecurity,
+    request: { params: EnvironmentId },
+    responses: { 200: jsonResponse(EnvironmentDetail, "The environment."), ...authErrors, ...notFoundError },
+  }),
+  async (c) => {
+    const org = c.var.principal.organizationId;
+    const env = await environments.getEnvironment(c.var.db, org, c.req.valid("param").id);
+    const [apps, dbs] = await Promise.all([
+      applicationsOfProject(c.var.db, org, env.projectId, env.id),
+      databasesOfProject(c.var.db, org, env.projectId, env.id),
+    ]);
+    return c.json(
+      {
+        ...toEnvironmentView(env),
+        applications: apps.map((a) => ({ id: a.id, name: a.name, app_name: a.appName, status: a.status, host_id: a.hostId })),
+        databases: dbs.map(toDatabaseView),
+      },
+      200,
+    );
+  },
+);
+
+environmentRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/{id}",
+    tags: ["environments"],
+    summary: "Rename or describe an environment (member+; the default one keeps its name)",
+    security: bearerSecurity,
+    request: { params: EnvironmentId, body: jsonBody(EnvironmentPatchBody) },
+    responses: {
+      200: jsonResponse(EnvironmentView, "The environment."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+    },
+  }),
+  async (c) =>
+    c.json(
+      toEnvironmentView(await environments.updateEnvironment(c.var.db, authedActor(c), c.req.valid("param").id, c.req.valid("json"))),
+      200,
+    ),
+);
+
+environmentRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags: ["environments"],
+    summary: "Delete an environment (admin); 409 for the default one, and while it has services unless force=true",
+    security: bearerSecurity,
+    request: { params: EnvironmentId, query: z.object({ force: queryBool.optional() }) },
+    responses: { 204: { description: "Deleted." }, ...authErrors, ...notFoundError, ...conflictError, 422: validationErrors[422] },
+  }),
+  async (c) => {
+    await environments.deleteEnvironment(c.var.db, c.env, authedActor(c), c.req.valid("param").id, {
+      force: c.req.valid("query").force === true,
+    });
+    return c.body(null, 204);
+  },
+);
