@@ -3,7 +3,8 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { compatRoutes } from "./compat/index.ts";
 import { ApiError } from "./errors.ts";
-import { problemResponse } from "./middleware/error-response.ts";
+import { renderError } from "./middleware/error-response.ts";
+import { noRoute } from "./compat/envelopes.ts";
 import { authenticateAndLimit } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { agentRoutes } from "./routes/agent.ts";
@@ -111,9 +112,9 @@ export function createApp() {
   app.route("/api/v1/databases", databaseRoutes);
   app.route("/", compatRoutes);
 
-  app.notFound((c) =>
-    problemResponse(c, new ApiError(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}: see /swagger for the API.`)),
-  );
-  app.onError((err, c) => problemResponse(c, err));
+  // One error handler for every surface: it picks the envelope by path (compat/envelopes.ts), so
+  // what the shared steps above raise (401, 429, 413) reads like the rest of that surface.
+  app.notFound((c) => renderError(noRoute(c.req.method, new URL(c.req.url).pathname), c));
+  app.onError(renderError);
   return app;
 }

@@ -12,7 +12,6 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { credentialOf, resolvePrincipal } from "../middleware/auth.ts";
-import { logUnexpected, toApiError } from "../middleware/error-response.ts";
 import { consumeRateLimit } from "../middleware/rate-limit.ts";
 import { clientIp } from "../middleware/request-context.ts";
 import { applicationByWebhookToken, applicationsBySlug, type ApplicationRow } from "../services/applications.ts";
@@ -30,13 +29,6 @@ import { rateLimitPerMinute } from "../settings.ts";
 import { receiveProviderDelivery, webhookRateLimit } from "../routes/webhooks.ts";
 
 export const devflowWebhookCompat = new Hono<AppEnv>();
-
-devflowWebhookCompat.onError((err, c) => {
-  const e = toApiError(err);
-  if (e.status >= 500 && e === err) logUnexpected(c, err);
-  for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
-  return c.json({ error: e.title, message: e.detail, status: e.status }, e.status);
-});
 
 type Found = { app: ApplicationRow; via: "token" | "credentials" | "signature" };
 

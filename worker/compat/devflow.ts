@@ -1,9 +1,8 @@
 // Compatibility with DevFlow Pro's API (seed 003), a Laravel application: Sanctum-style personal
 // tokens (here: API keys of the user), Laravel's error bodies and date format.
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
-import { logUnexpected, toApiError } from "../middleware/error-response.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { actorOf } from "../middleware/request-context.ts";
 import * as accounts from "../services/accounts.ts";
@@ -13,21 +12,6 @@ import { notFound } from "../errors.ts";
 import { readJson } from "./validate.ts";
 
 export const devflowCompat = new Hono<AppEnv>();
-
-/** DevFlow is a Laravel application: its errors are `{message}`, and 422 lists `errors` per field. */
-export function laravelError(err: Error, c: Context<AppEnv>): Response {
-  const e = toApiError(err);
-  if (e.status >= 500 && e === err) logUnexpected(c, err);
-  for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
-  if (e.status === 422) {
-    const errors: Record<string, string[]> = {};
-    for (const fe of e.errors ?? []) (errors[fe.pointer.replace(/^\/body\//, "").replaceAll("/", ".")] ??= []).push(fe.detail);
-    return c.json({ message: "The given data was invalid.", errors }, 422);
-  }
-  return c.json({ message: e.status === 401 ? "Unauthenticated." : e.detail }, e.status);
-}
-
-devflowCompat.onError(laravelError);
 
 const userView = (a: accounts.AccountView) => ({
   id: a.user.id,

@@ -15,7 +15,6 @@ import { maskEnvBelowAdmin } from "../services/containers.ts";
 import { allHosts, getHostByName } from "../services/hosts.ts";
 import type { AppEnv } from "../env.ts";
 import { actorOf, authedActor } from "../middleware/request-context.ts";
-import { logUnexpected, toApiError } from "../middleware/error-response.ts";
 import * as accounts from "../services/accounts.ts";
 import { roleAtLeast } from "../services/principal.ts";
 import { authSettings } from "../settings.ts";
@@ -24,13 +23,6 @@ import { Email, Password, Username, DisplayName } from "../routes/schemas.ts";
 import { readJson } from "./validate.ts";
 
 export const dockerApiCompat = new Hono<AppEnv>();
-
-dockerApiCompat.onError((err, c) => {
-  const e = toApiError(err);
-  if (e.status >= 500 && e === err) logUnexpected(c, err);
-  for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
-  return c.json({ success: false, message: e.detail }, e.status === 422 ? 400 : e.status);
-});
 
 const NewUser = z.object({ username: Username, password: Password, full_name: DisplayName, email: Email });
 const RefreshToken = z.object({ refresh_token: z.string().min(1).max(4096) });

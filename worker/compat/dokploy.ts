@@ -6,7 +6,6 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { ApiError, notFound } from "../errors.ts";
-import { logUnexpected, toApiError } from "../middleware/error-response.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { Branch, GitUrl, ImageRef, Name, RelativePath } from "../routes/app-schemas.ts";
@@ -22,32 +21,7 @@ import { readJson } from "./validate.ts";
 
 export const dokployCompat = new Hono<AppEnv>();
 
-const TRPC_CODES: Record<number, string> = {
-  400: "BAD_REQUEST",
-  401: "UNAUTHORIZED",
-  403: "FORBIDDEN",
-  404: "NOT_FOUND",
-  409: "CONFLICT",
-  413: "PAYLOAD_TOO_LARGE",
-  422: "BAD_REQUEST",
-  429: "TOO_MANY_REQUESTS",
-};
-
-dokployCompat.onError((err, c) => {
-  const e = toApiError(err);
-  if (e.status >= 500 && e === err) logUnexpected(c, err);
-  for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
-  // tRPC reports input errors as 400 BAD_REQUEST with the zod issues.
-  const status = e.status === 422 ? 400 : e.status;
-  return c.json(
-    {
-      message: e.detail,
-      code: TRPC_CODES[e.status] ?? "INTERNAL_SERVER_ERROR",
-      ...(e.errors ? { issues: e.errors.map((f) => ({ message: f.detail, path: f.pointer.replace(/^\/body\//, "").split("/") })) } : {}),
-    },
-    status,
-  );
-});
+// Errors: Dokploy's envelope, written by compat/envelopes.ts for every path of this surface.
 
 dokployCompat.use("/api/*", async function dokployAuth(c, next) {
   // Only Dokploy's procedure paths (`/api/<router>.<procedure>`) are this surface's.

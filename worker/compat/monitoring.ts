@@ -4,7 +4,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { laravelDateTime } from "../lib/time.ts";
-import { logUnexpected, toApiError } from "../middleware/error-response.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as alerts from "../services/alerts.ts";
@@ -14,14 +13,11 @@ import * as metrics from "../services/metrics.ts";
 import { requireRole } from "../services/principal.ts";
 import { toAlertView } from "../routes/alerts.ts";
 import { z } from "zod";
-import { laravelError } from "./devflow.ts";
 import { readJson } from "./validate.ts";
 
 // ---- DevFlow Pro: GET/POST /api/servers/{server}/metrics ---------------------------------------------
 
 export const devflowMetricsCompat = new Hono<AppEnv>();
-
-devflowMetricsCompat.onError(laravelError);
 
 /** Laravel's validation messages (10.x wording, as the document shows: "The cpu usage field is required."). */
 function laravelNumber(field: string, options: { min?: number; max?: number; integer?: boolean }) {
@@ -109,13 +105,6 @@ devflowMetricsCompat.post("/api/servers/:server/metrics", requireAuth(), async (
 // ---- server manager v2: alerts and health summary ----------------------------------------------------
 
 export const monitoringV2Compat = new Hono<AppEnv>();
-
-monitoringV2Compat.onError((err, c) => {
-  const e = toApiError(err);
-  if (e.status >= 500 && e === err) logUnexpected(c, err);
-  for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
-  return c.json({ success: false, error: e.detail, details: e.errors ? { errors: e.errors } : {} }, e.status);
-});
 
 const ok = <T>(data: T, message: string) => ({ success: true, data, message });
 

@@ -5,7 +5,6 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
-import { logUnexpected, toApiError } from "../middleware/error-response.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as notificationsService from "../services/notifications.ts";
@@ -15,40 +14,6 @@ import { ApiError } from "../errors.ts";
 import { fieldErrors } from "../routes/openapi.ts";
 
 const ok = <T>(data: T, message: string) => ({ success: true, data, message });
-
-/** Seed 004's error envelope. */
-function v2Error(app: Hono<AppEnv>) {
-  app.onError((err, c) => {
-    const e = toApiError(err);
-    if (e.status >= 500 && e === err) logUnexpected(c, err);
-    for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
-    return c.json({ success: false, error: e.detail, details: e.errors ? { errors: e.errors } : {} }, e.status);
-  });
-}
-
-const ERROR_CODES: Record<number, string> = {
-  400: "INVALID_REQUEST",
-  401: "UNAUTHORIZED",
-  403: "FORBIDDEN",
-  404: "NOT_FOUND",
-  422: "INVALID_REQUEST",
-  429: "RATE_LIMITED",
-};
-
-/** Seed 002's error envelope: `{"error": {"code", "message", "details"}}`. */
-function v1Error(app: Hono<AppEnv>) {
-  app.onError((err, c) => {
-    const e = toApiError(err);
-    if (e.status >= 500 && e === err) logUnexpected(c, err);
-    for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
-    const first = e.errors?.[0];
-    const details = first ? { field: first.pointer.split("/").pop() ?? "", reason: first.detail } : {};
-    return c.json(
-      { error: { code: ERROR_CODES[e.status] ?? (e.status >= 500 ? "SERVER_ERROR" : "ERROR"), message: e.detail, details } },
-      e.status,
-    );
-  });
-}
 
 function query<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
   const parsed = schema.safeParse(c.req.query());
@@ -82,7 +47,6 @@ const Paging = z.object({
 // ---- notifications (seed 002 and 004) --------------------------------------------------------------
 
 export const notificationCompat = new Hono<AppEnv>();
-v2Error(notificationCompat);
 notificationCompat.use("/api/notifications/stream", requireAuth({ allowQueryToken: true }));
 notificationCompat.use("/api/notifications", requireAuth());
 notificationCompat.use("/api/notifications/*", requireAuth());
@@ -155,14 +119,12 @@ const taskBody = (t: tasks.TaskRow) => ({
 
 /** Seed 002: `GET /api/tasks/{task_id}` answers the task itself. */
 export const taskV1Compat = new Hono<AppEnv>();
-v1Error(taskV1Compat);
 taskV1Compat.get("/api/tasks/:taskId", requireAuth(), async (c) =>
   c.json(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId")))),
 );
 
 /** Seed 004: `GET /api/tasks/<task_id>/status`, in its envelope. */
 export const taskV2Compat = new Hono<AppEnv>();
-v2Error(taskV2Compat);
 taskV2Compat.get("/api/tasks/:taskId/status", requireAuth(), async (c) =>
   c.json(ok(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId"))), "Task status.")),
 );

@@ -3,7 +3,6 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
-import { logUnexpected, toApiError } from "../middleware/error-response.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { actorOf } from "../middleware/request-context.ts";
 import * as accounts from "../services/accounts.ts";
@@ -13,13 +12,6 @@ import { authSettings } from "../settings.ts";
 import { readJson } from "./validate.ts";
 
 export const serverManagerCompat = new Hono<AppEnv>();
-
-serverManagerCompat.onError((err, c) => {
-  const e = toApiError(err);
-  if (e.status >= 500 && e === err) logUnexpected(c, err);
-  for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
-  return c.json({ success: false, error: e.detail, details: e.errors ? { errors: e.errors } : {} }, e.status);
-});
 
 const ok = <T>(data: T, message: string) => ({ success: true, data, message });
 
