@@ -2,6 +2,7 @@
 // through SELF, the real Worker entry, with its real Durable Objects and the local libSQL server.
 import { SELF } from "cloudflare:test";
 import { expect } from "vitest";
+import { waitFor } from "../test/support/wait.ts";
 
 let counter = 0;
 /** A unique suffix per call, so tests sharing one database never collide. */
@@ -103,3 +104,10 @@ export async function expectProblem(res: Response, status: number, detail?: RegE
   if (detail) expect(body.detail).toMatch(detail);
   return body;
 }
+
+/** Waits until the API shows the host in `status` (the relay mirrors presence asynchronously). */
+export const waitForStatus = (account: TestAccount, hostId: string, status: string) =>
+  waitFor(`host ${hostId} to be ${status}`, async () => {
+    const host = await json(await call(`/api/v1/hosts/${hostId}`, { token: account.token }), 200);
+    return host.status === status ? host : undefined;
+  });

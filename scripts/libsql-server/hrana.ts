@@ -81,7 +81,7 @@ export class Hrana {
   }
 
   #openStream(): Stream {
-    const stream = new Stream(this.#opts.path, this.#opts.busyTimeoutMs);
+    const stream = new Stream(this.#opts.path, this.#opts.busyTimeoutMs, this.#opts.log);
     this.#open.add(stream);
     return stream;
   }

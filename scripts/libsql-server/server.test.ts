@@ -2,9 +2,9 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, type Client } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../test/support/wait.ts";
 import { startLibsqlServer, type LibsqlServer, type LibsqlServerOptions } from "./server.ts";
 
 let dir: string;
@@ -381,33 +381,39 @@ describe("with @libsql/client", () => {
   });
 
   it("makes a second writer wait for the first to finish instead of failing", async () => {
-    await client.execute("CREATE TABLE queue (n INTEGER)");
-    const first = await client.transaction("write");
-    await first.execute("INSERT INTO queue VALUES (1)");
+    const log: string[] = [];
+    await withServer({ log: (line) => log.push(line) }, async (other) => {
+      const c = createClient({ url: other.url });
+      await c.execute("CREATE TABLE queue (n INTEGER)");
+      const first = await c.transaction("write");
+      await first.execute("INSERT INTO queue VALUES (1)");
 
-    const second = await client.transaction("write");
-    let secondStarted = false;
-    const pending = second.execute("INSERT INTO queue VALUES (2)").then(() => (secondStarted = true));
-    await sleep(200);
-    expect(secondStarted).toBe(false);
-    // Other streams keep being served while the second one waits.
-    expect(await count("queue")).toBe(0);
+      const second = await c.transaction("write");
+      let secondDone = false;
+      const pending = second.execute("INSERT INTO queue VALUES (2)").then(() => (secondDone = true));
+      await waitFor("the second writer to wait for the lock", () => log.some((l) => l.includes("waiting up to")));
+      expect(secondDone).toBe(false);
+      // Other streams keep being served while the second one waits.
+      expect(await count("queue", c)).toBe(0);
 
-    await first.commit();
-    await pending;
-    await second.commit();
-    expect(await count("queue")).toBe(2);
+      await first.commit();
+      await pending;
+      await second.commit();
+      expect(await count("queue", c)).toBe(2);
+      c.close();
+    });
   });
 
   it("reports a lock held too long as SQLITE_BUSY instead of hanging", async () => {
-    await withServer({ busyTimeoutMs: 200 }, async (other) => {
+    const log: string[] = [];
+    await withServer({ busyTimeoutMs: 200, log: (line) => log.push(line) }, async (other) => {
       const c = createClient({ url: other.url });
       await c.execute("CREATE TABLE t (x)");
       const holder = await c.transaction("write");
       await holder.execute("INSERT INTO t VALUES (1)");
-      const started = Date.now();
       await expect(c.execute("INSERT INTO t VALUES (2)")).rejects.toMatchObject({ code: "SQLITE_BUSY" });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+      // It waited for the lock before giving up.
+      expect(log).toContain("statement waiting up to 200 ms for another stream's write lock");
       await holder.rollback();
       await c.execute("INSERT INTO t VALUES (3)");
       expect(await count("t", c)).toBe(1);
@@ -511,12 +517,13 @@ describe("with @libsql/client", () => {
   });
 
   it("expires an idle stream and rolls back its transaction", async () => {
-    await withServer({ idleStreamTimeoutMs: 100, busyTimeoutMs: 50 }, async (other) => {
+    const log: string[] = [];
+    await withServer({ idleStreamTimeoutMs: 100, busyTimeoutMs: 50, log: (line) => log.push(line) }, async (other) => {
       const c = createClient({ url: other.url });
       await c.execute("CREATE TABLE t (x)");
       const abandoned = await c.transaction("write");
       await abandoned.execute("INSERT INTO t VALUES (1)");
-      await sleep(400);
+      await waitFor("the idle stream to expire", () => log.some((l) => l.startsWith("stream expired")));
       await expect(abandoned.execute("SELECT 1")).rejects.toMatchObject({ code: "STREAM_EXPIRED" });
       expect(await count("t", c)).toBe(0);
       // The write lock went with it (with a 50 ms busy timeout, a held lock would fail this).

@@ -31,9 +31,12 @@ export class Stream {
   #abortedTx = false;
   #closed = false;
 
-  constructor(path: string, busyTimeoutMs: number) {
+  readonly #log: (line: string) => void;
+
+  constructor(path: string, busyTimeoutMs: number, log: (line: string) => void = () => {}) {
     this.#path = path;
     this.#busyTimeoutMs = busyTimeoutMs;
+    this.#log = log;
     this.#db = openConnection(path);
   }
 
@@ -260,6 +263,8 @@ export class Stream {
           this.#replaceConnection();
           throw e;
         }
+        // Once per statement: a wait that is worth knowing about when a request seems to hang.
+        if (delayMs === 1) this.#log(`statement waiting up to ${this.#busyTimeoutMs} ms for another stream's write lock`);
       }
       await sleep(delayMs);
     }

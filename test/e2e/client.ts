@@ -5,6 +5,10 @@ import { promisify } from "node:util";
 import { inject } from "vitest";
 import { startAgent, type RunningAgent } from "../../agent-relay/src/agent.ts";
 import type { LogRecord } from "../../agent-relay/src/log.ts";
+import { waitFor } from "../support/wait.ts";
+
+export { readSse, SseStream } from "../support/sse.ts";
+export { waitFor };
 
 export const run = promisify(execFile);
 export const TEST_IMAGE = "pier-test/busybox:latest";
@@ -76,15 +80,6 @@ export function attachAgent(token: string, options: Partial<Parameters<typeof st
   return { agent, logs };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, tries = 200, everyMs = 100): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 export const waitForStatus = (owner: Owner, hostId: string, status: string) =>
   waitFor(`host ${hostId} to be ${status}`, async () => {
     const res = await api(`/api/v1/hosts/${hostId}`, { token: owner.token });
@@ -100,40 +95,4 @@ export async function docker(...args: string[]): Promise<string> {
 export async function removeContainers(label: string): Promise<void> {
   const ids = await docker("ps", "-aq", "--filter", `label=${label}`);
   if (ids) await docker("rm", "-f", ...ids.split("\n"));
-}
-
-/** Reads an SSE response until `until` returns true for a parsed event, or the time runs out. */
-export async function readSse(res: Response, until: (event: { event: string; data: any; id?: string }) => boolean, timeoutMs = 30_000) {
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const seen: Array<{ event: string; data: any; id?: string }> = [];
-  let buffer = "";
-  const timer = setTimeout(() => void reader.cancel(), timeoutMs);
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let boundary: number;
-      while ((boundary = buffer.indexOf("\n\n")) >= 0) {
-        const frame = buffer.slice(0, boundary);
-        buffer = buffer.slice(boundary + 2);
-        let event = "message";
-        let id: string | undefined;
-        const data: string[] = [];
-        for (const line of frame.split("\n")) {
-          if (line.startsWith("event:")) event = line.slice(6).trim();
-          else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
-          else if (line.startsWith("id:")) id = line.slice(3).trim();
-        }
-        if (data.length === 0) continue;
-        const parsed = { event, id, data: JSON.parse(data.join("\n")) };
-        seen.push(parsed);
-        if (until(parsed)) return seen;
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-    await reader.cancel().catch(() => undefined);
-  }
-  return seen;
 }

@@ -41,7 +41,7 @@ export async function waitDeployment(
   owner: Owner,
   id: string,
   until: (d: any) => boolean = (d) => FINISHED.includes(d.status),
-  tries = 600,
+  timeout = 90_000,
 ): Promise<any> {
   return waitFor(
     `deployment ${id}`,
@@ -49,8 +49,7 @@ export async function waitDeployment(
       const res = await api(`/api/v1/deployments/${id}`, { token: owner.token });
       return until(res.body) ? res.body : undefined;
     },
-    tries,
-    100,
+    { timeout },
   );
 }
 

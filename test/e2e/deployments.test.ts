@@ -19,6 +19,7 @@ import {
   readSse,
   TEST_IMAGE,
   unique,
+  waitFor,
   waitForStatus,
   type Owner,
   type TestAgent,
@@ -250,8 +251,9 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
     it("cancels a running build on the host, and fails one past its timeout", async () => {
       await repo.commit({ Dockerfile: dockerfile("slow", "RUN echo slow-step-started && sleep 60\n") }, "slow build");
       const slow = await deploy(app.id);
-      for (let i = 0; i < 600 && !(await deployLogs(owner, slow.id)).includes("slow-step-started"); i++)
-        await new Promise((r) => setTimeout(r, 100));
+      await waitFor("the slow build step to start", async () => (await deployLogs(owner, slow.id)).includes("slow-step-started"), {
+        timeout: 90_000,
+      });
       const cancel = await api(`/api/v1/deployments/${slow.id}/cancel`, { token: owner.token, method: "POST" });
       expect(cancel.status).toBe(200);
       expect(await waitDeployment(owner, slow.id)).toMatchObject({ status: "cancelled" });
@@ -270,8 +272,9 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
 
     it("fails a deployment whose host drops mid-build, and leaves the running version alone", async () => {
       const dropped = await deploy(app.id);
-      for (let i = 0; i < 600 && !(await deployLogs(owner, dropped.id)).includes("slow-step-started"); i++)
-        await new Promise((r) => setTimeout(r, 100));
+      await waitFor("the slow build step to start", async () => (await deployLogs(owner, dropped.id)).includes("slow-step-started"), {
+        timeout: 90_000,
+      });
       await agent.agent.stop();
       expect(await waitDeployment(owner, dropped.id)).toMatchObject({ status: "failed", error: expect.stringMatching(/disconnected/) });
       expect(await containerId(app.app_name)).toBe(v2Container);

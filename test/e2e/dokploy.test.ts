@@ -211,8 +211,7 @@ describe.skipIf(!dockerAvailable() || !hasJq)("Dokploy API compatibility (seed 0
         const s = (await bash("source ./config.sh\nget_latest_status")).trim();
         return s !== "running" ? s : undefined;
       },
-      600,
-      100,
+      { timeout: 90_000 },
     );
     expect(status).toBe("done");
     expect(await served(appName, "http://127.0.0.1:3000/index.html")).toBe("dokploy-app");

@@ -271,7 +271,7 @@ describe.skipIf(!dockerAvailable())("notifications", () => {
         const res = await api("/api/v1/notifications?kind=container.restart_loop", { token: owner.token });
         return res.body.notifications.find((n: any) => n.data?.container_name === looping);
       },
-      600,
+      { timeout: 90_000 },
     );
     expect(note).toMatchObject({ kind: "container.restart_loop", severity: "error", data: { deaths: 3, exit_code: 1 } });
     await docker("rm", "-f", looping);
@@ -291,7 +291,7 @@ describe.skipIf(!dockerAvailable())("notifications", () => {
         (await api("/api/v1/notifications?kind=host.disconnected", { token: owner.token })).body.notifications.find(
           (n: any) => n.target_id === other.id,
         ),
-      600,
+      { timeout: 90_000 },
     );
     expect(gone).toMatchObject({ title: `Host ${other.name} disconnected`, severity: "warning" });
     const second = attachAgent(other.agent_token, { metricsIntervalMs: 0, events: false, statsCache: false });
@@ -302,7 +302,7 @@ describe.skipIf(!dockerAvailable())("notifications", () => {
           (await api("/api/v1/notifications?kind=host.online", { token: owner.token })).body.notifications.find(
             (n: any) => n.target_id === other.id,
           ),
-        600,
+        { timeout: 90_000 },
       );
       expect(back).toMatchObject({ title: `Host ${other.name} is back online`, data: { was: "disconnected" } });
     } finally {

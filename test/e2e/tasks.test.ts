@@ -43,7 +43,7 @@ describe.skipIf(!dockerAvailable())("host tasks: image pulls and bulk container 
         const res = await api(`/api/v1/tasks/${taskId}`, { token: owner.token });
         return ["succeeded", "failed", "cancelled"].includes(res.body.status) ? res.body : undefined;
       },
-      600,
+      { timeout: 90_000 },
     );
 
   beforeAll(async () => {

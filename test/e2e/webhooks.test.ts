@@ -87,8 +87,7 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
     waitFor(
       "the queue to settle",
       async () => ((await deploymentsOf()).every((d) => ["succeeded", "failed", "cancelled"].includes(d.status)) ? true : undefined),
-      600,
-      100,
+      { timeout: 90_000 },
     );
 
   it("deploys a GitHub push signed with the secret, and nothing on a wrong signature or a duplicate", async () => {

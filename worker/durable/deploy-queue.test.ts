@@ -4,82 +4,16 @@
 // scrubbed, tasks and notifications; and push webhooks from each provider, signed right and wrong.
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { encode, type Cmd } from "#protocol";
 import { hmacSha256Hex } from "../services/webhooks.ts";
-import { call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
-
-class ScriptedAgent {
-  private queue: Cmd[] = [];
-  private waiters: Array<(cmd: Cmd) => void> = [];
-  readonly cancels: string[] = [];
-
-  constructor(readonly ws: WebSocket) {
-    ws.addEventListener("message", (event) => {
-      const msg = JSON.parse(String(event.data));
-      if (msg.type === "cancel") this.cancels.push(msg.id);
-      if (msg.type !== "cmd") return;
-      const waiter = this.waiters.shift();
-      if (waiter) waiter(msg);
-      else this.queue.push(msg);
-    });
-  }
-
-  static async connect(token: string): Promise<ScriptedAgent> {
-    const res = await SELF.fetch("http://pier.test/api/v1/agent/connect", {
-      headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
-    });
-    expect(res.status).toBe(101);
-    const ws = res.webSocket!;
-    ws.accept();
-    ws.send(
-      encode({
-        type: "hello",
-        agent_version: "test/1",
-        hostname: "scripted",
-        engine_version: "24.0",
-        api_version: "1.41",
-        os: "Debian",
-        arch: "x86_64",
-        addresses: [],
-        capabilities: ["deploy.build", "deploy.run", "deploy.remove"],
-      }),
-    );
-    return new ScriptedAgent(ws);
-  }
-
-  next(): Promise<Cmd> {
-    const queued = this.queue.shift();
-    return queued ? Promise.resolve(queued) : new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  chunk(cmd: Cmd, seq: number, data: string) {
-    this.ws.send(encode({ type: "chunk", id: cmd.id, seq, data }));
-  }
-
-  end(cmd: Cmd, data?: unknown, error?: { code: string; message: string }) {
-    this.ws.send(encode({ type: "end", id: cmd.id, ...(data !== undefined ? { data } : {}), ...(error ? { error } : {}) }));
-  }
-
-  /** Plays a successful build and run of a deployment. */
-  async succeed(image = "pier/x:1") {
-    const build = await this.next();
-    expect(build.op).toBe("deploy.build");
-    this.end(build, { image, image_id: "sha256:abc", commit: "a".repeat(40), commit_message: "msg", compose: false });
-    const run = await this.next();
-    expect(run.op).toBe("deploy.run");
-    this.end(run, { container_id: "c".repeat(64), container_name: "x", replaced: [] });
-    return { build, run };
-  }
-}
+import { waitFor } from "../../test/support/wait.ts";
+import { call, expectProblem, json, newOwner, type TestAccount, waitForStatus } from "../testing.ts";
+import { ScriptedAgent } from "../testing-agent.ts";
 
 async function setup(label: string, appBody: Record<string, unknown> = {}) {
   const owner = await newOwner(label);
   const host = await json(await call("/api/v1/hosts", { token: owner.token, body: { name: "h" } }), 201);
   const agent = await ScriptedAgent.connect(host.agent_token);
-  for (let i = 0; i < 100; i++) {
-    if ((await json(await call(`/api/v1/hosts/${host.id}`, { token: owner.token }), 200)).status === "online") break;
-    await new Promise((r) => setTimeout(r, 30));
-  }
+  await waitForStatus(owner, host.id, "online");
   const project = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "p" } }), 201);
   const app = await json(
     await call("/api/v1/applications", {
@@ -103,13 +37,18 @@ async function waitDeployment(
   id: string,
   done: (d: any) => boolean = (d) => ["succeeded", "failed", "cancelled"].includes(d.status),
 ) {
-  for (let i = 0; i < 200; i++) {
+  return waitFor(`deployment ${id} to settle`, async () => {
     const d = await json(await call(`/api/v1/deployments/${id}`, { token: owner.token }), 200);
-    if (done(d)) return d;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`deployment ${id} did not settle`);
+    return done(d) ? d : undefined;
+  });
 }
+
+/** Waits until the owner's notification center holds a notification of `kind`. */
+const notified = (owner: TestAccount, kind: string) =>
+  waitFor(`a ${kind} notification`, async () => {
+    const inbox = await json(await call("/api/v1/notifications", { token: owner.token }), 200);
+    return inbox.notifications.find((n: { kind: string }) => n.kind === kind);
+  });
 
 const deploy = async (owner: TestAccount, appId: string, body?: Record<string, unknown>) =>
   json(await call(`/api/v1/applications/${appId}/deployments`, { token: owner.token, method: "POST", ...(body ? { body } : {}) }), 202);
@@ -188,12 +127,7 @@ describe("DeployQueue", () => {
     expect(appNow).toMatchObject({ status: "running", current_deployment_id: queued.id });
     const task = await json(await call(`/api/v1/tasks/${queued.task_id}`, { token: owner.token }), 200);
     expect(task).toMatchObject({ status: "succeeded", progress: 100 });
-    let inbox = "";
-    for (let i = 0; i < 100 && !inbox.includes("deployment.succeeded"); i++) {
-      inbox = JSON.stringify(await json(await call("/api/v1/notifications", { token: owner.token }), 200));
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(inbox).toContain("deployment.succeeded");
+    await notified(owner, "deployment.succeeded");
     agent.ws.close(1000);
   });
 
@@ -212,8 +146,7 @@ describe("DeployQueue", () => {
     });
     // Cancel the running one: the host is told to abort.
     await json(await call(`/api/v1/deployments/${first.id}/cancel`, { method: "POST", token: owner.token }), 200);
-    for (let i = 0; i < 100 && !agent.cancels.includes(build1.id); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(agent.cancels).toContain(build1.id);
+    await agent.received("the cancel of the running build", (m) => m.type === "cancel" && m.id === build1.id);
     expect(await waitDeployment(owner, first.id)).toMatchObject({ status: "cancelled", error: expect.stringMatching(/cancelled by/) });
     await expectProblem(
       await call(`/api/v1/deployments/${first.id}/cancel`, { method: "POST", token: owner.token }),
@@ -272,12 +205,7 @@ describe("DeployQueue", () => {
     const timedOut = await waitDeployment(owner, stuck.id);
     expect(timedOut).toMatchObject({ status: "failed", error: expect.stringMatching(/timed out after 1 s/) });
     // The notification follows the status by a moment.
-    let inbox = "";
-    for (let i = 0; i < 100 && !inbox.includes("deployment.timed_out"); i++) {
-      inbox = JSON.stringify(await json(await call("/api/v1/notifications", { token: owner.token }), 200));
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(inbox).toContain("deployment.timed_out");
+    await notified(owner, "deployment.timed_out");
     await json(
       await call(`/api/v1/applications/${app.id}`, { method: "PATCH", token: owner.token, body: { deploy_timeout_seconds: 600 } }),
       200,
@@ -298,9 +226,9 @@ describe("DeployQueue", () => {
   });
 
   it("fails at once, with the reason, when the host is offline", async () => {
-    const { owner, agent, app } = await setup("dq-offline");
+    const { owner, host, agent, app } = await setup("dq-offline");
     agent.ws.close(1000);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitForStatus(owner, host.id, "disconnected");
     const d = await deploy(owner, app.id);
     expect(await waitDeployment(owner, d.id)).toMatchObject({ status: "failed", error: expect.stringMatching(/offline/) });
   });

@@ -2,81 +2,12 @@
 // the agent side is played by the test so that timing and failures can be controlled exactly.
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { encode, PING_TEXT, PONG_TEXT, type Cmd, type OpName } from "#protocol";
-import { addMember, call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
-
-const CAPABILITIES: OpName[] = ["container.list", "container.inspect", "container.start", "container.logs", "stats.all"];
-
-class ScriptedAgent {
-  readonly commands: Cmd[] = [];
-  private waiters: Array<(cmd: Cmd) => void> = [];
-  closed: { code: number; reason: string } | undefined;
-  readonly messages: string[] = [];
-
-  constructor(readonly ws: WebSocket) {
-    ws.addEventListener("message", (event) => {
-      const text = String(event.data);
-      this.messages.push(text);
-      const msg = JSON.parse(text);
-      if (msg.type === "cmd") {
-        const waiter = this.waiters.shift();
-        if (waiter) waiter(msg);
-        else this.commands.push(msg);
-      }
-    });
-    ws.addEventListener("close", (event) => {
-      this.closed = { code: event.code, reason: event.reason };
-    });
-  }
-
-  static async connect(token: string): Promise<ScriptedAgent> {
-    const res = await SELF.fetch("http://pier.test/api/v1/agent/connect", {
-      headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
-    });
-    expect(res.status).toBe(101);
-    const ws = res.webSocket!;
-    ws.accept();
-    const agent = new ScriptedAgent(ws);
-    ws.send(
-      encode({
-        type: "hello",
-        agent_version: "test-agent/1.0",
-        hostname: "scripted",
-        engine_version: "20.10.24",
-        api_version: "1.41",
-        os: "Debian",
-        arch: "x86_64",
-        addresses: ["192.0.2.10"],
-        capabilities: CAPABILITIES,
-        containers: { total: 2, running: 1, paused: 0, stopped: 1 },
-      }),
-    );
-    return agent;
-  }
-
-  nextCommand(): Promise<Cmd> {
-    const queued = this.commands.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  reply(id: string, data: unknown) {
-    this.ws.send(encode({ type: "result", id, ok: true, data }));
-  }
-}
+import { PING_TEXT, PONG_TEXT } from "#protocol";
+import { addMember, call, expectProblem, json, newOwner, type TestAccount, waitForStatus } from "../testing.ts";
+import { ScriptedAgent } from "../testing-agent.ts";
 
 async function newHost(owner: TestAccount, name = `h${Math.random().toString(36).slice(2, 8)}`) {
   return json(await call("/api/v1/hosts", { token: owner.token, body: { name } }), 201);
-}
-
-/** Polls the API until the host shows `status` (the relay mirrors presence asynchronously). */
-async function waitForStatus(owner: TestAccount, hostId: string, status: string) {
-  for (let i = 0; i < 100; i++) {
-    const host = await json(await call(`/api/v1/hosts/${hostId}`, { token: owner.token }), 200);
-    if (host.status === status) return host;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`host ${hostId} never became ${status}`);
 }
 
 describe("HostRelay", () => {
@@ -94,7 +25,7 @@ describe("HostRelay", () => {
     });
 
     const pending = call(`/api/v1/hosts/${host.id}/containers?all=true`, { token: owner.token });
-    const cmd = await agent.nextCommand();
+    const cmd = await agent.next();
     expect(cmd).toMatchObject({ op: "container.list", args: { all: true } });
     expect(cmd.deadline).toBeGreaterThan(Date.now());
     agent.reply(cmd.id, [
@@ -124,14 +55,11 @@ describe("HostRelay", () => {
     const agent = await ScriptedAgent.connect(host.agent_token);
     await waitForStatus(owner, host.id, "online");
     agent.ws.send(PING_TEXT);
-    for (let i = 0; i < 50 && !agent.messages.includes(PONG_TEXT); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(agent.messages).toContain(PONG_TEXT);
+    await agent.received("the pong", (_, text) => text === PONG_TEXT);
 
     const pending = call(`/api/v1/hosts/${host.id}/containers/nope`, { token: owner.token });
-    const cmd = await agent.nextCommand();
-    agent.ws.send(
-      encode({ type: "result", id: cmd.id, ok: false, error: { code: "not_found", message: "No such container: nope", status: 404 } }),
-    );
+    const cmd = await agent.next();
+    agent.fail(cmd.id, { code: "not_found", message: "No such container: nope", status: 404 });
     await expectProblem(await pending, 404, /No such container: nope/);
     agent.ws.close(1000);
   });
@@ -149,16 +77,15 @@ describe("HostRelay", () => {
     await waitForStatus(owner, host.id, "online");
     const relay = env.HOST_RELAY.get(env.HOST_RELAY.idFromName(host.id));
     const outcome = relay.command("container.list", {}, { timeoutMs: 200 });
-    const cmd = await agent.nextCommand();
+    const cmd = await agent.next();
     const result = await outcome;
     expect(result).toMatchObject({ ok: false, error: { code: "timeout", http: 504 } });
     // The agent is told to stop working on it.
-    for (let i = 0; i < 50 && !agent.messages.some((m) => m.includes('"cancel"')); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(agent.messages.map((m) => JSON.parse(m))).toContainEqual(expect.objectContaining({ type: "cancel", id: cmd.id }));
+    await agent.received("the cancel", (m) => m.type === "cancel" && m.id === cmd.id);
     // A late reply finds no one waiting; the next command is unaffected.
     agent.reply(cmd.id, []);
     const next = relay.command("container.list", {});
-    const cmd2 = await agent.nextCommand();
+    const cmd2 = await agent.next();
     agent.reply(cmd2.id, []);
     expect(await next).toEqual({ ok: true, data: [] });
     agent.ws.close(1000);
@@ -173,8 +100,8 @@ describe("HostRelay", () => {
       call(`/api/v1/hosts/${host.id}/containers`, { token: owner.token }),
       call(`/api/v1/hosts/${host.id}/containers/x`, { token: owner.token }),
     ];
-    await agent.nextCommand();
-    await agent.nextCommand();
+    await agent.next();
+    await agent.next();
     agent.ws.close(1011, "boom");
     for (const res of pending) await expectProblem(await res, 502, /disconnected/);
     const after = await waitForStatus(owner, host.id, "disconnected");
@@ -187,10 +114,9 @@ describe("HostRelay", () => {
     const first = await ScriptedAgent.connect(host.agent_token);
     await waitForStatus(owner, host.id, "online");
     const second = await ScriptedAgent.connect(host.agent_token);
-    for (let i = 0; i < 50 && !first.closed; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(first.closed?.code).toBe(4001);
+    expect((await first.closing()).code).toBe(4001);
     const pending = call(`/api/v1/hosts/${host.id}/containers`, { token: owner.token });
-    const cmd = await second.nextCommand();
+    const cmd = await second.next();
     second.reply(cmd.id, []);
     expect(await json(await pending, 200)).toEqual({ containers: [] });
     expect(first.commands).toEqual([]);
@@ -208,8 +134,7 @@ describe("HostRelay", () => {
     await waitForStatus(owner, host.id, "online");
     const rotated = await json(await call(`/api/v1/hosts/${host.id}/rotate-token`, { method: "POST", token: owner.token }), 200);
     expect(rotated.agent_token).not.toBe(host.agent_token);
-    for (let i = 0; i < 50 && !agent.closed; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(agent.closed?.code).toBe(4003);
+    expect((await agent.closing()).code).toBe(4003);
     const old = await SELF.fetch("http://pier.test/api/v1/agent/connect", {
       headers: { upgrade: "websocket", authorization: `Bearer ${host.agent_token}` },
     });
@@ -242,10 +167,10 @@ describe("container secrets and host access by role", () => {
     const doc = { Id: "c".repeat(64), Name: "/app", Config: { Env: ["DATABASE_PASSWORD=hunter22", "PORT=8080"] } };
 
     const asMember = call(`/api/v1/hosts/${host.id}/containers/app`, { token: member.token });
-    agent.reply((await agent.nextCommand()).id, doc);
+    agent.reply((await agent.next()).id, doc);
     expect((await json(await asMember, 200)).Config.Env).toEqual(["DATABASE_PASSWORD=••••••", "PORT=••••••"]);
     const asOwner = call(`/api/v1/hosts/${host.id}/containers/app`, { token: owner.token });
-    agent.reply((await agent.nextCommand()).id, doc);
+    agent.reply((await agent.next()).id, doc);
     expect((await json(await asOwner, 200)).Config.Env).toEqual(doc.Config.Env);
 
     const bind = { image: "busybox", volumes: [{ source: "/var/run/docker.sock", target: "/var/run/docker.sock" }] };

@@ -1,41 +1,20 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { type SseEvent, SseStream } from "../../test/support/sse.ts";
 import { notify } from "../services/notifications.ts";
 import { addMember, call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
 
 const say = (account: TestAccount, title: string, kind: Parameters<typeof notify>[1]["kind"] = "deployment.succeeded") =>
   notify(env, { organizationId: account.organizationId, kind, title, message: `${title}: details` });
 
-/** Reads SSE frames from a streaming response until `count` notifications have arrived. */
-async function readFrames(res: Response, count: number): Promise<Array<{ id?: string; data: any }>> {
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const frames: Array<{ id?: string; data: any }> = [];
-  let buffer = "";
+/** The next `count` notifications on an SSE response; the stream is closed after. */
+async function readFrames(res: Response, count: number): Promise<SseEvent[]> {
+  const stream = new SseStream(res);
   try {
-    while (frames.length < count) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let boundary: number;
-      while ((boundary = buffer.indexOf("\n\n")) >= 0) {
-        const frame = buffer.slice(0, boundary);
-        buffer = buffer.slice(boundary + 2);
-        const data = frame
-          .split("\n")
-          .filter((l) => l.startsWith("data:"))
-          .map((l) => l.slice(5).trim());
-        const id = frame
-          .split("\n")
-          .find((l) => l.startsWith("id:"))
-          ?.slice(3)
-          .trim();
-        if (data.length > 0) frames.push({ id, data: JSON.parse(data.join("\n")) });
-      }
-    }
+    return await stream.take(count);
   } finally {
-    await reader.cancel().catch(() => undefined);
+    await stream.close();
   }
-  return frames;
 }
 
 describe("notification center", () => {
