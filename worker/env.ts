@@ -41,6 +41,8 @@ export interface Bindings {
 export interface Variables {
   requestId: string;
   db: Database;
+  /** Forgets cached principals: see services/credential-cache.ts. */
+  credentials: import("./services/credential-cache.ts").CredentialCache;
   principal: Principal;
 }
 

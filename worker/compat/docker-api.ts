@@ -68,7 +68,7 @@ dockerApiCompat.post("/login", async (c) => {
 
 dockerApiCompat.post("/logout", async (c) => {
   const body = await readJson(c, RefreshToken);
-  await accounts.logoutWithRefreshToken(c.var.db, authSettings(c.env), actorOf(c), body.refresh_token);
+  await accounts.logoutWithRefreshToken(c.var.db, c.var.credentials, authSettings(c.env), actorOf(c), body.refresh_token);
   return c.json({ success: true, data: "logged out successfully" });
 });
 

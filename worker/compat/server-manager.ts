@@ -32,7 +32,7 @@ for (const prefix of ["/api", ""]) {
 
   serverManagerCompat.post(`${prefix}/session/refresh`, async (c) => {
     const body = await readJson(c, z.object({ refresh_token: z.string().min(1).max(4096) }));
-    const session = await accounts.refresh(c.var.db, authSettings(c.env), actorOf(c), body.refresh_token);
+    const session = await accounts.refresh(c.var.db, c.var.credentials, authSettings(c.env), actorOf(c), body.refresh_token);
     return c.json(ok(toSessionView(session), "Session refreshed."));
   });
 }

@@ -2,10 +2,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.ts";
 import { unauthorized } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
-import { looksLikeApiKey, principalFromApiKey, principalFromClaims, verifyAccessToken } from "../services/accounts.ts";
+import type { CachedPrincipal, RateLimiter } from "../durable/rate-limiter.ts";
+import { looksLikeApiKey, principalFromApiKeyHash, principalFromClaims, verifyAccessToken } from "../services/accounts.ts";
+import { apiKeyRateKey, sessionRateKey } from "../services/credential-cache.ts";
 import type { Principal } from "../services/principal.ts";
 import { authSettings, rateLimitPerMinute } from "../settings.ts";
-import { consumeRateLimit } from "./rate-limit.ts";
+import { applyRateLimitDecision, consumeRateLimit, RATE_LIMIT_WINDOW_MS } from "./rate-limit.ts";
 import { clientIp } from "./request-context.ts";
 
 /**
@@ -30,25 +32,47 @@ export function credentialOf(c: Context<AppEnv>, allowQueryToken = false): strin
   return queryToken ?? undefined;
 }
 
+/** How long the per-credential object keeps a principal; revocations `forget` it at once. */
+const PRINCIPAL_CACHE_MS = 60_000;
+
+/** Resolves a credential's principal (through the per-credential cache) without counting a request. */
 export async function resolvePrincipal(c: Context<AppEnv>, credential: string): Promise<Principal> {
-  return (await identify(c, credential)).principal;
+  return authenticate(c, credential, null);
 }
 
 /**
- * What a credential's rate-limit bucket is, known before the database is asked (an access
- * token's session id once its signature checks out; an API key's hash), and the principal
- * lookup itself — so the two can run side by side.
+ * A credential's principal. Its bucket is known before the database is asked (an access token's
+ * session id once its signature checks out; an API key's hash), and that bucket's object both
+ * counts the request and holds the principal it last resolved: in steady state one Durable
+ * Object call and no database read. On a miss the database answers and the object remembers.
  */
-export async function identify(c: Context<AppEnv>, credential: string): Promise<{ rateKey: string; principal: Promise<Principal> }> {
+async function authenticate(c: Context<AppEnv>, credential: string, limit: number | null): Promise<Principal> {
+  let rateKey: string;
+  let load: () => Promise<CachedPrincipal>;
+  let usable: (entry: CachedPrincipal) => boolean;
   if (looksLikeApiKey(credential)) {
-    const rateKey = `key:${(await sha256Hex(credential)).slice(0, 32)}`;
-    return {
-      rateKey,
-      principal: principalFromApiKey(c.var.db, credential, (work) => c.executionCtx.waitUntil(work.catch(() => undefined))),
-    };
+    const keyHash = await sha256Hex(credential);
+    rateKey = apiKeyRateKey(keyHash);
+    load = () => principalFromApiKeyHash(c.var.db, keyHash, (work) => c.executionCtx.waitUntil(work.catch(() => undefined)));
+    usable = (entry) => !entry.expiresAt || entry.expiresAt > new Date().toISOString();
+  } else {
+    const claims = await verifyAccessToken(authSettings(c.env), credential);
+    rateKey = sessionRateKey(claims.sid);
+    load = async () => ({ principal: await principalFromClaims(c.var.db, claims), expiresAt: null });
+    usable = (entry) => entry.principal.userId === claims.sub;
   }
-  const claims = await verifyAccessToken(authSettings(c.env), credential);
-  return { rateKey: `session:${claims.sid}`, principal: principalFromClaims(c.var.db, claims) };
+  const limiter = c.env.RATE_LIMITER.getByName(rateKey);
+  const { cached, generation } = limit === null ? await limiter.lookup() : await countRequest(c, limiter, limit);
+  if (cached && usable(cached)) return cached.principal;
+  const fresh = await load();
+  await limiter.remember(fresh, generation, PRINCIPAL_CACHE_MS);
+  return fresh.principal;
+}
+
+async function countRequest(c: Context<AppEnv>, limiter: DurableObjectStub<RateLimiter>, limit: number) {
+  const { decision, ...rest } = await limiter.authorize(limit, RATE_LIMIT_WINDOW_MS);
+  applyRateLimitDecision(c, decision);
+  return rest;
 }
 
 /** Requires a valid credential and sets `principal`; answers 401 otherwise. */
@@ -65,8 +89,7 @@ export function requireAuth(options: { allowQueryToken?: boolean } = {}): Middle
 
 /**
  * Sets `principal` when a credential is present (401 if it is not valid), and counts the request
- * against the credential's rate limit — or the client address's when there is none. The limit's
- * Durable Object and the session lookup run side by side: one round trip fewer per request.
+ * against the credential's rate limit — or the client address's when there is none.
  */
 export function authenticateAndLimit(): MiddlewareHandler<AppEnv> {
   return async function authenticateAndLimit(c, next) {
@@ -75,9 +98,7 @@ export function authenticateAndLimit(): MiddlewareHandler<AppEnv> {
     if (!credential) {
       await consumeRateLimit(c, `ip:${clientIp(c) ?? "unknown"}`, limit);
     } else {
-      const { rateKey, principal } = await identify(c, credential);
-      const [resolved] = await Promise.all([principal, consumeRateLimit(c, rateKey, limit)]);
-      c.set("principal", resolved);
+      c.set("principal", await authenticate(c, credential, limit));
     }
     await next();
   };

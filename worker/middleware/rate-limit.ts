@@ -1,13 +1,17 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
+import type { RateLimitDecision } from "../durable/rate-limiter.ts";
 import { ApiError } from "../errors.ts";
 
-const WINDOW_MS = 60_000;
+export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 /** Counts one request against `key` and sets the X-RateLimit headers; throws 429 over the limit. */
 export async function consumeRateLimit(c: Context<AppEnv>, key: string, limit: number): Promise<void> {
-  const stub = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(key));
-  const decision = await stub.hit(limit, WINDOW_MS);
+  applyRateLimitDecision(c, await c.env.RATE_LIMITER.getByName(key).hit(limit, RATE_LIMIT_WINDOW_MS));
+}
+
+/** Sets the X-RateLimit headers of a decision; throws 429 when it refused the request. */
+export function applyRateLimitDecision(c: Context<AppEnv>, decision: RateLimitDecision): void {
   const headers = {
     "X-RateLimit-Limit": String(decision.limit),
     "X-RateLimit-Remaining": String(decision.remaining),

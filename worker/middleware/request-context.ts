@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { createDatabase } from "../db/client.ts";
 import type { AppEnv } from "../env.ts";
+import { credentialCache } from "../services/credential-cache.ts";
 import type { Actor } from "../services/principal.ts";
 
 /**
@@ -14,6 +15,7 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     const requestId = incoming && /^[\w.-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID();
     c.set("requestId", requestId);
     c.set("db", createDatabase(c.env));
+    c.set("credentials", credentialCache(c.env));
     const started = Date.now();
     await next();
     c.header("X-Request-Id", requestId);

@@ -86,6 +86,31 @@ describe("API keys", () => {
     expect(memberList.api_keys).toEqual([]);
   });
 
+  it("are managed with the role that creating them takes", async () => {
+    const owner = await newOwner();
+    const ownerKey = await json(await call("/api/v1/api-keys", { token: owner.token, body: { name: "deploys" } }), 201);
+    const viewerKey = await json(await call("/api/v1/api-keys", { token: owner.token, body: { name: "read-only", role: "viewer" } }), 201);
+    // A viewer-role key cannot revoke its creator's other keys (it could not have created them).
+    await expectProblem(
+      await call(`/api/v1/api-keys/${ownerKey.id}`, { method: "DELETE", apiKey: viewerKey.key }),
+      403,
+      /API keys cannot manage/,
+    );
+    await json(await call("/api/v1/me", { apiKey: ownerKey.key }), 200);
+    // A full-role key cannot manage other keys either: keys come from sessions only.
+    const other = await json(await call("/api/v1/api-keys", { token: owner.token, body: { name: "other" } }), 201);
+    await expectProblem(await call(`/api/v1/api-keys/${other.id}`, { method: "DELETE", apiKey: ownerKey.key }), 403);
+    // An admin's session cannot revoke an owner-role key: it could not have created one.
+    const admin = await addMember(owner, "admin");
+    await expectProblem(await call(`/api/v1/api-keys/${ownerKey.id}`, { method: "DELETE", token: admin.token }), 403, /owner role/);
+    // Within the rule it works: a key may revoke itself, an admin a member's key.
+    expect((await call(`/api/v1/api-keys/${viewerKey.id}`, { method: "DELETE", apiKey: viewerKey.key })).status).toBe(204);
+    await expectProblem(await call("/api/v1/me", { apiKey: viewerKey.key }), 401, /revoked/);
+    const member = await addMember(owner, "member");
+    const memberKey = await json(await call("/api/v1/api-keys", { token: member.token, body: { name: "m" } }), 201);
+    expect((await call(`/api/v1/api-keys/${memberKey.id}`, { method: "DELETE", token: admin.token })).status).toBe(204);
+  });
+
   it("keep their own rate-limit bucket, separate from the session", async () => {
     const owner = await newOwner();
     const created = await json(await call("/api/v1/api-keys", { token: owner.token, body: { name: "bucket" } }), 201);

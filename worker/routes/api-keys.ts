@@ -72,7 +72,7 @@ apiKeyRoutes.openapi(
     responses: { 204: { description: "Revoked." }, ...authErrors, ...notFoundError },
   }),
   async (c) => {
-    await apiKeys.revokeApiKey(c.var.db, authedActor(c), c.req.valid("param").id);
+    await apiKeys.revokeApiKey(c.var.db, c.var.credentials, authedActor(c), c.req.valid("param").id);
     return c.body(null, 204);
   },
 );

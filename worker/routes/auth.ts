@@ -60,7 +60,7 @@ authRoutes.openapi(
     },
   }),
   async (c) => {
-    const session = await accounts.refresh(c.var.db, authSettings(c.env), actorOf(c), c.req.valid("json").refresh_token);
+    const session = await accounts.refresh(c.var.db, c.var.credentials, authSettings(c.env), actorOf(c), c.req.valid("json").refresh_token);
     return c.json(toSessionView(session), 200);
   },
 );
@@ -78,9 +78,13 @@ authRoutes.openapi(
     const p = c.var.principal;
     const refreshToken = c.req.valid("json").refresh_token;
     if (refreshToken) {
-      await accounts.logoutWithRefreshToken(c.var.db, authSettings(c.env), actorOf(c), refreshToken);
+      await accounts.logoutWithRefreshToken(c.var.db, c.var.credentials, authSettings(c.env), actorOf(c), refreshToken);
     } else if (p?.sessionId) {
-      await accounts.logout(c.var.db, actorOf(c), { sessionId: p.sessionId, userId: p.userId, organizationId: p.organizationId });
+      await accounts.logout(c.var.db, c.var.credentials, actorOf(c), {
+        sessionId: p.sessionId,
+        userId: p.userId,
+        organizationId: p.organizationId,
+      });
     } else {
       throw unauthorized(
         "Send the session's access token as `Authorization: Bearer <token>`, or `{refresh_token}` in the body. (API keys are revoked with DELETE /api/v1/api-keys/:id.)",

@@ -31,16 +31,31 @@ meRoutes.openapi(
     method: "post",
     path: "/password",
     tags: ["account"],
-    summary: "Change your password; your other sessions end",
+    summary: "Change your password; your other sessions end, and your API keys too with `revoke_api_keys`",
     security: bearerSecurity,
     request: {
-      body: jsonBody(z.object({ current_password: z.string().min(1).max(256), new_password: Password }).openapi("ChangePasswordRequest")),
+      body: jsonBody(
+        z
+          .object({
+            current_password: z.string().min(1).max(256),
+            new_password: Password,
+            revoke_api_keys: z.boolean().default(false).openapi({
+              description:
+                "Also revoke every API key of yours (default false: keys usually drive automation). See GET /api/v1/api-keys for what exists and when each was last used.",
+            }),
+          })
+          .openapi("ChangePasswordRequest"),
+      ),
     },
     responses: { 204: { description: "Changed." }, ...validationErrors, ...authErrors },
   }),
   async (c) => {
     const body = c.req.valid("json");
-    await accounts.changePassword(c.var.db, authedActor(c), body.current_password, body.new_password);
+    await accounts.changePassword(c.var.db, c.var.credentials, authedActor(c), {
+      current: body.current_password,
+      next: body.new_password,
+      revokeApiKeys: body.revoke_api_keys,
+    });
     return c.body(null, 204);
   },
 );

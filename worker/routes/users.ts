@@ -102,7 +102,7 @@ userRoutes.openapi(
   }),
   async (c) => {
     const actor = authedActor(c);
-    const member = await usersService.changeRole(c.var.db, actor, c.req.valid("param").id, c.req.valid("json").role);
+    const member = await usersService.changeRole(c.var.db, c.var.credentials, actor, c.req.valid("param").id, c.req.valid("json").role);
     return c.json(toUserView({ user: member.user, role: member.role, organizationId: actor.principal.organizationId }), 200);
   },
 );
@@ -118,7 +118,7 @@ userRoutes.openapi(
     responses: { 204: { description: "Removed." }, ...authErrors, ...notFoundError, ...conflictError },
   }),
   async (c) => {
-    await usersService.removeUser(c.var.db, authedActor(c), c.req.valid("param").id);
+    await usersService.removeUser(c.var.db, c.var.credentials, authedActor(c), c.req.valid("param").id);
     return c.body(null, 204);
   },
 );

@@ -6,6 +6,7 @@ import { decoyPasswordHash, hashPassword, needsRehash, sha256Hex, verifyPassword
 import { newId, randomString } from "../lib/ids.ts";
 import { isoAfterSeconds, nowIso } from "../lib/time.ts";
 import { auditRow, recordAudit } from "./audit.ts";
+import { apiKeyRateKey, sessionRateKey, type CredentialCache } from "./credential-cache.ts";
 import { lowerRole, type Actor, type Principal } from "./principal.ts";
 import { signToken, verifyToken, type AccessClaims, type RefreshClaims } from "./tokens.ts";
 
@@ -245,7 +246,13 @@ export async function login(db: Database, settings: AuthSettings, actor: Actor, 
  * Rotates a refresh token. Each refresh token works once: presenting one that was already
  * rotated means it leaked (or was replayed), so the whole session is revoked.
  */
-export async function refresh(db: Database, settings: AuthSettings, actor: Actor, refreshToken: string): Promise<IssuedSession> {
+export async function refresh(
+  db: Database,
+  credentials: CredentialCache,
+  settings: AuthSettings,
+  actor: Actor,
+  refreshToken: string,
+): Promise<IssuedSession> {
   const claims = await verifyToken<RefreshClaims>(refreshToken, settings.jwtSecret, "refresh");
   const [session] = await db.select().from(sessions).where(eq(sessions.id, claims.sid)).limit(1);
   if (!session || session.userId !== claims.sub) throw unauthorized("This session no longer exists: log in again.");
@@ -273,6 +280,7 @@ export async function refresh(db: Database, settings: AuthSettings, actor: Actor
         }),
       ),
     ]);
+    await credentials.forget([sessionRateKey(session.id)]);
     throw unauthorized("This refresh token was already used, so the session has been revoked for safety: log in again.");
   }
   const account = await loadAccount(db, session.userId);
@@ -283,6 +291,7 @@ export async function refresh(db: Database, settings: AuthSettings, actor: Actor
 
 export async function logout(
   db: Database,
+  credentials: CredentialCache,
   actor: Actor,
   session: { sessionId: string; userId: string; organizationId: string },
 ): Promise<void> {
@@ -299,16 +308,23 @@ export async function logout(
       }),
     ),
   ]);
+  await credentials.forget([sessionRateKey(session.sessionId)]);
 }
 
 /** Logout by refresh token (the compatibility surfaces' way): the token must still be valid. */
-export async function logoutWithRefreshToken(db: Database, settings: AuthSettings, actor: Actor, refreshToken: string): Promise<void> {
+export async function logoutWithRefreshToken(
+  db: Database,
+  credentials: CredentialCache,
+  settings: AuthSettings,
+  actor: Actor,
+  refreshToken: string,
+): Promise<void> {
   const claims = await verifyToken<RefreshClaims>(refreshToken, settings.jwtSecret, "refresh");
   const [session] = await db.select().from(sessions).where(eq(sessions.id, claims.sid)).limit(1);
   if (!session || session.revokedAt || session.refreshTokenHash !== (await sha256Hex(claims.jti))) {
     throw unauthorized("This refresh token is not valid for an active session.");
   }
-  await logout(db, actor, { sessionId: session.id, userId: session.userId, organizationId: session.organizationId });
+  await logout(db, credentials, actor, { sessionId: session.id, userId: session.userId, organizationId: session.organizationId });
 }
 
 // ---- Authentication of requests --------------------------------------------------------------
@@ -350,58 +366,94 @@ export const API_KEY_PREFIX = "pier_";
 
 export const looksLikeApiKey = (token: string): boolean => token.startsWith(API_KEY_PREFIX);
 
-export async function principalFromApiKey(db: Database, key: string, onUsed: (work: Promise<unknown>) => void): Promise<Principal> {
+/**
+ * The principal of an API key, by the key's SHA-256 (what is stored), with the key's own expiry
+ * so that a cached copy can keep honouring it.
+ */
+export async function principalFromApiKeyHash(
+  db: Database,
+  keyHash: string,
+  onUsed: (work: Promise<unknown>) => void,
+): Promise<{ principal: Principal; expiresAt: string | null }> {
   const rows = await db
     .select({ key: apiKeys, username: users.username, role: memberships.role })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
     .innerJoin(memberships, and(eq(memberships.userId, apiKeys.userId), eq(memberships.organizationId, apiKeys.organizationId)))
-    .where(eq(apiKeys.keyHash, await sha256Hex(key)))
+    .where(eq(apiKeys.keyHash, keyHash))
     .limit(1);
   const row = rows[0];
   if (!row) throw unauthorized("This API key is not valid.");
   if (row.key.revokedAt) throw unauthorized("This API key was revoked: create a new one.");
   const now = nowIso();
   if (row.key.expiresAt && row.key.expiresAt <= now) throw unauthorized("This API key has expired: create a new one.");
-  // Recording "last used" is off the request path and at most once a minute per key.
+  // Recording "last used" is off the request path and at most once a minute per key (the
+  // principal cache reads the key again about as often).
   if (!row.key.lastUsedAt || Date.parse(now) - Date.parse(row.key.lastUsedAt) > 60_000) {
     onUsed(db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.key.id)));
   }
   return {
-    kind: "api_key",
-    userId: row.key.userId,
-    username: row.username,
-    organizationId: row.key.organizationId,
-    role: lowerRole(row.key.role, row.role),
-    apiKeyId: row.key.id,
+    principal: {
+      kind: "api_key",
+      userId: row.key.userId,
+      username: row.username,
+      organizationId: row.key.organizationId,
+      role: lowerRole(row.key.role, row.role),
+      apiKeyId: row.key.id,
+    },
+    expiresAt: row.key.expiresAt,
   };
 }
 
 // ---- Passwords -------------------------------------------------------------------------------
 
-/** Changes the caller's password and ends every other session of theirs. */
-export async function changePassword(db: Database, actor: Actor & { principal: Principal }, current: string, next: string): Promise<void> {
+/**
+ * Changes the caller's password and ends every other session of theirs. The user's API keys keep
+ * working unless `revokeApiKeys` is set: keys usually drive automation, and a password change is
+ * not always a suspected leak (the caller decides; the dashboard asks).
+ */
+export async function changePassword(
+  db: Database,
+  credentials: CredentialCache,
+  actor: Actor & { principal: Principal },
+  input: { current: string; next: string; revokeApiKeys?: boolean },
+): Promise<{ revokedSessions: number; revokedApiKeys: number }> {
   const p = actor.principal;
   const account = await loadAccount(db, p.userId);
-  if (!account || !(await verifyPassword(current, account.user.passwordHash))) {
+  if (!account || !(await verifyPassword(input.current, account.user.passwordHash))) {
     throw unauthorized("The current password is wrong.");
   }
   const now = nowIso();
-  const others = p.sessionId
+  const otherSessions = p.sessionId
     ? and(eq(sessions.userId, p.userId), sql`${sessions.id} <> ${p.sessionId}`, isNull(sessions.revokedAt))
     : and(eq(sessions.userId, p.userId), isNull(sessions.revokedAt));
+  const activeKeys = and(eq(apiKeys.userId, p.userId), isNull(apiKeys.revokedAt));
+  const [endedSessions, revokedKeys] = await Promise.all([
+    db.select({ id: sessions.id }).from(sessions).where(otherSessions),
+    input.revokeApiKeys ? db.select({ keyHash: apiKeys.keyHash }).from(apiKeys).where(activeKeys) : Promise.resolve([]),
+  ]);
   await db.batch([
     db
       .update(users)
-      .set({ passwordHash: await hashPassword(next), passwordChangedAt: now, updatedAt: now })
+      .set({ passwordHash: await hashPassword(input.next), passwordChangedAt: now, updatedAt: now })
       .where(eq(users.id, p.userId)),
-    db.update(sessions).set({ revokedAt: now, revokedReason: "password_changed" }).where(others),
-    db
-      .insert(auditEvents)
-      .values(
-        auditRow(actor, { organizationId: p.organizationId, action: "user.password_change", targetType: "user", targetId: p.userId }),
-      ),
+    db.update(sessions).set({ revokedAt: now, revokedReason: "password_changed" }).where(otherSessions),
+    ...(input.revokeApiKeys ? [db.update(apiKeys).set({ revokedAt: now }).where(activeKeys)] : []),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "user.password_change",
+        targetType: "user",
+        targetId: p.userId,
+        metadata: { revoked_api_keys: revokedKeys.length },
+      }),
+    ),
   ]);
+  await credentials.forget([
+    ...endedSessions.map((row) => sessionRateKey(row.id)),
+    ...revokedKeys.map((row) => apiKeyRateKey(row.keyHash)),
+  ]);
+  return { revokedSessions: endedSessions.length, revokedApiKeys: revokedKeys.length };
 }
 
 /**

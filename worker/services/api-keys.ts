@@ -8,6 +8,7 @@ import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pa
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { API_KEY_PREFIX } from "./accounts.ts";
+import { apiKeyRateKey, type CredentialCache } from "./credential-cache.ts";
 import { roleAtLeast, type Actor, type Principal } from "./principal.ts";
 
 type Caller = Actor & { principal: Principal };
@@ -74,15 +75,27 @@ export async function listApiKeys(db: Database, p: Principal, page: PageQuery) {
   return toPage(rows, page.limit);
 }
 
-export async function revokeApiKey(db: Database, actor: Caller, id: string): Promise<void> {
+/**
+ * Revokes a key. Managing keys takes what creating them takes: a session (a key cannot manage
+ * other keys, only revoke itself) and a role at least the key's. Owners and admins may revoke
+ * their organization's keys within that rule; others only their own. A key the caller may not
+ * see is missing; one they see but may not touch is forbidden.
+ */
+export async function revokeApiKey(db: Database, credentials: CredentialCache, actor: Caller, id: string): Promise<void> {
   const p = actor.principal;
   const [row] = await db
     .select()
     .from(apiKeys)
     .where(and(eq(apiKeys.id, id), eq(apiKeys.organizationId, p.organizationId)))
     .limit(1);
-  const mayRevoke = row && (row.userId === p.userId || roleAtLeast(p.role, "admin"));
-  if (!row || !mayRevoke) throw notFound(`API key ${id}`);
+  const visible = row && (row.userId === p.userId || roleAtLeast(p.role, "admin"));
+  if (!row || !visible) throw notFound(`API key ${id}`);
+  if (p.kind === "api_key" && p.apiKeyId !== row.id) {
+    throw forbidden("API keys cannot manage other API keys (a key may revoke only itself): use a session.");
+  }
+  if (!roleAtLeast(p.role, row.role)) {
+    throw forbidden(`Your role (${p.role}) cannot revoke a key with the ${row.role} role; it needs ${row.role} or higher.`);
+  }
   if (row.revokedAt) return;
   await db.batch([
     db.update(apiKeys).set({ revokedAt: nowIso() }).where(eq(apiKeys.id, id)),
@@ -96,4 +109,5 @@ export async function revokeApiKey(db: Database, actor: Caller, id: string): Pro
       }),
     ),
   ]);
+  await credentials.forget([apiKeyRateKey(row.keyHash)]);
 }

@@ -1,10 +1,11 @@
-import { and, count, desc, eq, isNull } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNull } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { apiKeys, auditEvents, memberships, sessions, users, type Role } from "../db/schema.ts";
 import { conflict, forbidden, notFound } from "../errors.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
+import { apiKeyRateKey, sessionRateKey, type CredentialCache } from "./credential-cache.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
 
 type Admin = Actor & { principal: Principal };
@@ -43,7 +44,7 @@ async function ownerCount(db: Database, organizationId: string): Promise<number>
 }
 
 /** Owners may change any role; admins may change members and viewers, up to admin. */
-export async function changeRole(db: Database, actor: Admin, userId: string, role: Role) {
+export async function changeRole(db: Database, credentials: CredentialCache, actor: Admin, userId: string, role: Role) {
   const p = actor.principal;
   requireRole(p, "admin", "change roles");
   const target = await memberOf(db, p.organizationId, userId);
@@ -70,11 +71,12 @@ export async function changeRole(db: Database, actor: Admin, userId: string, rol
       }),
     ),
   ]);
+  await credentials.forget(await credentialsOf(db, userId));
   return { ...target, role };
 }
 
 /** Removes a user: their sessions end and their API keys stop working at once. */
-export async function removeUser(db: Database, actor: Admin, userId: string): Promise<void> {
+export async function removeUser(db: Database, credentials: CredentialCache, actor: Admin, userId: string): Promise<void> {
   const p = actor.principal;
   requireRole(p, "admin", "remove users");
   const target = await memberOf(db, p.organizationId, userId);
@@ -82,6 +84,7 @@ export async function removeUser(db: Database, actor: Admin, userId: string): Pr
   if (target.role === "owner" && p.role !== "owner") throw forbidden("Only an owner can remove an owner.");
   if (target.role === "admin" && p.role !== "owner") throw forbidden("Only an owner can remove an admin.");
   const now = nowIso();
+  const cachedCredentials = await credentialsOf(db, userId);
   await db.batch([
     db
       .update(sessions)
@@ -104,4 +107,21 @@ export async function removeUser(db: Database, actor: Admin, userId: string): Pr
       }),
     ),
   ]);
+  await credentials.forget(cachedCredentials);
+}
+
+/** The rate-limit buckets (and so the cached principals) of a user's live sessions and keys. */
+async function credentialsOf(db: Database, userId: string): Promise<string[]> {
+  const now = nowIso();
+  const [liveSessions, liveKeys] = await Promise.all([
+    db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now))),
+    db
+      .select({ keyHash: apiKeys.keyHash })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt))),
+  ]);
+  return [...liveSessions.map((s) => sessionRateKey(s.id)), ...liveKeys.map((k) => apiKeyRateKey(k.keyHash))];
 }
