@@ -47,7 +47,8 @@ describe("the principal cache", () => {
     const request = (credential: Record<string, string>) =>
       app.request("/api/v1/nothing-here", { headers: { "cf-connecting-ip": ip, ...credential } }, env, ctx);
 
-    for (const credential of [{ "x-api-key": key }, { authorization: `Bearer ${session.access_token}` }]) {
+    const credentials: Record<string, string>[] = [{ "x-api-key": key }, { authorization: `Bearer ${session.access_token}` }];
+    for (const credential of credentials) {
       queries = 0;
       const first = await request(credential);
       expect(first.status).toBe(404);
