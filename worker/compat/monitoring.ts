@@ -7,12 +7,14 @@ import { laravelDateTime } from "../lib/time.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as alerts from "../services/alerts.ts";
-import { healthSummary, type Health } from "../services/host-health.ts";
-import { getHost } from "../services/hosts.ts";
+import { healthSummary, type Health, type HostHealth } from "../services/host-health.ts";
+import { getHost, getHostByAddress } from "../services/hosts.ts";
 import * as metrics from "../services/metrics.ts";
 import { requireRole } from "../services/principal.ts";
 import { toAlertView } from "../routes/alerts.ts";
 import { z } from "zod";
+import { ApiError } from "../errors.ts";
+import { isServerAddress } from "./envelopes.ts";
 import { readJson } from "./validate.ts";
 
 // ---- DevFlow Pro: GET/POST /api/servers/{server}/metrics ---------------------------------------------
@@ -64,13 +66,17 @@ const devflowMetric = (r: metrics.HostMetricRow) => ({
 /** The newest samples, pushed or from the agent. */
 const DEVFLOW_LIST_LIMIT = 100;
 
-devflowMetricsCompat.get("/api/servers/:server/metrics", requireAuth(), async (c) => {
+// Seed 004 has the same path with a server's IP address (`/api/servers/<server_ip>/metrics`):
+// those fall through to its route below, as compat/envelopes.ts assigns them.
+devflowMetricsCompat.get("/api/servers/:server/metrics", requireAuth(), async (c, next) => {
+  if (isServerAddress(c.req.param("server"))) return next();
   const host = await getHost(c.var.db, c.var.principal.organizationId, c.req.param("server"));
   const rows = await metrics.recentRawRows(c.var.db, host.id, DEVFLOW_LIST_LIMIT);
   return c.json({ data: rows.map(devflowMetric) });
 });
 
-devflowMetricsCompat.post("/api/servers/:server/metrics", requireAuth(), async (c) => {
+devflowMetricsCompat.post("/api/servers/:server/metrics", requireAuth(), async (c, next) => {
+  if (isServerAddress(c.req.param("server"))) return next();
   const p = c.var.principal;
   // Pushed samples feed the charts and the alerts: a viewer's token may read, not write.
   requireRole(p, "member", "push server metrics");
@@ -136,22 +142,26 @@ monitoringV2Compat.post("/api/alerts/:id/acknowledge", requireAuth(), async (c) 
   return c.json(ok(toAlertView(alert), "Alert acknowledged."));
 });
 
+const oneDecimal = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
+
+const serverHealth = (s: HostHealth) => ({
+  id: s.host.id,
+  name: s.host.name,
+  status: s.state,
+  health: s.health,
+  cpu_usage: oneDecimal(s.cpuPercent),
+  memory_usage: oneDecimal(s.memoryPercent),
+  disk_usage: oneDecimal(s.diskPercent),
+  last_metrics_at: s.sampledAt,
+  last_seen_at: s.host.lastSeenAt,
+  containers: s.host.containers ?? null,
+  alerts: { firing: s.firing.length, pending: s.pending, unacknowledged: s.firing.filter((a) => !a.acknowledgedAt).length },
+});
+
 monitoringV2Compat.get("/api/servers/health-summary", requireAuth(), async (c) => {
   const summary = await healthSummary(c.var.db, c.var.principal.organizationId);
   const count = (h: Health) => summary.filter((s) => s.health === h).length;
-  const servers = summary.map((s) => ({
-    id: s.host.id,
-    name: s.host.name,
-    status: s.state,
-    health: s.health,
-    cpu_usage: s.cpuPercent === null ? null : Math.round(s.cpuPercent * 10) / 10,
-    memory_usage: s.memoryPercent === null ? null : Math.round(s.memoryPercent * 10) / 10,
-    disk_usage: s.diskPercent === null ? null : Math.round(s.diskPercent * 10) / 10,
-    last_metrics_at: s.sampledAt,
-    last_seen_at: s.host.lastSeenAt,
-    containers: s.host.containers ?? null,
-    alerts: { firing: s.firing.length, pending: s.pending, unacknowledged: s.firing.filter((a) => !a.acknowledgedAt).length },
-  }));
+  const servers = summary.map(serverHealth);
   return c.json(
     ok(
       {
@@ -165,4 +175,41 @@ monitoringV2Compat.get("/api/servers/health-summary", requireAuth(), async (c) =
       "Server health summary.",
     ),
   );
+});
+
+// Seed 004 names a server by its IP address: the host whose agent reported that address.
+
+/** The samples `/api/servers/<server_ip>/metrics` returns besides the latest. */
+const V2_HISTORY_LIMIT = 60;
+
+monitoringV2Compat.get("/api/servers/:ip/metrics", requireAuth(), async (c) => {
+  const ip = c.req.param("ip");
+  if (!isServerAddress(ip)) throw new ApiError(404, `Server ${ip} was not found: name the server by its IP address.`);
+  const host = await getHostByAddress(c.var.db, c.var.principal.organizationId, ip);
+  const rows = await metrics.recentRawRows(c.var.db, host.id, V2_HISTORY_LIMIT);
+  const sample = (r: metrics.HostMetricRow) => ({
+    cpu_usage: num(r.cpuPercent),
+    memory_usage: num(r.memoryPercent),
+    disk_usage: num(r.diskPercent),
+    network_in: r.networkIn === null ? null : Math.round(r.networkIn),
+    network_out: r.networkOut === null ? null : Math.round(r.networkOut),
+    load_average: num(r.load1),
+    timestamp: r.at,
+  });
+  return c.json(
+    ok(
+      { server_ip: ip, server_id: host.id, server_name: host.name, metrics: rows[0] ? sample(rows[0]) : null, history: rows.map(sample) },
+      rows.length ? "Server metrics." : "No metrics recorded for this server yet.",
+    ),
+  );
+});
+
+monitoringV2Compat.get("/api/servers/:ip/health", requireAuth(), async (c) => {
+  const ip = c.req.param("ip");
+  if (!isServerAddress(ip)) throw new ApiError(404, `Server ${ip} was not found: name the server by its IP address.`);
+  const org = c.var.principal.organizationId;
+  const host = await getHostByAddress(c.var.db, org, ip);
+  const health = (await healthSummary(c.var.db, org)).find((s) => s.host.id === host.id);
+  if (!health) throw new ApiError(404, `Server ${ip} was not found.`);
+  return c.json(ok({ server_ip: ip, ...serverHealth(health) }, "Server health."));
 });

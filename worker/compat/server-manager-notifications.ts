@@ -11,6 +11,8 @@ import * as notificationsService from "../services/notifications.ts";
 import * as tasks from "../services/tasks.ts";
 import { streamNotifications } from "../routes/notifications.ts";
 import { ApiError } from "../errors.ts";
+import { TASK_STATUSES } from "../db/schema.ts";
+import { TASK_TIMEOUT_MS } from "../services/host-tasks.ts";
 import { fieldErrors } from "../routes/openapi.ts";
 
 const ok = <T>(data: T, message: string) => ({ success: true, data, message });
@@ -38,11 +40,15 @@ const compatNotification = (n: notificationsService.NotificationRow) => ({
   target_id: n.targetId,
 });
 
+/** 002's clients page with `limit`/`offset`, 004's with `page`/`per_page`; either works. */
 const Paging = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+  offset: z.coerce.number().int().min(0).optional(),
+  page: z.coerce.number().int().min(1).max(100_000).optional(),
+  per_page: z.coerce.number().int().min(1).max(200).optional(),
   unread: z.enum(["true", "false", "1", "0"]).optional(),
 });
+const DEFAULT_PER_PAGE = 50;
 
 // ---- notifications (seed 002 and 004) --------------------------------------------------------------
 
@@ -51,16 +57,27 @@ notificationCompat.use("/api/notifications/stream", requireAuth({ allowQueryToke
 notificationCompat.use("/api/notifications", requireAuth());
 notificationCompat.use("/api/notifications/*", requireAuth());
 
+// Both documents list notifications here in different shapes: 002 `{notifications, total}`, 004
+// its paginated `{success, data, pagination}`. The answer carries both, so either client reads it.
 notificationCompat.get("/api/notifications", async (c) => {
   const q = query(c, Paging);
+  const perPage = q.per_page ?? q.limit ?? DEFAULT_PER_PAGE;
+  const offset = q.offset ?? ((q.page ?? 1) - 1) * perPage;
   const { rows, total } = await notificationsService.listNotificationsOffset(
     c.var.db,
     c.var.principal,
     { unread: q.unread === "true" || q.unread === "1" },
-    q.limit,
-    q.offset,
+    perPage,
+    offset,
   );
-  return c.json({ notifications: rows.map(compatNotification), total });
+  const items = rows.map(compatNotification);
+  return c.json({
+    success: true,
+    data: items,
+    pagination: { page: Math.floor(offset / perPage) + 1, per_page: perPage, total, pages: Math.ceil(total / perPage) },
+    notifications: items,
+    total,
+  });
 });
 
 notificationCompat.get("/api/notifications/latest", async (c) => {
@@ -69,7 +86,9 @@ notificationCompat.get("/api/notifications/latest", async (c) => {
     notificationsService.listNotificationsOffset(c.var.db, c.var.principal, {}, q.limit, 0),
     notificationsService.unreadCount(c.var.db, c.var.principal),
   ]);
-  return c.json({ notifications: rows.map(compatNotification), total, unread_count: unread });
+  const items = rows.map(compatNotification);
+  // 002's `{notifications, total}` and 004's `{success, data, message}` at once, as for the list.
+  return c.json({ success: true, data: items, message: "Latest notifications.", notifications: items, total, unread_count: unread });
 });
 
 notificationCompat.get("/api/notifications/unread-count", async (c) => {
@@ -123,8 +142,37 @@ taskV1Compat.get("/api/tasks/:taskId", requireAuth(), async (c) =>
   c.json(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId")))),
 );
 
-/** Seed 004: `GET /api/tasks/<task_id>/status`, in its envelope. */
+/**
+ * Seed 004: `GET /api/tasks/status` and `/api/tasks/config` (mounted before seed 002's
+ * `/api/tasks/{task_id}`, which would otherwise read them as task ids), and
+ * `GET /api/tasks/<task_id>/status`, in its envelope.
+ */
 export const taskV2Compat = new Hono<AppEnv>();
+/** The tasks still running or waiting that `/api/tasks/status` lists. */
+const ACTIVE_TASKS_SHOWN = 100;
+taskV2Compat.get("/api/tasks/status", requireAuth(), async (c) => {
+  const org = c.var.principal.organizationId;
+  const [counts, running, queued] = await Promise.all([
+    tasks.taskCounts(c.var.db, org),
+    tasks.listTasks(c.var.db, org, { status: "running" }, { limit: ACTIVE_TASKS_SHOWN }),
+    tasks.listTasks(c.var.db, org, { status: "queued" }, { limit: ACTIVE_TASKS_SHOWN }),
+  ]);
+  const active = [...running.items, ...queued.items].map(taskBody);
+  return c.json(ok({ counts, active: active.length, tasks: active }, "Task status."));
+});
+taskV2Compat.get("/api/tasks/config", requireAuth(), (c) =>
+  c.json(
+    ok(
+      {
+        statuses: TASK_STATUSES,
+        timeout_seconds: TASK_TIMEOUT_MS / 1000,
+        status_url: "/api/tasks/<task_id>/status",
+        cancel_url: "/api/v1/tasks/<task_id>/cancel",
+      },
+      "Task configuration.",
+    ),
+  ),
+);
 taskV2Compat.get("/api/tasks/:taskId/status", requireAuth(), async (c) =>
   c.json(ok(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId"))), "Task status.")),
 );

@@ -132,7 +132,7 @@ describe("notification center", () => {
       success: true,
       data: { deleted: 1 },
     });
-    expect(await json(await call("/api/notifications", { token: owner.token }), 200)).toEqual({ notifications: [], total: 0 });
+    expect(await json(await call("/api/notifications", { token: owner.token }), 200)).toMatchObject({ notifications: [], total: 0 });
     expect(await json(await call("/api/notifications"), 401)).toMatchObject({ success: false });
   });
 

@@ -38,7 +38,7 @@ export type BulkRequest = z.infer<typeof BulkRequest>;
 export const PullRequest = ImagePullArgs.openapi("ImagePullRequest");
 
 /** A pull or a bulk action gets this long before its runner fails it. */
-const TASK_TIMEOUT_MS = 30 * 60_000;
+export const TASK_TIMEOUT_MS = 30 * 60_000;
 
 export type HostTaskSpec = { taskId: string; organizationId: string; hostId: string; timeoutMs: number } & (
   | { kind: "image.pull"; args: z.infer<typeof ImagePullArgs> }

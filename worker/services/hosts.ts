@@ -127,6 +127,13 @@ export async function getHostByName(db: Database, organizationId: string, name: 
   return row;
 }
 
+/** A host of the organization by one of the addresses its agent reported (seed 004 names servers by IP). */
+export async function getHostByAddress(db: Database, organizationId: string, address: string): Promise<HostRow> {
+  const row = (await allHosts(db, organizationId)).find((h) => h.addresses?.includes(address));
+  if (!row) throw notFound(`A host with the address ${address}`);
+  return row;
+}
+
 /** The host an agent token belongs to; 401 for anything else. */
 export async function hostForAgentToken(db: Database, token: string): Promise<HostRow> {
   if (!token.startsWith(AGENT_TOKEN_PREFIX)) throw unauthorized("This is not an agent token: use the token from POST /api/v1/hosts.");

@@ -89,6 +89,18 @@ export async function getTask(db: Database, organizationId: string, taskId: stri
   return row;
 }
 
+/** How many of the organization's tasks are in each status. */
+export async function taskCounts(db: Database, organizationId: string): Promise<Record<TaskStatus, number>> {
+  const rows = await db
+    .select({ status: tasks.status, n: sql<number>`count(*)` })
+    .from(tasks)
+    .where(eq(tasks.organizationId, organizationId))
+    .groupBy(tasks.status);
+  const counts: Record<TaskStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  for (const r of rows) counts[r.status] = Number(r.n);
+  return counts;
+}
+
 export interface TaskFilter {
   status?: TaskStatus;
   kind?: string;
