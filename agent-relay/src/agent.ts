@@ -92,6 +92,19 @@ export function startAgent(options: AgentOptions): RunningAgent {
     log,
   });
 
+  const metricsIntervalMs = options.metricsIntervalMs ?? 15_000;
+  const metrics =
+    metricsIntervalMs > 0
+      ? new MetricsReporter({
+          intervalMs: metricsIntervalMs,
+          flushMs: options.metricsFlushMs ?? 60_000,
+          sampler: new HostSampler(log, { diskPath: options.metricsDiskPath }),
+          containers: () => ({ counts: stats.counts(), samples: stats.all() }),
+          send: (samples) => connection.send(encode({ type: "metrics", sent_at: Date.now(), samples })),
+          log,
+        })
+      : undefined;
+
   const onMessage = (message: ServerMessage) => {
     if (message.type === "cmd") void executor.run(message);
     else if (message.type === "cancel") executor.cancel(message.id);
@@ -125,19 +138,6 @@ export function startAgent(options: AgentOptions): RunningAgent {
     stableAfterMs: options.stableAfterMs,
     random: options.random,
   });
-
-  const metricsIntervalMs = options.metricsIntervalMs ?? 15_000;
-  const metrics =
-    metricsIntervalMs > 0
-      ? new MetricsReporter({
-          intervalMs: metricsIntervalMs,
-          flushMs: options.metricsFlushMs ?? 60_000,
-          sampler: new HostSampler(log, { diskPath: options.metricsDiskPath }),
-          containers: () => ({ counts: stats.counts(), samples: stats.all() }),
-          send: (samples) => connection.send(encode({ type: "metrics", sent_at: Date.now(), samples })),
-          log,
-        })
-      : undefined;
 
   const useEvents = options.events !== false;
   const useStats = options.statsCache !== false;

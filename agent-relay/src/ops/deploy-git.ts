@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { GitSource } from "../protocol.ts";
-import { capture, redactor, run, start, type Running } from "./deploy-process.ts";
+import { capture, type Redactor, redactor, run, start, type Running } from "./deploy-process.ts";
 
 /** Where the agent keeps repositories and build directories (PIER_AGENT_WORK_DIR). */
 export const workDir = (): string => process.env.PIER_AGENT_WORK_DIR || join(tmpdir(), "pier-agent");
@@ -33,7 +33,7 @@ export function displayUrl(url: string): string {
 
 export interface GitSession {
   gitDir: string;
-  redact: (text: string) => string;
+  redact: Redactor;
   /** Fetches the branch (and the commit if it is not on it) and resolves the commit to build. */
   resolve(say: (text: string) => Promise<void>): Promise<{ sha: string; message: string }>;
   /** `git archive` of the commit (or a subdirectory of it) as a tar stream. */

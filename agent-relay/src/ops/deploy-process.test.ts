@@ -2,7 +2,8 @@
 // it (Node otherwise discards unread stdout at exit), secrets are redacted, and a missing tool or
 // a failing one is named.
 import { describe, expect, it } from "vitest";
-import { capture, MissingToolError, redactor, run, start, ToolFailedError } from "./deploy-process.ts";
+import { PassThrough } from "node:stream";
+import { capture, MissingToolError, readText, redactor, run, start, ToolFailedError } from "./deploy-process.ts";
 
 describe("host tools", () => {
   it("keeps piped stdout for a reader that arrives after the program exited", async () => {
@@ -32,5 +33,33 @@ describe("host tools", () => {
   it("redacts every secret from output, longest first", () => {
     const redact = redactor(["abc", "token-1234", "token-1234-long", undefined]);
     expect(redact("a token-1234-long and token-1234 but abc stays")).toBe("a *** and *** but abc stays");
+  });
+
+  it("redacts a secret split across chunks, and holds back nothing that cannot start one", () => {
+    const redact = redactor(["s3cret-token", "s3cret-token-long"]);
+    const scrub = redact.stream();
+    const pieces = ["build ok; pushing with s3c", "ret-tok", "en and s3cret-token-lo", "ng done\n"].map((p) => scrub.push(p));
+    expect(pieces[0]).toBe("build ok; pushing with ");
+    expect(pieces.join("") + scrub.end()).toBe("build ok; pushing with *** and *** done\n");
+    // The end of a stream that only looked like the start of a secret comes out at the end.
+    const other = redact.stream();
+    expect(other.push("plain s3c")).toBe("plain ");
+    expect(other.end()).toBe("s3c");
+    // Overlapping secrets: one that would straddle the held-back end is kept whole.
+    const overlap = redactor(["abcd", "cdXYZW"]).stream();
+    expect(overlap.push("xabcdXY") + overlap.push("Q") + overlap.end()).toBe("x***XYQ");
+  });
+
+  it("decodes multibyte characters split across chunks", async () => {
+    const readable = new PassThrough();
+    let text = "";
+    const ended = new Promise((resolve) => readable.once("end", resolve));
+    readText(readable, redactor(["tök€n-1"]), (piece) => (text += piece));
+    const bytes = Buffer.from("größe 🚢 tök€n-1 ok", "utf8");
+    // Every byte on its own: each multibyte character (and the secret) arrives in pieces.
+    for (const byte of bytes) readable.write(Buffer.from([byte]));
+    readable.end();
+    await ended;
+    expect(text).toBe("größe 🚢 *** ok");
   });
 });

@@ -2,17 +2,92 @@
 // streamed with secrets redacted, the process killed when the deployment is cancelled or times out.
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { PassThrough, type Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import { CancelledError, DeployFailedError } from "../errors.ts";
 
-/** Replaces every secret in a piece of output with `***`; secrets shorter than 4 characters are left alone. */
-export function redactor(secrets: Array<string | undefined>): (text: string) => string {
+/** Replaces secrets with `***`, in one piece of text or (`stream()`) across a stream's chunks. */
+export interface Redactor {
+  (text: string): string;
+  /**
+   * A redactor for one stream: a secret split across two chunks is still caught, because the end
+   * of a chunk that could be the start of a secret is held back until the next chunk (or `end()`).
+   */
+  stream(): StreamRedactor;
+}
+
+export interface StreamRedactor {
+  push(text: string): string;
+  /** Whatever was held back, redacted: call once the stream has ended. */
+  end(): string;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Replaces every secret in output with `***`; secrets shorter than 4 characters are left alone. */
+export function redactor(secrets: Array<string | undefined>): Redactor {
   const list = [...new Set(secrets.filter((s): s is string => typeof s === "string" && s.length >= 4))].sort((a, b) => b.length - a.length);
-  if (list.length === 0) return (text) => text;
-  return (text) => {
-    let out = text;
-    for (const secret of list) out = out.split(secret).join("***");
-    return out;
+  if (list.length === 0) return Object.assign((text: string) => text, { stream: () => ({ push: (text: string) => text, end: () => "" }) });
+  // Longest first, so a secret that contains another is replaced whole.
+  const pattern = new RegExp(list.map(escapeRegExp).join("|"), "g");
+  const redact = (text: string) => text.replace(pattern, "***");
+  const stream = (): StreamRedactor => {
+    let pending = "";
+    return {
+      push(text) {
+        const buffer = pending + text;
+        let cut = buffer.length - heldBack(buffer, list);
+        // A whole secret that starts before the cut and ends after it would be split: cut before it.
+        for (const match of buffer.matchAll(pattern)) {
+          if (match.index >= cut) break;
+          if (match.index + match[0].length > cut) {
+            cut = match.index;
+            break;
+          }
+        }
+        pending = buffer.slice(cut);
+        return redact(buffer.slice(0, cut));
+      },
+      end() {
+        const rest = redact(pending);
+        pending = "";
+        return rest;
+      },
+    };
   };
+  return Object.assign(redact, { stream });
+}
+
+/** The length of the longest end of `text` that is the beginning (not the whole) of a secret. */
+function heldBack(text: string, secrets: readonly string[]): number {
+  let longest = 0;
+  for (const secret of secrets) {
+    for (let n = Math.min(secret.length - 1, text.length); n > longest; n--) {
+      if (text.endsWith(secret.slice(0, n))) {
+        longest = n;
+        break;
+      }
+    }
+  }
+  return longest;
+}
+
+/**
+ * Decodes a child's output as UTF-8 across chunk boundaries (a character split between two reads
+ * would otherwise come out as two U+FFFD) and redacts it across them; `onText` gets each piece.
+ */
+export function readText(readable: Readable, redact: Redactor | undefined, onText: (text: string) => void): void {
+  const decoder = new StringDecoder("utf8");
+  const scrub = redact?.stream();
+  const emit = (text: string) => {
+    const clean = scrub ? scrub.push(text) : text;
+    if (clean) onText(clean);
+  };
+  readable.on("data", (piece: Buffer) => emit(decoder.write(piece)));
+  readable.once("end", () => {
+    emit(decoder.end());
+    const rest = scrub?.end();
+    if (rest) onText(rest);
+  });
 }
 
 /** A tool the build type needs is not installed: the message names it and says how to get it. */
@@ -31,7 +106,7 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Receives output (stdout and stderr) as it comes, already redacted. */
   onOutput?: (text: string) => Promise<void> | void;
-  redact?: (text: string) => string;
+  redact?: Redactor;
   /** stdout is handed to the caller (`Running.stdout`) instead of onOutput. */
   pipeStdout?: boolean;
 }
@@ -50,7 +125,6 @@ const TAIL_CHARS = 4096;
 
 /** Starts a program (never through a shell: arguments are not interpreted). */
 export function start(command: string, args: string[], options: RunOptions): Running {
-  const redact = options.redact ?? ((t: string) => t);
   const spawnOptions: SpawnOptions = {
     cwd: options.cwd,
     env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
@@ -60,13 +134,13 @@ export function start(command: string, args: string[], options: RunOptions): Run
   const child = spawn(command, args, spawnOptions);
   let tail = "";
   let outputChain: Promise<void> = Promise.resolve();
-  const emit = (piece: Buffer) => {
-    const text = redact(piece.toString("utf8"));
+  // Output goes out in order; "close" waits for the chain, and "close" comes after both pipes ended.
+  const emit = (text: string) => {
     if (options.onOutput) outputChain = outputChain.then(() => options.onOutput!(text)).catch(() => undefined);
-    return text;
   };
-  child.stderr!.on("data", (piece: Buffer) => {
-    tail = (tail + emit(piece)).slice(-TAIL_CHARS);
+  readText(child.stderr!, options.redact, (text) => {
+    tail = (tail + text).slice(-TAIL_CHARS);
+    emit(text);
   });
   let stdout: Readable | null = null;
   if (options.pipeStdout) {
@@ -77,7 +151,7 @@ export function start(command: string, args: string[], options: RunOptions): Run
     child.stdout!.once("error", (error) => pass.destroy(error));
     stdout = child.stdout!.pipe(pass);
   } else {
-    child.stdout!.on("data", (piece: Buffer) => void emit(piece));
+    readText(child.stdout!, options.redact, emit);
   }
 
   const kill = () => {
@@ -130,7 +204,7 @@ export async function run(command: string, args: string[], options: RunOptions, 
 export async function capture(command: string, args: string[], options: Omit<RunOptions, "onOutput" | "pipeStdout">): Promise<string> {
   const running = start(command, args, { ...options, pipeStdout: true });
   let out = "";
-  running.stdout!.on("data", (piece: Buffer) => (out += piece.toString("utf8")));
+  running.stdout!.setEncoding("utf8").on("data", (piece: string) => (out += piece));
   const code = await running.done;
   if (code !== 0)
     throw new ToolFailedError(
