@@ -4,9 +4,11 @@ import { Pool } from "undici";
 
 export class Api {
   readonly #pool: Pool;
+  readonly url: string;
   token = "";
 
-  constructor(readonly url: string) {
+  constructor(url: string) {
+    this.url = url;
     this.#pool = new Pool(url, { keepAliveTimeout: 10_000 });
   }
 
@@ -51,11 +53,10 @@ export class Api {
 }
 
 export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
+  readonly status: number;
+  constructor(status: number, message: string) {
     super(message);
+    this.status = status;
   }
 }
 

@@ -53,11 +53,10 @@ export type CursorEntry =
 
 /** An error reported to the client as a Hrana `Error`, never as a crash. */
 export class HranaError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
+  readonly code: string;
+  constructor(message: string, code: string) {
     super(message);
+    this.code = code;
   }
 }
 
