@@ -11,6 +11,8 @@ export interface Bindings {
   REFRESH_TOKEN_TTL_SECONDS?: string;
   /** The URL agents and webhooks should use when it differs from the request origin (a proxy). */
   PIER_PUBLIC_URL?: string;
+  /** npm spec the printed agent install commands use (a tarball, folder or URL; development). */
+  PIER_AGENT_PACKAGE?: string;
   LIBSQL_URL: string;
   LIBSQL_AUTH_TOKEN?: string;
   JWT_SECRET: string;

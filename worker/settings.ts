@@ -20,3 +20,6 @@ export const corsOrigins = (env: Bindings): string[] =>
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+
+/** What the printed agent install commands install instead of the published `pier-agent` package. */
+export const agentPackage = (env: Bindings): string | undefined => env.PIER_AGENT_PACKAGE?.trim() || undefined;

@@ -4,7 +4,9 @@ import type { AppEnv } from "../env.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
+import { type AgentInstall, agentInstall } from "../services/agent-install.ts";
 import * as hostsService from "../services/hosts.ts";
+import { agentPackage } from "../settings.ts";
 import {
   authErrors,
   bearerSecurity,
@@ -74,9 +76,17 @@ export const toHostView = (h: hostsService.HostRow): z.infer<typeof HostView> =>
 const Install = z
   .object({
     env: z.object({ PIER_URL: z.string(), PIER_AGENT_TOKEN: z.string() }),
+    package: z.string().openapi({ description: "What npm installs: `pier-agent@<version>`, or PIER_AGENT_PACKAGE when set." }),
+    npx: z.string().openapi({ description: "Run the agent with only Node.js 22 on the host (npx fetches the package)." }),
     npm: z.string().openapi({ description: "Run the agent from a checkout of Pier." }),
-    docker: z.string().openapi({ description: "Run the agent as a container (image built from agent-relay/Dockerfile)." }),
-    systemd: z.object({ env_file: z.string(), unit: z.string(), commands: z.array(z.string()) }),
+    docker: z
+      .string()
+      .openapi({ description: "Run the agent as a container (image built by scripts/images.sh or agent-relay/Dockerfile)." }),
+    systemd: z.object({
+      env_file: z.string(),
+      unit: z.string().openapi({ description: "The unit file, as the first command installs it." }),
+      commands: z.array(z.string()),
+    }),
   })
   .openapi("AgentInstall");
 
@@ -87,24 +97,7 @@ const HostWithToken = HostView.extend({ agent_token: z.string().openapi({ descri
 /** The URL agents should dial: PIER_PUBLIC_URL when set (behind a proxy), else this request's origin. */
 const publicUrl = (c: Context<AppEnv>): string => (c.env.PIER_PUBLIC_URL || new URL(c.req.url).origin).replace(/\/+$/, "");
 
-function installFor(url: string, token: string): z.infer<typeof Install> {
-  const envFile = `PIER_URL=${url}\nPIER_AGENT_TOKEN=${token}\n`;
-  return {
-    env: { PIER_URL: url, PIER_AGENT_TOKEN: token },
-    npm: `PIER_URL=${url} PIER_AGENT_TOKEN=${token} npm run agent`,
-    // --network host: the agent reports the host's addresses, not the container's.
-    docker: `docker run -d --name pier-agent --restart unless-stopped --network host -v /var/run/docker.sock:/var/run/docker.sock --group-add "$(stat -c %g /var/run/docker.sock)" -e PIER_URL=${url} -e PIER_AGENT_TOKEN=${token} pier-agent:latest`,
-    systemd: {
-      env_file: envFile,
-      unit: "agent-relay/pier-agent.service",
-      commands: [
-        "sudo mkdir -p /etc/pier && sudo install -m 600 /dev/null /etc/pier/agent.env",
-        `printf '${envFile.replaceAll("\n", "\\n")}' | sudo tee /etc/pier/agent.env >/dev/null`,
-        "sudo cp agent-relay/pier-agent.service /etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now pier-agent",
-      ],
-    },
-  };
-}
+const installFor = (c: Context<AppEnv>, token: string): AgentInstall => agentInstall(publicUrl(c), token, agentPackage(c.env));
 
 const HostId = IdParam("id", "hst_0123456789abcdefghij");
 
@@ -125,7 +118,7 @@ hostRoutes.openapi(
   }),
   async (c) => {
     const { row, token } = await hostsService.createHost(c.var.db, authedActor(c), c.req.valid("json"));
-    return c.json({ ...toHostView(row), agent_token: token, install: installFor(publicUrl(c), token) }, 201);
+    return c.json({ ...toHostView(row), agent_token: token, install: installFor(c, token) }, 201);
   },
 );
 
@@ -191,6 +184,6 @@ hostRoutes.openapi(
   }),
   async (c) => {
     const { row, token } = await hostsService.rotateAgentToken(c.var.db, c.env, authedActor(c), c.req.valid("param").id);
-    return c.json({ ...toHostView(row), agent_token: token, install: installFor(publicUrl(c), token) }, 200);
+    return c.json({ ...toHostView(row), agent_token: token, install: installFor(c, token) }, 200);
   },
 );

@@ -1,13 +1,18 @@
 import { containerOps } from "./containers.ts";
-import type { OpHandlers } from "./context.ts";
-import { deployBuild } from "./deploy-build.ts";
-import { deployRemove, deployRun } from "./deploy-run.ts";
+import type { OpHandler, OpHandlers } from "./context.ts";
 import { containerExec } from "./exec.ts";
 import { imageOps } from "./images.ts";
 import { containerLogs } from "./logs.ts";
 import { otherOps } from "./system.ts";
 
 export type { OpContext, OpHandler, OpHandlers } from "./context.ts";
+
+// Deployment code (git, builds, tars, the deploy engine) is loaded on the first deploy command:
+// most of the time an agent only relays container commands, and in the bundle (build.ts) these
+// modules are separate chunks that an idle agent never reads into memory.
+const deployBuild: OpHandler<"deploy.build"> = async (args, ctx) => (await import("./deploy-build.ts")).deployBuild(args, ctx);
+const deployRun: OpHandler<"deploy.run"> = async (args, ctx) => (await import("./deploy-run.ts")).deployRun(args, ctx);
+const deployRemove: OpHandler<"deploy.remove"> = async (args, ctx) => (await import("./deploy-run.ts")).deployRemove(args, ctx);
 
 /** Every op in the protocol's OPS table has a handler; the type checker holds us to it. */
 export const handlers: OpHandlers = {
