@@ -4,7 +4,7 @@
 // answers in that surface's envelope even when the shared authentication step, not the surface's
 // own router, raised it. The compat routers have no error handlers of their own.
 import type { Context } from "hono";
-import { ApiError } from "../errors.ts";
+import { ApiError, type FieldError } from "../errors.ts";
 import ipaddr from "ipaddr.js";
 
 export type SurfaceName = "dokploy" | "docker-api" | "server-manager-v1" | "devflow" | "devflow-webhooks" | "server-manager-v2";
@@ -18,26 +18,68 @@ export interface Surface {
 
 // ---- renderers ------------------------------------------------------------------------------
 
-const TRPC_CODES: Record<number, string> = {
-  400: "BAD_REQUEST",
-  401: "UNAUTHORIZED",
-  403: "FORBIDDEN",
-  404: "NOT_FOUND",
-  409: "CONFLICT",
-  413: "PAYLOAD_TOO_LARGE",
-  422: "BAD_REQUEST",
-  429: "TOO_MANY_REQUESTS",
+/** tRPC's error codes by HTTP status (TRPC_ERROR_CODES_BY_KEY and its HTTP mapping in @trpc/server). */
+const TRPC_CODES: Record<number, readonly [string, number]> = {
+  400: ["BAD_REQUEST", -32600],
+  401: ["UNAUTHORIZED", -32001],
+  403: ["FORBIDDEN", -32003],
+  404: ["NOT_FOUND", -32004],
+  405: ["METHOD_NOT_SUPPORTED", -32005],
+  408: ["TIMEOUT", -32008],
+  409: ["CONFLICT", -32009],
+  412: ["PRECONDITION_FAILED", -32012],
+  413: ["PAYLOAD_TOO_LARGE", -32013],
+  415: ["UNSUPPORTED_MEDIA_TYPE", -32015],
+  422: ["BAD_REQUEST", -32600],
+  429: ["TOO_MANY_REQUESTS", -32029],
 };
+const trpcCode = (status: number) => TRPC_CODES[status] ?? (["INTERNAL_SERVER_ERROR", -32603] as const);
 
-/** Seed 000: tRPC-OpenAPI's `{message, code}`; input errors are 400 BAD_REQUEST with the issues. */
+const TRPC_PREFIX = "/api/trpc/";
+
+/** zod's `flatten()` shape, which Dokploy's error formatter puts in `data.zodError`. */
+function zodErrorOf(errors: FieldError[] | undefined) {
+  if (!errors) return null;
+  const fieldErrors: Record<string, string[]> = {};
+  const formErrors: string[] = [];
+  for (const e of errors) {
+    const field = e.pointer.replace(/^\/(body|query)\/?/, "").split("/")[0];
+    if (field) (fieldErrors[field] ??= []).push(e.detail);
+    else formErrors.push(e.detail);
+  }
+  return { formErrors, fieldErrors };
+}
+
+/**
+ * Seed 000, on both of Dokploy's wire formats. `/api/trpc/…` (tRPC, what @dokploy/cli reads):
+ * `{"error": {"json": {message, code, data: {code, httpStatus, path, zodError}}}}`. `/api/<procedure>`
+ * (tRPC-OpenAPI, the seed's scripts): `{message, code}` with the zod issues. Input errors are
+ * 400 BAD_REQUEST (tRPC has no 422); every error has a `message`, which tools print.
+ */
 function dokployError(c: Context, e: ApiError): Response {
+  const status = e.status === 422 ? 400 : e.status;
+  const [code, rpcCode] = trpcCode(e.status);
+  const path = new URL(c.req.url).pathname;
+  if (path.startsWith(TRPC_PREFIX) || path === "/api/trpc") {
+    const procedure = path.slice(TRPC_PREFIX.length) || null;
+    return c.json(
+      {
+        error: {
+          json: { message: e.detail, code: rpcCode, data: { code, httpStatus: status, path: procedure, zodError: zodErrorOf(e.errors) } },
+        },
+      },
+      status,
+    );
+  }
   return c.json(
     {
       message: e.detail,
-      code: TRPC_CODES[e.status] ?? "INTERNAL_SERVER_ERROR",
-      ...(e.errors ? { issues: e.errors.map((f) => ({ message: f.detail, path: f.pointer.replace(/^\/body\//, "").split("/") })) } : {}),
+      code,
+      ...(e.errors
+        ? { issues: e.errors.map((f) => ({ message: f.detail, path: f.pointer.replace(/^\/(body|query)\//, "").split("/") })) }
+        : {}),
     },
-    e.status === 422 ? 400 : e.status,
+    status,
   );
 }
 
