@@ -111,10 +111,21 @@ describe("notification channels", () => {
       "printer.local",
       "0.0.0.0",
       "100.64.0.1",
+      "0x7f000001",
+      "127.1",
+      "[fec0::1]", // site-local (deprecated, still routed privately)
+      "[ff02::1]", // multicast
+      "[64:ff9b::a9fe:a9fe]", // NAT64 of 169.254.169.254
+      "[2002:7f00:1::]", // 6to4 of 127.0.0.1
+      "[2001:db8::1]", // documentation
+      "[::ffff:7f00:1]", // mapped 127.0.0.1, in hex
+      "[fe80::1]",
+      "224.0.0.1",
+      "255.255.255.255",
     ]) {
       expect(isPrivateHost(host), host).toBe(true);
     }
-    for (const host of ["hooks.slack.com", "8.8.8.8", "172.32.0.1", "[2606:4700::1111]", "discord.com"])
+    for (const host of ["hooks.slack.com", "8.8.8.8", "172.32.0.1", "[2606:4700::1111]", "[::ffff:8.8.8.8]", "discord.com", "1.example"])
       expect(isPrivateHost(host), host).toBe(false);
     expect(maskSecret("abc")).toBe("…");
   });
