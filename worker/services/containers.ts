@@ -1,6 +1,5 @@
+import { MASK } from "./environment.ts";
 import { roleAtLeast, type Principal } from "./principal.ts";
-
-export const MASK = "••••••";
 
 /**
  * Hides environment values in a container's inspect document from callers below admin. Pier puts

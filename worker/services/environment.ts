@@ -7,6 +7,7 @@ import { decryptSecret, encryptSecret } from "../lib/crypto.ts";
 export type EnvVars = Record<string, string>;
 
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/** What every masked secret value shows: environment values, inspect documents, Dokploy's env text. */
 export const MASK = "********";
 const MAX_VARS = 500;
 const MAX_VALUE = 32 * 1024;
