@@ -3,6 +3,7 @@ import type { Bindings } from "./env.ts";
 import { pruneDeliveries } from "./services/channels/index.ts";
 import { pruneMetrics } from "./services/metrics.ts";
 import { notifyExpiringCredentials, pruneNotifications } from "./services/notifications.ts";
+import { errorLogFields } from "./db/errors.ts";
 
 /**
  * The cron trigger (`[triggers] crons` in wrangler.toml): retention of metrics, notifications and
@@ -21,6 +22,6 @@ export async function runScheduled(env: Bindings, scheduledTime = Date.now()): P
   Object.keys(jobs).forEach((name, i) => {
     const r = results[i]!;
     if (r.status === "rejected")
-      console.error(JSON.stringify({ level: "error", msg: `scheduled: ${name} failed`, error: String(r.reason) }));
+      console.error(JSON.stringify({ level: "error", msg: `scheduled: ${name} failed`, ...errorLogFields(r.reason) }));
   });
 }

@@ -5,6 +5,7 @@ import type { Bindings } from "../env.ts";
 import { DISCONNECT_NOTICE_MS } from "../lib/presence.ts";
 import { ingestAgentMetrics } from "../services/metrics.ts";
 import { notify } from "../services/notifications.ts";
+import { errorLogFields } from "../db/errors.ts";
 
 /** What HostRelay tells the watch about the host it serves. */
 export interface WatchedHost {
@@ -220,7 +221,7 @@ export async function quietly(what: string, host: string | undefined, work: () =
   try {
     await work();
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: `host watch: ${what} failed`, host, error: String(err) }));
+    console.error(JSON.stringify({ level: "error", msg: `host watch: ${what} failed`, host, ...errorLogFields(err) }));
   }
 }
 

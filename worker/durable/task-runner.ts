@@ -7,6 +7,7 @@ import { readNdjson } from "../lib/ndjson.ts";
 import { relayStub } from "../services/host-relay.ts";
 import type { BulkAction, HostTaskSpec } from "../services/host-tasks.ts";
 import { getTask, isFinished, updateTask, type TaskPatch } from "../services/tasks.ts";
+import { errorLogFields, errorText } from "../db/errors.ts";
 
 const SPEC_KEY = "spec";
 /** While a task runs the alarm comes at least this often: a deadline passed, or a lost runner. */
@@ -92,11 +93,10 @@ export class TaskRunner extends DurableObject<Bindings> {
       const outcome = spec.kind === "image.pull" ? await this.pull(spec) : await this.bulk(spec);
       await this.finish(spec, outcome);
     } catch (error) {
-      const message =
-        error instanceof TaskStopped ? error.message : `The task failed: ${error instanceof Error ? error.message : String(error)}`;
+      const message = error instanceof TaskStopped ? error.message : `The task failed: ${errorText(error)}`;
       await this.finish(spec, { status: this.stop?.startsWith("cancelled") ? "cancelled" : "failed", message }).catch((err) =>
         console.error(
-          JSON.stringify({ level: "error", msg: "task runner: could not record the outcome", task: spec.taskId, error: String(err) }),
+          JSON.stringify({ level: "error", msg: "task runner: could not record the outcome", task: spec.taskId, ...errorLogFields(err) }),
         ),
       );
     }

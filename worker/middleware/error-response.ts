@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { surfaceOf } from "../compat/envelopes.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError, problemBody } from "../errors.ts";
+import { errorLogFields } from "../db/errors.ts";
 
 /** Any error → the API's error type. An unexpected one becomes a 500 that names the request id to report. */
 export function toApiError(err: unknown, requestId?: string): ApiError {
@@ -35,8 +36,8 @@ function logServerError(c: Context<AppEnv>, err: unknown, apiError: ApiError): v
       path: new URL(c.req.url).pathname,
       status: apiError.status,
       detail: apiError.detail,
-      error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause),
-      stack: cause instanceof Error ? cause.stack : err instanceof Error ? err.stack : undefined,
+      // A failed query's message and stack carry its parameter values: only its SQL and cause.
+      ...errorLogFields(cause),
     }),
   );
 }

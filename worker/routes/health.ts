@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { createRouter, jsonResponse } from "./openapi.ts";
+import { errorLogFields } from "../db/errors.ts";
 
 export const healthRoutes = createRouter();
 
@@ -21,7 +22,7 @@ healthRoutes.openapi(
       return c.json({ status: "ok" as const, version, db: "ok" as const }, 200);
     } catch (err) {
       console.error(
-        JSON.stringify({ level: "error", msg: "healthz: database unreachable", request_id: c.var.requestId, error: String(err) }),
+        JSON.stringify({ level: "error", msg: "healthz: database unreachable", request_id: c.var.requestId, ...errorLogFields(err) }),
       );
       return c.json({ status: "degraded" as const, version, db: "unreachable" as const }, 503);
     }

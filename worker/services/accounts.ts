@@ -1,6 +1,7 @@
 import { and, eq, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { apiKeys, auditEvents, memberships, organizations, sessions, users, type Role } from "../db/schema.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import { conflict, forbidden, unauthorized } from "../errors.ts";
 import { decoyPasswordHash, hashPassword, needsRehash, sha256Hex, verifyPassword } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
@@ -59,9 +60,8 @@ async function assertUnique(db: Database, email: string, username: string): Prom
 
 /** A unique-index race between the check above and the insert still ends as a clear 409. */
 function rethrowUniqueViolation(err: unknown): never {
-  const text = String((err as { cause?: unknown })?.cause ?? err) + String((err as Error)?.message ?? "");
-  if (/UNIQUE constraint failed: users\.email/.test(text)) throw conflict("A user with that email already exists.");
-  if (/UNIQUE constraint failed: users\.username/.test(text)) throw conflict("That username is taken: choose another.");
+  if (isUniqueViolation(err, "users", "email")) throw conflict("A user with that email already exists.");
+  if (isUniqueViolation(err, "users", "username")) throw conflict("That username is taken: choose another.");
   throw err;
 }
 

@@ -2,6 +2,7 @@ import { and, desc, eq, or } from "drizzle-orm";
 import type { BuildType, PullPolicy } from "#protocol";
 import type { Database } from "../db/client.ts";
 import { applications, auditEvents, databaseServices, hosts, type HealthCheckConfig, type PortMapping } from "../db/schema.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, conflict, forbidden, invalid, notFound } from "../errors.ts";
 import { decryptSecret, encryptSecret, sha256Hex } from "../lib/crypto.ts";
@@ -296,11 +297,7 @@ export async function createApplication(
       ),
     ]);
   } catch (err) {
-    if (
-      /UNIQUE constraint failed: applications\.organization_id, applications\.app_name/.test(
-        String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""),
-      )
-    ) {
+    if (isUniqueViolation(err, "applications", "app_name")) {
       throw conflict(`The app name ${appName} was just taken: retry, or choose another.`);
     }
     throw err;

@@ -20,6 +20,7 @@ import { getHost } from "./hosts.ts";
 import { runOnHost, streamFromHost } from "./host-relay.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
 import { resolvePlacement } from "./project-lookup.ts";
+import { errorText } from "../db/errors.ts";
 
 export type DatabaseRow = typeof databaseServices.$inferSelect;
 type Caller = Actor & { principal: Principal };
@@ -345,7 +346,7 @@ async function startContainer(db: Database, env: Bindings, row: DatabaseRow): Pr
       .where(eq(databaseServices.id, row.id));
     return { ...row, status: "running", lastError: null, containerId: result.container_id, updatedAt };
   } catch (err) {
-    const lastError = err instanceof Error ? err.message : String(err);
+    const lastError = errorText(err);
     const updatedAt = now();
     await db.update(databaseServices).set({ status: "error", lastError, updatedAt }).where(eq(databaseServices.id, row.id));
     return { ...row, status: "error", lastError, updatedAt };

@@ -4,6 +4,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { auditEvents, domains, type PortMapping } from "../db/schema.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import { conflict, invalid, notFound } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { nowIso } from "../lib/time.ts";
@@ -95,9 +96,7 @@ export async function createDomain(db: Database, actor: Caller, applicationId: s
       ),
     ]);
   } catch (err) {
-    if (
-      /UNIQUE constraint failed: domains\./.test(String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""))
-    ) {
+    if (isUniqueViolation(err, "domains")) {
       throw conflict(`The domain ${host} is already attached to an application in your organization.`);
     }
     throw err;

@@ -6,6 +6,7 @@ import { ApiError } from "../errors.ts";
 import { recordAudit } from "./audit.ts";
 import type { Actor, Principal } from "./principal.ts";
 import { createTask, getTask, isFinished, updateTask, type TaskRow } from "./tasks.ts";
+import { errorText } from "../db/errors.ts";
 
 // Long operations on one host that are not deployments: an image pull, an action on many
 // containers. Each is a task (followed at /api/v1/tasks/:id) run by its own TaskRunner object.
@@ -92,7 +93,7 @@ export async function startHostTask(
       timeoutMs: TASK_TIMEOUT_MS,
     } as HostTaskSpec);
   } catch (error) {
-    await updateTask(db, task.id, { status: "failed", message: `Could not start the task: ${String(error)}` });
+    await updateTask(db, task.id, { status: "failed", message: `Could not start the task: ${errorText(error)}` });
     throw new ApiError(503, "The task could not be started; retry.");
   }
   return task;

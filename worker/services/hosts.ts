@@ -1,6 +1,7 @@
 import { and, count, desc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { auditEvents, hosts, type HostState } from "../db/schema.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import type { Bindings } from "../env.ts";
 import { conflict, notFound, unauthorized } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
@@ -28,11 +29,7 @@ async function newAgentToken() {
 }
 
 function rethrowNameTaken(err: unknown, name: string): never {
-  if (
-    /UNIQUE constraint failed: hosts\.organization_id, hosts\.name/.test(
-      String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""),
-    )
-  ) {
+  if (isUniqueViolation(err, "hosts", "name")) {
     throw conflict(`A host named ${name} already exists in your organization: choose another name.`);
   }
   throw err;

@@ -19,6 +19,7 @@ import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { channelsFor, enqueueDeliveries } from "./channels/index.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
+import { errorLogFields } from "../db/errors.ts";
 
 export type { NotificationKind };
 export type NotificationRow = typeof notifications.$inferSelect;
@@ -61,7 +62,13 @@ export async function notify(env: Bindings, input: NotifyInput): Promise<void> {
     await createNotification(createDatabase(env), env, input);
   } catch (err) {
     console.error(
-      JSON.stringify({ level: "error", msg: "notify failed", kind: input.kind, organization: input.organizationId, error: String(err) }),
+      JSON.stringify({
+        level: "error",
+        msg: "notify failed",
+        kind: input.kind,
+        organization: input.organizationId,
+        ...errorLogFields(err),
+      }),
     );
   }
 }
@@ -112,7 +119,7 @@ export async function createNotification(db: Database, env: Bindings, input: Not
   ]);
   for (const r of results) {
     if (r.status === "rejected")
-      console.error(JSON.stringify({ level: "error", msg: "notification fan-out failed", notification: id, error: String(r.reason) }));
+      console.error(JSON.stringify({ level: "error", msg: "notification fan-out failed", notification: id, ...errorLogFields(r.reason) }));
   }
   return id;
 }

@@ -4,6 +4,7 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { applications, auditEvents, databaseServices, environments } from "../db/schema.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import type { Bindings } from "../env.ts";
 import { conflict } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
@@ -23,10 +24,7 @@ export interface EnvironmentInput {
   description?: string | null;
 }
 
-const nameTaken = (err: unknown) =>
-  /UNIQUE constraint failed: environments\.project_id, environments\.name/.test(
-    String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""),
-  );
+const nameTaken = (err: unknown) => isUniqueViolation(err, "environments", "name");
 
 export async function createEnvironment(db: Database, actor: Caller, projectId: string, input: EnvironmentInput): Promise<EnvironmentRow> {
   const p = actor.principal;

@@ -1,6 +1,7 @@
 import { and, count, desc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { applications, auditEvents, databaseServices, environments, projects } from "../db/schema.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import type { Bindings } from "../env.ts";
 import { conflict } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
@@ -21,11 +22,7 @@ export interface ProjectInput {
 }
 
 function rethrowNameTaken(err: unknown, name: string): never {
-  if (
-    /UNIQUE constraint failed: projects\.organization_id, projects\.name/.test(
-      String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""),
-    )
-  ) {
+  if (isUniqueViolation(err, "projects", "name")) {
     throw conflict(`A project named ${name} already exists in your organization: choose another name.`);
   }
   throw err;

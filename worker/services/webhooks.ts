@@ -9,6 +9,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { auditEvents, webhookDeliveries } from "../db/schema.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import type { Bindings } from "../env.ts";
 import { timingSafeEqual } from "../lib/crypto.ts";
 import { newId } from "../lib/ids.ts";
@@ -16,6 +17,7 @@ import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pa
 import { nowIso } from "../lib/time.ts";
 import { webhookCredentials, type ApplicationRow } from "./applications.ts";
 import { queueOf } from "./deployments.ts";
+import { errorText } from "../db/errors.ts";
 
 export type Provider = "github" | "gitlab" | "bitbucket";
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
@@ -248,12 +250,7 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
         ...pushFields,
       });
     } catch (err) {
-      if (
-        !/UNIQUE constraint failed: webhook_deliveries/.test(
-          String((err as { cause?: unknown })?.cause ?? "") + String((err as Error)?.message ?? ""),
-        )
-      )
-        throw err;
+      if (!isUniqueViolation(err, "webhook_deliveries")) throw err;
       const [first] = await db
         .select()
         .from(webhookDeliveries)
@@ -338,7 +335,7 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
       result.deployment.id,
     );
   } catch (err) {
-    await settle("failed", `could not queue the deployment: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500), 200);
+    await settle("failed", `could not queue the deployment: ${errorText(err)}`.slice(0, 500), 200);
     // Release the delivery id, so the provider's redelivery of this push is not a "duplicate".
     await db.update(webhookDeliveries).set({ dedupeKey: null }).where(eq(webhookDeliveries.id, rowId));
     throw err;
