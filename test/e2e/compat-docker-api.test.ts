@@ -9,7 +9,7 @@ import {
   newHost,
   newOwner,
   pierUrl,
-  readSse,
+  SseStream,
   removeContainers,
   TEST_IMAGE,
   unique,
@@ -159,10 +159,10 @@ describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
       headers: { accept: "text/event-stream" },
     });
     const name = unique("evt");
-    const reading = readSse(res, (e) => e.data.actor_name === name && e.data.action === "die");
-    await new Promise((r) => setTimeout(r, 500));
+    const stream = new SseStream(res);
+    await stream.ready();
     await docker("run", "-d", "--name", name, "--label", LABEL, TEST_IMAGE, "sh", "-c", "exit 3");
-    const events = await reading;
+    const events = await stream.until((e) => e.data?.actor_name === name && e.data.action === "die");
     const die = events.find((e) => e.data.actor_name === name && e.data.action === "die")!;
     expect(die.event).toBe("container-event");
     expect(die.data).toEqual({

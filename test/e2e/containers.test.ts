@@ -9,6 +9,7 @@ import {
   newHost,
   newOwner,
   readSse,
+  SseStream,
   removeContainers,
   TEST_IMAGE,
   unique,
@@ -187,10 +188,10 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
     const url = `${(await import("./client.ts")).pierUrl()}/api/v1/events?type=container&access_token=${encodeURIComponent(owner.token)}`;
     const res = await fetch(url);
     expect(res.status).toBe(200);
-    const reading = readSse(res, (e) => e.data.name === name && e.data.action === "start");
-    await new Promise((r) => setTimeout(r, 500));
+    const stream = new SseStream(res);
+    await stream.ready();
     await docker("run", "-d", "--name", name, "--label", LABEL, TEST_IMAGE, "sleep", "600");
-    const events = await reading;
+    const events = await stream.until((e) => e.data?.name === name && e.data.action === "start");
     const start = events.find((e) => e.data.name === name && e.data.action === "start");
     expect(start).toMatchObject({ event: "docker", data: { host_id: host.id, host_name: host.name, type: "container", action: "start" } });
   });
@@ -207,8 +208,12 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
       expect((await api(path!, { method, token: stranger.token })).status, `${method} ${path}`).toBe(404);
     }
     const res = await fetch(`${(await import("./client.ts")).pierUrl()}/api/v1/events?access_token=${encodeURIComponent(stranger.token)}`);
-    const reading = readSse(res, () => true, 4000);
+    const stream = new SseStream(res);
+    await stream.ready();
     await docker("run", "-d", "--label", LABEL, TEST_IMAGE, "sleep", "600");
-    expect(await reading).toEqual([]);
+    // A window for a leak to show (nothing else could end this stream).
+    const window = setTimeout(() => void stream.close(), 4000);
+    expect(await stream.until(() => true)).toEqual([]);
+    clearTimeout(window);
   });
 });

@@ -6,6 +6,7 @@
 // (with a busybox stand-in: no official image can be pulled here, so only the container spec and
 // its lifecycle are checked, not a real database server).
 import { randomUUID } from "node:crypto";
+import { type ErrorEvent, EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRegistry } from "../fixtures/registry.ts";
 import {
@@ -126,6 +127,41 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
     });
     expect((await api(`/api/v1/applications/${app.id}/restart`, { token: owner.token, method: "POST" })).status).toBe(200);
     expect(await docker("inspect", "-f", "{{.State.Running}}", app.app_name)).toBe("true");
+  });
+
+  it("tells EventSource to stop once a finished deployment's output has been read: 204 on its reconnect", async () => {
+    const app = await newApp({
+      name: "finished follow",
+      image: TEST_IMAGE,
+      pull_policy: "never",
+      command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+    });
+    const queued = await deploy(app.id);
+    expect(await waitDeployment(owner, queued.id)).toMatchObject({ status: "succeeded" });
+
+    // The real browser-compatible client: it replays the stored output and the end, the stream
+    // closes, it reconnects with Last-Event-ID, and the 204 makes it stop for good.
+    const statuses: number[] = [];
+    const source = new EventSource(`${pierUrl()}/api/v1/deployments/${queued.id}/logs?follow=true&access_token=${owner.token}`, {
+      fetch: async (input, init) => {
+        const res = await fetch(input, init);
+        statuses.push(res.status);
+        return res;
+      },
+    });
+    const received: Array<{ type: string; id: string }> = [];
+    for (const type of ["log", "end"]) source.addEventListener(type, (e) => received.push({ type, id: e.lastEventId }));
+    const stopped = await new Promise<ErrorEvent>((resolve) => {
+      source.onerror = (e) => {
+        if (source.readyState === EventSource.CLOSED) resolve(e);
+      };
+    });
+    expect(stopped.code).toBe(204);
+    expect(statuses).toEqual([200, 204]);
+    expect(received.filter((e) => e.type === "end")).toHaveLength(1);
+    const lastLog = received.filter((e) => e.type === "log").at(-1)!;
+    expect(received.at(-1)).toEqual({ type: "end", id: lastLog.id });
+    expect(await deployLogs(owner, queued.id)).toContain("Deployment succeeded");
   });
 
   it("pulls an image from a private registry with the application's credentials, every time with pull policy always", async () => {

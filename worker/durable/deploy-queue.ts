@@ -12,6 +12,8 @@ import { deployPlan, type DeploymentRow } from "../services/deployments.ts";
 import { relayStub } from "../services/host-relay.ts";
 import { notify, type NotificationKind } from "../services/notifications.ts";
 import { createTask, updateTask } from "../services/tasks.ts";
+import { DeployOutput, type OutputPiece, type OutputStream } from "./deploy-output.ts";
+import { Subscribers } from "./subscribers.ts";
 
 export interface EnqueueRequest {
   organizationId: string;
@@ -39,9 +41,7 @@ export interface EnqueueResult {
 }
 
 /** One message to a follower of a deployment's output (the Worker re-emits them as SSE). */
-export type FollowMessage =
-  | { type: "logs"; logs: Array<{ seq: number; stream: string; data: string; at: string }> }
-  | { type: "end"; status: DeploymentStatus; error: string | null };
+export type FollowMessage = { type: "logs"; logs: OutputPiece[] } | { type: "end"; status: DeploymentStatus; error: string | null };
 
 interface Running {
   id: string;
@@ -51,18 +51,11 @@ interface Running {
   hostId: string | null;
   deadline: number;
   timeoutSeconds: number;
-  seq: number;
-  buffer: Array<{ stream: "stdout" | "stderr" | "system"; data: string }>;
-  flushTimer?: ReturnType<typeof setTimeout>;
-  flushing: Promise<void>;
+  output: DeployOutput;
   reader?: ReadableStreamDefaultReader<Uint8Array>;
   /** The relay stream of the step in progress (its id is ours, so a cancel can name it). */
   streamId?: string;
   stop?: { kind: "cancel" | "timeout"; message: string };
-  scrub: (text: string) => string;
-  /** Characters held back per stream: a secret may be split across chunks (longest secret − 1). */
-  hold: number;
-  carry: Partial<Record<"stdout" | "stderr", string>>;
 }
 
 /** A step failed for a reason to show as is. */
@@ -77,9 +70,6 @@ class DeployError extends Error {
 }
 
 const ACTIVE: DeploymentStatus[] = ["building", "deploying"];
-const FLUSH_MS = 250;
-/** One stored piece of output at most this long; longer output is several pieces. */
-const PIECE_CHARS = 64 * 1024;
 /** While a deployment runs the alarm comes at least this often (timeouts, a lost runner). */
 const WATCHDOG_MS = 60_000;
 /** A deployment gets this long past its deadline for the host's abort to arrive before the alarm forces it. */
@@ -113,6 +103,8 @@ export class DeployQueue extends DurableObject<Bindings> {
   private running?: Running;
   private draining?: Promise<void>;
   private lock: Promise<unknown> = Promise.resolve();
+  /** Followers of one deployment's output, tagged with its id. */
+  private readonly followers = new Subscribers<{ deploymentId: string }>(this.ctx, "follower");
 
   // ---- RPC --------------------------------------------------------------------------------
 
@@ -233,12 +225,11 @@ export class DeployQueue extends DurableObject<Bindings> {
 
   /** A follower of one deployment's output: a hibernatable WebSocket held by the Worker's SSE handler. */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
-    const deploymentId = request.headers.get("x-pier-deployment");
-    if (!deploymentId) return new Response("missing x-pier-deployment", { status: 400 });
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server, [deploymentId]);
-    return new Response(null, { status: 101, webSocket: client });
+    return this.followers.accept(request, (req) => {
+      const deploymentId = req.headers.get("x-pier-deployment");
+      if (!deploymentId) return new Response("missing x-pier-deployment", { status: 400 });
+      return { attachment: { deploymentId }, tags: [deploymentId] };
+    });
   }
 
   override async webSocketMessage(): Promise<void> {
@@ -246,22 +237,12 @@ export class DeployQueue extends DurableObject<Bindings> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    try {
-      ws.close(code === 1005 ? 1000 : code, "bye");
-    } catch {
-      // already closed
-    }
+    Subscribers.closed(ws, code);
   }
 
   private broadcast(deploymentId: string, message: FollowMessage, close = false): void {
-    for (const socket of this.ctx.getWebSockets(deploymentId)) {
-      try {
-        socket.send(JSON.stringify(message));
-        if (close) socket.close(1000, "deployment finished");
-      } catch {
-        // a follower that went away
-      }
-    }
+    const frame = JSON.stringify(message);
+    this.followers.publish(() => frame, { tag: deploymentId, ...(close ? { close: "deployment finished" } : {}) });
   }
 
   // ---- the runner ---------------------------------------------------------------------------
@@ -314,12 +295,11 @@ export class DeployQueue extends DurableObject<Bindings> {
       hostId: app?.hostId ?? null,
       deadline: Date.now() + next.timeoutSeconds * 1000,
       timeoutSeconds: next.timeoutSeconds,
-      seq: (seq ?? 0) + 1,
-      buffer: [],
-      flushing: Promise.resolve(),
-      scrub: (t) => t,
-      hold: 0,
-      carry: {},
+      output: new DeployOutput(
+        (seq ?? 0) + 1,
+        (pieces) => this.storeOutput(next.id, next.organizationId, pieces),
+        (pieces) => this.broadcast(next.id, { type: "logs", logs: pieces }),
+      ),
     };
     this.running = r;
     await db.batch([
@@ -349,8 +329,7 @@ export class DeployQueue extends DurableObject<Bindings> {
       const [host] = await db.select({ name: hosts.name }).from(hosts).where(eq(hosts.id, app.hostId)).limit(1);
       const domainRows = await db.select().from(domains).where(eq(domains.applicationId, app.id));
       const plan = await deployPlan(this.env, app, deployment, domainRows);
-      r.scrub = scrubber(plan.secrets);
-      r.hold = Math.max(0, ...plan.secrets.filter((x) => x.length >= MIN_SECRET_CHARS).map((x) => x.length - 1));
+      r.output.setSecrets(plan.secrets);
       this.log(
         "system",
         `==> ${deployment.title}: ${app.name} (${app.appName}) on host ${host?.name ?? app.hostId}, timeout ${r.timeoutSeconds} s\n`,
@@ -442,7 +421,7 @@ export class DeployQueue extends DurableObject<Bindings> {
   private async succeed(db: Database, app: ApplicationRow, result: { image: string | null; containerId: string | null }): Promise<void> {
     const r = this.running!;
     this.log("system", "==> Deployment succeeded\n");
-    await this.flush();
+    await r.output.flush();
     const now = nowIso();
     await db.batch([
       db
@@ -477,11 +456,11 @@ export class DeployQueue extends DurableObject<Bindings> {
       ? r.stop!.message
       : timedOut
         ? `timed out after ${r.timeoutSeconds} s (the host aborted it; the running version was left as it was)`
-        : r.scrub(err instanceof Error ? err.message : String(err));
+        : r.output.scrubText(err instanceof Error ? err.message : String(err));
     if (!(err instanceof DeployError))
       console.error(JSON.stringify({ level: "error", msg: "deploy queue: unexpected failure", deployment: r.id, error: String(err) }));
     this.log("system", `==> Deployment ${status}: ${reason}\n`);
-    await this.flush();
+    await r.output.flush();
     const now = nowIso();
     await db.batch([
       db.update(deployments).set({ status, error: reason, finishedAt: now, updatedAt: now }).where(eq(deployments.id, r.id)),
@@ -602,72 +581,20 @@ export class DeployQueue extends DurableObject<Bindings> {
 
   // ---- output -------------------------------------------------------------------------------
 
-  private log(stream: "stdout" | "stderr" | "system", text: string): void {
-    const r = this.running;
-    if (!r || text === "") return;
-    if (stream === "system") {
-      // Pier's own lines come whole; what the host printed before them goes first.
-      this.releaseCarry();
-      r.buffer.push({ stream, data: r.scrub(text) });
-      r.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
-      return;
-    }
-    // Scrub what came before together with this chunk, and hold back a tail that could be the
-    // start of a secret the next chunk completes: a secret split across chunks is still caught.
-    const scrubbed = r.scrub((r.carry[stream] ?? "") + text);
-    const cut = Math.max(0, scrubbed.length - r.hold);
-    r.carry[stream] = scrubbed.slice(cut);
-    if (cut > 0) r.buffer.push({ stream, data: scrubbed.slice(0, cut) });
-    r.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  private log(stream: OutputStream, text: string): void {
+    this.running?.output.write(stream, text);
   }
 
-  /** Releases the held-back tails, at the end of a step or before Pier's own lines. */
-  private releaseCarry(): void {
-    const r = this.running;
-    if (!r) return;
-    for (const stream of ["stdout", "stderr"] as const) {
-      const rest = r.carry[stream];
-      if (rest) r.buffer.push({ stream, data: rest });
+  private async storeOutput(deploymentId: string, organizationId: string, pieces: OutputPiece[]): Promise<void> {
+    try {
+      await this.db()
+        .insert(deploymentLogs)
+        .values(pieces.map((p) => ({ deploymentId, seq: p.seq, organizationId, stream: p.stream, data: p.data, createdAt: p.at })));
+    } catch (err) {
+      console.error(
+        JSON.stringify({ level: "error", msg: "deploy queue: could not store output", deployment: deploymentId, error: String(err) }),
+      );
     }
-    r.carry = {};
-  }
-
-  /** Stores buffered output as pieces (appended, never rewritten) and hands them to followers. */
-  private flush(): Promise<void> {
-    const r = this.running;
-    if (!r) return Promise.resolve();
-    if (r.flushTimer) clearTimeout(r.flushTimer);
-    r.flushTimer = undefined;
-    r.flushing = r.flushing.then(async () => {
-      const taken = r.buffer.splice(0);
-      if (taken.length === 0) return;
-      const pieces: Array<{ stream: "stdout" | "stderr" | "system"; data: string }> = [];
-      for (const item of taken) {
-        const last = pieces.at(-1);
-        if (last && last.stream === item.stream && last.data.length + item.data.length <= PIECE_CHARS) last.data += item.data;
-        else
-          for (let i = 0; i < item.data.length; i += PIECE_CHARS)
-            pieces.push({ stream: item.stream, data: item.data.slice(i, i + PIECE_CHARS) });
-      }
-      const at = nowIso();
-      const rows = pieces.map((p) => ({
-        deploymentId: r.id,
-        seq: r.seq++,
-        organizationId: r.organizationId,
-        stream: p.stream,
-        data: p.data,
-        createdAt: at,
-      }));
-      try {
-        await this.db().insert(deploymentLogs).values(rows);
-      } catch (err) {
-        console.error(
-          JSON.stringify({ level: "error", msg: "deploy queue: could not store output", deployment: r.id, error: String(err) }),
-        );
-      }
-      this.broadcast(r.id, { type: "logs", logs: rows.map((row) => ({ seq: row.seq, stream: row.stream, data: row.data, at })) });
-    });
-    return r.flushing;
   }
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -682,13 +609,4 @@ export class DeployQueue extends DurableObject<Bindings> {
     this.lock = result.catch(() => undefined);
     return result;
   }
-}
-
-const MIN_SECRET_CHARS = 6;
-
-/** Replaces secret values (6+ characters, so `1` or `true` are not hidden everywhere) with ***. */
-function scrubber(secrets: string[]): (text: string) => string {
-  const list = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_CHARS))].sort((a, b) => b.length - a.length);
-  if (list.length === 0) return (t) => t;
-  return (text) => list.reduce((out, secret) => out.split(secret).join("***"), text);
 }

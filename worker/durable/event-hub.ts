@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { DockerEvent } from "#protocol";
 import type { Bindings } from "../env.ts";
+import { Subscribers } from "./subscribers.ts";
 
 /** A Docker event as the organization sees it: which host it came from, and an id for SSE. */
 export interface HubEvent extends DockerEvent {
@@ -13,12 +14,6 @@ export interface SubscriptionFilter {
   types?: string[];
   actions?: string[];
 }
-
-interface SubscriberAttachment {
-  filter: SubscriptionFilter;
-}
-
-const SUBSCRIBER_TAG = "subscriber";
 
 const matches = (filter: SubscriptionFilter, event: HubEvent): boolean =>
   (!filter.hosts?.length || filter.hosts.includes(event.host_id) || filter.hosts.includes(event.host_name)) &&
@@ -33,36 +28,24 @@ const matches = (filter: SubscriptionFilter, event: HubEvent): boolean =>
  * hub costs nothing; the long-lived HTTP streams are held by the Worker, not by this object.
  */
 export class EventHub extends DurableObject<Bindings> {
+  private readonly subscribers = new Subscribers<SubscriptionFilter>(this.ctx);
+
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return new Response("expected a WebSocket upgrade", { status: 426 });
-    }
-    const filter = JSON.parse(request.headers.get("x-pier-filter") ?? "{}") as SubscriptionFilter;
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server, [SUBSCRIBER_TAG]);
-    server.serializeAttachment({ filter } satisfies SubscriberAttachment);
-    return new Response(null, { status: 101, webSocket: client });
+    return this.subscribers.accept(request, (req) => ({
+      attachment: JSON.parse(req.headers.get("x-pier-filter") ?? "{}") as SubscriptionFilter,
+    }));
   }
 
-  /** Delivers events to every subscriber whose filter they match; returns how many deliveries. */
+  /** Delivers events to every subscriber whose filter they match; returns how many subscribers got some. */
   async publish(events: HubEvent[]): Promise<number> {
-    let delivered = 0;
-    for (const socket of this.ctx.getWebSockets(SUBSCRIBER_TAG)) {
-      const { filter } = socket.deserializeAttachment() as SubscriberAttachment;
+    return this.subscribers.publish((filter) => {
       const selected = events.filter((e) => matches(filter, e));
-      if (selected.length === 0) continue;
-      try {
-        socket.send(JSON.stringify(selected));
-        delivered += selected.length;
-      } catch {
-        // a subscriber that went away; its close handler cleans up
-      }
-    }
-    return delivered;
+      return selected.length > 0 ? JSON.stringify(selected) : null;
+    });
   }
 
   async subscriberCount(): Promise<number> {
-    return this.ctx.getWebSockets(SUBSCRIBER_TAG).length;
+    return this.subscribers.count();
   }
 
   override async webSocketMessage(): Promise<void> {
@@ -70,10 +53,6 @@ export class EventHub extends DurableObject<Bindings> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    try {
-      ws.close(code === 1005 ? 1000 : code, "bye");
-    } catch {
-      // already closed
-    }
+    Subscribers.closed(ws, code);
   }
 }

@@ -1,10 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { streamSSE, type SSEStreamingApi } from "hono/streaming";
-import type { FollowMessage } from "../durable/deploy-queue.ts";
-import type { Bindings } from "../env.ts";
+import { streamSSE } from "hono/streaming";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
-import type { Database } from "../db/client.ts";
+import * as deploymentLogs from "../services/deployment-logs.ts";
 import * as deployments from "../services/deployments.ts";
 import { DeploymentView, LogPiece, QueuedDeploymentView, toDeploymentView } from "./app-schemas.ts";
 import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonResponse, notFoundError } from "./openapi.ts";
@@ -78,20 +76,16 @@ const LogsQuery = z.object({
     .enum(["true", "false", "1", "0"])
     .optional()
     .transform((v) => v === "true" || v === "1")
-    .openapi({ description: "Stream as SSE: `log` events (id = seq) live until the deployment ends, then one `end` event." }),
+    .openapi({
+      description:
+        "Stream as SSE: a `: ready` comment once subscribed, `log` events (id = seq) live until the deployment ends, then one `end` event; a reconnect after the end gets 204.",
+    }),
   access_token: z.string().optional(),
 });
 
 const LogsView = z
   .object({ deployment_id: z.string(), status: z.string(), finished: z.boolean(), logs: z.array(LogPiece), next_after: z.number() })
   .openapi("DeploymentLogs");
-
-const toPiece = (row: { seq: number; stream: string; data: string; createdAt?: string; at?: string }) => ({
-  seq: row.seq,
-  stream: row.stream as "stdout" | "stderr" | "system",
-  text: row.data,
-  at: row.createdAt ?? row.at ?? "",
-});
 
 deploymentRoutes.openapi(
   createRoute({
@@ -105,6 +99,10 @@ deploymentRoutes.openapi(
       200: {
         description: "The output.",
         content: { "application/json": { schema: LogsView }, "text/event-stream": { schema: z.string() } },
+      },
+      204: {
+        description:
+          "follow=true with a Last-Event-ID at or after the last piece of a finished deployment: nothing more will come, and EventSource stops reconnecting.",
       },
       ...authErrors,
       ...notFoundError,
@@ -122,109 +120,18 @@ deploymentRoutes.openapi(
           deployment_id: dep.id,
           status: dep.status,
           finished: deployments.isFinished(dep.status),
-          logs: rows.map(toPiece),
+          logs: rows.map(deploymentLogs.toPiece),
           next_after: rows.at(-1)?.seq ?? after,
         },
         200,
       );
     }
+    // A reconnecting EventSource that has seen the end is told to stop.
+    if (await deploymentLogs.followerIsDone(c.var.db, dep, Number.isFinite(lastEventId) ? lastEventId : undefined))
+      return c.body(null, 204);
+    const socket = await deploymentLogs.subscribeDeployment(c.env, dep);
     const db = c.var.db;
-    const env = c.env;
     const orgId = c.var.principal.organizationId;
-    return streamSSE(c, (sse) => followLogs(sse, db, env, orgId, dep, after)) as never;
+    return streamSSE(c, (sse) => deploymentLogs.followLogs(sse, socket, db, orgId, dep, after)) as never;
   },
 );
-
-const POLL_MS = 5_000;
-const KEEPALIVE_MS = 15_000;
-
-/**
- * Live output: subscribe to the application's DeployQueue first (a hibernatable WebSocket, as for
- * events: the Worker holds the long HTTP stream, not the object), then send what is stored, then
- * what arrives, skipping pieces already sent. A slow poll of the database is the backstop for a
- * missed end (the deployment finished between the check and the subscription).
- */
-async function followLogs(
-  sse: SSEStreamingApi,
-  db: Database,
-  env: Bindings,
-  orgId: string,
-  dep: deployments.DeploymentRow,
-  after: number,
-): Promise<void> {
-  let last = after;
-  const emit = async (pieces: ReturnType<typeof toPiece>[]) => {
-    for (const piece of pieces) {
-      if (piece.seq <= last) continue;
-      last = piece.seq;
-      await sse.writeSSE({ event: "log", id: String(piece.seq), data: JSON.stringify(piece) });
-    }
-  };
-  const drainStored = async () => {
-    for (;;) {
-      const rows = await deployments.readLogs(db, dep.id, last, 1000);
-      if (rows.length === 0) return;
-      await emit(rows.map(toPiece));
-    }
-  };
-
-  let aborted = false;
-  let wake: (() => void) | undefined;
-  const live: FollowMessage[] = [];
-  sse.onAbort(() => {
-    aborted = true;
-    wake?.();
-  });
-
-  let socket: WebSocket | undefined;
-  if (!deployments.isFinished(dep.status)) {
-    const res = await deployments
-      .queueOf(env, dep.applicationId)
-      .fetch("https://deploy-queue/follow", { headers: { upgrade: "websocket", "x-pier-deployment": dep.id } });
-    socket = res.webSocket ?? undefined;
-    if (socket) {
-      socket.accept();
-      socket.addEventListener("message", (m) => {
-        live.push(JSON.parse(typeof m.data === "string" ? m.data : new TextDecoder().decode(m.data)) as FollowMessage);
-        wake?.();
-      });
-      socket.addEventListener("close", () => wake?.());
-    }
-  }
-  try {
-    await drainStored();
-    let end: { status: string; error: string | null } | null = null;
-    let current = dep;
-    let lastWrite = Date.now();
-    while (!aborted && !end) {
-      if (deployments.isFinished(current.status)) end = { status: current.status, error: current.error };
-      for (const msg of live.splice(0)) {
-        if (msg.type === "logs") await emit(msg.logs.map(toPiece));
-        else end = { status: msg.status, error: msg.error };
-      }
-      if (end) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, POLL_MS);
-      });
-      wake = undefined;
-      if (live.length === 0) {
-        current = await deployments.getDeployment(db, orgId, dep.id);
-        if (Date.now() - lastWrite >= KEEPALIVE_MS) {
-          await sse.write(": keepalive\n\n");
-          lastWrite = Date.now();
-        }
-      }
-    }
-    if (end && !aborted) {
-      await drainStored();
-      await sse.writeSSE({ event: "end", data: JSON.stringify(end) });
-    }
-  } finally {
-    try {
-      socket?.close(1000, "done");
-    } catch {
-      // already closed
-    }
-  }
-}

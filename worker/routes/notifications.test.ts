@@ -147,6 +147,9 @@ describe("notification center", () => {
     expect(live.status).toBe(200);
     expect(live.headers.get("content-type")).toContain("text/event-stream");
     const strangerStream = await call("/api/v1/notifications/stream", { token: stranger.token });
+    // The first frame says the subscription is live (and how soon EventSource should come back).
+    const first = await strangerStream.clone().body!.getReader().read();
+    expect(new TextDecoder().decode(first.value)).toBe("retry: 3000\n: ready\n\n");
     const reading = readFrames(live, 2);
     await say(owner, "live one", "deployment.failed");
     await say(owner, "live two");

@@ -68,17 +68,9 @@ export function notificationFrame(n: LiveNotification) {
  */
 export async function streamNotifications(c: Context<AppEnv>, lastEventId: string | undefined) {
   const ws = await notificationsService.subscribeNotifications(c.env, c.var.principal);
-  return streamSSE(c, async (sse) => {
-    // Tell EventSource how soon to come back if the stream drops (ms).
-    await sse.write("retry: 3000\n\n");
-    await notificationsService.followNotifications(ws, c.var.db, c.var.principal, lastEventId, {
-      write: (n) => sse.writeSSE(notificationFrame(n)),
-      keepalive: async () => {
-        await sse.write(": keepalive\n\n");
-      },
-      onAbort: (listener) => sse.onAbort(listener),
-    });
-  });
+  return streamSSE(c, (sse) =>
+    notificationsService.followNotifications(ws, c.var.db, c.var.principal, lastEventId, sse, (n) => sse.writeSSE(notificationFrame(n))),
+  );
 }
 
 export const notificationRoutes = createRouter();

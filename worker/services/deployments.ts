@@ -1,6 +1,6 @@
 // Deployments: asking an application's DeployQueue for one, reading them back, their output, and
 // the plan the queue sends to the host (`deploy.build` then `deploy.run`).
-import { and, asc, desc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, max } from "drizzle-orm";
 import type { DeployBuildArgs, DeployRunArgs } from "#protocol";
 import { PROJECT_LABEL } from "#protocol";
 import type { Database } from "../db/client.ts";
@@ -151,6 +151,15 @@ export async function readLogs(db: Database, deploymentId: string, afterSeq: num
     .where(and(eq(deploymentLogs.deploymentId, deploymentId), gt(deploymentLogs.seq, afterSeq)))
     .orderBy(asc(deploymentLogs.seq))
     .limit(limit);
+}
+
+/** The seq of the deployment's last stored piece (0: only the queued line; -1: none). */
+export async function lastLogSeq(db: Database, deploymentId: string): Promise<number> {
+  const [row] = await db
+    .select({ seq: max(deploymentLogs.seq) })
+    .from(deploymentLogs)
+    .where(eq(deploymentLogs.deploymentId, deploymentId));
+  return row?.seq ?? -1;
 }
 
 export interface DeployPlan {

@@ -1,3 +1,4 @@
+import type { SSEStreamingApi } from "hono/streaming";
 import { and, count, desc, eq, gt, isNull, lt, lte, or, type SQL } from "drizzle-orm";
 import { createDatabase, type Database } from "../db/client.ts";
 import {
@@ -12,12 +13,13 @@ import {
 } from "../db/schema.ts";
 import type { LiveNotification } from "../durable/notification-hub.ts";
 import type { Bindings } from "../env.ts";
-import { ApiError, notFound } from "../errors.ts";
+import { notFound } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { channelsFor, enqueueDeliveries } from "./channels/index.ts";
+import { relayHubAsSse, subscribeHub } from "./hub-subscription.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
 import { errorLogFields } from "../db/errors.ts";
 
@@ -324,82 +326,40 @@ export async function updateSettings(
 
 // ---- the live stream ------------------------------------------------------------------------------
 
-export interface StreamSink {
-  write(n: LiveNotification): Promise<void>;
-  keepalive(): Promise<void>;
-  onAbort(listener: () => void): void;
-}
-
-const KEEPALIVE_MS = 15_000;
-
-/**
- * Subscribes to the organization's NotificationHub for the caller's notifications. Done before
- * the SSE response starts, so a client that has its response headers is already subscribed.
- */
-export async function subscribeNotifications(env: Bindings, p: Principal): Promise<WebSocket> {
-  const res = await hubOf(env, p.organizationId).fetch("https://notification-hub/subscribe", {
-    headers: { upgrade: "websocket", "x-pier-user": p.userId },
-  });
-  const ws = res.webSocket;
-  if (!ws) throw new ApiError(502, "Could not subscribe to the notification hub.");
-  // Not accepted yet: until followNotifications listens and accepts, messages wait in the socket.
-  return ws;
+/** Subscribes to the organization's NotificationHub for the caller's notifications (before the SSE response starts). */
+export function subscribeNotifications(env: Bindings, p: Principal): Promise<WebSocket> {
+  return subscribeHub(hubOf(env, p.organizationId), { "x-pier-user": p.userId }, "notification hub");
 }
 
 /**
- * Follows the caller's notifications on a subscription until the client goes away: replays what
- * is stored after `lastEventId`, then passes live ones on, skipping any the replay already sent.
- * The subscription predates the replay, so nothing created in between is missed.
+ * Follows the caller's notifications on a subscription until the client goes away: a `: ready`
+ * comment, then what is stored after `lastEventId`, then live ones, skipping any the replay
+ * already sent. The subscription predates the replay, so nothing created in between is missed.
  */
 export async function followNotifications(
   ws: WebSocket,
   db: Database,
   p: Principal,
   lastEventId: string | undefined,
-  sink: StreamSink,
+  sse: SSEStreamingApi,
+  write: (n: LiveNotification) => Promise<void>,
 ): Promise<void> {
-  let closed = false;
-  let queue = Promise.resolve();
-  const finish = () => {
-    if (closed) return;
-    closed = true;
-    clearInterval(timer);
-    try {
-      ws.close(1000, "client gone");
-    } catch {
-      // already closed
-    }
-  };
-  const enqueue = (work: () => Promise<void>) => {
-    queue = queue.then(() => (closed ? undefined : work())).then(undefined, finish);
-  };
-
-  const buffered: LiveNotification[] = [];
-  let replaying = true;
   const sent = new Set<string>();
-  let done!: () => void;
-  const ended = new Promise<void>((resolve) => (done = resolve));
-  ws.addEventListener("message", (message) => {
-    const n = JSON.parse(typeof message.data === "string" ? message.data : new TextDecoder().decode(message.data)) as LiveNotification;
-    if (replaying) buffered.push(n);
-    else if (!sent.has(n.id)) enqueue(() => sink.write(n));
+  await relayHubAsSse<LiveNotification>(sse, ws, {
+    // Tell EventSource how soon to come back if the stream drops.
+    retryMs: 3000,
+    replay: async () => {
+      const cursor = parseCursor(lastEventId);
+      if (!cursor) return;
+      for (const row of await notificationsAfter(db, p, cursor)) {
+        sent.add(row.id);
+        await write(toLive(row));
+      }
+    },
+    onMessage: async (n) => {
+      if (!sent.has(n.id)) await write(n);
+    },
   });
-  ws.addEventListener("close", () => (finish(), done()));
-  ws.addEventListener("error", () => (finish(), done()));
-  sink.onAbort(() => (finish(), done()));
-  ws.accept();
-  const timer = setInterval(() => enqueue(() => sink.keepalive()), KEEPALIVE_MS);
-
-  const cursor = parseCursor(lastEventId);
-  if (cursor) {
-    for (const row of await notificationsAfter(db, p, cursor)) {
-      sent.add(row.id);
-      enqueue(() => sink.write(toLive(row)));
-    }
-  }
-  replaying = false;
-  for (const n of buffered) if (!sent.has(n.id)) enqueue(() => sink.write(n));
-  await ended;
 }
 
 export const isNotificationKind = (kind: string): kind is NotificationKind => (NOTIFICATION_KINDS as readonly string[]).includes(kind);
