@@ -43,6 +43,8 @@ export default defineConfig({
                 JWT_SECRET: "test-jwt-secret-not-for-production-0123456789",
                 ENCRYPTION_KEY: "mOo7k0PJGemYJz25y3xQuFbYoQm4RU98LgT17cG2W6Q=",
                 PIER_RATE_LIMIT_PER_MINUTE: "60",
+                // Sign-in lockouts start at 5 s here (30 s by default), so their tests wait less.
+                PIER_LOGIN_LOCKOUT_SECONDS: "5",
                 // Notification channels deliver to loopback receivers in tests, and retry quickly.
                 PIER_ALLOW_PRIVATE_URLS: "true",
                 PIER_NOTIFY_RETRY_BASE_MS: "200",

@@ -31,6 +31,9 @@ const PASSTHROUGH_VARS = [
   "PIER_NOTIFY_RETRY_MAX_MS",
   "PIER_NOTIFY_MAX_ATTEMPTS",
   "PIER_HOST_DISCONNECT_NOTICE_MS",
+  "PIER_LOGIN_FREE_FAILURES",
+  "PIER_LOGIN_FREE_FAILURES_PER_ADDRESS",
+  "PIER_LOGIN_LOCKOUT_SECONDS",
 ];
 
 /** Secrets are generated once and kept in the data directory (mode 600), never in the code. */

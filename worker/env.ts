@@ -18,6 +18,11 @@ export interface Bindings {
   JWT_SECRET: string;
   ENCRYPTION_KEY: string;
   RATE_LIMITER: DurableObjectNamespace<import("./durable/rate-limiter.ts").RateLimiter>;
+  /** Sign-in throttling: one per login target and one per client address. */
+  LOGIN_GUARD: DurableObjectNamespace<import("./durable/login-guard.ts").LoginGuard>;
+  PIER_LOGIN_FREE_FAILURES?: string;
+  PIER_LOGIN_FREE_FAILURES_PER_ADDRESS?: string;
+  PIER_LOGIN_LOCKOUT_SECONDS?: string;
   HOST_RELAY: DurableObjectNamespace<import("./durable/host-relay.ts").HostRelay>;
   EVENT_HUB: DurableObjectNamespace<import("./durable/event-hub.ts").EventHub>;
   // Deployments (issue 4): one queue per application.

@@ -9,6 +9,7 @@ export { EventHub } from "./durable/event-hub.ts";
 export { HostRelay } from "./durable/host-relay.ts";
 export { NotificationHub } from "./durable/notification-hub.ts";
 export { RateLimiter } from "./durable/rate-limiter.ts";
+export { LoginGuard } from "./durable/login-guard.ts";
 
 const app = createApp();
 

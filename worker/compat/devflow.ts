@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { requireAuth } from "../middleware/auth.ts";
-import { actorOf } from "../middleware/request-context.ts";
+import { actorOf, loginGuardsOf } from "../middleware/request-context.ts";
 import * as accounts from "../services/accounts.ts";
 import { createApiKey } from "../services/api-keys.ts";
 import { laravelDateTime } from "../lib/time.ts";
@@ -23,7 +23,7 @@ const userView = (a: accounts.AccountView) => ({
 devflowCompat.post("/api/login", async (c) => {
   const body = await readJson(c, z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) }));
   const actor = actorOf(c);
-  const account = await accounts.checkCredentials(c.var.db, actor, body.email, body.password);
+  const account = await accounts.checkCredentials(c.var.db, loginGuardsOf(c), actor, body.email, body.password);
   // Like Sanctum's createToken: each login mints a personal token, listed and revocable with the
   // user's other API keys.
   const principal = {

@@ -14,7 +14,7 @@ import { relayStub } from "../services/host-relay.ts";
 import { maskEnvBelowAdmin } from "../services/containers.ts";
 import { allHosts, getHostByName } from "../services/hosts.ts";
 import type { AppEnv } from "../env.ts";
-import { actorOf, authedActor } from "../middleware/request-context.ts";
+import { actorOf, authedActor, loginGuardsOf } from "../middleware/request-context.ts";
 import * as accounts from "../services/accounts.ts";
 import { roleAtLeast } from "../services/principal.ts";
 import { authSettings } from "../settings.ts";
@@ -50,7 +50,7 @@ dockerApiCompat.post("/user", async (c) => {
 
 dockerApiCompat.post("/login", async (c) => {
   const body = await readJson(c, z.object({ username: z.string().min(1).max(254), password: z.string().min(1).max(256) }));
-  const s = await accounts.login(c.var.db, authSettings(c.env), actorOf(c), body.username, body.password);
+  const s = await accounts.login(c.var.db, loginGuardsOf(c), authSettings(c.env), actorOf(c), body.username, body.password);
   return c.json({
     session_id: s.sessionId,
     access_token: s.accessToken,

@@ -1,7 +1,10 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { createDatabase } from "../db/client.ts";
 import type { AppEnv } from "../env.ts";
+import type { LoginGuards } from "../services/accounts.ts";
 import { credentialCache } from "../services/credential-cache.ts";
+import { loginThrottle } from "../services/login-throttle.ts";
+import { loginThrottleSettings } from "../settings.ts";
 import type { Actor } from "../services/principal.ts";
 
 /**
@@ -47,4 +50,15 @@ export function authedActor(c: Context<AppEnv>) {
   const actor = actorOf(c);
   if (!actor.principal) throw new Error("authedActor used on a route without requireAuth");
   return actor as Actor & { principal: NonNullable<Actor["principal"]> };
+}
+
+/** The throttle and deferral every sign-in path hands to `accounts.checkCredentials`. */
+export function loginGuardsOf(c: Context<AppEnv>): LoginGuards {
+  return {
+    throttle: loginThrottle(c.env, loginThrottleSettings(c.env)),
+    defer: (work) =>
+      c.executionCtx.waitUntil(
+        work.catch((err) => console.error(JSON.stringify({ level: "error", msg: "deferred sign-in work failed", error: String(err) }))),
+      ),
+  };
 }

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { actorOf } from "../middleware/request-context.ts";
+import { actorOf, loginGuardsOf } from "../middleware/request-context.ts";
 import { unauthorized } from "../errors.ts";
 import * as accounts from "../services/accounts.ts";
 import { authSettings } from "../settings.ts";
@@ -40,7 +40,7 @@ authRoutes.openapi(
   }),
   async (c) => {
     const { login, password } = c.req.valid("json");
-    const session = await accounts.login(c.var.db, authSettings(c.env), actorOf(c), login, password);
+    const session = await accounts.login(c.var.db, loginGuardsOf(c), authSettings(c.env), actorOf(c), login, password);
     return c.json(toSessionView(session), 200);
   },
 );

@@ -8,6 +8,7 @@ import { newId, randomString } from "../lib/ids.ts";
 import { isoAfterSeconds, nowIso } from "../lib/time.ts";
 import { auditRow, recordAudit } from "./audit.ts";
 import { apiKeyRateKey, sessionRateKey, type CredentialCache } from "./credential-cache.ts";
+import type { LoginThrottle } from "./login-throttle.ts";
 import { lowerRole, type Actor, type Principal } from "./principal.ts";
 import { signToken, verifyToken, type AccessClaims, type RefreshClaims } from "./tokens.ts";
 
@@ -184,26 +185,46 @@ async function issueTokens(settings: AuthSettings, account: AccountView, session
   };
 }
 
+/** What every sign-in path brings: the throttle, and a way to finish work after answering. */
+export interface LoginGuards {
+  throttle: LoginThrottle;
+  defer(work: Promise<unknown>): void;
+}
+
 /**
- * Checks a username-or-email and password. Unknown users and wrong passwords fail the same way
- * and take the same time: an unknown user is verified against a decoy hash.
+ * Checks a username-or-email and password, throttled per target account and per client address
+ * whatever credential the request carries (429 while locked out, even for the right password).
+ * Unknown users and wrong passwords fail the same way and take the same time: an unknown login
+ * name is throttled like an account, its password is verified against a decoy hash, and the
+ * audit record of a known account's failure is written after the answer.
  */
-export async function checkCredentials(db: Database, actor: Actor, login: string, password: string): Promise<AccountView> {
+export async function checkCredentials(
+  db: Database,
+  guards: LoginGuards,
+  actor: Actor,
+  login: string,
+  password: string,
+): Promise<AccountView> {
   const key = normalizeLogin(login);
   const account = await loadAccountBy(db, key.includes("@") ? eq(users.email, key) : eq(users.username, key));
+  // By account id when there is one, so its username and its email share one count.
+  const attempt = await guards.throttle.begin(account ? `user:${account.user.id}` : `login:${key}`, actor.ip);
   const ok = await verifyPassword(password, account?.user.passwordHash ?? (await decoyPasswordHash()));
   if (!account || !ok) {
     if (account) {
-      await recordAudit(db, actor, {
-        organizationId: account.organizationId,
-        action: "auth.login_failed",
-        targetType: "user",
-        targetId: account.user.id,
-        actorType: "anonymous",
-      });
+      guards.defer(
+        recordAudit(db, actor, {
+          organizationId: account.organizationId,
+          action: "auth.login_failed",
+          targetType: "user",
+          targetId: account.user.id,
+          actorType: "anonymous",
+        }),
+      );
     }
     throw unauthorized(INVALID_LOGIN);
   }
+  await attempt.succeeded();
   if (needsRehash(account.user.passwordHash)) {
     const upgraded = await hashPassword(password);
     await db.update(users).set({ passwordHash: upgraded }).where(eq(users.id, account.user.id));
@@ -211,8 +232,15 @@ export async function checkCredentials(db: Database, actor: Actor, login: string
   return account;
 }
 
-export async function login(db: Database, settings: AuthSettings, actor: Actor, login: string, password: string): Promise<IssuedSession> {
-  const account = await checkCredentials(db, actor, login, password);
+export async function login(
+  db: Database,
+  guards: LoginGuards,
+  settings: AuthSettings,
+  actor: Actor,
+  login: string,
+  password: string,
+): Promise<IssuedSession> {
+  const account = await checkCredentials(db, guards, actor, login, password);
   const sessionId = crypto.randomUUID();
   const jti = randomString(32);
   const tokens = await issueTokens(settings, account, sessionId, jti);
