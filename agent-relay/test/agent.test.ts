@@ -9,21 +9,11 @@ import type { LogRecord } from "../src/log.ts";
 import type { Chunk, End, EventMessage, Hello, Result, StatsSample } from "../src/protocol.ts";
 import { requireDocker, TEST_IMAGE } from "./docker-available.ts";
 import { FakeRelay } from "./relay-server.ts";
+import { waitFor } from "../../test/support/wait.ts";
 
 const docker = await requireDocker("agent-relay/test/agent.test.ts");
 const run = promisify(execFile);
 const dockerCli = async (...args: string[]) => (await run("docker", args, { timeout: 60_000 })).stdout.trim();
-
-/** Polls until `check` returns a value; a guard against hanging, not a timing assertion. */
-async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 20_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe.skipIf(!docker.available)("agent against a stand-in relay and the real engine", () => {
   const token = `tok-${randomUUID()}`;
@@ -137,12 +127,12 @@ describe.skipIf(!docker.available)("agent against a stand-in relay and the real 
   });
 
   it("answers stats.all from its live cache", async () => {
-    const sample = await eventually(async () => {
+    const sample = await waitFor("a cached sample of the sleeper", async () => {
       const result = await relay.command("stats.all", {});
       if (!result.ok) throw new Error(result.error.message);
       const data = result.data as { samples: StatsSample[] };
       return data.samples.find((s) => s.id === sleeperId);
-    }, "a cached sample of the sleeper");
+    });
     expect(sample.name).toBe(`${prefix}-sleeper`);
     expect(sample.memory_limit).toBeGreaterThan(0);
     expect(agent.status().statsFollowing).toBeGreaterThanOrEqual(1);
@@ -165,7 +155,7 @@ describe.skipIf(!docker.available)("agent against a stand-in relay and the real 
     await runContainer(name, "sh", "-c", "echo first; echo oops >&2; while true; do echo tick; sleep 0.2; done");
     const id = relay.sendCommand("container.logs", { id: name, follow: true });
     const chunks: Chunk[] = [];
-    await eventually(() => {
+    await waitFor("log chunks", () => {
       chunks.splice(0, chunks.length, ...relay.messages.filter((m): m is Chunk => m.type === "chunk" && m.id === id));
       const text = (stream: string) =>
         chunks
@@ -174,7 +164,7 @@ describe.skipIf(!docker.available)("agent against a stand-in relay and the real 
           .join("");
       // Docker copies stdout and stderr separately, so their relative order is not guaranteed.
       return text("stdout").startsWith("first\ntick\n") && text("stderr") === "oops\n" ? true : undefined;
-    }, "log chunks");
+    });
     expect(chunks.map((c) => c.seq)).toEqual(chunks.map((_, i) => i));
     relay.send({ type: "cancel", id });
     const end = (await relay.waitFor((m) => m.type === "end" && m.id === id, "end of the log stream")) as End;
@@ -201,9 +191,8 @@ describe.skipIf(!docker.available)("agent against a stand-in relay and the real 
       statsCache: false,
     });
     try {
-      const record = await eventually(
-        () => rejected.find((r) => r.level === "error" && /token was rejected/.test(r.event)),
-        "the rejection log",
+      const record = await waitFor("the rejection log", () =>
+        rejected.find((r) => r.level === "error" && /token was rejected/.test(r.event)),
       );
       expect(record).toMatchObject({ status: 401, retry_in_ms: 300_000 });
       expect(record.event).toContain("POST /api/v1/hosts/:id/rotate-token");
@@ -224,7 +213,7 @@ describe.skipIf(!docker.available)("agent against a stand-in relay and the real 
     const newer = startAgent({ url: relay.url, token, onLog: () => {}, events: false, statsCache: false });
     try {
       const connections = relay.connections;
-      await eventually(() => (agent.status().connection.replaced ? true : undefined), "the takeover");
+      await waitFor("the takeover", () => (agent.status().connection.replaced ? true : undefined));
       expect(agent.status().connection).toMatchObject({ phase: "waiting", nextDelayMs: 300_000, lastCloseCode: 4001 });
       expect(newer.status().connection.phase).toBe("open");
       // Only the newer agent connected; the replaced one did not come straight back.
@@ -256,7 +245,7 @@ describe.skipIf(!docker.available)("the agent process", () => {
       await relay.waitFor((m) => m.type === "hello", "hello from the agent process");
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
-      await eventually(() => (relay.closes.length > 0 ? true : undefined), "the close frame");
+      await waitFor("the close frame", () => (relay.closes.length > 0 ? true : undefined));
       expect(relay.closes[0]).toEqual({ code: 1000, reason: "agent shutting down" });
       const lines = stdout
         .trim()

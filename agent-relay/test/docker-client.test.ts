@@ -4,6 +4,7 @@ import { DockerClient, MANAGED_LABEL, type OutputText } from "../src/docker/clie
 import { DockerError } from "../src/docker/errors.ts";
 import { normalizeStats } from "../src/protocol.ts";
 import { requireDocker, TEST_IMAGE } from "./docker-available.ts";
+import { waitFor } from "../../test/support/wait.ts";
 
 const docker = await requireDocker("agent-relay/test/docker-client.test.ts");
 
@@ -55,14 +56,12 @@ describe.skipIf(!docker.available)("DockerClient against the real engine", () =>
   });
 
   it("reads logs with stdout and stderr kept apart", async () => {
-    let pieces: OutputText[] = [];
     // The shell writes right after start; poll until both lines are there.
-    for (let attempt = 0; attempt < 50; attempt++) {
-      pieces = [];
-      for await (const piece of client.logs(id, { stdout: true, stderr: true }, signal())) pieces.push(piece);
-      if (pieces.length >= 2) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const pieces = await waitFor("both lines in the logs", async () => {
+      const read: OutputText[] = [];
+      for await (const piece of client.logs(id, { stdout: true, stderr: true }, signal())) read.push(piece);
+      return read.length >= 2 ? read : undefined;
+    });
     const text = (stream: string) =>
       pieces
         .filter((p) => p.stream === stream)

@@ -3,6 +3,7 @@
 // a failing one is named.
 import { describe, expect, it } from "vitest";
 import { PassThrough } from "node:stream";
+import { waitFor } from "../../../test/support/wait.ts";
 import { capture, MissingToolError, readText, redactor, run, start, ToolFailedError } from "./deploy-process.ts";
 
 describe("host tools", () => {
@@ -10,9 +11,9 @@ describe("host tools", () => {
     const signal = AbortSignal.timeout(10_000);
     const running = start(process.execPath, ["-e", "process.stdout.write('x'.repeat(30000))"], { signal, pipeStdout: true });
     expect(await running.done).toBe(0);
-    // (The output fits in the pipe, so the program can end unread.) Past the tick in which Node
-    // flushes an untouched stdout:
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // (The output fits in the pipe, so the program can end unread.) Once the program's side of the
+    // pipe has ended, a reader arriving now is late:
+    await waitFor("the program's stdout to end", () => (running.stdout as PassThrough).writableFinished);
     let bytes = 0;
     for await (const chunk of running.stdout!) bytes += (chunk as Buffer).length;
     expect(bytes).toBe(30_000);
