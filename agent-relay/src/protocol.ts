@@ -153,6 +153,19 @@ export const EndSchema = z.object({
   data: z.unknown().optional(),
 });
 
+/**
+ * A line of what HostRelay.openStream returns to the Worker (newline-delimited JSON): the agent's
+ * `chunk`s as they arrive, then exactly one `end` — with `error` when the command failed (the
+ * agent's error, or the relay's: host offline, agent disconnected, time limit), `data` when it has
+ * an outcome. Read it with the Worker's `readRelayStream()`.
+ */
+export const RelayStreamLineSchema = z.discriminatedUnion("type", [
+  ChunkSchema.omit({ v: true, id: true }),
+  EndSchema.omit({ v: true, id: true }),
+]);
+export type RelayStreamLine = z.infer<typeof RelayStreamLineSchema>;
+export type RelayStreamChunk = Extract<RelayStreamLine, { type: "chunk" }>;
+
 export const EventMessageSchema = z.object({
   v,
   type: z.literal("event"),

@@ -5,7 +5,7 @@ import { createDatabase, type Database } from "../db/client.ts";
 import { applications, deploymentLogs, deployments, domains, hosts, type DeploymentStatus } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { newId } from "../lib/ids.ts";
-import { readNdjson } from "../lib/ndjson.ts";
+import { describeRelayError, openedStream, readRelayStream } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
 import type { ApplicationRow } from "../services/applications.ts";
 import { deployPlan, type DeploymentRow } from "../services/deployments.ts";
@@ -77,15 +77,10 @@ const DEADLINE_GRACE_MS = 5_000;
 const APP_KEY = "application";
 
 /** Why a relay step failed, in words for the deployment's `error`. */
-function describeRelayError(op: OpName, error: RelayError): string {
-  switch (error.code) {
-    case "host_offline":
-      return `the host is offline (its agent is not connected): ${error.message}`;
-    case "agent_disconnected":
-      return `the host's agent disconnected during ${op}; the running version was left as it was (${error.message})`;
-    default:
-      return error.message;
-  }
+/** A relay error as the reason a deployment step failed. */
+function stepFailure(op: OpName, error: RelayError): string {
+  const why = describeRelayError(op, error);
+  return error.code === "agent_disconnected" ? `${why}; the running version was left as it was` : why;
 }
 
 /**
@@ -375,29 +370,20 @@ export class DeployQueue extends DurableObject<Bindings> {
     if (remaining <= 0) throw new DeployError(`timed out after ${r.timeoutSeconds} s`, "timeout");
     const streamId = crypto.randomUUID();
     r.streamId = streamId;
-    const opened = await relayStub(this.env, r.hostId!).openStream(op, { ...args, timeout_ms: remaining }, { id: streamId });
-    if (!(opened instanceof ReadableStream)) {
-      throw new DeployError(
-        opened.ok ? `the host answered ${op} without a stream` : describeRelayError(op, opened.error),
-        opened.ok ? undefined : opened.error.code,
-      );
-    }
-    const reader = opened.getReader();
+    const opened = openedStream(await relayStub(this.env, r.hostId!).openStream(op, { ...args, timeout_ms: remaining }, { id: streamId }));
+    if (!opened.ok) throw new DeployError(stepFailure(op, opened.error), opened.error.code);
+    const reader = opened.stream.getReader();
     r.reader = reader;
     try {
       if (stopped()) {
         await reader.cancel().catch(() => undefined);
         throw new DeployError(stopped()!.message);
       }
-      for await (const line of readNdjson(reader)) {
-        const msg = line as { type: string; data?: unknown; stream?: "stdout" | "stderr"; error?: RelayError };
-        if (msg.type === "chunk") this.log(msg.stream ?? "stdout", String(msg.data ?? ""));
-        else if (msg.type === "end") {
-          if (msg.error) throw new DeployError(describeRelayError(op, msg.error), msg.error.code);
-          return msg.data as T;
-        }
-      }
-      throw new DeployError(stopped()?.message ?? `the host's ${op} stream ended without an outcome`);
+      const outcome = await readRelayStream(reader, (chunk) => this.log(chunk.stream ?? "stdout", chunk.data));
+      if (outcome.ok) return outcome.data as T;
+      if (outcome.error.code === "incomplete")
+        throw new DeployError(stopped()?.message ?? `the host's ${op} stream ended without an outcome`);
+      throw new DeployError(stepFailure(op, outcome.error), outcome.error.code);
     } finally {
       r.reader = undefined;
       r.streamId = undefined;

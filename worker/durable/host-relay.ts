@@ -14,12 +14,14 @@ import {
   type ContainerCounts,
   type DockerEvent,
   type Hello,
-  type RelayError,
+  type OpName,
+  type RelayStreamLine,
 } from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import { hosts, type HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { HEARTBEAT_WINDOW_MS, LOST_AFTER_MS } from "../lib/presence.ts";
+import { type CommandOutcome, failedOutcome as fail } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
 import { HostWatch, quietly } from "./host-watch.ts";
 
@@ -30,7 +32,7 @@ export interface HostIdentity {
   name: string;
 }
 
-export type CommandOutcome = { ok: true; data: unknown } | { ok: false; error: RelayError & { http: number } };
+export type { CommandOutcome };
 
 interface SocketAttachment {
   connectionId: string;
@@ -55,29 +57,6 @@ const DEADLINE_GRACE_MS = 1_000;
 
 const AGENT_TAG = "agent";
 const encoder = new TextEncoder();
-
-/** Relay error codes → HTTP statuses for the API. */
-const HTTP_STATUS: Record<string, number> = {
-  bad_request: 400,
-  invalid_args: 422,
-  not_found: 404,
-  conflict: 409,
-  unknown_op: 501,
-  host_offline: 503,
-  agent_disconnected: 502,
-  docker_unavailable: 502,
-  engine_error: 502,
-  deadline_exceeded: 504,
-  timeout: 504,
-  exec_timeout: 504,
-  cancelled: 499,
-  internal: 502,
-};
-
-const fail = (code: string, message: string, status?: number): CommandOutcome => ({
-  ok: false,
-  error: { code, message, ...(status !== undefined ? { status } : {}), http: HTTP_STATUS[code] ?? 502 },
-});
 
 /**
  * One per host. Owns the agent's WebSocket (Hibernation API), relays commands to it and their
@@ -187,9 +166,7 @@ export class HostRelay extends DurableObject<Bindings> {
       case "chunk": {
         const stream = this.streams.get(message.id);
         if (!stream) return this.sendCancel(message.id);
-        stream.controller.enqueue(
-          encoder.encode(`${JSON.stringify({ type: "chunk", seq: message.seq, data: message.data, stream: message.stream })}\n`),
-        );
+        stream.controller.enqueue(HostRelay.line({ type: "chunk", seq: message.seq, data: message.data, stream: message.stream }));
         return;
       }
       case "end": {
@@ -278,25 +255,12 @@ export class HostRelay extends DurableObject<Bindings> {
     if (options.organizationId !== undefined && this.identity()?.organizationId !== options.organizationId) {
       return fail("unknown_host", "This relay serves no host of that organization.");
     }
-    if (!isOpName(op)) return fail("unknown_op", `Unknown operation ${op}.`);
-    const parsedArgs = OPS[op].args.safeParse(args);
-    if (!parsedArgs.success)
-      return fail(
-        "invalid_args",
-        `Invalid arguments for ${op}: ${parsedArgs.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
-      );
-    if (isStreaming(op, parsedArgs.data)) return fail("invalid_args", `${op} with these arguments streams: use openStream.`);
-    const socket = this.agentSocket();
-    if (!socket)
-      return fail(
-        "host_offline",
-        "The host is offline: its agent is not connected. Start the agent (see the host's install commands) and retry.",
-      );
-    const hello = (socket.deserializeAttachment() as SocketAttachment).hello;
-    if (hello && !hello.capabilities.includes(op))
-      return fail("unknown_op", `This host's agent (${hello.agent_version}) does not support ${op}: upgrade the agent.`);
+    const ready = this.prepare(op, args);
+    if (!ready.ok) return ready;
+    const { socket, args: parsedArgs } = ready;
+    if (isStreaming(ready.op, parsedArgs)) return fail("invalid_args", `${op} with these arguments streams: use openStream.`);
 
-    const timeoutMs = options.timeoutMs ?? commandTimeoutMs(op, parsedArgs.data);
+    const timeoutMs = options.timeoutMs ?? commandTimeoutMs(ready.op, parsedArgs);
     const id = crypto.randomUUID();
     const deadline = Date.now() + timeoutMs;
     return new Promise<CommandOutcome>((resolve) => {
@@ -307,7 +271,7 @@ export class HostRelay extends DurableObject<Bindings> {
       }, timeoutMs + DEADLINE_GRACE_MS);
       this.pending.set(id, { op, resolve, timer });
       try {
-        socket.send(encode({ type: "cmd", id, op, args: parsedArgs.data, deadline }));
+        socket.send(encode({ type: "cmd", id, op, args: parsedArgs, deadline }));
       } catch (err) {
         clearTimeout(timer);
         this.pending.delete(id);
@@ -322,21 +286,11 @@ export class HostRelay extends DurableObject<Bindings> {
    * the stream cancels the command on the host.
    */
   async openStream(op: string, args: unknown = {}, options: { id?: string } = {}): Promise<ReadableStream<Uint8Array> | CommandOutcome> {
-    if (!isOpName(op)) return fail("unknown_op", `Unknown operation ${op}.`);
-    const parsedArgs = OPS[op].args.safeParse(args);
-    if (!parsedArgs.success)
-      return fail(
-        "invalid_args",
-        `Invalid arguments for ${op}: ${parsedArgs.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
-      );
-    const socket = this.agentSocket();
-    if (!socket) return fail("host_offline", "The host is offline: its agent is not connected.");
-    // An agent that does not know the op would answer with a `result` the stream never sees.
-    const hello = (socket.deserializeAttachment() as SocketAttachment).hello;
-    if (hello && !hello.capabilities.includes(op))
-      return fail("unknown_op", `This host's agent (${hello.agent_version}) does not support ${op}: upgrade the agent.`);
+    const ready = this.prepare(op, args);
+    if (!ready.ok) return ready;
+    const { socket, args: parsedArgs } = ready;
     const id = options.id ?? crypto.randomUUID();
-    const timeoutMs = commandTimeoutMs(op, parsedArgs.data);
+    const timeoutMs = commandTimeoutMs(ready.op, parsedArgs);
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
         const timer = setTimeout(
@@ -344,7 +298,7 @@ export class HostRelay extends DurableObject<Bindings> {
           timeoutMs,
         );
         this.streams.set(id, { controller, timer });
-        socket.send(encode({ type: "cmd", id, op, args: parsedArgs.data, deadline: Date.now() + timeoutMs }));
+        socket.send(encode({ type: "cmd", id, op, args: parsedArgs, deadline: Date.now() + timeoutMs }));
       },
       cancel: () => {
         const stream = this.streams.get(id);
@@ -379,6 +333,39 @@ export class HostRelay extends DurableObject<Bindings> {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /**
+   * What every command and stream checks before it is sent: a known op, arguments that pass its
+   * schema, a connected agent, and an agent that supports the op (an agent that does not know it
+   * would answer with a `result` a stream never sees).
+   */
+  private prepare(
+    op: string,
+    args: unknown,
+  ): { ok: true; op: OpName; args: Record<string, unknown>; socket: WebSocket } | Extract<CommandOutcome, { ok: false }> {
+    if (!isOpName(op)) return fail("unknown_op", `Unknown operation ${op}.`);
+    const parsed = OPS[op].args.safeParse(args);
+    if (!parsed.success)
+      return fail(
+        "invalid_args",
+        `Invalid arguments for ${op}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+      );
+    const socket = this.agentSocket();
+    if (!socket)
+      return fail(
+        "host_offline",
+        "The host is offline: its agent is not connected. Start the agent (see the host's install commands) and retry.",
+      );
+    const hello = (socket.deserializeAttachment() as SocketAttachment).hello;
+    if (hello && !hello.capabilities.includes(op))
+      return fail("unknown_op", `This host's agent (${hello.agent_version}) does not support ${op}: upgrade the agent.`);
+    return { ok: true, op, args: parsed.data as Record<string, unknown>, socket };
+  }
+
+  /** One line of a stream's output (see RelayStreamLineSchema in the protocol). */
+  private static line(line: RelayStreamLine): Uint8Array {
+    return encoder.encode(`${JSON.stringify(line)}\n`);
+  }
+
   private identity(): HostIdentity | undefined {
     return this.ctx.storage.kv.get<HostIdentity>("identity");
   }
@@ -407,9 +394,7 @@ export class HostRelay extends DurableObject<Bindings> {
     this.streams.delete(id);
     clearTimeout(stream.timer);
     try {
-      stream.controller.enqueue(
-        encoder.encode(`${JSON.stringify({ type: "end", ...(error ? { error } : {}), ...(data !== undefined ? { data } : {}) })}\n`),
-      );
+      stream.controller.enqueue(HostRelay.line({ type: "end", ...(error ? { error } : {}), ...(data !== undefined ? { data } : {}) }));
       stream.controller.close();
     } catch {
       // the reader went away

@@ -1,9 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ImagePullResult, OpName, PullProgress, RelayError } from "#protocol";
+import type { ImagePullResult, PullProgress } from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
-import type { CommandOutcome } from "./host-relay.ts";
-import { readNdjson } from "../lib/ndjson.ts";
+import { type CommandOutcome, describeRelayError, openedStream, readRelayStream } from "../lib/relay.ts";
 import { relayStub } from "../services/host-relay.ts";
 import type { BulkAction, HostTaskSpec } from "../services/host-tasks.ts";
 import { getTask, isFinished, updateTask, type TaskPatch } from "../services/tasks.ts";
@@ -114,45 +113,37 @@ export class TaskRunner extends DurableObject<Bindings> {
     const db = this.db();
     const streamId = crypto.randomUUID();
     this.streamId = streamId;
-    const opened = await relayStub(this.env, spec.hostId).openStream("image.pull", spec.args, { id: streamId });
-    if (!(opened instanceof ReadableStream)) {
-      return {
-        status: "failed",
-        message: opened.ok ? "The host answered the pull without a stream." : describe("image.pull", opened.error),
-      };
-    }
+    const opened = openedStream(await relayStub(this.env, spec.hostId).openStream("image.pull", spec.args, { id: streamId }));
+    if (!opened.ok) return { status: "failed", message: describeRelayError("image.pull", opened.error) };
     let latest: PullProgress = { progress: 0, status: "" };
     let writtenAt = 0;
     let pending = "";
+    let outcome: Awaited<ReturnType<typeof readRelayStream>>;
     try {
-      for await (const line of readNdjson(opened.getReader())) {
-        const msg = line as { type: string; data?: unknown; error?: RelayError };
-        if (msg.type === "chunk") {
-          // Progress lines may be split across chunks.
-          pending += String(msg.data ?? "");
-          const lines = pending.split("\n");
-          pending = lines.pop() ?? "";
-          for (const text of lines) if (text.trim()) latest = JSON.parse(text) as PullProgress;
-          if (Date.now() - writtenAt >= PROGRESS_EVERY_MS) {
-            writtenAt = Date.now();
-            await updateTask(db, spec.taskId, {
-              progress: Math.min(99, latest.progress),
-              message: latest.status || `Pulling ${spec.args.image}`,
-            });
-          }
-        } else if (msg.type === "end") {
-          if (msg.error) {
-            if (this.stop) throw new TaskStopped(stopMessage(this.stop));
-            return { status: "failed", message: describe("image.pull", msg.error) };
-          }
-          const result = msg.data as ImagePullResult;
-          return { status: "succeeded", progress: 100, message: result.status || `Pulled ${result.image}`, result: { ...result } };
+      outcome = await readRelayStream(opened.stream, async (chunk) => {
+        // Progress lines may be split across chunks.
+        pending += chunk.data;
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const text of lines) if (text.trim()) latest = JSON.parse(text) as PullProgress;
+        if (Date.now() - writtenAt >= PROGRESS_EVERY_MS) {
+          writtenAt = Date.now();
+          await updateTask(db, spec.taskId, {
+            progress: Math.min(99, latest.progress),
+            message: latest.status || `Pulling ${spec.args.image}`,
+          });
         }
-      }
+      });
     } finally {
       this.streamId = undefined;
     }
-    throw new TaskStopped(this.stop ? stopMessage(this.stop) : "The host's pull stream ended without an outcome.");
+    if (outcome.ok) {
+      const result = outcome.data as ImagePullResult;
+      return { status: "succeeded", progress: 100, message: result.status || `Pulled ${result.image}`, result: { ...result } };
+    }
+    if (this.stop) throw new TaskStopped(stopMessage(this.stop));
+    if (outcome.error.code === "incomplete") throw new TaskStopped("The host's pull stream ended without an outcome.");
+    return { status: "failed", message: describeRelayError("image.pull", outcome.error) };
   }
 
   private async bulk(spec: Extract<HostTaskSpec, { kind: "container.bulk" }>): Promise<TaskPatch> {
@@ -226,9 +217,3 @@ const verb = (action: BulkAction) => VERBS[action];
 
 const stopMessage = (why: string) =>
   why.startsWith("cancelled") ? `Cancelled (${why.replace(/^cancelled:?\s*/, "") || "on request"})` : `Stopped: ${why}`;
-
-function describe(op: OpName, error: RelayError): string {
-  if (error.code === "host_offline") return `The host is offline (its agent is not connected): ${error.message}`;
-  if (error.code === "agent_disconnected") return `The host's agent disconnected during ${op}: ${error.message}`;
-  return error.message;
-}

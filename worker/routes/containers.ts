@@ -21,7 +21,7 @@ import {
   relayErrors,
   validationErrors,
 } from "./openapi.ts";
-import { readNdjson } from "../lib/ndjson.ts";
+import { readRelayStream } from "../lib/relay.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { BulkRequest, startHostTask } from "../services/host-tasks.ts";
 import { TaskStarted, toTaskView } from "./tasks.ts";
@@ -271,19 +271,16 @@ containerRoutes.openapi(
       const partial: Record<string, string> = { stdout: "", stderr: "" };
       const emit = (stream: string, text: string) =>
         sse.writeSSE({ event: "log", id: String(seq++), data: JSON.stringify({ stream, text }) });
-      for await (const line of readNdjson(reader)) {
-        const msg = line as { type: string; data?: string; stream?: "stdout" | "stderr"; error?: { message: string } };
-        if (msg.type === "chunk") {
-          const stream = msg.stream ?? "stdout";
-          const lines = (partial[stream] + (msg.data ?? "")).split("\n");
-          partial[stream] = lines.pop() ?? "";
-          for (const text of lines) await emit(stream, text.replace(/\r$/, ""));
-        } else if (msg.type === "end") {
-          for (const [stream, rest] of Object.entries(partial)) if (rest) await emit(stream, rest);
-          await sse.writeSSE({ event: "end", data: JSON.stringify(msg.error ? { error: msg.error.message } : {}) });
-          break;
-        }
-      }
+      const outcome = await readRelayStream(reader, async (chunk) => {
+        const stream = chunk.stream ?? "stdout";
+        const lines = (partial[stream] + chunk.data).split("\n");
+        partial[stream] = lines.pop() ?? "";
+        for (const text of lines) await emit(stream, text.replace(/\r$/, ""));
+      });
+      // The reader went away (the response was cancelled): no one to tell.
+      if (!outcome.ok && outcome.error.code === "incomplete") return;
+      for (const [stream, rest] of Object.entries(partial)) if (rest) await emit(stream, rest);
+      await sse.writeSSE({ event: "end", data: JSON.stringify(outcome.ok ? {} : { error: outcome.error.message }) });
     }) as never;
   },
 );

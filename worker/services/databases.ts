@@ -10,7 +10,7 @@ import type { Bindings } from "../env.ts";
 import { ApiError, conflict, notFound } from "../errors.ts";
 import { decryptSecret, encryptSecret } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
-import { readNdjson } from "../lib/ndjson.ts";
+import { readRelayStream, relayFailure } from "../lib/relay.ts";
 import { projectNetwork } from "../lib/host-names.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
@@ -301,18 +301,9 @@ export async function containerSpec(env: Bindings, row: DatabaseRow) {
 /** Runs a streaming op on a host to its end and returns its outcome (the output is not kept). */
 async function runStream<T>(env: Bindings, hostId: string, op: OpName, args: unknown): Promise<T> {
   const { stream } = await streamFromHost(env, hostId, op, args);
-  const reader = stream.getReader();
-  let output = "";
-  for await (const line of readNdjson(reader)) {
-    const msg = line as { type: string; data?: unknown; error?: { code: string; message: string } };
-    if (msg.type === "chunk") output = (output + String(msg.data ?? "")).slice(-2000);
-    else if (msg.type === "end") {
-      if (msg.error)
-        throw new ApiError(msg.error.code === "host_offline" ? 503 : msg.error.code === "timeout" ? 504 : 502, msg.error.message);
-      return msg.data as T;
-    }
-  }
-  throw new ApiError(502, `The host's ${op} stream ended without an outcome.`);
+  const outcome = await readRelayStream(stream, () => undefined);
+  if (outcome.ok) return outcome.data as T;
+  throw relayFailure(outcome.error);
 }
 
 /** (Re)creates and starts the container; its failure is kept on the row as `error`, not thrown. */

@@ -1,20 +1,11 @@
 import type { OpName, OpResult } from "#protocol";
-import type { CommandOutcome } from "../durable/host-relay.ts";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, notFound } from "../errors.ts";
+import { type CommandOutcome, openedStream, relayFailure } from "../lib/relay.ts";
 import { getHost } from "./hosts.ts";
 
-type Status = ConstructorParameters<typeof ApiError>[0];
-
 export const relayStub = (env: Bindings, hostId: string) => env.HOST_RELAY.get(env.HOST_RELAY.idFromName(hostId));
-
-/** A failed relay outcome as an API error: the engine's own message, with a fitting status. */
-export function relayFailure(outcome: Extract<CommandOutcome, { ok: false }>): ApiError {
-  const { error } = outcome;
-  const status = (error.http === 499 ? 409 : error.http) as Status;
-  return new ApiError(status, error.message);
-}
 
 /** Runs an operation on a host through its HostRelay and returns the agent's data, or throws. */
 export async function runOnHost<O extends OpName>(
@@ -25,7 +16,7 @@ export async function runOnHost<O extends OpName>(
   options?: { timeoutMs?: number },
 ): Promise<OpResult<O>> {
   const outcome = (await relayStub(env, hostId).command(op, args, options)) as CommandOutcome;
-  if (!outcome.ok) throw relayFailure(outcome);
+  if (!outcome.ok) throw relayFailure(outcome.error);
   return outcome.data as OpResult<O>;
 }
 
@@ -49,7 +40,7 @@ export async function runOnOrgHost<O extends OpName>(
   if (!HOST_ID.test(hostId)) throw notFound(`Host ${hostId}`);
   const outcome = (await relayStub(env, hostId).command(op, args, { organizationId })) as CommandOutcome;
   if (outcome.ok) return outcome.data as OpResult<O>;
-  if (outcome.error.code !== "unknown_host") throw relayFailure(outcome);
+  if (outcome.error.code !== "unknown_host") throw relayFailure(outcome.error);
   const host = await getHost(db, organizationId, hostId);
   throw new ApiError(
     503,
@@ -58,7 +49,7 @@ export async function runOnOrgHost<O extends OpName>(
 }
 
 /**
- * Opens a streaming operation; the stream yields NDJSON `chunk` lines and one `end` line. Call
+ * Opens a streaming operation; read it with `readRelayStream` (lib/relay.ts). Call
  * `cancel` when the reader goes away: cancelling a stream across the RPC boundary does not reach
  * the relay promptly, and the host would go on streaming (a followed log, for up to an hour).
  */
@@ -70,8 +61,7 @@ export async function streamFromHost(
 ): Promise<{ stream: ReadableStream<Uint8Array>; cancel: () => Promise<void> }> {
   const id = crypto.randomUUID();
   const relay = relayStub(env, hostId);
-  const result = (await relay.openStream(op, args, { id })) as ReadableStream<Uint8Array> | CommandOutcome;
-  if (result instanceof ReadableStream) return { stream: result, cancel: () => relay.cancelStream(id) };
-  if (!result.ok) throw relayFailure(result);
-  throw new ApiError(502, "The relay answered a stream request without a stream.");
+  const opened = openedStream((await relay.openStream(op, args, { id })) as ReadableStream<Uint8Array> | CommandOutcome);
+  if (!opened.ok) throw relayFailure(opened.error);
+  return { stream: opened.stream, cancel: () => relay.cancelStream(id) };
 }
