@@ -10,7 +10,6 @@ import { ApiError } from "../errors.ts";
 import { formatMemory, formatNetwork } from "../lib/human-size.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { pipeEvents } from "../services/events.ts";
-import { relayStub } from "../services/host-relay.ts";
 import { maskEnvBelowAdmin } from "../services/containers.ts";
 import { allHosts, getHostByName } from "../services/hosts.ts";
 import type { AppEnv } from "../env.ts";
@@ -108,7 +107,7 @@ async function onHost<O extends OpName>(
   timeoutMs?: number,
 ): Promise<OpResult<O>> {
   const host = await getHostByName(c.var.db, c.var.principal.organizationId, hostName);
-  const outcome = (await relayStub(c.env, host.id).command(op, args, timeoutMs ? { timeoutMs } : {})) as CommandOutcome;
+  const outcome = (await c.env.HOST_RELAY.getByName(host.id).command(op, args, timeoutMs ? { timeoutMs } : {})) as CommandOutcome;
   if (outcome.ok) return outcome.data as OpResult<O>;
   const engine = outcome.error.status !== undefined || ["not_found", "conflict", "bad_request"].includes(outcome.error.code);
   throw new ApiError(outcome.error.http < 500 ? 400 : 500, engine ? daemonMessage(outcome.error.message) : outcome.error.message);

@@ -14,14 +14,14 @@ import { attemptDelivery, channelById, dueDeliveries, nextDueAt, recordAttempt, 
  */
 export class ChannelDispatcher extends DurableObject<Bindings> {
   /** Called after deliveries were logged: send them soon. */
-  async wake(channelId: string): Promise<void> {
-    this.ctx.storage.kv.put("channel", channelId);
+  async wake(): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > Date.now()) await this.ctx.storage.setAlarm(Date.now());
   }
 
   override async alarm(): Promise<void> {
-    const channelId = this.ctx.storage.kv.get<string>("channel");
+    // Named by its channel's id (getByName), so it knows its channel after any restart.
+    const channelId = this.ctx.id.name;
     if (!channelId) return;
     const db = createDatabase(this.env);
     const channel = await channelById(db, channelId);

@@ -9,7 +9,6 @@ import { describeRelayError, openedStream, readRelayStream } from "../lib/relay.
 import { nowIso } from "../lib/time.ts";
 import type { ApplicationRow } from "../services/applications.ts";
 import { deployPlan, type DeploymentRow } from "../services/deployments.ts";
-import { relayStub } from "../services/host-relay.ts";
 import { notify, type NotificationKind } from "../services/notifications.ts";
 import { createTask, updateTask } from "../services/tasks.ts";
 import { DeployOutput, type OutputPiece, type OutputStream } from "./deploy-output.ts";
@@ -74,7 +73,6 @@ const ACTIVE: DeploymentStatus[] = ["building", "deploying"];
 const WATCHDOG_MS = 60_000;
 /** A deployment gets this long past its deadline for the host's abort to arrive before the alarm forces it. */
 const DEADLINE_GRACE_MS = 5_000;
-const APP_KEY = "application";
 
 /** Why a relay step failed, in words for the deployment's `error`. */
 /** A relay error as the reason a deployment step failed. */
@@ -101,10 +99,14 @@ export class DeployQueue extends DurableObject<Bindings> {
   /** Followers of one deployment's output, tagged with its id. */
   private readonly followers = new Subscribers<{ deploymentId: string }>(this.ctx, "follower");
 
+  /** Named by its application's id (getByName), so it finds its queue after any restart. */
+  private get applicationId(): string | undefined {
+    return this.ctx.id.name;
+  }
+
   // ---- RPC --------------------------------------------------------------------------------
 
   async enqueue(request: EnqueueRequest): Promise<EnqueueResult> {
-    this.ctx.storage.kv.put(APP_KEY, request.applicationId);
     const result = await this.exclusive(async () => {
       const db = this.db();
       const [app] = await db.select().from(applications).where(eq(applications.id, request.applicationId)).limit(1);
@@ -204,7 +206,7 @@ export class DeployQueue extends DurableObject<Bindings> {
   async cancelAll(reason: string): Promise<void> {
     await this.exclusive(async () => {
       if (this.running) this.stopRunning("cancel", reason);
-      const app = this.ctx.storage.kv.get<string>(APP_KEY);
+      const app = this.applicationId;
       if (!app) return;
       const db = this.db();
       for (const row of await this.queued(db, app)) await this.finishWaiting(db, row, "cancelled", reason, false);
@@ -270,7 +272,7 @@ export class DeployQueue extends DurableObject<Bindings> {
 
   /** Fails orphans, then takes the oldest waiting deployment and marks it building. */
   private async startNext(): Promise<{ deployment: DeploymentRow; app: ApplicationRow | undefined } | null> {
-    const appId = this.ctx.storage.kv.get<string>(APP_KEY);
+    const appId = this.applicationId;
     if (!appId || this.running) return null;
     const db = this.db();
     await this.failOrphans(db, appId);
@@ -370,7 +372,9 @@ export class DeployQueue extends DurableObject<Bindings> {
     if (remaining <= 0) throw new DeployError(`timed out after ${r.timeoutSeconds} s`, "timeout");
     const streamId = crypto.randomUUID();
     r.streamId = streamId;
-    const opened = openedStream(await relayStub(this.env, r.hostId!).openStream(op, { ...args, timeout_ms: remaining }, { id: streamId }));
+    const opened = openedStream(
+      await this.env.HOST_RELAY.getByName(r.hostId!).openStream(op, { ...args, timeout_ms: remaining }, { id: streamId }),
+    );
     if (!opened.ok) throw new DeployError(stepFailure(op, opened.error), opened.error.code);
     const reader = opened.stream.getReader();
     r.reader = reader;
@@ -398,7 +402,7 @@ export class DeployQueue extends DurableObject<Bindings> {
     // The relay sends `cancel` to the agent, which aborts the build or the new container and
     // leaves the running version alone; the stream then ends and the step fails.
     if (r.streamId && r.hostId)
-      void relayStub(this.env, r.hostId)
+      void this.env.HOST_RELAY.getByName(r.hostId)
         .cancelStream(r.streamId)
         .catch(() => undefined);
     else void r.reader?.cancel().catch(() => undefined);
@@ -559,7 +563,7 @@ export class DeployQueue extends DurableObject<Bindings> {
       await this.ctx.storage.setAlarm(Math.min(r.deadline + DEADLINE_GRACE_MS, Date.now() + WATCHDOG_MS));
       return;
     }
-    const appId = this.ctx.storage.kv.get<string>(APP_KEY);
+    const appId = this.applicationId;
     const waiting = appId ? await this.queued(this.db(), appId) : [];
     if (waiting.length > 0) await this.ctx.storage.setAlarm(Date.now() + 1_000);
     else await this.ctx.storage.deleteAlarm();

@@ -75,7 +75,7 @@ describe("HostRelay", () => {
     const host = await newHost(owner);
     const agent = await ScriptedAgent.connect(host.agent_token);
     await waitForStatus(owner, host.id, "online");
-    const relay = env.HOST_RELAY.get(env.HOST_RELAY.idFromName(host.id));
+    const relay = env.HOST_RELAY.getByName(host.id);
     const outcome = relay.command("container.list", {}, { timeoutMs: 200 });
     const cmd = await agent.next();
     const result = await outcome;
@@ -151,7 +151,7 @@ describe("HostRelay", () => {
   it("validates arguments before a round trip", async () => {
     const owner = await newOwner();
     const host = await newHost(owner);
-    const relay = env.HOST_RELAY.get(env.HOST_RELAY.idFromName(host.id));
+    const relay = env.HOST_RELAY.getByName(host.id);
     expect(await relay.command("container.inspect", { id: "" })).toMatchObject({ ok: false, error: { code: "invalid_args", http: 422 } });
     expect(await relay.command("rm -rf", {})).toMatchObject({ ok: false, error: { code: "unknown_op" } });
   });

@@ -413,7 +413,7 @@ export class HostRelay extends DurableObject<Bindings> {
   private async publishEvents(events: DockerEvent[]): Promise<void> {
     const identity = this.identity();
     if (!identity) return;
-    const hub = this.env.EVENT_HUB.get(this.env.EVENT_HUB.idFromName(identity.organizationId));
+    const hub = this.env.EVENT_HUB.getByName(identity.organizationId);
     await hub.publish(events.map((event) => ({ host_id: identity.id, host_name: identity.name, ...event })));
   }
 

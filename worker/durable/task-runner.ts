@@ -3,7 +3,6 @@ import type { ImagePullResult, PullProgress } from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { type CommandOutcome, describeRelayError, openedStream, readRelayStream } from "../lib/relay.ts";
-import { relayStub } from "../services/host-relay.ts";
 import type { BulkAction, HostTaskSpec } from "../services/host-tasks.ts";
 import { getTask, isFinished, updateTask, type TaskPatch } from "../services/tasks.ts";
 import { errorLogFields, errorText } from "../db/errors.ts";
@@ -80,7 +79,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (this.streamId && this.running) {
       const spec = this.ctx.storage.kv.get<Stored>(SPEC_KEY)?.spec;
       if (spec)
-        void relayStub(this.env, spec.hostId)
+        void this.env.HOST_RELAY.getByName(spec.hostId)
           .cancelStream(this.streamId)
           .catch(() => undefined);
     }
@@ -113,7 +112,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     const db = this.db();
     const streamId = crypto.randomUUID();
     this.streamId = streamId;
-    const opened = openedStream(await relayStub(this.env, spec.hostId).openStream("image.pull", spec.args, { id: streamId }));
+    const opened = openedStream(await this.env.HOST_RELAY.getByName(spec.hostId).openStream("image.pull", spec.args, { id: streamId }));
     if (!opened.ok) return { status: "failed", message: describeRelayError("image.pull", opened.error) };
     let latest: PullProgress = { progress: 0, status: "" };
     let writtenAt = 0;
@@ -149,7 +148,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   private async bulk(spec: Extract<HostTaskSpec, { kind: "container.bulk" }>): Promise<TaskPatch> {
     const db = this.db();
     const { action, ids } = spec.args;
-    const relay = relayStub(this.env, spec.hostId);
+    const relay = this.env.HOST_RELAY.getByName(spec.hostId);
     const items: Array<{ id: string; ok: boolean; changed?: boolean; error?: string }> = [];
     for (const [index, id] of ids.entries()) {
       if (this.stop) {

@@ -3,7 +3,6 @@ import type { AppEnv } from "../env.ts";
 import { ApiError, unauthorized } from "../errors.ts";
 import type { HostIdentity } from "../durable/host-relay.ts";
 import { hostForAgentToken } from "../services/hosts.ts";
-import { relayStub } from "../services/host-relay.ts";
 
 /**
  * `GET /api/v1/agent/connect`: the agent's outbound WebSocket. The Worker verifies the agent token
@@ -21,5 +20,5 @@ agentRoutes.get("/connect", async (c) => {
   const host = await hostForAgentToken(c.var.db, match[1]!);
   const identity: HostIdentity = { id: host.id, organizationId: host.organizationId, name: host.name };
   const headers = new Headers({ upgrade: "websocket", "x-pier-host": JSON.stringify(identity) });
-  return relayStub(c.env, host.id).fetch(new Request(c.req.url, { headers }));
+  return c.env.HOST_RELAY.getByName(host.id).fetch(new Request(c.req.url, { headers }));
 });

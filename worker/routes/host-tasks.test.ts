@@ -106,7 +106,7 @@ describe("host tasks", () => {
     const db = createDatabase(env);
     const task = await createTask(db, { organizationId: owner.organizationId, kind: "image.pull" });
     await updateTask(db, task.id, { status: "running", progress: 40 });
-    const stub = env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(task.id));
+    const stub = env.TASK_RUNNER.getByName(task.id);
     // What a runner leaves in storage while it works; a fresh instance has no run in memory.
     const spec: HostTaskSpec = {
       kind: "image.pull",

@@ -586,7 +586,7 @@ export async function deleteApplication(db: Database, env: Bindings, actor: Call
   const p = actor.principal;
   requireRole(p, "admin", "delete applications");
   const row = await getApplication(db, p.organizationId, id);
-  await env.DEPLOY_QUEUE.get(env.DEPLOY_QUEUE.idFromName(row.id)).cancelAll("the application was deleted");
+  await env.DEPLOY_QUEUE.getByName(row.id).cancelAll("the application was deleted");
   const removed = await removeFromHost(env, row);
   await db.batch([
     db.delete(applications).where(eq(applications.id, id)),

@@ -4,7 +4,7 @@ import type { SSEStreamingApi } from "hono/streaming";
 import type { Database } from "../db/client.ts";
 import type { FollowMessage } from "../durable/deploy-queue.ts";
 import type { Bindings } from "../env.ts";
-import { type DeploymentRow, getDeployment, isFinished, lastLogSeq, queueOf, readLogs } from "./deployments.ts";
+import { type DeploymentRow, getDeployment, isFinished, lastLogSeq, readLogs } from "./deployments.ts";
 import { relayHubAsSse, subscribeHub } from "./hub-subscription.ts";
 
 /** One piece of output as the log stream shows it. */
@@ -31,7 +31,7 @@ export async function followerIsDone(db: Database, dep: DeploymentRow, lastEvent
 /** Subscribes to the deployment's queue unless it is over (then there is nothing live to follow). */
 export async function subscribeDeployment(env: Bindings, dep: DeploymentRow): Promise<WebSocket | null> {
   if (isFinished(dep.status)) return null;
-  return subscribeHub(queueOf(env, dep.applicationId), { "x-pier-deployment": dep.id }, "deployment queue");
+  return subscribeHub(env.DEPLOY_QUEUE.getByName(dep.applicationId), { "x-pier-deployment": dep.id }, "deployment queue");
 }
 
 /**

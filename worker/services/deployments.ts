@@ -22,8 +22,6 @@ type Caller = Actor & { principal: Principal };
 export const FINISHED: ReadonlySet<DeploymentStatus> = new Set(["succeeded", "failed", "cancelled"]);
 export const isFinished = (status: DeploymentStatus): boolean => FINISHED.has(status);
 
-export const queueOf = (env: Bindings, applicationId: string) => env.DEPLOY_QUEUE.get(env.DEPLOY_QUEUE.idFromName(applicationId));
-
 export interface DeployRequest {
   ref?: string;
   commit?: string;
@@ -42,7 +40,7 @@ export async function requestDeployment(
   const p = actor.principal;
   requireRole(p, "member", "deploy applications");
   const app = await getApplication(db, p.organizationId, applicationId);
-  const result = await queueOf(env, app.id).enqueue({
+  const result = await env.DEPLOY_QUEUE.getByName(app.id).enqueue({
     organizationId: app.organizationId,
     applicationId: app.id,
     trigger: request.trigger ?? "api",
@@ -73,7 +71,7 @@ export async function rollback(db: Database, env: Bindings, actor: Caller, deplo
       `Deployment ${deploymentId} did not succeed (it is ${target.status}): only a successful deployment's image can be rolled back to.`,
     );
   }
-  const result = await queueOf(env, target.applicationId).enqueue({
+  const result = await env.DEPLOY_QUEUE.getByName(target.applicationId).enqueue({
     organizationId: target.organizationId,
     applicationId: target.applicationId,
     trigger: "rollback",
@@ -103,7 +101,7 @@ export async function cancelDeployment(db: Database, env: Bindings, actor: Calle
   requireRole(p, "member", "cancel deployments");
   const row = await getDeployment(db, p.organizationId, deploymentId);
   if (isFinished(row.status)) throw conflict(`Deployment ${deploymentId} already ${row.status}.`);
-  await queueOf(env, row.applicationId).cancel(row.id, `cancelled by ${p.username}`);
+  await env.DEPLOY_QUEUE.getByName(row.applicationId).cancel(row.id, `cancelled by ${p.username}`);
   await db.insert(auditEvents).values(
     auditRow(actor, {
       organizationId: p.organizationId,

@@ -14,7 +14,7 @@ export async function pipeEvents(
   sse: SSEStreamingApi,
   write: (event: HubEvent) => Promise<void>,
 ): Promise<void> {
-  const hub = env.EVENT_HUB.get(env.EVENT_HUB.idFromName(organizationId));
+  const hub = env.EVENT_HUB.getByName(organizationId);
   const socket = await subscribeHub(hub, { "x-pier-filter": JSON.stringify(filter) }, "event hub");
   await relayHubAsSse<HubEvent[]>(sse, socket, {
     onMessage: async (events) => {

@@ -5,8 +5,6 @@ import { ApiError, notFound } from "../errors.ts";
 import { type CommandOutcome, openedStream, relayFailure } from "../lib/relay.ts";
 import { getHost } from "./hosts.ts";
 
-export const relayStub = (env: Bindings, hostId: string) => env.HOST_RELAY.get(env.HOST_RELAY.idFromName(hostId));
-
 /** Runs an operation on a host through its HostRelay and returns the agent's data, or throws. */
 export async function runOnHost<O extends OpName>(
   env: Bindings,
@@ -15,7 +13,7 @@ export async function runOnHost<O extends OpName>(
   args: unknown,
   options?: { timeoutMs?: number },
 ): Promise<OpResult<O>> {
-  const outcome = (await relayStub(env, hostId).command(op, args, options)) as CommandOutcome;
+  const outcome = (await env.HOST_RELAY.getByName(hostId).command(op, args, options)) as CommandOutcome;
   if (!outcome.ok) throw relayFailure(outcome.error);
   return outcome.data as OpResult<O>;
 }
@@ -38,7 +36,7 @@ export async function runOnOrgHost<O extends OpName>(
   args: unknown,
 ): Promise<OpResult<O>> {
   if (!HOST_ID.test(hostId)) throw notFound(`Host ${hostId}`);
-  const outcome = (await relayStub(env, hostId).command(op, args, { organizationId })) as CommandOutcome;
+  const outcome = (await env.HOST_RELAY.getByName(hostId).command(op, args, { organizationId })) as CommandOutcome;
   if (outcome.ok) return outcome.data as OpResult<O>;
   if (outcome.error.code !== "unknown_host") throw relayFailure(outcome.error);
   const host = await getHost(db, organizationId, hostId);
@@ -60,7 +58,7 @@ export async function streamFromHost(
   args: unknown,
 ): Promise<{ stream: ReadableStream<Uint8Array>; cancel: () => Promise<void> }> {
   const id = crypto.randomUUID();
-  const relay = relayStub(env, hostId);
+  const relay = env.HOST_RELAY.getByName(hostId);
   const opened = openedStream((await relay.openStream(op, args, { id })) as ReadableStream<Uint8Array> | CommandOutcome);
   if (!opened.ok) throw relayFailure(opened.error);
   return { stream: opened.stream, cancel: () => relay.cancelStream(id) };

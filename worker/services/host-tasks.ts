@@ -46,8 +46,6 @@ export type HostTaskSpec = { taskId: string; organizationId: string; hostId: str
   | { kind: "container.bulk"; args: BulkRequest }
 );
 
-const runner = (env: Bindings, taskId: string) => env.TASK_RUNNER.get(env.TASK_RUNNER.idFromName(taskId));
-
 /** Records the task and starts it on its runner; the caller answers 202 with it. */
 export async function startHostTask(
   db: Database,
@@ -85,7 +83,7 @@ export async function startHostTask(
     metadata: detail,
   });
   try {
-    await runner(env, task.id).start({
+    await env.TASK_RUNNER.getByName(task.id).start({
       ...request,
       taskId: task.id,
       organizationId: principal.organizationId,
@@ -112,7 +110,7 @@ export async function cancelHostTask(
     throw new ApiError(409, `Task ${taskId} is a deployment: cancel it with POST /api/v1/deployments/${task.targetId}/cancel.`);
   if (isFinished(task.status)) throw new ApiError(409, `Task ${taskId} already ended (${task.status}).`);
   const who = `by ${principal.username}`;
-  const running = await runner(env, task.id).cancel(`cancelled ${who}`);
+  const running = await env.TASK_RUNNER.getByName(task.id).cancel(`cancelled ${who}`);
   // Nothing runs it any more (it never started, or its runner is gone): it ends here.
   if (!running) await updateTask(db, task.id, { status: "cancelled", message: `Cancelled ${who}.` });
   await recordAudit(db, actor, { organizationId: principal.organizationId, action: "task.cancel", targetType: "task", targetId: task.id });

@@ -143,8 +143,6 @@ export async function hostForAgentToken(db: Database, token: string): Promise<Ho
   return row;
 }
 
-const relayOf = (env: Bindings, hostId: string) => env.HOST_RELAY.get(env.HOST_RELAY.idFromName(hostId));
-
 /** A new agent token; the old one stops working and its agent is dropped now. */
 export async function rotateAgentToken(db: Database, env: Bindings, actor: Admin, id: string): Promise<{ row: HostRow; token: string }> {
   const p = actor.principal;
@@ -160,7 +158,7 @@ export async function rotateAgentToken(db: Database, env: Bindings, actor: Admin
       .insert(auditEvents)
       .values(auditRow(actor, { organizationId: p.organizationId, action: "host.rotate_token", targetType: "host", targetId: id })),
   ]);
-  await relayOf(env, id).disconnect("the agent token was rotated");
+  await env.HOST_RELAY.getByName(id).disconnect("the agent token was rotated");
   return {
     row: { ...row, agentTokenHash: token.hash, agentTokenPrefix: token.prefix, agentTokenCreatedAt: token.createdAt },
     token: token.token,
@@ -183,5 +181,5 @@ export async function deleteHost(db: Database, env: Bindings, actor: Admin, id: 
       }),
     ),
   ]);
-  await relayOf(env, id).disconnect("the host was deleted", true);
+  await env.HOST_RELAY.getByName(id).disconnect("the host was deleted", true);
 }

@@ -52,8 +52,6 @@ const DEFAULT_SEVERITY: Record<NotificationKind, Severity> = {
   "credential.expiring": "warning",
 };
 
-const hubOf = (env: Bindings, organizationId: string) => env.NOTIFICATION_HUB.get(env.NOTIFICATION_HUB.idFromName(organizationId));
-
 /**
  * Tells an organization about something: a notification in each member's inbox, pushed live to
  * their open streams, and handed to the organization's channels (delivered by their dispatchers,
@@ -103,7 +101,9 @@ export async function createNotification(db: Database, env: Bindings, input: Not
 
   // The live push and the channels are independent: one failing must not stop the other.
   const results = await Promise.allSettled([
-    recipients.length > 0 ? hubOf(env, input.organizationId).publish(recipients, toLive({ ...base, userId: "" })) : Promise.resolve(0),
+    recipients.length > 0
+      ? env.NOTIFICATION_HUB.getByName(input.organizationId).publish(recipients, toLive({ ...base, userId: "" }))
+      : Promise.resolve(0),
     channelsFor(db, input.organizationId, input.kind).then((channels) =>
       enqueueDeliveries(db, env, channels, {
         notification_id: id,
@@ -328,7 +328,7 @@ export async function updateSettings(
 
 /** Subscribes to the organization's NotificationHub for the caller's notifications (before the SSE response starts). */
 export function subscribeNotifications(env: Bindings, p: Principal): Promise<WebSocket> {
-  return subscribeHub(hubOf(env, p.organizationId), { "x-pier-user": p.userId }, "notification hub");
+  return subscribeHub(env.NOTIFICATION_HUB.getByName(p.organizationId), { "x-pier-user": p.userId }, "notification hub");
 }
 
 /**

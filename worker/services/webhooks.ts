@@ -16,7 +16,6 @@ import { newId } from "../lib/ids.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { webhookCredentials, type ApplicationRow } from "./applications.ts";
-import { queueOf } from "./deployments.ts";
 import { errorText } from "../db/errors.ts";
 
 export type Provider = "github" | "gitlab" | "bitbucket";
@@ -297,7 +296,7 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
     const title =
       push!.message.split("\n")[0]?.trim().slice(0, 200) ||
       (push!.commit ? `Push ${push!.commit.slice(0, 12)}` : `Push to ${push!.branch ?? "the branch"}`);
-    const result = await queueOf(env, app.id).enqueue({
+    const result = await env.DEPLOY_QUEUE.getByName(app.id).enqueue({
       organizationId: app.organizationId,
       applicationId: app.id,
       trigger: input.trigger,

@@ -13,8 +13,6 @@ import type { ChannelRow, DeliveryRow } from "./config.ts";
 import { type Admin, getChannel } from "./crud.ts";
 import type { AttemptOutcome } from "./send.ts";
 
-const dispatcherOf = (env: Bindings, channelId: string) => env.CHANNEL_DISPATCHER.get(env.CHANNEL_DISPATCHER.idFromName(channelId));
-
 /**
  * Logs one pending delivery per channel and wakes each channel's dispatcher, which sends it from
  * its alarm, off the request path. A slow or failing channel only ever delays itself.
@@ -44,7 +42,7 @@ export async function enqueueDeliveries(
     updatedAt: now,
   }));
   await db.insert(notificationDeliveries).values(rows);
-  await Promise.all(channels.map((ch) => dispatcherOf(env, ch.id).wake(ch.id)));
+  await Promise.all(channels.map((ch) => env.CHANNEL_DISPATCHER.getByName(ch.id).wake()));
   return rows;
 }
 
