@@ -1,10 +1,20 @@
 import type { Bindings } from "./env.ts";
+import { DISCONNECT_NOTICE_MS } from "./lib/presence.ts";
 import type { AuthSettings } from "./services/accounts.ts";
 import type { LoginThrottleSettings } from "./services/login-throttle.ts";
+
+// Every PIER_* variable (and the token lifetimes) is read here and nowhere else: one place says
+// what can be configured, what it defaults to, and how a bad value is treated (as unset).
 
 const int = (value: string | undefined, fallback: number): number => {
   const n = Number.parseInt(value ?? "", 10);
   return Number.isFinite(n) && n > 0 ? n : fallback;
+};
+
+/** Like `int`, but 0 is a meaningful setting (announce at once). */
+const nonNegativeInt = (value: string | undefined, fallback: number): number => {
+  const n = Number.parseInt(value ?? "", 10);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
 };
 
 export const authSettings = (env: Bindings): AuthSettings => ({
@@ -34,6 +44,9 @@ export const loginThrottleSettings = (env: Bindings): LoginThrottleSettings => {
 
 export const rateLimitPerMinute = (env: Bindings): number => int(env.PIER_RATE_LIMIT_PER_MINUTE, 60);
 
+/** Webhook deliveries allowed per application and minute. */
+export const webhookRateLimitPerMinute = (env: Bindings): number => int(env.PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE, 30);
+
 export const corsOrigins = (env: Bindings): string[] =>
   (env.PIER_CORS_ORIGINS ?? "*")
     .split(",")
@@ -42,3 +55,26 @@ export const corsOrigins = (env: Bindings): string[] =>
 
 /** What the printed agent install commands install instead of the published `pier-agent` package. */
 export const agentPackage = (env: Bindings): string | undefined => env.PIER_AGENT_PACKAGE?.trim() || undefined;
+
+/** The URL agents and webhook senders should use: PIER_PUBLIC_URL (behind a proxy), else the request's origin. */
+export const publicBaseUrl = (env: Bindings, requestUrl: string): string =>
+  (env.PIER_PUBLIC_URL || new URL(requestUrl).origin).replace(/\/+$/, "");
+
+/** Notification channels may point at loopback/private addresses (local testing only). */
+export const privateUrlsAllowed = (env: Pick<Bindings, "PIER_ALLOW_PRIVATE_URLS">): boolean => env.PIER_ALLOW_PRIVATE_URLS === "true";
+
+export interface RetryPolicy {
+  baseMs: number;
+  maxMs: number;
+  maxAttempts: number;
+}
+
+/** Channel delivery retries: 30 s, 1 min, 2 min, … capped at 1 h, 8 attempts (about 2 hours), unless configured. */
+export const notifyRetryPolicy = (env: Bindings): RetryPolicy => ({
+  baseMs: int(env.PIER_NOTIFY_RETRY_BASE_MS, 30_000),
+  maxMs: int(env.PIER_NOTIFY_RETRY_MAX_MS, 3_600_000),
+  maxAttempts: int(env.PIER_NOTIFY_MAX_ATTEMPTS, 8),
+});
+
+/** How long a host must stay disconnected before it is announced. */
+export const disconnectNoticeMs = (env: Bindings): number => nonNegativeInt(env.PIER_HOST_DISCONNECT_NOTICE_MS, DISCONNECT_NOTICE_MS);

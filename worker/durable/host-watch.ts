@@ -2,7 +2,7 @@ import type { DockerEvent, HostSample } from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import type { HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
-import { DISCONNECT_NOTICE_MS } from "../lib/presence.ts";
+import { disconnectNoticeMs } from "../settings.ts";
 import { ingestAgentMetrics } from "../services/metrics.ts";
 import { notify } from "../services/notifications.ts";
 import { errorLogFields } from "../db/errors.ts";
@@ -54,8 +54,7 @@ export class HostWatch {
   ) {}
 
   get disconnectNoticeMs(): number {
-    const n = Number.parseInt(this.env.PIER_HOST_DISCONNECT_NOTICE_MS ?? "", 10);
-    return Number.isFinite(n) && n >= 0 ? n : DISCONNECT_NOTICE_MS;
+    return disconnectNoticeMs(this.env);
   }
 
   // ---- presence ----------------------------------------------------------------------------------

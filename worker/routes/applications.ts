@@ -40,6 +40,7 @@ import {
   relayErrors,
   validationErrors,
 } from "./openapi.ts";
+import { publicBaseUrl } from "../settings.ts";
 
 export const applicationRoutes = createRouter();
 applicationRoutes.use("*", requireAuth());
@@ -47,7 +48,7 @@ applicationRoutes.use("*", requireAuth());
 const AppId = IdParam("id", "app_0123456789abcdefghij");
 
 /** Where providers send pushes: PIER_PUBLIC_URL when set (behind a proxy), else this request's origin. */
-export const publicOrigin = (c: Context<AppEnv>): string => (c.env.PIER_PUBLIC_URL || new URL(c.req.url).origin).replace(/\/+$/, "");
+export const publicOrigin = (c: Context<AppEnv>): string => publicBaseUrl(c.env, c.req.url);
 export const webhookUrl = (c: Context<AppEnv>, token: string): string => `${publicOrigin(c)}/api/v1/webhooks/${token}`;
 
 /** The application as the caller may see it: secrets masked, webhook credentials for admins only. */

@@ -19,6 +19,7 @@ import {
   PageMeta,
   validationErrors,
 } from "./openapi.ts";
+import { publicBaseUrl } from "../settings.ts";
 
 export const hostRoutes = createRouter();
 hostRoutes.use("*", requireAuth());
@@ -95,7 +96,7 @@ const HostWithToken = HostView.extend({ agent_token: z.string().openapi({ descri
 );
 
 /** The URL agents should dial: PIER_PUBLIC_URL when set (behind a proxy), else this request's origin. */
-const publicUrl = (c: Context<AppEnv>): string => (c.env.PIER_PUBLIC_URL || new URL(c.req.url).origin).replace(/\/+$/, "");
+const publicUrl = (c: Context<AppEnv>): string => publicBaseUrl(c.env, c.req.url);
 
 const installFor = (c: Context<AppEnv>, token: string): AgentInstall => agentInstall(publicUrl(c), token, agentPackage(c.env));
 

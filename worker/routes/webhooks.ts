@@ -17,7 +17,7 @@ import {
   webhookSecretOf,
   type DeliveryResult,
 } from "../services/webhooks.ts";
-import { rateLimitPerMinute } from "../settings.ts";
+import { rateLimitPerMinute, webhookRateLimitPerMinute } from "../settings.ts";
 import { createRouter, jsonResponse } from "./openapi.ts";
 
 /**
@@ -27,10 +27,7 @@ import { createRouter, jsonResponse } from "./openapi.ts";
  */
 export const webhookRoutes = createRouter();
 
-export const webhookRateLimit = (c: Context<AppEnv>): number => {
-  const n = Number.parseInt(c.env.PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE ?? "", 10);
-  return Number.isFinite(n) && n > 0 ? n : 30;
-};
+export const webhookRateLimit = (c: Context<AppEnv>): number => webhookRateLimitPerMinute(c.env);
 
 /** The application of a webhook token; an unknown token costs its sender a hit on the address limit. */
 export async function applicationForToken(c: Context<AppEnv>, token: string): Promise<ApplicationRow | undefined> {

@@ -12,6 +12,7 @@ import { requireRole } from "../principal.ts";
 import type { ChannelRow, DeliveryRow } from "./config.ts";
 import { type Admin, getChannel } from "./crud.ts";
 import type { AttemptOutcome } from "./send.ts";
+import { notifyRetryPolicy, type RetryPolicy } from "../../settings.ts";
 
 /**
  * Logs one pending delivery per channel and wakes each channel's dispatcher, which sends it from
@@ -100,23 +101,7 @@ export async function listDeliveries(db: Database, organizationId: string, chann
   return toPage(rows, page.limit);
 }
 
-export interface RetryPolicy {
-  baseMs: number;
-  maxMs: number;
-  maxAttempts: number;
-}
-
-const int = (value: string | undefined, fallback: number) => {
-  const n = Number.parseInt(value ?? "", 10);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
-};
-
-/** 30 s, 1 min, 2 min, … capped at 1 h, 8 attempts (about 2 hours), unless configured. */
-export const retryPolicy = (env: Bindings): RetryPolicy => ({
-  baseMs: int(env.PIER_NOTIFY_RETRY_BASE_MS, 30_000),
-  maxMs: int(env.PIER_NOTIFY_RETRY_MAX_MS, 3_600_000),
-  maxAttempts: int(env.PIER_NOTIFY_MAX_ATTEMPTS, 8),
-});
+export { notifyRetryPolicy as retryPolicy, type RetryPolicy };
 
 /** Exponential backoff with ±20 % jitter, so retries of many deliveries do not arrive in step. */
 export function backoffMs(policy: RetryPolicy, attempts: number, random = Math.random): number {

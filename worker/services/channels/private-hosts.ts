@@ -3,6 +3,7 @@ import ipaddr from "ipaddr.js";
 import type { Bindings } from "../../env.ts";
 import { invalid } from "../../errors.ts";
 import { URL_FIELDS } from "./config.ts";
+import { privateUrlsAllowed } from "../../settings.ts";
 
 /**
  * True unless the host is a name or a globally routable (`unicast`) address. ipaddr.js knows the
@@ -26,7 +27,7 @@ export function isPrivateHost(hostname: string): boolean {
   return address.range() !== "unicast";
 }
 
-export const privateUrlsAllowed = (env: Pick<Bindings, "PIER_ALLOW_PRIVATE_URLS">): boolean => env.PIER_ALLOW_PRIVATE_URLS === "true";
+export { privateUrlsAllowed };
 
 export function checkUrls(env: Bindings, config: Record<string, unknown>): void {
   if (privateUrlsAllowed(env)) return;
