@@ -3,9 +3,10 @@
 // jq, against `npm start` with a real agent. Only the placeholders the document asks the reader
 // to fill in (URL, API key, ids) are filled in.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -30,6 +31,8 @@ const hasJq = await exec("jq", ["--version"]).then(
 );
 if (!hasJq && process.env.CI === "true") throw new Error("the Dokploy end-to-end test runs the document's scripts, which need jq and curl");
 if (!hasJq) process.stderr.write("\n!!! SKIPPING the Dokploy script tests: jq is not installed (apt-get install jq).\n\n");
+
+const SHIPPED_CONFIG = fileURLToPath(new URL("../../examples/dokploy/config.sh", import.meta.url));
 
 /** The document's config.sh functions, verbatim. */
 const CONFIG_FUNCTIONS = `
@@ -203,7 +206,10 @@ describe.skipIf(!dockerAvailable() || !hasJq)("Dokploy API compatibility (seed 0
       .replaceAll("${{ secrets.DOKPLOY_APP_ID }}", appId);
     expect(await bash(ci)).toBe("true");
 
-    const config = `DOKPLOY_URL="${pierUrl()}"\nDOKPLOY_APP_ID="${appId}"\nDOKPLOY_API_KEY="${apiKey}"\n${CONFIG_FUNCTIONS}`;
+    // The repository ships the document's functions (examples/dokploy/config.sh); use that file.
+    const shipped = await readFile(SHIPPED_CONFIG, "utf8");
+    expect(shipped).toContain(CONFIG_FUNCTIONS.trim());
+    const config = `DOKPLOY_URL="${pierUrl()}"\nDOKPLOY_APP_ID="${appId}"\nDOKPLOY_API_KEY="${apiKey}"\nsource "${SHIPPED_CONFIG}"\n`;
     await writeFile(join(workDir, "config.sh"), config);
     const status = await waitFor(
       "the CI deployment to finish",
