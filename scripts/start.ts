@@ -34,6 +34,7 @@ const PASSTHROUGH_VARS = [
   "PIER_LOGIN_FREE_FAILURES",
   "PIER_LOGIN_FREE_FAILURES_PER_ADDRESS",
   "PIER_LOGIN_LOCKOUT_SECONDS",
+  "PIER_DEVFLOW_TOKEN_TTL_DAYS",
 ];
 
 /** Secrets are generated once and kept in the data directory (mode 600), never in the code. */

@@ -23,6 +23,8 @@ export interface Bindings {
   PIER_LOGIN_FREE_FAILURES?: string;
   PIER_LOGIN_FREE_FAILURES_PER_ADDRESS?: string;
   PIER_LOGIN_LOCKOUT_SECONDS?: string;
+  /** Lifetime of a DevFlow personal token from `POST /api/login`, in days (default 30). */
+  PIER_DEVFLOW_TOKEN_TTL_DAYS?: string;
   HOST_RELAY: DurableObjectNamespace<import("./durable/host-relay.ts").HostRelay>;
   EVENT_HUB: DurableObjectNamespace<import("./durable/event-hub.ts").EventHub>;
   // Deployments (issue 4): one queue per application.

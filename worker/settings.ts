@@ -42,6 +42,9 @@ export const loginThrottleSettings = (env: Bindings): LoginThrottleSettings => {
   };
 };
 
+/** How long a DevFlow personal token (`POST /api/login`) lives: PIER_DEVFLOW_TOKEN_TTL_DAYS, default 30. */
+export const devflowTokenTtlSeconds = (env: Bindings): number => int(env.PIER_DEVFLOW_TOKEN_TTL_DAYS, 30) * 24 * 3600;
+
 export const rateLimitPerMinute = (env: Bindings): number => int(env.PIER_RATE_LIMIT_PER_MINUTE, 60);
 
 /** Webhook deliveries allowed per application and minute. */

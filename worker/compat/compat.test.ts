@@ -103,6 +103,43 @@ describe("seed 003: DevFlow Pro", () => {
     expect(keys.api_keys.some((k: { prefix: string }) => res.token.startsWith(k.prefix))).toBe(true);
   });
 
+  it("POST /api/login gives one expiring token per device: signing in again rotates it", async () => {
+    const owner = await newOwner();
+    const signIn = async (device_name?: string) =>
+      (await json(await call("/api/login", { body: { email: owner.email, password: owner.password, device_name } }), 200)).token as string;
+    const first = await signIn();
+    await json(await call("/api/user", { token: first }), 200);
+    const second = await signIn();
+    // The device's previous token stops working at once; the new one works.
+    await json(await call("/api/user", { token: first }), 401);
+    await json(await call("/api/user", { token: second }), 200);
+    const laptop = await signIn("laptop");
+    await json(await call("/api/user", { token: second }), 200);
+    await json(await call("/api/user", { token: laptop }), 200);
+
+    const keys = (await json(await call(`/api/v1/api-keys?user_id=${owner.userId}`, { token: owner.token }), 200)).api_keys as Array<{
+      name: string;
+      prefix: string;
+      created_at: string;
+      expires_at: string | null;
+      last_used_at: string | null;
+      revoked_at: string | null;
+    }>;
+    const live = keys.filter((k) => !k.revoked_at);
+    expect(live.map((k) => k.name).sort()).toEqual(["DevFlow token: default device", "DevFlow token: laptop"]);
+    expect(keys).toHaveLength(3);
+    for (const k of live) {
+      // 30 days by default (PIER_DEVFLOW_TOKEN_TTL_DAYS).
+      const days = (Date.parse(k.expires_at!) - Date.parse(k.created_at)) / 86_400_000;
+      expect(days).toBeCloseTo(30, 3);
+      expect(k.last_used_at).toEqual(expect.any(String));
+    }
+    expect(await json(await call("/api/login", { body: { email: owner.email, password: owner.password, device_name: "" } }), 422)).toEqual({
+      message: "The given data was invalid.",
+      errors: { device_name: [expect.any(String)] },
+    });
+  });
+
   it("answers in Laravel's shapes: 401 Unauthenticated, 422 with per-field errors", async () => {
     expect(await json(await call("/api/user"), 401)).toEqual({ message: "Unauthenticated." });
     expect(await json(await call("/api/login", { body: { email: "" } }), 422)).toEqual({

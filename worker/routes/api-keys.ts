@@ -46,8 +46,14 @@ apiKeyRoutes.openapi(
     path: "/",
     tags: ["api-keys"],
     summary: "API keys (yours; every key of the organization for owners and admins), without secrets",
+    description:
+      "Each key shows when it was created, when it was last used (recorded at most once a minute) and whether it is revoked or expires: someone who suspects a leak sees what to revoke. `user_id` narrows the list to one person's keys.",
     security: bearerSecurity,
-    request: { query: PageQuery },
+    request: {
+      query: PageQuery.extend({
+        user_id: z.string().max(64).optional().openapi({ description: "Only this user's keys (admins: any member; others: yourself)." }),
+      }),
+    },
     responses: {
       200: jsonResponse(PageMeta.extend({ api_keys: z.array(ApiKeyView) }), "A page of keys, newest first."),
       ...authErrors,
@@ -56,7 +62,8 @@ apiKeyRoutes.openapi(
     },
   }),
   async (c) => {
-    const page = await apiKeys.listApiKeys(c.var.db, c.var.principal, c.req.valid("query"));
+    const query = c.req.valid("query");
+    const page = await apiKeys.listApiKeys(c.var.db, c.var.principal, { ...query, userId: query.user_id });
     return c.json({ api_keys: page.items.map(toApiKeyView), next_cursor: page.nextCursor }, 200);
   },
 );

@@ -1,11 +1,11 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { apiKeys, auditEvents, type Role } from "../db/schema.ts";
 import { forbidden, invalid, notFound } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
-import { nowIso } from "../lib/time.ts";
+import { isoAfterSeconds, nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { API_KEY_PREFIX } from "./accounts.ts";
 import { apiKeyRateKey, type CredentialCache } from "./credential-cache.ts";
@@ -32,40 +32,79 @@ export async function createApiKey(
   if (input.expiresAt && input.expiresAt <= nowIso()) {
     throw invalid([{ pointer: "/body/expires_at", detail: "must be in the future" }]);
   }
+  const { row, key } = await newKeyRow(p, input.name, role, input.expiresAt ?? null);
+  await db.batch([db.insert(apiKeys).values(row), db.insert(auditEvents).values(createdAudit(actor, row))]);
+  return { row, key };
+}
+
+async function newKeyRow(p: Principal, name: string, role: Role, expiresAt: string | null): Promise<{ row: ApiKeyRow; key: string }> {
   const key = `${API_KEY_PREFIX}${randomString(32)}`;
   const row: ApiKeyRow = {
     id: newId("key"),
     organizationId: p.organizationId,
     userId: p.userId,
-    name: input.name,
+    name,
     prefix: key.slice(0, API_KEY_PREFIX.length + 6),
     keyHash: await sha256Hex(key),
     role,
     createdAt: nowIso(),
-    expiresAt: input.expiresAt ?? null,
+    expiresAt,
     lastUsedAt: null,
     revokedAt: null,
   };
-  await db.batch([
-    db.insert(apiKeys).values(row),
-    db.insert(auditEvents).values(
-      auditRow(actor, {
-        organizationId: p.organizationId,
-        action: "api_key.create",
-        targetType: "api_key",
-        targetId: row.id,
-        metadata: { name: row.name, role },
-      }),
-    ),
-  ]);
   return { row, key };
 }
 
-/** Admins see every key of the organization; others see their own. */
-export async function listApiKeys(db: Database, p: Principal, page: PageQuery) {
-  const scope = roleAtLeast(p.role, "admin")
-    ? eq(apiKeys.organizationId, p.organizationId)
-    : and(eq(apiKeys.organizationId, p.organizationId), eq(apiKeys.userId, p.userId));
+const createdAudit = (actor: Caller, row: ApiKeyRow) =>
+  auditRow(actor, {
+    organizationId: row.organizationId,
+    action: "api_key.create",
+    targetType: "api_key",
+    targetId: row.id,
+    metadata: { name: row.name, role: row.role },
+  });
+
+/**
+ * A personal token for a sign-in from a device (DevFlow's `POST /api/login`, Sanctum-style): an
+ * API key named for the device, with the user's role and an expiry. Signing in again from the same
+ * device rotates it — the device's previous token is revoked in the same write — so repeated
+ * sign-ins do not pile up never-expiring keys. The new key is shown this once, like any key.
+ */
+export async function issuePersonalToken(
+  db: Database,
+  credentials: CredentialCache,
+  actor: Caller,
+  input: { name: string; ttlSeconds: number },
+): Promise<{ row: ApiKeyRow; key: string; replaced: number }> {
+  const p = actor.principal;
+  const sameDevice = and(
+    eq(apiKeys.organizationId, p.organizationId),
+    eq(apiKeys.userId, p.userId),
+    eq(apiKeys.name, input.name),
+    isNull(apiKeys.revokedAt),
+  );
+  const previous = await db.select({ id: apiKeys.id, keyHash: apiKeys.keyHash }).from(apiKeys).where(sameDevice);
+  const { row, key } = await newKeyRow(p, input.name, p.role, isoAfterSeconds(input.ttlSeconds));
+  await db.batch([
+    db.update(apiKeys).set({ revokedAt: row.createdAt }).where(sameDevice),
+    db.insert(apiKeys).values(row),
+    db.insert(auditEvents).values(createdAudit(actor, row)),
+  ]);
+  await credentials.forget(previous.map((k) => apiKeyRateKey(k.keyHash)));
+  return { row, key, replaced: previous.length };
+}
+
+/**
+ * Admins see every key of the organization; others see their own. `userId` narrows the list to one
+ * person's keys (anyone else's is simply an empty list below admin).
+ */
+export async function listApiKeys(db: Database, p: Principal, page: PageQuery & { userId?: string }) {
+  const mine = eq(apiKeys.userId, p.userId);
+  const scope = and(
+    eq(apiKeys.organizationId, p.organizationId),
+    roleAtLeast(p.role, "admin") ? undefined : mine,
+    page.userId ? eq(apiKeys.userId, page.userId) : undefined,
+  );
   const rows = await db
     .select()
     .from(apiKeys)
