@@ -59,12 +59,12 @@ export async function login(
   return json(await call("/api/v1/auth/login", { body: { login: loginName, password } }), 200);
 }
 
-/** Registers a new user, who owns a new organization (open registration is on in tests), and logs in. */
-export async function newOwner(label = "owner"): Promise<TestAccount> {
+/** Makes a user through `path` (which answers the user with 201), and logs them in. */
+async function newAccount(label: string, path: string, token: string | undefined, extra: Record<string, unknown>): Promise<TestAccount> {
   const username = unique(label);
   const email = `${username}@example.test`;
   const password = `pw-${unique()}`;
-  const user = await json(await call("/api/v1/auth/register", { body: { email, username, password, name: label } }), 201);
+  const user = await json(await call(path, { token, body: { email, username, password, ...extra } }), 201);
   const session = await login(username, password);
   return {
     username,
@@ -78,24 +78,12 @@ export async function newOwner(label = "owner"): Promise<TestAccount> {
   };
 }
 
+/** Registers a new user, who owns a new organization (open registration is on in tests), and logs in. */
+export const newOwner = (label = "owner"): Promise<TestAccount> => newAccount(label, "/api/v1/auth/register", undefined, { name: label });
+
 /** Adds a user with `role` to the organization of `admin`, and logs them in. */
-export async function addMember(admin: TestAccount, role: "owner" | "admin" | "member" | "viewer"): Promise<TestAccount> {
-  const username = unique(role);
-  const email = `${username}@example.test`;
-  const password = `pw-${unique()}`;
-  const user = await json(await call("/api/v1/users", { token: admin.token, body: { email, username, password, role } }), 201);
-  const session = await login(username, password);
-  return {
-    username,
-    email,
-    password,
-    userId: user.id,
-    organizationId: user.organization_id,
-    token: session.access_token,
-    refreshToken: session.refresh_token,
-    sessionId: session.session_id,
-  };
-}
+export const addMember = (admin: TestAccount, role: "owner" | "admin" | "member" | "viewer"): Promise<TestAccount> =>
+  newAccount(role, "/api/v1/users", admin.token, { role });
 
 export async function expectProblem(res: Response, status: number, detail?: RegExp) {
   expect(res.headers.get("content-type")).toContain("application/problem+json");
