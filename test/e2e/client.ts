@@ -7,7 +7,7 @@ import { startAgent, type RunningAgent } from "../../agent-relay/src/agent.ts";
 import type { LogRecord } from "../../agent-relay/src/log.ts";
 import { waitFor } from "../support/wait.ts";
 
-export { readSse, SseStream } from "../support/sse.ts";
+export { readSse, type SseEvent, SseStream } from "../support/sse.ts";
 export { waitFor };
 
 export const run = promisify(execFile);

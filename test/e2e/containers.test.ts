@@ -8,7 +8,9 @@ import {
   dockerAvailable,
   newHost,
   newOwner,
+  pierUrl,
   readSse,
+  type SseEvent,
   SseStream,
   removeContainers,
   TEST_IMAGE,
@@ -207,13 +209,29 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
     ]) {
       expect((await api(path!, { method, token: stranger.token })).status, `${method} ${path}`).toBe(404);
     }
-    const res = await fetch(`${(await import("./client.ts")).pierUrl()}/api/v1/events?access_token=${encodeURIComponent(stranger.token)}`);
-    const stream = new SseStream(res);
-    await stream.ready();
-    await docker("run", "-d", "--label", LABEL, TEST_IMAGE, "sleep", "600");
-    // A window for a leak to show (nothing else could end this stream).
-    const window = setTimeout(() => void stream.close(), 4000);
-    expect(await stream.until(() => true)).toEqual([]);
-    clearTimeout(window);
+
+    // Its event stream carries only its own hosts' events. Its own agent watches the same engine,
+    // so a container started now shows on both streams: once the stranger has it from its own host,
+    // the owner's copy of it (which the owner has already been sent) has had its chance to leak.
+    const strangerHost = await newHost(stranger);
+    const strangerAgent = attachAgent(strangerHost.agent_token, { metricsIntervalMs: 0, statsCache: false });
+    try {
+      await waitForStatus(stranger, strangerHost.id, "online");
+      await strangerAgent.agent.eventsReady;
+      const events = (token: string) => fetch(`${pierUrl()}/api/v1/events?type=container&access_token=${encodeURIComponent(token)}`);
+      const ours = new SseStream(await events(owner.token));
+      const theirs = new SseStream(await events(stranger.token));
+      await Promise.all([ours.ready(), theirs.ready()]);
+      const name = unique("leak");
+      await docker("run", "-d", "--name", name, "--label", LABEL, TEST_IMAGE, "sleep", "600");
+      const started = (e: SseEvent) => e.data?.name === name && e.data.action === "start";
+      expect((await ours.until(started)).at(-1)?.data.host_id).toBe(host.id);
+      const seen = (await theirs.until(started)).filter((e) => e.event !== "ready");
+      expect(seen.at(-1)).toMatchObject({ data: { name, action: "start", host_id: strangerHost.id } });
+      expect(seen.map((e) => e.data.host_id)).toEqual(seen.map(() => strangerHost.id));
+      await Promise.all([ours.close(), theirs.close()]);
+    } finally {
+      await strangerAgent.agent.stop();
+    }
   });
 });
