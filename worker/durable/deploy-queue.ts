@@ -13,6 +13,7 @@ import { notify, type NotificationKind } from "../services/notifications.ts";
 import { createTask, updateTask } from "../services/tasks.ts";
 import { DeployOutput, type OutputPiece, type OutputStream } from "./deploy-output.ts";
 import { Subscribers } from "./subscribers.ts";
+import { errorLogFields, errorText } from "../db/errors.ts";
 
 export interface EnqueueRequest {
   organizationId: string;
@@ -255,7 +256,7 @@ export class DeployQueue extends DurableObject<Bindings> {
   private kick(): void {
     if (this.draining) return;
     this.draining = this.drain()
-      .catch((err) => console.error(JSON.stringify({ level: "error", msg: "deploy queue: drain failed", error: String(err) })))
+      .catch((err) => console.error(JSON.stringify({ level: "error", msg: "deploy queue: drain failed", ...errorLogFields(err) })))
       .finally(() => {
         this.draining = undefined;
       });
@@ -446,9 +447,9 @@ export class DeployQueue extends DurableObject<Bindings> {
       ? r.stop!.message
       : timedOut
         ? `timed out after ${r.timeoutSeconds} s (the host aborted it; the running version was left as it was)`
-        : r.output.scrubText(err instanceof Error ? err.message : String(err));
+        : r.output.scrubText(errorText(err));
     if (!(err instanceof DeployError))
-      console.error(JSON.stringify({ level: "error", msg: "deploy queue: unexpected failure", deployment: r.id, error: String(err) }));
+      console.error(JSON.stringify({ level: "error", msg: "deploy queue: unexpected failure", deployment: r.id, ...errorLogFields(err) }));
     this.log("system", `==> Deployment ${status}: ${reason}\n`);
     await r.output.flush();
     const now = nowIso();
@@ -582,7 +583,7 @@ export class DeployQueue extends DurableObject<Bindings> {
         .values(pieces.map((p) => ({ deploymentId, seq: p.seq, organizationId, stream: p.stream, data: p.data, createdAt: p.at })));
     } catch (err) {
       console.error(
-        JSON.stringify({ level: "error", msg: "deploy queue: could not store output", deployment: deploymentId, error: String(err) }),
+        JSON.stringify({ level: "error", msg: "deploy queue: could not store output", deployment: deploymentId, ...errorLogFields(err) }),
       );
     }
   }

@@ -24,6 +24,7 @@ import { HEARTBEAT_WINDOW_MS, LOST_AFTER_MS } from "../lib/presence.ts";
 import { type CommandOutcome, failedOutcome as fail } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
 import { HostWatch, quietly } from "./host-watch.ts";
+import { errorLogFields } from "../db/errors.ts";
 
 /** Who this object serves; set by the Worker on the agent's upgrade request, kept in storage. */
 export interface HostIdentity {
@@ -446,7 +447,7 @@ export class HostRelay extends DurableObject<Bindings> {
       await createDatabase(this.env).update(hosts).set(fields).where(eq(hosts.id, identity.id));
     } catch (err) {
       // Presence is re-mirrored on the next heartbeat check; a database hiccup must not drop the agent.
-      console.error(JSON.stringify({ level: "error", msg: "relay: presence mirror failed", host: identity.id, error: String(err) }));
+      console.error(JSON.stringify({ level: "error", msg: "relay: presence mirror failed", host: identity.id, ...errorLogFields(err) }));
     }
   }
 }

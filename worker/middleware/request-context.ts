@@ -6,6 +6,7 @@ import { credentialCache } from "../services/credential-cache.ts";
 import { loginThrottle } from "../services/login-throttle.ts";
 import { loginThrottleSettings } from "../settings.ts";
 import type { Actor } from "../services/principal.ts";
+import { errorLogFields } from "../db/errors.ts";
 
 /**
  * Gives every request an id (echoed as `X-Request-Id`), a database client built from its
@@ -58,7 +59,7 @@ export function loginGuardsOf(c: Context<AppEnv>): LoginGuards {
     throttle: loginThrottle(c.env, loginThrottleSettings(c.env)),
     defer: (work) =>
       c.executionCtx.waitUntil(
-        work.catch((err) => console.error(JSON.stringify({ level: "error", msg: "deferred sign-in work failed", error: String(err) }))),
+        work.catch((err) => console.error(JSON.stringify({ level: "error", msg: "deferred sign-in work failed", ...errorLogFields(err) }))),
       ),
   };
 }

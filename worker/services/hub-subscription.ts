@@ -1,5 +1,6 @@
 import type { SSEStreamingApi } from "hono/streaming";
 import { ApiError } from "../errors.ts";
+import { errorLogFields } from "../db/errors.ts";
 
 /**
  * The Worker's side of a hub subscription: subscribe to a Durable Object that fans out over
@@ -70,7 +71,7 @@ export async function relayHubAsSse<M>(sse: SSEStreamingApi, socket: WebSocket |
         .then(undefined, (err: unknown) => {
           // A write that fails means the client went away; anything else is a bug worth a line.
           if (!sse.aborted && !sse.closed)
-            console.error(JSON.stringify({ level: "error", msg: "hub stream: relay failed", error: String(err) }));
+            console.error(JSON.stringify({ level: "error", msg: "hub stream: relay failed", ...errorLogFields(err) }));
           stream.end();
         });
     },
