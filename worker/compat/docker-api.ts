@@ -15,7 +15,7 @@ import { allHosts, getHostByName } from "../services/hosts.ts";
 import type { AppEnv } from "../env.ts";
 import { actorOf, authedActor, loginGuardsOf } from "../middleware/request-context.ts";
 import * as accounts from "../services/accounts.ts";
-import { roleAtLeast } from "../services/principal.ts";
+import { requireRole } from "../services/principal.ts";
 import { authSettings } from "../settings.ts";
 import { rfc3339Seconds, sqlDateTime } from "../lib/time.ts";
 import { Email, Password, Username, DisplayName } from "../routes/schemas.ts";
@@ -30,12 +30,11 @@ dockerApiCompat.post("/user", async (c) => {
   const body = await readJson(c, NewUser);
   const input = { email: body.email, username: body.username, password: body.password, name: body.full_name };
   const p = c.var.principal;
-  // An admin's credentials add the user to the admin's organization; without them this is
-  // self-registration (the first user, or open registration).
-  const account =
-    p && roleAtLeast(p.role, "admin")
-      ? await accounts.addUser(c.var.db, authedActor(c), { ...input, role: "member" })
-      : await accounts.register(c.var.db, authSettings(c.env), actorOf(c), input);
+  // Credentials add the user to the caller's organization (admins only, as POST /api/v1/users);
+  // without them this is self-registration (the first user, or open registration).
+  const account = p
+    ? await accounts.addUser(c.var.db, authedActor(c), { ...input, role: "member" })
+    : await accounts.register(c.var.db, authSettings(c.env), actorOf(c), input);
   return c.json({
     success: true,
     data: {
@@ -213,6 +212,8 @@ const StartStop = z.object({ id: z.string().min(1).max(256), host: z.string().mi
 
 for (const action of ["start", "stop"] as const) {
   dockerApiCompat.post(`/${action}2`, async (c) => {
+    // The role the canonical POST /api/v1/hosts/{id}/containers/{cid}/start|stop asks for.
+    requireRole(c.var.principal, "member", `${action} containers`);
     const body = await readJson(c, StartStop);
     const result = await onHost(c, body.host, `container.${action}`, { id: body.id });
     // Docker's 304 (already started / not running) is an error on this surface, as documented.

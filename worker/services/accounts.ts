@@ -9,7 +9,7 @@ import { isoAfterSeconds, nowIso } from "../lib/time.ts";
 import { auditRow, recordAudit } from "./audit.ts";
 import { apiKeyRateKey, sessionRateKey, type CredentialCache } from "./credential-cache.ts";
 import type { LoginThrottle } from "./login-throttle.ts";
-import { lowerRole, type Actor, type Principal } from "./principal.ts";
+import { lowerRole, requireRole, type Actor, type Principal } from "./principal.ts";
 import { signToken, verifyToken, type AccessClaims, type RefreshClaims } from "./tokens.ts";
 
 export interface AuthSettings {
@@ -132,6 +132,7 @@ export async function addUser(
   input: NewUserInput & { role: Role },
 ): Promise<AccountView> {
   const p = actor.principal;
+  requireRole(p, "admin", "add users");
   if (input.role === "owner" && p.role !== "owner") throw forbidden("Only an owner can add another owner.");
   const email = normalizeLogin(input.email);
   const username = normalizeLogin(input.username);
