@@ -1,9 +1,10 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { notify } from "../services/notifications.ts";
-import { addMember, call, json, newOwner, type TestAccount, unique, waitForStatus } from "../testing.ts";
+import { addMember, call, json, login, newOwner, type TestAccount, unique, waitForStatus } from "../testing.ts";
 import { ScriptedAgent } from "../testing-agent.ts";
 import { devflowWebhookCompat } from "./devflow-webhooks.ts";
+import { PROCEDURES } from "./dokploy-procedures.ts";
 import { compatRoutes } from "./index.ts";
 
 // Every mutating route of every compatibility surface, walked with a viewer's session and a
@@ -11,12 +12,17 @@ import { compatRoutes } from "./index.ts";
 // surface's envelope, and change nothing. A new mutating compat route fails the walk until it is
 // listed here with what its canonical twin allows.
 
+/** Requests per credential stay under the tests' limit of 60 a minute. */
+const CREDENTIALS_PER_KIND = 3;
+
 const ENGINES = ["postgres", "mysql", "mariadb", "mongo", "redis"] as const;
 
 interface World {
   owner: TestAccount;
   host: { id: string; name: string };
   projectId: string;
+  /** A second, non-default environment of the project. */
+  environmentId: string;
   applicationId: string;
   appName: string;
   databases: Record<(typeof ENGINES)[number], string>;
@@ -79,43 +85,61 @@ const WALK: Record<string, Walk> = {
     request: () => post("/api/notifications/clear-all"),
     allowed: { status: 200, twin: "DELETE /api/v1/notifications: any role, own inbox" },
   },
-  // 000
-  "POST /api/project.create": { request: () => post("/api/project.create", { name: "viewer-project" }), refused: dokploy },
-  "POST /api/project.remove": { request: (w) => post("/api/project.remove", { projectId: w.projectId }), refused: dokploy },
-  "POST /api/application.create": {
-    request: (w) => post("/api/application.create", { name: "viewer-app", projectId: w.projectId }),
-    refused: dokploy,
-  },
-  "POST /api/domain.create": {
-    request: (w) => post("/api/domain.create", { applicationId: w.applicationId, host: "viewer.example.com" }),
-    refused: dokploy,
-  },
+};
+
+// 000: every Dokploy mutation, from the procedure table both wire formats serve.
+const DOKPLOY_MUTATIONS: Record<string, (w: World) => Record<string, unknown>> = {
+  "project.create": () => ({ name: "viewer-project" }),
+  "project.remove": (w) => ({ projectId: w.projectId }),
+  "environment.create": (w) => ({ name: "viewer-env", projectId: w.projectId }),
+  "environment.update": (w) => ({ environmentId: w.environmentId, name: "renamed" }),
+  "environment.remove": (w) => ({ environmentId: w.environmentId }),
+  "application.create": (w) => ({ name: "viewer-app", projectId: w.projectId }),
+  "application.update": (w) => ({ applicationId: w.applicationId, name: "renamed", env: "SECRET=viewer" }),
+  "application.saveEnvironment": (w) => ({ applicationId: w.applicationId, env: "SECRET=viewer" }),
+  "application.saveBuildType": (w) => ({ applicationId: w.applicationId, buildType: "nixpacks" }),
+  "application.saveDockerProvider": (w) => ({ applicationId: w.applicationId, dockerImage: "viewer/image:latest" }),
+  "application.saveGitProvider": (w) => ({ applicationId: w.applicationId, customGitUrl: "https://github.com/viewer/repo.git" }),
+  "domain.create": (w) => ({ applicationId: w.applicationId, host: "viewer.example.com" }),
 };
 for (const procedure of ["start", "stop", "deploy", "redeploy", "delete"])
-  WALK[`POST /api/application.${procedure}`] = {
-    request: (w) => post(`/api/application.${procedure}`, { applicationId: w.applicationId }),
-    refused: dokploy,
-  };
-for (const [procedure, body] of [
-  ["saveEnvironment", { env: "SECRET=viewer" }],
-  ["saveBuildType", { buildType: "nixpacks" }],
-  ["saveDockerProvider", { dockerImage: "viewer/image:latest" }],
-  ["saveGitProvider", { customGitUrl: "https://github.com/viewer/repo.git" }],
-] as const)
-  WALK[`POST /api/application.${procedure}`] = {
-    request: (w) => post(`/api/application.${procedure}`, { applicationId: w.applicationId, ...body }),
-    refused: dokploy,
-  };
+  DOKPLOY_MUTATIONS[`application.${procedure}`] = (w) => ({ applicationId: w.applicationId });
 for (const engine of ENGINES) {
-  WALK[`POST /api/${engine}.create`] = {
-    request: (w) => post(`/api/${engine}.create`, { name: "viewer-db", projectId: w.projectId }),
-    refused: dokploy,
-  };
+  DOKPLOY_MUTATIONS[`${engine}.create`] = (w) => ({ name: "viewer-db", projectId: w.projectId });
   for (const procedure of ["deploy", "start", "stop", "remove"])
-    WALK[`POST /api/${engine}.${procedure}`] = {
-      request: (w) => post(`/api/${engine}.${procedure}`, { [`${engine}Id`]: w.databases[engine] }),
-      refused: dokploy,
-    };
+    DOKPLOY_MUTATIONS[`${engine}.${procedure}`] = (w) => ({ [`${engine}Id`]: w.databases[engine] });
+}
+for (const [name, body] of Object.entries(DOKPLOY_MUTATIONS)) {
+  // tRPC-OpenAPI, as the seed's scripts call it.
+  WALK[`POST /api/${name}`] = { request: (w) => post(`/api/${name}`, body(w)), refused: dokploy };
+  // tRPC, as @dokploy/cli calls it.
+  WALK[`POST /api/trpc/${name}`] = {
+    request: (w) => post(`/api/trpc/${name}`, { json: body(w) }),
+    refused: {
+      error: {
+        json: {
+          message: expect.stringMatching(/viewer/),
+          code: -32003,
+          data: { code: "FORBIDDEN", httpStatus: 403, path: name, zodError: null },
+        },
+      },
+    },
+  };
+}
+
+/** The Dokploy dispatchers stand for every mutation in the procedure table, on each wire format. */
+function servedMutations(): string[] {
+  const routes = new Set<string>();
+  for (const r of [...compatRoutes.routes, ...devflowWebhookCompat.routes]) {
+    if (!["POST", "PUT", "PATCH", "DELETE"].includes(r.method)) continue;
+    if (r.path === "/api/trpc/:name" || r.path.startsWith("/api/:name{")) {
+      const prefix = r.path === "/api/trpc/:name" ? "/api/trpc/" : "/api/";
+      for (const [name, procedure] of PROCEDURES) if (procedure.kind === "mutation") routes.add(`POST ${prefix}${name}`);
+      continue;
+    }
+    routes.add(`${r.method} ${r.path}`);
+  }
+  return [...routes];
 }
 
 /** What the owner sees: everything the walk could have changed. */
@@ -141,6 +165,10 @@ describe("roles on the compatibility surfaces", () => {
       await call("/api/application.create", { token: owner.token, body: { name: "web", projectId: project.projectId } }),
       200,
     );
+    const environment = await json(
+      await call("/api/environment.create", { token: owner.token, body: { name: "staging", projectId: project.projectId } }),
+      200,
+    );
     const databases = {} as World["databases"];
     for (const e of ENGINES) {
       const db = await json(
@@ -150,7 +178,13 @@ describe("roles on the compatibility surfaces", () => {
       databases[e] = db[`${e}Id`];
     }
     const viewer = await addMember(owner, "viewer");
-    const viewerKey = (await json(await call("/api/v1/api-keys", { token: viewer.token, body: { name: "ro" } }), 201)).key;
+    // Several sessions and keys of the one viewer: the walk makes more requests than one
+    // credential's per-minute limit allows, and every one must reach the route's own check.
+    const pool: Record<Who, Array<{ token?: string; apiKey?: string }>> = { session: [{ token: viewer.token }], key: [] };
+    for (let i = 0; i < CREDENTIALS_PER_KIND; i++) {
+      if (i > 0) pool.session.push({ token: (await login(viewer.username, viewer.password)).access_token });
+      pool.key.push({ apiKey: (await json(await call("/api/v1/api-keys", { token: viewer.token, body: { name: `ro${i}` } }), 201)).key });
+    }
     await notify(env, { organizationId: owner.organizationId, kind: "deployment.succeeded", title: "one", message: "one" });
     await notify(env, { organizationId: owner.organizationId, kind: "deployment.succeeded", title: "two", message: "two" });
     const viewerInbox = (await json(await call("/api/notifications", { token: viewer.token }), 200)).notifications;
@@ -158,6 +192,7 @@ describe("roles on the compatibility surfaces", () => {
       owner,
       host: { id: hostRow.id, name: hostRow.name },
       projectId: project.projectId,
+      environmentId: environment.environmentId,
       applicationId: app.applicationId,
       appName: app.appName,
       databases,
@@ -166,17 +201,13 @@ describe("roles on the compatibility surfaces", () => {
     const before = await snapshot(w);
 
     // Every mutating route the surfaces serve is in the walk.
-    const served = new Set(
-      [...compatRoutes.routes, ...devflowWebhookCompat.routes]
-        .filter((r) => ["POST", "PUT", "PATCH", "DELETE"].includes(r.method))
-        .map((r) => `${r.method} ${r.path}`),
-    );
+    const served = servedMutations();
     expect(
-      [...served].filter((route) => !WALK[route]),
+      served.filter((route) => !WALK[route]),
       "mutating compat routes missing from the walk",
     ).toEqual([]);
 
-    const credentials: Record<Who, { token?: string; apiKey?: string }> = { session: { token: viewer.token }, key: { apiKey: viewerKey } };
+    let turn = 0;
     // Per-user routes last, clear-all at the very end: they act on the viewer's own inbox.
     const order = [...served].sort(
       (a, b) =>
@@ -190,7 +221,7 @@ describe("roles on the compatibility surfaces", () => {
         const res = await call(req.path, {
           method: req.method ?? "POST",
           ...(req.body !== undefined ? { body: req.body } : {}),
-          ...credentials[who],
+          ...pool[who][turn++ % CREDENTIALS_PER_KIND],
         });
         const label = `${route} as the viewer's ${who}`;
         if (walk.allowed) {
