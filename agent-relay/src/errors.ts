@@ -26,6 +26,9 @@ export class InvalidArgsError extends Error {
 
 const BY_STATUS: Record<number, keyof typeof ERROR_CODES> = {
   400: "bad_request",
+  // The engine's "forbidden" is a refusal by state, not by credentials: a network that still has
+  // endpoints, a pre-defined network, a container already on a network.
+  403: "conflict",
   404: "not_found",
   409: "conflict",
 };

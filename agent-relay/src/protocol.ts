@@ -12,8 +12,11 @@ import { StatsSampleSchema } from "./protocol/sample.ts";
 export * from "./protocol/deploy.ts";
 export * from "./protocol/events.ts";
 export * from "./protocol/metrics.ts";
+export * from "./protocol/networks.ts";
 export * from "./protocol/ops.ts";
 export * from "./protocol/sample.ts";
+export * from "./protocol/system.ts";
+export * from "./protocol/volumes.ts";
 
 export const PROTOCOL_VERSION = 1;
 

@@ -2,8 +2,11 @@ import { containerOps } from "./containers.ts";
 import type { OpHandler, OpHandlers } from "./context.ts";
 import { containerExec } from "./exec.ts";
 import { imageOps } from "./images.ts";
+import { housekeepingOps } from "./housekeeping.ts";
 import { containerLogs } from "./logs.ts";
+import { networkOps } from "./networks.ts";
 import { otherOps } from "./system.ts";
+import { volumeOps } from "./volumes.ts";
 
 export type { OpContext, OpHandler, OpHandlers } from "./context.ts";
 
@@ -19,6 +22,9 @@ export const handlers: OpHandlers = {
   ...containerOps,
   ...otherOps,
   ...imageOps,
+  ...volumeOps,
+  ...networkOps,
+  ...housekeepingOps,
   "container.logs": containerLogs,
   "container.exec": containerExec,
   "deploy.build": deployBuild,

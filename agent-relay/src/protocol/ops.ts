@@ -7,7 +7,10 @@ import {
   type DeployRemoveResult,
   type DeployRunResult,
 } from "./deploy.ts";
+import { NETWORK_OPS, type NetworkOpResults } from "./networks.ts";
 import type { StatsSample } from "./sample.ts";
+import { SYSTEM_OPS, type SystemOpResults } from "./system.ts";
+import { VOLUME_OPS, type VolumeOpResults } from "./volumes.ts";
 
 /**
  * The operations a HostRelay can ask an agent to run. The Durable Object validates `args` with the
@@ -182,6 +185,9 @@ export const OPS = {
   "deploy.build": spec({ args: DeployBuildArgs, timeoutMs: 30 * 60_000, streaming: true, idempotent: false }),
   "deploy.run": spec({ args: DeployRunArgs, timeoutMs: 10 * 60_000, streaming: true, idempotent: false }),
   "deploy.remove": spec({ args: DeployRemoveArgs, timeoutMs: 60_000, streaming: false, idempotent: true }),
+  ...VOLUME_OPS,
+  ...NETWORK_OPS,
+  ...SYSTEM_OPS,
 } as const;
 
 export type OpName = keyof typeof OPS;
@@ -275,7 +281,7 @@ export interface LogLine {
   text: string;
 }
 
-export interface OpResults {
+export interface OpResults extends VolumeOpResults, NetworkOpResults, SystemOpResults {
   "container.list": ContainerSummary[];
   "container.inspect": DockerJson;
   "container.create": { id: string; name: string; warnings: string[]; started: boolean };

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import type { OpSpec } from "./ops.ts";
+
+// Volumes on a host: list (with usage), inspect, create, remove, prune. Names end up as URL path
+// segments on the Docker socket, so they are checked by moby's own grammar at both ends.
+
+/** A named volume (moby's `[a-zA-Z0-9][a-zA-Z0-9_.-]+`). */
+export const VolumeNameSchema = z
+  .string()
+  .max(255)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, "must be a volume name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters at least)");
+
+/** Docker labels: keys are free text but never empty. */
+export const LabelsSchema = z.record(z.string().min(1).max(1024), z.string().max(4096));
+
+/** A label filter as `docker … --filter label=…` takes it: `key` or `key=value`. */
+export const LabelFilterSchema = z.array(z.string().min(1).max(2048)).max(20);
+
+export const VolumeListArgs = z.object({
+  /** Add each volume's size and reference count (`docker system df -v`); costs a disk walk. */
+  usage: z.boolean().optional(),
+  /** Only volumes no container references. */
+  dangling: z.boolean().optional(),
+  label: LabelFilterSchema.optional(),
+});
+
+export const VolumeCreateArgs = z.object({
+  /** Omit for an anonymous volume (Docker names it). An existing volume of this name is returned as is. */
+  name: VolumeNameSchema.optional(),
+  driver: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.:/-]*$/, "must be a volume driver name")
+    .max(255)
+    .optional(),
+  /** Driver options (`docker volume create -o type=tmpfs -o device=tmpfs`). */
+  driver_opts: z.record(z.string().min(1).max(255), z.string().max(4096)).optional(),
+  labels: LabelsSchema.optional(),
+});
+
+export const VolumeRemoveArgs = z.object({ name: VolumeNameSchema, force: z.boolean().optional() });
+export const VolumePruneArgs = z.object({ label: LabelFilterSchema.optional() });
+
+export const VOLUME_OPS = {
+  "volume.list": { args: VolumeListArgs, timeoutMs: 60_000, streaming: false, idempotent: true },
+  "volume.inspect": { args: z.object({ name: VolumeNameSchema }), timeoutMs: 15_000, streaming: false, idempotent: true },
+  "volume.create": { args: VolumeCreateArgs, timeoutMs: 60_000, streaming: false, idempotent: false },
+  "volume.remove": { args: VolumeRemoveArgs, timeoutMs: 60_000, streaming: false, idempotent: false },
+  "volume.prune": { args: VolumePruneArgs, timeoutMs: 10 * 60_000, streaming: false, idempotent: false },
+} as const satisfies Record<string, OpSpec>;
+
+/** One volume, as Docker's inspect shows it; `UsageData` only when usage was asked and known. */
+export interface VolumeJson extends Record<string, unknown> {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt?: string;
+  Labels: Record<string, string> | null;
+  Options: Record<string, string> | null;
+  Scope: string;
+  /** Size in bytes and the number of containers using it; -1 when Docker could not tell. */
+  UsageData?: { Size: number; RefCount: number } | null;
+}
+
+export interface VolumeOpResults {
+  "volume.list": { volumes: VolumeJson[]; warnings: string[] };
+  "volume.inspect": VolumeJson;
+  "volume.create": VolumeJson;
+  "volume.remove": { name: string; removed: true };
+  "volume.prune": { deleted: string[]; space_reclaimed: number };
+}
