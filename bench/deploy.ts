@@ -43,7 +43,15 @@ export interface WebhookRun {
 export interface DeployBenchResults {
   webhooks: WebhookRun[];
   deploy:
-    | { manual: Summary; pier: Summary; overhead_p50_ms: number; overhead_mean_ms: number; ratio_p50: number; iterations: number }
+    | {
+        manual: Summary;
+        pier: Summary;
+        overhead_p50_ms: number;
+        overhead_mean_ms: number;
+        ratio_p50: number;
+        iterations: number;
+        phases: Record<(typeof PHASES)[number], Summary>;
+      }
     | { error: string };
 }
 
@@ -186,9 +194,10 @@ async function deployOverhead(ctx: Ctx, projectId: string): Promise<DeployBenchR
 
     const manual: number[] = [];
     const pier: number[] = [];
+    const phases: Phases[] = [];
     const byHand = async (i: number) => {
       const t0 = performance.now();
-      const tag = `pier-bench/manual:${i < 0 ? "warm" : i}`;
+      const tag = `pier-bench/manual-${ctx.runId}:${i < 0 ? "warm" : i}`;
       await docker("build", "-q", "-t", tag, dir);
       const previous = await docker("ps", "-aq", "--filter", `name=^${manualName}`);
       const id = await docker("run", "-d", "--name", `${manualName}-${i < 0 ? "warm" : i}`, "-p", "8080", tag);
@@ -212,11 +221,14 @@ async function deployOverhead(ctx: Ctx, projectId: string): Promise<DeployBenchR
         if (now.status === "failed" || now.status === "cancelled") throw new Error(`bench deployment ${d.id} ${now.status}: ${now.error}`);
         await sleep(50);
       }
-      return performance.now() - t0;
+      const elapsed = performance.now() - t0;
+      phases.push(await deploymentPhases(api, d.id));
+      return elapsed;
     };
     // Warm both (base image layers, the agent's clone of the repository).
     await byHand(-1);
     await throughPier();
+    phases.length = 0;
     for (let i = 1; i <= DEPLOYS; i++) {
       await commit(i);
       if (i % 2) {
@@ -236,17 +248,53 @@ async function deployOverhead(ctx: Ctx, projectId: string): Promise<DeployBenchR
       overhead_mean_ms: round(p.mean - m.mean),
       ratio_p50: round(p.p50 / m.p50),
       iterations: DEPLOYS,
+      phases: Object.fromEntries(PHASES.map((k) => [k, summarize(phases.map((x) => x[k]).filter((x) => Number.isFinite(x)))])) as Record<
+        (typeof PHASES)[number],
+        Summary
+      >,
     };
   } finally {
     if (appId) await api.call("DELETE", `/api/v1/applications/${appId}`, undefined, 204).catch(() => undefined);
     const leftovers = await docker("ps", "-aq", "--filter", `name=^${manualName}`).catch(() => "");
     if (leftovers) await docker("rm", "-f", ...leftovers.split("\n")).catch(() => undefined);
-    const images = await docker("images", "-q", "pier-bench/manual").catch(() => "");
+    const images = await docker("images", "-q", `pier-bench/manual-${ctx.runId}`).catch(() => "");
     if (images) await docker("rmi", "-f", ...new Set(images.split("\n"))).catch(() => undefined);
     const built = await docker("images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", `reference=pier/${appName}`).catch(() => "");
     if (built) await docker("rmi", "-f", ...built.split("\n")).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+const PHASES = ["queue", "build", "start", "health_wait", "switch"] as const;
+type Phases = Record<(typeof PHASES)[number], number>;
+
+/**
+ * A deployment's time split at the marks the control plane records: created → started (queue),
+ * → "Creating container" (build: fetch, archive, docker build), → "Started" (create and start the
+ * new container), → "Removing the previous container" or "is now" (health wait), → finished
+ * (switch: remove the old one, rename, record). Marks are the times the output reached the
+ * control plane, so each phase includes the relay's share.
+ */
+async function deploymentPhases(api: Api, id: string): Promise<Phases> {
+  const d = await api.call<{ created_at: string; started_at: string; finished_at: string }>("GET", `/api/v1/deployments/${id}`);
+  const { logs } = await api.call<{ logs: Array<{ text: string; at: string }> }>("GET", `/api/v1/deployments/${id}/logs?limit=5000`);
+  const mark = (re: RegExp) => {
+    const piece = logs.find((l) => re.test(l.text));
+    return piece ? Date.parse(piece.at) : Number.NaN;
+  };
+  const created = Date.parse(d.created_at);
+  const started = Date.parse(d.started_at);
+  const finished = Date.parse(d.finished_at);
+  const creating = mark(/==> Creating container/);
+  const running = mark(/==> Started /);
+  const switching = Math.min(...[mark(/==> Removing the previous container/), mark(/==> \S+ is now /)].filter(Number.isFinite));
+  return {
+    queue: started - created,
+    build: creating - started,
+    start: running - creating,
+    health_wait: switching - running,
+    switch: finished - switching,
+  };
 }
 
 const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
@@ -268,6 +316,9 @@ export function deployReport(r: DeployBenchResults): string[] {
     out.push(`  by hand  p50 ${ms(d.manual.p50)}  mean ${ms(d.manual.mean)}  (n=${d.iterations})`);
     out.push(`  Pier     p50 ${ms(d.pier.p50)}  mean ${ms(d.pier.mean)}`);
     out.push(`  Pier adds ${ms(d.overhead_p50_ms)} at p50 (${ms(d.overhead_mean_ms)} mean), ${d.ratio_p50}x`);
+    out.push(
+      `  Pier's deployment by phase (p50 / mean, ms): ${PHASES.map((k) => `${k.replace("_", " ")} ${d.phases[k].p50} / ${d.phases[k].mean}`).join(", ")}`,
+    );
   }
   return out;
 }

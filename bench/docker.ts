@@ -1,5 +1,7 @@
 // Straight to the Docker socket with a plain undici pool: the baseline has none of Pier's code in
-// the way. Also creates and removes the benchmark's containers.
+// the way. Also creates and removes the benchmark's containers: each run labels its own with its
+// run id and removes only those, so a run never touches another run's (or anyone's) containers
+// on a shared engine.
 import { Pool } from "undici";
 
 export const BENCH_LABEL = "dev.pier.bench";
@@ -36,13 +38,14 @@ export class DirectDocker {
     return this.json("GET", `/containers/${id}/stats?stream=false`);
   }
 
-  async createBenchContainers(n: number, runId: string): Promise<string[]> {
+  /** Starts `n` containers labelled with this run's id; `cmd` defaults to sleeping for an hour. */
+  async createBenchContainers(n: number, runId: string, options: { prefix?: string; cmd?: string[] } = {}): Promise<string[]> {
     return Promise.all(
       Array.from({ length: n }, async (_, i) => {
-        const created = await this.json<{ Id: string }>("POST", `/containers/create?name=pier-bench-${runId}-${i}`, {
+        const created = await this.json<{ Id: string }>("POST", `/containers/create?name=pier-bench-${runId}-${options.prefix ?? ""}${i}`, {
           Image: BENCH_IMAGE,
-          Cmd: ["sleep", "3600"],
-          Labels: { [BENCH_LABEL]: "true" },
+          Cmd: options.cmd ?? ["sleep", "3600"],
+          Labels: { [BENCH_LABEL]: runId },
         });
         await this.json("POST", `/containers/${created.Id}/start`);
         return created.Id;
@@ -50,12 +53,28 @@ export class DirectDocker {
     );
   }
 
-  /** Removes every container carrying the bench label, including leftovers of a killed run. */
-  async removeBenchContainers(): Promise<number> {
-    const filters = encodeURIComponent(JSON.stringify({ label: [`${BENCH_LABEL}=true`] }));
+  /** Removes the containers this run created (its label value), nothing else. */
+  async removeBenchContainers(runId: string): Promise<number> {
+    const filters = encodeURIComponent(JSON.stringify({ label: [`${BENCH_LABEL}=${runId}`] }));
     const list = await this.json<{ Id: string }[]>("GET", `/containers/json?all=1&filters=${filters}`);
     await Promise.all(list.map((c) => this.json("DELETE", `/containers/${c.Id}?force=1`)));
     return list.length;
+  }
+
+  /** Containers running on the engine (the agent follows the stats of every one of them). */
+  async runningCount(): Promise<number> {
+    return (await this.json<unknown[]>("GET", "/containers/json")).length;
+  }
+
+  /** One container started and removed, for the event fan-out: its id and when Docker says it started. */
+  async startAndRemove(runId: string, name: string): Promise<string> {
+    const created = await this.json<{ Id: string }>("POST", `/containers/create?name=pier-bench-${runId}-${name}`, {
+      Image: BENCH_IMAGE,
+      Cmd: ["sleep", "3600"],
+      Labels: { [BENCH_LABEL]: runId },
+    });
+    await this.json("POST", `/containers/${created.Id}/start`);
+    return created.Id;
   }
 
   close(): Promise<void> {

@@ -1,21 +1,31 @@
-// The agent's resident memory, measured on a real agent process (the bench process's own RSS would
-// count the benchmark, the API client and every simulated agent).
+// The agent's resident memory, measured on a real agent process as hosts run it — the bundled
+// package (agent-relay/dist/pier-agent.js, built by agent-relay/build.ts) under plain `node` — as the
+// whole process tree (the bench process's own RSS would count the benchmark, the API client and
+// every simulated agent). Idle: settled, with every running container's stats followed. Under
+// load: container lists and stats from several loops while followed log streams run.
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Pool } from "undici";
 import { type Api, mapLimit, sleep } from "./api.ts";
 
 const ROOT = join(import.meta.dirname, "..");
+export const AGENT_BUNDLE = join(ROOT, "agent-relay/dist/pier-agent.js");
 
 export interface Footprint {
   command: string;
+  /** Containers running on the engine while measuring (the agent follows each one's stats). */
+  running_containers: number;
   idle_rss_mib: number;
-  /** With its child processes (tsx may start an esbuild service). */
+  /** The whole process tree (the agent is meant to be one process). */
   idle_tree_rss_mib: number;
-  load_rss_mib_max: number;
+  processes: number;
+  load_tree_rss_mib_max: number;
   load_rss_mib_end: number;
   peak_rss_mib: number;
   load_requests: number;
+  load_log_streams: number;
+  load_log_lines: number;
   load_seconds: number;
   load_failures: number;
 }
@@ -28,20 +38,20 @@ async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
 }
 
 /**
- * Starts `node <nodeArgs> agent-relay/src/main.ts` for `host`, waits for it to come online and
- * settle, reads its RSS, then lists containers through it from `concurrency` loops for `loadMs`.
+ * Starts `node agent-relay/dist/pier-agent.js` for `host`, waits for it to come online and settle,
+ * reads its tree's RSS, then for `loadMs` lists containers and reads stats from `concurrency`
+ * loops while `logStreams` followed log streams (of `logContainers`) run.
  */
 export async function measureAgentFootprint(
   api: Api,
   host: { id: string; agent_token: string },
-  nodeArgs: string[],
-  options: { settleMs: number; loadMs: number; concurrency: number },
+  options: { settleMs: number; loadMs: number; concurrency: number; logContainers: string[]; runningContainers: () => Promise<number> },
 ): Promise<Footprint> {
-  const args = [...nodeArgs, "agent-relay/src/main.ts"];
+  const args = [AGENT_BUNDLE];
   let output = "";
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, PIER_URL: api.url, PIER_AGENT_TOKEN: host.agent_token, PIER_LOG_LEVEL: "warn" },
+    env: { PATH: process.env.PATH, PIER_URL: api.url, PIER_AGENT_TOKEN: host.agent_token, PIER_LOG_LEVEL: "warn" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (d) => (output += d));
@@ -53,24 +63,40 @@ export async function measureAgentFootprint(
     });
     // Let startup garbage be collected and the stats readers start before calling it idle.
     await sleep(options.settleMs);
+    const running = await options.runningContainers();
     const idle = await memory(child.pid!);
-    const idleTree = await treeRssMiB(child.pid!);
+    const idleTree = await treeRss(child.pid!);
 
-    let rssMax = idle.rss;
+    let treeMax = idleTree.mib;
     let requests = 0;
     let failures = 0;
+    let logLines = 0;
     const started = Date.now();
     const sampler = setInterval(
       () =>
-        void memory(child.pid!).then(
-          (m) => (rssMax = Math.max(rssMax, m.rss)),
+        void treeRss(child.pid!).then(
+          (m) => (treeMax = Math.max(treeMax, m.mib)),
           () => {},
         ),
-      100,
+      200,
     );
-    await mapLimit(Array.from({ length: options.concurrency }), options.concurrency, async () => {
+    const logs = new Pool(api.url, { connections: options.logContainers.length + 1, bodyTimeout: 0 });
+    const stopLogs = new AbortController();
+    const streams = options.logContainers.map(async (id) => {
+      const res = await logs.request({
+        method: "GET",
+        path: `/api/v1/hosts/${host.id}/containers/${id}/logs?follow=true&tail=10`,
+        headers: { authorization: `Bearer ${api.token}` },
+        signal: stopLogs.signal,
+      });
+      res.body.setEncoding("utf8");
+      res.body.on("data", (text: string) => (logLines += text.split("event: log").length - 1));
+      await new Promise((resolve) => res.body.once("close", resolve).once("error", resolve));
+    });
+    const paths = [`/api/v1/hosts/${host.id}/containers?all=true`, `/api/v1/hosts/${host.id}/stats`];
+    await mapLimit(Array.from({ length: options.concurrency }), options.concurrency, async (_, i) => {
       while (Date.now() - started < options.loadMs) {
-        await api.call("GET", `/api/v1/hosts/${host.id}/containers?all=true`).then(
+        await api.call("GET", paths[(i + requests) % paths.length]!).then(
           () => requests++,
           () => failures++,
         );
@@ -78,14 +104,22 @@ export async function measureAgentFootprint(
     });
     clearInterval(sampler);
     const end = await memory(child.pid!);
+    const endTree = await treeRss(child.pid!);
+    stopLogs.abort();
+    await Promise.allSettled(streams);
+    await logs.destroy().catch(() => {});
     return {
-      command: `node ${args.join(" ")}`,
+      command: `node ${args.map((a) => a.replace(`${ROOT}/`, "")).join(" ")}`,
+      running_containers: running,
       idle_rss_mib: idle.rss,
-      idle_tree_rss_mib: idleTree,
-      load_rss_mib_max: Math.max(rssMax, end.rss),
+      idle_tree_rss_mib: idleTree.mib,
+      processes: idleTree.processes,
+      load_tree_rss_mib_max: Math.max(treeMax, endTree.mib),
       load_rss_mib_end: end.rss,
       peak_rss_mib: end.hwm,
       load_requests: requests,
+      load_log_streams: options.logContainers.length,
+      load_log_lines: logLines,
       load_seconds: round1((Date.now() - started) / 1000),
       load_failures: failures,
     };
@@ -103,6 +137,10 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 
 /** Resident memory of a process and all its descendants (the stack: libSQL, wrangler, workerd), in MiB. */
 export async function treeRssMiB(root: number): Promise<number> {
+  return (await treeRss(root)).mib;
+}
+
+async function treeRss(root: number): Promise<{ mib: number; processes: number }> {
   const parents = new Map<number, number>();
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -113,12 +151,14 @@ export async function treeRssMiB(root: number): Promise<number> {
   }
   const inTree = (pid: number): boolean => pid === root || (parents.has(pid) && inTree(parents.get(pid)!));
   let total = 0;
-  for (const pid of parents.keys()) {
-    if (inTree(pid))
-      total += await memory(pid).then(
-        (m) => m.rss,
-        () => 0,
-      );
+  let processes = 0;
+  for (const pid of new Set([root, ...parents.keys()])) {
+    if (!inTree(pid)) continue;
+    processes++;
+    total += await memory(pid).then(
+      (m) => m.rss,
+      () => 0,
+    );
   }
-  return round1(total);
+  return { mib: round1(total), processes };
 }

@@ -3,8 +3,14 @@
 // Prints a table and writes bench/results/<timestamp>.json and bench/results/latest.json.
 //
 // Knobs (environment): BENCH_CONTAINERS (10), BENCH_ITERATIONS (200), BENCH_SCALE ("1,50,200"),
-// BENCH_BUDGET_S (300: a larger agent count is skipped, with the reason, once past it).
+// BENCH_BUDGET_S (300: a larger agent count is skipped, with the reason, once past it),
+// BENCH_FOOTPRINT_CONTAINERS (50), BENCH_SUBSCRIBERS (1000).
+//
+// Every container the run creates carries `dev.pier.bench=<run id>`, and only those are removed:
+// the engine may be shared with other runs, tests and real workloads.
+import { execFile } from "node:child_process";
 import { cpus, totalmem } from "node:os";
+import { promisify } from "node:util";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startAgent, type RunningAgent } from "../agent-relay/src/agent.ts";
@@ -14,8 +20,9 @@ import { startStack } from "../test/setup/stack.ts";
 import { Api, HttpError, mapLimit, sleep } from "./api.ts";
 import { deployReport, runDeployBench } from "./deploy.ts";
 import { DirectDocker } from "./docker.ts";
+import { runFanout, type FanoutResult } from "./fanout.ts";
 import { measureAgentFootprint, treeRssMiB, type Footprint } from "./footprint.ts";
-import { ratios, summarize, timed, type Summary } from "./stats.ts";
+import { ratios, round, summarize, timed, type Summary } from "./stats.ts";
 
 const N = Number(process.env.BENCH_CONTAINERS ?? 10);
 const M = Number(process.env.BENCH_ITERATIONS ?? 200);
@@ -27,6 +34,8 @@ const DIRECT_STATS_ROUNDS = 10;
 const SCALE = (process.env.BENCH_SCALE ?? "1,50,200").split(",").map(Number);
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_S ?? 300) * 1000;
 const RESULTS = join(import.meta.dirname, "results");
+const FOOTPRINT_CONTAINERS = Number(process.env.BENCH_FOOTPRINT_CONTAINERS ?? 50);
+const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 
 const started = Date.now();
 const runId = started.toString(36);
@@ -95,8 +104,6 @@ async function main(): Promise<Record<string, unknown>> {
   try {
     const docker = new DirectDocker();
     cleanups.push(["close the docker pool", () => docker.close()]);
-    const leftovers = await docker.removeBenchContainers();
-    if (leftovers) log(`removed ${leftovers} containers left by an earlier run`);
     results.machine.docker = (await docker.json<{ Version: string }>("GET", "/version")).Version;
 
     // 1. The stack, a user, a host and its agent.
@@ -118,7 +125,7 @@ async function main(): Promise<Record<string, unknown>> {
     log(`stack on ${stack.url}, host ${host.id} online`);
 
     // 2. The containers.
-    cleanups.push(["remove the bench containers", () => docker.removeBenchContainers()]);
+    cleanups.push(["remove the bench containers", () => docker.removeBenchContainers(runId)]);
     const ids = await docker.createBenchContainers(N, runId);
     log(`${N} containers running`);
 
@@ -128,16 +135,16 @@ async function main(): Promise<Record<string, unknown>> {
     const [viaApi, direct] = await Promise.all([api.call<{ containers: unknown[] }>("GET", listPath), directList()]);
     results.containers_listed = { api: viaApi.containers.length, direct: direct.length };
 
-    // 3a. Container list: relay overhead.
+    // 3a. Container list: relay overhead, and where Pier's time goes. The floor is a route that
+    // does nothing (/livez: the dev server's own cost); /api/v1/me adds authentication and the
+    // rate limit; the list adds the relay (HostRelay DO, the agent, the Docker call).
     log(`(a) container list, ${M} iterations each`);
     agentListMs.length = 0;
     const list = await roundRobin(M, {
       api: apiList,
       direct: directList,
-      // Where the overhead goes: the same authenticated request without the relay (auth, rate
-      // limit, host lookup), and the Worker's floor (rate limit and one database query, no auth).
-      withoutRelay: () => api.call("GET", `/api/v1/hosts/${host.id}`),
-      healthz: () => api.call("GET", "/healthz"),
+      me: () => api.call("GET", "/api/v1/me"),
+      floor: () => api.call("GET", "/livez", undefined, 204),
     });
     const agentSide = summarize(agentListMs.slice(-M));
     results.list = {
@@ -145,8 +152,13 @@ async function main(): Promise<Record<string, unknown>> {
       direct: list.direct,
       ratio: ratios(list.api, list.direct),
       agent_side: agentSide,
-      api_without_relay: list.withoutRelay,
-      healthz: list.healthz,
+      me: list.me,
+      floor: list.floor,
+      // Pier's own milliseconds at p50: each layer minus the one below it.
+      added_p50_ms: {
+        auth_and_rate_limit: round(list.me.p50 - list.floor.p50),
+        relay: round(list.api.p50 - list.me.p50 - list.direct.p50),
+      },
     };
 
     // 3b. Stats for every container: the agent's cache vs sampling each container.
@@ -165,14 +177,47 @@ async function main(): Promise<Record<string, unknown>> {
     const statsDirect = await series(DIRECT_STATS_ROUNDS, () => Promise.all(ids.map((id) => docker.statsOnce(id))), 1);
     results.stats = { api: statsApi, direct: statsDirect, ratio: ratios(statsDirect, statsApi) };
 
-    // 3d. Agent footprint, before the simulated agents load this machine.
-    log("(d) agent footprint (child process)");
-    const footprints: Footprint[] = [];
-    for (const [i, nodeArgs] of [["--import", "tsx"], []].entries()) {
-      const fpHost = await api.createHost(`bench-${runId}-fp-${i}`);
-      footprints.push(await measureAgentFootprint(api, fpHost, nodeArgs, { settleMs: 5_000, loadMs: 10_000, concurrency: 4 }));
+    // 3d. Agent footprint, before the simulated agents load this machine: the bundled agent with
+    // FOOTPRINT_CONTAINERS of this run's containers running (each writes a log line a second).
+    log(`(d) agent footprint: building the bundle, starting ${Math.max(0, FOOTPRINT_CONTAINERS - N)} more containers`);
+    await promisify(execFile)(process.execPath, ["agent-relay/build.ts"], { cwd: join(import.meta.dirname, "..") });
+    const ticking = await docker.createBenchContainers(Math.max(0, FOOTPRINT_CONTAINERS - N), runId, {
+      prefix: "fp-",
+      cmd: ["sh", "-c", "while :; do echo tick; sleep 1; done"],
+    });
+    try {
+      const fpHost = await api.createHost(`bench-${runId}-fp`);
+      results.footprint = [
+        await measureAgentFootprint(api, fpHost, {
+          settleMs: 10_000,
+          loadMs: 15_000,
+          concurrency: 4,
+          logContainers: ticking.slice(0, 10),
+          runningContainers: () => docker.runningCount(),
+        }),
+      ];
+    } finally {
+      await Promise.allSettled(ticking.map((id) => docker.json("DELETE", `/containers/${id}?force=1`)));
     }
-    results.footprint = footprints;
+
+    // 3g. One Docker event to many SSE subscribers.
+    log(`(g) one event to ${SUBSCRIBERS} SSE subscribers`);
+    try {
+      const fanout: FanoutResult = await runFanout({
+        api,
+        docker,
+        hostId: host.id,
+        runId,
+        stackPid: stack.process.pid!,
+        subscribers: SUBSCRIBERS,
+        log,
+      });
+      fanout.stack_rss_mib.after = await treeRssMiB(stack.process.pid!);
+      results.fanout = fanout;
+    } catch (error) {
+      results.fanout = { error: String((error as Error).message ?? error) };
+      log(`(g) failed: ${(error as Error).message}`);
+    }
 
     // 3e/3f. Webhook deliveries and deployment overhead (bench/deploy.ts), before the scale step loads the machine.
     results.deployments = await runDeployBench({ url: stack.url, api, hostId: host.id, runId, log });
@@ -280,8 +325,8 @@ function report(r: Record<string, any>): string {
       latencyRow("Docker GET /containers/json?all=1", r.list.direct),
       ratioRow("ratio API / Docker", r.list.ratio),
       latencyRow("  agent side of it: handler + Docker (1 ms steps)", r.list.agent_side),
-      latencyRow("  API without relay: GET /api/v1/hosts/:id", r.list.api_without_relay),
-      latencyRow("  Worker floor: GET /healthz", r.list.healthz),
+      latencyRow("  authenticated, no relay: GET /api/v1/me", r.list.me),
+      latencyRow("  Worker floor, a route that does nothing: GET /livez", r.list.floor),
     ]),
   );
   out.push(
@@ -314,18 +359,33 @@ function report(r: Record<string, any>): string {
   );
   out.push(
     table(
-      "(d) Agent resident memory (VmRSS of the agent process)",
-      ["command", "idle", "idle (with children)", "under load (max)", "peak (VmHWM)", "load"],
+      "(d) Agent resident memory: the bundled agent under plain node, whole process tree",
+      ["command", "containers", "processes", "idle", "under load (max)", "load"],
       r.footprint.map((f: Footprint) => [
         f.command,
-        `${f.idle_rss_mib} MiB`,
+        `${f.running_containers} running`,
+        String(f.processes),
         `${f.idle_tree_rss_mib} MiB`,
-        `${f.load_rss_mib_max} MiB`,
-        `${f.peak_rss_mib} MiB`,
-        `${f.load_requests} lists in ${f.load_seconds} s (${Math.round(f.load_requests / f.load_seconds)}/s)${f.load_failures ? `, ${f.load_failures} failed` : ""}`,
+        `${f.load_tree_rss_mib_max} MiB`,
+        `${f.load_requests} lists/stats in ${f.load_seconds} s (${Math.round(f.load_requests / f.load_seconds)}/s) + ${f.load_log_streams} followed logs (${f.load_log_lines} lines)${f.load_failures ? `, ${f.load_failures} failed` : ""}`,
       ]),
     ),
   );
+  if (r.fanout?.error) out.push(`\n(g) One event to ${SUBSCRIBERS} SSE subscribers: failed: ${r.fanout.error}`);
+  else if (r.fanout) {
+    const f = r.fanout as FanoutResult;
+    out.push(
+      table(
+        `(g) One Docker event to ${f.subscribers} SSE subscribers (${f.ready} ready in ${f.open_seconds} s, ${f.delivered} delivered)`,
+        H,
+        [
+          latencyRow("from the event's time (includes the agent's ≤250 ms batching)", f.from_event_time),
+          latencyRow("from the first subscriber's arrival (fan-out spread)", f.from_first_arrival),
+        ],
+      ) +
+        `\nstack RSS: ${f.stack_rss_mib.before} MiB before, ${f.stack_rss_mib.subscribed} MiB with ${f.subscribers} streams open, ${f.stack_rss_mib.after} MiB after`,
+    );
+  }
   if (r.agent_reconnects > 0) {
     out.push(
       `\nWARNING: agents reconnected ${r.agent_reconnects} times and ${r.interrupted_requests} requests were retried. wrangler dev ` +
@@ -337,8 +397,59 @@ function report(r: Record<string, any>): string {
   out.push(`agent reconnects: ${r.agent_reconnects}${bursts.length ? ` (disconnects: ${bursts.join(", ")})` : ""}`);
   for (const i of r.agent_incident_samples) out.push(`agent ${i.agent}: ${i.level} ${i.event} ${JSON.stringify(i)}`);
   if (r.deployments) out.push(...deployReport(r.deployments));
+  out.push(goals(r));
   out.push(`total ${r.duration_s} s`);
   return out.join("\n");
+}
+
+/** The goals of issue 10, each beside this run's measurement. */
+function goals(r: Record<string, any>): string {
+  const row = (goal: string, measured: number | undefined, unit: string, ok: (x: number) => boolean, note = "") => [
+    goal,
+    measured === undefined || !Number.isFinite(measured) ? "not measured" : `${round(measured)} ${unit}`,
+    measured === undefined || !Number.isFinite(measured) ? "?" : ok(measured) ? "met" : "NOT MET",
+    note,
+  ];
+  const hooks = (r.deployments?.webhooks ?? []) as Array<{
+    kind: string;
+    per_second: number;
+    sent: number;
+    recorded: number;
+    acknowledged: number;
+  }>;
+  const slowest = hooks.length ? Math.min(...hooks.map((w) => w.per_second)) : undefined;
+  const lost = hooks.reduce((n, w) => n + (w.sent - w.recorded) + (w.sent - w.acknowledged), 0);
+  const fp = (r.footprint ?? [])[0] as Footprint | undefined;
+  return table(
+    "Goals (issue 10) beside this run",
+    ["goal", "measured", "", "how"],
+    [
+      row(
+        "auth + rate limit add <= 1 ms over the floor",
+        r.list.added_p50_ms.auth_and_rate_limit,
+        "ms",
+        (x) => x <= 1,
+        "p50 /api/v1/me - p50 /livez",
+      ),
+      row(
+        "the relay adds <= 2 ms over the Docker socket",
+        r.list.added_p50_ms.relay,
+        "ms",
+        (x) => x <= 2,
+        "p50 list - p50 /api/v1/me - p50 Docker",
+      ),
+      row("1 000 subscribers: p99 <= 100 ms", r.fanout?.from_event_time?.p99, "ms", (x) => x <= 100, "from the event's time"),
+      row(
+        ">= 300 webhook acknowledgements/s, none lost",
+        lost ? 0 : slowest,
+        "/s",
+        (x) => x >= 300,
+        lost ? `${lost} lost or unacknowledged` : "slower of the two kinds",
+      ),
+      row("agent <= 50 MB idle", fp?.idle_tree_rss_mib, "MiB", (x) => x <= 50, fp ? `${fp.running_containers} containers running` : ""),
+      row("agent <= 70 MB streaming stats and logs", fp?.load_tree_rss_mib_max, "MiB", (x) => x <= 70, "max while under load"),
+    ],
+  );
 }
 
 try {

@@ -47,7 +47,8 @@ build_base() {
   local mirror root started=$SECONDS
   mirror=$(apt_mirror)
   root=$(mktemp -d /tmp/pier-base-XXXXXX)
-  trap 'rm -rf "$root"' RETURN
+  # --one-file-system: debootstrap mounts /proc and /sys in the root while it runs.
+  trap 'umount "$root/proc" "$root/sys" 2>/dev/null; rm -rf --one-file-system "$root"' RETURN
   log "debootstrap --variant=minbase $SUITE from $mirror"
   debootstrap --variant=minbase --include=ca-certificates "$SUITE" "$root" "$mirror" >"$root.log" 2>&1 || {
     tail -n 30 "$root.log" >&2

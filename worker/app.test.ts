@@ -46,6 +46,11 @@ describe("API conventions", () => {
     expect(await json(await call("/healthz"), 200)).toEqual({ status: "ok", version: env.PIER_VERSION, db: "ok" });
   });
 
+  it("answers /livez without the database: the floor the benchmark measures against", async () => {
+    const res = await createApp().request("/livez", {}, { ...env, LIBSQL_URL: "http://127.0.0.1:9" }, fakeCtx);
+    expect(res.status).toBe(204);
+  });
+
   it("answers 503 from /healthz when the database is unreachable", async () => {
     const res = await createApp().request("/healthz", {}, { ...env, LIBSQL_URL: "http://127.0.0.1:9" }, fakeCtx);
     expect(await json(res, 503)).toMatchObject({ status: "degraded", db: "unreachable" });
