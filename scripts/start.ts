@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freeLoopbackPort, startEdgeProxy } from "./edge-proxy.ts";
 import { startLibsqlServer } from "./libsql-server/server.ts";
 import { migrate } from "./migrate.ts";
 
@@ -81,6 +82,14 @@ async function main(): Promise<void> {
   await migrate(db.url);
   say("migrations applied");
 
+  // Users connect to the edge proxy, which sets CF-Connecting-IP from the socket as Cloudflare
+  // does (scripts/edge-proxy.ts); wrangler dev listens on a loopback port of its own behind it.
+  const workerPort = await freeLoopbackPort();
+  const edge = await startEdgeProxy({ port, target: { host: "127.0.0.1", port: workerPort } }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "EADDRINUSE") throw new Error(`port ${port} is already in use: set PORT to another one (PORT=8788 npm start)`);
+    throw err;
+  });
+
   const wranglerBin = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
   const args = [
     wranglerBin,
@@ -88,7 +97,7 @@ async function main(): Promise<void> {
     "--ip",
     "127.0.0.1",
     "--port",
-    String(port),
+    String(workerPort),
     "--persist-to",
     join(dataDir, "wrangler"),
     "--env-file",
@@ -131,6 +140,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    await edge.close();
     await db.close();
     process.exit(code);
   };

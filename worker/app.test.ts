@@ -126,6 +126,18 @@ describe("rate limiting", () => {
     expect((await call("/api/v1/me", { token: other.token })).status).toBe(200);
   });
 
+  it("believes only CF-Connecting-IP for the client address: X-Real-IP and X-Forwarded-For make no new bucket", async () => {
+    const ip = randomIp();
+    const remaining: number[] = [];
+    for (const spoofed of ["203.0.113.1", "203.0.113.2", "203.0.113.3"]) {
+      const res = await call("/api/v1/nothing-here", { ip, headers: { "x-real-ip": spoofed, "x-forwarded-for": spoofed } });
+      expect(res.status).toBe(404);
+      remaining.push(Number(res.headers.get("x-ratelimit-remaining")));
+    }
+    const limit = Number(env.PIER_RATE_LIMIT_PER_MINUTE);
+    expect(remaining).toEqual([limit - 1, limit - 2, limit - 3]);
+  });
+
   it("limits unauthenticated requests per client address", async () => {
     // (Sign-in guessing has its own, stricter throttle per account and address: login-throttle.test.ts.)
     const ip = randomIp();

@@ -38,8 +38,14 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/**
+ * The client's address: `CF-Connecting-IP`, which Cloudflare's edge sets from the connection
+ * (a client's own value never reaches the Worker), and which `npm start`'s edge proxy sets the same
+ * way in front of `wrangler dev` (scripts/edge-proxy.ts). Nothing else a client sends is believed:
+ * not `X-Real-IP`, not `X-Forwarded-For`.
+ */
 export function clientIp(c: Context): string | null {
-  return c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? null;
+  return c.req.header("cf-connecting-ip") ?? null;
 }
 
 /** The request's actor for services: who (if authenticated), from where. */

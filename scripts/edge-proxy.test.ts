@@ -1,0 +1,104 @@
+// The edge proxy in front of `wrangler dev`, against a real HTTP and WebSocket server behind it.
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket, { WebSocketServer } from "ws";
+import { startEdgeProxy, type EdgeProxy } from "./edge-proxy.ts";
+
+let target: Server;
+let proxy: EdgeProxy;
+let releaseStream: () => void = () => {};
+const upgrades: IncomingHttpHeaders[] = [];
+
+beforeAll(async () => {
+  target = createServer((req, res) => {
+    if (req.url === "/stream") {
+      // One event now, the rest only when the test says so: a buffering proxy would hold the first.
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write("data: first\n\n");
+      releaseStream = () => res.end("data: last\n\n");
+      return;
+    }
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ headers: req.headers, body })));
+  });
+  const wss = new WebSocketServer({ server: target });
+  wss.on("connection", (socket, req) => {
+    upgrades.push(req.headers);
+    socket.on("message", (m) => socket.send(`echo ${m}`));
+  });
+  await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+  proxy = await startEdgeProxy({ port: 0, target: { host: "127.0.0.1", port: (target.address() as AddressInfo).port } });
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  target?.closeAllConnections();
+  await new Promise((r) => target?.close(r));
+});
+
+describe("the edge proxy of npm start", () => {
+  it("sets CF-Connecting-IP from the socket and drops every address header a client sent", async () => {
+    const res = await fetch(`${proxy.url}/anything?x=1`, {
+      method: "POST",
+      headers: {
+        "cf-connecting-ip": "198.51.100.7",
+        "x-real-ip": "198.51.100.8",
+        "x-forwarded-for": "198.51.100.9",
+        "true-client-ip": "198.51.100.10",
+        "x-request-id": "kept",
+      },
+      body: "payload",
+    });
+    const seen = (await res.json()) as { headers: IncomingHttpHeaders; body: string };
+    expect(seen.headers["cf-connecting-ip"]).toBe("127.0.0.1");
+    expect(seen.headers).not.toHaveProperty("x-real-ip");
+    expect(seen.headers).not.toHaveProperty("x-forwarded-for");
+    expect(seen.headers).not.toHaveProperty("true-client-ip");
+    expect(seen.headers["x-request-id"]).toBe("kept");
+    expect(seen.headers.host).toBe(new URL(proxy.url).host);
+    expect(seen.body).toBe("payload");
+  });
+
+  it("streams a response as it comes", async () => {
+    const res = await fetch(`${proxy.url}/stream`);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    expect((await reader.read()).value).toBe("data: first\n\n");
+    releaseStream();
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += chunk.value;
+    expect(rest).toBe("data: last\n\n");
+  });
+
+  it("passes WebSocket upgrades through, with the socket's address", async () => {
+    const ws = new WebSocket(`${proxy.url.replace("http", "ws")}/socket`, { headers: { "cf-connecting-ip": "198.51.100.7" } });
+    const reply = new Promise<string>((resolve, reject) => {
+      ws.once("message", (m) => resolve(String(m)));
+      ws.once("error", reject);
+    });
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    ws.send("hello");
+    expect(await reply).toBe("echo hello");
+    expect(upgrades.at(-1)?.["cf-connecting-ip"]).toBe("127.0.0.1");
+    ws.close();
+  });
+
+  it("answers 502 while nothing listens behind it", async () => {
+    const idle = createServer();
+    await new Promise<void>((resolve) => idle.listen(0, "127.0.0.1", resolve));
+    const port = (idle.address() as AddressInfo).port;
+    await new Promise((r) => idle.close(r));
+    const orphan = await startEdgeProxy({ port: 0, target: { host: "127.0.0.1", port } });
+    try {
+      const res = await fetch(`${orphan.url}/healthz`);
+      expect(res.status).toBe(502);
+      expect(await res.text()).toMatch(/did not answer/);
+    } finally {
+      await orphan.close();
+    }
+  });
+});

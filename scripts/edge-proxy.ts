@@ -1,0 +1,119 @@
+// `npm start`'s front door: what Cloudflare's edge does for a deployed Worker, done locally. On
+// Cloudflare, `CF-Connecting-IP` is set by the platform from the connection, whatever the client
+// sent, so the Worker may key its per-address limits on it. `wrangler dev` does not do that:
+// miniflare fills in `CF-Connecting-IP` from the socket only when the client sent none, and passes
+// a client's own value (and `X-Real-IP`) through untouched — so every spoofed address would get a
+// fresh rate-limit bucket. This proxy listens where users connect, replaces those headers with the
+// socket's address, and forwards everything (HTTP, streamed responses, WebSocket upgrades) to
+// `wrangler dev` on a loopback port of its own.
+import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
+import { connect, type AddressInfo, type Socket } from "node:net";
+
+/** Headers a client could use to claim another address; the proxy drops them all. */
+const CLIENT_ADDRESS_HEADERS = ["cf-connecting-ip", "x-real-ip", "true-client-ip", "x-forwarded-for"];
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"];
+
+export interface EdgeProxy {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The socket's address as Cloudflare writes it: IPv4-mapped IPv6 as plain IPv4. */
+export const socketAddress = (socket: Socket): string => (socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+
+function forwardedHeaders(req: IncomingMessage, keepUpgrade: boolean): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = { ...req.headers };
+  for (const name of CLIENT_ADDRESS_HEADERS) delete headers[name];
+  if (!keepUpgrade) for (const name of HOP_BY_HOP) delete headers[name];
+  headers["cf-connecting-ip"] = socketAddress(req.socket);
+  return headers;
+}
+
+export async function startEdgeProxy(options: { port: number; host?: string; target: { host: string; port: number } }): Promise<EdgeProxy> {
+  const { target } = options;
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+  const server: Server = createServer((req, res) => {
+    // A request without a body can be sent again: a kept-alive connection that wrangler closed
+    // while idle fails only when reused, before any answer (Node's documented keep-alive race).
+    const replayable = !req.headers["content-length"] && !req.headers["transfer-encoding"];
+    const send = (attempt: number) => {
+      const upstream = httpRequest(
+        { host: target.host, port: target.port, method: req.method, path: req.url, headers: forwardedHeaders(req, false), agent },
+        (answer) => {
+          const headers = { ...answer.headers };
+          for (const name of HOP_BY_HOP) delete headers[name];
+          res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
+          // Streams (SSE, logs) go out as they come: no buffering here.
+          res.flushHeaders();
+          answer.pipe(res);
+          res.on("close", () => answer.destroy());
+        },
+      );
+      upstream.on("error", (err: NodeJS.ErrnoException) => {
+        if (replayable && upstream.reusedSocket && err.code === "ECONNRESET" && attempt < 3) return send(attempt + 1);
+        if (res.headersSent) return void res.destroy(err);
+        res.writeHead(502, { "content-type": "text/plain" }).end(`The local Worker (wrangler dev) did not answer: ${err.message}\n`);
+      });
+      req.on("aborted", () => upstream.destroy());
+      if (replayable) upstream.end();
+      else req.pipe(upstream);
+    };
+    send(1);
+  });
+
+  // WebSocket upgrades (agents, the terminal): replay the request with the rewritten headers, then splice.
+  server.on("upgrade", (req, client: Socket, head: Buffer) => {
+    const upstream = connect(target.port, target.host, () => {
+      const headers = forwardedHeaders(req, true);
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (const [name, value] of Object.entries(headers)) {
+        for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) lines.push(`${name}: ${v}`);
+      }
+      upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    const end = () => {
+      upstream.destroy();
+      client.destroy();
+    };
+    upstream.on("error", end);
+    client.on("error", end);
+    upstream.on("close", end);
+    client.on("close", end);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host ?? "127.0.0.1"}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback port nobody listens on now, for `wrangler dev` behind the proxy. */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
