@@ -1,10 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ImagePullResult, PullProgress } from "#protocol";
+import type { ImagePullResult, PullProgress, SystemPruneResult } from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { type CommandOutcome, describeRelayError, openedStream, readRelayStream } from "../lib/relay.ts";
 import type { BulkAction, HostTaskSpec } from "../services/host-tasks.ts";
 import { getTask, isFinished, updateTask, type TaskPatch } from "../services/tasks.ts";
+import { dockerHumanSize } from "../lib/human-size.ts";
 import { errorLogFields, errorText } from "../db/errors.ts";
 
 const SPEC_KEY = "spec";
@@ -88,7 +89,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   private async run({ spec }: Stored): Promise<void> {
     try {
       await updateTask(this.db(), spec.taskId, { status: "running", progress: 0 });
-      const outcome = spec.kind === "image.pull" ? await this.pull(spec) : await this.bulk(spec);
+      const outcome = spec.kind === "container.bulk" ? await this.bulk(spec) : await this.progressStream(spec);
       await this.finish(spec, outcome);
     } catch (error) {
       const message = error instanceof TaskStopped ? error.message : `The task failed: ${errorText(error)}`;
@@ -108,12 +109,18 @@ export class TaskRunner extends DurableObject<Bindings> {
     await updateTask(db, spec.taskId, patch);
   }
 
-  private async pull(spec: Extract<HostTaskSpec, { kind: "image.pull" }>): Promise<TaskPatch> {
+  /**
+   * A host operation that streams `{progress, status}` JSON lines and ends with its outcome (an
+   * image pull, a system prune): progress goes to the row at most once a second, the outcome
+   * becomes the task's result.
+   */
+  private async progressStream(spec: Extract<HostTaskSpec, { kind: StreamedKind }>): Promise<TaskPatch> {
     const db = this.db();
+    const streamed = STREAMED[spec.kind];
     const streamId = crypto.randomUUID();
     this.streamId = streamId;
-    const opened = openedStream(await this.env.HOST_RELAY.getByName(spec.hostId).openStream("image.pull", spec.args, { id: streamId }));
-    if (!opened.ok) return { status: "failed", message: describeRelayError("image.pull", opened.error) };
+    const opened = openedStream(await this.env.HOST_RELAY.getByName(spec.hostId).openStream(spec.kind, spec.args, { id: streamId }));
+    if (!opened.ok) return { status: "failed", message: describeRelayError(spec.kind, opened.error) };
     let latest: PullProgress = { progress: 0, status: "" };
     let writtenAt = 0;
     let pending = "";
@@ -129,20 +136,17 @@ export class TaskRunner extends DurableObject<Bindings> {
           writtenAt = Date.now();
           await updateTask(db, spec.taskId, {
             progress: Math.min(99, latest.progress),
-            message: latest.status || `Pulling ${spec.args.image}`,
+            message: latest.status || streamed.working(spec),
           });
         }
       });
     } finally {
       this.streamId = undefined;
     }
-    if (outcome.ok) {
-      const result = outcome.data as ImagePullResult;
-      return { status: "succeeded", progress: 100, message: result.status || `Pulled ${result.image}`, result: { ...result } };
-    }
+    if (outcome.ok) return { status: "succeeded", progress: 100, ...streamed.done(outcome.data) };
     if (this.stop) throw new TaskStopped(stopMessage(this.stop));
-    if (outcome.error.code === "incomplete") throw new TaskStopped("The host's pull stream ended without an outcome.");
-    return { status: "failed", message: describeRelayError("image.pull", outcome.error) };
+    if (outcome.error.code === "incomplete") throw new TaskStopped(`The host's ${streamed.noun} stream ended without an outcome.`);
+    return { status: "failed", message: describeRelayError(spec.kind, outcome.error) };
   }
 
   private async bulk(spec: Extract<HostTaskSpec, { kind: "container.bulk" }>): Promise<TaskPatch> {
@@ -188,6 +192,34 @@ export class TaskRunner extends DurableObject<Bindings> {
     return createDatabase(this.env);
   }
 }
+
+type StreamedKind = "image.pull" | "system.prune";
+
+/** How each streamed kind talks about itself while it runs and once it is done. */
+const STREAMED: {
+  [K in StreamedKind]: {
+    noun: string;
+    working: (spec: Extract<HostTaskSpec, { kind: StreamedKind }>) => string;
+    done: (data: unknown) => Pick<TaskPatch, "message" | "result">;
+  };
+} = {
+  "image.pull": {
+    noun: "pull",
+    working: (spec) => `Pulling ${"image" in spec.args ? spec.args.image : "the image"}`,
+    done: (data) => {
+      const result = data as ImagePullResult;
+      return { message: result.status || `Pulled ${result.image}`, result: { ...result } };
+    },
+  },
+  "system.prune": {
+    noun: "prune",
+    working: () => "Pruning",
+    done: (data) => {
+      const result = data as SystemPruneResult;
+      return { message: `Total reclaimed space: ${dockerHumanSize(result.space_reclaimed)}`, result: { ...result } };
+    },
+  },
+};
 
 function bulkArgs(args: Extract<HostTaskSpec, { kind: "container.bulk" }>["args"], id: string): Record<string, unknown> {
   switch (args.action) {

@@ -25,3 +25,20 @@ export function formatNetwork(bytes: number): string {
   }
   return `${value.toFixed(2)} ${NETWORK_UNITS[unit]}`;
 }
+
+const DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+
+/**
+ * A size as the Docker CLI prints it (go-units `HumanSize`: powers of 1000, four significant
+ * digits, no space): "24.1MB", "1.2GB", "0B" — what `docker system df` and `docker images` show.
+ */
+export function dockerHumanSize(bytes: number): string {
+  let value = Math.max(0, bytes);
+  let unit = 0;
+  while (value >= 1000 && unit < DECIMAL_UNITS.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  // Go's %.4g: four significant digits, trailing zeros dropped.
+  return `${Number(value.toPrecision(4))}${DECIMAL_UNITS[unit]}`;
+}

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ImagePullArgs } from "#protocol";
+import { ImagePullArgs, type SystemPruneArgs } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError } from "../errors.ts";
@@ -41,10 +41,31 @@ export const PullRequest = ImagePullArgs.openapi("ImagePullRequest");
 /** A pull or a bulk action gets this long before its runner fails it. */
 export const TASK_TIMEOUT_MS = 30 * 60_000;
 
-export type HostTaskSpec = { taskId: string; organizationId: string; hostId: string; timeoutMs: number } & (
+/** What a host task does: its kind and its arguments. */
+export type HostTaskRequest =
   | { kind: "image.pull"; args: z.infer<typeof ImagePullArgs> }
   | { kind: "container.bulk"; args: BulkRequest }
-);
+  | { kind: "system.prune"; args: z.infer<typeof SystemPruneArgs> };
+
+export type HostTaskSpec = { taskId: string; organizationId: string; hostId: string; timeoutMs: number } & HostTaskRequest;
+
+/** The task's first message and the audit event's details (never credentials). */
+function describeTask(request: HostTaskRequest, hostName: string): { message: string; detail: Record<string, unknown> } {
+  switch (request.kind) {
+    case "image.pull":
+      return { message: `Pull ${request.args.image} on ${hostName}`, detail: { image: request.args.image } };
+    case "container.bulk":
+      return {
+        message: `${request.args.action} ${request.args.ids.length} container(s) on ${hostName}`,
+        detail: { action: request.args.action, ids: request.args.ids },
+      };
+    case "system.prune": {
+      const { all = false, volumes = false, until, label } = request.args;
+      const what = `containers, networks, ${all ? "unused" : "dangling"} images, build cache${volumes ? " and volumes" : ""}`;
+      return { message: `Prune ${what} on ${hostName}`, detail: { all, volumes, until: until ?? null, label: label ?? [] } };
+    }
+  }
+}
 
 /** Records the task and starts it on its runner; the caller answers 202 with it. */
 export async function startHostTask(
@@ -52,16 +73,13 @@ export async function startHostTask(
   env: Bindings,
   actor: Actor & { principal: Principal },
   host: { id: string; name: string; state: string },
-  request: { kind: "image.pull"; args: z.infer<typeof ImagePullArgs> } | { kind: "container.bulk"; args: BulkRequest },
+  request: HostTaskRequest,
 ): Promise<TaskRow> {
   const { principal } = actor;
   // Said now rather than by a task that fails a moment later.
   if (host.state !== "online")
     throw new ApiError(503, `Host ${host.name} is ${host.state.replace("_", " ")}: its agent is not connected. Start the agent and retry.`);
-  const message =
-    request.kind === "image.pull"
-      ? `Pull ${request.args.image} on ${host.name}`
-      : `${request.args.action} ${request.args.ids.length} container(s) on ${host.name}`;
+  const { message, detail } = describeTask(request, host.name);
   const task = await createTask(db, {
     organizationId: principal.organizationId,
     kind: request.kind,
@@ -70,17 +88,12 @@ export async function startHostTask(
     message,
     createdBy: principal.userId,
   });
-  // Credentials of a pull stay out of the audit trail.
-  const detail =
-    request.kind === "image.pull"
-      ? { image: request.args.image, task_id: task.id }
-      : { action: request.args.action, ids: request.args.ids, task_id: task.id };
   await recordAudit(db, actor, {
     organizationId: principal.organizationId,
     action: request.kind,
     targetType: "host",
     targetId: host.id,
-    metadata: detail,
+    metadata: { ...detail, task_id: task.id },
   });
   try {
     await env.TASK_RUNNER.getByName(task.id).start({

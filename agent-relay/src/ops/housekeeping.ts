@@ -145,7 +145,7 @@ export const housekeepingOps: Pick<OpHandlers, "system.df" | "system.prune"> = {
       [
         "build cache",
         async () => {
-          const r = (await docker.transport.json(api.buildPrune, { all: args.all, filters: until }, signal)) as Prune;
+          const r = (await docker.transport.json(api.buildPrune, { all: args.all, filters: { ...until, ...label } }, signal)) as Prune;
           result.build_cache = r.CachesDeleted ?? [];
           result.space_reclaimed += r.SpaceReclaimed ?? 0;
         },

@@ -1,0 +1,276 @@
+// Volumes, networks and the host's Docker system through the canonical API, end to end: HTTP →
+// Worker → HostRelay → the real agent → the real Docker engine, checked against the `docker` CLI.
+// Failure paths keep the engine's words with a fitting status; roles and audit are checked too.
+// Every object is labelled for this run, and prunes are filtered by that label, because other
+// suites share the engine.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  api,
+  attachAgent,
+  docker,
+  dockerAvailable,
+  newHost,
+  newOwner,
+  TEST_IMAGE,
+  unique,
+  waitFor,
+  waitForStatus,
+  type Owner,
+  type TestAgent,
+} from "./client.ts";
+
+describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping through the relay", () => {
+  const tag = randomUUID().slice(0, 8);
+  const label = `dev.pier.e2e=vns-${tag}`;
+  const labels = { "dev.pier.e2e": `vns-${tag}` };
+  const volume = `pier-e2e-vol-${tag}`;
+  const network = `pier-e2e-net-${tag}`;
+  const container = `pier-e2e-vns-${tag}`;
+  let owner: Owner;
+  let member: string;
+  let viewer: string;
+  let host: Awaited<ReturnType<typeof newHost>>;
+  let agent: TestAgent;
+  const base = () => `/api/v1/hosts/${host.id}`;
+
+  async function addUser(role: "viewer" | "member"): Promise<string> {
+    const name = unique(role);
+    await api("/api/v1/users", {
+      token: owner.token,
+      body: { username: name, email: `${name}@example.test`, password: `${role}-password`, role },
+    });
+    return (await api("/api/v1/auth/login", { body: { login: name, password: `${role}-password` } })).body.access_token;
+  }
+  const audit = async (action: string) =>
+    (
+      (await api("/api/v1/audit-events?limit=100", { token: owner.token })).body.audit_events as Array<{
+        action: string;
+        metadata: Record<string, unknown>;
+      }>
+    ).filter((e) => e.action === action);
+
+  beforeAll(async () => {
+    owner = await newOwner();
+    [member, viewer] = [await addUser("member"), await addUser("viewer")];
+    host = await newHost(owner);
+    agent = attachAgent(host.agent_token);
+    await waitForStatus(owner, host.id, "online");
+  });
+
+  afterAll(async () => {
+    await agent?.agent.stop();
+    const ids = await docker("ps", "-aq", "--filter", `label=${label}`);
+    if (ids) await docker("rm", "-f", ...ids.split("\n"));
+    for (const n of (await docker("network", "ls", "-q", "--filter", `label=${label}`)).split("\n").filter(Boolean))
+      await docker("network", "rm", n);
+    for (const v of (await docker("volume", "ls", "-q", "--filter", `label=${label}`)).split("\n").filter(Boolean))
+      await docker("volume", "rm", "-f", v);
+  });
+
+  it("creates, lists with usage, inspects and removes volumes; one in use is a 409 in the engine's words", async () => {
+    const created = await api(`${base()}/volumes`, { token: member, body: { name: volume, driver: "local", labels } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: volume, driver: "local", managed: true, labels: { ...labels, "dev.pier.managed": "true" } });
+    expect(await docker("volume", "inspect", "-f", "{{.Mountpoint}}", volume)).toBe(created.body.mountpoint);
+
+    await docker(
+      "run",
+      "-d",
+      "--name",
+      container,
+      "--label",
+      label,
+      "-v",
+      `${volume}:/data`,
+      TEST_IMAGE,
+      "sh",
+      "-c",
+      "head -c 200000 /dev/zero > /data/f; exec sleep 600",
+    );
+    const listed = await waitFor("the volume's usage", async () => {
+      const res = await api(`${base()}/volumes?usage=true&label=${encodeURIComponent(label)}`, { token: viewer });
+      return res.body.volumes?.[0]?.size >= 200000 ? res.body : undefined;
+    });
+    expect(listed.volumes).toHaveLength(1);
+    expect(listed.volumes[0]).toMatchObject({ name: volume, ref_count: 1 });
+    const plain = await api(`${base()}/volumes?label=${encodeURIComponent(label)}`, { token: viewer });
+    expect(plain.body.volumes[0]).toMatchObject({ name: volume, size: null, ref_count: null });
+    expect((await api(`${base()}/volumes/${volume}`, { token: viewer })).body.name).toBe(volume);
+
+    const inUse = await api(`${base()}/volumes/${volume}`, { method: "DELETE", token: member });
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.detail).toMatch(/volume is in use/);
+    expect(await docker("volume", "ls", "-q", "--filter", `name=^${volume}$`)).toBe(volume);
+
+    expect((await api(`${base()}/volumes/${volume}`, { method: "DELETE", token: viewer })).status).toBe(403);
+    await docker("rm", "-f", container);
+    const removed = await api(`${base()}/volumes/${volume}`, { method: "DELETE", token: member });
+    expect(removed).toMatchObject({ status: 200, body: { name: volume, removed: true } });
+    expect(await docker("volume", "ls", "-q", "--filter", `name=^${volume}$`)).toBe("");
+    expect((await api(`${base()}/volumes/${volume}`, { token: viewer })).status).toBe(404);
+    expect((await audit("volume.remove"))[0]?.metadata).toMatchObject({ name: volume });
+    expect((await audit("volume.create"))[0]?.metadata).toMatchObject({ name: volume, driver: "local" });
+  });
+
+  it("answers bad names and bad fields with 422 naming the field", async () => {
+    const badCreate = await api(`${base()}/volumes`, { token: member, body: { name: "../etc" } });
+    expect(badCreate.status).toBe(422);
+    expect(badCreate.body.errors[0]).toMatchObject({ pointer: "/body/name", detail: expect.stringMatching(/volume name/) });
+    expect((await api(`${base()}/volumes/-x`, { token: viewer })).status).toBe(422);
+    expect((await api(`${base()}/networks/a%2Fb`, { token: viewer })).status).toBe(422);
+    const badNetwork = await api(`${base()}/networks`, { token: member, body: { name: network, subnet: "10.0.0.0" } });
+    expect(badNetwork.status).toBe(422);
+    expect(badNetwork.body.errors[0].pointer).toBe("/body/subnet");
+    const lonelyGateway = await api(`${base()}/networks`, { token: member, body: { name: network, gateway: "10.9.0.1" } });
+    expect(lonelyGateway.status).toBe(422);
+    expect(lonelyGateway.body.errors[0]).toMatchObject({ pointer: "/body/subnet", detail: "gateway and ip_range need a subnet" });
+    const badIp = await api(`${base()}/networks/${network}/connect`, { token: member, body: { container, ipv4_address: "10.9.0.300" } });
+    expect(badIp.status).toBe(422);
+  });
+
+  it("creates a network with its addresses, connects a container with aliases and a static IPv4, and refuses to remove it while used", async () => {
+    const created = await api(`${base()}/networks`, {
+      token: member,
+      body: {
+        name: network,
+        driver: "bridge",
+        subnet: "172.29.61.0/24",
+        gateway: "172.29.61.1",
+        ip_range: "172.29.61.128/25",
+        internal: true,
+        labels,
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(await docker("network", "inspect", "-f", "{{json .IPAM.Config}}", network))).toEqual([
+      { Subnet: "172.29.61.0/24", Gateway: "172.29.61.1", IPRange: "172.29.61.128/25" },
+    ]);
+    const twice = await api(`${base()}/networks`, { token: member, body: { name: network } });
+    expect(twice.status).toBe(409);
+    expect(twice.body.detail).toMatch(/already exists/);
+    expect((await api(`${base()}/networks`, { token: viewer, body: { name: `${network}-v` } })).status).toBe(403);
+
+    await docker("run", "-d", "--name", container, "--label", label, TEST_IMAGE, "sleep", "600");
+    const connected = await api(`${base()}/networks/${network}/connect`, {
+      token: member,
+      body: { container, aliases: ["db-alias"], ipv4_address: "172.29.61.20" },
+    });
+    expect(connected).toMatchObject({ status: 200, body: { connected: true } });
+    const endpoint = JSON.parse(await docker("inspect", "-f", `{{json (index .NetworkSettings.Networks "${network}")}}`, container));
+    expect(endpoint.IPAddress).toBe("172.29.61.20");
+    expect(endpoint.Aliases).toContain("db-alias");
+
+    const inspected = await api(`${base()}/networks/${network}`, { token: viewer });
+    expect(inspected.body).toMatchObject({
+      name: network,
+      internal: true,
+      managed: true,
+      predefined: false,
+      subnets: [{ subnet: "172.29.61.0/24", gateway: "172.29.61.1", ip_range: "172.29.61.128/25" }],
+    });
+    expect(inspected.body.containers).toEqual([expect.objectContaining({ name: container, ipv4_address: "172.29.61.20/24" })]);
+    const listed = await api(`${base()}/networks?label=${encodeURIComponent(label)}`, { token: viewer });
+    expect(listed.body.networks.map((n: { name: string }) => n.name)).toEqual([network]);
+
+    const busy = await api(`${base()}/networks/${network}`, { method: "DELETE", token: member });
+    expect(busy.status).toBe(409);
+    expect(busy.body.detail).toMatch(/has active endpoints/);
+    const again = await api(`${base()}/networks/${network}/connect`, { token: member, body: { container } });
+    expect(again.status).toBe(409);
+    expect((await api(`${base()}/networks/${network}/connect`, { token: member, body: { container: "no-such-container-x" } })).status).toBe(
+      404,
+    );
+
+    expect((await api(`${base()}/networks/${network}/disconnect`, { token: member, body: { container } })).body).toMatchObject({
+      disconnected: true,
+    });
+    expect(await docker("inspect", "-f", "{{len .NetworkSettings.Networks}}", container)).toBe("1");
+    expect((await api(`${base()}/networks/${network}`, { method: "DELETE", token: member })).status).toBe(200);
+    expect((await api(`${base()}/networks/${network}`, { token: viewer })).status).toBe(404);
+    const bridge = await api(`${base()}/networks/bridge`, { method: "DELETE", token: member });
+    expect(bridge.status).toBe(409);
+    expect(bridge.body.detail).toMatch(/pre-defined network/);
+    expect((await audit("network.connect"))[0]?.metadata).toMatchObject({
+      network,
+      container,
+      aliases: ["db-alias"],
+      ipv4_address: "172.29.61.20",
+    });
+    await docker("rm", "-f", container);
+  });
+
+  it("prunes volumes (admins only) and networks by label", async () => {
+    await api(`${base()}/volumes`, { token: member, body: { name: `${volume}-p`, labels } });
+    await api(`${base()}/networks`, { token: member, body: { name: `${network}-p`, labels } });
+    expect((await api(`${base()}/volumes/prune`, { token: member, body: { label: [label] } })).status).toBe(403);
+    const volumes = await api(`${base()}/volumes/prune`, { token: owner.token, body: { label: [label] } });
+    expect(volumes.body).toEqual({ deleted: [`${volume}-p`], space_reclaimed: expect.any(Number) });
+    const networks = await api(`${base()}/networks/prune`, { token: member, body: { label: [label] } });
+    expect(networks.body).toEqual({ deleted: [`${network}-p`] });
+    expect((await audit("volume.prune"))[0]?.metadata).toMatchObject({ deleted: [`${volume}-p`] });
+  });
+
+  it("shows the engine's info, version and disk usage like the CLI", async () => {
+    const info = await api(`${base()}/system/info`, { token: viewer });
+    expect(info.body.ServerVersion).toBe(await docker("version", "--format", "{{.Server.Version}}"));
+    const version = await api(`${base()}/system/version`, { token: viewer });
+    expect(version.body.ApiVersion).toBe(await docker("version", "--format", "{{.Server.APIVersion}}"));
+
+    const df = await api(`${base()}/system/df`, { token: viewer });
+    expect(df.status).toBe(200);
+    expect(df.body.rows.map((r: { type: string }) => r.type)).toEqual(["Images", "Containers", "Local Volumes", "Build Cache"]);
+    const cli = (await docker("system", "df", "--format", "{{json .}}")).split("\n").map((l) => JSON.parse(l) as Record<string, string>);
+    for (const row of df.body.rows) {
+      expect(row.size_text).toMatch(/^\d+(\.\d+)?[kMGT]?B$/);
+      expect(row.reclaimable).toBeLessThanOrEqual(row.size);
+      expect(cli.some((r) => r.Type === row.type)).toBe(true);
+    }
+    // Images change only when a suite builds or pulls, so their row is compared as the CLI prints it.
+    const images = df.body.rows[0];
+    const cliImages = cli.find((r) => r.Type === "Images")!;
+    expect(Math.abs(images.total - Number(cliImages.TotalCount))).toBeLessThanOrEqual(3);
+  });
+
+  it("prunes the system as a task with progress and a result; volumes only when asked, and only by an admin", async () => {
+    await docker("create", "--name", `${container}-old`, "--label", label, TEST_IMAGE, "true");
+    await api(`${base()}/volumes`, { token: member, body: { name: `${volume}-s`, labels } });
+    await api(`${base()}/networks`, { token: member, body: { name: `${network}-s`, labels } });
+
+    const started = await api(`${base()}/system/prune`, { token: member, body: { label: [label] } });
+    expect(started.status).toBe(202);
+    expect(started.body.task).toMatchObject({ kind: "system.prune", target_id: host.id });
+    const task = await waitFor("the prune to end", async () => {
+      const res = await api(`/api/v1/tasks/${started.body.task_id}`, { token: viewer });
+      return ["succeeded", "failed", "cancelled"].includes(res.body.status) ? res.body : undefined;
+    });
+    expect(task).toMatchObject({ status: "succeeded", progress: 100, message: expect.stringMatching(/^Total reclaimed space: \d/) });
+    expect(task.result.containers).toHaveLength(1);
+    expect(task.result.networks).toEqual([`${network}-s`]);
+    expect(task.result.volumes).toEqual([]);
+    expect(await docker("ps", "-aq", "--filter", `name=${container}-old`)).toBe("");
+    expect(await docker("volume", "ls", "-q", "--filter", `name=${volume}-s`)).toBe(`${volume}-s`);
+
+    const denied = await api(`${base()}/system/prune`, { token: member, body: { label: [label], volumes: true } });
+    expect(denied.status).toBe(403);
+    expect(denied.body.detail).toMatch(/admin/);
+    const withVolumes = await api(`${base()}/system/prune`, { token: owner.token, body: { label: [label], volumes: true } });
+    const done = await waitFor("the prune with volumes to end", async () => {
+      const res = await api(`/api/v1/tasks/${withVolumes.body.task_id}`, { token: owner.token });
+      return res.body.status === "succeeded" || res.body.status === "failed" ? res.body : undefined;
+    });
+    expect(done.result.volumes).toEqual([`${volume}-s`]);
+    expect((await audit("system.prune"))[0]?.metadata).toMatchObject({ volumes: true, label: [label], task_id: withVolumes.body.task_id });
+    expect((await api(`${base()}/system/prune`, { token: member, body: { until: "yesterday" } })).status).toBe(422);
+  });
+
+  it("shows another organization nothing", async () => {
+    const stranger = await newOwner("stranger");
+    for (const path of ["volumes", "networks", "system/df", "system/info", `volumes/${volume}`]) {
+      expect((await api(`${base()}/${path}`, { token: stranger.token })).status).toBe(404);
+    }
+    expect((await api(`${base()}/system/prune`, { token: stranger.token, body: {} })).status).toBe(404);
+    expect((await api(`${base()}/networks`, { token: stranger.token, body: { name: `${network}-x` } })).status).toBe(404);
+  });
+});
