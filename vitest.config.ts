@@ -1,5 +1,9 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildAssets } from "./scripts/build-assets.ts";
+
+// wrangler.toml serves dist/assets: the Worker tests need it built (wrangler dev builds it itself).
+await buildAssets();
 
 // Two projects: Node-side code (local libSQL server, agent, end-to-end) runs in Node; the Worker
 // runs inside workerd with real Durable Objects, against a local libSQL server that the global

@@ -1,4 +1,3 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { compatRoutes } from "./compat/index.ts";
@@ -25,7 +24,9 @@ import { metricRoutes } from "./routes/metrics.ts";
 import { channelRoutes } from "./routes/notification-channels.ts";
 import { notificationRoutes } from "./routes/notifications.ts";
 import { taskRoutes } from "./routes/tasks.ts";
-import { createRouter } from "./routes/openapi.ts";
+import { compatDocument } from "./routes/compat-openapi.ts";
+import { createRouter, finishDocument, LICENSE } from "./routes/openapi.ts";
+import { swaggerPage } from "./routes/swagger.ts";
 import { userRoutes } from "./routes/users.ts";
 import { applicationRoutes } from "./routes/applications.ts";
 import { databaseRoutes } from "./routes/databases.ts";
@@ -70,12 +71,29 @@ export function createApp() {
 
   // Unauthenticated and unlimited: probes and documentation.
   app.route("/", healthRoutes);
-  app.doc31("/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: { title: "Pier API", version: c.env.PIER_VERSION, description: "Serverless control plane for Docker hosts." },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
-  app.get("/swagger", swaggerUI({ url: "/openapi.json" }));
+  // Generated per request from what is registered (cheap next to a network round trip), so the
+  // document is always the routes the app has.
+  app.get("/openapi.json", (c) =>
+    c.json(
+      finishDocument(
+        app.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: {
+            title: "Pier API",
+            version: c.env.PIER_VERSION,
+            license: LICENSE,
+            description:
+              "Serverless control plane for Docker hosts. The compatibility surfaces (Dokploy, and seeds 001–004) are in /openapi/compat.json.",
+          },
+          servers: [{ url: new URL(c.req.url).origin }],
+        }),
+      ),
+    ),
+  );
+  app.get("/openapi/compat.json", (c) =>
+    c.json(compatDocument([...compatRoutes.routes, ...devflowWebhookCompat.routes], new URL(c.req.url).origin, c.env.PIER_VERSION)),
+  );
+  app.get("/swagger", swaggerPage);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

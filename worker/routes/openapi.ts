@@ -100,3 +100,66 @@ export const HostParam = z.object({
 
 /** A boolean query parameter: true/false/1/0. */
 export const queryBool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+// ---- the finished document ------------------------------------------------------------------
+
+type Operation = { operationId?: string; security?: unknown[] };
+type Document = { paths?: object };
+
+const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+const pascal = (word: string) =>
+  word
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("");
+
+/**
+ * A stable operationId from the method and the path alone (`GET /api/v1/hosts/{hostId}/containers/{id}`
+ * → `getHostsContainersById`, `POST /api/v1/auth/login` → `postAuthLogin`): it changes only when
+ * the path does, and generated clients get a method name per operation without a table to keep.
+ */
+export function operationIdOf(method: string, path: string, options: { everyParam?: boolean } = {}): string {
+  const segments = path
+    .replace(/^\/api\/v1(?=\/|$)/, "")
+    .split("/")
+    .filter(Boolean);
+  const words = segments.map((s, i) =>
+    !s.startsWith("{") ? pascal(s) : options.everyParam || i === segments.length - 1 ? `By${pascal(s.slice(1, -1))}` : "",
+  );
+  return `${method.toLowerCase()}${words.join("") || "Root"}`;
+}
+
+/** The short id, or (where two paths would share it) the one that names every parameter. */
+export function uniqueOperationId(method: string, path: string, taken: Set<string>): string {
+  let id = operationIdOf(method, path);
+  if (taken.has(id)) id = operationIdOf(method, path, { everyParam: true });
+  if (taken.has(id))
+    throw new Error(`operationId ${id} would name two operations: give ${method.toUpperCase()} ${path} an explicit operationId.`);
+  taken.add(id);
+  return id;
+}
+
+/**
+ * What every operation of the served document has: an operationId, and `security` (an operation
+ * that declares none is public — health, login, register, refresh, logout, webhooks — and says so
+ * with `security: []`, since the document has no global requirement).
+ */
+export function finishDocument<D extends Document>(doc: D): D {
+  const taken = new Set<string>();
+  for (const item of Object.values((doc.paths ?? {}) as Record<string, Partial<Record<string, Operation>>>)) {
+    for (const method of METHODS) if (item[method]?.operationId) taken.add(item[method].operationId);
+  }
+  for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Partial<Record<string, Operation>>>)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      op.operationId ??= uniqueOperationId(method, path, taken);
+      op.security ??= [];
+    }
+  }
+  return doc;
+}
+
+/** The project declares no license yet (package.json says UNLICENSED); the document says the same. */
+export const LICENSE = { name: "UNLICENSED" } as const;
