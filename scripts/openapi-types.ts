@@ -3,7 +3,9 @@
 // committed file differs from what the served document generates, so it cannot drift.
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { generateTypes } from "pier-openapi-typescript";
+// Imported by path, not by package name: the types need no install, and only running it needs
+// scripts/openapi-typescript/node_modules (npm install puts it there: see its package.json).
+import { generateTypes } from "./openapi-typescript/index.js";
 
 export const TYPES_FILE = fileURLToPath(new URL("../test/generated/pier-api.ts", import.meta.url));
 
