@@ -1,3 +1,7 @@
+// First: @hono/zod-openapi adds \`.openapi()\` to zod schemas created after it loads, and routes call
+// it on schemas the relay protocol (#protocol) creates; whichever module reaches #protocol first,
+// the schemas must be made after the extension.
+import "@hono/zod-openapi";
 import { createApp } from "./app.ts";
 import type { Bindings } from "./env.ts";
 import { runScheduled } from "./scheduled.ts";

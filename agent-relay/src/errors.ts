@@ -1,5 +1,5 @@
 import { type ERROR_CODES, relayError, type RelayError } from "./protocol.ts";
-import { DockerError, DockerUnavailableError } from "./docker/errors.ts";
+import { DockerError, DockerUnavailableError, InvalidReferenceError } from "./docker/errors.ts";
 import { ImagePullError } from "./docker/client.ts";
 
 /** Abort reasons, so a failed call can say why it was stopped. */
@@ -44,7 +44,7 @@ export function toRelayError(error: unknown): RelayError {
   if (error instanceof CancelledError) return relayError("cancelled", error.message);
   if (error instanceof DisconnectedError) return relayError("cancelled", error.message);
   if (error instanceof ExecTimeoutError) return relayError("exec_timeout", error.message);
-  if (error instanceof InvalidArgsError) return relayError("invalid_args", error.message);
+  if (error instanceof InvalidArgsError || error instanceof InvalidReferenceError) return relayError("invalid_args", error.message);
   if (error instanceof DeployFailedError) return relayError("deploy_failed", error.message);
   return relayError("internal", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }

@@ -14,6 +14,7 @@ export * from "./protocol/events.ts";
 export * from "./protocol/metrics.ts";
 export * from "./protocol/networks.ts";
 export * from "./protocol/ops.ts";
+export * from "./protocol/refs.ts";
 export * from "./protocol/sample.ts";
 export * from "./protocol/system.ts";
 export * from "./protocol/volumes.ts";

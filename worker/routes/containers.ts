@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import { ContainerCreateArgs, ContainerExecArgs, StatsSampleSchema, type ContainerSummary, type OpName } from "#protocol";
+import { ContainerCreateArgs, ContainerExecArgs, ContainerRef, StatsSampleSchema, type ContainerSummary, type OpName } from "#protocol";
 import type { AppEnv } from "../env.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { getHost } from "../services/hosts.ts";
@@ -30,11 +30,7 @@ export const containerRoutes = createRouter();
 containerRoutes.use("*", requireAuth());
 
 const ContainerParam = HostParam.extend({
-  id: z
-    .string()
-    .min(1)
-    .max(256)
-    .openapi({ param: { name: "id", in: "path" }, description: "Container id (full or short) or name." }),
+  id: ContainerRef.openapi({ param: { name: "id", in: "path" }, description: "Container id (full or short) or name." }),
 });
 
 /** The host of the path, within the caller's organization; 404 otherwise. */

@@ -1,3 +1,4 @@
+import { ImageRef } from "#protocol";
 import { createRoute, z } from "@hono/zod-openapi";
 import { authedActor } from "../middleware/request-context.ts";
 import { requireAuth } from "../middleware/auth.ts";
@@ -117,11 +118,7 @@ imageRoutes.openapi(
     security: bearerSecurity,
     request: {
       params: HostParam.extend({
-        image: z
-          .string()
-          .min(1)
-          .max(512)
-          .openapi({ param: { name: "image", in: "path" }, example: "sha256:0123…" }),
+        image: ImageRef.openapi({ param: { name: "image", in: "path" }, example: "sha256:0123…" }),
       }),
       query: z.object({ force: queryBool.optional(), noprune: queryBool.optional() }),
     },

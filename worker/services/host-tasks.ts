@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ImagePullArgs, type SystemPruneArgs } from "#protocol";
+import { ContainerRef, ImagePullArgs, type SystemPruneArgs } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError } from "../errors.ts";
@@ -18,7 +18,7 @@ export const BulkRequest = z
   .object({
     action: z.enum(BULK_ACTIONS),
     ids: z
-      .array(z.string().min(1).max(256))
+      .array(ContainerRef)
       .min(1)
       .max(100)
       .refine((ids) => new Set(ids).size === ids.length, "ids must not repeat"),

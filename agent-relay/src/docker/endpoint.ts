@@ -1,3 +1,4 @@
+import { InvalidReferenceError } from "./errors.ts";
 /**
  * What a status code means for one endpoint: `true` is success, `{ noop }` is success that changed
  * nothing (Docker's 304), a string is a known failure. Any status not listed is unexpected.
@@ -43,4 +44,18 @@ export function buildQuery(values: Record<string, QueryValue>): string {
   }
   const text = search.toString();
   return text ? `?${text}` : "";
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A reference as one URL path segment. The engine's router cleans paths after decoding them, so
+ * `..` (or `.`) as the reference or any `/`-separated part of it would name another endpoint, and a
+ * lone surrogate cannot be encoded at all: those are refused here, whatever the caller checked.
+ */
+export function pathSegment(value: string): string {
+  if (value === "" || LONE_SURROGATE.test(value) || value.split("/").some((part) => part === "." || part === "..")) {
+    throw new InvalidReferenceError(`not a valid reference: ${JSON.stringify(value)}`);
+  }
+  return encodeURIComponent(value);
 }

@@ -1,10 +1,10 @@
-import { endpoint } from "./endpoint.ts";
+import { endpoint, pathSegment } from "./endpoint.ts";
 
 // Status meanings follow the Engine API reference for v1.41:
 // https://docs.docker.com/reference/api/engine/version/v1.41/
 
 type Id = { id: string };
-const c = (id: string) => `/containers/${encodeURIComponent(id)}`;
+const c = (id: string) => `/containers/${pathSegment(id)}`;
 
 const BAD = "bad parameter";
 const NO_CONTAINER = "no such container";
@@ -173,7 +173,7 @@ export const execCreate = endpoint<Id & { body: Record<string, unknown> }>({
 export const execStart = endpoint<{ execId: string }>({
   name: "exec.start",
   method: "POST",
-  path: (p) => `/exec/${encodeURIComponent(p.execId)}/start`,
+  path: (p) => `/exec/${pathSegment(p.execId)}/start`,
   body: () => ({ Detach: false, Tty: false }),
   expect: { 200: true, 404: "no such exec instance", 409: "container is paused or stopped", 500: SERVER },
   response: "stream",
@@ -182,7 +182,7 @@ export const execStart = endpoint<{ execId: string }>({
 export const execInspect = endpoint<{ execId: string }>({
   name: "exec.inspect",
   method: "GET",
-  path: (p) => `/exec/${encodeURIComponent(p.execId)}/json`,
+  path: (p) => `/exec/${pathSegment(p.execId)}/json`,
   expect: { 200: true, 404: "no such exec instance", 500: SERVER },
   response: "json",
 });
@@ -209,7 +209,7 @@ export const imagePull = endpoint<{ fromImage: string; tag?: string; platform?: 
 export const imageRemove = endpoint<{ name: string; force?: boolean; noprune?: boolean }>({
   name: "image.remove",
   method: "DELETE",
-  path: (p) => `/images/${encodeURIComponent(p.name)}`,
+  path: (p) => `/images/${pathSegment(p.name)}`,
   query: (p) => ({ force: p.force, noprune: p.noprune }),
   expect: { 200: true, 404: "no such image", 409: "image is in use", 500: SERVER },
   response: "json",

@@ -25,3 +25,8 @@ export class DockerUnavailableError extends Error {
     super(`cannot reach the Docker engine at ${where}: ${detail}`, options);
   }
 }
+
+/** A reference that cannot be a URL path segment on the socket (`..`, a lone surrogate): never sent. */
+export class InvalidReferenceError extends Error {
+  override readonly name = "InvalidReferenceError";
+}

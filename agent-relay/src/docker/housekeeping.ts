@@ -1,4 +1,4 @@
-import { endpoint } from "./endpoint.ts";
+import { endpoint, pathSegment } from "./endpoint.ts";
 
 // Volume, network and housekeeping (disk usage, prune) endpoints of the Engine API (v1.41).
 // https://docs.docker.com/reference/api/engine/version/v1.41/#tag/Volume
@@ -8,7 +8,7 @@ const filtersQuery = (filters: Filters | undefined) => (filters && Object.keys(f
 
 const SERVER = "server error";
 const NO_VOLUME = "no such volume";
-const v = (name: string) => `/volumes/${encodeURIComponent(name)}`;
+const v = (name: string) => `/volumes/${pathSegment(name)}`;
 
 export const volumeList = endpoint<{ filters?: Filters }>({
   name: "volume.list",
@@ -48,7 +48,7 @@ export const volumePrune = endpoint<{ filters?: Filters }>({
 // ---- networks ----
 
 const NO_NETWORK = "no such network";
-const n = (id: string) => `/networks/${encodeURIComponent(id)}`;
+const n = (id: string) => `/networks/${pathSegment(id)}`;
 
 export const networkList = endpoint<{ filters?: Filters }>({
   name: "network.list",

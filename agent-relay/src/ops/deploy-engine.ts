@@ -1,7 +1,7 @@
 // The Engine API calls a deployment needs beyond the container basics in docker/endpoints.ts:
 // building from a tar stream, images, networks, renames and volume removal. Same descriptor
 // style: a path, a method and what each status means; the one transport does the rest.
-import { endpoint, type RawBody } from "../docker/endpoint.ts";
+import { endpoint, pathSegment, type RawBody } from "../docker/endpoint.ts";
 import * as api from "../docker/endpoints.ts";
 import type { DockerClient, DockerJson } from "../docker/client.ts";
 import { MANAGED_LABEL, splitReference } from "../docker/client.ts";
@@ -24,7 +24,7 @@ export const imageBuild = endpoint<{ context: RawBody; t: string; dockerfile?: s
 export const imageInspect = endpoint<{ name: string }>({
   name: "image.inspect",
   method: "GET",
-  path: (p) => `/images/${encodeURIComponent(p.name)}/json`,
+  path: (p) => `/images/${pathSegment(p.name)}/json`,
   expect: { 200: true, 404: "no such image", 500: SERVER },
   response: "json",
 });
@@ -32,7 +32,7 @@ export const imageInspect = endpoint<{ name: string }>({
 export const imageTag = endpoint<{ name: string; repo: string; tag?: string }>({
   name: "image.tag",
   method: "POST",
-  path: (p) => `/images/${encodeURIComponent(p.name)}/tag`,
+  path: (p) => `/images/${pathSegment(p.name)}/tag`,
   query: (p) => ({ repo: p.repo, tag: p.tag }),
   expect: { 201: true, 400: "bad parameter", 404: "no such image", 409: "conflict", 500: SERVER },
   response: "empty",
@@ -41,7 +41,7 @@ export const imageTag = endpoint<{ name: string; repo: string; tag?: string }>({
 export const networkInspect = endpoint<{ name: string }>({
   name: "network.inspect",
   method: "GET",
-  path: (p) => `/networks/${encodeURIComponent(p.name)}`,
+  path: (p) => `/networks/${pathSegment(p.name)}`,
   expect: { 200: true, 404: "no such network", 500: SERVER },
   response: "json",
 });
@@ -65,7 +65,7 @@ export const networkCreate = endpoint<{ body: Record<string, unknown> }>({
 export const networkRemove = endpoint<{ name: string }>({
   name: "network.remove",
   method: "DELETE",
-  path: (p) => `/networks/${encodeURIComponent(p.name)}`,
+  path: (p) => `/networks/${pathSegment(p.name)}`,
   expect: {
     204: true,
     403: "operation not supported for pre-defined networks or network in use",
@@ -101,7 +101,7 @@ export async function removeNetworkIfUnused(docker: DockerClient, name: string, 
 export const containerRename = endpoint<{ id: string; name: string }>({
   name: "container.rename",
   method: "POST",
-  path: (p) => `/containers/${encodeURIComponent(p.id)}/rename`,
+  path: (p) => `/containers/${pathSegment(p.id)}/rename`,
   query: (p) => ({ name: p.name }),
   expect: { 204: true, 404: "no such container", 409: "name already in use", 500: SERVER },
   response: "empty",
@@ -110,7 +110,7 @@ export const containerRename = endpoint<{ id: string; name: string }>({
 export const volumeRemove = endpoint<{ name: string }>({
   name: "volume.remove",
   method: "DELETE",
-  path: (p) => `/volumes/${encodeURIComponent(p.name)}`,
+  path: (p) => `/volumes/${pathSegment(p.name)}`,
   expect: { 204: true, 404: "no such volume", 409: "volume is in use", 500: SERVER },
   response: "empty",
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MountSource, NetworkRef, VolumeName } from "./refs.ts";
 
 // The deployment operations of the relay protocol (`deploy.build`, `deploy.run`, `deploy.remove`):
 // their arguments and results, shared by the DeployQueue Durable Object and the agent.
@@ -135,9 +136,7 @@ export const DeployRunArgs = z.object({
   env: z.record(z.string(), z.string()).optional(),
   cmd: z.array(z.string()).optional(),
   ports: z.array(PortSpec).optional(),
-  volumes: z
-    .array(z.object({ source: z.string().min(1), target: z.string().startsWith("/"), read_only: z.boolean().optional() }))
-    .optional(),
+  volumes: z.array(z.object({ source: MountSource, target: z.string().startsWith("/"), read_only: z.boolean().optional() })).optional(),
   labels: z.record(z.string(), z.string()).optional(),
   restart_policy: z.enum(["no", "always", "unless-stopped", "on-failure"]).optional(),
   cpus: z.number().positive().max(1024).optional(),
@@ -146,7 +145,7 @@ export const DeployRunArgs = z.object({
     .int()
     .min(6 * 1024 * 1024)
     .optional(),
-  network: z.object({ name: z.string().min(1).max(255), aliases: z.array(z.string()).optional() }).optional(),
+  network: z.object({ name: NetworkRef, aliases: z.array(z.string()).optional() }).optional(),
   health_check: HealthCheckSchema.optional(),
   /** How long the container must stay up when there is no health check (default 2 s). */
   min_uptime_ms: z.number().int().min(0).max(600_000).optional(),
@@ -165,9 +164,9 @@ export const DeployRemoveArgs = z.object({
   kind: z.enum(["application", "database"]),
   owner_id: id,
   /** Named volumes to remove too (a purged database). */
-  volumes: z.array(z.string().min(1)).optional(),
+  volumes: z.array(VolumeName).optional(),
   /** The project's network, removed too once no container is attached to it. */
-  network: z.string().min(1).max(255).optional(),
+  network: NetworkRef.optional(),
 });
 export type DeployRemoveArgs = z.infer<typeof DeployRemoveArgs>;
 

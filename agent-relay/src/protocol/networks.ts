@@ -1,21 +1,15 @@
 import { z } from "zod";
 import type { OpSpec } from "./ops.ts";
+import { ContainerRef, NetworkRef } from "./refs.ts";
 import { LabelFilterSchema, LabelsSchema } from "./volumes.ts";
 
 // Networks on a host: list, inspect, create (driver, IPAM, internal, labels), remove, connect a
 // container (aliases, a static IPv4), disconnect, prune.
 
-/** A network's id or name (Docker's own are bridge, host, none). */
-export const NetworkRefSchema = z
-  .string()
-  .max(255)
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a network id or name: [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+/** A network's id or name (Docker's own are bridge, host, none): the grammar in refs.ts. */
+export const NetworkRefSchema = NetworkRef;
 
-/** A container's id (full or a prefix) or name. */
-const containerRef = z
-  .string()
-  .max(256)
-  .regex(/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a container id or name: [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+const containerRef = ContainerRef;
 
 const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: "must be a CIDR block such as 172.30.0.0/16" });
 const ip = z.union([z.ipv4(), z.ipv6()], { error: "must be an IP address" });

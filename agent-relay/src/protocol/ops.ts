@@ -8,6 +8,7 @@ import {
   type DeployRunResult,
 } from "./deploy.ts";
 import { NETWORK_OPS, type NetworkOpResults } from "./networks.ts";
+import { ContainerRef, ImageRef, MountSource, NetworkRef } from "./refs.ts";
 import type { StatsSample } from "./sample.ts";
 import { SYSTEM_OPS, type SystemOpResults } from "./system.ts";
 import { VOLUME_OPS, type VolumeOpResults } from "./volumes.ts";
@@ -27,7 +28,7 @@ export interface OpSpec<A extends z.ZodType = z.ZodType> {
   readonly idempotent: boolean;
 }
 
-const containerId = z.string().min(1).max(256);
+const containerId = ContainerRef;
 const byId = z.object({ id: containerId });
 const stopTimeout = z.number().int().min(0).max(3600).optional();
 
@@ -41,7 +42,7 @@ export const PortSchema = z.object({
 
 export const VolumeSchema = z.object({
   /** An absolute host path (bind mount) or a named volume (created with the pier label). */
-  source: z.string().min(1),
+  source: MountSource,
   target: z.string().startsWith("/"),
   read_only: z.boolean().optional(),
 });
@@ -53,7 +54,7 @@ export const ContainerCreateArgs = z.object({
     .string()
     .regex(/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, "container names are [a-zA-Z0-9][a-zA-Z0-9_.-]+")
     .optional(),
-  image: z.string().min(1),
+  image: ImageRef,
   cmd: z.array(z.string()).optional(),
   entrypoint: z.array(z.string()).optional(),
   env: z.record(z.string(), z.string()).optional(),
@@ -73,7 +74,7 @@ export const ContainerCreateArgs = z.object({
     .optional(),
   workdir: z.string().optional(),
   user: z.string().optional(),
-  network: z.string().optional(),
+  network: NetworkRef.optional(),
   /** Start it after creating it ("docker run -d"). */
   start: z.boolean().optional(),
 });
@@ -103,7 +104,7 @@ export const ContainerExecArgs = z.object({
 
 export const ImagePullArgs = z.object({
   /** "busybox", "busybox:1.36", "ghcr.io/org/app@sha256:…" */
-  image: z.string().min(1),
+  image: ImageRef,
   platform: z.string().optional(),
   /** Registry credentials; never logged. */
   auth: z.object({ username: z.string(), password: z.string(), serveraddress: z.string().optional() }).optional(),
@@ -173,7 +174,7 @@ export const OPS = {
   // Progress streams as `chunk`s of JSON lines ({progress, status}); the outcome rides on `end.data`.
   "image.pull": spec({ args: ImagePullArgs, timeoutMs: 30 * 60_000, streaming: true, idempotent: true }),
   "image.remove": spec({
-    args: z.object({ id: z.string().min(1).max(512), force: z.boolean().optional(), noprune: z.boolean().optional() }),
+    args: z.object({ id: ImageRef, force: z.boolean().optional(), noprune: z.boolean().optional() }),
     timeoutMs: 60_000,
     streaming: false,
     idempotent: false,

@@ -1,14 +1,12 @@
 import { z } from "zod";
 import type { OpSpec } from "./ops.ts";
+import { VolumeName } from "./refs.ts";
 
 // Volumes on a host: list (with usage), inspect, create, remove, prune. Names end up as URL path
 // segments on the Docker socket, so they are checked by moby's own grammar at both ends.
 
-/** A named volume (moby's `[a-zA-Z0-9][a-zA-Z0-9_.-]+`). */
-export const VolumeNameSchema = z
-  .string()
-  .max(255)
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, "must be a volume name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters at least)");
+/** A named volume (moby's `[a-zA-Z0-9][a-zA-Z0-9_.-]+`): the grammar in refs.ts. */
+export const VolumeNameSchema = VolumeName;
 
 /** Docker labels: keys are free text but never empty. */
 export const LabelsSchema = z.record(z.string().min(1).max(1024), z.string().max(4096));
