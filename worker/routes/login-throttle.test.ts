@@ -73,6 +73,15 @@ describe("sign-in throttling", () => {
     expect(known.map(([status]) => status)).toEqual([401, 401, 401, 401, 401, 429]);
   });
 
+  it("counts a wrong current password at a password change like a failed sign-in", async () => {
+    const owner = await newOwner();
+    const change = (current: string) =>
+      call("/api/v1/me/password", { token: owner.token, body: { current_password: current, new_password: "a-new-password" } });
+    for (let i = 0; i < 5; i++) await expectProblem(await change("not-the-password"), 401, /current password/);
+    await expectProblem(await change(owner.password), 429, /Too many failed sign-in attempts/);
+    await expectProblem(await call("/api/v1/auth/login", { body: { login: owner.username, password: owner.password } }), 429);
+  });
+
   it("lets a burst of concurrent guesses through no faster than one at a time", async () => {
     const owner = await newOwner();
     const statuses = await Promise.all(Array.from({ length: 12 }, () => wrong(owner.username, { ip: randomIp() }).then((r) => r.status)));

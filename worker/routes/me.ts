@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAuth } from "../middleware/auth.ts";
-import { authedActor } from "../middleware/request-context.ts";
+import { authedActor, loginGuardsOf } from "../middleware/request-context.ts";
 import { notFound } from "../errors.ts";
 import * as accounts from "../services/accounts.ts";
 import { authErrors, bearerSecurity, createRouter, jsonBody, jsonResponse, validationErrors } from "./openapi.ts";
@@ -51,7 +51,7 @@ meRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    await accounts.changePassword(c.var.db, c.var.credentials, authedActor(c), {
+    await accounts.changePassword(c.var.db, c.var.credentials, loginGuardsOf(c), authedActor(c), {
       current: body.current_password,
       next: body.new_password,
       revokeApiKeys: body.revoke_api_keys,

@@ -444,14 +444,18 @@ export async function principalFromApiKeyHash(
 export async function changePassword(
   db: Database,
   credentials: CredentialCache,
+  guards: LoginGuards,
   actor: Actor & { principal: Principal },
   input: { current: string; next: string; revokeApiKeys?: boolean },
 ): Promise<{ revokedSessions: number; revokedApiKeys: number }> {
   const p = actor.principal;
   const account = await loadAccount(db, p.userId);
-  if (!account || !(await verifyPassword(input.current, account.user.passwordHash))) {
-    throw unauthorized("The current password is wrong.");
-  }
+  if (!account) throw unauthorized("This account no longer exists.");
+  // Checking the current password is a sign-in too: a stolen token must not become a way to
+  // guess the password unthrottled.
+  const attempt = await guards.throttle.begin(`user:${account.user.id}`, actor.ip);
+  if (!(await verifyPassword(input.current, account.user.passwordHash))) throw unauthorized("The current password is wrong.");
+  await attempt.succeeded();
   const now = nowIso();
   const otherSessions = p.sessionId
     ? and(eq(sessions.userId, p.userId), sql`${sessions.id} <> ${p.sessionId}`, isNull(sessions.revokedAt))
