@@ -14,6 +14,9 @@ import { round, summarize, type Summary } from "./stats.ts";
 
 export interface FanoutResult {
   subscribers: number;
+  /** Streams the stack did not open (an error status or no headers within 5 minutes), and the first reason. */
+  failed_to_open: number;
+  open_error?: string;
   ready: number;
   delivered: number;
   open_seconds: number;
@@ -33,10 +36,13 @@ export async function runFanout(options: {
 }): Promise<FanoutResult> {
   const { api, subscribers } = options;
   const before = await treeRssMiB(options.stackPid);
-  const pool = new Pool(api.url, { connections: subscribers + 8, keepAliveTimeout: 10_000, bodyTimeout: 0, headersTimeout: 60_000 });
+  const pool = new Pool(api.url, { connections: subscribers + 8, keepAliveTimeout: 10_000, bodyTimeout: 0, headersTimeout: 300_000 });
   const controller = new AbortController();
   let ready = 0;
+  let failed = 0;
+  let openError: string | undefined;
   let markReady!: () => void;
+  const checkReady = () => ready + failed === subscribers && markReady();
   const allReady = new Promise<void>((resolve) => (markReady = resolve));
   let expectedId = "";
   const arrivals: Array<{ at: number; eventTime: number }> = [];
@@ -54,7 +60,10 @@ export async function runFanout(options: {
     let seen = false;
     const parser = createParser({
       onComment: (comment) => {
-        if (comment.trim() === "ready" && ++ready === subscribers) markReady();
+        if (comment.trim() === "ready") {
+          ready++;
+          checkReady();
+        }
       },
       onEvent: (event) => {
         if (seen || event.event !== "docker") return;
@@ -62,7 +71,7 @@ export async function runFanout(options: {
         if (data.id !== expectedId) return;
         seen = true;
         arrivals.push({ at: Date.now(), eventTime: Date.parse(data.time) });
-        if (arrivals.length === subscribers) markDelivered();
+        if (arrivals.length === ready) markDelivered();
       },
     });
     res.body.setEncoding("utf8");
@@ -74,10 +83,15 @@ export async function runFanout(options: {
   try {
     // Opened a few at a time so the stack sees a crowd arrive, not one burst it must queue.
     const opening = Array.from({ length: subscribers }, (_, i) =>
-      new Promise((r) => setTimeout(r, Math.floor(i / 50) * 20)).then(subscribe),
+      new Promise((r) => setTimeout(r, Math.floor(i / 50) * 20)).then(subscribe).catch((error: Error) => {
+        failed++;
+        openError ??= error.message;
+        checkReady();
+      }),
     );
     await Promise.all(opening);
-    await withTimeout(allReady, 120_000, () => `only ${ready} of ${subscribers} streams said ready within 120 s`);
+    await withTimeout(allReady, 300_000, () => `only ${ready} of ${subscribers} streams said ready within 300 s`);
+    if (ready === 0) throw new Error(`no stream opened: ${openError}`);
     const openSeconds = (Date.now() - t0) / 1000;
     const subscribed = await treeRssMiB(options.stackPid);
     options.log(`${subscribers} streams ready in ${openSeconds.toFixed(1)} s; starting one container`);
@@ -90,12 +104,14 @@ export async function runFanout(options: {
     });
     expectedId = created.Id;
     await options.docker.json("POST", `/containers/${created.Id}/start`);
-    await withTimeout(allDelivered, 60_000, () => `${arrivals.length} of ${subscribers} streams got the event within 60 s`).catch((error) =>
+    await withTimeout(allDelivered, 60_000, () => `${arrivals.length} of ${ready} ready streams got the event within 60 s`).catch((error) =>
       options.log(String(error.message)),
     );
     const first = Math.min(...arrivals.map((a) => a.at));
     return {
       subscribers,
+      failed_to_open: failed,
+      open_error: openError,
       ready,
       delivered: arrivals.length,
       open_seconds: round(openSeconds, 1),
