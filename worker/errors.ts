@@ -1,4 +1,5 @@
 import { HTTPException } from "hono/http-exception";
+import type { z } from "zod";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 export interface FieldError {
@@ -66,4 +67,21 @@ export function problemBody(err: ApiError, instance?: string) {
     ...(instance ? { instance } : {}),
     ...(err.errors ? { errors: err.errors } : {}),
   };
+}
+
+const TARGET_POINTER: Record<string, string> = {
+  json: "body",
+  query: "query",
+  param: "path",
+  header: "header",
+  form: "body",
+  cookie: "cookie",
+};
+
+/** zod issues → one pointer per invalid field (`/body/email`), for the 422 problem document. */
+export function fieldErrors(error: z.ZodError, target: string): FieldError[] {
+  return error.issues.map((issue) => ({
+    pointer: `/${TARGET_POINTER[target] ?? target}${issue.path.map((part) => `/${String(part).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("")}`,
+    detail: issue.message,
+  }));
 }

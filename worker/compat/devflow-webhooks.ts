@@ -20,13 +20,13 @@ import {
   detectProvider,
   handleDelivery,
   intentOf,
+  receiveProviderDelivery,
   verifyDelivery,
   webhookSecretOf,
   type DeliveryResult,
   type WebhookIntent,
 } from "../services/webhooks.ts";
-import { rateLimitPerMinute } from "../settings.ts";
-import { receiveProviderDelivery, webhookRateLimit } from "../routes/webhooks.ts";
+import { rateLimitPerMinute, webhookRateLimitPerMinute } from "../settings.ts";
 
 export const devflowWebhookCompat = new Hono<AppEnv>();
 
@@ -78,13 +78,16 @@ devflowWebhookCompat.post("/api/webhooks/deploy/:token", async (c) => {
     );
   }
   const { app, via } = found;
-  await consumeRateLimit(c, `webhook:${app.id}`, webhookRateLimit(c));
+  await consumeRateLimit(c, `webhook:${app.id}`, webhookRateLimitPerMinute(c.env));
 
   // A provider's signed delivery is verified like on the canonical endpoint. DevFlow's own setup
   // configures no secret, so an unsigned delivery to the token URL is authenticated by the token.
   const signed = ["x-hub-signature-256", "x-hub-signature", "x-gitlab-token"].some((h) => c.req.header(h));
   if (detectProvider(c.req.raw.headers) && via !== "credentials" && (via !== "token" || signed)) {
-    const result = await receiveProviderDelivery(c, app, "devflow");
+    const result = await receiveProviderDelivery(c.var.db, c.env, app, "devflow", {
+      headers: c.req.raw.headers,
+      body: new Uint8Array(await c.req.arrayBuffer()),
+    });
     if (result) return answer(c, result);
   }
 

@@ -18,7 +18,7 @@ import * as accounts from "../services/accounts.ts";
 import { requireRole } from "../services/principal.ts";
 import { authSettings } from "../settings.ts";
 import { rfc3339Seconds, sqlDateTime } from "../lib/time.ts";
-import { Email, Password, Username, DisplayName } from "../routes/schemas.ts";
+import { DisplayName, Email, Password, Username } from "../services/fields.ts";
 import { readJson } from "./validate.ts";
 
 export const dockerApiCompat = new Hono<AppEnv>();

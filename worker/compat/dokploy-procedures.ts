@@ -11,7 +11,7 @@ import type { DatabaseEngine, DeploymentStatus } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { authedActor } from "../middleware/request-context.ts";
-import { Branch, GitUrl, ImageRef, Name, RelativePath } from "../routes/app-schemas.ts";
+import { Branch, GitUrl, ImageRef, Name, RelativePath } from "../services/fields.ts";
 import * as accounts from "../services/accounts.ts";
 import * as apps from "../services/applications.ts";
 import * as databases from "../services/databases.ts";

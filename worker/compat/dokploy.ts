@@ -13,9 +13,8 @@
 import { Hono, type Context } from "hono";
 import type { z } from "zod";
 import type { AppEnv } from "../env.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, fieldErrors } from "../errors.ts";
 import { requireAuth } from "../middleware/auth.ts";
-import { fieldErrors } from "../routes/openapi.ts";
 import { PROCEDURES, type Procedure } from "./dokploy-procedures.ts";
 import { readJson } from "./validate.ts";
 

@@ -11,7 +11,6 @@ import { healthSummary, type Health, type HostHealth } from "../services/host-he
 import { getHost, getHostByAddress } from "../services/hosts.ts";
 import * as metrics from "../services/metrics.ts";
 import { requireRole } from "../services/principal.ts";
-import { toAlertView } from "../routes/alerts.ts";
 import { z } from "zod";
 import { ApiError } from "../errors.ts";
 import { isServerAddress } from "./envelopes.ts";
@@ -131,7 +130,7 @@ monitoringV2Compat.post("/api/alerts/clear", requireAuth(), async (c) => {
   const cleared = await alerts.clearAlerts(c.var.db, authedActor(c), { alertIds: ids, hostId: body.host_id ?? body.server_id });
   return c.json(
     ok(
-      { cleared: cleared.length, alerts: cleared.map(toAlertView) },
+      { cleared: cleared.length, alerts: cleared.map(alerts.toAlertView) },
       cleared.length === 1 ? "1 alert cleared." : `${cleared.length} alerts cleared.`,
     ),
   );
@@ -139,7 +138,7 @@ monitoringV2Compat.post("/api/alerts/clear", requireAuth(), async (c) => {
 
 monitoringV2Compat.post("/api/alerts/:id/acknowledge", requireAuth(), async (c) => {
   const alert = await alerts.acknowledgeAlert(c.var.db, authedActor(c), c.req.param("id"));
-  return c.json(ok(toAlertView(alert), "Alert acknowledged."));
+  return c.json(ok(alerts.toAlertView(alert), "Alert acknowledged."));
 });
 
 const oneDecimal = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);

@@ -9,11 +9,10 @@ import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as notificationsService from "../services/notifications.ts";
 import * as tasks from "../services/tasks.ts";
-import { streamNotifications } from "../routes/notifications.ts";
-import { ApiError } from "../errors.ts";
+import { streamSSE } from "hono/streaming";
+import { ApiError, fieldErrors } from "../errors.ts";
 import { TASK_STATUSES } from "../db/schema.ts";
 import { TASK_TIMEOUT_MS } from "../services/host-tasks.ts";
-import { fieldErrors } from "../routes/openapi.ts";
 
 const ok = <T>(data: T, message: string) => ({ success: true, data, message });
 
@@ -96,9 +95,10 @@ notificationCompat.get("/api/notifications/unread-count", async (c) => {
   return c.json(ok({ count: unread, unread_count: unread }, "Unread notifications."));
 });
 
-notificationCompat.get("/api/notifications/stream", (c) =>
-  streamNotifications(c, c.req.header("last-event-id") ?? c.req.query("last_event_id")),
-);
+notificationCompat.get("/api/notifications/stream", async (c) => {
+  const lastEventId = c.req.header("last-event-id") ?? c.req.query("last_event_id");
+  return streamSSE(c, await notificationsService.notificationStream(c.env, c.var.db, c.var.principal, lastEventId));
+});
 
 notificationCompat.post("/api/notifications/clear-all", async (c) => {
   const deleted = await notificationsService.clearAll(c.var.db, authedActor(c));

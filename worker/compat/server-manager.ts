@@ -7,7 +7,6 @@ import { requireAuth } from "../middleware/auth.ts";
 import { actorOf } from "../middleware/request-context.ts";
 import * as accounts from "../services/accounts.ts";
 import { notFound } from "../errors.ts";
-import { toSessionView, toUserView } from "../routes/schemas.ts";
 import { authSettings } from "../settings.ts";
 import { readJson } from "./validate.ts";
 
@@ -19,7 +18,7 @@ async function currentUser(c: Context<AppEnv>) {
   const p = c.var.principal;
   const account = await accounts.loadAccount(c.var.db, p.userId);
   if (!account) throw notFound("User");
-  return toUserView({ ...account, role: p.role });
+  return accounts.toUserView({ ...account, role: p.role });
 }
 
 for (const prefix of ["/api", ""]) {
@@ -33,7 +32,7 @@ for (const prefix of ["/api", ""]) {
   serverManagerCompat.post(`${prefix}/session/refresh`, async (c) => {
     const body = await readJson(c, z.object({ refresh_token: z.string().min(1).max(4096) }));
     const session = await accounts.refresh(c.var.db, c.var.credentials, authSettings(c.env), actorOf(c), body.refresh_token);
-    return c.json(ok(toSessionView(session), "Session refreshed."));
+    return c.json(ok(accounts.toSessionView(session), "Session refreshed."));
   });
 }
 

@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ApiError, type FieldError } from "../errors.ts";
-import { fieldErrors } from "../routes/openapi.ts";
+import { ApiError, type FieldError, fieldErrors } from "../errors.ts";
 
 /**
  * Reads and validates a JSON body for a compatibility route. Failures are ApiErrors (400 for

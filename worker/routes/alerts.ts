@@ -4,6 +4,7 @@ import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as alerts from "../services/alerts.ts";
+import { toAlertView } from "../services/alerts.ts";
 import { getHost } from "../services/hosts.ts";
 import {
   authErrors,
@@ -39,24 +40,6 @@ export const AlertView = z
   })
   .openapi("Alert");
 
-export const toAlertView = (a: alerts.AlertRow): z.infer<typeof AlertView> => ({
-  id: a.id,
-  host_id: a.hostId,
-  metric: a.metric,
-  state: a.state,
-  threshold: a.threshold,
-  duration_seconds: a.durationSeconds,
-  value: a.value,
-  peak_value: a.peakValue,
-  since: a.since,
-  fired_at: a.firedAt,
-  acknowledged_at: a.acknowledgedAt,
-  acknowledged_by: a.acknowledgedBy,
-  resolved_at: a.resolvedAt,
-  resolved_by: a.resolvedBy,
-  created_at: a.createdAt,
-  updated_at: a.updatedAt,
-});
 
 export const alertRoutes = createRouter();
 alertRoutes.use("*", requireAuth());

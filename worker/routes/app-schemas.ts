@@ -13,42 +13,11 @@ import type { DeliveryRow } from "../services/webhooks.ts";
 // Request and response schemas of projects, applications, deployments, domains, databases and
 // webhook deliveries: one definition validates, types and documents (/openapi.json).
 
-// ---- fields ---------------------------------------------------------------------------------
+// ---- fields (worker/services/fields.ts) -----------------------------------------------------
 
-export const Name = z.string().trim().min(1).max(100);
-export const Description = z.string().max(2000).nullable();
-export const AppName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and '-', starting with a letter or digit, at most 63 characters")
-  .openapi({ description: "The container name on the host (Dokploy's appName); unique in the organization." });
-export const ImageRef = z
-  .string()
-  .min(1)
-  .max(512)
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._\-/:@]*$/, "an image reference such as nginx:1.27 or ghcr.io/org/app@sha256:…");
+export { Name, Description, AppName, ImageRef, isGitUrl, GitUrl, isBranch, Branch, Commit, RelativePath } from "../services/fields.ts";
+import { Name, Description, AppName, ImageRef, GitUrl, Branch, Commit, RelativePath } from "../services/fields.ts";
 
-/** https://, http://, ssh://, git://, file:// URLs, or scp-like git@host:path — never something git could read as an option. */
-export const isGitUrl = (url: string): boolean =>
-  !url.startsWith("-") &&
-  (/^(https?|ssh|git|file):\/\/[^\s]+$/.test(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]+$/.test(url));
-/** `https://user:token@host/…` would store the token in clear and show it to every role. */
-const hasUrlCredentials = (url: string): boolean => /^[a-z]+:\/\/[^/@\s]*:[^/@\s]*@/i.test(url);
-export const GitUrl = z
-  .string()
-  .max(2048)
-  .refine(isGitUrl, "an https://, ssh://, git://, file:// URL or git@host:path")
-  .refine(
-    (url) => !hasUrlCredentials(url),
-    "must not carry credentials (user:token@): send the token as git_token, which is stored encrypted",
-  );
-export const isBranch = (name: string): boolean =>
-  /^(?![-/])(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\.lock$)[A-Za-z0-9._/+-]+(?<![/.])$/.test(name);
-export const Branch = z.string().min(1).max(255).refine(isBranch, "a branch name (letters, digits, '.', '_', '-', '/', '+')");
-export const Commit = z.string().regex(/^[0-9a-fA-F]{7,64}$/, "a commit sha (7–64 hex digits)");
-export const RelativePath = z
-  .string()
-  .max(1024)
-  .refine((p) => !p.startsWith("/") && !p.startsWith("-") && !p.split("/").includes(".."), "a relative path inside the repository");
 export const Port = z.number().int().min(1).max(65535);
 export const PortMapping = z
   .object({

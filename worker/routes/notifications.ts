@@ -6,7 +6,6 @@ import type { AppEnv } from "../env.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
-import type { LiveNotification } from "../durable/notification-hub.ts";
 import * as notificationsService from "../services/notifications.ts";
 import {
   authErrors,
@@ -43,34 +42,12 @@ export const toNotificationView = (n: notificationsService.NotificationRow): z.i
   return { ...live, read: n.readAt !== null, read_at: n.readAt };
 };
 
-/** One SSE frame: `id:` for Last-Event-ID, and the seed's `{"type": "notification", title, message}` data. */
-export function notificationFrame(n: LiveNotification) {
-  return {
-    id: n.cursor,
-    data: JSON.stringify({
-      type: "notification",
-      id: n.id,
-      kind: n.kind,
-      severity: n.severity,
-      title: n.title,
-      message: n.message,
-      target_type: n.target_type,
-      target_id: n.target_id,
-      data: n.data,
-      created_at: n.created_at,
-    }),
-  };
-}
-
 /**
  * The SSE stream of the caller's notifications. EventSource reconnects with `Last-Event-ID`
  * (header, or `?last_event_id=` for clients that cannot set it) and is sent what it missed.
  */
-export async function streamNotifications(c: Context<AppEnv>, lastEventId: string | undefined) {
-  const ws = await notificationsService.subscribeNotifications(c.env, c.var.principal);
-  return streamSSE(c, (sse) =>
-    notificationsService.followNotifications(ws, c.var.db, c.var.principal, lastEventId, sse, (n) => sse.writeSSE(notificationFrame(n))),
-  );
+async function streamNotifications(c: Context<AppEnv>, lastEventId: string | undefined) {
+  return streamSSE(c, await notificationsService.notificationStream(c.env, c.var.db, c.var.principal, lastEventId));
 }
 
 export const notificationRoutes = createRouter();

@@ -1,23 +1,6 @@
 import { OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
 import type { AppEnv } from "../env.ts";
-import { invalid, type FieldError } from "../errors.ts";
-
-const TARGET_POINTER: Record<string, string> = {
-  json: "body",
-  query: "query",
-  param: "path",
-  header: "header",
-  form: "body",
-  cookie: "cookie",
-};
-
-/** zod issues → one pointer per invalid field (`/body/email`), for the 422 problem document. */
-export function fieldErrors(error: z.ZodError, target: string): FieldError[] {
-  return error.issues.map((issue) => ({
-    pointer: `/${TARGET_POINTER[target] ?? target}${issue.path.map((part) => `/${String(part).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("")}`,
-    detail: issue.message,
-  }));
-}
+import { fieldErrors, invalid } from "../errors.ts";
 
 /** A router whose validation failures all become 422 problem documents. */
 export function createRouter() {

@@ -1,22 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../db/schema.ts";
 import type { ApiKeyRow } from "../services/api-keys.ts";
-import type { AccountView, IssuedSession } from "../services/accounts.ts";
+export { toSessionView, toUserView } from "../services/accounts.ts";
 
 // Request and response schemas of the canonical API, shared by validation and /openapi.json.
 
 export const Role = z.enum(ROLES).openapi({ description: "owner > admin > member > viewer" });
 
-export const Email = z.email().max(254);
-export const Username = z
-  .string()
-  .min(2)
-  .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-' only, starting with a letter or digit");
-// Six characters, not eight: the seed API documents' own examples use six-character passwords
-// ("123123") and must work unchanged. One rule for every surface.
-export const Password = z.string().min(6, "must be at least 6 characters").max(256);
-export const DisplayName = z.string().trim().min(1).max(128);
+export { Email, Username, Password, DisplayName } from "../services/fields.ts";
+import { Email, Username, Password, DisplayName } from "../services/fields.ts";
 
 export const RegisterBody = z
   .object({ email: Email, username: Username, password: Password, name: DisplayName.optional() })
@@ -44,18 +36,6 @@ export const UserView = z
   })
   .openapi("User");
 
-export const toUserView = (a: AccountView): z.infer<typeof UserView> => ({
-  id: a.user.id,
-  email: a.user.email,
-  username: a.user.username,
-  name: a.user.name,
-  role: a.role,
-  organization_id: a.organizationId,
-  password_changed_at: a.user.passwordChangedAt,
-  created_at: a.user.createdAt,
-  updated_at: a.user.updatedAt,
-});
-
 export const SessionView = z
   .object({
     access_token: z.string(),
@@ -66,15 +46,6 @@ export const SessionView = z
     user: UserView,
   })
   .openapi("Session");
-
-export const toSessionView = (s: IssuedSession): z.infer<typeof SessionView> => ({
-  access_token: s.accessToken,
-  access_token_expires_at: s.accessTokenExpiresAt,
-  refresh_token: s.refreshToken,
-  refresh_token_expires_at: s.refreshTokenExpiresAt,
-  session_id: s.sessionId,
-  user: toUserView(s.account),
-});
 
 export const ApiKeyView = z
   .object({

@@ -5,18 +5,7 @@ import { ApiError } from "../errors.ts";
 import { consumeRateLimit } from "../middleware/rate-limit.ts";
 import { clientIp } from "../middleware/request-context.ts";
 import { applicationByWebhookToken, type ApplicationRow } from "../services/applications.ts";
-import {
-  detectProvider,
-  deliveryIdOf,
-  eventOf,
-  handleDelivery,
-  intentOf,
-  parsePayload,
-  signatureProblem,
-  verifyDelivery,
-  webhookSecretOf,
-  type DeliveryResult,
-} from "../services/webhooks.ts";
+import { handleDelivery, receiveProviderDelivery, type DeliveryResult } from "../services/webhooks.ts";
 import { rateLimitPerMinute, webhookRateLimitPerMinute } from "../settings.ts";
 import { createRouter, jsonResponse } from "./openapi.ts";
 
@@ -27,13 +16,16 @@ import { createRouter, jsonResponse } from "./openapi.ts";
  */
 export const webhookRoutes = createRouter();
 
-export const webhookRateLimit = (c: Context<AppEnv>): number => webhookRateLimitPerMinute(c.env);
-
 /** The application of a webhook token; an unknown token costs its sender a hit on the address limit. */
 export async function applicationForToken(c: Context<AppEnv>, token: string): Promise<ApplicationRow | undefined> {
   const app = await applicationByWebhookToken(c.var.db, token);
   if (!app) await consumeRateLimit(c, `ip:${clientIp(c) ?? "unknown"}`, rateLimitPerMinute(c.env));
   return app;
+}
+
+/** What the webhook service needs of the request: its headers and raw body (for the signature). */
+async function providerDeliveryOf(c: Context<AppEnv>) {
+  return { headers: c.req.raw.headers, body: new Uint8Array(await c.req.arrayBuffer()) };
 }
 
 const DeliveryAnswer = z
@@ -46,51 +38,6 @@ export const answerOf = (r: DeliveryResult) => ({
   detail: r.detail,
   deployment_id: r.deploymentId,
 });
-
-/** Verifies and records a provider's delivery, then acts on it. */
-export async function receiveProviderDelivery(
-  c: Context<AppEnv>,
-  app: ApplicationRow,
-  trigger: "webhook" | "devflow",
-): Promise<DeliveryResult | null> {
-  const headers = c.req.raw.headers;
-  const provider = detectProvider(headers);
-  if (!provider) return null;
-  const body = new Uint8Array(await c.req.arrayBuffer());
-  const event = eventOf(provider, headers);
-  const deliveryId = deliveryIdOf(provider, headers);
-  const verified = await verifyDelivery(provider, headers, await webhookSecretOf(c.env, app), body);
-  if (!verified)
-    return handleDelivery(c.var.db, c.env, app, {
-      provider,
-      event,
-      deliveryId,
-      verified: false,
-      trigger,
-      problem: { outcome: "rejected", detail: signatureProblem(provider, headers) },
-    });
-  let payload: unknown;
-  try {
-    payload = parsePayload(body, c.req.header("content-type") ?? null);
-  } catch (err) {
-    return handleDelivery(c.var.db, c.env, app, {
-      provider,
-      event,
-      deliveryId,
-      verified: true,
-      trigger,
-      problem: { outcome: "invalid", detail: `the payload is not JSON: ${(err as Error).message}`.slice(0, 300) },
-    });
-  }
-  return handleDelivery(c.var.db, c.env, app, {
-    provider,
-    event,
-    deliveryId,
-    verified: true,
-    trigger,
-    intent: intentOf(provider, event, payload),
-  });
-}
 
 webhookRoutes.openapi(
   createRoute({
@@ -125,8 +72,8 @@ webhookRoutes.openapi(
         404,
         "No application has this webhook token: copy webhook_url from GET /api/v1/applications/:id (it changes when the token is rotated).",
       );
-    await consumeRateLimit(c, `webhook:${app.id}`, webhookRateLimit(c));
-    const result = await receiveProviderDelivery(c, app, "webhook");
+    await consumeRateLimit(c, `webhook:${app.id}`, webhookRateLimitPerMinute(c.env));
+    const result = await receiveProviderDelivery(c.var.db, c.env, app, "webhook", await providerDeliveryOf(c));
     if (!result) {
       await handleDelivery(c.var.db, c.env, app, {
         provider: "generic",

@@ -506,3 +506,26 @@ export async function renewAccess(db: Database, settings: AuthSettings, refreshT
   const tokens = await issueTokens(settings, account, session.id, claims.jti);
   return { accessToken: tokens.accessToken, accessTokenExpiresAt: tokens.accessTokenExpiresAt, account, sessionId: session.id };
 }
+
+/** A user as the API shows it (the canonical API and seed 004 alike). */
+export const toUserView = (a: AccountView) => ({
+  id: a.user.id,
+  email: a.user.email,
+  username: a.user.username,
+  name: a.user.name,
+  role: a.role,
+  organization_id: a.organizationId,
+  password_changed_at: a.user.passwordChangedAt,
+  created_at: a.user.createdAt,
+  updated_at: a.user.updatedAt,
+});
+
+/** A new session as the API shows it. */
+export const toSessionView = (s: IssuedSession) => ({
+  access_token: s.accessToken,
+  access_token_expires_at: s.accessTokenExpiresAt,
+  refresh_token: s.refreshToken,
+  refresh_token_expires_at: s.refreshTokenExpiresAt,
+  session_id: s.sessionId,
+  user: toUserView(s.account),
+});

@@ -397,3 +397,23 @@ export async function deleteRule(db: Database, actor: Admin, id: string): Promis
       .values(auditRow(actor, { organizationId: p.organizationId, action: "alert_rule.delete", targetType: "alert_rule", targetId: id })),
   ]);
 }
+
+/** An alert as the API shows it (the canonical API and seed 004 alike). */
+export const toAlertView = (a: AlertRow) => ({
+  id: a.id,
+  host_id: a.hostId,
+  metric: a.metric,
+  state: a.state,
+  threshold: a.threshold,
+  duration_seconds: a.durationSeconds,
+  value: a.value,
+  peak_value: a.peakValue,
+  since: a.since,
+  fired_at: a.firedAt,
+  acknowledged_at: a.acknowledgedAt,
+  acknowledged_by: a.acknowledgedBy,
+  resolved_at: a.resolvedAt,
+  resolved_by: a.resolvedBy,
+  created_at: a.createdAt,
+  updated_at: a.updatedAt,
+});

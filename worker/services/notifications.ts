@@ -427,3 +427,36 @@ export async function notifyExpiringCredentials(db: Database, env: Bindings, now
   }
   return sent;
 }
+
+/** One SSE frame: `id:` for Last-Event-ID, and the seed's `{"type": "notification", title, message}` data. */
+function notificationFrame(n: LiveNotification) {
+  return {
+    id: n.cursor,
+    data: JSON.stringify({
+      type: "notification",
+      id: n.id,
+      kind: n.kind,
+      severity: n.severity,
+      title: n.title,
+      message: n.message,
+      target_type: n.target_type,
+      target_id: n.target_id,
+      data: n.data,
+      created_at: n.created_at,
+    }),
+  };
+}
+
+/**
+ * The caller's notifications as an SSE writer: subscribed before it is returned (so nothing
+ * created while the response starts is missed), then what came after `lastEventId`, then live.
+ */
+export async function notificationStream(
+  env: Bindings,
+  db: Database,
+  p: Principal,
+  lastEventId: string | undefined,
+): Promise<(sse: SSEStreamingApi) => Promise<void>> {
+  const ws = await subscribeNotifications(env, p);
+  return (sse) => followNotifications(ws, db, p, lastEventId, sse, (n) => sse.writeSSE(notificationFrame(n)));
+}

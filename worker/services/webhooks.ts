@@ -361,3 +361,49 @@ export async function listDeliveries(db: Database, organizationId: string, appli
     .limit(page.limit + 1);
   return toPage(rows, page.limit);
 }
+
+/** Verifies and records a provider's delivery, then acts on it. */
+export async function receiveProviderDelivery(
+  db: Database,
+  env: Bindings,
+  app: ApplicationRow,
+  trigger: "webhook" | "devflow",
+  request: { headers: Headers; body: Uint8Array },
+): Promise<DeliveryResult | null> {
+  const { headers, body } = request;
+  const provider = detectProvider(headers);
+  if (!provider) return null;
+  const event = eventOf(provider, headers);
+  const deliveryId = deliveryIdOf(provider, headers);
+  const verified = await verifyDelivery(provider, headers, await webhookSecretOf(env, app), body);
+  if (!verified)
+    return handleDelivery(db, env, app, {
+      provider,
+      event,
+      deliveryId,
+      verified: false,
+      trigger,
+      problem: { outcome: "rejected", detail: signatureProblem(provider, headers) },
+    });
+  let payload: unknown;
+  try {
+    payload = parsePayload(body, headers.get("content-type"));
+  } catch (err) {
+    return handleDelivery(db, env, app, {
+      provider,
+      event,
+      deliveryId,
+      verified: true,
+      trigger,
+      problem: { outcome: "invalid", detail: `the payload is not JSON: ${(err as Error).message}`.slice(0, 300) },
+    });
+  }
+  return handleDelivery(db, env, app, {
+    provider,
+    event,
+    deliveryId,
+    verified: true,
+    trigger,
+    intent: intentOf(provider, event, payload),
+  });
+}
