@@ -40,7 +40,6 @@ export const AlertView = z
   })
   .openapi("Alert");
 
-
 export const alertRoutes = createRouter();
 alertRoutes.use("*", requireAuth());
 
