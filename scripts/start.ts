@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freeLoopbackPort, startEdgeProxy } from "./edge-proxy.ts";
@@ -36,6 +37,7 @@ const PASSTHROUGH_VARS = [
   "PIER_LOGIN_FREE_FAILURES_PER_ADDRESS",
   "PIER_LOGIN_LOCKOUT_SECONDS",
   "PIER_DEVFLOW_TOKEN_TTL_DAYS",
+  "PIER_KEEP_DEPLOYMENT_IMAGES",
 ];
 
 /** Secrets are generated once and kept in the data directory (mode 600), never in the code. */
@@ -68,7 +70,40 @@ async function waitForHealthy(url: string, child: ChildProcess, timeoutMs = 120_
   throw new Error(`the Worker did not answer ${url}/healthz within ${timeoutMs / 1000} s`);
 }
 
+/**
+ * Fails fast when the port is taken: otherwise the health probe below would find the other
+ * server and report success, and only then would wrangler die with a hint about --port.
+ */
+async function checkPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === "EADDRINUSE"
+            ? `port ${port} on 127.0.0.1 is already in use (another Pier, or another server): stop it, or choose another port with PORT, e.g. PORT=8788 npm start`
+            : `cannot listen on 127.0.0.1:${port} (${err.code ?? err.message}): choose another port with PORT, e.g. PORT=8788 npm start`,
+        ),
+      ),
+    );
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
+  });
+}
+
+/** Whether the database has no user yet (then the first one to register becomes the owner). */
+async function noUserYet(url: string): Promise<boolean> {
+  const { createClient } = await import("@libsql/client");
+  const client = createClient({ url });
+  try {
+    const result = await client.execute("SELECT EXISTS (SELECT 1 FROM users) AS any_user");
+    return Number(result.rows[0]?.any_user ?? 0) === 0;
+  } finally {
+    client.close();
+  }
+}
+
 async function main(): Promise<void> {
+  await checkPortFree(port);
   await mkdir(dataDir, { recursive: true });
   const secretsFile = join(dataDir, "secrets.env");
   await ensureSecrets(secretsFile);
@@ -115,7 +150,14 @@ async function main(): Promise<void> {
   const wrangler = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_UPDATE_NOTIFIER: "1" },
+    // No fetch of Cloudflare's Request.cf sample (an ENOTFOUND stack trace on every offline start);
+    // request.cf is then miniflare's placeholder, which Pier does not read.
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      NO_UPDATE_NOTIFIER: "1",
+      CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+    },
     detached: true,
   });
 
@@ -156,10 +198,14 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   await waitForHealthy(url, wrangler);
   say(`Pier is up at ${url}  (API docs: ${url}/swagger)`);
-  say(`next: create the first user (its owner):`);
-  say(
-    `  curl -X POST ${url}/api/v1/auth/register -H 'Content-Type: application/json' -d '{"email":"you@example.com","username":"you","password":"a-long-password"}'`,
-  );
+  if (await noUserYet(db.url)) {
+    say(`next: create the first user (its owner):`);
+    say(
+      `  curl -X POST ${url}/api/v1/auth/register -H 'Content-Type: application/json' -d '{"email":"you@example.com","username":"you","password":"a-long-password"}'`,
+    );
+  } else {
+    say(`sign in: curl -X POST ${url}/api/v1/auth/login -H 'Content-Type: application/json' -d '{"login":"you","password":"…"}'`);
+  }
   say(`press Ctrl-C to stop; data stays in ${dataDir}`);
 }
 

@@ -31,6 +31,8 @@ export interface Bindings {
   DEPLOY_QUEUE: DurableObjectNamespace<import("./durable/deploy-queue.ts").DeployQueue>;
   // Image pulls and bulk container actions: one runner per task.
   TASK_RUNNER: DurableObjectNamespace<import("./durable/task-runner.ts").TaskRunner>;
+  /** Successful deployments per application whose images are kept for rollback (default 5). */
+  PIER_KEEP_DEPLOYMENT_IMAGES?: string;
   /** Webhook deliveries allowed per application and minute (default 30). */
   PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE?: string;
   // Notifications and monitoring (issue 5).

@@ -81,3 +81,9 @@ export const notifyRetryPolicy = (env: Bindings): RetryPolicy => ({
 
 /** How long a host must stay disconnected before it is announced. */
 export const disconnectNoticeMs = (env: Bindings): number => nonNegativeInt(env.PIER_HOST_DISCONNECT_NOTICE_MS, DISCONNECT_NOTICE_MS);
+
+/**
+ * How many successful deployments per application keep their image on the host for rollback
+ * (PIER_KEEP_DEPLOYMENT_IMAGES, default 5); older deployments' images are pruned after each one.
+ */
+export const keepDeploymentImages = (env: Bindings): number => int(env.PIER_KEEP_DEPLOYMENT_IMAGES, 5);

@@ -6,8 +6,11 @@
 // (with a busybox stand-in: no official image can be pulled here, so only the container spec and
 // its lifecycle are checked, not a real database server).
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { type ErrorEvent, EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { workDir } from "../../agent-relay/src/ops/deploy-git.ts";
 import { startRegistry } from "../fixtures/registry.ts";
 import {
   api,
@@ -162,6 +165,53 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
     const lastLog = received.filter((e) => e.type === "log").at(-1)!;
     expect(received.at(-1)).toEqual({ type: "end", id: lastLog.id });
     expect(await deployLogs(owner, queued.id)).toContain("Deployment succeeded");
+  });
+
+  it("keeps the images of the last successful deployments for rollback and prunes older ones (PIER_KEEP_DEPLOYMENT_IMAGES=2)", async () => {
+    const app = await newApp({
+      name: "retention",
+      image: TEST_IMAGE,
+      pull_policy: "never",
+      command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const queued = await deploy(app.id);
+      expect(await waitDeployment(owner, queued.id), await deployLogs(owner, queued.id)).toMatchObject({ status: "succeeded" });
+      ids.push(queued.id);
+    }
+    const tags = (await docker("images", "--format", "{{.Repository}}:{{.Tag}}", `pier/${app.app_name}`)).split("\n").sort();
+    expect(tags).toEqual([`pier/${app.app_name}:${ids[1]}`, `pier/${app.app_name}:${ids[2]}`].sort());
+    expect(await deployLogs(owner, ids[2]!)).toContain(`Removed 1 image(s) of older deployments`);
+    // The base image was only untagged, never removed.
+    expect(await docker("images", "-q", TEST_IMAGE)).not.toBe("");
+
+    const pruned = await api(`/api/v1/deployments/${ids[0]}/rollback`, { token: owner.token, method: "POST" });
+    expect(pruned.status).toBe(409);
+    expect(pruned.body.detail).toMatch(/was pruned from the host.*last 2 successful deployments.*PIER_KEEP_DEPLOYMENT_IMAGES/);
+    const kept = await api(`/api/v1/deployments/${ids[1]}/rollback`, { token: owner.token, method: "POST" });
+    expect(kept.status).toBe(202);
+    expect(await waitDeployment(owner, kept.body.id)).toMatchObject({ status: "succeeded", image_tag: `pier/${app.app_name}:${ids[1]}` });
+  });
+
+  it("finds a name clash with a container Pier did not create before building anything", async () => {
+    const repo = await gitRepo();
+    cleanups.push(() => repo.remove());
+    await repo.commit({ Dockerfile: dockerfile("clash", "RUN echo build-step-ran\n") }, "clash");
+    const app = await newApp({ name: "clash", git_url: repo.url, git_branch: "main", build_type: "dockerfile" });
+    await docker("run", "-d", "--name", app.app_name, TEST_IMAGE, "sleep", "600");
+    cleanups.push(() => docker("rm", "-f", app.app_name));
+    const queued = await deploy(app.id);
+    expect(await waitDeployment(owner, queued.id)).toMatchObject({
+      status: "failed",
+      error: expect.stringContaining(
+        `a container named ${app.app_name} already exists on this host and does not belong to this application (it was not created by Pier)`,
+      ),
+    });
+    const logs = await deployLogs(owner, queued.id);
+    expect(logs).not.toContain("Fetching");
+    expect(logs).not.toContain("docker build");
+    expect(await docker("images", "-q", `pier/${app.app_name}`)).toBe("");
   });
 
   it("pulls an image from a private registry with the application's credentials, every time with pull policy always", async () => {
@@ -330,6 +380,17 @@ describe.skipIf(!dockerAvailable())("deployments", () => {
         current_deployment_id: back.body.id,
         status: "running",
       });
+    });
+
+    it("deleting the application removes its containers, every image it made and the agent's clone", async () => {
+      const clone = join(workDir(), "repos", `${app.id}.git`);
+      expect(existsSync(clone)).toBe(true);
+      expect(await docker("images", "-q", `pier/${app.app_name}`)).not.toBe("");
+      expect((await api(`/api/v1/applications/${app.id}`, { token: owner.token, method: "DELETE" })).status).toBe(204);
+      expect(await docker("ps", "-aq", "--filter", `label=dev.pier.app=${app.id}`)).toBe("");
+      expect(await docker("images", "-q", `pier/${app.app_name}`)).toBe("");
+      expect(await docker("images", "-aq", "--filter", `label=dev.pier.app=${app.id}`)).toBe("");
+      expect(existsSync(clone)).toBe(false);
     });
   });
 

@@ -1,6 +1,12 @@
 // The README's first minutes and seed 001's curl examples, run as written against a fresh
 // `npm start` (closed registration: the first user becomes the owner).
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../setup/stack.ts";
@@ -24,6 +30,9 @@ describe("a fresh npm start", () => {
   });
 
   it("keeps the seed's own requests working: POST /user (first user), /login, /token/renew_access, /logout", async () => {
+    // With no user yet, npm start says how to create the first one.
+    await expect.poll(() => stack.output()).toContain("press Ctrl-C to stop");
+    expect(stack.output()).toContain("create the first user");
     const created = await curl(
       stack,
       `curl -X POST http://localhost:9083/user \\
@@ -94,8 +103,40 @@ describe("a fresh npm start", () => {
         })
       ).json();
       expect(login.access_token).toEqual(expect.any(String));
+      // There is a user now: no invitation to create the first one, a sign-in hint instead.
+      await expect.poll(() => again.output()).toContain("press Ctrl-C to stop");
+      expect(again.output()).not.toContain("create the first user");
+      expect(again.output()).toContain("/api/v1/auth/login");
     } finally {
       await again.stop();
+    }
+  });
+});
+
+describe("npm start on a port in use", () => {
+  it("stops before starting anything and says which variable picks another port", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const dataDir = await mkdtemp(join(tmpdir(), "pier-e2e-port-"));
+    try {
+      const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+        cwd: fileURLToPath(new URL("../..", import.meta.url)),
+        env: { ...process.env, PIER_DATA_DIR: dataDir, PORT: String(port), WRANGLER_SEND_METRICS: "false" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (d) => (output += d));
+      child.stderr.on("data", (d) => (output += d));
+      const [code] = await once(child, "exit");
+      expect(code).toBe(1);
+      expect(output).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(output).toContain("PORT=");
+      expect(output).not.toContain("Pier is up");
+      expect(output).not.toContain("libSQL");
+    } finally {
+      taken.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -20,6 +20,8 @@ export default async function setup(project: TestProject) {
     PIER_ALLOW_PRIVATE_URLS: "true",
     PIER_NOTIFY_RETRY_BASE_MS: "200",
     PIER_HOST_DISCONNECT_NOTICE_MS: "1000",
+    // Two images kept per application, so the retention test needs three deployments, not six.
+    PIER_KEEP_DEPLOYMENT_IMAGES: "2",
   });
   project.provide("pierUrl", stack.url);
   project.provide("dockerAvailable", docker.available);

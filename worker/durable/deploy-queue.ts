@@ -8,9 +8,11 @@ import { newId } from "../lib/ids.ts";
 import { describeRelayError, openedStream, readRelayStream } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
 import type { ApplicationRow } from "../services/applications.ts";
-import { deployPlan, type DeploymentRow } from "../services/deployments.ts";
+import { deployPlan, type DeploymentRow, keptImageTags } from "../services/deployments.ts";
+import { runOnHost } from "../services/host-relay.ts";
 import { notify, type NotificationKind } from "../services/notifications.ts";
 import { createTask, updateTask } from "../services/tasks.ts";
+import { keepDeploymentImages } from "../settings.ts";
 import { DeployOutput, type OutputPiece, type OutputStream } from "./deploy-output.ts";
 import { Subscribers } from "./subscribers.ts";
 import { errorLogFields, errorText } from "../db/errors.ts";
@@ -411,6 +413,7 @@ export class DeployQueue extends DurableObject<Bindings> {
 
   private async succeed(db: Database, app: ApplicationRow, result: { image: string | null; containerId: string | null }): Promise<void> {
     const r = this.running!;
+    if (result.image) await this.pruneImages(db, app, result.image);
     this.log("system", "==> Deployment succeeded\n");
     await r.output.flush();
     const now = nowIso();
@@ -435,6 +438,26 @@ export class DeployQueue extends DurableObject<Bindings> {
       targetId: r.id,
       data: { application_id: app.id, app_name: app.appName, status: "succeeded" },
     });
+  }
+
+  /**
+   * Removes the images of deployments older than the last N successful ones (this one counts), so
+   * that a host keeps what a rollback needs and no more. A failure is reported, never fatal.
+   */
+  private async pruneImages(db: Database, app: ApplicationRow, image: string): Promise<void> {
+    const r = this.running!;
+    const keepCount = keepDeploymentImages(this.env);
+    try {
+      const keep = [...new Set([image, ...(await keptImageTags(db, app.id, keepCount - 1))])];
+      const pruned = await runOnHost(this.env, r.hostId!, "deploy.prune", { app_id: app.id, app_name: app.appName, keep });
+      if (pruned.removed.length > 0)
+        this.log(
+          "system",
+          `==> Removed ${pruned.removed.length} image(s) of older deployments (the last ${keepCount} successful ones are kept for rollback): ${pruned.removed.join(", ")}\n`,
+        );
+    } catch (err) {
+      this.log("system", `==> Could not prune the images of older deployments: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
   }
 
   private async fail(db: Database, app: ApplicationRow | undefined, err: unknown, previousStatus: ApplicationRow["status"]): Promise<void> {

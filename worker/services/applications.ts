@@ -568,12 +568,23 @@ export async function changeState(
   return { row: { ...row, status, updatedAt }, changed };
 }
 
-/** Removes the application's containers from its host; false when the host could not be reached. */
-export async function removeFromHost(env: Bindings, row: Pick<ApplicationRow, "id" | "hostId" | "projectId">): Promise<boolean> {
+/** Removes the application's containers, images and clone from its host; false when the host could not be reached. */
+export async function removeFromHost(
+  env: Bindings,
+  row: Pick<ApplicationRow, "id" | "hostId" | "projectId" | "appName">,
+): Promise<boolean> {
   if (!row.hostId) return true;
   try {
-    // The project's network goes too once nothing uses it (Docker has ~30 address pools by default).
-    await runOnHost(env, row.hostId, "deploy.remove", { kind: "application", owner_id: row.id, network: projectNetwork(row.projectId) });
+    // The project's network goes too once nothing uses it (Docker has ~30 address pools by default),
+    // and so do the application's images (every deployment's, kept for rollback) and the agent's clone.
+    await runOnHost(env, row.hostId, "deploy.remove", {
+      kind: "application",
+      owner_id: row.id,
+      network: projectNetwork(row.projectId),
+      images: true,
+      app_name: row.appName,
+      clone: true,
+    });
     return true;
   } catch (err) {
     if (err instanceof ApiError && err.status >= 500) return false;

@@ -1,6 +1,6 @@
 // Deployments: asking an application's DeployQueue for one, reading them back, their output, and
 // the plan the queue sends to the host (`deploy.build` then `deploy.run`).
-import { and, asc, desc, eq, gt, max } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNotNull, max } from "drizzle-orm";
 import type { DeployBuildArgs, DeployRunArgs } from "#protocol";
 import { PROJECT_LABEL } from "#protocol";
 import type { Database } from "../db/client.ts";
@@ -8,6 +8,7 @@ import { auditEvents, deploymentLogs, deployments, type DeploymentStatus } from 
 import type { EnqueueRequest, EnqueueResult } from "../durable/deploy-queue.ts";
 import type { Bindings } from "../env.ts";
 import { conflict, notFound } from "../errors.ts";
+import { keepDeploymentImages } from "../settings.ts";
 import { imageTagFor, projectNetwork } from "../lib/host-names.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
 import { environmentOf, getApplication, gitCredentialsOf, registryAuthOf, type ApplicationRow } from "./applications.ts";
@@ -69,6 +70,12 @@ export async function rollback(db: Database, env: Bindings, actor: Caller, deplo
   if (target.status !== "succeeded" || !target.imageTag) {
     throw conflict(
       `Deployment ${deploymentId} did not succeed (it is ${target.status}): only a successful deployment's image can be rolled back to.`,
+    );
+  }
+  const keep = keepDeploymentImages(env);
+  if (!(await keptImageTags(db, target.applicationId, keep)).includes(target.imageTag)) {
+    throw conflict(
+      `The image of deployment ${deploymentId} was pruned from the host: Pier keeps the images of the last ${keep} successful deployments of an application (PIER_KEEP_DEPLOYMENT_IMAGES). Deploy its commit again instead: POST /api/v1/applications/${target.applicationId}/deployments${target.commitSha ? ` with {"commit": "${target.commitSha}"}` : ""}.`,
     );
   }
   const result = await env.DEPLOY_QUEUE.getByName(target.applicationId).enqueue({
@@ -149,6 +156,20 @@ export async function readLogs(db: Database, deploymentId: string, afterSeq: num
     .where(and(eq(deploymentLogs.deploymentId, deploymentId), gt(deploymentLogs.seq, afterSeq)))
     .orderBy(asc(deploymentLogs.seq))
     .limit(limit);
+}
+
+/**
+ * The image tags of the application's last `count` successful deployments: the ones kept on the
+ * host for rollback (a rollback reuses an earlier tag, so there may be fewer distinct tags).
+ */
+export async function keptImageTags(db: Database, applicationId: string, count: number): Promise<string[]> {
+  const rows = await db
+    .select({ tag: deployments.imageTag })
+    .from(deployments)
+    .where(and(eq(deployments.applicationId, applicationId), eq(deployments.status, "succeeded"), isNotNull(deployments.imageTag)))
+    .orderBy(desc(deployments.finishedAt), desc(deployments.id))
+    .limit(count);
+  return [...new Set(rows.map((r) => r.tag!))];
 }
 
 /** The seq of the deployment's last stored piece (0: only the queued line; -1: none). */

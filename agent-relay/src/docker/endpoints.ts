@@ -187,11 +187,11 @@ export const execInspect = endpoint<{ execId: string }>({
   response: "json",
 });
 
-export const imageList = endpoint<{ all?: boolean }>({
+export const imageList = endpoint<{ all?: boolean; filters?: Record<string, string[]> }>({
   name: "image.list",
   method: "GET",
   path: () => "/images/json",
-  query: (p) => ({ all: p.all }),
+  query: (p) => ({ all: p.all, filters: p.filters && JSON.stringify(p.filters) }),
   expect: { 200: true, 500: SERVER },
   response: "json",
 });

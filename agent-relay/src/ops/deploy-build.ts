@@ -12,7 +12,7 @@ import { DockerError } from "../docker/errors.ts";
 import { DeployFailedError } from "../errors.ts";
 import { APP_LABEL, DEPLOYMENT_LABEL, type BuildType, type DeployBuildArgs, type DeployBuildResult } from "../protocol.ts";
 import type { OpContext } from "./context.ts";
-import { imageBuild, inspectImage, readProgress, tagImage } from "./deploy-engine.ts";
+import { imageBuild, inspectImage, readProgress, refuseForeignContainer, tagImage } from "./deploy-engine.ts";
 import { openGit, type GitSession } from "./deploy-git.ts";
 import { available, MissingToolError, run } from "./deploy-process.ts";
 import { appendToTar } from "./deploy-tar.ts";
@@ -39,6 +39,10 @@ export async function deployBuild(args: DeployBuildArgs, ctx: OpContext): Promis
 async function build(args: DeployBuildArgs, ctx: OpContext): Promise<DeployBuildResult> {
   const say = (text: string) => ctx.output.write(text);
   const labels = { [MANAGED_LABEL]: "true", [APP_LABEL]: args.app_id, [DEPLOYMENT_LABEL]: args.deployment_id };
+  // The container will be named after the app: a clash is found before a minute of building.
+  // (Compose names its own containers.)
+  if (args.source.type === "image" || args.source.build_type !== "compose")
+    await refuseForeignContainer(ctx.docker, args.app_name, { kind: "application", id: args.app_id }, ctx.signal);
   if (args.source.type === "image") return fromImage(args, args.source, ctx, say);
 
   const source = args.source;

@@ -7,6 +7,7 @@ import type { DockerClient, DockerJson } from "../docker/client.ts";
 import { MANAGED_LABEL, splitReference } from "../docker/client.ts";
 import { JsonLinesParser } from "../docker/streams.ts";
 import { DeployFailedError } from "../errors.ts";
+import { ownerLabel } from "../protocol.ts";
 
 const SERVER = "server error";
 
@@ -208,4 +209,29 @@ export async function readProgress(
   for await (const piece of body) for (const doc of parser.push(piece as Uint8Array)) await handle(doc);
   for (const doc of parser.end()) await handle(doc);
   return { imageId };
+}
+
+/**
+ * Refuses when a container called `name` exists on the host and is not the owner's (its
+ * `dev.pier.app`/`dev.pier.database` label says another owner, or it has none): the deployment
+ * would otherwise take its name over, or fail only at the switch, after a whole build.
+ */
+export async function refuseForeignContainer(
+  docker: DockerClient,
+  name: string,
+  owner: { kind: "application" | "database"; id: string },
+  signal: AbortSignal,
+): Promise<void> {
+  let labels: Record<string, string> | null | undefined;
+  try {
+    const doc = await docker.inspectContainer(name, signal);
+    labels = (doc.Config as { Labels?: Record<string, string> | null } | undefined)?.Labels;
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return;
+    throw error;
+  }
+  if (labels?.[ownerLabel(owner.kind)] === owner.id) return;
+  throw new DeployFailedError(
+    `a container named ${name} already exists on this host and does not belong to this ${owner.kind}${labels?.[MANAGED_LABEL] === "true" ? "" : " (it was not created by Pier)"}: rename or remove it (docker rm -f ${name}), or choose another app name`,
+  );
 }

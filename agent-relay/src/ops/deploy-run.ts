@@ -22,7 +22,14 @@ import {
 } from "../protocol.ts";
 import { planContainerCreate } from "./container-spec.ts";
 import type { OpContext } from "./context.ts";
-import { containerRename, containersLabelled, ensureNetwork, removeNetworkIfUnused, volumeRemove } from "./deploy-engine.ts";
+import {
+  containerRename,
+  containersLabelled,
+  ensureNetwork,
+  refuseForeignContainer,
+  removeNetworkIfUnused,
+  volumeRemove,
+} from "./deploy-engine.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export class HealthCheckError extends DeployFailedError {
@@ -42,7 +49,8 @@ export async function deployRun(args: DeployRunArgs, ctx: OpContext): Promise<De
   const tempName = `${args.name}-${suffix}`;
 
   const existing = await containersLabelled(docker, label, args.owner_id, signal);
-  await refuseForeignHolder(docker, args, existing, signal);
+  // Checked before the build too (deploy.build); again here, as a container may have appeared since.
+  await refuseForeignContainer(docker, args.name, { kind: args.kind, id: args.owner_id }, signal);
   // A leftover from an earlier attempt of this same deployment would block the name.
   for (const c of existing.filter((c) => c.Names.includes(`/${tempName}`))) await docker.removeContainer(c.Id, { force: true }, signal);
   const previous = existing.filter((c) => !c.Names.includes(`/${tempName}`));
@@ -134,29 +142,20 @@ export async function deployRemove(args: DeployRemoveArgs, { docker, signal }: O
     }
   }
   const networkRemoved = args.network ? await removeNetworkIfUnused(docker, args.network, signal) : false;
-  return { containers: containers.map((c) => c.Id), volumes, network_removed: networkRemoved };
+  const result: DeployRemoveResult = { containers: containers.map((c) => c.Id), volumes, network_removed: networkRemoved };
+  if (args.kind === "application" && args.images && args.app_name) {
+    const { removeAppImages } = await import("./deploy-images.ts");
+    const images = await removeAppImages(docker, { id: args.owner_id, name: args.app_name }, new Set(), signal);
+    result.images = images.removed;
+  }
+  if (args.kind === "application" && args.clone) {
+    const { removeClone } = await import("./deploy-images.ts");
+    result.clone_removed = await removeClone(args.owner_id);
+  }
+  return result;
 }
 
 const name = (c: { Names: string[] }) => (c.Names[0] ?? "").replace(/^\//, "");
-
-/** A container of that name that is not this application's would be taken over silently: refuse. */
-async function refuseForeignHolder(
-  docker: DockerClient,
-  args: DeployRunArgs,
-  ours: Array<{ Names: string[] }>,
-  signal: AbortSignal,
-): Promise<void> {
-  if (ours.some((c) => c.Names.includes(`/${args.name}`))) return;
-  try {
-    await docker.inspectContainer(args.name, signal);
-  } catch (error) {
-    if ((error as { status?: number }).status === 404) return;
-    throw error;
-  }
-  throw new DeployFailedError(
-    `a container named ${args.name} already exists on this host and does not belong to this ${args.kind}: rename or remove it, or choose another app name`,
-  );
-}
 
 function dockerHealthcheck(hc: HealthCheck) {
   const ns = (seconds: number) => seconds * 1e9;

@@ -16,6 +16,7 @@ export type { OpContext, OpHandler, OpHandlers } from "./context.ts";
 const deployBuild: OpHandler<"deploy.build"> = async (args, ctx) => (await import("./deploy-build.ts")).deployBuild(args, ctx);
 const deployRun: OpHandler<"deploy.run"> = async (args, ctx) => (await import("./deploy-run.ts")).deployRun(args, ctx);
 const deployRemove: OpHandler<"deploy.remove"> = async (args, ctx) => (await import("./deploy-run.ts")).deployRemove(args, ctx);
+const deployPrune: OpHandler<"deploy.prune"> = async (args, ctx) => (await import("./deploy-images.ts")).deployPrune(args, ctx);
 
 /** Every op in the protocol's OPS table has a handler; the type checker holds us to it. */
 export const handlers: OpHandlers = {
@@ -30,4 +31,5 @@ export const handlers: OpHandlers = {
   "deploy.build": deployBuild,
   "deploy.run": deployRun,
   "deploy.remove": deployRemove,
+  "deploy.prune": deployPrune,
 };

@@ -167,6 +167,11 @@ export const DeployRemoveArgs = z.object({
   volumes: z.array(VolumeName).optional(),
   /** The project's network, removed too once no container is attached to it. */
   network: NetworkRef.optional(),
+  /** Applications: their images go too (tags `pier/<app_name>:*` and images labelled with the app). */
+  images: z.boolean().optional(),
+  app_name: containerName.optional(),
+  /** Applications: the agent's bare clone of the repository goes too. */
+  clone: z.boolean().optional(),
 });
 export type DeployRemoveArgs = z.infer<typeof DeployRemoveArgs>;
 
@@ -174,6 +179,27 @@ export interface DeployRemoveResult {
   containers: string[];
   volumes: string[];
   network_removed: boolean;
+  /** Image tags (or ids, for untagged images) removed. */
+  images?: string[];
+  clone_removed?: boolean;
+}
+
+/**
+ * `deploy.prune`: removes an application's deployment images except `keep` (the images of its
+ * last successful deployments, kept for rollback). An image a container still uses stays.
+ */
+export const DeployPruneArgs = z.object({
+  app_id: id,
+  app_name: containerName,
+  keep: z.array(z.string().min(1).max(255)).max(1000),
+});
+export type DeployPruneArgs = z.infer<typeof DeployPruneArgs>;
+
+export interface DeployPruneResult {
+  removed: string[];
+  kept: string[];
+  /** Not in `keep` but used by a container, so left alone. */
+  in_use: string[];
 }
 
 /** The label that finds the containers of an application or a database. */

@@ -1,9 +1,12 @@
 import { z } from "zod";
 import {
   DeployBuildArgs,
+  DeployPruneArgs,
   DeployRemoveArgs,
   DeployRunArgs,
+  PULL_POLICIES,
   type DeployBuildResult,
+  type DeployPruneResult,
   type DeployRemoveResult,
   type DeployRunResult,
 } from "./deploy.ts";
@@ -77,6 +80,8 @@ export const ContainerCreateArgs = z.object({
   network: NetworkRef.optional(),
   /** Start it after creating it ("docker run -d"). */
   start: z.boolean().optional(),
+  /** When to pull the image, in Compose's words: `missing` (default), `always`, `never`. */
+  pull_policy: z.enum(PULL_POLICIES).optional(),
 });
 
 export const ContainerLogsArgs = z.object({
@@ -189,6 +194,7 @@ export const OPS = {
   ...VOLUME_OPS,
   ...NETWORK_OPS,
   ...SYSTEM_OPS,
+  "deploy.prune": spec({ args: DeployPruneArgs, timeoutMs: 60_000, streaming: false, idempotent: true }),
 } as const;
 
 export type OpName = keyof typeof OPS;
@@ -217,6 +223,9 @@ export function commandTimeoutMs(op: OpName, args: unknown): number {
       return Math.max(base, (typeof a.timeout === "number" ? a.timeout : 10) * 1000 + base);
     case "container.exec":
       return typeof a.timeout_ms === "number" ? a.timeout_ms + MARGIN_MS : base;
+    case "container.create":
+      // It may pull its image first.
+      return a.pull_policy === "never" ? base : OPS["image.pull"].timeoutMs;
     case "container.logs":
       return a.follow === true ? LOGS_FOLLOW_TIMEOUT_MS : base;
     case "deploy.build":
@@ -310,6 +319,7 @@ export interface OpResults extends VolumeOpResults, NetworkOpResults, SystemOpRe
   "deploy.build": DeployBuildResult;
   "deploy.run": DeployRunResult;
   "deploy.remove": DeployRemoveResult;
+  "deploy.prune": DeployPruneResult;
 }
 
 export type OpResult<O extends OpName> = OpResults[O];
