@@ -1,6 +1,7 @@
 // Every container operation of the canonical API, end to end: HTTP → Worker → HostRelay →
 // the real agent → the real Docker engine, checked against the `docker` CLI.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRegistry } from "../fixtures/registry.ts";
 import {
   api,
   attachAgent,
@@ -148,6 +149,40 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
     const invalid = await api(base(), { token: owner.token, body: { image: "" } });
     expect(invalid.status).toBe(422);
     expect(invalid.body.errors[0].pointer).toBe("/body/image");
+  });
+
+  it("pulls an image the host lacks for a new container (pull_policy missing by default), or answers 404 with how to pull", async () => {
+    const name = `pier-test/create-pull-${process.pid}`;
+    const registry = await startRegistry({ images: [{ source: TEST_IMAGE, name, tag: "v1" }] });
+    const image = registry.reference(name, "v1");
+    const container = unique("pulled");
+    try {
+      await docker("rmi", "-f", image).catch(() => undefined);
+      const never = await api(base(), { token: owner.token, body: { image, pull_policy: "never", name: unique("never") } });
+      expect(never.status).toBe(404);
+      expect(never.body.detail).toContain(`the image ${image} is not on this host and pull_policy is "never"`);
+      expect(never.body.detail).toContain("POST /api/v1/hosts/{id}/images/pull");
+      expect(registry.requests.filter((r) => r.includes("/manifests/"))).toEqual([]);
+
+      const created = await api(base(), {
+        token: owner.token,
+        body: { image, name: container, cmd: ["sleep", "600"], labels: { "dev.pier.e2e": LABEL.split("=")[1]! } },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body).toMatchObject({ started: true });
+      expect(registry.requests.some((r) => r.includes(`/v2/${name}/manifests/v1`))).toBe(true);
+      expect(await docker("inspect", "-f", "{{.Config.Image}}", created.body.id)).toBe(image);
+
+      const unreachable = await api(base(), { token: owner.token, body: { image: `127.0.0.1:1/${name}:v1`, name: unique("nope") } });
+      expect(unreachable.status).toBe(404);
+      expect(unreachable.body.detail).toMatch(
+        /is not on this host and could not be pulled \(.+\): pull it first with POST \/api\/v1\/hosts\/\{id\}\/images\/pull/,
+      );
+    } finally {
+      await docker("rm", "-f", container).catch(() => undefined);
+      await docker("rmi", "-f", image).catch(() => undefined);
+      await registry.close();
+    }
   });
 
   it("answers stats for every container at once from the agent's cache", async () => {

@@ -1,5 +1,7 @@
 import type { OpHandlers, OpContext } from "./context.ts";
 import type { OpArgs } from "../protocol.ts";
+import { ImagePullError } from "../docker/client.ts";
+import { DockerError } from "../docker/errors.ts";
 import { planContainerCreate } from "./container-spec.ts";
 
 type ContainerOps =
@@ -15,14 +17,50 @@ type ContainerOps =
   | "container.remove"
   | "container.top";
 
+/** The Engine's answer to a create whose image is not on the host. */
+const isMissingImage = (error: unknown) =>
+  error instanceof DockerError && error.status === 404 && /no such image/i.test(error.engineMessage);
+
+const HOW_TO_PULL =
+  "pull it first with POST /api/v1/hosts/{id}/images/pull (progress as a task; registry credentials for a private image), or load it on the host (docker load), then create the container again";
+
+/** Pulls the image for a create, or explains in a 404 how to get it onto the host. */
+async function pullForCreate(docker: OpContext["docker"], image: string, signal: AbortSignal): Promise<void> {
+  try {
+    await docker.pullImage(image, {}, signal);
+  } catch (error) {
+    if (!(error instanceof ImagePullError || error instanceof DockerError)) throw error;
+    const reason = error instanceof DockerError ? error.engineMessage : error.message;
+    throw new DockerError("image.pull", 404, `the image ${image} is not on this host and could not be pulled (${reason}): ${HOW_TO_PULL}`);
+  }
+}
+
 /**
  * "Run" is create-then-start; when the start fails (a port already taken, say) the new container
- * is removed again, so the caller is not left with a half-made one to clean up.
+ * is removed again, so the caller is not left with a half-made one to clean up. The image is
+ * pulled per `pull_policy` (as for applications): `missing` pulls it only when the create finds
+ * it absent, `always` first, `never` answers 404 with how to pull it.
  */
 async function createContainer(args: OpArgs<"container.create">, { docker, signal }: OpContext) {
+  const policy = args.pull_policy ?? "missing";
   const plan = planContainerCreate(args);
   for (const volume of plan.namedVolumes) await docker.createVolume(volume, signal);
-  const created = await docker.createContainer(plan.name, plan.body, signal);
+  if (policy === "always") await pullForCreate(docker, args.image, signal);
+  let created: Awaited<ReturnType<typeof docker.createContainer>>;
+  try {
+    created = await docker.createContainer(plan.name, plan.body, signal);
+  } catch (error) {
+    if (!isMissingImage(error)) throw error;
+    if (policy === "never") {
+      throw new DockerError(
+        "container.create",
+        404,
+        `the image ${args.image} is not on this host and pull_policy is "never": ${HOW_TO_PULL}`,
+      );
+    }
+    await pullForCreate(docker, args.image, signal);
+    created = await docker.createContainer(plan.name, plan.body, signal);
+  }
   if (args.start) {
     try {
       await docker.startContainer(created.id, signal);
