@@ -26,7 +26,6 @@ dockerSystemRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{hostId}/system/info",
-    operationId: "getDockerInfo",
     tags: ["system"],
     summary: "The engine's `docker info` document, as the engine gives it",
     security: bearerSecurity,
@@ -40,7 +39,6 @@ dockerSystemRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{hostId}/system/version",
-    operationId: "getDockerVersion",
     tags: ["system"],
     summary: "The engine's `docker version` document",
     security: bearerSecurity,
@@ -66,7 +64,6 @@ dockerSystemRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{hostId}/system/df",
-    operationId: "getDiskUsage",
     tags: ["system"],
     summary: "Disk usage by type, as `docker system df` reports it (images, containers, local volumes, build cache)",
     security: bearerSecurity,
@@ -85,7 +82,6 @@ dockerSystemRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{hostId}/system/prune",
-    operationId: "pruneDockerSystem",
     tags: ["system"],
     summary:
       "Prune stopped containers, unused networks, dangling (or with `all`, unused) images and build cache — volumes only with `volumes: true` (admin+) — as a task: 202 with its task_id (member+)",

@@ -69,7 +69,6 @@ networkRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{hostId}/networks",
-    operationId: "listNetworks",
     tags: ["networks"],
     summary: "Networks on a host",
     security: bearerSecurity,
@@ -95,7 +94,6 @@ networkRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{hostId}/networks",
-    operationId: "createNetwork",
     tags: ["networks"],
     summary: "Create a network: driver, subnet, gateway, IP range, internal, labels (member+); 409 when the name is taken",
     security: bearerSecurity,
@@ -116,7 +114,6 @@ networkRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{hostId}/networks/prune",
-    operationId: "pruneNetworks",
     tags: ["networks"],
     summary: "Remove every network no container uses, optionally only those with a label (member+)",
     security: bearerSecurity,
@@ -140,7 +137,6 @@ networkRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{hostId}/networks/{network}",
-    operationId: "getNetwork",
     tags: ["networks"],
     summary: "One network, with its connected containers",
     security: bearerSecurity,
@@ -163,7 +159,6 @@ networkRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/{hostId}/networks/{network}",
-    operationId: "removeNetwork",
     tags: ["networks"],
     summary: "Remove a network (member+); 409 with the engine's message while containers are connected, or for bridge/host/none",
     security: bearerSecurity,
@@ -190,7 +185,6 @@ networkRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{hostId}/networks/{network}/connect",
-    operationId: "connectNetwork",
     tags: ["networks"],
     summary: "Connect a container, with DNS aliases and a static IPv4 address if asked (member+)",
     security: bearerSecurity,
@@ -214,7 +208,6 @@ networkRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{hostId}/networks/{network}/disconnect",
-    operationId: "disconnectNetwork",
     tags: ["networks"],
     summary: "Disconnect a container (member+)",
     security: bearerSecurity,

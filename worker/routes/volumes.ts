@@ -54,7 +54,6 @@ volumeRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{hostId}/volumes",
-    operationId: "listVolumes",
     tags: ["volumes"],
     summary: "Volumes on a host; with ?usage=true each one's size and the containers using it (a disk walk)",
     security: bearerSecurity,
@@ -81,7 +80,6 @@ volumeRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{hostId}/volumes",
-    operationId: "createVolume",
     tags: ["volumes"],
     summary: "Create a volume (member+); an existing volume of that name is answered as is, as Docker does",
     security: bearerSecurity,
@@ -104,7 +102,6 @@ volumeRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{hostId}/volumes/prune",
-    operationId: "pruneVolumes",
     tags: ["volumes"],
     summary: "Remove every volume no container uses, optionally only those with a label (admin+: the data is lost)",
     security: bearerSecurity,
@@ -131,7 +128,6 @@ volumeRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{hostId}/volumes/{name}",
-    operationId: "getVolume",
     tags: ["volumes"],
     summary: "One volume",
     security: bearerSecurity,
@@ -154,7 +150,6 @@ volumeRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/{hostId}/volumes/{name}",
-    operationId: "removeVolume",
     tags: ["volumes"],
     summary: "Remove a volume (member+); 409 with the engine's message while a container uses it",
     security: bearerSecurity,
