@@ -1,13 +1,14 @@
 import { createDatabase } from "./db/client.ts";
 import type { Bindings } from "./env.ts";
 import { pruneDeliveries } from "./services/channels/index.ts";
+import { sweepPresence } from "./services/hosts.ts";
 import { pruneMetrics } from "./services/metrics.ts";
 import { notifyExpiringCredentials, pruneNotifications } from "./services/notifications.ts";
 import { errorLogFields } from "./db/errors.ts";
 
 /**
  * The cron trigger (`[triggers] crons` in wrangler.toml): retention of metrics, notifications and
- * the delivery log, and notices of API keys about to expire. Each job runs on its own, so one
+ * the delivery log, notices of API keys about to expire, and the host presence sweep. Each job runs on its own, so one
  * failing does not skip the others; a failed job is simply done again on the next run.
  */
 export async function runScheduled(env: Bindings, scheduledTime = Date.now()): Promise<void> {
@@ -17,6 +18,7 @@ export async function runScheduled(env: Bindings, scheduledTime = Date.now()): P
     "prune notifications": () => pruneNotifications(db, scheduledTime),
     "prune deliveries": () => pruneDeliveries(db, scheduledTime),
     "expiring credentials": () => notifyExpiringCredentials(db, env, scheduledTime),
+    "host presence": () => sweepPresence(db, env, scheduledTime),
   };
   const results = await Promise.allSettled(Object.values(jobs).map((job) => job()));
   Object.keys(jobs).forEach((name, i) => {

@@ -78,6 +78,9 @@ export class HostRelay extends DurableObject<Bindings> {
     this.watch = new HostWatch(ctx.storage, env);
     // Heartbeats are answered by the runtime without waking the object (exact text match).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
+    // Every wake re-arms presence: after a restart of the control plane the agent's socket is
+    // gone while the database may still say online, and only an alarm settles that.
+    void ctx.blockConcurrencyWhile(() => this.armPresence());
   }
 
   // ---- agent connection --------------------------------------------------------------------
@@ -219,6 +222,15 @@ export class HostRelay extends DurableObject<Bindings> {
   /** Presence checks: a missed heartbeat window disconnects; a long absence marks the host lost. */
   override async alarm(): Promise<void> {
     const socket = this.agentSocket();
+    if (!socket) {
+      // No socket while the mirror says online: the agent went away unseen (the control plane
+      // restarted, or the close never reached this object). Disconnected as of now.
+      const row = await this.hostRow();
+      if (row?.state === "online") {
+        this.failInFlight("agent_disconnected", "The host's agent is no longer connected.");
+        await this.mirror({ state: "disconnected", disconnectedAt: nowIso() });
+      }
+    }
     if (socket) {
       const lastSeen = this.lastSeen(socket);
       if (Date.now() - lastSeen > HEARTBEAT_WINDOW_MS) {
@@ -245,6 +257,14 @@ export class HostRelay extends DurableObject<Bindings> {
   }
 
   // ---- RPC: used by the Worker ----------------------------------------------------------------
+
+  /**
+   * The presence sweep (the cron trigger) wakes a relay whose host looks stale; waking re-arms the
+   * alarm (constructor), and this settles the state now rather than at the next check.
+   */
+  async settlePresence(): Promise<void> {
+    await this.alarm();
+  }
 
   /**
    * Runs one non-streaming command on the host's agent and returns its outcome (never throws).
@@ -334,6 +354,13 @@ export class HostRelay extends DurableObject<Bindings> {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /** An alarm is always pending while this object serves a host: the presence check, or the notices after it. */
+  private async armPresence(): Promise<void> {
+    if (!this.identity()) return;
+    if ((await this.ctx.storage.getAlarm()) !== null) return;
+    await this.ctx.storage.setAlarm(Date.now() + (this.agentSocket() ? PRESENCE_CHECK_MS : 1_000));
+  }
+
   /**
    * What every command and stream checks before it is sent: a known op, arguments that pass its
    * schema, a connected agent, and an agent that supports the op (an agent that does not know it
@@ -351,11 +378,13 @@ export class HostRelay extends DurableObject<Bindings> {
         `Invalid arguments for ${op}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
       );
     const socket = this.agentSocket();
-    if (!socket)
+    if (!socket) {
+      void this.armPresence();
       return fail(
         "host_offline",
         "The host is offline: its agent is not connected. Start the agent (see the host's install commands) and retry.",
       );
+    }
     const hello = (socket.deserializeAttachment() as SocketAttachment).hello;
     if (hello && !hello.capabilities.includes(op))
       return fail("unknown_op", `This host's agent (${hello.agent_version}) does not support ${op}: upgrade the agent.`);

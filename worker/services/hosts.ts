@@ -1,4 +1,4 @@
-import { and, count, desc, eq } from "drizzle-orm";
+import { and, count, desc, eq, isNull, lt, or } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { auditEvents, hosts, type HostState } from "../db/schema.ts";
 import { isUniqueViolation } from "../db/errors.ts";
@@ -7,7 +7,7 @@ import { conflict, notFound, unauthorized } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
 import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
-import { STALE_MIRROR_MS } from "../lib/presence.ts";
+import { LOST_AFTER_MS, STALE_MIRROR_MS } from "../lib/presence.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
@@ -182,4 +182,26 @@ export async function deleteHost(db: Database, env: Bindings, actor: Admin, id: 
     ),
   ]);
   await env.HOST_RELAY.getByName(id).disconnect("the host was deleted", true);
+}
+
+/**
+ * The presence sweep (cron): hosts whose mirror says online but has gone stale, or disconnected
+ * for longer than the lost grace, have a relay that missed its own checks (no alarm was pending
+ * when the control plane restarted). Waking each one re-arms its alarm and settles its state, so
+ * the host list and the notices come right without waiting for the agent.
+ */
+export async function sweepPresence(db: Database, env: Bindings, now = Date.now()): Promise<number> {
+  const staleBefore = new Date(now - STALE_MIRROR_MS).toISOString();
+  const lostBefore = new Date(now - LOST_AFTER_MS).toISOString();
+  const rows = await db
+    .select({ id: hosts.id })
+    .from(hosts)
+    .where(
+      or(
+        and(eq(hosts.state, "online"), or(isNull(hosts.lastSeenAt), lt(hosts.lastSeenAt, staleBefore))),
+        and(eq(hosts.state, "disconnected"), or(isNull(hosts.disconnectedAt), lt(hosts.disconnectedAt, lostBefore))),
+      ),
+    );
+  await Promise.all(rows.map((row) => env.HOST_RELAY.getByName(row.id).settlePresence()));
+  return rows.length;
 }
