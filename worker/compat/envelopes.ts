@@ -203,6 +203,6 @@ export function noRoute(method: string, path: string): ApiError {
   if (!surface) return new ApiError(404, `No route for ${method} ${path}: see /swagger for the API.`);
   return new ApiError(
     404,
-    `No route for ${method} ${path} in ${surface.title}: Pier does not serve this endpoint (see README.md, "Compatibility").`,
+    `No route for ${method} ${path} in ${surface.title}: Pier does not serve this endpoint (README.md, "Compatibility surfaces", lists what it serves).`,
   );
 }
