@@ -140,6 +140,8 @@ async function main(): Promise<void> {
     "--var",
     `LIBSQL_URL:${db.url}`,
     "--show-interactive-dev-session=false",
+    // wrangler dev never fires cron triggers; with this it serves /__scheduled, called below.
+    "--test-scheduled",
     "--log-level",
     process.env.WRANGLER_LOG ?? "info",
   ];
@@ -161,10 +163,22 @@ async function main(): Promise<void> {
     detached: true,
   });
 
+  // The cron trigger (wrangler.toml: every 15 minutes): metric and notification retention,
+  // expiring-key notices, the host presence sweep. PIER_CRON_INTERVAL_MS shortens it for tests.
+  const cronMs = Number(process.env.PIER_CRON_INTERVAL_MS ?? 15 * 60_000);
+  const cron = setInterval(() => {
+    fetch(`http://127.0.0.1:${workerPort}/__scheduled?cron=${encodeURIComponent("*/15 * * * *")}`).then(
+      (res) => res.body?.cancel(),
+      (err: Error) => process.env.PIER_DEBUG && say(`cron trigger failed: ${err.message}`),
+    );
+  }, cronMs);
+  cron.unref();
+
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(cron);
     say("stopping");
     // wrangler dev runs workerd as a child: signal the whole process group.
     if (wrangler.pid && wrangler.exitCode === null) {
