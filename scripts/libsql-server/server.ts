@@ -52,6 +52,11 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
       else send(res, { status: 500, json: { message: `Internal server error: ${String(e)}` } });
     });
   });
+  // Clients close an idle kept-alive socket before the server's timeout (undici: 2 s before the
+  // `Keep-Alive: timeout` hint). With Node's 5 s, a client whose event loop stalls for a few
+  // seconds can send on a socket the server is closing (ECONNRESET); a long timeout leaves
+  // closing idle sockets to the clients. close() still ends every connection at once.
+  server.keepAliveTimeout = 65_000;
 
   try {
     await new Promise<void>((ok, fail) => {
