@@ -62,6 +62,7 @@ describe("the OpenAPI documents", () => {
     expect(open.sort()).toEqual(
       [
         "GET /healthz",
+        "GET /livez",
         "POST /api/v1/auth/login",
         "POST /api/v1/auth/logout",
         "POST /api/v1/auth/refresh",
