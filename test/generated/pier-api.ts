@@ -1988,6 +1988,8 @@ export interface components {
                 /** @enum {string} */
                 protocol?: "tcp" | "udp" | "sctp";
             }[];
+            /** @enum {string} */
+            pull_policy?: "always" | "missing" | "never";
             restart_max_retries?: number;
             /** @enum {string} */
             restart_policy?: "no" | "always" | "unless-stopped" | "on-failure";
