@@ -23,8 +23,10 @@ const LABEL = `dev.pier.e2e=${process.pid}-lifecycle`;
 
 function spawnAgent(token: string): ChildProcess & { output: () => string } {
   let output = "";
-  // `npm run agent` is `tsx agent-relay/src/main.ts`; run the same entry without npm in between.
-  const child = spawn(process.execPath, ["--import", "tsx", "agent-relay/src/main.ts"], {
+  // `npm run agent` is `node agent-relay/src/main.ts` (Node strips the types itself): the same
+  // entry, without npm in between, whose signals would reach npm rather than the agent. (The
+  // bundle hosts install, dist/pier-agent.js, runs in agent-package.test.ts and agent-image.test.ts.)
+  const child = spawn(process.execPath, ["agent-relay/src/main.ts"], {
     cwd: ROOT,
     env: { ...process.env, PIER_URL: pierUrl(), PIER_AGENT_TOKEN: token, PIER_LOG_LEVEL: "debug" },
     stdio: ["ignore", "pipe", "pipe"],
