@@ -32,6 +32,8 @@ declare global {
       PIER_NOTIFY_MAX_ATTEMPTS?: string;
       /** How long a host must stay disconnected before it is announced (default 60 s). */
       PIER_HOST_DISCONNECT_NOTICE_MS?: string;
+      /** How long the HostRelay waits for the agent's ack of a command (default 5 s). */
+      PIER_AGENT_ACK_TIMEOUT_MS?: string;
       /** Tests only: a libSQL URL with an empty database (vitest.config.ts). */
       FRESH_LIBSQL_URL?: string;
     }

@@ -83,6 +83,13 @@ export const notifyRetryPolicy = (env: Bindings): RetryPolicy => ({
 export const disconnectNoticeMs = (env: Bindings): number => nonNegativeInt(env.PIER_HOST_DISCONNECT_NOTICE_MS, DISCONNECT_NOTICE_MS);
 
 /**
+ * How long the HostRelay waits for the agent's `ack` of a command or stream (PIER_AGENT_ACK_TIMEOUT_MS,
+ * default 5 s). An agent acks the moment a command arrives, so a missing ack means a frozen or
+ * badly overloaded agent: the command fails with a 504 and the host counts as disconnected.
+ */
+export const agentAckTimeoutMs = (env: Bindings): number => int(env.PIER_AGENT_ACK_TIMEOUT_MS, 5_000);
+
+/**
  * How many successful deployments per application keep their image on the host for rollback
  * (PIER_KEEP_DEPLOYMENT_IMAGES, default 5); older deployments' images are pruned after each one.
  */

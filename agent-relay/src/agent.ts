@@ -106,8 +106,11 @@ export function startAgent(options: AgentOptions): RunningAgent {
       : undefined;
 
   const onMessage = (message: ServerMessage) => {
-    if (message.type === "cmd") void executor.run(message);
-    else if (message.type === "cancel") executor.cancel(message.id);
+    if (message.type === "cmd") {
+      // Before anything else: the server fails a command that is not acknowledged within seconds.
+      connection.send(encode({ type: "ack", id: message.id }));
+      void executor.run(message);
+    } else if (message.type === "cancel") executor.cancel(message.id);
     else if (message.type === "ping") connection.send(encode({ type: "pong" }));
   };
 

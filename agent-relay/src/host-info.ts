@@ -40,6 +40,7 @@ export async function buildHello(
     addresses: hostAddresses(),
     capabilities: options.capabilities,
     time: Date.now(),
+    acks: true,
   };
   if (options.containers) hello.containers = options.containers;
   try {

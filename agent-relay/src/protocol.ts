@@ -27,7 +27,7 @@ export const PROTOCOL_VERSION = 1;
  */
 export const MAX_CHUNK_CHARS = 128 * 1024;
 
-/** Agent heartbeat period; the DO counts a host disconnected after missing a few of these. */
+/** Agent heartbeat period; the DO counts a host disconnected once one of these is overdue. */
 export const HEARTBEAT_INTERVAL_MS = 20_000;
 
 /**
@@ -50,6 +50,8 @@ export const CLOSE_CODES = {
   heartbeat_timeout: 4004,
   /** The peer sent something the protocol does not allow (either way). */
   protocol_error: 4005,
+  /** The agent did not acknowledge a command in time (server → agent): redial with the usual backoff. */
+  ack_missed: 4006,
 } as const;
 
 const v = z.literal(PROTOCOL_VERSION);
@@ -95,6 +97,8 @@ export const ERROR_CODES = {
   agent_disconnected: "agent_disconnected",
   /** Set by the HostRelay: no reply arrived by the command's deadline. */
   timeout: "timeout",
+  /** Set by the HostRelay: the agent did not acknowledge the command in time (frozen or overloaded). */
+  ack_timeout: "ack_timeout",
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -130,7 +134,20 @@ export const HelloSchema = z.object({
   containers: ContainerCountsSchema.optional(),
   /** The agent's clock (epoch ms) when it sent hello; lets the DO spot clock skew against deadlines. */
   time: z.number().optional(),
+  /**
+   * The agent answers every `cmd` with an `ack` at once. Only then does the server fail a command
+   * whose ack does not come in time (an older agent never sends one and must not be failed for it).
+   */
+  acks: z.boolean().optional(),
 });
+
+/**
+ * Sent by the agent the moment a `cmd` arrives, before it validates or runs it: the proof that the
+ * agent process is alive and reading its socket. A process that is stopped (SIGSTOP, a frozen VM)
+ * keeps its socket open and its heartbeats answered by nobody; without acks a command to it would
+ * wait out its whole time limit. (The server's wait: PIER_AGENT_ACK_TIMEOUT_MS, worker/settings.ts.)
+ */
+export const AckSchema = z.object({ v, type: z.literal("ack"), id: commandId });
 
 export const ResultSchema = z.discriminatedUnion("ok", [
   z.object({ v, type: z.literal("result"), id: commandId, ok: z.literal(true), data: z.unknown() }),
@@ -224,6 +241,7 @@ export const PONG_TEXT = JSON.stringify({ v: PROTOCOL_VERSION, type: "pong" });
 
 export const AgentMessageSchema = z.discriminatedUnion("type", [
   HelloSchema,
+  AckSchema,
   ResultSchema,
   ChunkSchema,
   EndSchema,
@@ -236,6 +254,7 @@ export const AgentMessageSchema = z.discriminatedUnion("type", [
 export const ServerMessageSchema = z.discriminatedUnion("type", [CmdSchema, CancelSchema, PingSchema, PongSchema]);
 export const MessageSchema = z.discriminatedUnion("type", [
   HelloSchema,
+  AckSchema,
   ResultSchema,
   ChunkSchema,
   EndSchema,
@@ -249,6 +268,7 @@ export const MessageSchema = z.discriminatedUnion("type", [
 ]);
 
 export type Hello = z.infer<typeof HelloSchema>;
+export type Ack = z.infer<typeof AckSchema>;
 export type Result = z.infer<typeof ResultSchema>;
 export type Chunk = z.infer<typeof ChunkSchema>;
 export type End = z.infer<typeof EndSchema>;

@@ -57,6 +57,7 @@ describe.skipIf(!docker.available)("agent against a stand-in relay and the real 
     expect(hello.agent_version).toBe(agent.version);
     expect(hello.capabilities).toEqual(expect.arrayContaining(["container.list", "container.exec", "stats.all"]));
     expect(hello.hostname).not.toBe("");
+    expect(hello.acks).toBe(true);
     expect(relay.upgrades[0]).toEqual({ path: "/api/v1/agent/connect", status: 101 });
   });
 
@@ -71,6 +72,15 @@ describe.skipIf(!docker.available)("agent against a stand-in relay and the real 
     for (const id of before) if (after.has(id)) expect(ids).toContain(id);
     for (const id of ids) expect(before.has(id) || after.has(id)).toBe(true);
     expect(ids).toContain(sleeperId);
+  });
+
+  it("acknowledges every command as it arrives, before its reply, even one it cannot run", async () => {
+    for (const op of ["container.inspect", "container.nope"]) {
+      const id = relay.sendCommand(op as never, { id: sleeperId }, { deadline: Date.now() + 10_000 });
+      await relay.waitFor((m) => m.type === "result" && m.id === id, `result of ${op}`);
+      const mine = relay.messages.filter((m) => "id" in m && m.id === id).map((m) => m.type);
+      expect(mine).toEqual(["ack", "result"]);
+    }
   });
 
   it("answers an expired deadline with an error instead of running it", async () => {

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   api,
   attachAgent,
+  SseStream,
   docker,
   dockerAvailable,
   newHost,
@@ -80,6 +81,54 @@ describe.skipIf(!dockerAvailable())("agent lifecycle", () => {
     const code = await new Promise((r) => second.once("exit", r));
     expect(code).toBe(0);
     expect(second.output()).toMatch(/agent stopped/);
+  });
+
+  it("fails commands and streams with a 504 while the agent is frozen, shows the host disconnected, and recovers when it thaws", async () => {
+    const host = await newHost(owner);
+    const agent = spawnAgent(host.agent_token);
+    children.push(agent);
+    await waitForStatus(owner, host.id, "online");
+    const id = await docker("run", "-d", "--label", LABEL, TEST_IMAGE, "sleep", "600");
+    const containers = `/api/v1/hosts/${host.id}/containers`;
+    expect((await api(containers, { token: owner.token })).status).toBe(200);
+
+    // Frozen, socket open: the command is not acknowledged, so it fails within the ack window
+    // (PIER_AGENT_ACK_TIMEOUT_MS, 5 s) instead of waiting out its time limit.
+    agent.kill("SIGSTOP");
+    try {
+      const frozen = await api(containers, { token: owner.token });
+      expect(frozen.status).toBe(504);
+      expect(frozen.headers.get("content-type")).toMatch(/application\/problem\+json/);
+      expect(frozen.body.detail).toMatch(
+        new RegExp(
+          `agent on host ${host.name} did not acknowledge the command \\(container\\.list\\) within 5 s; it may be frozen or overloaded`,
+        ),
+      );
+      // …and the host is disconnected now (not after the heartbeat window): commands answer 503 at once.
+      await waitForStatus(owner, host.id, "disconnected");
+      expect((await api(containers, { token: owner.token })).status).toBe(503);
+    } finally {
+      agent.kill("SIGCONT");
+    }
+    await waitForStatus(owner, host.id, "online");
+    expect((await api(containers, { token: owner.token })).body.containers.map((c: { id: string }) => c.id)).toContain(id);
+
+    // A stream's first frame must be acknowledged too: a followed log of a frozen agent ends with the reason.
+    agent.kill("SIGSTOP");
+    try {
+      const res = await fetch(`${pierUrl()}${containers}/${id}/logs?follow=true`, { headers: { authorization: `Bearer ${owner.token}` } });
+      expect(res.status).toBe(200);
+      const events = await new SseStream(res).until((e) => e.event === "end");
+      expect(events.at(-1)).toMatchObject({
+        event: "end",
+        data: { error: expect.stringMatching(/did not acknowledge the command \(container\.logs\)/) },
+      });
+      await waitForStatus(owner, host.id, "disconnected");
+    } finally {
+      agent.kill("SIGCONT");
+    }
+    await waitForStatus(owner, host.id, "online");
+    expect((await api(`${containers}/${id}`, { token: owner.token })).status).toBe(200);
   });
 
   it("refuses a revoked token, and the agent says why in its log", async () => {

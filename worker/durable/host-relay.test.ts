@@ -2,7 +2,7 @@
 // the agent side is played by the test so that timing and failures can be controlled exactly.
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { PING_TEXT, PONG_TEXT } from "#protocol";
+import { CLOSE_CODES, PING_TEXT, PONG_TEXT } from "#protocol";
 import { addMember, call, expectProblem, json, newOwner, type TestAccount, waitForStatus } from "../testing.ts";
 import { ScriptedAgent } from "../testing-agent.ts";
 
@@ -89,6 +89,26 @@ describe("HostRelay", () => {
     agent.reply(cmd2.id, []);
     expect(await next).toEqual({ ok: true, data: [] });
     agent.ws.close(1000);
+  });
+
+  it("fails a command the agent does not acknowledge with a 504 and drops the agent; an acknowledged one waits for its reply", async () => {
+    const owner = await newOwner();
+    const host = await newHost(owner);
+    const agent = await ScriptedAgent.connect(host.agent_token, { hello: { acks: true } });
+    await waitForStatus(owner, host.id, "online");
+
+    const acked = call(`/api/v1/hosts/${host.id}/containers`, { token: owner.token });
+    const first = await agent.next();
+    agent.send({ type: "ack", id: first.id });
+    agent.reply(first.id, []);
+    expect((await acked).status).toBe(200);
+
+    // A frozen agent: the command arrives and nothing comes back, not even the ack.
+    const res = await call(`/api/v1/hosts/${host.id}/containers`, { token: owner.token });
+    await expectProblem(res, 504, /did not acknowledge the command \(container\.list\) within 5 s; it may be frozen or overloaded/);
+    expect((await agent.closing()).code).toBe(CLOSE_CODES.ack_missed);
+    await waitForStatus(owner, host.id, "disconnected");
+    expect((await call(`/api/v1/hosts/${host.id}/containers`, { token: owner.token })).status).toBe(503);
   });
 
   it("fails every command in flight at once when the agent drops, and marks the host disconnected", async () => {

@@ -21,6 +21,7 @@ import { createDatabase } from "../db/client.ts";
 import { hosts, type HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { HEARTBEAT_WINDOW_MS, LOST_AFTER_MS } from "../lib/presence.ts";
+import { agentAckTimeoutMs } from "../settings.ts";
 import { type CommandOutcome, failedOutcome as fail } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
 import { HostWatch, quietly } from "./host-watch.ts";
@@ -45,13 +46,17 @@ interface PendingCommand {
   op: string;
   resolve: (outcome: CommandOutcome) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** Until the agent's `ack` arrives (only for agents that send them). */
+  ackTimer?: ReturnType<typeof setTimeout>;
 }
 
 interface OpenStream {
   controller: ReadableStreamDefaultController<Uint8Array>;
   timer: ReturnType<typeof setTimeout>;
+  ackTimer?: ReturnType<typeof setTimeout>;
 }
 
+/** The longest wait between presence checks while an agent is connected. */
 const PRESENCE_CHECK_MS = 30_000;
 /** A reply this long past its deadline is still waited for, to absorb clock and network skew. */
 const DEADLINE_GRACE_MS = 1_000;
@@ -70,6 +75,8 @@ export class HostRelay extends DurableObject<Bindings> {
   private pending = new Map<string, PendingCommand>();
   private streams = new Map<string, OpenStream>();
   private lastMessageAt = 0;
+  /** Connections whose end was already handled (see onAgentGone). */
+  private readonly settled = new Set<string>();
   /** Notifications and metrics (issue 5): presence, container deaths, host samples. */
   private readonly watch: HostWatch;
 
@@ -105,7 +112,7 @@ export class HostRelay extends DurableObject<Bindings> {
     const attachment: SocketAttachment = { connectionId: crypto.randomUUID(), connectedAt: Date.now(), hello: null };
     server.serializeAttachment(attachment);
     this.lastMessageAt = Date.now();
-    await this.ctx.storage.setAlarm(Date.now() + PRESENCE_CHECK_MS);
+    await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_WINDOW_MS);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -156,12 +163,18 @@ export class HostRelay extends DurableObject<Bindings> {
         if (identity) await quietly("online notice", identity.id, () => this.watch.online(identity));
         return;
       }
+      case "ack": {
+        const waiting = this.pending.get(message.id) ?? this.streams.get(message.id);
+        if (waiting) clearTimeout(waiting.ackTimer);
+        return;
+      }
       case "result": {
         const pending = this.pending.get(message.id);
         // A reply after its deadline (or for a cancelled command) has no one waiting: dropped.
         if (!pending) return;
         this.pending.delete(message.id);
         clearTimeout(pending.timer);
+        clearTimeout(pending.ackTimer);
         pending.resolve(
           message.ok ? { ok: true, data: message.data } : fail(message.error.code, message.error.message, message.error.status),
         );
@@ -207,6 +220,11 @@ export class HostRelay extends DurableObject<Bindings> {
   }
 
   private async onAgentGone(ws: WebSocket, why: string): Promise<void> {
+    // A socket the relay dropped itself (missed heartbeat or ack) closes for real later, when the
+    // thawed agent answers the close: it was settled then, and its disconnect time stays.
+    const { connectionId } = ws.deserializeAttachment() as SocketAttachment;
+    if (this.settled.has(connectionId)) return;
+    this.settled.add(connectionId);
     const current = this.ctx.getWebSockets(AGENT_TAG).filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
     if (current.length > 0) return; // a replaced socket closing: the new one carries on
     this.failInFlight("agent_disconnected", `The host's agent disconnected while the command ran: ${why}.`);
@@ -239,7 +257,11 @@ export class HostRelay extends DurableObject<Bindings> {
         return;
       }
       await this.mirror({ lastSeenAt: new Date(lastSeen).toISOString() });
-      await this.ctx.storage.setAlarm(Date.now() + PRESENCE_CHECK_MS);
+      // Next look: the moment the next heartbeat would be overdue, so a silent agent is caught
+      // within seconds of its window, not a whole check period later.
+      await this.ctx.storage.setAlarm(
+        Math.max(Date.now() + 1_000, Math.min(lastSeen + HEARTBEAT_WINDOW_MS + 1_000, Date.now() + PRESENCE_CHECK_MS)),
+      );
       return;
     }
     const row = await this.hostRow();
@@ -290,11 +312,12 @@ export class HostRelay extends DurableObject<Bindings> {
         this.sendCancel(id);
         resolve(fail("timeout", `The host did not answer ${op} within ${Math.round(timeoutMs / 1000)} s.`));
       }, timeoutMs + DEADLINE_GRACE_MS);
-      this.pending.set(id, { op, resolve, timer });
+      this.pending.set(id, { op, resolve, timer, ackTimer: this.awaitAck(socket, id, op) });
       try {
         socket.send(encode({ type: "cmd", id, op, args: parsedArgs, deadline }));
       } catch (err) {
         clearTimeout(timer);
+        clearTimeout(this.pending.get(id)?.ackTimer);
         this.pending.delete(id);
         resolve(fail("agent_disconnected", `Could not send to the host's agent: ${String(err)}.`));
       }
@@ -318,12 +341,15 @@ export class HostRelay extends DurableObject<Bindings> {
           () => this.closeStream(id, { code: "timeout", message: "The stream reached its time limit; reconnect to continue." }),
           timeoutMs,
         );
-        this.streams.set(id, { controller, timer });
+        this.streams.set(id, { controller, timer, ackTimer: this.awaitAck(socket, id, op) });
         socket.send(encode({ type: "cmd", id, op, args: parsedArgs, deadline: Date.now() + timeoutMs }));
       },
       cancel: () => {
         const stream = this.streams.get(id);
-        if (stream) clearTimeout(stream.timer);
+        if (stream) {
+          clearTimeout(stream.timer);
+          clearTimeout(stream.ackTimer);
+        }
         this.streams.delete(id);
         this.sendCancel(id);
       },
@@ -358,7 +384,38 @@ export class HostRelay extends DurableObject<Bindings> {
   private async armPresence(): Promise<void> {
     if (!this.identity()) return;
     if ((await this.ctx.storage.getAlarm()) !== null) return;
-    await this.ctx.storage.setAlarm(Date.now() + (this.agentSocket() ? PRESENCE_CHECK_MS : 1_000));
+    await this.ctx.storage.setAlarm(Date.now() + (this.agentSocket() ? HEARTBEAT_WINDOW_MS : 1_000));
+  }
+
+  /**
+   * Starts the wait for the agent's `ack` of command `id` (agents that said `acks` in hello). A
+   * live agent acks at once, whatever the command; one that does not within the setting's few
+   * seconds is frozen (SIGSTOP, a paused VM) or drowning. Its command fails now with a 504 instead
+   * of waiting out its time limit, and the socket is dropped, so the host shows disconnected at
+   * once and later commands answer 503 without waiting; a thawed agent sees the close and redials.
+   */
+  private awaitAck(socket: WebSocket, id: string, op: string): ReturnType<typeof setTimeout> | undefined {
+    const hello = (socket.deserializeAttachment() as SocketAttachment).hello;
+    if (!hello?.acks) return undefined;
+    const waitMs = agentAckTimeoutMs(this.env);
+    return setTimeout(() => {
+      const seconds = Number((waitMs / 1000).toFixed(1));
+      const message = `The agent on host ${this.identity()?.name ?? "?"} did not acknowledge the command (${op}) within ${seconds} s; it may be frozen or overloaded. The host counts as disconnected until the agent is heard from again.`;
+      const pending = this.pending.get(id);
+      if (pending) {
+        this.pending.delete(id);
+        clearTimeout(pending.timer);
+        pending.resolve(fail("ack_timeout", message));
+      }
+      this.closeStream(id, { code: "ack_timeout", message });
+      if (socket.readyState !== WebSocket.OPEN) return;
+      try {
+        socket.close(CLOSE_CODES.ack_missed, "command not acknowledged");
+      } catch {
+        // already closing
+      }
+      void this.onAgentGone(socket, `the agent did not acknowledge a command within ${seconds} s`);
+    }, waitMs);
   }
 
   /**
@@ -423,6 +480,7 @@ export class HostRelay extends DurableObject<Bindings> {
     if (!stream) return;
     this.streams.delete(id);
     clearTimeout(stream.timer);
+    clearTimeout(stream.ackTimer);
     try {
       stream.controller.enqueue(HostRelay.line({ type: "end", ...(error ? { error } : {}), ...(data !== undefined ? { data } : {}) }));
       stream.controller.close();
@@ -434,6 +492,7 @@ export class HostRelay extends DurableObject<Bindings> {
   private failInFlight(code: string, message: string): void {
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
+      clearTimeout(pending.ackTimer);
       pending.resolve(fail(code, message));
       this.pending.delete(id);
     }

@@ -3,8 +3,12 @@ import { HEARTBEAT_INTERVAL_MS } from "#protocol";
 // Presence windows, shared by the HostRelay (which keeps presence) and the services that show it.
 // A leaf module: the relay imports the services (through its watch), so these cannot live in either.
 
-/** A host is disconnected after missing this much heartbeat… */
-export const HEARTBEAT_WINDOW_MS = HEARTBEAT_INTERVAL_MS * 3 + 5_000;
+/**
+ * A host is disconnected once a heartbeat is this late: one interval plus room for a slow network
+ * or a busy machine. A frozen agent is caught sooner still by the first command it fails to
+ * acknowledge (agentAckTimeoutMs in settings.ts)…
+ */
+export const HEARTBEAT_WINDOW_MS = HEARTBEAT_INTERVAL_MS + 10_000;
 /** …and lost after this long away. */
 export const LOST_AFTER_MS = 5 * 60_000;
 /**

@@ -21,6 +21,7 @@ const HTTP_STATUS: Record<string, number> = {
   engine_error: 502,
   deadline_exceeded: 504,
   timeout: 504,
+  ack_timeout: 504,
   exec_timeout: 504,
   cancelled: 499,
   internal: 502,
