@@ -1,5 +1,5 @@
-import { and, eq, lt, or, type SQL } from "drizzle-orm";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteSelect } from "drizzle-orm/sqlite-core";
 import { z } from "@hono/zod-openapi";
 import { ApiError } from "../errors.ts";
 import { fromBase64Url, toBase64Url } from "./crypto.ts";
@@ -40,4 +40,29 @@ export function toPage<T extends { createdAt: string; id: string }>(rows: T[], l
   const last = items.at(-1);
   const nextCursor = rows.length > limit && last ? toBase64Url(new TextEncoder().encode(JSON.stringify([last.createdAt, last.id]))) : null;
   return { items, nextCursor };
+}
+
+/** The sort key of a paged table (or, for a join, of the table whose rows are paged). */
+export interface PageKey {
+  createdAt: SQLiteColumn;
+  id: SQLiteColumn;
+}
+
+/**
+ * One newest-first page of a `$dynamic()` select: the rows matching every `where` condition
+ * (undefined ones are skipped) that sort after the page's cursor.
+ *   newestFirstPage(db.select().from(hosts).$dynamic(), hosts, page, eq(hosts.organizationId, org))
+ */
+export async function newestFirstPage<Q extends SQLiteSelect>(
+  query: Q,
+  key: PageKey,
+  page: PageQuery,
+  ...where: (SQL | undefined)[]
+): Promise<{ items: Awaited<Q>; nextCursor: string | null }> {
+  const rows = await query
+    .where(and(...where, cursorCondition(key.createdAt, key.id, decodeCursor(page.cursor))))
+    .orderBy(desc(key.createdAt), desc(key.id))
+    .limit(page.limit + 1);
+  const { items, nextCursor } = toPage(rows as { createdAt: string; id: string }[], page.limit);
+  return { items: items as Awaited<Q>, nextCursor };
 }

@@ -1,10 +1,10 @@
-import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
+import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { ALERT_METRICS, alertRules, alerts, auditEvents, type AlertMetric, type AlertState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { conflict, notFound } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { getHost } from "./hosts.ts";
@@ -205,19 +205,14 @@ export interface AlertFilter {
 }
 
 export async function listAlerts(db: Database, organizationId: string, filter: AlertFilter, page: PageQuery) {
-  const conditions: (SQL | undefined)[] = [
+  return newestFirstPage(
+    db.select().from(alerts).$dynamic(),
+    alerts,
+    page,
     eq(alerts.organizationId, organizationId),
-    cursorCondition(alerts.createdAt, alerts.id, decodeCursor(page.cursor)),
-  ];
-  if (filter.state) conditions.push(eq(alerts.state, filter.state));
-  if (filter.hostId) conditions.push(eq(alerts.hostId, filter.hostId));
-  const rows = await db
-    .select()
-    .from(alerts)
-    .where(and(...conditions))
-    .orderBy(desc(alerts.createdAt), desc(alerts.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+    filter.state ? eq(alerts.state, filter.state) : undefined,
+    filter.hostId ? eq(alerts.hostId, filter.hostId) : undefined,
+  );
 }
 
 export async function getAlert(db: Database, organizationId: string, id: string): Promise<AlertRow> {

@@ -1,10 +1,10 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { apiKeys, auditEvents, type Role } from "../db/schema.ts";
 import { forbidden, invalid, notFound } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { isoAfterSeconds, nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { API_KEY_PREFIX } from "./accounts.ts";
@@ -105,13 +105,7 @@ export async function listApiKeys(db: Database, p: Principal, page: PageQuery & 
     roleAtLeast(p.role, "admin") ? undefined : mine,
     page.userId ? eq(apiKeys.userId, page.userId) : undefined,
   );
-  const rows = await db
-    .select()
-    .from(apiKeys)
-    .where(and(scope, cursorCondition(apiKeys.createdAt, apiKeys.id, decodeCursor(page.cursor))))
-    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  return newestFirstPage(db.select().from(apiKeys).$dynamic(), apiKeys, page, scope);
 }
 
 /**

@@ -8,7 +8,7 @@ import { ApiError, conflict, forbidden, invalid, notFound } from "../errors.ts";
 import { decryptSecret, encryptSecret, sha256Hex } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
 import { projectNetwork } from "../lib/host-names.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { normalizeEnv, openEnv, sealEnv, type EnvVars } from "./environment.ts";
@@ -311,20 +311,14 @@ export async function listApplications(
   filter: { projectId?: string; environmentId?: string },
   page: PageQuery,
 ) {
-  const rows = await db
-    .select()
-    .from(applications)
-    .where(
-      and(
-        eq(applications.organizationId, organizationId),
-        filter.projectId ? eq(applications.projectId, filter.projectId) : undefined,
-        filter.environmentId ? eq(applications.environmentId, filter.environmentId) : undefined,
-        cursorCondition(applications.createdAt, applications.id, decodeCursor(page.cursor)),
-      ),
-    )
-    .orderBy(desc(applications.createdAt), desc(applications.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  return newestFirstPage(
+    db.select().from(applications).$dynamic(),
+    applications,
+    page,
+    eq(applications.organizationId, organizationId),
+    filter.projectId ? eq(applications.projectId, filter.projectId) : undefined,
+    filter.environmentId ? eq(applications.environmentId, filter.environmentId) : undefined,
+  );
 }
 
 /** Of a project, or of one environment when `environmentId` is given. */

@@ -1,9 +1,9 @@
-import { and, desc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { auditEvents } from "../db/schema.ts";
 import { newId } from "../lib/ids.ts";
 import { nowIso } from "../lib/time.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import type { Actor } from "./principal.ts";
 
 export interface AuditEntry {
@@ -40,16 +40,5 @@ export async function recordAudit(db: Database, actor: Actor, entry: AuditEntry)
 }
 
 export async function listAuditEvents(db: Database, organizationId: string, page: PageQuery) {
-  const rows = await db
-    .select()
-    .from(auditEvents)
-    .where(
-      and(
-        eq(auditEvents.organizationId, organizationId),
-        cursorCondition(auditEvents.createdAt, auditEvents.id, decodeCursor(page.cursor)),
-      ),
-    )
-    .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  return newestFirstPage(db.select().from(auditEvents).$dynamic(), auditEvents, page, eq(auditEvents.organizationId, organizationId));
 }

@@ -12,7 +12,7 @@ import { decryptSecret, encryptSecret } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
 import { readRelayStream, relayFailure } from "../lib/relay.ts";
 import { projectNetwork } from "../lib/host-names.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { chooseAppName, defaultHostId } from "./applications.ts";
 import { auditRow } from "./audit.ts";
@@ -207,20 +207,14 @@ export async function listDatabaseServices(
   filter: { projectId?: string; environmentId?: string },
   page: PageQuery,
 ) {
-  const rows = await db
-    .select()
-    .from(databaseServices)
-    .where(
-      and(
-        eq(databaseServices.organizationId, organizationId),
-        filter.projectId ? eq(databaseServices.projectId, filter.projectId) : undefined,
-        filter.environmentId ? eq(databaseServices.environmentId, filter.environmentId) : undefined,
-        cursorCondition(databaseServices.createdAt, databaseServices.id, decodeCursor(page.cursor)),
-      ),
-    )
-    .orderBy(desc(databaseServices.createdAt), desc(databaseServices.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  return newestFirstPage(
+    db.select().from(databaseServices).$dynamic(),
+    databaseServices,
+    page,
+    eq(databaseServices.organizationId, organizationId),
+    filter.projectId ? eq(databaseServices.projectId, filter.projectId) : undefined,
+    filter.environmentId ? eq(databaseServices.environmentId, filter.environmentId) : undefined,
+  );
 }
 
 /** Of a project, or of one environment when `environmentId` is given. */

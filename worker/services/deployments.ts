@@ -10,7 +10,7 @@ import type { Bindings } from "../env.ts";
 import { conflict, notFound } from "../errors.ts";
 import { keepDeploymentImages } from "../settings.ts";
 import { imageTagFor, projectNetwork } from "../lib/host-names.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { environmentOf, getApplication, gitCredentialsOf, registryAuthOf, type ApplicationRow } from "./applications.ts";
 import { auditRow } from "./audit.ts";
 import { traefikLabels, type DomainRow } from "./domains.ts";
@@ -133,19 +133,13 @@ export async function getDeployment(db: Database, organizationId: string, id: st
 
 /** Newest first. */
 export async function listDeployments(db: Database, organizationId: string, applicationId: string, page: PageQuery) {
-  const rows = await db
-    .select()
-    .from(deployments)
-    .where(
-      and(
-        eq(deployments.organizationId, organizationId),
-        eq(deployments.applicationId, applicationId),
-        cursorCondition(deployments.createdAt, deployments.id, decodeCursor(page.cursor)),
-      ),
-    )
-    .orderBy(desc(deployments.createdAt), desc(deployments.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  return newestFirstPage(
+    db.select().from(deployments).$dynamic(),
+    deployments,
+    page,
+    eq(deployments.organizationId, organizationId),
+    eq(deployments.applicationId, applicationId),
+  );
 }
 
 /** Output pieces after `afterSeq`, in order. */

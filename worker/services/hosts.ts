@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNull, lt, or } from "drizzle-orm";
+import { and, count, eq, isNull, lt, or } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { auditEvents, hosts, type HostState } from "../db/schema.ts";
 import { isUniqueViolation } from "../db/errors.ts";
@@ -6,7 +6,7 @@ import type { Bindings } from "../env.ts";
 import { conflict, notFound, unauthorized } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { LOST_AFTER_MS, STALE_MIRROR_MS } from "../lib/presence.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
@@ -90,13 +90,7 @@ export async function createHost(db: Database, actor: Admin, input: { name: stri
 }
 
 export async function listHosts(db: Database, organizationId: string, page: PageQuery) {
-  const rows = await db
-    .select()
-    .from(hosts)
-    .where(and(eq(hosts.organizationId, organizationId), cursorCondition(hosts.createdAt, hosts.id, decodeCursor(page.cursor))))
-    .orderBy(desc(hosts.createdAt), desc(hosts.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  return newestFirstPage(db.select().from(hosts).$dynamic(), hosts, page, eq(hosts.organizationId, organizationId));
 }
 
 export async function allHosts(db: Database, organizationId: string): Promise<HostRow[]> {

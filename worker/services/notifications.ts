@@ -15,7 +15,7 @@ import type { LiveNotification } from "../durable/notification-hub.ts";
 import type { Bindings } from "../env.ts";
 import { notFound } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { channelsFor, enqueueDeliveries } from "./channels/index.ts";
@@ -166,15 +166,7 @@ function filterConditions(filter: InboxFilter): (SQL | undefined)[] {
 }
 
 export async function listNotifications(db: Database, p: Principal, filter: InboxFilter, page: PageQuery) {
-  const rows = await db
-    .select()
-    .from(notifications)
-    .where(
-      and(inbox(p), ...filterConditions(filter), cursorCondition(notifications.createdAt, notifications.id, decodeCursor(page.cursor))),
-    )
-    .orderBy(desc(notifications.createdAt), desc(notifications.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  return newestFirstPage(db.select().from(notifications).$dynamic(), notifications, page, inbox(p), ...filterConditions(filter));
 }
 
 /** For the compatibility surfaces: offset pages and a total. */

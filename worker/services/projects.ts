@@ -5,7 +5,7 @@ import { isUniqueViolation } from "../db/errors.ts";
 import type { Bindings } from "../env.ts";
 import { conflict } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { removeFromHost } from "./applications.ts";
@@ -73,13 +73,7 @@ export async function createProject(
 }
 
 export async function listProjects(db: Database, organizationId: string, page: PageQuery) {
-  const rows = await db
-    .select()
-    .from(projects)
-    .where(and(eq(projects.organizationId, organizationId), cursorCondition(projects.createdAt, projects.id, decodeCursor(page.cursor))))
-    .orderBy(desc(projects.createdAt), desc(projects.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  return newestFirstPage(db.select().from(projects).$dynamic(), projects, page, eq(projects.organizationId, organizationId));
 }
 
 export async function allProjects(db: Database, organizationId: string): Promise<ProjectRow[]> {

@@ -1,9 +1,9 @@
-import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { tasks, type TaskStatus } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 
 export type TaskRow = typeof tasks.$inferSelect;
@@ -109,19 +109,14 @@ export interface TaskFilter {
 }
 
 export async function listTasks(db: Database, organizationId: string, filter: TaskFilter, page: PageQuery) {
-  const conditions: (SQL | undefined)[] = [
+  return newestFirstPage(
+    db.select().from(tasks).$dynamic(),
+    tasks,
+    page,
     eq(tasks.organizationId, organizationId),
-    cursorCondition(tasks.createdAt, tasks.id, decodeCursor(page.cursor)),
-  ];
-  if (filter.status) conditions.push(eq(tasks.status, filter.status));
-  if (filter.kind) conditions.push(eq(tasks.kind, filter.kind));
-  if (filter.targetType) conditions.push(eq(tasks.targetType, filter.targetType));
-  if (filter.targetId) conditions.push(eq(tasks.targetId, filter.targetId));
-  const rows = await db
-    .select()
-    .from(tasks)
-    .where(and(...conditions))
-    .orderBy(desc(tasks.createdAt), desc(tasks.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+    filter.status ? eq(tasks.status, filter.status) : undefined,
+    filter.kind ? eq(tasks.kind, filter.kind) : undefined,
+    filter.targetType ? eq(tasks.targetType, filter.targetType) : undefined,
+    filter.targetId ? eq(tasks.targetId, filter.targetId) : undefined,
+  );
 }

@@ -1,8 +1,8 @@
-import { and, count, desc, eq, gt, isNull } from "drizzle-orm";
+import { and, count, eq, gt, isNull } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { apiKeys, auditEvents, memberships, sessions, users, type Role } from "../db/schema.ts";
 import { conflict, forbidden, notFound } from "../errors.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { apiKeyRateKey, sessionRateKey, type CredentialCache } from "./credential-cache.ts";
@@ -11,14 +11,12 @@ import { requireRole, type Actor, type Principal } from "./principal.ts";
 type Admin = Actor & { principal: Principal };
 
 export async function listUsers(db: Database, organizationId: string, page: PageQuery) {
-  const rows = await db
+  const query = db
     .select({ id: users.id, createdAt: users.createdAt, user: users, role: memberships.role })
     .from(users)
     .innerJoin(memberships, eq(memberships.userId, users.id))
-    .where(and(eq(memberships.organizationId, organizationId), cursorCondition(users.createdAt, users.id, decodeCursor(page.cursor))))
-    .orderBy(desc(users.createdAt), desc(users.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+    .$dynamic();
+  return newestFirstPage(query, users, page, eq(memberships.organizationId, organizationId));
 }
 
 async function memberOf(db: Database, organizationId: string, userId: string) {

@@ -6,14 +6,14 @@
 //   GitHub     X-GitHub-Event, X-GitHub-Delivery, X-Hub-Signature-256: sha256=<hex HMAC-SHA256>
 //   GitLab     X-Gitlab-Event, X-Gitlab-Event-UUID, X-Gitlab-Token: <the secret itself>
 //   Bitbucket  X-Event-Key, X-Request-UUID (X-Hook-UUID), X-Hub-Signature: sha256=<hex HMAC-SHA256>
-import { and, desc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { auditEvents, webhookDeliveries } from "../db/schema.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import type { Bindings } from "../env.ts";
 import { timingSafeEqual } from "../lib/crypto.ts";
 import { newId } from "../lib/ids.ts";
-import { cursorCondition, decodeCursor, toPage, type PageQuery } from "../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { webhookCredentials, type ApplicationRow } from "./applications.ts";
 import { errorText } from "../db/errors.ts";
@@ -347,19 +347,13 @@ export async function webhookSecretOf(env: Bindings, app: ApplicationRow): Promi
 }
 
 export async function listDeliveries(db: Database, organizationId: string, applicationId: string, page: PageQuery) {
-  const rows = await db
-    .select()
-    .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.organizationId, organizationId),
-        eq(webhookDeliveries.applicationId, applicationId),
-        cursorCondition(webhookDeliveries.createdAt, webhookDeliveries.id, decodeCursor(page.cursor)),
-      ),
-    )
-    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  return newestFirstPage(
+    db.select().from(webhookDeliveries).$dynamic(),
+    webhookDeliveries,
+    page,
+    eq(webhookDeliveries.organizationId, organizationId),
+    eq(webhookDeliveries.applicationId, applicationId),
+  );
 }
 
 /** Verifies and records a provider's delivery, then acts on it. */

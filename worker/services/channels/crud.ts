@@ -1,12 +1,12 @@
 // Creating, reading, changing and deleting channels (admin only, audited).
-import { and, desc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import { auditEvents, type ChannelType, notificationChannels } from "../../db/schema.ts";
 import type { Bindings } from "../../env.ts";
 import { notFound } from "../../errors.ts";
 import { encryptSecret } from "../../lib/crypto.ts";
 import { newId } from "../../lib/ids.ts";
-import { cursorCondition, decodeCursor, type PageQuery, toPage } from "../../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../../lib/pagination.ts";
 import { nowIso } from "../../lib/time.ts";
 import { auditRow } from "../audit.ts";
 import { type Actor, type Principal, requireRole } from "../principal.ts";
@@ -76,18 +76,8 @@ export async function getChannel(db: Database, organizationId: string, id: strin
 }
 
 export async function listChannels(db: Database, organizationId: string, page: PageQuery) {
-  const rows = await db
-    .select()
-    .from(notificationChannels)
-    .where(
-      and(
-        eq(notificationChannels.organizationId, organizationId),
-        cursorCondition(notificationChannels.createdAt, notificationChannels.id, decodeCursor(page.cursor)),
-      ),
-    )
-    .orderBy(desc(notificationChannels.createdAt), desc(notificationChannels.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  const query = db.select().from(notificationChannels).$dynamic();
+  return newestFirstPage(query, notificationChannels, page, eq(notificationChannels.organizationId, organizationId));
 }
 
 export interface ChannelPatch {

@@ -1,11 +1,11 @@
 // The delivery log is the queue: one row per (notification, channel), retried with backoff by the
 // channel's ChannelDispatcher, pruned after 30 days.
-import { and, asc, desc, eq, isNull, lte, min, or } from "drizzle-orm";
+import { and, asc, eq, isNull, lte, min, or } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import { auditEvents, type DeliveryPayload, notificationChannels, notificationDeliveries } from "../../db/schema.ts";
 import type { Bindings } from "../../env.ts";
 import { newId } from "../../lib/ids.ts";
-import { cursorCondition, decodeCursor, type PageQuery, toPage } from "../../lib/pagination.ts";
+import { newestFirstPage, type PageQuery } from "../../lib/pagination.ts";
 import { nowIso } from "../../lib/time.ts";
 import { auditRow } from "../audit.ts";
 import { requireRole } from "../principal.ts";
@@ -87,18 +87,8 @@ export async function sendTest(db: Database, env: Bindings, actor: Admin, id: st
 
 export async function listDeliveries(db: Database, organizationId: string, channelId: string, page: PageQuery) {
   await getChannel(db, organizationId, channelId);
-  const rows = await db
-    .select()
-    .from(notificationDeliveries)
-    .where(
-      and(
-        eq(notificationDeliveries.channelId, channelId),
-        cursorCondition(notificationDeliveries.createdAt, notificationDeliveries.id, decodeCursor(page.cursor)),
-      ),
-    )
-    .orderBy(desc(notificationDeliveries.createdAt), desc(notificationDeliveries.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  const query = db.select().from(notificationDeliveries).$dynamic();
+  return newestFirstPage(query, notificationDeliveries, page, eq(notificationDeliveries.channelId, channelId));
 }
 
 export { notifyRetryPolicy as retryPolicy, type RetryPolicy };
