@@ -100,6 +100,13 @@ export function createApp() {
     description: "An access token from /api/v1/auth/login, or an API key.",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "x-api-key" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "cookie", {
+    type: "apiKey",
+    in: "cookie",
+    name: "pier_session",
+    description:
+      "The dashboard's session, from POST /api/v1/auth/browser/login. Accepted only from the dashboard's own origin; requests that change something also send the pier_csrf cookie's value as X-CSRF-Token.",
+  });
 
   // The agent authenticates with its own token, verified by the agent route.
   app.route("/api/v1/agent", agentRoutes);

@@ -50,6 +50,8 @@ export interface Variables {
   /** Forgets cached principals: see services/credential-cache.ts. */
   credentials: import("./services/credential-cache.ts").CredentialCache;
   principal: Principal;
+  /** Why a request's session cookie did not authenticate it (ended, expired): what a protected route answers. */
+  credentialProblem?: import("./errors.ts").ApiError;
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables };

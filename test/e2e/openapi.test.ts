@@ -64,6 +64,7 @@ describe("the OpenAPI documents", () => {
         "GET /healthz",
         "GET /livez",
         "POST /api/v1/auth/login",
+        "POST /api/v1/auth/browser/login",
         "POST /api/v1/auth/logout",
         "POST /api/v1/auth/refresh",
         "POST /api/v1/auth/register",

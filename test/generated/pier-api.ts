@@ -354,6 +354,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/browser/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign a browser in: sets the HttpOnly pier_session cookie and the pier_csrf cookie (the dashboard's login)
+         * @description The same credentials and sign-in throttling as /auth/login. No token is returned: the session lives in the HttpOnly `pier_session` cookie (Secure except on localhost, SameSite=Lax), which the API accepts only from the dashboard's own origin, and requests that change something must echo the `pier_csrf` cookie in `X-CSRF-Token`. The server extends the session as it is used.
+         */
+        post: operations["postAuthBrowserLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/browser/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign a browser out: ends the cookie's session and clears both cookies
+         * @description Needs `X-CSRF-Token` like every cookie request that changes something. A cookie whose session already ended is just cleared.
+         */
+        post: operations["postAuthBrowserLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -1930,6 +1970,12 @@ export interface components {
             target_type: string | null;
             user_agent: string | null;
         };
+        BrowserSession: {
+            /** @description Also in the pier_csrf cookie: send it as X-CSRF-Token with every request that changes something. */
+            csrf_token: string;
+            organization: components["schemas"]["OrganizationSummary"];
+            user: components["schemas"]["User"];
+        };
         BulkContainerAction: {
             /** @enum {string} */
             action: "start" | "stop" | "restart" | "kill" | "pause" | "unpause" | "remove";
@@ -2619,6 +2665,10 @@ export interface components {
                 "host.lost"?: boolean;
                 "host.online"?: boolean;
             };
+        };
+        OrganizationSummary: {
+            id: string;
+            name: string;
         };
         PortMapping: {
             container_port: number;
@@ -5189,6 +5239,120 @@ export interface operations {
             };
             /** @description Rate limit exceeded; see Retry-After. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postAuthBrowserLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in; both cookies are set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrowserSession"];
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request came from another origin. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postAuthBrowserLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out; both cookies are cleared. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Wrong origin, or missing or wrong CSRF token. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,12 +1,15 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.ts";
-import { unauthorized } from "../errors.ts";
+import { ApiError, unauthorized } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import type { CachedPrincipal, RateLimiter } from "../durable/rate-limiter.ts";
 import { looksLikeApiKey, principalFromApiKeyHash, principalFromClaims, verifyAccessToken } from "../services/accounts.ts";
 import { apiKeyRateKey, sessionRateKey } from "../services/credential-cache.ts";
 import type { Principal } from "../services/principal.ts";
+import * as browserSessions from "../services/browser-sessions.ts";
+import type { BrowserClaims } from "../services/tokens.ts";
 import { authSettings, rateLimitPerMinute } from "../settings.ts";
+import { checkCookieRequest, clearSessionCookies, sessionCookieOf, setSessionCookies } from "./browser-session.ts";
 import { applyRateLimitDecision, consumeRateLimit, RATE_LIMIT_WINDOW_MS } from "./rate-limit.ts";
 import { clientIp } from "./request-context.ts";
 
@@ -46,11 +49,18 @@ export async function resolvePrincipal(c: Context<AppEnv>, credential: string): 
  * counts the request and holds the principal it last resolved: in steady state one Durable
  * Object call and no database read. On a miss the database answers and the object remembers.
  */
-async function authenticate(c: Context<AppEnv>, credential: string, limit: number | null): Promise<Principal> {
+async function authenticate(c: Context<AppEnv>, credential: string | BrowserClaims, limit: number | null): Promise<Principal> {
   let rateKey: string;
   let load: () => Promise<CachedPrincipal>;
   let usable: (entry: CachedPrincipal) => boolean;
-  if (looksLikeApiKey(credential)) {
+  if (typeof credential !== "string") {
+    // A browser's cookie names a session like an access token does: same bucket, same cache, so
+    // a logout or revocation (which forgets the bucket) ends it on the very next request.
+    const claims = credential;
+    rateKey = sessionRateKey(claims.sid);
+    load = async () => ({ principal: await principalFromClaims(c.var.db, claims), expiresAt: null });
+    usable = (entry) => entry.principal.userId === claims.sub;
+  } else if (looksLikeApiKey(credential)) {
     const keyHash = await sha256Hex(credential);
     rateKey = apiKeyRateKey(keyHash);
     load = () => principalFromApiKeyHash(c.var.db, keyHash, (work) => c.executionCtx.waitUntil(work.catch(() => undefined)));
@@ -75,12 +85,39 @@ async function countRequest(c: Context<AppEnv>, limiter: DurableObjectStub<RateL
   return rest;
 }
 
+/**
+ * Authenticates a request by its `pier_session` cookie: the request must come from the dashboard
+ * (and carry the CSRF token if it changes something), then counts like a bearer request of the
+ * same session. Once the answer is ready, a session past half its life gets a fresh cookie.
+ */
+async function authenticateCookie(c: Context<AppEnv>, token: string, limit: number, next: () => Promise<void>): Promise<void> {
+  const settings = authSettings(c.env);
+  let claims: Awaited<ReturnType<typeof browserSessions.verifyBrowserToken>>;
+  try {
+    claims = await browserSessions.verifyBrowserToken(settings, token);
+    await checkCookieRequest(c, claims.sid);
+    c.set("principal", await authenticate(c, claims, limit));
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    // An ended or expired session: the browser drops the cookies, and the request goes on
+    // anonymous (signing in again, the first-run check), while protected routes answer why.
+    clearSessionCookies(c);
+    c.set("credentialProblem", err);
+    if (!c.var.principal) await consumeRateLimit(c, `ip:${clientIp(c) ?? "unknown"}`, limit);
+    return next();
+  }
+  await next();
+  if (c.res.status === 401) return;
+  const extended = await browserSessions.extend(c.var.db, settings, claims);
+  if (extended) setSessionCookies(c, extended);
+}
+
 /** Requires a valid credential and sets `principal`; answers 401 otherwise. */
 export function requireAuth(options: { allowQueryToken?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async function requireAuth(c, next) {
     if (!c.var.principal) {
       const credential = credentialOf(c, options.allowQueryToken);
-      if (!credential) throw unauthorized();
+      if (!credential) throw c.var.credentialProblem ?? unauthorized();
       c.set("principal", await resolvePrincipal(c, credential));
     }
     await next();
@@ -95,6 +132,9 @@ export function authenticateAndLimit(): MiddlewareHandler<AppEnv> {
   return async function authenticateAndLimit(c, next) {
     const limit = rateLimitPerMinute(c.env);
     const credential = credentialOf(c);
+    // A header credential wins over the cookie: scripts and the CLI never need the CSRF dance.
+    const cookie = credential ? undefined : sessionCookieOf(c);
+    if (cookie) return authenticateCookie(c, cookie, limit, next);
     if (!credential) {
       await consumeRateLimit(c, `ip:${clientIp(c) ?? "unknown"}`, limit);
     } else {

@@ -1,9 +1,11 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
+import { checkLoginOrigin, clearSessionCookies, setSessionCookies } from "../middleware/browser-session.ts";
 import { actorOf, loginGuardsOf } from "../middleware/request-context.ts";
 import { unauthorized } from "../errors.ts";
 import * as accounts from "../services/accounts.ts";
+import * as browserSessions from "../services/browser-sessions.ts";
 import { authSettings } from "../settings.ts";
-import { authErrors, conflictError, createRouter, jsonBody, jsonResponse, validationErrors } from "./openapi.ts";
+import { authErrors, conflictError, createRouter, jsonBody, jsonResponse, problem, validationErrors } from "./openapi.ts";
 import { LoginBody, RefreshBody, RegisterBody, SessionView, toSessionView, toUserView, UserView } from "./schemas.ts";
 
 export const authRoutes = createRouter();
@@ -90,6 +92,70 @@ authRoutes.openapi(
         "Send the session's access token as `Authorization: Bearer <token>`, or `{refresh_token}` in the body. (API keys are revoked with DELETE /api/v1/api-keys/:id.)",
       );
     }
+    return c.body(null, 204);
+  },
+);
+
+const BrowserSessionView = z
+  .object({
+    user: UserView,
+    organization: z.object({ id: z.string(), name: z.string() }).openapi("OrganizationSummary"),
+    csrf_token: z.string().openapi({
+      description: "Also in the pier_csrf cookie: send it as X-CSRF-Token with every request that changes something.",
+    }),
+  })
+  .openapi("BrowserSession");
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/browser/login",
+    tags: ["auth"],
+    summary: "Sign a browser in: sets the HttpOnly pier_session cookie and the pier_csrf cookie (the dashboard's login)",
+    description:
+      "The same credentials and sign-in throttling as /auth/login. No token is returned: the session lives in the HttpOnly `pier_session` cookie (Secure except on localhost, SameSite=Lax), which the API accepts only from the dashboard's own origin, and requests that change something must echo the `pier_csrf` cookie in `X-CSRF-Token`. The server extends the session as it is used.",
+    request: { body: jsonBody(LoginBody) },
+    responses: {
+      200: jsonResponse(BrowserSessionView, "Signed in; both cookies are set."),
+      ...validationErrors,
+      401: authErrors[401],
+      403: problem("The request came from another origin."),
+      429: authErrors[429],
+    },
+  }),
+  async (c) => {
+    checkLoginOrigin(c);
+    const { login, password } = c.req.valid("json");
+    const session = await browserSessions.signIn(c.var.db, loginGuardsOf(c), authSettings(c.env), actorOf(c), login, password);
+    setSessionCookies(c, session);
+    return c.json({ user: toUserView(session.account), organization: session.organization, csrf_token: session.csrfToken }, 200);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/browser/logout",
+    tags: ["auth"],
+    summary: "Sign a browser out: ends the cookie's session and clears both cookies",
+    description:
+      "Needs `X-CSRF-Token` like every cookie request that changes something. A cookie whose session already ended is just cleared.",
+    security: [{ cookie: [] }],
+    responses: {
+      204: { description: "Signed out; both cookies are cleared." },
+      403: problem("Wrong origin, or missing or wrong CSRF token."),
+    },
+  }),
+  async (c) => {
+    const p = c.var.principal;
+    if (p?.sessionId) {
+      await accounts.logout(c.var.db, c.var.credentials, actorOf(c), {
+        sessionId: p.sessionId,
+        userId: p.userId,
+        organizationId: p.organizationId,
+      });
+    }
+    clearSessionCookies(c);
     return c.body(null, 204);
   },
 );

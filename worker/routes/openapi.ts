@@ -22,7 +22,7 @@ export const Problem = z
   })
   .openapi("Problem");
 
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
+export const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
 
 /** The error responses every authenticated route can give. */
 export const authErrors = {
@@ -52,7 +52,8 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   content: { "application/json": { schema } },
 });
 
-export const bearerSecurity: RouteConfig["security"] = [{ bearer: [] }, { apiKey: [] }];
+/** Every authenticated route: an access token or API key, or the dashboard's session cookie (with CSRF). */
+export const bearerSecurity: RouteConfig["security"] = [{ bearer: [] }, { apiKey: [] }, { cookie: [] }];
 
 export const IdParam = <K extends string>(name: K, example: string) =>
   z.object({

@@ -245,15 +245,28 @@ export async function login(
   const sessionId = crypto.randomUUID();
   const jti = randomString(32);
   const tokens = await issueTokens(settings, account, sessionId, jti);
-  const now = nowIso();
+  await startSession(db, actor, account, { sessionId, refreshTokenHash: await sha256Hex(jti), expiresAt: tokens.refreshTokenExpiresAt });
+  return { sessionId, account, ...tokens };
+}
+
+/**
+ * Writes a new session row and its audit record. A browser's session (services/browser-sessions.ts)
+ * is the same row; it never hands out a refresh token, so its hash is of a value nobody holds.
+ */
+export async function startSession(
+  db: Database,
+  actor: Actor,
+  account: AccountView,
+  session: { sessionId: string; refreshTokenHash: string; expiresAt: string; via?: "browser" },
+): Promise<void> {
   await db.batch([
     db.insert(sessions).values({
-      id: sessionId,
+      id: session.sessionId,
       organizationId: account.organizationId,
       userId: account.user.id,
-      refreshTokenHash: await sha256Hex(jti),
-      createdAt: now,
-      expiresAt: tokens.refreshTokenExpiresAt,
+      refreshTokenHash: session.refreshTokenHash,
+      createdAt: nowIso(),
+      expiresAt: session.expiresAt,
       ip: actor.ip,
       userAgent: actor.userAgent,
     }),
@@ -262,13 +275,13 @@ export async function login(
         organizationId: account.organizationId,
         action: "auth.login",
         targetType: "session",
-        targetId: sessionId,
+        targetId: session.sessionId,
         actorType: "user",
         actorId: account.user.id,
+        ...(session.via ? { metadata: { via: session.via } } : {}),
       }),
     ),
   ]);
-  return { sessionId, account, ...tokens };
 }
 
 /**
@@ -368,7 +381,7 @@ export const verifyAccessToken = (settings: AuthSettings, token: string): Promis
   verifyToken<AccessClaims>(token, settings.jwtSecret, "access");
 
 /** The session behind verified claims must still be active; the role is read now. */
-export async function principalFromClaims(db: Database, claims: AccessClaims): Promise<Principal> {
+export async function principalFromClaims(db: Database, claims: Pick<AccessClaims, "sub" | "sid">): Promise<Principal> {
   const rows = await db
     .select({ session: sessions, username: users.username, role: memberships.role })
     .from(sessions)

@@ -23,6 +23,21 @@ export interface RefreshClaims {
   typ: "refresh";
 }
 
+/** The `pier_session` cookie of a browser: names a session, like an access token, but lives as long as it. */
+export interface BrowserClaims {
+  sub: string;
+  sid: string;
+  typ: "browser";
+}
+
+type Claims = AccessClaims | RefreshClaims | BrowserClaims;
+
+const EXPIRED_HINT: Record<Claims["typ"], string> = {
+  access: "renew it with the refresh token",
+  refresh: "log in again",
+  browser: "sign in again",
+};
+
 function secretKey(secret: string): Uint8Array {
   if (!secret || secret.length < 32) {
     throw new Error(
@@ -32,7 +47,7 @@ function secretKey(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 
-export async function signToken(claims: AccessClaims | RefreshClaims, secret: string, expiresAt: Date): Promise<string> {
+export async function signToken(claims: Claims, secret: string, expiresAt: Date): Promise<string> {
   const { sub, ...rest } = claims;
   return new SignJWT({ ...rest })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
@@ -43,16 +58,15 @@ export async function signToken(claims: AccessClaims | RefreshClaims, secret: st
     .sign(secretKey(secret));
 }
 
-export async function verifyToken<T extends AccessClaims | RefreshClaims>(token: string, secret: string, typ: T["typ"]): Promise<T> {
+export async function verifyToken<T extends Claims>(token: string, secret: string, typ: T["typ"]): Promise<T> {
   try {
     const { payload } = await jwtVerify(token, secretKey(secret), { issuer: ISSUER, algorithms: ALGORITHMS });
     if (payload.typ !== typ || typeof payload.sub !== "string" || typeof payload.sid !== "string") {
-      throw unauthorized(`This is not an ${typ} token.`);
+      throw unauthorized(`This is not ${typ === "access" ? "an" : "a"} ${typ} token.`);
     }
     return payload as unknown as T;
   } catch (err) {
-    if (err instanceof joseErrors.JWTExpired)
-      throw unauthorized(`The ${typ} token has expired: ${typ === "access" ? "renew it with the refresh token" : "log in again"}.`);
+    if (err instanceof joseErrors.JWTExpired) throw unauthorized(`The ${typ} token has expired: ${EXPIRED_HINT[typ]}.`);
     if (err instanceof joseErrors.JOSEError) throw unauthorized(`The ${typ} token is invalid.`);
     throw err;
   }
