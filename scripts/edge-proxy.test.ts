@@ -1,5 +1,5 @@
 // The edge proxy in front of `wrangler dev`, against a real HTTP and WebSocket server behind it.
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
@@ -9,9 +9,12 @@ let target: Server;
 let proxy: EdgeProxy;
 let releaseStream: () => void = () => {};
 const upgrades: IncomingHttpHeaders[] = [];
+/** Every path the target was asked for, upgrades included. */
+const reached: string[] = [];
 
 beforeAll(async () => {
   target = createServer((req, res) => {
+    reached.push(req.url ?? "");
     if (req.url === "/stream") {
       // One event now, the rest only when the test says so: a buffering proxy would hold the first.
       res.writeHead(200, { "content-type": "text/event-stream" });
@@ -25,6 +28,7 @@ beforeAll(async () => {
   });
   const wss = new WebSocketServer({ server: target });
   wss.on("connection", (socket, req) => {
+    reached.push(req.url ?? "");
     upgrades.push(req.headers);
     socket.on("message", (m) => socket.send(`echo ${m}`));
   });
@@ -85,6 +89,41 @@ describe("the edge proxy of npm start", () => {
     expect(await reply).toBe("echo hello");
     expect(upgrades.at(-1)?.["cf-connecting-ip"]).toBe("127.0.0.1");
     ws.close();
+  });
+
+  it("refuses wrangler's local-only endpoints (the cron trigger, miniflare's /cdn-cgi/) with 404, however the path is spelled", async () => {
+    const paths = [
+      "/__scheduled",
+      "/__scheduled?cron=*%2F15+*+*+*+*",
+      "/x/../__scheduled",
+      "/%2e/__scheduled",
+      "/./__scheduled",
+      "/cdn-cgi/local/scheduled",
+      "/cdn-cgi/local/explorer/api",
+      "/cdn-cgi",
+    ];
+    for (const path of paths) {
+      // fetch would normalize the path itself: send it as written.
+      const res = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+        const req = request(`${proxy.url}${path}`, { method: "POST" }, (answer) => {
+          let body = "";
+          answer.on("data", (d) => (body += d));
+          answer.on("end", () => resolve({ status: answer.statusCode ?? 0, type: String(answer.headers["content-type"]), body }));
+        });
+        req.on("error", reject);
+        req.end("x");
+      });
+      expect(res.status, path).toBe(404);
+      expect(res.type).toBe("application/problem+json");
+      expect(JSON.parse(res.body)).toMatchObject({ status: 404 });
+    }
+    const ws = new WebSocket(`${proxy.url.replace("http", "ws")}/__scheduled`);
+    const refused = await new Promise<number>((resolve) => ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)));
+    expect(refused).toBe(404);
+    expect(reached.filter((p) => /scheduled|cdn-cgi/.test(p))).toEqual([]);
+    // Paths that merely look alike still reach the Worker.
+    expect((await fetch(`${proxy.url}/__scheduled-not`)).status).toBe(200);
+    expect(reached).toContain("/__scheduled-not");
   });
 
   it("answers 502 while nothing listens behind it", async () => {

@@ -5,13 +5,39 @@
 // a client's own value (and `X-Real-IP`) through untouched — so every spoofed address would get a
 // fresh rate-limit bucket. This proxy listens where users connect, replaces those headers with the
 // socket's address, and forwards everything (HTTP, streamed responses, WebSocket upgrades) to
-// `wrangler dev` on a loopback port of its own.
+// `wrangler dev` on a loopback port of its own — except wrangler's and miniflare's local-only
+// endpoints, which the edge never lets through either (see `isLocalOnly`).
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
 
 /** Headers a client could use to claim another address; the proxy drops them all. */
 const CLIENT_ADDRESS_HEADERS = ["cf-connecting-ip", "x-real-ip", "true-client-ip", "x-forwarded-for"];
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"];
+
+/**
+ * Paths that `wrangler dev` answers itself rather than the Worker: `/__scheduled` (runs the cron
+ * handler — `--test-scheduled`, which start.ts needs to run the cron locally, calling wrangler's
+ * own port) and miniflare's `/cdn-cgi/…` (scheduled and email triggers, a data explorer). On
+ * Cloudflare no client can reach either: `/cdn-cgi/` belongs to the edge and there is no
+ * `/__scheduled`. The path is normalized as the URL parser behind the proxy will normalize it
+ * (dot segments, `%2e`, backslashes), so `/x/../__scheduled` is refused too.
+ */
+export function isLocalOnly(rawUrl: string | undefined): boolean {
+  let pathname: string;
+  try {
+    pathname = new URL(rawUrl ?? "/", "http://edge.invalid").pathname;
+  } catch {
+    return true;
+  }
+  return pathname === "/__scheduled" || pathname === "/cdn-cgi" || pathname.startsWith("/cdn-cgi/");
+}
+
+const REFUSAL = JSON.stringify({
+  type: "about:blank",
+  title: "Not Found",
+  status: 404,
+  detail: "Not found. (wrangler's local-only endpoints are not served to clients.)",
+});
 
 export interface EdgeProxy {
   url: string;
@@ -35,6 +61,11 @@ export async function startEdgeProxy(options: { port: number; host?: string; tar
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
   const server: Server = createServer((req, res) => {
+    if (isLocalOnly(req.url)) {
+      req.resume();
+      res.writeHead(404, { "content-type": "application/problem+json" }).end(REFUSAL);
+      return;
+    }
     // A request without a body can be sent again: a kept-alive connection that wrangler closed
     // while idle fails only when reused, before any answer (Node's documented keep-alive race).
     const replayable = !req.headers["content-length"] && !req.headers["transfer-encoding"];
@@ -65,6 +96,12 @@ export async function startEdgeProxy(options: { port: number; host?: string; tar
 
   // WebSocket upgrades (agents, the terminal): replay the request with the rewritten headers, then splice.
   server.on("upgrade", (req, client: Socket, head: Buffer) => {
+    if (isLocalOnly(req.url)) {
+      client.end(
+        `HTTP/1.1 404 Not Found\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(REFUSAL)}\r\nconnection: close\r\n\r\n${REFUSAL}`,
+      );
+      return;
+    }
     const upstream = connect(target.port, target.host, () => {
       const headers = forwardedHeaders(req, true);
       const lines = [`${req.method} ${req.url} HTTP/1.1`];

@@ -33,6 +33,7 @@ const PASSTHROUGH_VARS = [
   "PIER_NOTIFY_RETRY_MAX_MS",
   "PIER_NOTIFY_MAX_ATTEMPTS",
   "PIER_HOST_DISCONNECT_NOTICE_MS",
+  "PIER_AGENT_ACK_TIMEOUT_MS",
   "PIER_LOGIN_FREE_FAILURES",
   "PIER_LOGIN_FREE_FAILURES_PER_ADDRESS",
   "PIER_LOGIN_LOCKOUT_SECONDS",
@@ -165,6 +166,7 @@ async function main(): Promise<void> {
 
   // The cron trigger (wrangler.toml: every 15 minutes): metric and notification retention,
   // expiring-key notices, the host presence sweep. PIER_CRON_INTERVAL_MS shortens it for tests.
+  // Straight to wrangler's port: the edge proxy refuses /__scheduled to clients.
   const cronMs = Number(process.env.PIER_CRON_INTERVAL_MS ?? 15 * 60_000);
   const cron = setInterval(() => {
     fetch(`http://127.0.0.1:${workerPort}/__scheduled?cron=${encodeURIComponent("*/15 * * * *")}`).then(

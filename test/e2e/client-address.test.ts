@@ -20,3 +20,13 @@ describe("the client address under npm start", () => {
     expect(remaining[0]).toBeLessThan(limit);
   });
 });
+
+describe("wrangler's local-only endpoints under npm start", () => {
+  it("are not served to clients: /__scheduled (the cron trigger) and /cdn-cgi/ answer 404", async () => {
+    for (const path of ["/__scheduled", "/__scheduled?cron=*%2F15+*+*+*+*", "/cdn-cgi/local/scheduled"]) {
+      const res = await api(path);
+      expect(res.status, path).toBe(404);
+      expect(JSON.stringify(res.body)).not.toMatch(/Ran scheduled event/);
+    }
+  });
+});
