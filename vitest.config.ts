@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["scripts/**/*.test.ts", "agent-relay/**/*.test.ts", "test/*.test.ts"],
+          include: ["scripts/**/*.test.ts", "agent-relay/**/*.test.ts", "test/*.test.ts", "web/src/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -27,6 +27,7 @@ import { taskRoutes } from "./routes/tasks.ts";
 import { compatDocument } from "./routes/compat-openapi.ts";
 import { createRouter, finishDocument, LICENSE } from "./routes/openapi.ts";
 import { swaggerPage } from "./routes/swagger.ts";
+import { dashboardPages } from "./routes/dashboard.ts";
 import { userRoutes } from "./routes/users.ts";
 import { applicationRoutes } from "./routes/applications.ts";
 import { databaseRoutes } from "./routes/databases.ts";
@@ -69,7 +70,9 @@ export function createApp() {
     return (WEBHOOK_PATH.test(c.req.path) ? webhookBodyLimit : apiBodyLimit)(c, next);
   });
 
-  // Unauthenticated and unlimited: probes and documentation.
+  // Unauthenticated and unlimited: probes, documentation, and the dashboard's page (its data comes
+  // from the API, authenticated as the user).
+  app.use("*", dashboardPages());
   app.route("/", healthRoutes);
   // Generated per request from what is registered (cheap next to a network round trip), so the
   // document is always the routes the app has.

@@ -1,0 +1,82 @@
+// The one API client: openapi-fetch typed by the types generated from /openapi.json
+// (test/generated/pier-api.ts, kept fresh by test/e2e/openapi.test.ts), so a renamed field breaks
+// the build, not the user. The browser authenticates with the HttpOnly session cookie; mutating
+// requests carry the CSRF token that the Worker set in the readable `pier_csrf` cookie.
+import createClient, { type Middleware } from "openapi-fetch";
+import type { components, paths } from "../../../test/generated/pier-api.ts";
+
+export type Schemas = components["schemas"];
+
+/** An API error as the API described it: its problem `detail` is what the user reads. */
+export class ApiProblem extends Error {
+  override readonly name = "ApiProblem";
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly errors: { pointer: string; detail: string }[] = [],
+  ) {
+    super(detail);
+  }
+}
+
+export function csrfToken(): string | undefined {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === "pier_csrf") return decodeURIComponent(value.join("="));
+  }
+  return undefined;
+}
+
+const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+const csrf: Middleware = {
+  onRequest({ request }) {
+    const token = csrfToken();
+    if (MUTATING.has(request.method) && token) request.headers.set("X-CSRF-Token", token);
+    return request;
+  },
+};
+
+export const api = createClient<paths>({ baseUrl: window.location.origin, credentials: "same-origin" });
+api.use(csrf);
+
+export async function problemOf(response: Response, body: unknown): Promise<ApiProblem> {
+  const p = (body ?? {}) as { detail?: unknown; title?: unknown; errors?: unknown };
+  const detail =
+    typeof p.detail === "string" ? p.detail : typeof p.title === "string" ? p.title : `${response.status} ${response.statusText}`.trim();
+  const errors = Array.isArray(p.errors) ? (p.errors as { pointer: string; detail: string }[]) : [];
+  return new ApiProblem(response.status, detail, errors);
+}
+
+/** The data of an openapi-fetch result, or its problem thrown (queries and mutations both use it). */
+export async function ok<T>(result: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await result;
+  if (!response.ok) throw await problemOf(response, error);
+  return data as T;
+}
+
+/** For the few calls the generated types do not cover yet (the browser-session routes). */
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers = new Headers({ Accept: "application/json" });
+  if (body !== undefined) headers.set("Content-Type", "application/json");
+  const token = csrfToken();
+  if (MUTATING.has(method) && token) headers.set("X-CSRF-Token", token);
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) throw await problemOf(response, parsed);
+  return parsed as T;
+}
+
+export const errorText = (err: unknown): string =>
+  err instanceof ApiProblem ? err.detail : err instanceof Error ? err.message : String(err);

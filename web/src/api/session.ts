@@ -1,0 +1,37 @@
+// Who is signed in, through the session cookie (HttpOnly: the page never sees it). Contract with
+// the Worker: POST /api/v1/auth/browser/login sets it, /browser/logout ends it, GET /api/v1/setup
+// says whether Pier still needs its owner.
+import { useQuery } from "@tanstack/react-query";
+import { api, ok, request, type Schemas } from "./client.ts";
+import { keys } from "./keys.ts";
+
+export type User = Schemas["User"];
+export type Role = User["role"];
+
+export interface SetupState {
+  needs_owner: boolean;
+  registration_open: boolean;
+  local_host: { available: boolean; host_id: string | null };
+}
+
+export const fetchMe = () => ok(api.GET("/api/v1/me"));
+
+export const fetchSetup = () => request<SetupState>("GET", "/api/v1/setup");
+
+export const browserLogin = (login: string, password: string) =>
+  request<{ user: User; csrf_token: string }>("POST", "/api/v1/auth/browser/login", { login, password });
+
+export const browserLogout = () => request<void>("POST", "/api/v1/auth/browser/logout");
+
+export function useMe(): User | undefined {
+  return useQuery({ queryKey: keys.me, queryFn: fetchMe, staleTime: 60_000 }).data;
+}
+
+/** Viewers read; members and up act on hosts, containers and deployments. */
+export const canOperate = (role: Role | undefined) => role === "owner" || role === "admin" || role === "member";
+export const isAdmin = (role: Role | undefined) => role === "owner" || role === "admin";
+
+export function useCan(): { operate: boolean; admin: boolean } {
+  const me = useMe();
+  return { operate: canOperate(me?.role), admin: isAdmin(me?.role) };
+}

@@ -1,0 +1,61 @@
+// The organization's live streams, opened once for the signed-in layout, written into the query
+// cache: Docker events move container rows, notifications land in the centre and refresh what
+// they are about (a host coming online, a deployment finishing, an alert firing).
+import { useQueryClient } from "@tanstack/react-query";
+import type { Schemas } from "../api/client.ts";
+import { keys } from "../api/keys.ts";
+import { useEventSource } from "../api/sse.ts";
+import { applyContainerEvent, type Container, type DockerEvent } from "../lib/container-events.ts";
+
+type Notification = Schemas["Notification"];
+
+export function LiveEvents() {
+  const qc = useQueryClient();
+
+  useEventSource(
+    "/api/v1/events",
+    {
+      docker: (data) => {
+        const event = JSON.parse(data) as DockerEvent;
+        if (event.type === "container") {
+          let refetch = false;
+          qc.setQueryData<{ containers: Container[] }>(keys.hosts.containers(event.host_id), (old) => {
+            if (!old) return old;
+            const applied = applyContainerEvent(old.containers, event);
+            refetch = applied.refetch;
+            return { containers: applied.containers };
+          });
+          if (refetch) void qc.invalidateQueries({ queryKey: keys.hosts.containers(event.host_id) });
+          void qc.invalidateQueries({ queryKey: ["hosts", event.host_id, "container"] });
+          void qc.invalidateQueries({ queryKey: keys.hosts.list() });
+        } else if (event.type === "image") void qc.invalidateQueries({ queryKey: keys.hosts.images(event.host_id) });
+        else if (event.type === "volume") void qc.invalidateQueries({ queryKey: keys.hosts.volumes(event.host_id) });
+        else if (event.type === "network") void qc.invalidateQueries({ queryKey: keys.hosts.networks(event.host_id) });
+      },
+    },
+    // After a reconnect the cache may have missed events: read the lists again.
+    () => void qc.invalidateQueries({ queryKey: keys.hosts.all }),
+  );
+
+  useEventSource(
+    "/api/v1/notifications/stream",
+    {
+      message: (data) => {
+        const n = JSON.parse(data) as Notification & { type?: string };
+        if (n.type !== "notification") return;
+        void qc.invalidateQueries({ queryKey: keys.notifications.all });
+        if (n.kind.startsWith("host.")) void qc.invalidateQueries({ queryKey: keys.hosts.all });
+        if (n.kind.startsWith("deployment.")) {
+          void qc.invalidateQueries({ queryKey: keys.applications.all });
+          void qc.invalidateQueries({ queryKey: keys.deployments.latest() });
+        }
+        if (n.kind.startsWith("alert.")) void qc.invalidateQueries({ queryKey: keys.alerts.all });
+      },
+    },
+    () => {
+      void qc.invalidateQueries({ queryKey: keys.notifications.all });
+      void qc.invalidateQueries({ queryKey: keys.hosts.list() });
+    },
+  );
+  return null;
+}

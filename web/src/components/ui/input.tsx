@@ -1,0 +1,24 @@
+import type { InputHTMLAttributes, SelectHTMLAttributes } from "react";
+import { cn } from "../../lib/cn.ts";
+
+const FIELD =
+  "h-9 w-full rounded-md border border-zinc-300 bg-white px-3 text-sm placeholder:text-zinc-400 dark:border-zinc-700 dark:bg-zinc-900";
+
+export function Input({ className, ...rest }: InputHTMLAttributes<HTMLInputElement>) {
+  return <input {...rest} className={cn(FIELD, className)} />;
+}
+
+export function Select({ className, ...rest }: SelectHTMLAttributes<HTMLSelectElement>) {
+  return <select {...rest} className={cn(FIELD, "pr-8", className)} />;
+}
+
+export function Field({ label, children, hint }: { label: string; children: React.ReactNode; hint?: string }) {
+  return (
+    // biome-ignore lint/a11y/noLabelWithoutControl: the control is the child passed in
+    <label className="grid gap-1 text-sm">
+      <span className="font-medium">{label}</span>
+      {children}
+      {hint ? <span className="text-xs text-zinc-500">{hint}</span> : null}
+    </label>
+  );
+}

@@ -1,0 +1,43 @@
+import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { RouterProvider } from "@tanstack/react-router";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { ApiProblem } from "./api/client.ts";
+import { keys } from "./api/keys.ts";
+import { ToastProvider } from "./components/ui/toast.tsx";
+import { applyTheme } from "./lib/theme.ts";
+import { createAppRouter } from "./router.tsx";
+import "./styles.css";
+
+applyTheme();
+
+const queryClient: QueryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 10_000,
+      retry: (count, err) => !(err instanceof ApiProblem && err.status < 500) && count < 2,
+      refetchOnWindowFocus: false,
+    },
+  },
+  queryCache: new QueryCache({
+    // A session that ended (expired, signed out elsewhere) sends the user back to sign in.
+    onError: (err) => {
+      if (err instanceof ApiProblem && err.status === 401 && router.state.location.pathname !== "/signin") {
+        queryClient.removeQueries({ queryKey: keys.me });
+        void router.navigate({ to: "/signin", search: { next: router.state.location.href } });
+      }
+    },
+  }),
+});
+
+const router = createAppRouter(queryClient);
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <ToastProvider>
+        <RouterProvider router={router} />
+      </ToastProvider>
+    </QueryClientProvider>
+  </StrictMode>,
+);

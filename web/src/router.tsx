@@ -1,0 +1,108 @@
+// One route per screen. Heavy screens (charts, terminal, log viewer) are split into their own
+// chunks with lazyRouteComponent, so the first screen stays inside its JavaScript budget.
+// Paths must not collide with the root paths the Worker's compat surfaces own (seed 001 has
+// /hosts, /login, /events…): worker/routes/dashboard.ts lists these same prefixes.
+import type { QueryClient } from "@tanstack/react-query";
+import { createRootRouteWithContext, createRoute, createRouter, lazyRouteComponent, Outlet, redirect } from "@tanstack/react-router";
+import { keys } from "./api/keys.ts";
+import { fetchMe, fetchSetup } from "./api/session.ts";
+import { AppLayout } from "./components/layout.tsx";
+import { HostsPage } from "./routes/hosts.tsx";
+import { OverviewPage } from "./routes/overview.tsx";
+import { SetupPage } from "./routes/setup.tsx";
+import { SignInPage } from "./routes/signin.tsx";
+
+interface RouterContext {
+  queryClient: QueryClient;
+}
+
+const rootRoute = createRootRouteWithContext<RouterContext>()({ component: Outlet });
+
+const signinRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "signin",
+  validateSearch: (s: Record<string, unknown>): { next?: string } => (typeof s.next === "string" ? { next: s.next } : {}),
+  component: SignInPage,
+});
+
+const setupRoute = createRoute({ getParentRoute: () => rootRoute, path: "setup", component: SetupPage });
+
+/** Everything behind sign-in: without a session, first run (no owner yet) or the sign-in page. */
+const appRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  id: "app",
+  beforeLoad: async ({ context, location }) => {
+    const me = await context.queryClient.ensureQueryData({ queryKey: keys.me, queryFn: fetchMe }).catch(() => null);
+    if (me) return;
+    const setup = await fetchSetup().catch(() => null);
+    if (setup?.needs_owner) throw redirect({ to: "/setup" });
+    throw redirect({ to: "/signin", search: location.href === "/" ? {} : { next: location.href } });
+  },
+  component: AppLayout,
+});
+
+const overviewRoute = createRoute({ getParentRoute: () => appRoute, path: "/", component: OverviewPage });
+const hostsRoute = createRoute({ getParentRoute: () => appRoute, path: "docker-hosts", component: HostsPage });
+const hostRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "docker-hosts/$hostId",
+  validateSearch: (s: Record<string, unknown>): { tab?: string } => (typeof s.tab === "string" ? { tab: s.tab } : {}),
+  component: lazyRouteComponent(() => import("./routes/host.tsx"), "HostPage"),
+});
+const containerRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "docker-hosts/$hostId/containers/$containerId",
+  validateSearch: (s: Record<string, unknown>): { tab?: string } => (typeof s.tab === "string" ? { tab: s.tab } : {}),
+  component: lazyRouteComponent(() => import("./routes/container.tsx"), "ContainerPage"),
+});
+const projectsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "projects",
+  component: lazyRouteComponent(() => import("./routes/projects.tsx"), "ProjectsPage"),
+});
+const projectRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "projects/$projectId",
+  component: lazyRouteComponent(() => import("./routes/projects.tsx"), "ProjectPage"),
+});
+const applicationRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "applications/$applicationId",
+  component: lazyRouteComponent(() => import("./routes/application.tsx"), "ApplicationPage"),
+});
+const notificationsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "notifications",
+  component: lazyRouteComponent(() => import("./routes/notifications.tsx"), "NotificationsPage"),
+});
+const tasksRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "tasks",
+  component: lazyRouteComponent(() => import("./routes/tasks.tsx"), "TasksPage"),
+});
+
+const routeTree = rootRoute.addChildren([
+  signinRoute,
+  setupRoute,
+  appRoute.addChildren([
+    overviewRoute,
+    hostsRoute,
+    hostRoute,
+    containerRoute,
+    projectsRoute,
+    projectRoute,
+    applicationRoute,
+    notificationsRoute,
+    tasksRoute,
+  ]),
+]);
+
+export function createAppRouter(queryClient: QueryClient) {
+  return createRouter({ routeTree, context: { queryClient }, defaultPreload: "intent", scrollRestoration: true });
+}
+
+declare module "@tanstack/react-router" {
+  interface Register {
+    router: ReturnType<typeof createAppRouter>;
+  }
+}

@@ -1,0 +1,3 @@
+export function ContainerPage() {
+  return <p>Coming next.</p>;
+}

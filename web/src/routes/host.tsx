@@ -1,0 +1,3 @@
+export function HostPage() {
+  return <p>Coming next.</p>;
+}

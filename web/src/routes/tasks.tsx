@@ -1,0 +1,3 @@
+export function TasksPage() {
+  return <p>Coming next.</p>;
+}
