@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes a Docker engine and the test base image available on a Debian machine with no registry
-# access: installs docker.io and busybox-static when missing, starts dockerd in the background,
-# and builds pier-test/busybox:latest from busybox with `docker import` (nothing is pulled).
+# access: installs docker.io, busybox-static and Compose when missing, starts dockerd in the
+# background, and builds pier-test/busybox:latest from busybox with `docker import` (nothing is
+# pulled). Compose v2 (the plugin) is not in Debian; its `docker-compose` (v1) is, and the
+# agent's compose operations use whichever the host has.
 # Idempotent; safe to run on every CI run.
 set -euo pipefail
 
@@ -12,6 +14,13 @@ if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /bin/busybox ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq docker.io busybox-static >/dev/null
+fi
+
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+  log "installing docker-compose"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq docker-compose >/dev/null
 fi
 
 if ! docker info >/dev/null 2>&1; then

@@ -13,6 +13,7 @@ import { eventRoutes } from "./routes/events.ts";
 import { hostRoutes } from "./routes/hosts.ts";
 import { imageRoutes } from "./routes/images.ts";
 import { dockerSystemRoutes } from "./routes/docker-system.ts";
+import { composeRoutes } from "./routes/compose.ts";
 import { networkRoutes } from "./routes/networks.ts";
 import { volumeRoutes } from "./routes/volumes.ts";
 import { auditRoutes } from "./routes/audit.ts";
@@ -132,6 +133,7 @@ export function createApp() {
   app.route("/api/v1/hosts", volumeRoutes);
   app.route("/api/v1/hosts", networkRoutes);
   app.route("/api/v1/hosts", dockerSystemRoutes);
+  app.route("/api/v1/hosts", composeRoutes);
   app.route("/api/v1/notifications", notificationRoutes);
   app.route("/api/v1/notification-channels", channelRoutes);
   app.route("/api/v1/tasks", taskRoutes);

@@ -38,6 +38,8 @@ export interface AgentOptions {
   metricsFlushMs?: number;
   /** The filesystem reported as "disk" (default `/`). */
   metricsDiskPath?: string;
+  /** The PATH host programs such as Docker Compose are looked up on (default: the agent's PATH). */
+  toolPath?: string;
   heartbeatMs?: number;
   backoff?: BackoffPolicy;
   /** Wait after a rejected token or a takeover (default 5 min). */
@@ -90,6 +92,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     send: (text) => connection.send(text),
     buffered: () => connection.bufferedAmount,
     log,
+    toolPath: options.toolPath,
   });
 
   const metricsIntervalMs = options.metricsIntervalMs ?? 15_000;

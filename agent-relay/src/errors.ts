@@ -24,6 +24,16 @@ export class InvalidArgsError extends Error {
   override readonly name = "InvalidArgsError";
 }
 
+/** A host program an op runs (Docker Compose) is missing, refused its input, or failed: the code says which. */
+export class HostToolError extends Error {
+  override readonly name = "HostToolError";
+  readonly code: "tool_missing" | "compose_invalid" | "tool_failed" | "not_found";
+  constructor(code: HostToolError["code"], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
 const BY_STATUS: Record<number, keyof typeof ERROR_CODES> = {
   400: "bad_request",
   // The engine's "forbidden" is a refusal by state, not by credentials: a network that still has
@@ -45,6 +55,7 @@ export function toRelayError(error: unknown): RelayError {
   if (error instanceof DisconnectedError) return relayError("cancelled", error.message);
   if (error instanceof ExecTimeoutError) return relayError("exec_timeout", error.message);
   if (error instanceof InvalidArgsError || error instanceof InvalidReferenceError) return relayError("invalid_args", error.message);
+  if (error instanceof HostToolError) return relayError(error.code, error.message);
   if (error instanceof DeployFailedError) return relayError("deploy_failed", error.message);
   return relayError("internal", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }

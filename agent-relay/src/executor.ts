@@ -14,6 +14,8 @@ export interface ExecutorDeps {
   buffered(): number;
   log: Logger;
   now?: () => number;
+  /** The PATH host programs are looked up on (AgentOptions.toolPath). */
+  toolPath?: string;
 }
 
 interface Running {
@@ -76,7 +78,13 @@ export class CommandExecutor {
       buffered: this.#deps.buffered,
       signal: controller.signal,
     });
-    const ctx: OpContext = { docker: this.#deps.docker, signal: controller.signal, output, stats: this.#deps.stats };
+    const ctx: OpContext = {
+      docker: this.#deps.docker,
+      signal: controller.signal,
+      output,
+      stats: this.#deps.stats,
+      toolPath: this.#deps.toolPath,
+    };
     const started = this.#now();
     try {
       const handler = this.#deps.handlers[op] as OpHandler<OpName>;

@@ -9,6 +9,7 @@ import { DockerEventSchema } from "./protocol/events.ts";
 import { HostSampleSchema, MAX_METRICS_BATCH } from "./protocol/metrics.ts";
 import { StatsSampleSchema } from "./protocol/sample.ts";
 
+export * from "./protocol/compose.ts";
 export * from "./protocol/deploy.ts";
 export * from "./protocol/events.ts";
 export * from "./protocol/metrics.ts";
@@ -89,6 +90,12 @@ export const ERROR_CODES = {
   exec_timeout: "exec_timeout",
   /** A deployment step failed (build, pull, health check, missing build tool); the message says why. */
   deploy_failed: "deploy_failed",
+  /** A program the op runs is not installed on the host (Docker Compose); the message says what to install. */
+  tool_missing: "tool_missing",
+  /** A compose file (or project) Compose refuses; the message is Compose's. */
+  compose_invalid: "compose_invalid",
+  /** A program the op ran failed; the message carries its exit code and last output. */
+  tool_failed: "tool_failed",
   /** A bug or an unexpected failure in the agent. */
   internal: "internal",
   /** Set by the HostRelay, never by an agent: no agent is connected for the host. */

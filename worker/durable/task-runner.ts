@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ImagePullResult, PullProgress, SystemPruneResult } from "#protocol";
+import type { ComposeOpResults, ImagePullResult, PullProgress, SystemPruneResult } from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { type CommandOutcome, describeRelayError, openedStream, readRelayStream } from "../lib/relay.ts";
@@ -193,7 +193,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 }
 
-type StreamedKind = "image.pull" | "system.prune";
+type StreamedKind = "image.pull" | "system.prune" | "compose.up" | "compose.pull";
 
 /** How each streamed kind talks about itself while it runs and once it is done. */
 const STREAMED: {
@@ -217,6 +217,26 @@ const STREAMED: {
     done: (data) => {
       const result = data as SystemPruneResult;
       return { message: `Total reclaimed space: ${dockerHumanSize(result.space_reclaimed)}`, result: { ...result } };
+    },
+  },
+  "compose.up": {
+    noun: "compose up",
+    working: (spec) => `Starting Compose project ${"project" in spec.args ? spec.args.project : ""}`,
+    done: (data) => {
+      const result = data as ComposeOpResults["compose.up"];
+      const running = result.containers.filter((c) => c.State === "running").length;
+      return {
+        message: `Project ${result.project} is up: ${running} of ${result.containers.length} container(s) running.`,
+        result: { ...result },
+      };
+    },
+  },
+  "compose.pull": {
+    noun: "compose pull",
+    working: (spec) => `Pulling the images of Compose project ${"project" in spec.args ? spec.args.project : ""}`,
+    done: (data) => {
+      const result = data as ComposeOpResults["compose.pull"];
+      return { message: `Pulled the images of project ${result.project}.`, result: { ...result } };
     },
   },
 };

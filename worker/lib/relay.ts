@@ -24,6 +24,10 @@ const HTTP_STATUS: Record<string, number> = {
   ack_timeout: 504,
   exec_timeout: 504,
   cancelled: 499,
+  // The host lacks the program (Docker Compose): nothing the request can change.
+  tool_missing: 501,
+  compose_invalid: 422,
+  tool_failed: 502,
   internal: 502,
 };
 

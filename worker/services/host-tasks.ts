@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ContainerRef, ImagePullArgs, type SystemPruneArgs } from "#protocol";
+import { type ComposePullArgs, type ComposeUpArgs, ContainerRef, ImagePullArgs, type SystemPruneArgs } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError } from "../errors.ts";
@@ -45,7 +45,9 @@ export const TASK_TIMEOUT_MS = 30 * 60_000;
 export type HostTaskRequest =
   | { kind: "image.pull"; args: z.infer<typeof ImagePullArgs> }
   | { kind: "container.bulk"; args: BulkRequest }
-  | { kind: "system.prune"; args: z.infer<typeof SystemPruneArgs> };
+  | { kind: "system.prune"; args: z.infer<typeof SystemPruneArgs> }
+  | { kind: "compose.up"; args: z.infer<typeof ComposeUpArgs> }
+  | { kind: "compose.pull"; args: z.infer<typeof ComposePullArgs> };
 
 export type HostTaskSpec = { taskId: string; organizationId: string; hostId: string; timeoutMs: number } & HostTaskRequest;
 
@@ -63,6 +65,16 @@ function describeTask(request: HostTaskRequest, hostName: string): { message: st
       const { all = false, volumes = false, until, label } = request.args;
       const what = `containers, networks, ${all ? "unused" : "dangling"} images, build cache${volumes ? " and volumes" : ""}`;
       return { message: `Prune ${what} on ${hostName}`, detail: { all, volumes, until: until ?? null, label: label ?? [] } };
+    }
+    case "compose.up":
+    case "compose.pull": {
+      const { project, directory, services } = request.args;
+      const verb = request.kind === "compose.up" ? "Start" : "Pull";
+      return {
+        message: `${verb} Compose project ${project} on ${hostName}`,
+        // The file's text may hold secrets: the audit names where it came from, not what it says.
+        detail: { project, source: directory ?? (request.args.content !== undefined ? "content" : "kept"), services: services ?? [] },
+      };
     }
   }
 }

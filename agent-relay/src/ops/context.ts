@@ -10,6 +10,8 @@ export interface OpContext {
   output: ChunkWriter;
   /** The live stats cache. */
   stats: { all(): StatsSample[] };
+  /** The PATH host programs (Docker Compose) are looked up on; the agent's own when unset. */
+  toolPath?: string;
 }
 
 /** Returns `result.data`; a streaming handler returns once its stream is over. */

@@ -1,3 +1,4 @@
+import { composeOps } from "./compose.ts";
 import { containerOps } from "./containers.ts";
 import type { OpHandler, OpHandlers } from "./context.ts";
 import { containerExec } from "./exec.ts";
@@ -26,6 +27,7 @@ export const handlers: OpHandlers = {
   ...volumeOps,
   ...networkOps,
   ...housekeepingOps,
+  ...composeOps,
   "container.logs": containerLogs,
   "container.exec": containerExec,
   "deploy.build": deployBuild,

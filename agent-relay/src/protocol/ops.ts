@@ -10,6 +10,7 @@ import {
   type DeployRemoveResult,
   type DeployRunResult,
 } from "./deploy.ts";
+import { COMPOSE_OPS, type ComposeOpResults } from "./compose.ts";
 import { NETWORK_OPS, type NetworkOpResults } from "./networks.ts";
 import { ContainerRef, ImageRef, MountSource, NetworkRef } from "./refs.ts";
 import type { StatsSample } from "./sample.ts";
@@ -194,6 +195,7 @@ export const OPS = {
   ...VOLUME_OPS,
   ...NETWORK_OPS,
   ...SYSTEM_OPS,
+  ...COMPOSE_OPS,
   "deploy.prune": spec({ args: DeployPruneArgs, timeoutMs: 60_000, streaming: false, idempotent: true }),
 } as const;
 
@@ -291,7 +293,7 @@ export interface LogLine {
   text: string;
 }
 
-export interface OpResults extends VolumeOpResults, NetworkOpResults, SystemOpResults {
+export interface OpResults extends VolumeOpResults, NetworkOpResults, SystemOpResults, ComposeOpResults {
   "container.list": ContainerSummary[];
   "container.inspect": DockerJson;
   "container.create": { id: string; name: string; warnings: string[]; started: boolean };
