@@ -8,6 +8,7 @@ import { authenticateAndLimit } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { containerAdminRoutes } from "./routes/container-admin.ts";
 import { containerRoutes } from "./routes/containers.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { hostRoutes } from "./routes/hosts.ts";
@@ -129,6 +130,7 @@ export function createApp() {
   app.route("/api/v1", eventRoutes);
   app.route("/api/v1/hosts", hostRoutes);
   app.route("/api/v1/hosts", containerRoutes);
+  app.route("/api/v1/hosts", containerAdminRoutes);
   app.route("/api/v1/hosts", imageRoutes);
   app.route("/api/v1/hosts", volumeRoutes);
   app.route("/api/v1/hosts", networkRoutes);

@@ -10,8 +10,10 @@ import { HostSampleSchema, MAX_METRICS_BATCH } from "./protocol/metrics.ts";
 import { StatsSampleSchema } from "./protocol/sample.ts";
 
 export * from "./protocol/compose.ts";
+export * from "./protocol/container-admin.ts";
 export * from "./protocol/deploy.ts";
 export * from "./protocol/events.ts";
+export * from "./protocol/images.ts";
 export * from "./protocol/metrics.ts";
 export * from "./protocol/networks.ts";
 export * from "./protocol/ops.ts";

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ComposeOpResults, ImagePullResult, PullProgress, SystemPruneResult } from "#protocol";
+import type { ComposeOpResults, ImagePruneResult, ImagePullResult, ImagePushResult, PullProgress, SystemPruneResult } from "#protocol";
 import { createDatabase } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { type CommandOutcome, describeRelayError, openedStream, readRelayStream } from "../lib/relay.ts";
@@ -193,7 +193,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 }
 
-type StreamedKind = "image.pull" | "system.prune" | "compose.up" | "compose.pull";
+type StreamedKind = "image.pull" | "system.prune" | "compose.up" | "compose.pull" | "image.push" | "image.prune";
 
 /** How each streamed kind talks about itself while it runs and once it is done. */
 const STREAMED: {
@@ -209,6 +209,22 @@ const STREAMED: {
     done: (data) => {
       const result = data as ImagePullResult;
       return { message: result.status || `Pulled ${result.image}`, result: { ...result } };
+    },
+  },
+  "image.push": {
+    noun: "push",
+    working: (spec) => `Pushing ${"image" in spec.args ? spec.args.image : "the image"}`,
+    done: (data) => {
+      const result = data as ImagePushResult;
+      return { message: `Pushed ${result.image}${result.digest ? ` (${result.digest})` : ""}`, result: { ...result } };
+    },
+  },
+  "image.prune": {
+    noun: "prune",
+    working: () => "Pruning images",
+    done: (data) => {
+      const result = data as ImagePruneResult;
+      return { message: `Total reclaimed space: ${dockerHumanSize(result.space_reclaimed)}`, result: { ...result } };
     },
   },
   "system.prune": {

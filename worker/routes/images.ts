@@ -1,4 +1,4 @@
-import { ImageRef } from "#protocol";
+import { ImagePruneArgs, ImagePushArgs, ImageRef, TaggedRef } from "#protocol";
 import { createRoute, z } from "@hono/zod-openapi";
 import { authedActor } from "../middleware/request-context.ts";
 import { requireAuth } from "../middleware/auth.ts";
@@ -6,6 +6,7 @@ import { getHost } from "../services/hosts.ts";
 import { runOnOrgHost } from "../services/host-relay.ts";
 import { PullRequest, startHostTask } from "../services/host-tasks.ts";
 import { requireRole } from "../services/principal.ts";
+import { imageHistory, inspectImage, startImagePrune, startImagePush, tagImage } from "../services/images.ts";
 import {
   authErrors,
   bearerSecurity,
@@ -21,7 +22,8 @@ import {
 } from "./openapi.ts";
 import { TaskStarted, toTaskView } from "./tasks.ts";
 
-// Images on a host: list, pull (a task: it can take minutes), remove — Portainer's image list.
+// Images on a host: list, pull, push and prune (tasks: they can take minutes), inspect, history,
+// tag, remove — Portainer's image list and `docker image …`.
 export const imageRoutes = createRouter();
 imageRoutes.use("*", requireAuth());
 
@@ -137,5 +139,153 @@ imageRoutes.openapi(
       await runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, hostId, "image.remove", { id: image, ...c.req.valid("query") }),
       200,
     );
+  },
+);
+
+const ImageParam = HostParam.extend({
+  image: ImageRef.openapi({ param: { name: "image", in: "path" }, example: "pier-test%2Fbusybox:latest" }),
+});
+
+const EngineDocument = z.record(z.string(), z.unknown());
+
+imageRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{hostId}/images/push",
+    tags: ["images"],
+    summary: "Push an image to its registry, as a task: 202 with its task_id; follow it at /api/v1/tasks/{id} (member+)",
+    description:
+      "Give `auth` for this push only, or leave it out: the organization's saved credentials for the image's registry (`/api/v1/registries`) are used when there are any. Credentials go to the host's engine and are never logged. The task's result holds the digest and what `docker push` prints.",
+    security: bearerSecurity,
+    request: { params: HostParam, body: jsonBody(ImagePushArgs.openapi("ImagePushRequest")) },
+    responses: {
+      202: jsonResponse(TaskStarted, "The push started."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      503: relayErrors[503],
+    },
+  }),
+  async (c) => {
+    const task = await startImagePush(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json"));
+    return c.json({ task_id: task.id, task: toTaskView(task) }, 202);
+  },
+);
+
+imageRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{hostId}/images/prune",
+    tags: ["images"],
+    summary: "Remove dangling images, or with `all: true` every image no container uses, as a task: 202 with its task_id (member+)",
+    description: "The task's result lists what was untagged and deleted, and `space_reclaimed` in bytes.",
+    security: bearerSecurity,
+    request: {
+      params: HostParam,
+      body: { required: false, content: { "application/json": { schema: ImagePruneArgs.openapi("ImagePrune") } } },
+    },
+    responses: {
+      202: jsonResponse(TaskStarted, "The prune started."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      503: relayErrors[503],
+    },
+  }),
+  async (c) => {
+    const body = (c.req.valid("json") as z.infer<typeof ImagePruneArgs> | undefined) ?? {};
+    const task = await startImagePrune(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, body);
+    return c.json({ task_id: task.id, task: toTaskView(task) }, 202);
+  },
+);
+
+imageRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{hostId}/images/{image}",
+    tags: ["images"],
+    summary: "One image as `docker image inspect` shows it (URL-encode the slashes of `registry/name:tag`)",
+    security: bearerSecurity,
+    request: { params: ImageParam },
+    responses: {
+      200: jsonResponse(EngineDocument, "The engine's image document."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      ...relayErrors,
+    },
+  }),
+  async (c) => {
+    const { hostId, image } = c.req.valid("param");
+    return c.json(await inspectImage(c.var.db, c.env, c.var.principal, hostId, image), 200);
+  },
+);
+
+const HistoryEntry = z
+  .object({
+    id: z.string().openapi({ description: "The layer's image id, or `<missing>` for layers built elsewhere." }),
+    created_at: z.string(),
+    created_by: z.string(),
+    tags: z.array(z.string()),
+    size: z.number(),
+    comment: z.string(),
+  })
+  .openapi("ImageHistoryEntry");
+
+imageRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{hostId}/images/{image}/history",
+    tags: ["images"],
+    summary: "The image's layers, newest first, as `docker history` lists them",
+    security: bearerSecurity,
+    request: { params: ImageParam },
+    responses: {
+      200: jsonResponse(z.object({ history: z.array(HistoryEntry) }), "The layers."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      ...relayErrors,
+    },
+  }),
+  async (c) => {
+    const { hostId, image } = c.req.valid("param");
+    const history = await imageHistory(c.var.db, c.env, c.var.principal, hostId, image);
+    return c.json(
+      {
+        history: history.map((h) => ({
+          id: h.Id,
+          created_at: new Date(h.Created * 1000).toISOString(),
+          created_by: h.CreatedBy,
+          tags: h.Tags ?? [],
+          size: h.Size,
+          comment: h.Comment,
+        })),
+      },
+      200,
+    );
+  },
+);
+
+imageRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{hostId}/images/{image}/tag",
+    tags: ["images"],
+    summary: "Give the image another name, as `docker tag` (member+)",
+    security: bearerSecurity,
+    request: { params: ImageParam, body: jsonBody(z.object({ target: TaggedRef }).openapi("ImageTagRequest")) },
+    responses: {
+      201: jsonResponse(z.object({ source: z.string(), target: z.string() }).openapi("ImageTagged"), "Tagged."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      ...conflictError,
+      ...relayErrors,
+    },
+  }),
+  async (c) => {
+    const { hostId, image } = c.req.valid("param");
+    return c.json(await tagImage(c.var.db, c.env, authedActor(c), hostId, { source: image, target: c.req.valid("json").target }), 201);
   },
 );

@@ -1,5 +1,13 @@
 import { z } from "@hono/zod-openapi";
-import { type ComposePullArgs, type ComposeUpArgs, ContainerRef, ImagePullArgs, type SystemPruneArgs } from "#protocol";
+import {
+  type ComposePullArgs,
+  type ComposeUpArgs,
+  ContainerRef,
+  ImagePullArgs,
+  type ImagePruneArgs,
+  type ImagePushArgs,
+  type SystemPruneArgs,
+} from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError } from "../errors.ts";
@@ -47,7 +55,9 @@ export type HostTaskRequest =
   | { kind: "container.bulk"; args: BulkRequest }
   | { kind: "system.prune"; args: z.infer<typeof SystemPruneArgs> }
   | { kind: "compose.up"; args: z.infer<typeof ComposeUpArgs> }
-  | { kind: "compose.pull"; args: z.infer<typeof ComposePullArgs> };
+  | { kind: "compose.pull"; args: z.infer<typeof ComposePullArgs> }
+  | { kind: "image.push"; args: z.infer<typeof ImagePushArgs> }
+  | { kind: "image.prune"; args: z.infer<typeof ImagePruneArgs> };
 
 export type HostTaskSpec = { taskId: string; organizationId: string; hostId: string; timeoutMs: number } & HostTaskRequest;
 
@@ -61,6 +71,18 @@ function describeTask(request: HostTaskRequest, hostName: string): { message: st
         message: `${request.args.action} ${request.args.ids.length} container(s) on ${hostName}`,
         detail: { action: request.args.action, ids: request.args.ids },
       };
+    case "image.push":
+      return {
+        message: `Push ${request.args.image} from ${hostName}`,
+        detail: { image: request.args.image, authenticated: request.args.auth !== undefined },
+      };
+    case "image.prune": {
+      const { all = false, until, label } = request.args;
+      return {
+        message: `Prune ${all ? "unused" : "dangling"} images on ${hostName}`,
+        detail: { all, until: until ?? null, label: label ?? [] },
+      };
+    }
     case "system.prune": {
       const { all = false, volumes = false, until, label } = request.args;
       const what = `containers, networks, ${all ? "unused" : "dangling"} images, build cache${volumes ? " and volumes" : ""}`;

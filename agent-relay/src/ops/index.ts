@@ -1,7 +1,9 @@
 import { composeOps } from "./compose.ts";
+import { containerAdminOps } from "./container-admin.ts";
 import { containerOps } from "./containers.ts";
 import type { OpHandler, OpHandlers } from "./context.ts";
 import { containerExec } from "./exec.ts";
+import { imageAdminOps } from "./image-admin.ts";
 import { imageOps } from "./images.ts";
 import { housekeepingOps } from "./housekeeping.ts";
 import { containerLogs } from "./logs.ts";
@@ -28,6 +30,8 @@ export const handlers: OpHandlers = {
   ...networkOps,
   ...housekeepingOps,
   ...composeOps,
+  ...imageAdminOps,
+  ...containerAdminOps,
   "container.logs": containerLogs,
   "container.exec": containerExec,
   "deploy.build": deployBuild,

@@ -11,6 +11,8 @@ import {
   type DeployRunResult,
 } from "./deploy.ts";
 import { COMPOSE_OPS, type ComposeOpResults } from "./compose.ts";
+import { CONTAINER_ADMIN_OPS, type ContainerAdminOpResults } from "./container-admin.ts";
+import { IMAGE_OPS, type ImageOpResults } from "./images.ts";
 import { NETWORK_OPS, type NetworkOpResults } from "./networks.ts";
 import { ContainerRef, ImageRef, MountSource, NetworkRef } from "./refs.ts";
 import type { StatsSample } from "./sample.ts";
@@ -196,6 +198,8 @@ export const OPS = {
   ...NETWORK_OPS,
   ...SYSTEM_OPS,
   ...COMPOSE_OPS,
+  ...IMAGE_OPS,
+  ...CONTAINER_ADMIN_OPS,
   "deploy.prune": spec({ args: DeployPruneArgs, timeoutMs: 60_000, streaming: false, idempotent: true }),
 } as const;
 
@@ -293,7 +297,13 @@ export interface LogLine {
   text: string;
 }
 
-export interface OpResults extends VolumeOpResults, NetworkOpResults, SystemOpResults, ComposeOpResults {
+export interface OpResults
+  extends VolumeOpResults,
+    NetworkOpResults,
+    SystemOpResults,
+    ComposeOpResults,
+    ImageOpResults,
+    ContainerAdminOpResults {
   "container.list": ContainerSummary[];
   "container.inspect": DockerJson;
   "container.create": { id: string; name: string; warnings: string[]; started: boolean };
