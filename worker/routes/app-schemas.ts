@@ -9,6 +9,8 @@ import type { EnvVars } from "../services/environment.ts";
 import type { ProjectRow } from "../services/projects.ts";
 import type { EnvironmentRow } from "../services/project-environments.ts";
 import type { DeliveryRow } from "../services/webhooks.ts";
+import type { PlacementFilter } from "../services/project-lookup.ts";
+import { PageQuery } from "../lib/pagination.ts";
 
 // Request and response schemas of projects, applications, deployments, domains, databases and
 // webhook deliveries: one definition validates, types and documents (/openapi.json).
@@ -156,6 +158,16 @@ const placementFields = {
     .optional()
     .openapi({ description: "The environment (its project is implied). Give this or project_id." }),
 };
+
+/** A page of applications or databases, of one project (`?project_id=`) or environment (`?environment_id=`). */
+export const PlacedPageQuery = PageQuery.extend({
+  project_id: z.string().max(64).optional(),
+  environment_id: z.string().max(64).optional(),
+});
+export const placementFilter = (q: { project_id?: string; environment_id?: string }): PlacementFilter => ({
+  projectId: q.project_id,
+  environmentId: q.environment_id,
+});
 
 export const NewApplicationBody = z.object({ ...placementFields, ...applicationFields }).openapi("NewApplicationRequest");
 export const ApplicationPatchBody = z

@@ -21,6 +21,8 @@ import {
   DomainView,
   EnvironmentInput,
   NewApplicationBody,
+  PlacedPageQuery,
+  placementFilter,
   QueuedDeploymentView,
   toApplicationView,
   toDeliveryView,
@@ -88,7 +90,7 @@ applicationRoutes.openapi(
     tags: ["applications"],
     summary: "Applications of your organization (of one project with ?project_id=, one environment with ?environment_id=), newest first",
     security: bearerSecurity,
-    request: { query: PageQuery.extend({ project_id: z.string().max(64).optional(), environment_id: z.string().max(64).optional() }) },
+    request: { query: PlacedPageQuery },
     responses: {
       200: jsonResponse(PageMeta.extend({ applications: z.array(ApplicationView) }), "A page of applications."),
       ...authErrors,
@@ -98,12 +100,7 @@ applicationRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const page = await apps.listApplications(
-      c.var.db,
-      c.var.principal.organizationId,
-      { projectId: q.project_id, environmentId: q.environment_id },
-      q,
-    );
+    const page = await apps.listApplications(c.var.db, c.var.principal.organizationId, placementFilter(q), q);
     return c.json({ applications: await Promise.all(page.items.map((a) => applicationView(c, a))), next_cursor: page.nextCursor }, 200);
   },
 );

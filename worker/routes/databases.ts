@@ -1,11 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { recordAudit } from "../services/audit.ts";
 import * as databases from "../services/databases.ts";
 import { requireRole } from "../services/principal.ts";
-import { ConnectionView, DatabaseView, NewDatabaseBody, toDatabaseView } from "./app-schemas.ts";
+import { ConnectionView, DatabaseView, NewDatabaseBody, PlacedPageQuery, placementFilter, toDatabaseView } from "./app-schemas.ts";
 import {
   authErrors,
   bearerSecurity,
@@ -47,17 +46,12 @@ databaseRoutes.openapi(
     tags: ["databases"],
     summary: "Database services of your organization (of one project with ?project_id=, one environment with ?environment_id=)",
     security: bearerSecurity,
-    request: { query: PageQuery.extend({ project_id: z.string().max(64).optional(), environment_id: z.string().max(64).optional() }) },
+    request: { query: PlacedPageQuery },
     responses: { 200: jsonResponse(PageMeta.extend({ databases: z.array(DatabaseView) }), "A page of databases."), ...authErrors },
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const page = await databases.listDatabaseServices(
-      c.var.db,
-      c.var.principal.organizationId,
-      { projectId: q.project_id, environmentId: q.environment_id },
-      q,
-    );
+    const page = await databases.listDatabaseServices(c.var.db, c.var.principal.organizationId, placementFilter(q), q);
     return c.json({ databases: page.items.map(toDatabaseView), next_cursor: page.nextCursor }, 200);
   },
 );

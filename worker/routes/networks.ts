@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkRefSchema } from "#protocol";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
@@ -11,19 +11,7 @@ import {
   pruneNetworks,
   removeNetwork,
 } from "../services/networks.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  HostParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  queryBool,
-  relayErrors,
-  validationErrors,
-} from "./openapi.ts";
+import { createRouter, HostParam, hostRoute, jsonBody, jsonResponse, queryBool } from "./openapi.ts";
 import { labelQuery, PruneBody } from "./volumes.ts";
 
 // Networks on a host (`docker network`): list, inspect, create with IPAM, remove, connect and
@@ -66,22 +54,17 @@ const NetworkParam = HostParam.extend({
 });
 
 networkRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "get",
     path: "/{hostId}/networks",
     tags: ["networks"],
     summary: "Networks on a host",
-    security: bearerSecurity,
     request: {
       params: HostParam,
       query: z.object({ label: labelQuery.optional(), driver: z.string().max(255).optional(), dangling: queryBool.optional() }),
     },
     responses: {
       200: jsonResponse(z.object({ networks: z.array(NetworkView) }), "The networks."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
   }),
   async (c) => {
@@ -91,40 +74,30 @@ networkRoutes.openapi(
 );
 
 networkRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "post",
     path: "/{hostId}/networks",
     tags: ["networks"],
     summary: "Create a network: driver, subnet, gateway, IP range, internal, labels (member+); 409 when the name is taken",
-    security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(NetworkCreateArgs.openapi("NetworkCreate")) },
+    conflict: true,
     responses: {
       201: jsonResponse(z.object({ id: z.string(), name: z.string(), warning: z.string() }), "The network."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
   }),
   async (c) => c.json(await createNetwork(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json")), 201),
 );
 
 networkRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "post",
     path: "/{hostId}/networks/prune",
     tags: ["networks"],
     summary: "Remove every network no container uses, optionally only those with a label (member+)",
-    security: bearerSecurity,
     request: { params: HostParam, body: { required: false, content: { "application/json": { schema: PruneBody } } } },
+    conflict: true,
     responses: {
       200: jsonResponse(z.object({ deleted: z.array(z.string()) }), "The networks removed."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
   }),
   async (c) => {
@@ -134,19 +107,14 @@ networkRoutes.openapi(
 );
 
 networkRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "get",
     path: "/{hostId}/networks/{network}",
     tags: ["networks"],
     summary: "One network, with its connected containers",
-    security: bearerSecurity,
     request: { params: NetworkParam },
     responses: {
       200: jsonResponse(NetworkView, "The network."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
   }),
   async (c) => {
@@ -156,20 +124,15 @@ networkRoutes.openapi(
 );
 
 networkRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "delete",
     path: "/{hostId}/networks/{network}",
     tags: ["networks"],
     summary: "Remove a network (member+); 409 with the engine's message while containers are connected, or for bridge/host/none",
-    security: bearerSecurity,
     request: { params: NetworkParam },
+    conflict: true,
     responses: {
       200: jsonResponse(z.object({ id: z.string(), removed: z.literal(true) }), "Removed."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
   }),
   async (c) => {
@@ -182,20 +145,15 @@ const ConnectBody = NetworkConnectArgs.omit({ id: true }).openapi("NetworkConnec
 const DisconnectBody = NetworkDisconnectArgs.omit({ id: true }).openapi("NetworkDisconnect");
 
 networkRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "post",
     path: "/{hostId}/networks/{network}/connect",
     tags: ["networks"],
     summary: "Connect a container, with DNS aliases and a static IPv4 address if asked (member+)",
-    security: bearerSecurity,
     request: { params: NetworkParam, body: jsonBody(ConnectBody) },
+    conflict: true,
     responses: {
       200: jsonResponse(z.object({ id: z.string(), container: z.string(), connected: z.literal(true) }), "Connected."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
   }),
   async (c) => {
@@ -205,20 +163,15 @@ networkRoutes.openapi(
 );
 
 networkRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "post",
     path: "/{hostId}/networks/{network}/disconnect",
     tags: ["networks"],
     summary: "Disconnect a container (member+)",
-    security: bearerSecurity,
     request: { params: NetworkParam, body: jsonBody(DisconnectBody) },
+    conflict: true,
     responses: {
       200: jsonResponse(z.object({ id: z.string(), container: z.string(), disconnected: z.literal(true) }), "Disconnected."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
   }),
   async (c) => {

@@ -1,4 +1,4 @@
-import { OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
 import type { AppEnv } from "../env.ts";
 import { fieldErrors, invalid } from "../errors.ts";
 
@@ -72,6 +72,34 @@ export const relayErrors = {
   503: problem("The host is offline."),
   504: problem("The host did not answer in time."),
 } as const;
+
+/**
+ * Every error a route on a host's Docker objects may answer besides its own: bad input,
+ * credentials, a host or object not in the caller's organization, and the relay's.
+ */
+export const hostObjectErrors = { ...validationErrors, ...authErrors, ...notFoundError, ...relayErrors } as const;
+
+/**
+ * A route on a host's Docker objects, which reaches the host through its relay: bearer or API-key
+ * security and `hostObjectErrors`, plus 409 with `conflict: true` (the engine refused: the object is
+ * in use, exists already…). The route gives its own request and success responses.
+ */
+type HostRouteConfig<R> = Omit<R, "conflict"> & {
+  security: RouteConfig["security"];
+  responses: R extends { responses: infer Own } ? Own & typeof hostObjectErrors : never;
+};
+
+export function hostRoute<P extends string, R extends Omit<RouteConfig, "security" | "path"> & { path: P; conflict?: boolean }>({
+  conflict,
+  ...route
+}: R) {
+  const config = {
+    ...route,
+    security: bearerSecurity,
+    responses: { ...route.responses, ...hostObjectErrors, ...(conflict ? conflictError : {}) },
+  } as HostRouteConfig<R>;
+  return createRoute(config);
+}
 
 /** `/{hostId}/…` under /api/v1/hosts. */
 export const HostParam = z.object({

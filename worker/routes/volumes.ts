@@ -1,21 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { LabelFilterSchema, VolumeCreateArgs, VolumeNameSchema } from "#protocol";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume, toVolumeView } from "../services/volumes.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  HostParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  queryBool,
-  relayErrors,
-  validationErrors,
-} from "./openapi.ts";
+import { createRouter, HostParam, hostRoute, jsonBody, jsonResponse, queryBool } from "./openapi.ts";
 
 // Volumes on a host (Portainer's and `docker volume`'s): list with usage, inspect, create,
 // remove, prune. Viewers read; members create and remove; admins prune.
@@ -51,22 +39,17 @@ export const labelQuery = z
   .openapi({ description: "Only objects with this label (`key` or `key=value`); repeat for several." });
 
 volumeRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "get",
     path: "/{hostId}/volumes",
     tags: ["volumes"],
     summary: "Volumes on a host; with ?usage=true each one's size and the containers using it (a disk walk)",
-    security: bearerSecurity,
     request: {
       params: HostParam,
       query: z.object({ usage: queryBool.optional(), dangling: queryBool.optional(), label: labelQuery.optional() }),
     },
     responses: {
       200: jsonResponse(z.object({ volumes: z.array(VolumeView), warnings: z.array(z.string()) }), "The volumes."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
   }),
   async (c) => {
@@ -77,19 +60,14 @@ volumeRoutes.openapi(
 );
 
 volumeRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "post",
     path: "/{hostId}/volumes",
     tags: ["volumes"],
     summary: "Create a volume (member+); an existing volume of that name is answered as is, as Docker does",
-    security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(VolumeCreateArgs.openapi("VolumeCreate")) },
     responses: {
       201: jsonResponse(VolumeView, "The volume."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
   }),
   async (c) => {
@@ -99,23 +77,18 @@ volumeRoutes.openapi(
 );
 
 volumeRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "post",
     path: "/{hostId}/volumes/prune",
     tags: ["volumes"],
     summary: "Remove every volume no container uses, optionally only those with a label (admin+: the data is lost)",
-    security: bearerSecurity,
     request: {
       params: HostParam,
       body: { required: false, content: { "application/json": { schema: PruneBody } } },
     },
+    conflict: true,
     responses: {
       200: jsonResponse(z.object({ deleted: z.array(z.string()), space_reclaimed: z.number() }), "What was removed, and the bytes freed."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
   }),
   async (c) => {
@@ -125,19 +98,14 @@ volumeRoutes.openapi(
 );
 
 volumeRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "get",
     path: "/{hostId}/volumes/{name}",
     tags: ["volumes"],
     summary: "One volume",
-    security: bearerSecurity,
     request: { params: VolumeParam },
     responses: {
       200: jsonResponse(VolumeView, "The volume."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
   }),
   async (c) => {
@@ -147,20 +115,15 @@ volumeRoutes.openapi(
 );
 
 volumeRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "delete",
     path: "/{hostId}/volumes/{name}",
     tags: ["volumes"],
     summary: "Remove a volume (member+); 409 with the engine's message while a container uses it",
-    security: bearerSecurity,
     request: { params: VolumeParam, query: z.object({ force: queryBool.optional() }) },
+    conflict: true,
     responses: {
       200: jsonResponse(z.object({ name: z.string(), removed: z.literal(true) }), "Removed."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
   }),
   async (c) => {

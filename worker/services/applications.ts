@@ -15,7 +15,7 @@ import { normalizeEnv, openEnv, sealEnv, type EnvVars } from "./environment.ts";
 import { getHost } from "./hosts.ts";
 import { runOnHost } from "./host-relay.ts";
 import { requireRole, roleAtLeast, type Actor, type Principal } from "./principal.ts";
-import { resolvePlacement } from "./project-lookup.ts";
+import { type PlacementFilter, placedIn, resolvePlacement } from "./project-lookup.ts";
 
 export type ApplicationRow = typeof applications.$inferSelect;
 type Caller = Actor & { principal: Principal };
@@ -305,20 +305,8 @@ export async function createApplication(
   return row;
 }
 
-export async function listApplications(
-  db: Database,
-  organizationId: string,
-  filter: { projectId?: string; environmentId?: string },
-  page: PageQuery,
-) {
-  return newestFirstPage(
-    db.select().from(applications).$dynamic(),
-    applications,
-    page,
-    eq(applications.organizationId, organizationId),
-    filter.projectId ? eq(applications.projectId, filter.projectId) : undefined,
-    filter.environmentId ? eq(applications.environmentId, filter.environmentId) : undefined,
-  );
+export async function listApplications(db: Database, organizationId: string, filter: PlacementFilter, page: PageQuery) {
+  return newestFirstPage(db.select().from(applications).$dynamic(), applications, page, ...placedIn(applications, organizationId, filter));
 }
 
 /** Of a project, or of one environment when `environmentId` is given. */
@@ -331,13 +319,7 @@ export async function applicationsOfProject(
   return db
     .select()
     .from(applications)
-    .where(
-      and(
-        eq(applications.organizationId, organizationId),
-        eq(applications.projectId, projectId),
-        environmentId ? eq(applications.environmentId, environmentId) : undefined,
-      ),
-    )
+    .where(and(...placedIn(applications, organizationId, { projectId, environmentId })))
     .orderBy(desc(applications.createdAt));
 }
 

@@ -19,7 +19,7 @@ import { auditRow } from "./audit.ts";
 import { getHost } from "./hosts.ts";
 import { runOnHost, streamFromHost } from "./host-relay.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
-import { resolvePlacement } from "./project-lookup.ts";
+import { type PlacementFilter, placedIn, resolvePlacement } from "./project-lookup.ts";
 import { errorText } from "../db/errors.ts";
 
 export type DatabaseRow = typeof databaseServices.$inferSelect;
@@ -201,19 +201,12 @@ export async function createDatabaseService(
   return startContainer(db, env, row);
 }
 
-export async function listDatabaseServices(
-  db: Database,
-  organizationId: string,
-  filter: { projectId?: string; environmentId?: string },
-  page: PageQuery,
-) {
+export async function listDatabaseServices(db: Database, organizationId: string, filter: PlacementFilter, page: PageQuery) {
   return newestFirstPage(
     db.select().from(databaseServices).$dynamic(),
     databaseServices,
     page,
-    eq(databaseServices.organizationId, organizationId),
-    filter.projectId ? eq(databaseServices.projectId, filter.projectId) : undefined,
-    filter.environmentId ? eq(databaseServices.environmentId, filter.environmentId) : undefined,
+    ...placedIn(databaseServices, organizationId, filter),
   );
 }
 
@@ -227,13 +220,7 @@ export async function databasesOfProject(
   return db
     .select()
     .from(databaseServices)
-    .where(
-      and(
-        eq(databaseServices.organizationId, organizationId),
-        eq(databaseServices.projectId, projectId),
-        environmentId ? eq(databaseServices.environmentId, environmentId) : undefined,
-      ),
-    )
+    .where(and(...placedIn(databaseServices, organizationId, { projectId, environmentId })))
     .orderBy(desc(databaseServices.createdAt));
 }
 

@@ -1,9 +1,12 @@
-import type { OpName, OpResult } from "#protocol";
+import type { OpArgs, OpName, OpResult } from "#protocol";
 import type { Database } from "../db/client.ts";
+import type { Role } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { type CommandOutcome, openedStream, relayFailure } from "../lib/relay.ts";
+import { recordAudit } from "./audit.ts";
 import { getHost } from "./hosts.ts";
+import { type Actor, type Principal, requireRole } from "./principal.ts";
 
 /** Runs an operation on a host through its HostRelay and returns the agent's data, or throws. */
 export async function runOnHost<O extends OpName>(
@@ -44,6 +47,42 @@ export async function runOnOrgHost<O extends OpName>(
     503,
     `Host ${host.name} is offline: its agent has not connected yet. Start the agent (see the host's install commands) and retry.`,
   );
+}
+
+/** Who may change a host's Docker objects, and what the audit log keeps of one change. */
+export interface HostChange<O extends OpName> {
+  role: Role;
+  /** Finishes "Your role does not allow you to …". */
+  what: string;
+  /** The audit entry's metadata, from the operation's result (never secrets). */
+  metadata: (result: OpResult<O>) => Record<string, unknown>;
+}
+
+/**
+ * A change to a host's Docker objects (create, remove, connect, prune…): checks the caller's role,
+ * runs the operation as `runOnOrgHost` does, and records it in the audit log (action = the
+ * operation's name, target = the host).
+ */
+export async function changeOnHost<O extends OpName>(
+  db: Database,
+  env: Bindings,
+  actor: Actor & { principal: Principal },
+  hostId: string,
+  op: O,
+  args: OpArgs<O>,
+  change: HostChange<O>,
+): Promise<OpResult<O>> {
+  const { principal } = actor;
+  requireRole(principal, change.role, change.what);
+  const result = await runOnOrgHost(db, env, principal.organizationId, hostId, op, args);
+  await recordAudit(db, actor, {
+    organizationId: principal.organizationId,
+    action: op,
+    targetType: "host",
+    targetId: hostId,
+    metadata: change.metadata(result),
+  });
+  return result;
 }
 
 /**

@@ -1,9 +1,8 @@
 import type { OpArgs } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
-import { recordAudit } from "./audit.ts";
-import { runOnOrgHost } from "./host-relay.ts";
-import { type Actor, type Principal, requireRole } from "./principal.ts";
+import { changeOnHost, runOnOrgHost } from "./host-relay.ts";
+import type { Actor, Principal } from "./principal.ts";
 
 // Networks on a host, for the canonical API and the compatibility surfaces. Viewers read; members
 // create, remove, connect, disconnect and prune (a network holds no data).
@@ -83,59 +82,41 @@ export async function inspectNetwork(db: Database, env: Bindings, principal: Pri
   return toNetworkView(await runOnOrgHost(db, env, principal.organizationId, hostId, "network.inspect", { id }));
 }
 
-async function mutate<O extends "network.create" | "network.remove" | "network.connect" | "network.disconnect">(
-  db: Database,
-  env: Bindings,
-  actor: Authed,
-  hostId: string,
-  op: O,
-  args: OpArgs<O>,
-  what: string,
-  metadata: Record<string, unknown>,
-) {
-  const { principal } = actor;
-  requireRole(principal, "member", what);
-  const result = await runOnOrgHost(db, env, principal.organizationId, hostId, op, args);
-  await recordAudit(db, actor, { organizationId: principal.organizationId, action: op, targetType: "host", targetId: hostId, metadata });
-  return result;
-}
-
 export const createNetwork = (db: Database, env: Bindings, actor: Authed, hostId: string, args: OpArgs<"network.create">) =>
-  mutate(db, env, actor, hostId, "network.create", args, "create networks", {
-    name: args.name,
-    driver: args.driver ?? "bridge",
-    subnet: args.subnet ?? null,
-    internal: args.internal ?? false,
+  changeOnHost(db, env, actor, hostId, "network.create", args, {
+    role: "member",
+    what: "create networks",
+    metadata: () => ({ name: args.name, driver: args.driver ?? "bridge", subnet: args.subnet ?? null, internal: args.internal ?? false }),
   });
 
 export const removeNetwork = (db: Database, env: Bindings, actor: Authed, hostId: string, id: string) =>
-  mutate(db, env, actor, hostId, "network.remove", { id }, "remove networks", { network: id });
+  changeOnHost(
+    db,
+    env,
+    actor,
+    hostId,
+    "network.remove",
+    { id },
+    { role: "member", what: "remove networks", metadata: () => ({ network: id }) },
+  );
 
 export const connectNetwork = (db: Database, env: Bindings, actor: Authed, hostId: string, args: OpArgs<"network.connect">) =>
-  mutate(db, env, actor, hostId, "network.connect", args, "connect containers to networks", {
-    network: args.id,
-    container: args.container,
-    aliases: args.aliases ?? [],
-    ipv4_address: args.ipv4_address ?? null,
+  changeOnHost(db, env, actor, hostId, "network.connect", args, {
+    role: "member",
+    what: "connect containers to networks",
+    metadata: () => ({ network: args.id, container: args.container, aliases: args.aliases ?? [], ipv4_address: args.ipv4_address ?? null }),
   });
 
 export const disconnectNetwork = (db: Database, env: Bindings, actor: Authed, hostId: string, args: OpArgs<"network.disconnect">) =>
-  mutate(db, env, actor, hostId, "network.disconnect", args, "disconnect containers from networks", {
-    network: args.id,
-    container: args.container,
-    force: args.force ?? false,
+  changeOnHost(db, env, actor, hostId, "network.disconnect", args, {
+    role: "member",
+    what: "disconnect containers from networks",
+    metadata: () => ({ network: args.id, container: args.container, force: args.force ?? false }),
   });
 
-export async function pruneNetworks(db: Database, env: Bindings, actor: Authed, hostId: string, args: OpArgs<"network.prune">) {
-  const { principal } = actor;
-  requireRole(principal, "member", "prune networks");
-  const pruned = await runOnOrgHost(db, env, principal.organizationId, hostId, "network.prune", args);
-  await recordAudit(db, actor, {
-    organizationId: principal.organizationId,
-    action: "network.prune",
-    targetType: "host",
-    targetId: hostId,
-    metadata: { label: args.label ?? [], deleted: pruned.deleted },
+export const pruneNetworks = (db: Database, env: Bindings, actor: Authed, hostId: string, args: OpArgs<"network.prune">) =>
+  changeOnHost(db, env, actor, hostId, "network.prune", args, {
+    role: "member",
+    what: "prune networks",
+    metadata: (pruned) => ({ label: args.label ?? [], deleted: pruned.deleted }),
   });
-  return pruned;
-}

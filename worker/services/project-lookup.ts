@@ -1,4 +1,5 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client.ts";
 import { environments, projects } from "../db/schema.ts";
 import { invalid, notFound } from "../errors.ts";
@@ -93,4 +94,22 @@ export async function resolvePlacement(
   }
   const project = await getProject(db, organizationId, where.projectId);
   return { projectId: project.id, environmentId: (await defaultEnvironment(db, organizationId, project.id)).id };
+}
+
+/** What lists of applications and databases narrow to: a project, an environment, or both. */
+export interface PlacementFilter {
+  projectId?: string;
+  environmentId?: string;
+}
+
+/** The rows of a table placed in projects (applications, databases) of the organization, narrowed by `filter`. */
+export function placedIn(
+  table: { organizationId: SQLiteColumn; projectId: SQLiteColumn; environmentId: SQLiteColumn },
+  organizationId: string,
+  filter: PlacementFilter,
+): SQL[] {
+  const conditions = [eq(table.organizationId, organizationId)];
+  if (filter.projectId) conditions.push(eq(table.projectId, filter.projectId));
+  if (filter.environmentId) conditions.push(eq(table.environmentId, filter.environmentId));
+  return conditions;
 }

@@ -1,9 +1,8 @@
 import type { OpArgs, VolumeJson } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
-import { recordAudit } from "./audit.ts";
-import { runOnOrgHost } from "./host-relay.ts";
-import { type Actor, type Principal, requireRole } from "./principal.ts";
+import { changeOnHost, runOnOrgHost } from "./host-relay.ts";
+import type { Actor, Principal } from "./principal.ts";
 
 // Volumes on a host, for the canonical API and the compatibility surfaces. Viewers read, members
 // create and remove, admins prune (a prune destroys data nobody named).
@@ -49,44 +48,23 @@ export async function inspectVolume(db: Database, env: Bindings, principal: Prin
   return runOnOrgHost(db, env, principal.organizationId, hostId, "volume.inspect", { name });
 }
 
-export async function createVolume(db: Database, env: Bindings, actor: Authed, hostId: string, args: OpArgs<"volume.create">) {
-  const { principal } = actor;
-  requireRole(principal, "member", "create volumes");
-  const volume = await runOnOrgHost(db, env, principal.organizationId, hostId, "volume.create", args);
-  await recordAudit(db, actor, {
-    organizationId: principal.organizationId,
-    action: "volume.create",
-    targetType: "host",
-    targetId: hostId,
-    metadata: { name: volume.Name, driver: volume.Driver, labels: args.labels ?? {} },
+export const createVolume = (db: Database, env: Bindings, actor: Authed, hostId: string, args: OpArgs<"volume.create">) =>
+  changeOnHost(db, env, actor, hostId, "volume.create", args, {
+    role: "member",
+    what: "create volumes",
+    metadata: (volume) => ({ name: volume.Name, driver: volume.Driver, labels: args.labels ?? {} }),
   });
-  return volume;
-}
 
-export async function removeVolume(db: Database, env: Bindings, actor: Authed, hostId: string, args: OpArgs<"volume.remove">) {
-  const { principal } = actor;
-  requireRole(principal, "member", "remove volumes");
-  const removed = await runOnOrgHost(db, env, principal.organizationId, hostId, "volume.remove", args);
-  await recordAudit(db, actor, {
-    organizationId: principal.organizationId,
-    action: "volume.remove",
-    targetType: "host",
-    targetId: hostId,
-    metadata: { name: args.name, force: args.force ?? false },
+export const removeVolume = (db: Database, env: Bindings, actor: Authed, hostId: string, args: OpArgs<"volume.remove">) =>
+  changeOnHost(db, env, actor, hostId, "volume.remove", args, {
+    role: "member",
+    what: "remove volumes",
+    metadata: () => ({ name: args.name, force: args.force ?? false }),
   });
-  return removed;
-}
 
-export async function pruneVolumes(db: Database, env: Bindings, actor: Authed, hostId: string, args: OpArgs<"volume.prune">) {
-  const { principal } = actor;
-  requireRole(principal, "admin", "prune volumes (their data is lost for good)");
-  const pruned = await runOnOrgHost(db, env, principal.organizationId, hostId, "volume.prune", args);
-  await recordAudit(db, actor, {
-    organizationId: principal.organizationId,
-    action: "volume.prune",
-    targetType: "host",
-    targetId: hostId,
-    metadata: { label: args.label ?? [], deleted: pruned.deleted, space_reclaimed: pruned.space_reclaimed },
+export const pruneVolumes = (db: Database, env: Bindings, actor: Authed, hostId: string, args: OpArgs<"volume.prune">) =>
+  changeOnHost(db, env, actor, hostId, "volume.prune", args, {
+    role: "admin",
+    what: "prune volumes (their data is lost for good)",
+    metadata: (pruned) => ({ label: args.label ?? [], deleted: pruned.deleted, space_reclaimed: pruned.space_reclaimed }),
   });
-  return pruned;
-}
