@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkRefSchema } from "#protocol";
+import { NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkRef } from "#protocol";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import {
@@ -50,7 +50,7 @@ const NetworkView = z
   .openapi("Network");
 
 const NetworkParam = HostParam.extend({
-  network: NetworkRefSchema.openapi({ param: { name: "network", in: "path" }, example: "app-net" }),
+  network: NetworkRef.openapi({ param: { name: "network", in: "path" }, example: "app-net" }),
 });
 
 networkRoutes.openapi(

@@ -3,31 +3,10 @@
 // or seed 001's 400 envelope), never a 5xx. A scripted agent is connected, so a reference that got
 // through would show up as a command it received.
 import { describe, expect, it } from "vitest";
-import type { OpName } from "#protocol";
+import { CONTAINER_AND_IMAGE_OPS } from "../../agent-relay/test/docker-ops.ts";
 import { call, expectProblem, json, newOwner } from "../testing.ts";
 import { ScriptedAgent } from "../testing-agent.ts";
 
-// Listed, not read from OPS: a value import of #protocol here would create its schemas before the
-// Worker's entry loads @hono/zod-openapi (see worker/index.ts).
-const ALL_OPS: OpName[] = [
-  "container.list",
-  "container.inspect",
-  "container.create",
-  "container.start",
-  "container.stop",
-  "container.restart",
-  "container.kill",
-  "container.pause",
-  "container.unpause",
-  "container.remove",
-  "container.logs",
-  "container.top",
-  "container.exec",
-  "container.stats",
-  "image.list",
-  "image.pull",
-  "image.remove",
-];
 // In a URL, a bare `..` or `%2E%2E` segment is resolved by the client before it is sent; encoded
 // slashes and invalid UTF-8 reach the Worker as they are.
 const BAD_CONTAINER_IDS = ["..%2F..%2Fetc%2Fpasswd", "a%2F..%2F..%2Fversion", "..%2F", "%ED%A0%80", "%F0%9F%90%B3", "-rf", ".hidden"];
@@ -37,7 +16,7 @@ describe("references by the Engine's grammar", () => {
   it("refuses bad container and image references on every canonical route, without a command", async () => {
     const owner = await newOwner();
     const host = await json(await call("/api/v1/hosts", { token: owner.token, body: { name: `refs${Date.now().toString(36)}` } }), 201);
-    const agent = await ScriptedAgent.connect(host.agent_token, { capabilities: ALL_OPS });
+    const agent = await ScriptedAgent.connect(host.agent_token, { capabilities: CONTAINER_AND_IMAGE_OPS });
     const base = `/api/v1/hosts/${host.id}`;
     const t = { token: owner.token };
 
@@ -97,7 +76,7 @@ describe("references by the Engine's grammar", () => {
     const owner = await newOwner();
     const name = `refs${Date.now().toString(36)}`;
     const host = await json(await call("/api/v1/hosts", { token: owner.token, body: { name } }), 201);
-    const agent = await ScriptedAgent.connect(host.agent_token, { capabilities: ALL_OPS });
+    const agent = await ScriptedAgent.connect(host.agent_token, { capabilities: CONTAINER_AND_IMAGE_OPS });
     const t = { token: owner.token };
     const expect400 = async (res: Response) => {
       const body = await json(res, 400);

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { LabelFilterSchema, VolumeCreateArgs, VolumeNameSchema } from "#protocol";
+import { LabelFilterSchema, VolumeCreateArgs, VolumeName } from "#protocol";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume, toVolumeView } from "../services/volumes.ts";
@@ -26,7 +26,7 @@ export const VolumeView = z
   .openapi("Volume");
 
 const VolumeParam = HostParam.extend({
-  name: VolumeNameSchema.openapi({ param: { name: "name", in: "path" }, example: "pg-data" }),
+  name: VolumeName.openapi({ param: { name: "name", in: "path" }, example: "pg-data" }),
 });
 
 /** A prune's optional body: only objects with these labels (`key` or `key=value`). */

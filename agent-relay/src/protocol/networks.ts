@@ -6,11 +6,6 @@ import { LabelFilterSchema, LabelsSchema } from "./volumes.ts";
 // Networks on a host: list, inspect, create (driver, IPAM, internal, labels), remove, connect a
 // container (aliases, a static IPv4), disconnect, prune.
 
-/** A network's id or name (Docker's own are bridge, host, none): the grammar in refs.ts. */
-export const NetworkRefSchema = NetworkRef;
-
-const containerRef = ContainerRef;
-
 const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: "must be a CIDR block such as 172.30.0.0/16" });
 const ip = z.union([z.ipv4(), z.ipv6()], { error: "must be an IP address" });
 
@@ -23,7 +18,7 @@ export const NetworkListArgs = z.object({
 
 export const NetworkCreateArgs = z
   .object({
-    name: NetworkRefSchema,
+    name: NetworkRef,
     /** bridge (default), overlay, macvlan, ipvlan, or a plugin's. */
     driver: z
       .string()
@@ -49,8 +44,8 @@ export const NetworkCreateArgs = z
   });
 
 export const NetworkConnectArgs = z.object({
-  id: NetworkRefSchema,
-  container: containerRef,
+  id: NetworkRef,
+  container: ContainerRef,
   aliases: z
     .array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a DNS name"))
     .max(32)
@@ -59,18 +54,18 @@ export const NetworkConnectArgs = z.object({
   ipv4_address: z.ipv4().optional(),
 });
 
-export const NetworkDisconnectArgs = z.object({ id: NetworkRefSchema, container: containerRef, force: z.boolean().optional() });
+export const NetworkDisconnectArgs = z.object({ id: NetworkRef, container: ContainerRef, force: z.boolean().optional() });
 
 export const NETWORK_OPS = {
   "network.list": { args: NetworkListArgs, timeoutMs: 15_000, streaming: false, idempotent: true },
   "network.inspect": {
-    args: z.object({ id: NetworkRefSchema, verbose: z.boolean().optional() }),
+    args: z.object({ id: NetworkRef, verbose: z.boolean().optional() }),
     timeoutMs: 15_000,
     streaming: false,
     idempotent: true,
   },
   "network.create": { args: NetworkCreateArgs, timeoutMs: 60_000, streaming: false, idempotent: false },
-  "network.remove": { args: z.object({ id: NetworkRefSchema }), timeoutMs: 60_000, streaming: false, idempotent: false },
+  "network.remove": { args: z.object({ id: NetworkRef }), timeoutMs: 60_000, streaming: false, idempotent: false },
   "network.connect": { args: NetworkConnectArgs, timeoutMs: 60_000, streaming: false, idempotent: false },
   "network.disconnect": { args: NetworkDisconnectArgs, timeoutMs: 60_000, streaming: false, idempotent: false },
   "network.prune": { args: z.object({ label: LabelFilterSchema.optional() }), timeoutMs: 5 * 60_000, streaming: false, idempotent: false },

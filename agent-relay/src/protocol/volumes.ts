@@ -5,9 +5,6 @@ import { VolumeName } from "./refs.ts";
 // Volumes on a host: list (with usage), inspect, create, remove, prune. Names end up as URL path
 // segments on the Docker socket, so they are checked by moby's own grammar at both ends.
 
-/** A named volume (moby's `[a-zA-Z0-9][a-zA-Z0-9_.-]+`): the grammar in refs.ts. */
-export const VolumeNameSchema = VolumeName;
-
 /** Docker labels: keys are free text but never empty. */
 export const LabelsSchema = z.record(z.string().min(1).max(1024), z.string().max(4096));
 
@@ -24,7 +21,7 @@ export const VolumeListArgs = z.object({
 
 export const VolumeCreateArgs = z.object({
   /** Omit for an anonymous volume (Docker names it). An existing volume of this name is returned as is. */
-  name: VolumeNameSchema.optional(),
+  name: VolumeName.optional(),
   driver: z
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.:/-]*$/, "must be a volume driver name")
@@ -35,12 +32,12 @@ export const VolumeCreateArgs = z.object({
   labels: LabelsSchema.optional(),
 });
 
-export const VolumeRemoveArgs = z.object({ name: VolumeNameSchema, force: z.boolean().optional() });
+export const VolumeRemoveArgs = z.object({ name: VolumeName, force: z.boolean().optional() });
 export const VolumePruneArgs = z.object({ label: LabelFilterSchema.optional() });
 
 export const VOLUME_OPS = {
   "volume.list": { args: VolumeListArgs, timeoutMs: 60_000, streaming: false, idempotent: true },
-  "volume.inspect": { args: z.object({ name: VolumeNameSchema }), timeoutMs: 15_000, streaming: false, idempotent: true },
+  "volume.inspect": { args: z.object({ name: VolumeName }), timeoutMs: 15_000, streaming: false, idempotent: true },
   "volume.create": { args: VolumeCreateArgs, timeoutMs: 60_000, streaming: false, idempotent: false },
   "volume.remove": { args: VolumeRemoveArgs, timeoutMs: 60_000, streaming: false, idempotent: false },
   "volume.prune": { args: VolumePruneArgs, timeoutMs: 10 * 60_000, streaming: false, idempotent: false },
