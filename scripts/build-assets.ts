@@ -99,5 +99,8 @@ export async function buildAssets(): Promise<string> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  console.log(`static assets built in ${await buildAssets()}`);
+  // `npm run types` (and so `npm run typecheck`) runs `wrangler types`, which runs this [build] step
+  // only to find the Worker's entry: it skips the assets, which types do not depend on.
+  if (process.env.PIER_SKIP_ASSETS_BUILD === "1") console.log("static assets: not built (PIER_SKIP_ASSETS_BUILD=1)");
+  else console.log(`static assets built in ${await buildAssets()}`);
 }
