@@ -32,6 +32,8 @@ declare global {
       PIER_NOTIFY_MAX_ATTEMPTS?: string;
       /** How long a host must stay disconnected before it is announced (default 60 s). */
       PIER_HOST_DISCONNECT_NOTICE_MS?: string;
+      /** How long a host stays disconnected before it counts as lost (default 5 min). */
+      PIER_HOST_LOST_AFTER_MS?: string;
       /** How long the HostRelay waits for the agent's ack of a command (default 5 s). */
       PIER_AGENT_ACK_TIMEOUT_MS?: string;
       /** Tests only: a libSQL URL with an empty database (vitest.config.ts). */

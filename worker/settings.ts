@@ -1,5 +1,5 @@
 import type { Bindings } from "./env.ts";
-import { DISCONNECT_NOTICE_MS } from "./lib/presence.ts";
+import { DISCONNECT_NOTICE_MS, LOST_AFTER_MS } from "./lib/presence.ts";
 import type { AuthSettings } from "./services/accounts.ts";
 import type { LoginThrottleSettings } from "./services/login-throttle.ts";
 
@@ -81,6 +81,9 @@ export const notifyRetryPolicy = (env: Bindings): RetryPolicy => ({
 
 /** How long a host must stay disconnected before it is announced. */
 export const disconnectNoticeMs = (env: Bindings): number => nonNegativeInt(env.PIER_HOST_DISCONNECT_NOTICE_MS, DISCONNECT_NOTICE_MS);
+
+/** How long a host stays disconnected before it counts as lost (PIER_HOST_LOST_AFTER_MS, default 5 min). */
+export const hostLostAfterMs = (env: Bindings): number => int(env.PIER_HOST_LOST_AFTER_MS, LOST_AFTER_MS);
 
 /**
  * How long the HostRelay waits for the agent's `ack` of a command or stream (PIER_AGENT_ACK_TIMEOUT_MS,

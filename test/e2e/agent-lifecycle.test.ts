@@ -1,12 +1,12 @@
 // The agent as a separate process, the way hosts run it: killed mid-command, restarted, revoked,
 // and doubled up. Nothing may hang and the host must recover by itself.
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   api,
   attachAgent,
   SseStream,
+  spawnAgent,
   docker,
   dockerAvailable,
   newHost,
@@ -19,23 +19,7 @@ import {
   type Owner,
 } from "./client.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const LABEL = `dev.pier.e2e=${process.pid}-lifecycle`;
-
-function spawnAgent(token: string): ChildProcess & { output: () => string } {
-  let output = "";
-  // `npm run agent` is `node agent-relay/src/main.ts` (Node strips the types itself): the same
-  // entry, without npm in between, whose signals would reach npm rather than the agent. (The
-  // bundle hosts install, dist/pier-agent.js, runs in agent-package.test.ts and agent-image.test.ts.)
-  const child = spawn(process.execPath, ["agent-relay/src/main.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, PIER_URL: pierUrl(), PIER_AGENT_TOKEN: token, PIER_LOG_LEVEL: "debug" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  return Object.assign(child, { output: () => output });
-}
 
 describe.skipIf(!dockerAvailable())("agent lifecycle", () => {
   let owner: Owner;

@@ -1,6 +1,7 @@
 // A small client for the end-to-end tests: the public HTTP API of the stack that `npm start`
 // runs (see test/setup/e2e-global-setup.ts), plus helpers to attach real agents.
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { inject } from "vitest";
 import { startAgent, type RunningAgent } from "../../agent-relay/src/agent.ts";
@@ -11,6 +12,7 @@ export { readSse, type SseEvent, SseStream } from "../support/sse.ts";
 export { waitFor };
 
 export const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const TEST_IMAGE = "pier-test/busybox:latest";
 
 export const pierUrl = (): string => inject("pierUrl");
@@ -78,6 +80,22 @@ export function attachAgent(token: string, options: Partial<Parameters<typeof st
   const logs: LogRecord[] = [];
   const agent = startAgent({ url: pierUrl(), token, onLog: (r) => logs.push(r), logLevel: "debug", ...options });
   return { agent, logs };
+}
+
+/** The agent as a separate process, the way hosts run it (signals reach it: SIGKILL, SIGSTOP). */
+export function spawnAgent(token: string, url = pierUrl()): ChildProcess & { output: () => string } {
+  let output = "";
+  // `npm run agent` is `node agent-relay/src/main.ts` (Node strips the types itself): the same
+  // entry, without npm in between, whose signals would reach npm rather than the agent. (The
+  // bundle hosts install, dist/pier-agent.js, runs in agent-package.test.ts and agent-image.test.ts.)
+  const child = spawn(process.execPath, ["agent-relay/src/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, PIER_URL: url, PIER_AGENT_TOKEN: token, PIER_LOG_LEVEL: "debug" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  return Object.assign(child, { output: () => output });
 }
 
 export const waitForStatus = (owner: Owner, hostId: string, status: string) =>

@@ -20,8 +20,8 @@ import {
 import { createDatabase } from "../db/client.ts";
 import { hosts, type HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
-import { HEARTBEAT_WINDOW_MS, LOST_AFTER_MS } from "../lib/presence.ts";
-import { agentAckTimeoutMs } from "../settings.ts";
+import { HEARTBEAT_WINDOW_MS } from "../lib/presence.ts";
+import { agentAckTimeoutMs, hostLostAfterMs } from "../settings.ts";
 import { type CommandOutcome, failedOutcome as fail } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
 import { HostWatch, quietly } from "./host-watch.ts";
@@ -234,7 +234,7 @@ export class HostRelay extends DurableObject<Bindings> {
       // already closed
     }
     await this.mirror({ state: "disconnected", disconnectedAt: nowIso() });
-    await this.ctx.storage.setAlarm(Date.now() + Math.min(LOST_AFTER_MS, this.watch.disconnectNoticeMs));
+    await this.ctx.storage.setAlarm(Date.now() + Math.min(hostLostAfterMs(this.env), this.watch.disconnectNoticeMs));
   }
 
   /** Presence checks: a missed heartbeat window disconnects; a long absence marks the host lost. */
@@ -265,14 +265,19 @@ export class HostRelay extends DurableObject<Bindings> {
       return;
     }
     const row = await this.hostRow();
-    if (row && row.state === "disconnected" && row.disconnectedAt && Date.now() - Date.parse(row.disconnectedAt) >= LOST_AFTER_MS - 1000) {
+    if (
+      row &&
+      row.state === "disconnected" &&
+      row.disconnectedAt &&
+      Date.now() - Date.parse(row.disconnectedAt) >= hostLostAfterMs(this.env) - 1000
+    ) {
       await this.mirror({ state: "lost" });
       row.state = "lost";
     }
     const identity = this.identity();
     if (row && identity) {
       await quietly("presence notice", identity.id, async () => {
-        const next = await this.watch.offline(identity, row, LOST_AFTER_MS);
+        const next = await this.watch.offline(identity, row, hostLostAfterMs(this.env));
         if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1000));
       });
     }

@@ -4,7 +4,7 @@ import type { HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { disconnectNoticeMs } from "../settings.ts";
 import { ingestAgentMetrics } from "../services/metrics.ts";
-import { notify } from "../services/notifications.ts";
+import { createNotification, notify, type NotifyInput } from "../services/notifications.ts";
 import { errorLogFields } from "../db/errors.ts";
 
 /** What HostRelay tells the watch about the host it serves. */
@@ -38,6 +38,9 @@ interface PresenceNotice {
   /** When the agent went away. */
   since: number;
 }
+
+/** A presence notice that could not be written is tried again this much later. */
+const NOTICE_RETRY_MS = 30_000;
 
 const duration = (ms: number) =>
   ms < 90_000 ? `${Math.round(ms / 1000)} s` : ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`;
@@ -85,34 +88,68 @@ export class HostWatch {
     const notice = this.storage.kv.get<PresenceNotice>("presence-notice");
     if (row.state === "lost") {
       if (notice?.state !== "lost") {
-        this.storage.kv.put("presence-notice", { state: "lost", since } satisfies PresenceNotice);
-        await notify(this.env, {
-          organizationId: host.organizationId,
-          kind: "host.lost",
-          title: `Host ${host.name} is lost`,
-          message: `No contact with the agent on ${host.name} for ${duration(Date.now() - since)}. Check that the machine is up and the agent running (systemctl status pier-agent).`,
-          targetType: "host",
-          targetId: host.id,
-          data: { host_id: host.id, host_name: host.name, disconnected_at: row.disconnectedAt },
-        });
+        const sent = await this.announce(
+          notice,
+          { state: "lost", since },
+          {
+            organizationId: host.organizationId,
+            kind: "host.lost",
+            title: `Host ${host.name} is lost`,
+            message: `No contact with the agent on ${host.name} for ${duration(Date.now() - since)}. Check that the machine is up and the agent running (systemctl status pier-agent).`,
+            targetType: "host",
+            targetId: host.id,
+            data: { host_id: host.id, host_name: host.name, disconnected_at: row.disconnectedAt },
+          },
+        );
+        if (!sent) return Date.now() + NOTICE_RETRY_MS;
       }
       return null;
     }
     if (!notice && Date.now() - since >= this.disconnectNoticeMs) {
-      this.storage.kv.put("presence-notice", { state: "disconnected", since } satisfies PresenceNotice);
-      await notify(this.env, {
-        organizationId: host.organizationId,
-        kind: "host.disconnected",
-        title: `Host ${host.name} disconnected`,
-        message: `The agent on ${host.name} has been disconnected since ${row.disconnectedAt ?? "just now"}; commands to it fail until it reconnects.`,
-        targetType: "host",
-        targetId: host.id,
-        data: { host_id: host.id, host_name: host.name, disconnected_at: row.disconnectedAt },
-      });
+      const sent = await this.announce(
+        notice,
+        { state: "disconnected", since },
+        {
+          organizationId: host.organizationId,
+          kind: "host.disconnected",
+          title: `Host ${host.name} disconnected`,
+          message: `The agent on ${host.name} has been disconnected since ${row.disconnectedAt ?? "just now"}; commands to it fail until it reconnects.`,
+          targetType: "host",
+          targetId: host.id,
+          data: { host_id: host.id, host_name: host.name, disconnected_at: row.disconnectedAt },
+        },
+      );
+      if (!sent) return Date.now() + NOTICE_RETRY_MS;
     }
     // Next: the notice if it is still ahead, else the moment the host counts as lost.
     const noticeAt = since + this.disconnectNoticeMs;
     return noticeAt > Date.now() ? Math.min(noticeAt, since + lostAfterMs) : since + lostAfterMs;
+  }
+
+  /**
+   * Records a presence notice as sent, then writes it. The record comes first and synchronously,
+   * so two wakes of the relay at once (its alarm and the cron sweep) cannot both announce; if the
+   * write fails, the record is put back, so the next look announces it rather than never.
+   */
+  private async announce(previous: PresenceNotice | undefined, next: PresenceNotice, input: NotifyInput): Promise<boolean> {
+    this.storage.kv.put("presence-notice", next);
+    try {
+      await createNotification(createDatabase(this.env), this.env, input);
+      return true;
+    } catch (err) {
+      if (previous) this.storage.kv.put("presence-notice", previous);
+      else this.storage.kv.delete("presence-notice");
+      console.error(
+        JSON.stringify({
+          level: "error",
+          msg: "host watch: presence notice failed; will retry",
+          kind: input.kind,
+          host: input.targetId,
+          ...errorLogFields(err),
+        }),
+      );
+      return false;
+    }
   }
 
   // ---- containers --------------------------------------------------------------------------------

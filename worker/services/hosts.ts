@@ -7,8 +7,9 @@ import { conflict, notFound, unauthorized } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
-import { LOST_AFTER_MS, STALE_MIRROR_MS } from "../lib/presence.ts";
+import { STALE_MIRROR_MS } from "../lib/presence.ts";
 import { nowIso } from "../lib/time.ts";
+import { hostLostAfterMs } from "../settings.ts";
 import { auditRow } from "./audit.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
 
@@ -186,7 +187,7 @@ export async function deleteHost(db: Database, env: Bindings, actor: Admin, id: 
  */
 export async function sweepPresence(db: Database, env: Bindings, now = Date.now()): Promise<number> {
   const staleBefore = new Date(now - STALE_MIRROR_MS).toISOString();
-  const lostBefore = new Date(now - LOST_AFTER_MS).toISOString();
+  const lostBefore = new Date(now - hostLostAfterMs(env)).toISOString();
   const rows = await db
     .select({ id: hosts.id })
     .from(hosts)
