@@ -40,6 +40,7 @@ const PASSTHROUGH_VARS = [
   "PIER_LOGIN_LOCKOUT_SECONDS",
   "PIER_DEVFLOW_TOKEN_TTL_DAYS",
   "PIER_KEEP_DEPLOYMENT_IMAGES",
+  "PIER_BACKUPS_DIR",
 ];
 
 /** Secrets are generated once and kept in the data directory (mode 600), never in the code. */

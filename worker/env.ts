@@ -22,6 +22,8 @@ declare global {
       PIER_DEVFLOW_TOKEN_TTL_DAYS?: string;
       /** Successful deployments per application whose images are kept for rollback (default 5). */
       PIER_KEEP_DEPLOYMENT_IMAGES?: string;
+      /** The directory on hosts that DevFlow's `images/save` may write into (default /backups). */
+      PIER_BACKUPS_DIR?: string;
       /** Webhook deliveries allowed per application and minute (default 30). */
       PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE?: string;
       /** "true" lets notification channels point at loopback/private addresses (local testing only). */

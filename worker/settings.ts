@@ -97,3 +97,14 @@ export const agentAckTimeoutMs = (env: Bindings): number => int(env.PIER_AGENT_A
  * (PIER_KEEP_DEPLOYMENT_IMAGES, default 5); older deployments' images are pruned after each one.
  */
 export const keepDeploymentImages = (env: Bindings): number => int(env.PIER_KEEP_DEPLOYMENT_IMAGES, 5);
+
+/**
+ * The directory on a host that image saves to a host file may write into (PIER_BACKUPS_DIR,
+ * default `/backups`, the path DevFlow's own example uses): an absolute path, no `..`.
+ */
+export function backupsDir(env: Pick<Bindings, "PIER_BACKUPS_DIR">): string {
+  const dir = env.PIER_BACKUPS_DIR?.trim() || "/backups";
+  if (!dir.startsWith("/") || dir.split("/").includes(".."))
+    throw new Error(`PIER_BACKUPS_DIR must be an absolute path without '..' (got ${dir})`);
+  return dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
+}

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { devflowCompat } from "./devflow.ts";
+import { devflowDockerCompat } from "./devflow-docker.ts";
 import { dokployCompat } from "./dokploy.ts";
 import { dockerApiCompat } from "./docker-api.ts";
 import { serverManagerCompat } from "./server-manager.ts";
@@ -14,6 +15,7 @@ import { notificationCompat, taskV1Compat, taskV2Compat } from "./server-manager
 export const compatRoutes = new Hono<AppEnv>();
 compatRoutes.route("/", dockerApiCompat);
 compatRoutes.route("/", devflowCompat);
+compatRoutes.route("/", devflowDockerCompat);
 compatRoutes.route("/", serverManagerCompat);
 compatRoutes.route("/", notificationCompat);
 compatRoutes.route("/", taskV2Compat);

@@ -68,6 +68,39 @@ const WALK: Record<string, Walk> = {
     refused: laravel,
   },
   "POST /api/webhooks/deploy/:token": { request: (w) => post(`/api/webhooks/deploy/${w.appName}`), refused: devflowWebhook },
+  // 003: the Docker Management API (role checked before the project or server is even looked up).
+  "POST /api/projects/:project/docker/exec": {
+    request: (w) => post(`/api/projects/${w.appName}/docker/exec`, { command: "true" }),
+    refused: laravel,
+  },
+  "POST /api/projects/:project/docker/networks/connect": {
+    request: (w) => post(`/api/projects/${w.appName}/docker/networks/connect`, { network_name: "bridge" }),
+    refused: laravel,
+  },
+  "POST /api/servers/:server/docker/volumes": {
+    request: (w) => post(`/api/servers/${w.host.id}/docker/volumes`, { name: "vv" }),
+    refused: laravel,
+  },
+  "DELETE /api/servers/:server/docker/volumes/:volume": {
+    request: (w) => ({ path: `/api/servers/${w.host.id}/docker/volumes/vv`, method: "DELETE" }),
+    refused: laravel,
+  },
+  "POST /api/servers/:server/docker/networks": {
+    request: (w) => post(`/api/servers/${w.host.id}/docker/networks`, { name: "nn" }),
+    refused: laravel,
+  },
+  "POST /api/servers/:server/docker/images/pull": {
+    request: (w) => post(`/api/servers/${w.host.id}/docker/images/pull`, { image: "busybox" }),
+    refused: laravel,
+  },
+  "DELETE /api/servers/:server/docker/images/:image{.+}": {
+    request: (w) => ({ path: `/api/servers/${w.host.id}/docker/images/busybox:latest`, method: "DELETE" }),
+    refused: laravel,
+  },
+  "POST /api/servers/:server/docker/prune": {
+    request: (w) => post(`/api/servers/${w.host.id}/docker/prune`, { volumes: false }),
+    refused: laravel,
+  },
   // 004
   "POST /api/session/refresh": { skip: "renews the session of the refresh token it is given" },
   "POST /session/refresh": { skip: "renews the session of the refresh token it is given" },
