@@ -9,8 +9,9 @@ import { buildHello } from "./host-info.ts";
 import { HostSampler, MetricsReporter } from "./host-metrics.ts";
 import { createLogger, type Logger, type LogLevel, type LogRecord } from "./log.ts";
 import { handlers } from "./ops/index.ts";
-import { encode, OP_NAMES, type ServerMessage } from "./protocol.ts";
+import { encode, OP_NAMES, TERMINAL_CAPABILITY, type ServerMessage } from "./protocol.ts";
 import { StatsCache } from "./stats-cache.ts";
+import { Terminals } from "./terminal.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export interface AgentOptions {
@@ -95,6 +96,13 @@ export function startAgent(options: AgentOptions): RunningAgent {
     toolPath: options.toolPath,
   });
 
+  const terminals = new Terminals({
+    docker,
+    send: (text) => connection.send(text),
+    sendBinary: (frame) => connection.sendBinary(frame),
+    log,
+  });
+
   const metricsIntervalMs = options.metricsIntervalMs ?? 15_000;
   const metrics =
     metricsIntervalMs > 0
@@ -109,17 +117,31 @@ export function startAgent(options: AgentOptions): RunningAgent {
       : undefined;
 
   const onMessage = (message: ServerMessage) => {
-    if (message.type === "cmd") {
-      // Before anything else: the server fails a command that is not acknowledged within seconds.
-      connection.send(encode({ type: "ack", id: message.id }));
-      void executor.run(message);
-    } else if (message.type === "cancel") executor.cancel(message.id);
-    else if (message.type === "ping") connection.send(encode({ type: "pong" }));
+    switch (message.type) {
+      case "cmd":
+        // Before anything else: the server fails a command that is not acknowledged within seconds.
+        connection.send(encode({ type: "ack", id: message.id }));
+        return void executor.run(message);
+      case "cancel":
+        return executor.cancel(message.id);
+      case "ping":
+        return void connection.send(encode({ type: "pong" }));
+      case "term_open":
+        return void terminals.start(message);
+      case "term_resize":
+        return void terminals.resize(message.id, message.cols, message.rows);
+      case "term_close":
+        return void terminals.close(message.id);
+      case "term_ack":
+        return terminals.ack(message.id, message.bytes);
+      case "pong":
+        return;
+    }
   };
 
   const onOpen = async () => {
     const hello = await buildHello(docker, {
-      capabilities: OP_NAMES,
+      capabilities: [...OP_NAMES, TERMINAL_CAPABILITY],
       log,
       hostname: options.hostname,
       containers: stats.counts(),
@@ -136,8 +158,13 @@ export function startAgent(options: AgentOptions): RunningAgent {
     log,
     onOpen: () => void onOpen(),
     onMessage,
+    onBinary: (frame) => terminals.input(frame),
     // The server fails in-flight commands itself when the socket drops; stop the Docker work too.
-    onClose: () => executor.abortAll(new DisconnectedError("the connection to the control plane dropped")),
+    onClose: () => {
+      executor.abortAll(new DisconnectedError("the connection to the control plane dropped"));
+      // The relay closed every client terminal with the link; their processes end here.
+      void terminals.closeAll();
+    },
     heartbeatMs: options.heartbeatMs,
     backoff: options.backoff,
     longBackoffMs: options.longBackoffMs,
@@ -185,6 +212,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
         clearInterval(statsPush);
         metrics?.stop();
         executor.abortAll(new DisconnectedError("the agent is shutting down"));
+        await terminals.closeAll();
         await connection.stop();
         await Promise.allSettled([events.stop(), stats.stop()]);
         if (ownsDocker) await docker.close();

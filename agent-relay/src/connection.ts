@@ -32,6 +32,8 @@ export interface RelayConnectionOptions {
   log: Logger;
   onOpen(): void;
   onMessage(message: ServerMessage): void;
+  /** A binary frame: terminal input (protocol/terminal.ts). */
+  onBinary?(frame: Uint8Array): void;
   onClose(): void;
   heartbeatMs?: number;
   backoff?: BackoffPolicy;
@@ -50,7 +52,8 @@ const REJECTED_STATUSES = new Set([401, 403]);
  * platform closes every Durable Object WebSocket on each deploy.
  */
 export class RelayConnection {
-  readonly #o: Required<Omit<RelayConnectionOptions, "random">> & { random: () => number };
+  readonly #o: Required<Omit<RelayConnectionOptions, "random" | "onBinary">> &
+    Pick<RelayConnectionOptions, "onBinary"> & { random: () => number };
   readonly #dispatcher: Dispatcher;
   #socket: WebSocket | undefined;
   #status: ConnectionStatus = { phase: "waiting", attempt: 0, authRejected: false, replaced: false, connections: 0 };
@@ -104,6 +107,14 @@ export class RelayConnection {
     return true;
   }
 
+  /** Sends one binary frame (terminal output) if the socket is open. */
+  sendBinary(frame: Uint8Array): boolean {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(frame);
+    return true;
+  }
+
   /** Closes with 1000 and stops redialing. */
   async stop(): Promise<void> {
     this.#stopping = true;
@@ -130,6 +141,8 @@ export class RelayConnection {
       headers: { authorization: `Bearer ${this.#o.token}`, "user-agent": this.#o.userAgent },
       dispatcher: this.#dispatcher,
     });
+    // Terminal input arrives in binary frames; an ArrayBuffer is read without a Blob round trip.
+    socket.binaryType = "arraybuffer";
     this.#socket = socket;
     let opened = false;
 
@@ -152,7 +165,8 @@ export class RelayConnection {
       if (this.#socket !== socket) return;
       this.#lastHeard = Date.now();
       if (typeof event.data !== "string") {
-        this.#o.log.warn("binary frame ignored; the relay protocol is JSON text");
+        if (this.#o.onBinary && event.data instanceof ArrayBuffer) this.#o.onBinary(new Uint8Array(event.data));
+        else this.#o.log.warn("binary frame ignored: this connection carries no terminals");
         return;
       }
       if (event.data === PING_TEXT) {

@@ -8,6 +8,8 @@ import { z } from "zod";
 import { DockerEventSchema } from "./protocol/events.ts";
 import { HostSampleSchema, MAX_METRICS_BATCH } from "./protocol/metrics.ts";
 import { StatsSampleSchema } from "./protocol/sample.ts";
+import { TerminalAgentMessages, TerminalServerMessages } from "./protocol/terminal.ts";
+import { PROTOCOL_VERSION } from "./protocol/version.ts";
 
 export * from "./protocol/compose.ts";
 export * from "./protocol/container-admin.ts";
@@ -20,9 +22,10 @@ export * from "./protocol/ops.ts";
 export * from "./protocol/refs.ts";
 export * from "./protocol/sample.ts";
 export * from "./protocol/system.ts";
+export * from "./protocol/terminal.ts";
 export * from "./protocol/volumes.ts";
 
-export const PROTOCOL_VERSION = 1;
+export { PROTOCOL_VERSION };
 
 /**
  * Largest `chunk.data`, in UTF-16 code units. Even if every character were escaped by JSON
@@ -259,8 +262,15 @@ export const AgentMessageSchema = z.discriminatedUnion("type", [
   MetricsMessageSchema,
   PingSchema,
   PongSchema,
+  ...TerminalAgentMessages,
 ]);
-export const ServerMessageSchema = z.discriminatedUnion("type", [CmdSchema, CancelSchema, PingSchema, PongSchema]);
+export const ServerMessageSchema = z.discriminatedUnion("type", [
+  CmdSchema,
+  CancelSchema,
+  PingSchema,
+  PongSchema,
+  ...TerminalServerMessages,
+]);
 export const MessageSchema = z.discriminatedUnion("type", [
   HelloSchema,
   AckSchema,
@@ -274,6 +284,8 @@ export const MessageSchema = z.discriminatedUnion("type", [
   CancelSchema,
   PingSchema,
   PongSchema,
+  ...TerminalAgentMessages,
+  ...TerminalServerMessages,
 ]);
 
 export type Hello = z.infer<typeof HelloSchema>;

@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import { Agent, type Dispatcher } from "undici";
 import { buildQuery, type Endpoint, type RawBody } from "./endpoint.ts";
 import { DockerError, DockerUnavailableError } from "./errors.ts";
@@ -87,6 +88,34 @@ export class DockerTransport {
     }
     const engineMessage = await readEngineMessage(response.body, signal);
     throw new DockerError(endpoint.name, response.statusCode, engineMessage, meaning);
+  }
+
+  /**
+   * A hijacked connection (exec start, attach): sent with `Upgrade: tcp`, so the engine answers
+   * 101 and the socket then carries the process's raw stream both ways. Call it only once the
+   * target is known to exist: a refusal here has no engine message to keep (undici reads no body
+   * from a response that is not 101).
+   */
+  async upgrade<P>(endpoint: Endpoint<P>, params: P, signal: AbortSignal): Promise<Duplex> {
+    const path = `/v${this.apiVersion}${endpoint.path(params)}${buildQuery(endpoint.query?.(params) ?? {})}`;
+    const body = endpoint.body ? JSON.stringify(endpoint.body(params)) : undefined;
+    try {
+      // undici sends `origin` and `body` on an upgrade like on any request; its types omit them.
+      const options = {
+        origin: this.#origin,
+        path,
+        method: endpoint.method,
+        protocol: "tcp",
+        headers: body ? { "content-type": "application/json" } : {},
+        body,
+        signal,
+      } as Dispatcher.UpgradeOptions;
+      const { socket } = await this.dispatcher.upgrade(options);
+      return socket;
+    } catch (error) {
+      if (signal.aborted) throw signal.reason ?? error;
+      throw new DockerError(endpoint.name, 502, `the engine refused to hijack the connection: ${(error as Error).message}`);
+    }
   }
 
   /** Sends and parses a JSON body. */
