@@ -17,6 +17,7 @@ import { dockerSystemRoutes } from "./routes/docker-system.ts";
 import { composeRoutes } from "./routes/compose.ts";
 import { networkRoutes } from "./routes/networks.ts";
 import { volumeRoutes } from "./routes/volumes.ts";
+import { terminalRoutes } from "./routes/terminal.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -128,6 +129,8 @@ export function createApp() {
   app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/api/v1/audit-events", auditRoutes);
   app.route("/api/v1", eventRoutes);
+  // Before the other /hosts routers: their requireAuth would refuse a ticket-only terminal upgrade.
+  app.route("/api/v1/hosts", terminalRoutes);
   app.route("/api/v1/hosts", hostRoutes);
   app.route("/api/v1/hosts", containerRoutes);
   app.route("/api/v1/hosts", containerAdminRoutes);

@@ -38,6 +38,8 @@ declare global {
       PIER_HOST_LOST_AFTER_MS?: string;
       /** How long the HostRelay waits for the agent's ack of a command (default 5 s). */
       PIER_AGENT_ACK_TIMEOUT_MS?: string;
+      /** Seconds without a byte either way after which a terminal closes (default 900). */
+      PIER_TERMINAL_IDLE_TIMEOUT_SECONDS?: string;
       /** Tests only: a libSQL URL with an empty database (vitest.config.ts). */
       FRESH_LIBSQL_URL?: string;
     }

@@ -1,3 +1,4 @@
+import { TERMINAL_IDLE_TIMEOUT_MS } from "#protocol";
 import type { Bindings } from "./env.ts";
 import { DISCONNECT_NOTICE_MS, LOST_AFTER_MS } from "./lib/presence.ts";
 import type { AuthSettings } from "./services/accounts.ts";
@@ -108,3 +109,7 @@ export function backupsDir(env: Pick<Bindings, "PIER_BACKUPS_DIR">): string {
     throw new Error(`PIER_BACKUPS_DIR must be an absolute path without '..' (got ${dir})`);
   return dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
 }
+
+/** A terminal with no byte either way for this long is closed (PIER_TERMINAL_IDLE_TIMEOUT_SECONDS, default 15 minutes). */
+export const terminalIdleTimeoutMs = (env: Bindings): number =>
+  int(env.PIER_TERMINAL_IDLE_TIMEOUT_SECONDS, TERMINAL_IDLE_TIMEOUT_MS / 1000) * 1000;

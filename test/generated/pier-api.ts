@@ -1027,6 +1027,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{hostId}/containers/{id}/terminal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open an interactive terminal in a container: a WebSocket (member+)
+         * @description A WebSocket upgrade (`Connection: Upgrade`, `Upgrade: websocket`). Authenticate with the usual header, or with `?ticket=` from POST …/terminal/ticket where headers cannot be set (browsers).
+         *
+         *     Frames: **binary** both ways carry the terminal's raw bytes (keystrokes in, TTY output out). **Text** frames are JSON control messages: the client sends
+         *     `{"type":"resize","cols":120,"rows":40}` (or `{"type":"input","data":"ls\n"}` if it cannot send binary); the server sends `{"type":"ready","mode","container","cmd"}` first and
+         *     `{"type":"error","message"}` for a frame it could not use.
+         *
+         *     The end: close code 1000 with reason `{"exit_code":N}` when the process exits (attach: the container); 4000 after the idle timeout
+         *     (PIER_TERMINAL_IDLE_TIMEOUT_SECONDS, default 900, counting bytes either way); 1011 when the host's agent went away. Closing the socket ends the exec's process
+         *     (attach only detaches). Refusals come before the upgrade, as HTTP errors: 403 for viewers, 404 for no such host or container, 409 for a container that is not running.
+         */
+        get: operations["getHostsContainersTerminal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{hostId}/containers/{id}/terminal/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A single-use, 30-second ticket to open this container's terminal from a browser (member+) */
+        post: operations["postHostsContainersTerminalTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hosts/{hostId}/containers/{id}/top": {
         parameters: {
             query?: never;
@@ -3125,6 +3170,12 @@ export interface components {
         TaskStarted: {
             task: components["schemas"]["Task"];
             task_id: string;
+        };
+        TerminalTicket: {
+            /** @description UTC ISO 8601; about 30 s from now. */
+            expires_at: string;
+            /** @description Pass as `?ticket=` on the terminal's WebSocket URL; single use. */
+            ticket: string;
         };
         UpdateUserRequest: {
             /**
@@ -9911,6 +9962,254 @@ export interface operations {
             };
             /** @description The host did not answer in time. */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getHostsContainersTerminal: {
+        parameters: {
+            query?: {
+                /** @description exec only: the command, split on spaces (`cmd=ls -la`), or one argument per repeated `cmd`. Default: /bin/bash if the container has it, else /bin/sh. */
+                cmd?: string | string[];
+                /** @description Initial columns of the TTY (resize later with a resize message). */
+                cols?: number;
+                /** @description `exec` runs a new process with a TTY (`docker exec -it`); `attach` joins the container's main process (`docker attach`). */
+                mode?: "exec" | "attach";
+                /** @description Initial rows of the TTY (resize later with a resize message). */
+                rows?: number;
+                /** @description A terminal ticket, instead of a credential header (browsers). */
+                ticket?: string;
+                /** @description exec only: the user (`name`, `uid`, `uid:gid`). */
+                user?: string;
+                /** @description exec only: the working directory. */
+                workdir?: string;
+            };
+            header?: never;
+            path: {
+                hostId: string;
+                /** @description Container id (full or short) or name. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols: the terminal's WebSocket. */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a WebSocket upgrade. */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The agent or the Docker engine failed; `detail` has the engine's message. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The host is offline. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The host did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postHostsContainersTerminalTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostId: string;
+                /** @description Container id (full or short) or name. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket, bound to the caller and this container. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalTicket"];
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -26,6 +26,8 @@ import { type CommandOutcome, failedOutcome as fail } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
 import { HostWatch, quietly } from "./host-watch.ts";
 import { errorLogFields } from "../db/errors.ts";
+import type { Principal } from "../services/principal.ts";
+import { TERMINAL_HEADER, TerminalRelay, type TerminalRequest } from "./terminal-relay.ts";
 
 /** Who this object serves; set by the Worker on the agent's upgrade request, kept in storage. */
 export interface HostIdentity {
@@ -79,10 +81,13 @@ export class HostRelay extends DurableObject<Bindings> {
   private readonly settled = new Set<string>();
   /** Notifications and metrics (issue 5): presence, container deaths, host samples. */
   private readonly watch: HostWatch;
+  /** Interactive terminals (issue 15): client sockets, relayed to the agent on channels. */
+  private readonly terminals: TerminalRelay;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.watch = new HostWatch(ctx.storage, env);
+    this.terminals = new TerminalRelay(ctx, () => this.agentSocket());
     // Heartbeats are answered by the runtime without waking the object (exact text match).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
     // Every wake re-arms presence: after a restart of the control plane the agent's socket is
@@ -92,11 +97,17 @@ export class HostRelay extends DurableObject<Bindings> {
 
   // ---- agent connection --------------------------------------------------------------------
 
-  /** The agent's WebSocket upgrade, forwarded by the Worker after it verified the agent token. */
+  /**
+   * A WebSocket upgrade forwarded by the Worker once it has authenticated the caller: the agent's
+   * (with `x-pier-host`, after its token checked out) or a terminal client's (with
+   * `x-pier-terminal`, after the user's credential or ticket and role checked out).
+   */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade", { status: 426 });
     }
+    const terminal = request.headers.get(TERMINAL_HEADER);
+    if (terminal !== null) return this.openTerminal(JSON.parse(terminal) as TerminalRequest);
     const identity = JSON.parse(request.headers.get("x-pier-host") ?? "null") as HostIdentity | null;
     if (!identity) return new Response("missing host identity", { status: 400 });
     this.ctx.storage.kv.put("identity", identity);
@@ -104,6 +115,7 @@ export class HostRelay extends DurableObject<Bindings> {
     // One agent per host: the newest connection wins, and commands on the old one fail now.
     for (const old of this.ctx.getWebSockets(AGENT_TAG)) {
       this.failInFlight("agent_disconnected", "The agent reconnected (a newer connection replaced this one); retry the command.");
+      this.terminals.closeAll("the agent reconnected");
       old.close(CLOSE_CODES.replaced, "replaced by a newer connection");
     }
 
@@ -117,7 +129,10 @@ export class HostRelay extends DurableObject<Bindings> {
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    if (TerminalRelay.isTerminal(this.ctx, ws)) return this.terminals.onClientMessage(ws, raw);
     this.lastMessageAt = Date.now();
+    // The agent's binary frames are terminal output; everything else it sends is JSON text.
+    if (typeof raw !== "string") return this.terminals.onAgentFrame(raw);
     const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
     const parsed = parseAgentMessage(text);
     if (!parsed.ok) {
@@ -135,10 +150,12 @@ export class HostRelay extends DurableObject<Bindings> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    if (TerminalRelay.isTerminal(this.ctx, ws)) return this.terminals.onClientClose(ws);
     await this.onAgentGone(ws, `the agent connection closed (${code}${reason ? `: ${reason}` : ""})`);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    if (TerminalRelay.isTerminal(this.ctx, ws)) return this.terminals.onClientClose(ws);
     await this.onAgentGone(ws, `the agent connection failed (${String(error)})`);
   }
 
@@ -216,6 +233,10 @@ export class HostRelay extends DurableObject<Bindings> {
         return;
       case "pong":
         return;
+      case "term_opened":
+        return this.terminals.onAgentOpened(message);
+      case "term_exit":
+        return this.terminals.onAgentExit(message);
     }
   }
 
@@ -228,6 +249,7 @@ export class HostRelay extends DurableObject<Bindings> {
     const current = this.ctx.getWebSockets(AGENT_TAG).filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
     if (current.length > 0) return; // a replaced socket closing: the new one carries on
     this.failInFlight("agent_disconnected", `The host's agent disconnected while the command ran: ${why}.`);
+    this.terminals.closeAll(why);
     try {
       ws.close(1000, "closing");
     } catch {
@@ -375,6 +397,7 @@ export class HostRelay extends DurableObject<Bindings> {
   async disconnect(reason: string, forget = false): Promise<void> {
     for (const socket of this.ctx.getWebSockets(AGENT_TAG)) {
       this.failInFlight("agent_disconnected", `The agent was disconnected: ${reason}.`);
+      this.terminals.closeAll(reason);
       socket.close(CLOSE_CODES.revoked, reason.slice(0, 120));
     }
     if (forget) {
@@ -383,7 +406,27 @@ export class HostRelay extends DurableObject<Bindings> {
     }
   }
 
+  /** A single-use ticket to open a terminal on one container of this host (browsers cannot send headers). */
+  async issueTerminalTicket(principal: Principal, container: string, ttlMs: number): Promise<{ ticket: string; expiresAt: number }> {
+    return this.terminals.issueTicket(principal, container, ttlMs);
+  }
+
+  /** Spends a ticket: its principal if it is live and for this container, else null. */
+  async redeemTerminalTicket(ticket: string, container: string): Promise<Principal | null> {
+    return this.terminals.redeemTicket(ticket, container);
+  }
+
   // ---- internals ----------------------------------------------------------------------------
+
+  /** A terminal for a host of the caller's organization only; `unknown_host` sends the Worker to the database. */
+  private async openTerminal(request: TerminalRequest): Promise<Response> {
+    if (this.identity()?.organizationId !== request.organizationId) {
+      return Response.json({ code: "unknown_host", message: "This relay serves no host of that organization." }, { status: 404 });
+    }
+    const socket = this.agentSocket();
+    const hello = socket ? (socket.deserializeAttachment() as SocketAttachment).hello : null;
+    return this.terminals.open(request, hello);
+  }
 
   /** An alarm is always pending while this object serves a host: the presence check, or the notices after it. */
   private async armPresence(): Promise<void> {
