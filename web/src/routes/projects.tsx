@@ -1,6 +1,222 @@
+// Projects → environments → applications and databases.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, useParams } from "@tanstack/react-router";
+import { useState, type FormEvent } from "react";
+import { api, ok, type Schemas } from "../api/client.ts";
+import { keys } from "../api/keys.ts";
+import { useCan } from "../api/session.ts";
+import { PageTitle } from "../components/layout.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { Dialog } from "../components/ui/dialog.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { useToast } from "../components/ui/toast.tsx";
+import { ago } from "../lib/format.ts";
+import { useHosts } from "./hosts.tsx";
+
 export function ProjectsPage() {
-  return <p>Coming next.</p>;
+  const can = useCan();
+  const qc = useQueryClient();
+  const toast = useToast();
+  const [open, setOpen] = useState(false);
+  const projects = useQuery({
+    queryKey: keys.projects.list(),
+    queryFn: () => ok(api.GET("/api/v1/projects", { params: { query: { limit: 200 } } })),
+  });
+  const create = useMutation({
+    mutationFn: (body: Schemas["NewProjectRequest"]) => ok(api.POST("/api/v1/projects", { body })),
+    onSuccess: () => {
+      toast.ok("Project created");
+      setOpen(false);
+      void qc.invalidateQueries({ queryKey: keys.projects.all });
+    },
+  });
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const description = String(f.get("description") ?? "");
+    create.mutate({ name: String(f.get("name")), ...(description ? { description } : {}) });
+  };
+  return (
+    <>
+      <PageTitle actions={can.operate ? <Button onClick={() => setOpen(true)}>New project</Button> : null}>Projects</PageTitle>
+      <Dialog open={open} onOpenChange={setOpen} title="New project">
+        <form onSubmit={submit} className="grid gap-3">
+          <Field label="Name">
+            <Input name="name" required maxLength={64} />
+          </Field>
+          <Field label="Description">
+            <Input name="description" maxLength={500} />
+          </Field>
+          <ErrorNote error={create.error} />
+          <Button type="submit" busy={create.isPending}>
+            Create
+          </Button>
+        </form>
+      </Dialog>
+      <Card>
+        <ErrorNote error={projects.error} />
+        {projects.data?.projects.length === 0 ? <Empty>No project yet.</Empty> : null}
+        <ul className="divide-y divide-zinc-200 dark:divide-zinc-800">
+          {projects.data?.projects.map((p) => (
+            <li key={p.id} className="py-2">
+              <Link
+                to="/projects/$projectId"
+                params={{ projectId: p.id }}
+                className="font-medium text-sky-700 hover:underline dark:text-sky-400"
+              >
+                {p.name}
+              </Link>
+              {p.description ? <span className="ml-2 text-sm text-zinc-500">{p.description}</span> : null}
+            </li>
+          ))}
+        </ul>
+      </Card>
+    </>
+  );
 }
+
 export function ProjectPage() {
-  return <p>Coming next.</p>;
+  const { projectId } = useParams({ from: "/app/projects/$projectId" });
+  const can = useCan();
+  const [creating, setCreating] = useState(false);
+  const project = useQuery({
+    queryKey: keys.projects.detail(projectId),
+    queryFn: () => ok(api.GET("/api/v1/projects/{id}", { params: { path: { id: projectId } } })),
+  });
+  const p = project.data;
+  return (
+    <>
+      <PageTitle actions={can.operate && p ? <Button onClick={() => setCreating(true)}>New application</Button> : null}>
+        <Link to="/projects" className="text-zinc-500 hover:underline">
+          Projects
+        </Link>{" "}
+        / {p?.name ?? "…"}
+      </PageTitle>
+      <ErrorNote error={project.error} />
+      {p ? <NewApplication open={creating} onOpenChange={setCreating} project={p} /> : null}
+      <div className="grid gap-4">
+        {p?.environments.map((env) => {
+          const apps = p.applications.filter((a) => a.environment_id === env.id);
+          const dbs = p.databases.filter((d) => d.environment_id === env.id);
+          return (
+            <Card key={env.id} title={`${env.name}${env.is_default ? " (default)" : ""}`}>
+              {apps.length === 0 && dbs.length === 0 ? <Empty>Nothing in this environment yet.</Empty> : null}
+              <ul className="divide-y divide-zinc-200 text-sm dark:divide-zinc-800">
+                {apps.map((a) => (
+                  <li key={a.id} className="flex items-center justify-between py-2" data-testid="application-row">
+                    <Link
+                      to="/applications/$applicationId"
+                      params={{ applicationId: a.id }}
+                      className="font-medium text-sky-700 hover:underline dark:text-sky-400"
+                    >
+                      {a.name}
+                    </Link>
+                    <StateBadge state={a.status} />
+                  </li>
+                ))}
+                {dbs.map((d) => (
+                  <li key={d.id} className="flex items-center justify-between py-2">
+                    <span>
+                      {d.name} <span className="text-zinc-500">({d.engine})</span>
+                    </span>
+                    <span className="flex items-center gap-2 text-zinc-500">
+                      {ago(d.created_at)} <StateBadge state={d.status} />
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            </Card>
+          );
+        })}
+      </div>
+    </>
+  );
+}
+
+const BUILD_TYPES = ["dockerfile", "static", "compose", "nixpacks", "heroku_buildpacks", "paketo_buildpacks", "railpack"] as const;
+
+function NewApplication({
+  open,
+  onOpenChange,
+  project,
+}: {
+  open: boolean;
+  onOpenChange: (o: boolean) => void;
+  project: Schemas["ProjectDetail"];
+}) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const hosts = useHosts();
+  const create = useMutation({
+    mutationFn: (body: Schemas["NewApplicationRequest"]) => ok(api.POST("/api/v1/applications", { body })),
+    onSuccess: () => {
+      toast.ok("Application created");
+      onOpenChange(false);
+      void qc.invalidateQueries({ queryKey: keys.projects.detail(project.id) });
+    },
+  });
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const get = (k: string) => String(f.get(k) ?? "").trim();
+    create.mutate({
+      name: get("name"),
+      project_id: project.id,
+      environment_id: get("environment_id"),
+      git_url: get("git_url") || null,
+      ...(get("git_branch") ? { git_branch: get("git_branch") } : {}),
+      build_type: get("build_type") as (typeof BUILD_TYPES)[number],
+      host_id: get("host_id") || null,
+    });
+  };
+  return (
+    <Dialog
+      open={open}
+      onOpenChange={onOpenChange}
+      title="New application"
+      description="Built from a Git repository and run on one of your hosts."
+    >
+      <form onSubmit={submit} className="grid gap-3">
+        <Field label="Name">
+          <Input name="name" required maxLength={64} />
+        </Field>
+        <Field label="Environment">
+          <Select name="environment_id" defaultValue={project.environments.find((e) => e.is_default)?.id}>
+            {project.environments.map((e) => (
+              <option key={e.id} value={e.id}>
+                {e.name}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Git URL">
+          <Input name="git_url" placeholder="https://github.com/you/app.git" />
+        </Field>
+        <Field label="Branch">
+          <Input name="git_branch" placeholder="main" />
+        </Field>
+        <Field label="Build type">
+          <Select name="build_type" defaultValue="dockerfile">
+            {BUILD_TYPES.map((b) => (
+              <option key={b}>{b}</option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Host">
+          <Select name="host_id">
+            {hosts.data?.hosts.map((h) => (
+              <option key={h.id} value={h.id}>
+                {h.name} ({h.status})
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <ErrorNote error={create.error} />
+        <Button type="submit" busy={create.isPending}>
+          Create
+        </Button>
+      </form>
+    </Dialog>
+  );
 }

@@ -1,0 +1,274 @@
+// The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a fresh
+// `npm start` of its own (first run needs an empty Pier), a real agent and the real Docker engine:
+// first run and sign-in, a host coming online live, a container started with the docker CLI
+// appearing without a reload, stopping it from the page, following its logs, deploying an
+// application from a local git repository and watching its build log to success, and a viewer
+// who is shown no mutating control and whom the API refuses anyway. Assertions are on the page;
+// no screenshot is kept.
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startStack, type Stack } from "../setup/stack.ts";
+import { api, attachAgent, docker, dockerAvailable, TEST_IMAGE, unique, type TestAgent } from "./client.ts";
+import { cleanupOwner, gitRepo, type TestRepo } from "./deploy-helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium && process.env.CI === "true")
+  throw new Error("the dashboard browser tests need Debian's chromium (apt-get install -y chromium)");
+if (!hasChromium)
+  process.stderr.write("\n!!! SKIPPING the dashboard browser tests: chromium is not installed (apt-get install -y chromium).\n\n");
+
+const LABEL = "dev.pier.e2e-dashboard";
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser", () => {
+  let stack: Stack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let profile: string;
+  let page: Page;
+  let agent: TestAgent | undefined;
+  let hostId: string;
+  let token: string;
+  const owner = { username: unique("owner"), password: "dashboard-e2e-password" };
+  const pageErrors: string[] = [];
+  const offMachine: string[] = [];
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  async function newContext(): Promise<{ context: BrowserContext; page: Page }> {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await ctx.route("**/*", (route) => {
+      const url = new URL(route.request().url());
+      if (url.protocol === "data:" || url.protocol === "blob:" || LOOPBACK.has(url.hostname)) return route.continue();
+      offMachine.push(url.href);
+      return route.abort("blockedbyclient");
+    });
+    const p = await ctx.newPage();
+    p.on("pageerror", (e) => pageErrors.push(e.message));
+    return { context: ctx, page: p };
+  }
+
+  const bearer = async (login: string, password: string) =>
+    (await api("/api/v1/auth/login", { url: stack.url, body: { login, password } })).body.access_token as string;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    profile = await mkdtemp(join(tmpdir(), "pier-chromium-"));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+      ],
+    });
+    ({ context, page } = await newContext());
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    const left = await docker("ps", "-aq", "--filter", `label=${LABEL}`).catch(() => "");
+    if (left) await docker("rm", "-f", ...left.split("\n")).catch(() => undefined);
+    await agent?.agent.stop();
+    await context?.close();
+    await browser?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+    await stack?.stop();
+  });
+
+  it("first run: creates the owner from an empty Pier, then attaches a host that comes online live", async () => {
+    await page.goto(stack.url);
+    await page.getByRole("heading", { name: "Create the owner" }).waitFor();
+    await page.getByLabel("Email").fill(`${owner.username}@example.test`);
+    await page.getByLabel("Username").fill(owner.username);
+    await page.getByLabel("Password").fill(owner.password);
+    await page.getByRole("button", { name: "Create owner" }).click();
+    await page.getByRole("heading", { name: "Attach your first host" }).waitFor();
+    // The session is an HttpOnly cookie; nothing sits in the page's storage.
+    const cookies = await context.cookies(stack.url);
+    expect(cookies.find((c) => c.name === "pier_session")).toMatchObject({ httpOnly: true, sameSite: "Lax" });
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }))).not.toMatch(/eyJ|pier_/);
+
+    await page.getByLabel("Host name").fill("web-1");
+    await page.getByRole("button", { name: "Create host and show install commands" }).click();
+    const docker = await page.locator("pre").first().textContent();
+    const agentToken = /PIER_AGENT_TOKEN=([^\s'"]+)/.exec(docker ?? "")?.[1];
+    expect(agentToken, docker ?? "").toBeTruthy();
+    await expect.poll(() => page.getByTestId("host-state").textContent()).toMatch(/Waiting for the agent of web-1/);
+
+    agent = attachAgent(agentToken!, { url: stack.url });
+    // No reload: the page hears host.online on its notification stream.
+    await page.getByText("web-1 is connected.").waitFor();
+    await page.getByRole("link", { name: "Open the host" }).click();
+    hostId = new URL(page.url()).pathname.split("/")[2]!;
+    await page.getByTestId("host-status").filter({ hasText: "online" }).waitFor();
+    token = await bearer(owner.username, owner.password);
+  });
+
+  it("signs out, and signs back in with a wrong then the right password", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in to Pier" }).waitFor();
+    await page.getByLabel("Username or email").fill(owner.username);
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/\S/);
+    await page.getByLabel("Password").fill(owner.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await page.getByTestId("overview-host").filter({ hasText: "web-1" }).waitFor();
+  });
+
+  it("shows a container started with the docker CLI without a reload, follows its logs, and stops it from the page", async () => {
+    await page.goto(`${stack.url}/docker-hosts/${hostId}`);
+    await page.getByRole("tab", { name: "Containers" }).waitFor();
+    const name = unique("dash-logs");
+    await docker(
+      "run",
+      "-d",
+      "--label",
+      LABEL,
+      "--name",
+      name,
+      TEST_IMAGE,
+      "sh",
+      "-c",
+      "i=0; while true; do echo tick-$i; echo warn-$i >&2; i=$((i+1)); sleep 0.2; done",
+    );
+    const row = page.locator(`[data-testid="container-row"][data-name="${name}"]`);
+    await row.waitFor();
+    await expect.poll(() => row.getAttribute("data-state")).toBe("running");
+
+    await row.getByRole("link", { name }).click();
+    await page.getByTestId("log-status").filter({ hasText: "following" }).waitFor();
+    const log = page.getByTestId("log-view");
+    await log
+      .getByText(/^tick-\d+$/)
+      .first()
+      .waitFor();
+    // Following: later lines arrive while the page stays open.
+    const count = async () => Number((await page.getByTestId("log-count").textContent())?.match(/(\d+) of/)?.[1] ?? 0);
+    const before = await count();
+    await expect.poll(count).toBeGreaterThan(before + 5);
+    // Search narrows to one line; stderr lines are told apart.
+    await page.getByLabel("Search the log").fill("tick-3");
+    await expect.poll(() => log.locator("[data-stream]").allTextContents()).toContain("tick-3");
+    await page.getByLabel("Search the log").fill("warn-2");
+    await expect.poll(() => log.locator('[data-stream="stderr"]').first().textContent()).toBe("warn-2");
+
+    await page.getByRole("button", { name: "Stop" }).click();
+    await page.getByTestId("container-state").filter({ hasText: "exited" }).waitFor();
+    expect(await docker("inspect", "-f", "{{.State.Status}}", name)).toBe("exited");
+
+    // The host's table saw it too, from the event stream.
+    await page.goto(`${stack.url}/docker-hosts/${hostId}`);
+    await expect.poll(() => page.locator(`[data-testid="container-row"][data-name="${name}"]`).getAttribute("data-state")).toBe("exited");
+    await docker("start", name);
+    await expect.poll(() => page.locator(`[data-testid="container-row"][data-name="${name}"]`).getAttribute("data-state")).toBe("running");
+    await page.locator(`[data-testid="container-row"][data-name="${name}"]`).getByRole("button", { name: "Stop" }).click();
+    await expect.poll(() => page.locator(`[data-testid="container-row"][data-name="${name}"]`).getAttribute("data-state")).toBe("exited");
+  });
+
+  describe("applications", () => {
+    let repo: TestRepo;
+    let appId: string;
+
+    beforeAll(async () => {
+      repo = await gitRepo();
+      cleanups.push(() => repo.remove());
+      await repo.commit(
+        {
+          Dockerfile: `FROM ${TEST_IMAGE}\nRUN echo dashboard-build-step\nRUN mkdir -p /www && echo hi > /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+        },
+        "first version",
+      );
+      const project = await api("/api/v1/projects", { url: stack.url, token, body: { name: "dashboard-e2e" } });
+      expect(project.status, JSON.stringify(project.body)).toBe(201);
+      const app = await api("/api/v1/applications", {
+        url: stack.url,
+        token,
+        body: {
+          project_id: project.body.id,
+          name: "site",
+          app_name: unique("dash-site"),
+          git_url: repo.url,
+          git_branch: "main",
+          build_type: "dockerfile",
+          host_id: hostId,
+        },
+      });
+      expect(app.status, JSON.stringify(app.body)).toBe(201);
+      appId = app.body.id;
+      cleanups.push(() => cleanupOwner("dev.pier.app", app.body.id, app.body.app_name));
+      cleanups.push(() => docker("network", "rm", `pier-${project.body.id}`).catch(() => undefined));
+    });
+
+    it("deploys from the page and shows the build log live, to success", async () => {
+      await page.goto(`${stack.url}/applications/${appId}`);
+      await page.getByRole("button", { name: "Deploy" }).click();
+      await page.getByText("Deployment queued").waitFor();
+      await page.getByTestId("log-view").getByText("dashboard-build-step").first().waitFor({ timeout: 90_000 });
+      await page.getByTestId("deployment-log-status").filter({ hasText: "finished: succeeded" }).waitFor({ timeout: 90_000 });
+      await expect.poll(() => page.getByTestId("deployment").first().getAttribute("data-status")).toBe("succeeded");
+      await page.getByTestId("application-status").filter({ hasText: "running" }).waitFor();
+    });
+  });
+
+  it("shows a viewer no mutating control, and the API refuses the viewer anyway", async () => {
+    const viewer = { username: unique("viewer"), password: "viewer-e2e-password" };
+    const created = await api("/api/v1/users", {
+      url: stack.url,
+      token,
+      body: { username: viewer.username, email: `${viewer.username}@example.test`, password: viewer.password, role: "viewer" },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const { context: ctx, page: p } = await newContext();
+    cleanups.push(() => ctx.close());
+    await p.goto(`${stack.url}/signin`);
+    await p.getByLabel("Username or email").fill(viewer.username);
+    await p.getByLabel("Password").fill(viewer.password);
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.getByRole("heading", { name: "Overview" }).waitFor();
+    await p.getByTestId("whoami").filter({ hasText: "viewer" }).waitFor();
+
+    await p.goto(`${stack.url}/docker-hosts/${hostId}`);
+    await p.locator('[data-testid="container-row"]').first().waitFor();
+    for (const name of ["Stop", "Start", "Restart", "Remove"])
+      expect(await p.getByRole("button", { name, exact: true }).count(), name).toBe(0);
+    await p.getByRole("tab", { name: "Images" }).click();
+    await p.locator('[data-testid="image-row"]').first().waitFor();
+    expect(await p.getByRole("button", { name: "Pull" }).count()).toBe(0);
+    expect(await p.getByRole("button", { name: "Remove" }).count()).toBe(0);
+    await p.goto(`${stack.url}/docker-hosts`);
+    await p.locator('[data-testid="host-row"]').first().waitFor();
+    expect(await p.getByRole("button", { name: "Add host" }).count()).toBe(0);
+
+    // The API says no to the viewer's own session, CSRF token and all.
+    const refused = await p.evaluate(async (id) => {
+      const csrf = document.cookie.match(/(?:^|; )pier_csrf=([^;]+)/)?.[1] ?? "";
+      const res = await fetch(`/api/v1/hosts/${id}/images/pull`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": decodeURIComponent(csrf) },
+        body: JSON.stringify({ image: "busybox:latest" }),
+      });
+      return { status: res.status, body: await res.json() };
+    }, hostId);
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toMatch(/role|permission|viewer|member/i);
+  });
+
+  it("loaded nothing from off the machine and threw no page error", () => {
+    expect(offMachine).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
