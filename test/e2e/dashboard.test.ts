@@ -1,14 +1,11 @@
 // The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a fresh
-// `npm start` of its own (first run needs an empty Pier), a real agent and the real Docker engine:
-// first run and sign-in, a host coming online live, a container started with the docker CLI
+// `npm start` of its own (an empty Pier), a real agent and the real Docker engine:
+// sign-in and sign-out, a host coming online live, a container started with the docker CLI
 // appearing without a reload, stopping it from the page, following its logs, deploying an
 // application from a local git repository and watching its build log to success, and a viewer
 // who is shown no mutating control and whom the API refuses anyway. Assertions are on the page;
 // no screenshot is kept.
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../setup/stack.ts";
@@ -24,12 +21,13 @@ if (!hasChromium)
 
 const LABEL = "dev.pier.e2e-dashboard";
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+/** The page and the stack need more than expect.poll's default second on a shared machine. */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 30_000 });
 
 describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser", () => {
   let stack: Stack;
   let browser: Browser;
   let context: BrowserContext;
-  let profile: string;
   let page: Page;
   let agent: TestAgent | undefined;
   let hostId: string;
@@ -57,7 +55,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
 
   beforeAll(async () => {
     stack = await startStack();
-    profile = await mkdtemp(join(tmpdir(), "pier-chromium-"));
+    // launch() gives the browser a fresh temporary profile of its own, removed when it closes.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -70,7 +68,6 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        `--user-data-dir=${profile}`,
       ],
     });
     ({ context, page } = await newContext());
@@ -83,18 +80,22 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     await agent?.agent.stop();
     await context?.close();
     await browser?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
     await stack?.stop();
   });
 
-  it("first run: creates the owner from an empty Pier, then attaches a host that comes online live", async () => {
-    await page.goto(stack.url);
-    await page.getByRole("heading", { name: "Create the owner" }).waitFor();
-    await page.getByLabel("Email").fill(`${owner.username}@example.test`);
-    await page.getByLabel("Username").fill(owner.username);
+  it("signs in, attaches a host from the hosts page, and sees it come online live", async () => {
+    const registered = await api("/api/v1/auth/register", {
+      url: stack.url,
+      body: { username: owner.username, email: `${owner.username}@example.test`, password: owner.password },
+    });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    await page.goto(`${stack.url}/signin`);
+    await page.getByLabel("Username or email").fill(owner.username);
     await page.getByLabel("Password").fill(owner.password);
-    await page.getByRole("button", { name: "Create owner" }).click();
-    await page.getByRole("heading", { name: "Attach your first host" }).waitFor();
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await page.goto(`${stack.url}/docker-hosts`);
+    await page.getByRole("button", { name: "Add host" }).click();
     // The session is an HttpOnly cookie; nothing sits in the page's storage.
     const cookies = await context.cookies(stack.url);
     expect(cookies.find((c) => c.name === "pier_session")).toMatchObject({ httpOnly: true, sameSite: "Lax" });
@@ -105,7 +106,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     const docker = await page.locator("pre").first().textContent();
     const agentToken = /PIER_AGENT_TOKEN=([^\s'"]+)/.exec(docker ?? "")?.[1];
     expect(agentToken, docker ?? "").toBeTruthy();
-    await expect.poll(() => page.getByTestId("host-state").textContent()).toMatch(/Waiting for the agent of web-1/);
+    await poll(() => page.getByTestId("host-state").textContent()).toMatch(/Waiting for the agent of web-1/);
 
     agent = attachAgent(agentToken!, { url: stack.url });
     // No reload: the page hears host.online on its notification stream.
@@ -122,7 +123,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     await page.getByLabel("Username or email").fill(owner.username);
     await page.getByLabel("Password").fill("not-the-password");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/\S/);
+    await poll(() => page.getByRole("alert").textContent()).toMatch(/\S/);
     await page.getByLabel("Password").fill(owner.password);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Overview" }).waitFor();
@@ -145,11 +146,11 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
       "-c",
       "i=0; while true; do echo tick-$i; echo warn-$i >&2; i=$((i+1)); sleep 0.2; done",
     );
-    const row = page.locator(`[data-testid="container-row"][data-name="${name}"]`);
-    await row.waitFor();
-    await expect.poll(() => row.getAttribute("data-state")).toBe("running");
+    const row = (state?: string) =>
+      page.locator(`[data-testid="container-row"][data-name="${name}"]${state ? `[data-state="${state}"]` : ""}`);
+    await row("running").waitFor();
 
-    await row.getByRole("link", { name }).click();
+    await row().getByRole("link", { name }).click();
     await page.getByTestId("log-status").filter({ hasText: "following" }).waitFor();
     const log = page.getByTestId("log-view");
     await log
@@ -159,12 +160,12 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     // Following: later lines arrive while the page stays open.
     const count = async () => Number((await page.getByTestId("log-count").textContent())?.match(/(\d+) of/)?.[1] ?? 0);
     const before = await count();
-    await expect.poll(count).toBeGreaterThan(before + 5);
+    await poll(count).toBeGreaterThan(before + 5);
     // Search narrows to one line; stderr lines are told apart.
     await page.getByLabel("Search the log").fill("tick-3");
-    await expect.poll(() => log.locator("[data-stream]").allTextContents()).toContain("tick-3");
+    await poll(() => log.locator("[data-stream]").allTextContents()).toContain("tick-3");
     await page.getByLabel("Search the log").fill("warn-2");
-    await expect.poll(() => log.locator('[data-stream="stderr"]').first().textContent()).toBe("warn-2");
+    await poll(() => log.locator('[data-stream="stderr"]').first().textContent()).toBe("warn-2");
 
     await page.getByRole("button", { name: "Stop" }).click();
     await page.getByTestId("container-state").filter({ hasText: "exited" }).waitFor();
@@ -172,11 +173,11 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
 
     // The host's table saw it too, from the event stream.
     await page.goto(`${stack.url}/docker-hosts/${hostId}`);
-    await expect.poll(() => page.locator(`[data-testid="container-row"][data-name="${name}"]`).getAttribute("data-state")).toBe("exited");
+    await row("exited").waitFor();
     await docker("start", name);
-    await expect.poll(() => page.locator(`[data-testid="container-row"][data-name="${name}"]`).getAttribute("data-state")).toBe("running");
-    await page.locator(`[data-testid="container-row"][data-name="${name}"]`).getByRole("button", { name: "Stop" }).click();
-    await expect.poll(() => page.locator(`[data-testid="container-row"][data-name="${name}"]`).getAttribute("data-state")).toBe("exited");
+    await row("running").waitFor();
+    await row().getByRole("button", { name: "Stop" }).click();
+    await row("exited").waitFor();
   });
 
   describe("applications", () => {
@@ -219,7 +220,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
       await page.getByText("Deployment queued").waitFor();
       await page.getByTestId("log-view").getByText("dashboard-build-step").first().waitFor({ timeout: 90_000 });
       await page.getByTestId("deployment-log-status").filter({ hasText: "finished: succeeded" }).waitFor({ timeout: 90_000 });
-      await expect.poll(() => page.getByTestId("deployment").first().getAttribute("data-status")).toBe("succeeded");
+      await poll(() => page.getByTestId("deployment").first().getAttribute("data-status")).toBe("succeeded");
       await page.getByTestId("application-status").filter({ hasText: "running" }).waitFor();
     });
   });

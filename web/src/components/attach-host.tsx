@@ -71,6 +71,9 @@ function WaitForHost({ hostId, install }: { hostId: string; install?: Schemas["A
   const host = useQuery({
     queryKey: keys.hosts.detail(hostId),
     queryFn: () => ok(api.GET("/api/v1/hosts/{id}", { params: { path: { id: hostId } } })),
+    // An agent's first connection raises no event or notification (host.online announces only a
+    // return after a disconnect notice), so the wait also reads the host every two seconds.
+    refetchInterval: (q) => (q.state.data?.status === "online" ? false : 2000),
   });
   const refresh = () => void qc.invalidateQueries({ queryKey: keys.hosts.detail(hostId) });
   // The layout's stream is not mounted during first run: listen here, and re-read on (re)connect.
