@@ -43,6 +43,7 @@ export default defineConfig({
                 LIBSQL_URL: inject<string>("libsqlUrl"),
                 // A second, empty database for the tests of the first-user bootstrap.
                 FRESH_LIBSQL_URL: inject<string>("freshLibsqlUrl"),
+                FIRST_RUN_LIBSQL_URL: inject<string>("firstRunLibsqlUrl"),
                 PIER_OPEN_REGISTRATION: "true",
                 JWT_SECRET: "test-jwt-secret-not-for-production-0123456789",
                 ENCRYPTION_KEY: "mOo7k0PJGemYJz25y3xQuFbYoQm4RU98LgT17cG2W6Q=",

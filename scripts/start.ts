@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freeLoopbackPort, startEdgeProxy } from "./edge-proxy.ts";
 import { startLibsqlServer } from "./libsql-server/server.ts";
+import { startLocalAgentControl } from "./local-agent.ts";
 import { migrate } from "./migrate.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -106,6 +107,9 @@ async function noUserYet(url: string): Promise<boolean> {
   }
 }
 
+/** Set once the local agent's control runs: a failed start must not leave its agent behind. */
+let stopLocalAgent: (() => Promise<void>) | undefined;
+
 async function main(): Promise<void> {
   await checkPortFree(port);
   await mkdir(dataDir, { recursive: true });
@@ -129,6 +133,15 @@ async function main(): Promise<void> {
     throw err;
   });
 
+  // The dashboard's one-click local host: the Worker asks this control to run an agent for the
+  // host it registered (scripts/local-agent.ts). Its URL carries a secret, so it goes to wrangler
+  // in an env file of its own (mode 600), not on a command line anyone can read.
+  const localAgent = await startLocalAgentControl({ dataDir, pierUrl: `http://127.0.0.1:${port}`, say });
+  stopLocalAgent = localAgent.stop;
+  const controlEnvFile = join(dataDir, "local-agent-control.env");
+  await writeFile(controlEnvFile, `PIER_LOCAL_AGENT_CONTROL=${localAgent.url}\n`, { mode: 0o600 });
+  await chmod(controlEnvFile, 0o600);
+
   const wranglerBin = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
   const args = [
     wranglerBin,
@@ -141,6 +154,8 @@ async function main(): Promise<void> {
     join(dataDir, "wrangler"),
     "--env-file",
     secretsFile,
+    "--env-file",
+    controlEnvFile,
     "--var",
     `LIBSQL_URL:${db.url}`,
     "--show-interactive-dev-session=false",
@@ -185,6 +200,7 @@ async function main(): Promise<void> {
     stopping = true;
     clearInterval(cron);
     say("stopping");
+    await localAgent.stop();
     // wrangler dev runs workerd as a child: signal the whole process group.
     if (wrangler.pid && wrangler.exitCode === null) {
       try {
@@ -217,6 +233,7 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   await waitForHealthy(url, wrangler);
   say(`Pier is up at ${url}  (API docs: ${url}/swagger)`);
+  await localAgent.resume();
   if (await noUserYet(db.url)) {
     say(`next: create the first user (its owner):`);
     say(
@@ -228,7 +245,8 @@ async function main(): Promise<void> {
   say(`press Ctrl-C to stop; data stays in ${dataDir}`);
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   console.error(`[pier] failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  await stopLocalAgent?.().catch(() => undefined);
   process.exit(1);
 });

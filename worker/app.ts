@@ -31,6 +31,7 @@ import { compatDocument } from "./routes/compat-openapi.ts";
 import { createRouter, finishDocument, LICENSE } from "./routes/openapi.ts";
 import { swaggerPage } from "./routes/swagger.ts";
 import { dashboardPages } from "./routes/dashboard.ts";
+import { setupRoutes } from "./routes/setup.ts";
 import { userRoutes } from "./routes/users.ts";
 import { applicationRoutes } from "./routes/applications.ts";
 import { databaseRoutes } from "./routes/databases.ts";
@@ -124,6 +125,7 @@ export function createApp() {
   app.use("*", authenticateAndLimit());
 
   app.route("/api/v1/auth", authRoutes);
+  app.route("/api/v1/setup", setupRoutes);
   app.route("/api/v1/me", meRoutes);
   app.route("/api/v1/users", userRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);

@@ -7,6 +7,8 @@ import type { Principal } from "./services/principal.ts";
 declare global {
   namespace Cloudflare {
     interface Env {
+      /** Set by `npm start` only: its loopback control for the one-click local host (lib/local-agent.ts). */
+      PIER_LOCAL_AGENT_CONTROL?: string;
       LIBSQL_URL: string;
       LIBSQL_AUTH_TOKEN?: string;
       JWT_SECRET: string;
@@ -42,6 +44,7 @@ declare global {
       PIER_TERMINAL_IDLE_TIMEOUT_SECONDS?: string;
       /** Tests only: a libSQL URL with an empty database (vitest.config.ts). */
       FRESH_LIBSQL_URL?: string;
+      FIRST_RUN_LIBSQL_URL?: string;
     }
   }
 }

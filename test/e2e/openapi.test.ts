@@ -63,6 +63,7 @@ describe("the OpenAPI documents", () => {
       [
         "GET /healthz",
         "GET /livez",
+        "GET /api/v1/setup",
         "POST /api/v1/auth/login",
         "POST /api/v1/auth/browser/login",
         "POST /api/v1/auth/logout",

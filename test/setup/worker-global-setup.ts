@@ -11,6 +11,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     libsqlUrl: string;
     freshLibsqlUrl: string;
+    firstRunLibsqlUrl: string;
   }
 }
 
@@ -18,13 +19,18 @@ export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), "pier-worker-test-"));
   const server = await startLibsqlServer({ path: join(dir, "test.db") });
   const fresh = await startLibsqlServer({ path: join(dir, "fresh.db") });
+  // Another empty one, for the first-run state (routes/setup.test.ts), which must see no user at all.
+  const firstRun = await startLibsqlServer({ path: join(dir, "first-run.db") });
   await migrate(server.url);
   await migrate(fresh.url);
+  await migrate(firstRun.url);
   project.provide("libsqlUrl", server.url);
   project.provide("freshLibsqlUrl", fresh.url);
+  project.provide("firstRunLibsqlUrl", firstRun.url);
   return async () => {
     await server.close();
     await fresh.close();
+    await firstRun.close();
     await rm(dir, { recursive: true, force: true });
   };
 }
