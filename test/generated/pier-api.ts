@@ -1871,6 +1871,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the first run needs: whether an owner exists, whether registration is open, whether this machine can be attached */
+        get: operations["getSetup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/setup/local-host": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Under `npm start`: register this machine as a host and have npm start run and supervise its agent (owner/admin)
+         * @description The host is named after this machine. npm start runs the bundled agent against the local Docker engine, restarts it if it dies and starts it again with npm start. Elsewhere (a deployed Worker) this answers 404.
+         */
+        post: operations["postSetupLocalHost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -2683,6 +2720,9 @@ export interface components {
         ImageTagRequest: {
             target: string;
         };
+        LocalHost: {
+            host: components["schemas"]["Host"];
+        };
         LoginRequest: {
             /** @description Username or email. */
             login: string;
@@ -3121,6 +3161,18 @@ export interface components {
             environment: string | {
                 [key: string]: string | number | boolean;
             };
+        };
+        Setup: {
+            local_host: {
+                /** @description Running under `npm start`, which can attach this machine (POST /api/v1/setup/local-host). */
+                available: boolean;
+                /** @description The host npm start runs the local agent for, once attached. */
+                host_id: string | null;
+            };
+            /** @description No user exists yet: the first to register (POST /api/v1/auth/register) owns Pier. */
+            needs_owner: boolean;
+            /** @description POST /api/v1/auth/register is accepted now. */
+            registration_open: boolean;
         };
         StateChange: {
             changed: boolean;
@@ -15759,6 +15811,100 @@ export interface operations {
             };
             /** @description Rate limit exceeded; see Retry-After. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSetup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The installation's setup state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Setup"];
+                };
+            };
+        };
+    };
+    postSetupLocalHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new host; its agent is starting. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalHost"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not running under npm start. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description npm start's local agent control did not answer. */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
