@@ -216,6 +216,24 @@ describe.skipIf(!dockerAvailable())("interactive terminal over a WebSocket", () 
     expect(events.filter((e) => e.action === "container.attach" && e.target_id === ttyBox)).toHaveLength(2);
   });
 
+  it("a host whose agent goes away closes its terminals with 1011, and the agent ends their processes first", async () => {
+    const second = await newHost(owner);
+    const secondAgent = attachAgent(second.agent_token);
+    try {
+      await waitForStatus(owner, second.id, "online");
+      const term = await mustOpen(`/api/v1/hosts/${second.id}/containers/${shellBox}/terminal`, bearer(member));
+      term.type("sleep 4545\n");
+      await waitFor("sleep 4545 in docker top", async () => (await docker("top", shellBox)).includes("sleep 4545"));
+      await secondAgent.agent.stop();
+      const closed = await term.closed;
+      expect(closed.code).toBe(1011);
+      expect(closed.reason).toMatch(/agent/);
+      expect(await docker("top", shellBox)).not.toContain("sleep 4545");
+    } finally {
+      await secondAgent.agent.stop();
+    }
+  });
+
   it("refuses before the upgrade: viewers 403, no credential 401, a missing container 404, a stopped one 409, bad sizes 422, plain GET 426", async () => {
     const viewerTry = await openTerminal(terminalPath(shellBox), bearer(viewer));
     expect(viewerTry).toMatchObject({ ok: false, status: 403 });
