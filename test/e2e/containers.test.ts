@@ -143,43 +143,81 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
     const missing = await api(`${base()}/no-such-container-${process.pid}`, { token: owner.token });
     expect(missing.status).toBe(404);
     expect(missing.body.detail).toMatch(/No such container/);
-    const badImage = await api(base(), { token: owner.token, body: { image: "pier-test/does-not-exist:never", name: unique("x") } });
-    expect([404, 502]).toContain(badImage.status);
+    const badImage = await api(base(), {
+      token: owner.token,
+      body: { image: "pier-test/does-not-exist:never", name: unique("x"), pull_policy: "never" },
+    });
+    expect(badImage.status).toBe(404);
     expect(badImage.body.detail).toMatch(/does-not-exist|No such image|pull/i);
     const invalid = await api(base(), { token: owner.token, body: { image: "" } });
     expect(invalid.status).toBe(422);
     expect(invalid.body.errors[0].pointer).toBe("/body/image");
   });
 
-  it("pulls an image the host lacks for a new container (pull_policy missing by default), or answers 404 with how to pull", async () => {
+  it("pulls an image the host lacks as a task that then creates the container (pull_policy missing by default), or answers 404 with how to pull", async () => {
     const name = `pier-test/create-pull-${process.pid}`;
     const registry = await startRegistry({ images: [{ source: TEST_IMAGE, name, tag: "v1" }] });
     const image = registry.reference(name, "v1");
-    const container = unique("pulled");
+    const containers = [unique("pulled"), unique("always")];
+    const labels = { "dev.pier.e2e": LABEL.split("=")[1]! };
+    const taskEnd = (id: string) =>
+      waitFor(`task ${id} to end`, async () => {
+        const task = (await api(`/api/v1/tasks/${id}`, { token: owner.token })).body;
+        return ["succeeded", "failed", "cancelled"].includes(task.status) ? task : undefined;
+      });
     try {
       await docker("rmi", "-f", image).catch(() => undefined);
       const never = await api(base(), { token: owner.token, body: { image, pull_policy: "never", name: unique("never") } });
       expect(never.status).toBe(404);
+      expect(never.headers.get("content-type")).toMatch(/problem\+json/);
       expect(never.body.detail).toContain(`the image ${image} is not on this host and pull_policy is "never"`);
-      expect(never.body.detail).toContain("POST /api/v1/hosts/{id}/images/pull");
+      expect(never.body.detail).toContain(`POST /api/v1/hosts/{hostId}/images/pull and the body {"image":"${image}"}`);
       expect(registry.requests.filter((r) => r.includes("/manifests/"))).toEqual([]);
 
-      const created = await api(base(), {
-        token: owner.token,
-        body: { image, name: container, cmd: ["sleep", "600"], labels: { "dev.pier.e2e": LABEL.split("=")[1]! } },
+      // Missing (the default): 202 with a task; the pull's progress is the task's, then the container.
+      const pulling = await api(base(), { token: owner.token, body: { image, name: containers[0], cmd: ["sleep", "600"], labels } });
+      expect(pulling.status, JSON.stringify(pulling.body)).toBe(202);
+      expect(pulling.body.task).toMatchObject({ id: pulling.body.task_id, kind: "container.create" });
+      const done = await taskEnd(pulling.body.task_id);
+      expect(done, JSON.stringify(done)).toMatchObject({
+        status: "succeeded",
+        progress: 100,
+        message: expect.stringContaining(`Pulled ${image}`),
+        result: { name: containers[0], started: true },
       });
-      expect(created.status, JSON.stringify(created.body)).toBe(201);
-      expect(created.body).toMatchObject({ started: true });
       expect(registry.requests.some((r) => r.includes(`/v2/${name}/manifests/v1`))).toBe(true);
-      expect(await docker("inspect", "-f", "{{.Config.Image}}", created.body.id)).toBe(image);
+      expect(await docker("inspect", "-f", "{{.Config.Image}} {{.State.Running}}", done.result.id)).toBe(`${image} true`);
 
-      const unreachable = await api(base(), { token: owner.token, body: { image: `127.0.0.1:1/${name}:v1`, name: unique("nope") } });
-      expect(unreachable.status).toBe(404);
-      expect(unreachable.body.detail).toMatch(
-        /is not on this host and could not be pulled \(.+\): pull it first with POST \/api\/v1\/hosts\/\{id\}\/images\/pull/,
-      );
+      // Now on the host: created at once, no task, no pull.
+      const pulls = registry.requests.filter((r) => r.includes("/manifests/")).length;
+      const present = await api(base(), {
+        token: owner.token,
+        body: { image, name: unique("present"), cmd: ["sleep", "600"], labels, start: false },
+      });
+      expect(present.status, JSON.stringify(present.body)).toBe(201);
+      expect(present.body).toMatchObject({ started: false });
+      expect(registry.requests.filter((r) => r.includes("/manifests/")).length).toBe(pulls);
+      await docker("rm", "-f", present.body.id);
+
+      // Always: pulled again, as a task.
+      const always = await api(base(), {
+        token: owner.token,
+        body: { image, name: containers[1], cmd: ["sleep", "600"], labels, pull_policy: "always" },
+      });
+      expect(always.status).toBe(202);
+      expect(await taskEnd(always.body.task_id)).toMatchObject({ status: "succeeded", result: { name: containers[1] } });
+      expect(registry.requests.filter((r) => r.includes("/manifests/")).length).toBeGreaterThan(pulls);
+
+      // A pull that cannot work: the task fails, says why, and no container is made.
+      const nope = unique("nope");
+      const unreachable = await api(base(), { token: owner.token, body: { image: `127.0.0.1:1/${name}:v1`, name: nope } });
+      expect(unreachable.status).toBe(202);
+      const failed = await taskEnd(unreachable.body.task_id);
+      expect(failed.status).toBe("failed");
+      expect(failed.message).toMatch(/could not be pulled, so no container was created/);
+      expect(await docker("ps", "-aq", "--filter", `name=^${nope}$`)).toBe("");
     } finally {
-      await docker("rm", "-f", container).catch(() => undefined);
+      for (const container of containers) await docker("rm", "-f", container).catch(() => undefined);
       await docker("rmi", "-f", image).catch(() => undefined);
       await registry.close();
     }

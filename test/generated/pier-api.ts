@@ -814,7 +814,10 @@ export interface paths {
         /** Containers on a host (running, or all with ?all=true) */
         get: operations["getHostsContainers"];
         put?: never;
-        /** Create a container and (unless start is false) start it, like `docker run -d` (member+) */
+        /**
+         * Create a container and (unless start is false) start it, like `docker run -d` (member+)
+         * @description `pull_policy` says when the image is pulled: `missing` (default) when the host lacks it, `always`, or `never` (a missing image is then a 404 that says how to pull it). Without a pull the container is created at once (201). With one the answer is 202 with a task: it shows the pull's progress, then creates the container; follow it at `/api/v1/tasks/{id}` — when it has succeeded, its `result` is the container (`id`, `name`, `warnings`, `started`).
+         */
         post: operations["postHostsContainers"];
         delete?: never;
         options?: never;
@@ -3204,11 +3207,11 @@ export interface components {
             created_by: string | null;
             finished_at: string | null;
             id: string;
-            /** @description deployment, image.pull, container.bulk */
+            /** @description deployment, image.pull, container.bulk, container.create (a create that pulls first), … */
             kind: string;
             message: string | null;
             progress: number;
-            /** @description What it produced: a pulled image's `{image, id, status}`, a bulk action's `{action, items: [{id, ok, changed?, error?}]}`. */
+            /** @description What it produced: a pulled image's `{image, id, status}`, a bulk action's `{action, items: [{id, ok, changed?, error?}]}`, a container create's container `{id, name, warnings, started}`. */
             result: {
                 [key: string]: unknown;
             } | null;
@@ -8506,6 +8509,15 @@ export interface operations {
                         started: boolean;
                         warnings: string[];
                     };
+                };
+            };
+            /** @description The image is being pulled; the task creates the container when the pull ends. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskStarted"];
                 };
             };
             /** @description Malformed JSON or query. */

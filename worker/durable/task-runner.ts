@@ -89,7 +89,12 @@ export class TaskRunner extends DurableObject<Bindings> {
   private async run({ spec }: Stored): Promise<void> {
     try {
       await updateTask(this.db(), spec.taskId, { status: "running", progress: 0 });
-      const outcome = spec.kind === "container.bulk" ? await this.bulk(spec) : await this.progressStream(spec);
+      const outcome =
+        spec.kind === "container.bulk"
+          ? await this.bulk(spec)
+          : spec.kind === "container.create"
+            ? await this.pullThenCreate(spec)
+            : await this.progressStream(spec);
       await this.finish(spec, outcome);
     } catch (error) {
       const message = error instanceof TaskStopped ? error.message : `The task failed: ${errorText(error)}`;
@@ -147,6 +152,38 @@ export class TaskRunner extends DurableObject<Bindings> {
     if (this.stop) throw new TaskStopped(stopMessage(this.stop));
     if (outcome.error.code === "incomplete") throw new TaskStopped(`The host's ${streamed.noun} stream ended without an outcome.`);
     return { status: "failed", message: describeRelayError(spec.kind, outcome.error) };
+  }
+
+  /**
+   * A container create whose image is not on the host: the pull's progress is the task's, then the
+   * container is created from the pulled image (never pulling again) and becomes the task's result.
+   */
+  private async pullThenCreate(spec: Extract<HostTaskSpec, { kind: "container.create" }>): Promise<TaskPatch> {
+    const { image } = spec.args;
+    const pulled = await this.progressStream({ ...spec, kind: "image.pull", args: { image } });
+    if (pulled.status !== "succeeded")
+      return {
+        ...pulled,
+        message: `The image ${image} could not be pulled, so no container was created: ${pulled.message ?? "the pull failed"}`,
+      };
+    if (this.stop) throw new TaskStopped(`${stopMessage(this.stop)} after the pull; no container was created.`);
+    await updateTask(this.db(), spec.taskId, { progress: 99, message: `Pulled ${image}; creating the container` });
+    const outcome = (await this.env.HOST_RELAY.getByName(spec.hostId).command("container.create", {
+      ...spec.args,
+      pull_policy: "never",
+    })) as CommandOutcome;
+    if (!outcome.ok)
+      return {
+        status: "failed",
+        message: `Pulled ${image}, but the create failed: ${describeRelayError("container.create", outcome.error)}`,
+      };
+    const created = outcome.data as { id: string; name: string; started: boolean };
+    return {
+      status: "succeeded",
+      progress: 100,
+      message: `Pulled ${image} and ${created.started ? "started" : "created"} ${created.name}.`,
+      result: created,
+    };
   }
 
   private async bulk(spec: Extract<HostTaskSpec, { kind: "container.bulk" }>): Promise<TaskPatch> {

@@ -6,7 +6,7 @@ import type { AppEnv } from "../env.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { getHost } from "../services/hosts.ts";
 import { runOnHost, runOnOrgHost, streamFromHost } from "../services/host-relay.ts";
-import { maskEnvBelowAdmin } from "../services/containers.ts";
+import { createContainerOrPull, maskEnvBelowAdmin } from "../services/containers.ts";
 import { requireRole } from "../services/principal.ts";
 import {
   authErrors,
@@ -102,10 +102,13 @@ containerRoutes.openapi(
     path: "/{hostId}/containers",
     tags: ["containers"],
     summary: "Create a container and (unless start is false) start it, like `docker run -d` (member+)",
+    description:
+      "`pull_policy` says when the image is pulled: `missing` (default) when the host lacks it, `always`, or `never` (a missing image is then a 404 that says how to pull it). Without a pull the container is created at once (201). With one the answer is 202 with a task: it shows the pull's progress, then creates the container; follow it at `/api/v1/tasks/{id}` — when it has succeeded, its `result` is the container (`id`, `name`, `warnings`, `started`).",
     security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(ContainerCreateArgs.openapi("ContainerCreateRequest")) },
     responses: {
       201: jsonResponse(z.object({ id: z.string(), name: z.string(), warnings: z.array(z.string()), started: z.boolean() }), "Created."),
+      202: jsonResponse(TaskStarted, "The image is being pulled; the task creates the container when the pull ends."),
       ...validationErrors,
       ...authErrors,
       ...notFoundError,
@@ -118,8 +121,12 @@ containerRoutes.openapi(
     const body = c.req.valid("json");
     // A bind mount of a host path (/, /etc, the Docker socket) is root on the host: admins only.
     if (body.volumes?.some((v) => v.source.startsWith("/"))) requireRole(c.var.principal, "admin", "bind-mount host paths");
-    const created = await onHost(c, c.req.valid("param").hostId, "container.create", { ...body, start: body.start ?? true });
-    return c.json(created, 201);
+    const outcome = await createContainerOrPull(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, {
+      ...body,
+      start: body.start ?? true,
+    });
+    if ("task" in outcome) return c.json({ task_id: outcome.task.id, task: toTaskView(outcome.task) }, 202);
+    return c.json(outcome.created, 201);
   },
 );
 

@@ -24,13 +24,13 @@ taskRoutes.use("*", requireAuth());
 export const TaskView = z
   .object({
     id: z.string(),
-    kind: z.string().openapi({ description: "deployment, image.pull, container.bulk" }),
+    kind: z.string().openapi({ description: "deployment, image.pull, container.bulk, container.create (a create that pulls first), …" }),
     status: z.enum(TASK_STATUSES),
     progress: z.number().int().min(0).max(100),
     message: z.string().nullable(),
     result: z.record(z.string(), z.unknown()).nullable().openapi({
       description:
-        "What it produced: a pulled image's `{image, id, status}`, a bulk action's `{action, items: [{id, ok, changed?, error?}]}`.",
+        "What it produced: a pulled image's `{image, id, status}`, a bulk action's `{action, items: [{id, ok, changed?, error?}]}`, a container create's container `{id, name, warnings, started}`.",
     }),
     target_type: z.string().nullable(),
     target_id: z.string().nullable(),

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import {
   type ComposePullArgs,
   type ComposeUpArgs,
+  type ContainerCreateArgs,
   ContainerRef,
   ImagePullArgs,
   type ImagePruneArgs,
@@ -52,6 +53,8 @@ export const TASK_TIMEOUT_MS = 30 * 60_000;
 /** What a host task does: its kind and its arguments. */
 export type HostTaskRequest =
   | { kind: "image.pull"; args: z.infer<typeof ImagePullArgs> }
+  /** Pull the image, then create (and start) the container: a create whose image must be pulled. */
+  | { kind: "container.create"; args: z.infer<typeof ContainerCreateArgs> }
   | { kind: "container.bulk"; args: BulkRequest }
   | { kind: "system.prune"; args: z.infer<typeof SystemPruneArgs> }
   | { kind: "compose.up"; args: z.infer<typeof ComposeUpArgs> }
@@ -66,6 +69,11 @@ function describeTask(request: HostTaskRequest, hostName: string): { message: st
   switch (request.kind) {
     case "image.pull":
       return { message: `Pull ${request.args.image} on ${hostName}`, detail: { image: request.args.image } };
+    case "container.create":
+      return {
+        message: `Pull ${request.args.image} on ${hostName}, then create ${request.args.name ?? "the container"}`,
+        detail: { image: request.args.image, name: request.args.name ?? null, pull_policy: request.args.pull_policy ?? "missing" },
+      };
     case "container.bulk":
       return {
         message: `${request.args.action} ${request.args.ids.length} container(s) on ${hostName}`,

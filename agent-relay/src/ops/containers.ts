@@ -21,8 +21,8 @@ type ContainerOps =
 const isMissingImage = (error: unknown) =>
   error instanceof DockerError && error.status === 404 && /no such image/i.test(error.engineMessage);
 
-const HOW_TO_PULL =
-  "pull it first with POST /api/v1/hosts/{id}/images/pull (progress as a task; registry credentials for a private image), or load it on the host (docker load), then create the container again";
+const howToPull = (image: string) =>
+  `pull it first with POST /api/v1/hosts/{hostId}/images/pull and the body ${JSON.stringify({ image })} (progress as a task; add "auth": {"username", "password"} for a private registry), or load it on the host (docker load), then create the container again`;
 
 /** Pulls the image for a create, or explains in a 404 how to get it onto the host. */
 async function pullForCreate(docker: OpContext["docker"], image: string, signal: AbortSignal): Promise<void> {
@@ -31,7 +31,11 @@ async function pullForCreate(docker: OpContext["docker"], image: string, signal:
   } catch (error) {
     if (!(error instanceof ImagePullError || error instanceof DockerError)) throw error;
     const reason = error instanceof DockerError ? error.engineMessage : error.message;
-    throw new DockerError("image.pull", 404, `the image ${image} is not on this host and could not be pulled (${reason}): ${HOW_TO_PULL}`);
+    throw new DockerError(
+      "image.pull",
+      404,
+      `the image ${image} is not on this host and could not be pulled (${reason}): ${howToPull(image)}`,
+    );
   }
 }
 
@@ -55,7 +59,7 @@ async function createContainer(args: OpArgs<"container.create">, { docker, signa
       throw new DockerError(
         "container.create",
         404,
-        `the image ${args.image} is not on this host and pull_policy is "never": ${HOW_TO_PULL}`,
+        `the image ${args.image} is not on this host and pull_policy is "never": ${howToPull(args.image)}`,
       );
     }
     await pullForCreate(docker, args.image, signal);
