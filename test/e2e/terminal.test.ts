@@ -302,6 +302,29 @@ describe.skipIf(!dockerAvailable())("interactive terminal over a WebSocket", () 
     expect(await openTerminal(terminalPath(shellBox, `?ticket=${other.body.ticket}`))).toMatchObject({ ok: false, status: 401 });
   });
 
+  it("a dashboard session cookie opens it from the dashboard's origin only (no cross-site WebSocket hijacking)", async () => {
+    const name = unique("browser");
+    await api("/api/v1/users", {
+      token: owner.token,
+      body: { username: name, email: `${name}@example.test`, password: "browser-password", role: "member" },
+    });
+    const login = await fetch(`${pierUrl()}/api/v1/auth/browser/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: pierUrl() },
+      body: JSON.stringify({ login: name, password: "browser-password" }),
+    });
+    expect(login.status).toBe(200);
+    const session = /pier_session=([^;]+)/.exec(login.headers.getSetCookie().join("\n"))![1];
+    const cookie = `pier_session=${session}`;
+
+    expect(await openTerminal(terminalPath(shellBox), { cookie, origin: "http://evil.example" })).toMatchObject({ ok: false, status: 403 });
+
+    const term = await mustOpen(terminalPath(shellBox), { cookie, origin: pierUrl() });
+    term.type("echo cookie-$((40+2)); exit\n");
+    await term.waitFor(/cookie-42/);
+    expect((await term.closed).code).toBe(1000);
+  });
+
   it("an expired ticket is refused", async () => {
     const issued = await api(`/api/v1/hosts/${host.id}/containers/${shellBox}/terminal/ticket`, { method: "POST", token: member });
     expect(issued.status).toBe(201);
