@@ -115,6 +115,26 @@ describe.skipIf(!dockerAvailable())("agent lifecycle", () => {
     expect((await api(`${containers}/${id}`, { token: owner.token })).status).toBe(200);
   });
 
+  it("disconnects a frozen agent that is sent nothing once its heartbeat is overdue, and takes it back when it thaws", async () => {
+    const host = await newHost(owner);
+    const agent = spawnAgent(host.agent_token);
+    children.push(agent);
+    await waitForStatus(owner, host.id, "online");
+    agent.kill("SIGSTOP");
+    try {
+      // No command to miss an ack: the missed heartbeat alone (one 20 s interval + 10 s) does it.
+      await waitFor(
+        "the host to be disconnected by its missed heartbeat",
+        async () => (await api(`/api/v1/hosts/${host.id}`, { token: owner.token })).body.status === "disconnected",
+        { timeout: 90_000, interval: 500 },
+      );
+    } finally {
+      agent.kill("SIGCONT");
+    }
+    await waitForStatus(owner, host.id, "online");
+    expect((await api(`/api/v1/hosts/${host.id}/containers`, { token: owner.token })).status).toBe(200);
+  });
+
   it("refuses a revoked token, and the agent says why in its log", async () => {
     const host = await newHost(owner);
     const agent = spawnAgent(host.agent_token);
