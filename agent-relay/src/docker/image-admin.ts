@@ -94,3 +94,14 @@ export const containerRename = endpoint<{ id: string; name: string }>({
   expect: { 204: true, 404: "no such container", 409: "name already in use", 500: SERVER },
   response: "empty",
 });
+
+// The engine logs in to the registry's /v2/ (token flows, insecure-registry rules and proxies as
+// `docker login` has them) and answers; nothing is stored on the host.
+export const registryAuth = endpoint<{ body: { username: string; password: string; serveraddress: string } }>({
+  name: "registry.login",
+  method: "POST",
+  path: () => "/auth",
+  body: (p) => p.body,
+  expect: { 200: true, 204: true, 500: SERVER },
+  response: "json",
+});

@@ -2,6 +2,7 @@
 // streams `{progress, status}` JSON lines as chunks (as a pull does) and ends with what
 // `docker push` would have printed; a prune streams its start and end.
 import { ImagePullError, registryAuthHeader, splitReference } from "../docker/client.ts";
+import { DockerError } from "../docker/errors.ts";
 import * as api from "../docker/image-admin.ts";
 import { imagePrune } from "../docker/housekeeping.ts";
 import { JsonLinesParser } from "../docker/streams.ts";
@@ -57,7 +58,7 @@ export class PushTracker {
   }
 }
 
-type Ops = "image.inspect" | "image.history" | "image.tag" | "image.push" | "image.prune";
+type Ops = "image.inspect" | "image.history" | "image.tag" | "image.push" | "image.prune" | "registry.login";
 
 export const imageAdminOps: Pick<OpHandlers, Ops> = {
   "image.inspect": async (args, { docker, signal }) =>
@@ -123,5 +124,16 @@ export const imageAdminOps: Pick<OpHandlers, Ops> = {
     };
     await output.write(`${JSON.stringify({ progress: 100, status: `Reclaimed ${result.space_reclaimed} bytes` })}\n`);
     return result;
+  },
+
+  "registry.login": async (args, { docker, signal }): Promise<ImageOpResults["registry.login"]> => {
+    try {
+      const reply = (await docker.transport.json(api.registryAuth, { body: args }, signal)) as { Status?: string } | undefined;
+      return { ok: true, status: reply?.Status || "Login Succeeded" };
+    } catch (error) {
+      // 401 for refused credentials, 500 for a registry the host cannot reach: both are the answer.
+      if (error instanceof DockerError) return { ok: false, status: error.status, message: error.engineMessage };
+      throw error;
+    }
   },
 };

@@ -53,6 +53,14 @@ export const ImagePruneArgs = z.object({
   label: LabelFilterSchema.optional(),
 });
 
+/** `docker login` without storing anything on the host: the engine checks the credentials against the registry's /v2/. */
+export const RegistryLoginArgs = z.object({
+  /** `ghcr.io`, `127.0.0.1:5000`, or Docker Hub's `https://index.docker.io/v1/`. */
+  serveraddress: z.string().min(1).max(512),
+  username: z.string().min(1).max(1024),
+  password: z.string().min(1).max(8192),
+});
+
 export const IMAGE_OPS = {
   "image.inspect": { args: z.object({ id: ImageRef }), timeoutMs: 15_000, streaming: false, idempotent: true },
   "image.history": { args: z.object({ id: ImageRef }), timeoutMs: 15_000, streaming: false, idempotent: true },
@@ -60,6 +68,7 @@ export const IMAGE_OPS = {
   // Progress streams as `chunk`s of JSON lines ({progress, status}); the outcome rides on `end.data`.
   "image.push": { args: ImagePushArgs, timeoutMs: 60 * 60_000, streaming: true, idempotent: true },
   "image.prune": { args: ImagePruneArgs, timeoutMs: 30 * 60_000, streaming: true, idempotent: false },
+  "registry.login": { args: RegistryLoginArgs, timeoutMs: 60_000, streaming: false, idempotent: true },
 } as const satisfies Record<string, OpSpec>;
 
 export interface ImagePushResult {
@@ -82,4 +91,6 @@ export interface ImageOpResults {
   /** Streaming: the `data` of the final `end`. */
   "image.push": ImagePushResult;
   "image.prune": ImagePruneResult;
+  /** A refusal (bad credentials, an unreachable registry) is an answer, not a failure of the op. */
+  "registry.login": { ok: true; status: string } | { ok: false; status: number; message: string };
 }
