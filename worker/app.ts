@@ -18,6 +18,7 @@ import { composeRoutes } from "./routes/compose.ts";
 import { networkRoutes } from "./routes/networks.ts";
 import { volumeRoutes } from "./routes/volumes.ts";
 import { terminalRoutes } from "./routes/terminal.ts";
+import { registryRoutes } from "./routes/registries.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -141,6 +142,7 @@ export function createApp() {
   app.route("/api/v1/hosts", networkRoutes);
   app.route("/api/v1/hosts", dockerSystemRoutes);
   app.route("/api/v1/hosts", composeRoutes);
+  app.route("/api/v1/registries", registryRoutes);
   app.route("/api/v1/notifications", notificationRoutes);
   app.route("/api/v1/notification-channels", channelRoutes);
   app.route("/api/v1/tasks", taskRoutes);

@@ -151,3 +151,31 @@ export const hosts = sqliteTable(
   },
   (t) => [uniqueIndex("hosts_org_name_unique").on(t.organizationId, t.name), uniqueIndex("hosts_agent_token_unique").on(t.agentTokenHash)],
 );
+
+/**
+ * An organization's registry credentials, one per registry server, used for pulls, pushes and
+ * deployments on every host of the organization. The secret (password or token) is sealed with
+ * AES-GCM; answers only ever show a mask of it.
+ */
+export const registries = sqliteTable(
+  "registries",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    /** Normalized: lower-case `host[:port]`, Docker Hub as `docker.io`. */
+    server: text("server").notNull(),
+    username: text("username").notNull(),
+    secretEncrypted: text("secret_encrypted").notNull(),
+    /** The last 4 characters of a long secret, for the mask (`…a1b2`); empty for short ones. */
+    secretHint: text("secret_hint").notNull(),
+    /** When the credentials last passed the registry's /v2/ check, and from which host. */
+    verifiedAt: text("verified_at").notNull(),
+    verifiedFromHostId: text("verified_from_host_id"),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("registries_org_server_unique").on(t.organizationId, t.server)],
+);

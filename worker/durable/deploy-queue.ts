@@ -328,7 +328,7 @@ export class DeployQueue extends DurableObject<Bindings> {
         throw new DeployError("the application has no source yet: set an image or a git repository, then deploy again");
       const [host] = await db.select({ name: hosts.name }).from(hosts).where(eq(hosts.id, app.hostId)).limit(1);
       const domainRows = await db.select().from(domains).where(eq(domains.applicationId, app.id));
-      const plan = await deployPlan(this.env, app, deployment, domainRows);
+      const plan = await deployPlan(this.env, app, deployment, domainRows, db);
       r.output.setSecrets(plan.secrets);
       this.log(
         "system",

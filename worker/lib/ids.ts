@@ -30,7 +30,8 @@ export type IdPrefix =
   | "whd"
   | "dlv"
   | "alt"
-  | "alr";
+  | "alr"
+  | "reg";
 
 /** Opaque prefixed ids (`usr_…`), as DESIGN.md asks; the prefix tells a reader what it names. */
 export function newId(prefix: IdPrefix): string {

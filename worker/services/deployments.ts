@@ -13,6 +13,7 @@ import { imageTagFor, projectNetwork } from "../lib/host-names.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { environmentOf, getApplication, gitCredentialsOf, registryAuthOf, type ApplicationRow } from "./applications.ts";
 import { auditRow } from "./audit.ts";
+import { registryAuthFor } from "./registries.ts";
 import { traefikLabels, type DomainRow } from "./domains.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
 
@@ -189,6 +190,8 @@ export async function deployPlan(
   app: ApplicationRow,
   deployment: DeploymentRow,
   domainRows: DomainRow[],
+  /** To find the organization's saved credentials for the image's registry (`/api/v1/registries`). */
+  db?: Database,
 ): Promise<DeployPlan> {
   const vars = await environmentOf(env, app);
   const network = projectNetwork(app.projectId);
@@ -218,7 +221,8 @@ export async function deployPlan(
 
   const imageTag = imageTagFor(app, deployment.id);
   if (app.sourceType === "image") {
-    const auth = await registryAuthOf(env, app);
+    // The application's own credentials first, else the organization's for that registry.
+    const auth = (await registryAuthOf(env, app)) ?? (db ? await registryAuthFor(db, env, app.organizationId, app.image!) : undefined);
     if (auth?.password) secrets.push(auth.password);
     return {
       build: {

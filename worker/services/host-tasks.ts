@@ -13,6 +13,7 @@ import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { recordAudit } from "./audit.ts";
+import { registryAuthFor } from "./registries.ts";
 import type { Actor, Principal } from "./principal.ts";
 import { createTask, getTask, isFinished, updateTask, type TaskRow } from "./tasks.ts";
 import { errorText } from "../db/errors.ts";
@@ -121,6 +122,11 @@ export async function startHostTask(
   // Said now rather than by a task that fails a moment later.
   if (host.state !== "online")
     throw new ApiError(503, `Host ${host.name} is ${host.state.replace("_", " ")}: its agent is not connected. Start the agent and retry.`);
+  // A pull or push without credentials uses the organization's saved ones for that registry.
+  if ((request.kind === "image.pull" || request.kind === "image.push") && !request.args.auth) {
+    const auth = await registryAuthFor(db, env, principal.organizationId, request.args.image);
+    if (auth) request = { ...request, args: { ...request.args, auth } } as HostTaskRequest;
+  }
   const { message, detail } = describeTask(request, host.name);
   const task = await createTask(db, {
     organizationId: principal.organizationId,

@@ -7,6 +7,7 @@ import { getHost } from "./hosts.ts";
 import { runOnOrgHost, streamFromHost } from "./host-relay.ts";
 import { startHostTask } from "./host-tasks.ts";
 import { type Actor, type Principal, requireRole } from "./principal.ts";
+import { registryAuthFor } from "./registries.ts";
 import type { TaskRow } from "./tasks.ts";
 
 // Images on a host beyond list/pull/remove, for the canonical API and the compatibility surfaces:
@@ -95,13 +96,14 @@ export async function pushImage(
 ): Promise<ImagePushResult> {
   const { principal } = actor;
   requireRole(principal, "member", "push images");
-  const result = await runStreamed(db, env, principal, hostId, "image.push", args);
+  const auth = args.auth ?? (await registryAuthFor(db, env, principal.organizationId, args.image));
+  const result = await runStreamed(db, env, principal, hostId, "image.push", { ...args, ...(auth ? { auth } : {}) });
   await recordAudit(db, actor, {
     organizationId: principal.organizationId,
     action: "image.push",
     targetType: "host",
     targetId: hostId,
-    metadata: { image: args.image, digest: result.digest, authenticated: args.auth !== undefined },
+    metadata: { image: args.image, digest: result.digest, authenticated: auth !== undefined },
   });
   return result;
 }
