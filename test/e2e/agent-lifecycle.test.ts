@@ -77,7 +77,7 @@ describe.skipIf(!dockerAvailable())("agent lifecycle", () => {
     expect((await api(containers, { token: owner.token })).status).toBe(200);
 
     // Frozen, socket open: the command is not acknowledged, so it fails within the ack window
-    // (PIER_AGENT_ACK_TIMEOUT_MS, 5 s) instead of waiting out its time limit.
+    // (PIER_AGENT_ACK_TIMEOUT_MS: 10 s for this stack, 5 s by default) instead of waiting out its time limit.
     agent.kill("SIGSTOP");
     try {
       const frozen = await api(containers, { token: owner.token });
@@ -85,7 +85,7 @@ describe.skipIf(!dockerAvailable())("agent lifecycle", () => {
       expect(frozen.headers.get("content-type")).toMatch(/application\/problem\+json/);
       expect(frozen.body.detail).toMatch(
         new RegExp(
-          `agent on host ${host.name} did not acknowledge the command \\(container\\.list\\) within 5 s; it may be frozen or overloaded`,
+          `agent on host ${host.name} did not acknowledge the command \\(container\\.list\\) within 10 s; it may be frozen or overloaded`,
         ),
       );
       // …and the host is disconnected now (not after the heartbeat window): commands answer 503 at once.

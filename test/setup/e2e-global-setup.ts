@@ -20,6 +20,9 @@ export default async function setup(project: TestProject) {
     PIER_ALLOW_PRIVATE_URLS: "true",
     PIER_NOTIFY_RETRY_BASE_MS: "200",
     PIER_HOST_DISCONNECT_NOTICE_MS: "1000",
+    // Agents here share a loaded machine with the tests driving them: 10 s before a missing ack
+    // counts as a frozen agent (5 s by default), so a starved test process is not taken for one.
+    PIER_AGENT_ACK_TIMEOUT_MS: "10000",
     // Two images kept per application, so the retention test needs three deployments, not six.
     PIER_KEEP_DEPLOYMENT_IMAGES: "2",
   });
