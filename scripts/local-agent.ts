@@ -122,13 +122,28 @@ export async function startLocalAgentControl(options: {
     });
   };
 
+  // The bundle is built at most once per run, and ahead of the first click (see below).
+  let bundle: Promise<void> | undefined;
+  const bundleReady = () =>
+    (bundle ??= ensureBundle(say).catch((err: Error) => {
+      bundle = undefined; // the next click tries again
+      throw err;
+    }));
+
+  /** Takes the assignment at once (the Worker is waiting); the agent follows once its bundle is ready. */
   const assign = async (next: LocalAgentAssignment) => {
-    await ensureBundle(say);
     await writeFile(stateFile, `${JSON.stringify(next)}\n`, { mode: 0o600 });
-    await stopChild();
     assignment = next;
     failures = 0;
-    run(next);
+    void (async () => {
+      try {
+        await bundleReady();
+        await stopChild();
+        if (assignment === next && !stopping) run(next);
+      } catch (err) {
+        say(`the local agent cannot start: ${(err as Error).message}`);
+      }
+    })();
   };
 
   const status = (): LocalAgentStatus => ({
@@ -163,10 +178,14 @@ export async function startLocalAgentControl(options: {
   return {
     url: `http://127.0.0.1:${port}/${secret}`,
     async resume() {
-      if (!existsSync(stateFile) || assignment) return;
+      if (!existsSync(stateFile) || assignment) {
+        // Nothing attached yet: have the bundle ready for the first click.
+        if (!assignment) bundleReady().catch((err: Error) => say(`the agent bundle could not be built: ${err.message}`));
+        return;
+      }
       try {
         const saved = LocalAgentAssignment.parse(JSON.parse(await readFile(stateFile, "utf8")));
-        await ensureBundle(say);
+        await bundleReady();
         assignment = saved;
         run(saved);
       } catch (err) {

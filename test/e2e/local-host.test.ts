@@ -28,6 +28,26 @@ describe.skipIf(!dockerAvailable())("npm start's one-click local host", () => {
     await stack?.stop();
   });
 
+  it("serves the dashboard at / to browsers, with its assets, while API clients get what they always got", async () => {
+    const page = await fetch(`${stack.url}/`, { headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<div id="root">');
+    // The page's script comes from wrangler's [assets] layer, through npm start's edge proxy.
+    const script = /src="(\/ui\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const js = await fetch(`${stack.url}${script}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get("content-type")).toMatch(/javascript/);
+    await js.body?.cancel();
+    const json = await fetch(`${stack.url}/`, { headers: { accept: "application/json" } });
+    expect(json.status).toBe(404);
+    expect(json.headers.get("content-type")).toMatch(/problem\+json/);
+    await json.body?.cancel();
+    const swagger = await fetch(`${stack.url}/swagger-ui/swagger-ui-bundle.js`);
+    expect(swagger.status).toBe(200);
+    await swagger.body?.cancel();
+  });
+
   it("goes from an empty Pier to an online local host through the browser's API, and supervises its agent", async () => {
     const url = stack.url;
     expect((await api("/api/v1/setup", { url })).body).toEqual({
