@@ -3,6 +3,7 @@ import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, unauthorized } from "../errors.ts";
 import { TERMINAL_HEADER, type TerminalRequest } from "../durable/terminal-relay.ts";
+import { relayFailure } from "../lib/relay.ts";
 import { terminalIdleTimeoutMs } from "../settings.ts";
 import { recordAudit } from "./audit.ts";
 import { getHost } from "./hosts.ts";
@@ -76,7 +77,7 @@ export async function openTerminal(
       const host = await getHost(db, principal.organizationId, hostId);
       throw new ApiError(503, `Host ${host.name} is offline: its agent has not connected yet. Start the agent and retry.`);
     }
-    throw new ApiError(response.status as ConstructorParameters<typeof ApiError>[0], message);
+    throw relayFailure({ code, message });
   }
   await recordAudit(db, actor, {
     organizationId: principal.organizationId,
