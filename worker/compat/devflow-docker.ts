@@ -6,14 +6,17 @@
 // take, checked before anything reaches a host.
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { ImageRef, NetworkRef, type StatsSample, VolumeName } from "#protocol";
+import { ImageRef, NetworkRef, type StatsSample, TaggedRef, VolumeName } from "#protocol";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { dockerHumanSize } from "../lib/human-size.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { applicationTarget, type AppTarget } from "../services/app-target.ts";
-import { composePs } from "../services/compose.ts";
+import { composePs, composeUpApplication } from "../services/compose.ts";
+import { commitContainer, updateContainer } from "../services/container-admin.ts";
+import { saveImagesToHostFile } from "../services/image-files.ts";
+import { pruneImages, pushImage, tagImage } from "../services/images.ts";
 import { diskUsage, hostDockerInfo, pruneOutput } from "../services/docker-system.ts";
 import { runOnOrgHost } from "../services/host-relay.ts";
 import { pullImageNow, pruneSystemNow } from "../services/host-streams.ts";
@@ -184,7 +187,64 @@ devflowDockerCompat.post("/api/projects/:project/docker/networks/connect", async
   return ok(c, { message: "Container connected to network" });
 });
 
+const LimitsBody = z
+  .object({
+    /** Megabytes; Docker's minimum is 6. */
+    memory_mb: z
+      .number()
+      .int()
+      .min(6, "must be at least 6 (Docker's minimum)")
+      .max(16 * 1024 * 1024)
+      .optional(),
+    /** Relative CPU weight (1024 is the default). */
+    cpu_shares: z.number().int().min(2).max(262_144).optional(),
+  })
+  .refine((b) => b.memory_mb !== undefined || b.cpu_shares !== undefined, {
+    message: "must give memory_mb, cpu_shares or both",
+    path: ["memory_mb"],
+  });
+
+devflowDockerCompat.post("/api/projects/:project/docker/limits", async (c) => {
+  requireRole(c.var.principal, "member", "change a container's limits");
+  const body = await readBody(c, LimitsBody);
+  const target = await projectOf(c);
+  const memory = body.memory_mb !== undefined ? body.memory_mb * 1024 * 1024 : undefined;
+  await updateContainer(c.var.db, c.env, authedActor(c), target.hostId, {
+    id: target.container,
+    // A memory limit without a swap limit would let the container swap up to twice as much.
+    ...(memory !== undefined ? { memory, memory_swap: memory } : {}),
+    ...(body.cpu_shares !== undefined ? { cpu_shares: body.cpu_shares } : {}),
+  });
+  return ok(c, { message: "Resource limits updated" });
+});
+
+const BackupBody = z.object({ backup_name: TaggedRef });
+
+devflowDockerCompat.post("/api/projects/:project/docker/backup", async (c) => {
+  requireRole(c.var.principal, "member", "commit containers to images");
+  const body = await readBody(c, BackupBody);
+  const target = await projectOf(c);
+  const committed = await commitContainer(c.var.db, c.env, authedActor(c), target.hostId, {
+    id: target.container,
+    image: body.backup_name,
+    comment: `Backup of ${target.app.name} through DevFlow's API`,
+  });
+  return ok(c, { backup_name: body.backup_name, image_id: committed.id });
+});
+
 // ---- compose -------------------------------------------------------------------------------
+
+devflowDockerCompat.post("/api/projects/:project/docker/compose/up", async (c) => {
+  requireRole(c.var.principal, "member", "deploy applications");
+  const target = await projectOf(c);
+  const { deployment, output } = await composeUpApplication(c.var.db, c.env, authedActor(c), target.app);
+  if (deployment.status !== "succeeded")
+    throw new ApiError(
+      502,
+      `docker compose up failed (deployment ${deployment.id} ${deployment.status}): ${deployment.error ?? ""}`.trim(),
+    );
+  return ok(c, { output });
+});
 
 devflowDockerCompat.get("/api/projects/:project/docker/compose/status", async (c) => {
   const target = await projectOf(c);
@@ -308,6 +368,48 @@ devflowDockerCompat.delete("/api/servers/:server/docker/images/:image{.+}", asyn
   const host = await serverOf(c);
   await runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, host.id, "image.remove", { id: image.data });
   return ok(c, { message: "Image deleted successfully" });
+});
+
+const ImagePruneBody = z.object({ all: z.boolean().optional() });
+
+devflowDockerCompat.post("/api/servers/:server/docker/images/prune", async (c) => {
+  requireRole(c.var.principal, "member", "prune images");
+  const body = await readBody(c, ImagePruneBody, { optional: true });
+  const host = await serverOf(c);
+  const result = await pruneImages(c.var.db, c.env, authedActor(c), host.id, { all: body.all ?? false });
+  // What `docker image prune` prints: the images it deleted, then the total.
+  const output = pruneOutput({ containers: [], networks: [], volumes: [], build_cache: [], ...result });
+  return ok(c, { output });
+});
+
+const TagBody = z.object({ source_image: ImageRef, target_image: TaggedRef });
+
+devflowDockerCompat.post("/api/servers/:server/docker/images/tag", async (c) => {
+  requireRole(c.var.principal, "member", "tag images");
+  const body = await readBody(c, TagBody);
+  const host = await serverOf(c);
+  await tagImage(c.var.db, c.env, authedActor(c), host.id, { source: body.source_image, target: body.target_image });
+  return ok(c, { message: "Image tagged successfully" });
+});
+
+const PushBody = z.object({ image_name: TaggedRef });
+
+devflowDockerCompat.post("/api/servers/:server/docker/images/push", async (c) => {
+  requireRole(c.var.principal, "member", "push images");
+  const body = await readBody(c, PushBody);
+  const host = await serverOf(c);
+  const result = await pushImage(c.var.db, c.env, authedActor(c), host.id, { image: body.image_name });
+  return ok(c, { output: result.output });
+});
+
+const SaveBody = z.object({ image_name: ImageRef, file_path: z.string().min(1).max(4096) });
+
+devflowDockerCompat.post("/api/servers/:server/docker/images/save", async (c) => {
+  requireRole(c.var.principal, "admin", "write files on a host");
+  const body = await readBody(c, SaveBody);
+  const host = await serverOf(c);
+  await saveImagesToHostFile(c.var.db, c.env, authedActor(c), host.id, { images: [body.image_name], path: body.file_path }, "file_path");
+  return ok(c, { file_path: body.file_path });
 });
 
 // ---- the server's Docker system ------------------------------------------------------------

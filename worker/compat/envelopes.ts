@@ -112,9 +112,12 @@ function serverManagerV2Error(c: Context, e: ApiError): Response {
   return c.json({ success: false, error: e.detail, details: e.errors ? { errors: e.errors } : {} }, e.status);
 }
 
-/** Seed 003's API is a Laravel application: `{message}` (401 "Unauthenticated."), 422 lists `errors` per field. */
+/**
+ * Seed 003's API is a Laravel application: `{message}` (401 "Unauthenticated."), 422 lists `errors`
+ * per field. A 422 with no field to name (a compose file the host's Compose refuses) keeps its detail.
+ */
 function laravelError(c: Context, e: ApiError): Response {
-  if (e.status === 422) {
+  if (e.status === 422 && e.errors?.length) {
     const errors: Record<string, string[]> = {};
     for (const fe of e.errors ?? []) (errors[fe.pointer.replace(/^\/body\//, "").replaceAll("/", ".")] ??= []).push(fe.detail);
     return c.json({ message: "The given data was invalid.", errors }, 422);

@@ -97,6 +97,34 @@ const WALK: Record<string, Walk> = {
     request: (w) => ({ path: `/api/servers/${w.host.id}/docker/images/busybox:latest`, method: "DELETE" }),
     refused: laravel,
   },
+  "POST /api/projects/:project/docker/limits": {
+    request: (w) => post(`/api/projects/${w.appName}/docker/limits`, { memory_mb: 64 }),
+    refused: laravel,
+  },
+  "POST /api/projects/:project/docker/backup": {
+    request: (w) => post(`/api/projects/${w.appName}/docker/backup`, { backup_name: "viewer-backup" }),
+    refused: laravel,
+  },
+  "POST /api/projects/:project/docker/compose/up": {
+    request: (w) => post(`/api/projects/${w.appName}/docker/compose/up`),
+    refused: laravel,
+  },
+  "POST /api/servers/:server/docker/images/prune": {
+    request: (w) => post(`/api/servers/${w.host.id}/docker/images/prune`, { all: false }),
+    refused: laravel,
+  },
+  "POST /api/servers/:server/docker/images/tag": {
+    request: (w) => post(`/api/servers/${w.host.id}/docker/images/tag`, { source_image: "busybox", target_image: "viewer/copy:1" }),
+    refused: laravel,
+  },
+  "POST /api/servers/:server/docker/images/push": {
+    request: (w) => post(`/api/servers/${w.host.id}/docker/images/push`, { image_name: "viewer/copy:1" }),
+    refused: laravel,
+  },
+  "POST /api/servers/:server/docker/images/save": {
+    request: (w) => post(`/api/servers/${w.host.id}/docker/images/save`, { image_name: "busybox", file_path: "/backups/viewer.tar" }),
+    refused: laravel,
+  },
   "POST /api/servers/:server/docker/prune": {
     request: (w) => post(`/api/servers/${w.host.id}/docker/prune`, { volumes: false }),
     refused: laravel,

@@ -1,7 +1,10 @@
 import type { OpArgs } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import type { ApplicationRow } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
+import { getDeployment, isFinished, readLogs, requestDeployment } from "./deployments.ts";
 import { runOnOrgHost } from "./host-relay.ts";
 import { startHostTask } from "./host-tasks.ts";
 import { getHost } from "./hosts.ts";
@@ -73,4 +76,38 @@ export const composePs = (db: Database, env: Bindings, principal: Principal, hos
 export function composeLogs(db: Database, env: Bindings, principal: Principal, hostId: string, args: OpArgs<"compose.logs">) {
   requireSourceRole(principal, args, "read the logs of");
   return runOnOrgHost(db, env, principal.organizationId, hostId, "compose.logs", args);
+}
+
+/** How long DevFlow's synchronous `compose/up` waits for the deployment it starts. */
+const COMPOSE_UP_WAIT_MS = 30 * 60_000;
+const POLL_MS = 500;
+
+/**
+ * A Compose application deployed and waited for (DevFlow's `compose/up`): Pier runs a Compose
+ * application by deploying it — fetch the commit, then `docker compose up -d --build` as the
+ * project named after its app name — so "compose up" is that deployment. Answers the deployment
+ * and everything it printed.
+ */
+export async function composeUpApplication(db: Database, env: Bindings, actor: Authed, app: ApplicationRow) {
+  const { principal } = actor;
+  requireRole(principal, "member", "deploy applications");
+  if (app.buildType !== "compose")
+    throw new ApiError(
+      409,
+      `${app.name} is not a Compose application (its build type is ${app.buildType}): set build_type "compose" and compose_file on it (PATCH /api/v1/applications/${app.id}), or deploy it with POST /api/v1/applications/${app.id}/deployments.`,
+    );
+  const { deployment } = await requestDeployment(db, env, actor, app.id, { trigger: "devflow", title: "docker compose up" });
+  const deadline = Date.now() + COMPOSE_UP_WAIT_MS;
+  let row = deployment;
+  while (!isFinished(row.status)) {
+    if (Date.now() > deadline)
+      throw new ApiError(
+        504,
+        `Deployment ${row.id} is still running after ${COMPOSE_UP_WAIT_MS / 60_000} minutes: follow it at /api/v1/deployments/${row.id}.`,
+      );
+    await scheduler.wait(POLL_MS);
+    row = await getDeployment(db, principal.organizationId, deployment.id);
+  }
+  const output = (await readLogs(db, row.id, 0, 100_000)).map((l) => l.data).join("");
+  return { deployment: row, output };
 }

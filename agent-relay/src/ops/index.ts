@@ -1,6 +1,7 @@
 import { composeOps } from "./compose.ts";
 import { containerAdminOps } from "./container-admin.ts";
 import { containerOps } from "./containers.ts";
+import { hostFileOps } from "./host-files.ts";
 import type { OpHandler, OpHandlers } from "./context.ts";
 import { containerExec } from "./exec.ts";
 import { imageAdminOps } from "./image-admin.ts";
@@ -30,6 +31,7 @@ export const handlers: OpHandlers = {
   ...networkOps,
   ...housekeepingOps,
   ...composeOps,
+  ...hostFileOps,
   ...imageAdminOps,
   ...containerAdminOps,
   "container.logs": containerLogs,

@@ -11,6 +11,7 @@ import {
   type DeployRunResult,
 } from "./deploy.ts";
 import { COMPOSE_OPS, type ComposeOpResults } from "./compose.ts";
+import { HOST_FILE_OPS, type HostFileOpResults } from "./host-files.ts";
 import { CONTAINER_ADMIN_OPS, type ContainerAdminOpResults } from "./container-admin.ts";
 import { IMAGE_OPS, type ImageOpResults } from "./images.ts";
 import { NETWORK_OPS, type NetworkOpResults } from "./networks.ts";
@@ -198,6 +199,7 @@ export const OPS = {
   ...NETWORK_OPS,
   ...SYSTEM_OPS,
   ...COMPOSE_OPS,
+  ...HOST_FILE_OPS,
   ...IMAGE_OPS,
   ...CONTAINER_ADMIN_OPS,
   "deploy.prune": spec({ args: DeployPruneArgs, timeoutMs: 60_000, streaming: false, idempotent: true }),
@@ -302,6 +304,7 @@ export interface OpResults
     NetworkOpResults,
     SystemOpResults,
     ComposeOpResults,
+    HostFileOpResults,
     ImageOpResults,
     ContainerAdminOpResults {
   "container.list": ContainerSummary[];

@@ -1,0 +1,65 @@
+// A Docker engine of a test's own: a second dockerd (the same Debian docker.io as the shared one)
+// on its own socket, data root and exec root, with pier-test/busybox loaded into it. For tests
+// that run engine-wide operations as written — `docker system prune`, `docker image prune`, the
+// DevFlow document's weekly-cleanup.sh — which on the shared engine would delete other suites'
+// stopped containers and unused images while they run.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { run, TEST_IMAGE, waitFor } from "./client.ts";
+
+export interface PrivateEngine {
+  /** `unix:///…/docker.sock`, for the agent's `dockerHost`. */
+  host: string;
+  /** The `docker` CLI against this engine. */
+  docker(...args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startPrivateEngine(): Promise<PrivateEngine> {
+  const dir = await mkdtemp(join(tmpdir(), "pier-engine-"));
+  const socket = join(dir, "docker.sock");
+  const host = `unix://${socket}`;
+  // No default bridge and no iptables rules: nothing it does can touch the shared engine's networks.
+  const daemon = spawn(
+    "dockerd",
+    [
+      `--data-root=${join(dir, "data")}`,
+      `--exec-root=${join(dir, "exec")}`,
+      `--pidfile=${join(dir, "docker.pid")}`,
+      `--host=${host}`,
+      "--bridge=none",
+      "--iptables=false",
+      "--ip-masq=false",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  daemon.stderr!.on("data", (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-8192);
+  });
+  const exited = new Promise<void>((resolve) => daemon.once("exit", () => resolve()));
+  const docker = async (...args: string[]) => (await run("docker", ["-H", host, ...args], { timeout: 120_000 })).stdout.trim();
+  try {
+    await waitFor("the private dockerd to answer", () => docker("version", "--format", "{{.Server.Version}}").catch(() => undefined));
+    // `docker save | docker load`, as a shell pipe would run it.
+    await run("sh", ["-c", `docker save ${TEST_IMAGE} | docker -H ${host} load`], { timeout: 120_000 });
+  } catch (error) {
+    daemon.kill("SIGTERM");
+    await exited;
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw new Error(`the private Docker engine did not start: ${String(error)}\n${log}`);
+  }
+  return {
+    host,
+    docker,
+    async stop() {
+      const ids = await docker("ps", "-aq").catch(() => "");
+      if (ids) await docker("rm", "-f", ...ids.split("\n")).catch(() => undefined);
+      daemon.kill("SIGTERM");
+      await exited;
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    },
+  };
+}
