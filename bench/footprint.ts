@@ -28,6 +28,15 @@ export interface Footprint {
   load_log_lines: number;
   load_seconds: number;
   load_failures: number;
+  /** The agent's CPU time (user + system) from its start to the end of the load, in seconds. */
+  cpu_seconds: number;
+}
+
+/** User + system CPU time of a process, in seconds (/proc/<pid>/stat fields 14 and 15, in ticks of 1/100 s). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return round1((Number(fields[11]) + Number(fields[12])) / 100);
 }
 
 /** VmRSS / VmHWM of a process, in MiB. */
@@ -45,11 +54,24 @@ async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
 export async function measureAgentFootprint(
   api: Api,
   host: { id: string; agent_token: string },
-  options: { settleMs: number; loadMs: number; concurrency: number; logContainers: string[]; runningContainers: () => Promise<number> },
+  options: {
+    settleMs: number;
+    loadMs: number;
+    concurrency: number;
+    logContainers: string[];
+    runningContainers: () => Promise<number>;
+    /** Node options before the bundle (bench/agent-memory.ts compares them), and another bundle. */
+    nodeArgs?: string[];
+    bundle?: string;
+  },
 ): Promise<Footprint> {
-  const args = [AGENT_BUNDLE];
+  // As the bin runs: the bundle itself, whose shebang holds its node options; or, to compare
+  // options, `node <options> <bundle>`.
+  const bundle = options.bundle ?? AGENT_BUNDLE;
+  const [file, args] = options.nodeArgs ? [process.execPath, [...options.nodeArgs, bundle]] : [bundle, []];
+  const shebang = (await readFile(bundle, "utf8")).split("\n", 1)[0]!;
   let output = "";
-  const child = spawn(process.execPath, args, {
+  const child = spawn(file, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PIER_URL: api.url, PIER_AGENT_TOKEN: host.agent_token, PIER_LOG_LEVEL: "warn" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -104,12 +126,15 @@ export async function measureAgentFootprint(
     });
     clearInterval(sampler);
     const end = await memory(child.pid!);
+    const cpu = await cpuSeconds(child.pid!);
     const endTree = await treeRss(child.pid!);
     stopLogs.abort();
     await Promise.allSettled(streams);
     await logs.destroy().catch(() => {});
     return {
-      command: `node ${args.map((a) => a.replace(`${ROOT}/`, "")).join(" ")}`,
+      command: options.nodeArgs
+        ? `node ${[...options.nodeArgs, bundle].map((a) => a.replace(`${ROOT}/`, "")).join(" ")}`
+        : `${bundle.replace(`${ROOT}/`, "")} (${shebang})`,
       running_containers: running,
       idle_rss_mib: idle.rss,
       idle_tree_rss_mib: idleTree.mib,
@@ -122,6 +147,7 @@ export async function measureAgentFootprint(
       load_log_lines: logLines,
       load_seconds: round1((Date.now() - started) / 1000),
       load_failures: failures,
+      cpu_seconds: cpu,
     };
   } finally {
     const alive = () => child.exitCode === null && child.signalCode === null;

@@ -1,0 +1,61 @@
+// `npm run bench:agent`: only part (d) of `npm run bench`, the agent's resident memory, for working
+// on it: one stack, BENCH_FOOTPRINT_CONTAINERS (50) containers that log a line a second, then each
+// variant measured in turn as bench/footprint.ts measures it (idle, then streaming stats and logs).
+//
+// AGENT_VARIANTS: variants separated by `;`, each the node options to try (empty: the bundle run as
+// the bin, by its shebang; `-` alone: plain `node <bundle>`), optionally followed by `@path` to
+// another bundle. Example:
+//   AGENT_VARIANTS=";-;--max-semi-space-size=1 --jitless" npm run bench:agent
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { startStack } from "../test/setup/stack.ts";
+import { Api } from "./api.ts";
+import { DirectDocker } from "./docker.ts";
+import { measureAgentFootprint, type Footprint } from "./footprint.ts";
+
+const CONTAINERS = Number(process.env.BENCH_FOOTPRINT_CONTAINERS ?? 50);
+const VARIANTS = (process.env.AGENT_VARIANTS ?? "").split(";").map((v) => {
+  const [flags = "", bundle] = v.split("@");
+  const nodeArgs = flags.trim() === "-" ? [] : flags.split(" ").filter(Boolean);
+  return { nodeArgs: flags.trim() ? nodeArgs : undefined, bundle: bundle?.trim() || undefined };
+});
+const runId = `am${Date.now().toString(36)}`;
+const log = (line: string) => console.error(`[bench:agent] ${line}`);
+
+const docker = new DirectDocker();
+const stack = await startStack({ PIER_OPEN_REGISTRATION: "true", PIER_RATE_LIMIT_PER_MINUTE: "1000000" });
+const api = new Api(stack.url);
+const rows: Footprint[] = [];
+try {
+  await api.registerAndLogin(runId);
+  if (!process.env.AGENT_NO_BUILD)
+    await promisify(execFile)(process.execPath, ["agent-relay/build.ts"], { cwd: join(import.meta.dirname, "..") });
+  log(`starting ${CONTAINERS} containers`);
+  const ticking = await docker.createBenchContainers(CONTAINERS, runId, {
+    prefix: "fp-",
+    cmd: ["sh", "-c", "while :; do echo tick; sleep 1; done"],
+  });
+  for (const [i, variant] of VARIANTS.entries()) {
+    const host = await api.createHost(`${runId}-${i}`);
+    const footprint = await measureAgentFootprint(api, host, {
+      settleMs: 10_000,
+      loadMs: 15_000,
+      concurrency: 4,
+      logContainers: ticking.slice(0, 10),
+      runningContainers: () => docker.runningCount(),
+      ...variant,
+    });
+    rows.push(footprint);
+    log(
+      `${footprint.command}: idle ${footprint.idle_tree_rss_mib} MiB, under load ${footprint.load_tree_rss_mib_max} MiB, ` +
+        `${footprint.load_requests} requests, ${footprint.cpu_seconds} s CPU`,
+    );
+  }
+} finally {
+  await docker.removeBenchContainers(runId).catch((error) => log(`removing containers: ${error}`));
+  await api.close();
+  await docker.close();
+  await stack.stop();
+}
+console.log(JSON.stringify(rows, null, 2));
