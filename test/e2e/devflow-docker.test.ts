@@ -459,6 +459,25 @@ describe.skipIf(!dockerAvailable())("DevFlow's Docker API on an engine of its ow
       const refused = await api(`${server()}/images/push`, { token: member, body: { image_name: target } });
       expect(refused.status).toBeGreaterThanOrEqual(400);
       expect(refused.body.message).toMatch(/auth|unauthorized|login/i);
+
+      // registry/login checks the credentials from the server, keeps them, and pushes use them.
+      const login = (token: string, password: string) =>
+        api(`${server()}/registry/login`, {
+          token,
+          body: { registry: locked.host, username: "ci", password },
+        });
+      expect((await login(member, "s3cret-pass")).status).toBe(403);
+      const wrong = await login(owner.token, "not-the-password");
+      expect(wrong.status).toBe(422);
+      expect(wrong.body.errors.password[0]).toMatch(/unauthorized|authentication|denied/i);
+      const right = await login(owner.token, "s3cret-pass");
+      expect(right.status, JSON.stringify(right.body)).toBe(200);
+      expect(right.body).toEqual({ success: true, message: "Login Succeeded" });
+      const kept = (await api("/api/v1/registries", { token: owner.token })).body;
+      expect(JSON.stringify(kept)).not.toContain("s3cret-pass");
+      const pushed = await api(`${server()}/images/push`, { token: member, body: { image_name: target } });
+      expect(pushed.status, JSON.stringify(pushed.body)).toBe(200);
+      expect(pushed.body.output).toMatch(/^The push refers to repository/);
     } finally {
       await locked.close();
     }

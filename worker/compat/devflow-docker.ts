@@ -17,6 +17,7 @@ import { composePs, composeUpApplication } from "../services/compose.ts";
 import { commitContainer, updateContainer } from "../services/container-admin.ts";
 import { saveImagesToHostFile } from "../services/image-files.ts";
 import { pruneImages, pushImage, tagImage } from "../services/images.ts";
+import { loginRegistry } from "../services/registries.ts";
 import { diskUsage, hostDockerInfo, pruneOutput } from "../services/docker-system.ts";
 import { runOnOrgHost } from "../services/host-relay.ts";
 import { pullImageNow, pruneSystemNow } from "../services/host-streams.ts";
@@ -410,6 +411,26 @@ devflowDockerCompat.post("/api/servers/:server/docker/images/save", async (c) =>
   const host = await serverOf(c);
   await saveImagesToHostFile(c.var.db, c.env, authedActor(c), host.id, { images: [body.image_name], path: body.file_path }, "file_path");
   return ok(c, { file_path: body.file_path });
+});
+
+const LoginBody = z.object({
+  registry: z.string().min(1).max(512),
+  username: z.string().min(1).max(1024),
+  password: z.string().min(1).max(8192),
+});
+
+// `docker login`, for the organization: the credentials are checked from this server against the
+// registry's /v2/, then kept (encrypted) and used for pushes and pulls from that registry on every host.
+devflowDockerCompat.post("/api/servers/:server/docker/registry/login", async (c) => {
+  requireRole(c.var.principal, "admin", "manage registry credentials");
+  const body = await readBody(c, LoginBody);
+  const host = await serverOf(c);
+  const { status } = await loginRegistry(c.var.db, c.env, authedActor(c), host.id, {
+    server: body.registry,
+    username: body.username,
+    password: body.password,
+  });
+  return ok(c, { message: status });
 });
 
 // ---- the server's Docker system ------------------------------------------------------------

@@ -125,6 +125,10 @@ const WALK: Record<string, Walk> = {
     request: (w) => post(`/api/servers/${w.host.id}/docker/images/save`, { image_name: "busybox", file_path: "/backups/viewer.tar" }),
     refused: laravel,
   },
+  "POST /api/servers/:server/docker/registry/login": {
+    request: (w) => post(`/api/servers/${w.host.id}/docker/registry/login`, { registry: "ghcr.io", username: "v", password: "p" }),
+    refused: laravel,
+  },
   "POST /api/servers/:server/docker/prune": {
     request: (w) => post(`/api/servers/${w.host.id}/docker/prune`, { volumes: false }),
     refused: laravel,
