@@ -1,8 +1,9 @@
 // The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a fresh
-// `npm start` of its own (an empty Pier), a real agent and the real Docker engine:
-// sign-in and sign-out, a host coming online live, a container started with the docker CLI
-// appearing without a reload, stopping it from the page, following its logs, deploying an
-// application from a local git repository and watching its build log to success, and a viewer
+// `npm start` of its own (first run needs an empty Pier), a real agent and the real Docker engine:
+// first run and sign-in, a host coming online live, a container started with the docker CLI
+// appearing without a reload, following its logs, running a command in its terminal, stopping it from the page, deploying an
+// application from a local git repository and watching its build log to success, a failed
+// deployment's notification arriving live, and a viewer
 // who is shown no mutating control and whom the API refuses anyway. Assertions are on the page;
 // no screenshot is kept.
 import { existsSync } from "node:fs";
@@ -83,19 +84,14 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     await stack?.stop();
   });
 
-  it("signs in, attaches a host from the hosts page, and sees it come online live", async () => {
-    const registered = await api("/api/v1/auth/register", {
-      url: stack.url,
-      body: { username: owner.username, email: `${owner.username}@example.test`, password: owner.password },
-    });
-    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
-    await page.goto(`${stack.url}/signin`);
-    await page.getByLabel("Username or email").fill(owner.username);
+  it("first run: creates the owner from an empty Pier, then attaches a host that comes online live", async () => {
+    await page.goto(stack.url);
+    await page.getByRole("heading", { name: "Create the owner" }).waitFor();
+    await page.getByLabel("Email").fill(`${owner.username}@example.test`);
+    await page.getByLabel("Username").fill(owner.username);
     await page.getByLabel("Password").fill(owner.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Overview" }).waitFor();
-    await page.goto(`${stack.url}/docker-hosts`);
-    await page.getByRole("button", { name: "Add host" }).click();
+    await page.getByRole("button", { name: "Create owner" }).click();
+    await page.getByRole("heading", { name: "Attach your first host" }).waitFor();
     // The session is an HttpOnly cookie; nothing sits in the page's storage.
     const cookies = await context.cookies(stack.url);
     expect(cookies.find((c) => c.name === "pier_session")).toMatchObject({ httpOnly: true, sameSite: "Lax" });
@@ -130,7 +126,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     await page.getByTestId("overview-host").filter({ hasText: "web-1" }).waitFor();
   });
 
-  it("shows a container started with the docker CLI without a reload, follows its logs, and stops it from the page", async () => {
+  it("shows a container started with the docker CLI without a reload, follows its logs, runs a command in its terminal, and stops it from the page", async () => {
     await page.goto(`${stack.url}/docker-hosts/${hostId}`);
     await page.getByRole("tab", { name: "Containers" }).waitFor();
     const name = unique("dash-logs");
@@ -166,6 +162,14 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     await poll(() => log.locator("[data-stream]").allTextContents()).toContain("tick-3");
     await page.getByLabel("Search the log").fill("warn-2");
     await poll(() => log.locator('[data-stream="stderr"]').first().textContent()).toBe("warn-2");
+
+    // A shell in the container, through xterm.js and the terminal WebSocket (opened with a ticket).
+    await page.getByRole("tab", { name: "Terminal" }).click();
+    await page.getByTestId("terminal-state").filter({ hasText: "open" }).waitFor();
+    await page.getByTestId("terminal").click();
+    await page.keyboard.type("echo pier-$((6*7))");
+    await page.keyboard.press("Enter");
+    await page.getByTestId("terminal").getByText("pier-42").first().waitFor();
 
     await page.getByRole("button", { name: "Stop" }).click();
     await page.getByTestId("container-state").filter({ hasText: "exited" }).waitFor();
@@ -222,6 +226,18 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
       await page.getByTestId("deployment-log-status").filter({ hasText: "finished: succeeded" }).waitFor({ timeout: 90_000 });
       await poll(() => page.getByTestId("deployment").first().getAttribute("data-status")).toBe("succeeded");
       await page.getByTestId("application-status").filter({ hasText: "running" }).waitFor();
+    });
+
+    it("shows a failing deployment's notification live, without a reload", async () => {
+      await repo.commit({ Dockerfile: `FROM ${TEST_IMAGE}\nRUN echo about-to-fail && exit 3\n` }, "broken build");
+      const unread = async () =>
+        Number((await page.getByTestId("unread-count").count()) ? await page.getByTestId("unread-count").textContent() : 0);
+      const before = await unread();
+      await page.getByRole("button", { name: "Deploy" }).click();
+      await page.getByTestId("deployment-log-status").filter({ hasText: "finished: failed" }).waitFor({ timeout: 90_000 });
+      await poll(unread).toBeGreaterThan(before);
+      await page.getByRole("link", { name: /^Notifications/ }).click();
+      await page.locator('[data-testid="notification"][data-kind="deployment.failed"][data-read="false"]').first().waitFor();
     });
   });
 

@@ -1,7 +1,7 @@
 // A container: state and actions, logs that follow, live stats, processes, and its inspect document.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams, useSearch } from "@tanstack/react-router";
-import { useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useMemo, useRef, useState } from "react";
 import { api, ok } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
@@ -15,8 +15,12 @@ import { useToast } from "../components/ui/toast.tsx";
 import { bytes, percent } from "../lib/format.ts";
 import { LogBuffer } from "../lib/log-buffer.ts";
 
+// xterm.js is loaded only when the terminal tab opens.
+const ContainerTerminal = lazy(() => import("../components/terminal.tsx"));
+
 const TABS = [
   { id: "logs", label: "Logs" },
+  { id: "terminal", label: "Terminal" },
   { id: "stats", label: "Stats" },
   { id: "processes", label: "Processes" },
   { id: "inspect", label: "Inspect" },
@@ -112,6 +116,21 @@ export function ContainerPage() {
       ) : null}
       <Tabs tabs={TABS} value={current} onChange={(id) => navigate({ to: ".", search: { tab: id }, replace: true })} />
       {current === "logs" ? <Logs hostId={hostId} containerId={containerId} name={name} /> : null}
+      {current === "terminal" ? (
+        can.operate ? (
+          running ? (
+            <Card>
+              <Suspense fallback="Loading the terminal…">
+                <ContainerTerminal hostId={hostId} containerId={containerId} />
+              </Suspense>
+            </Card>
+          ) : (
+            <Card>The container is not running: start it to open a shell.</Card>
+          )
+        ) : (
+          <Card>Terminals are for members and up.</Card>
+        )
+      ) : null}
       {current === "stats" ? <Stats hostId={hostId} containerId={containerId} running={running} /> : null}
       {current === "processes" ? <Processes hostId={hostId} containerId={containerId} running={running} /> : null}
       {current === "inspect" && inspect.data ? <InspectView doc={inspect.data} /> : null}
