@@ -55,28 +55,5 @@ export async function ok<T>(result: Promise<{ data?: T; error?: unknown; respons
   return data as T;
 }
 
-/** For the few calls the generated types do not cover yet (the browser-session routes). */
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers = new Headers({ Accept: "application/json" });
-  if (body !== undefined) headers.set("Content-Type", "application/json");
-  const token = csrfToken();
-  if (MUTATING.has(method) && token) headers.set("X-CSRF-Token", token);
-  const response = await fetch(path, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) throw await problemOf(response, parsed);
-  return parsed as T;
-}
-
 export const errorText = (err: unknown): string =>
   err instanceof ApiProblem ? err.detail : err instanceof Error ? err.message : String(err);

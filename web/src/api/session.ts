@@ -2,26 +2,19 @@
 // the Worker: POST /api/v1/auth/browser/login sets it, /browser/logout ends it, GET /api/v1/setup
 // says whether Pier still needs its owner.
 import { useQuery } from "@tanstack/react-query";
-import { api, ok, request, type Schemas } from "./client.ts";
+import { api, ok, type Schemas } from "./client.ts";
 import { keys } from "./keys.ts";
 
 export type User = Schemas["User"];
 export type Role = User["role"];
 
-export interface SetupState {
-  needs_owner: boolean;
-  registration_open: boolean;
-  local_host: { available: boolean; host_id: string | null };
-}
-
 export const fetchMe = () => ok(api.GET("/api/v1/me"));
 
-export const fetchSetup = () => request<SetupState>("GET", "/api/v1/setup");
+export const fetchSetup = () => ok(api.GET("/api/v1/setup"));
 
-export const browserLogin = (login: string, password: string) =>
-  request<{ user: User; csrf_token: string }>("POST", "/api/v1/auth/browser/login", { login, password });
+export const browserLogin = (login: string, password: string) => ok(api.POST("/api/v1/auth/browser/login", { body: { login, password } }));
 
-export const browserLogout = () => request<void>("POST", "/api/v1/auth/browser/logout");
+export const browserLogout = () => ok(api.POST("/api/v1/auth/browser/logout"));
 
 export function useMe(): User | undefined {
   return useQuery({ queryKey: keys.me, queryFn: fetchMe, staleTime: 60_000 }).data;

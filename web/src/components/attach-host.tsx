@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useState, type FormEvent } from "react";
-import { api, ok, request, type Schemas } from "../api/client.ts";
+import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useEventSource } from "../api/sse.ts";
 import { Button } from "./ui/button.tsx";
@@ -28,7 +28,7 @@ export function AttachHost({ localHostAvailable = false }: { localHostAvailable?
     },
   });
   const attachLocal = useMutation({
-    mutationFn: () => request<{ host: Schemas["Host"] }>("POST", "/api/v1/setup/local-host"),
+    mutationFn: () => ok(api.POST("/api/v1/setup/local-host")),
     onSuccess: ({ host }) => {
       setHostId(host.id);
       toast.ok(`Attaching ${host.name}: npm start is starting its agent`);

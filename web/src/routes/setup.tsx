@@ -2,7 +2,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate } from "@tanstack/react-router";
 import { useState, type FormEvent } from "react";
-import { errorText, request } from "../api/client.ts";
+import { api, errorText, ok } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { browserLogin, fetchMe, fetchSetup } from "../api/session.ts";
 import { AttachHost } from "../components/attach-host.tsx";
@@ -58,7 +58,7 @@ function CreateOwner() {
     setBusy(true);
     setError(null);
     try {
-      await request("POST", "/api/v1/auth/register", body);
+      await ok(api.POST("/api/v1/auth/register", { body }));
       const { user } = await browserLogin(body.username, body.password);
       qc.setQueryData(keys.me, user);
       await qc.invalidateQueries({ queryKey: keys.setup });
