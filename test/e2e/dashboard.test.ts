@@ -55,7 +55,9 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     (await api("/api/v1/auth/login", { url: stack.url, body: { login, password } })).body.access_token as string;
 
   beforeAll(async () => {
-    stack = await startStack();
+    // As the shared e2e stack does (test/setup/e2e-global-setup.ts): one browser session makes
+    // more than the default 60 requests a minute while the tests drive it quickly.
+    stack = await startStack({ PIER_RATE_LIMIT_PER_MINUTE: "100000" });
     // launch() gives the browser a fresh temporary profile of its own, removed when it closes.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -140,7 +142,8 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
       TEST_IMAGE,
       "sh",
       "-c",
-      "i=0; while true; do echo tick-$i; echo warn-$i >&2; i=$((i+1)); sleep 0.2; done",
+      // It ends on SIGTERM as a well-behaved service does, so a stop does not wait for docker's kill.
+      "trap 'exit 0' TERM; i=0; while true; do echo tick-$i; echo warn-$i >&2; i=$((i+1)); sleep 0.2; done",
     );
     const row = (state?: string) =>
       page.locator(`[data-testid="container-row"][data-name="${name}"]${state ? `[data-state="${state}"]` : ""}`);
@@ -181,6 +184,10 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     await docker("start", name);
     await row("running").waitFor();
     await row().getByRole("button", { name: "Stop" }).click();
+    await page
+      .getByTestId("toast")
+      .filter({ hasText: `${name}: stop done` })
+      .waitFor();
     await row("exited").waitFor();
   });
 
@@ -220,7 +227,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
 
     it("deploys from the page and shows the build log live, to success", async () => {
       await page.goto(`${stack.url}/applications/${appId}`);
-      await page.getByRole("button", { name: "Deploy" }).click();
+      await page.getByRole("button", { name: "Deploy", exact: true }).click();
       await page.getByText("Deployment queued").waitFor();
       await page.getByTestId("log-view").getByText("dashboard-build-step").first().waitFor({ timeout: 90_000 });
       await page.getByTestId("deployment-log-status").filter({ hasText: "finished: succeeded" }).waitFor({ timeout: 90_000 });
@@ -233,7 +240,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
       const unread = async () =>
         Number((await page.getByTestId("unread-count").count()) ? await page.getByTestId("unread-count").textContent() : 0);
       const before = await unread();
-      await page.getByRole("button", { name: "Deploy" }).click();
+      await page.getByRole("button", { name: "Deploy", exact: true }).click();
       await page.getByTestId("deployment-log-status").filter({ hasText: "finished: failed" }).waitFor({ timeout: 90_000 });
       await poll(unread).toBeGreaterThan(before);
       await page.getByRole("link", { name: /^Notifications/ }).click();

@@ -15,14 +15,17 @@ const queryClient: QueryClient = new QueryClient({
   defaultOptions: {
     queries: {
       staleTime: 10_000,
-      retry: (count, err) => !(err instanceof ApiProblem && err.status < 500) && count < 2,
+      // Server errors and rate limiting (429) are worth another try; other 4xx are answers.
+      retry: (count, err) => count < 3 && !(err instanceof ApiProblem && err.status < 500 && err.status !== 429),
       refetchOnWindowFocus: false,
     },
   },
   queryCache: new QueryCache({
-    // A session that ended (expired, signed out elsewhere) sends the user back to sign in.
-    onError: (err) => {
-      if (err instanceof ApiProblem && err.status === 401 && router.state.location.pathname !== "/signin") {
+    // A session that ended (expired, signed out elsewhere) sends the user back to sign in. Who is
+    // signed in (`me`) is the route guard's question: it decides between sign-in and first run.
+    onError: (err, query) => {
+      if (query.queryKey[0] === keys.me[0]) return;
+      if (err instanceof ApiProblem && err.status === 401 && !["/signin", "/setup"].includes(router.state.location.pathname)) {
         queryClient.removeQueries({ queryKey: keys.me });
         void router.navigate({ to: "/signin", search: { next: router.state.location.href } });
       }

@@ -81,6 +81,13 @@ const tasksRoute = createRoute({
   component: lazyRouteComponent(() => import("./routes/tasks.tsx"), "TasksPage"),
 });
 
+const settingsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "settings",
+  validateSearch: (s: Record<string, unknown>): { tab?: string } => (typeof s.tab === "string" ? { tab: s.tab } : {}),
+  component: lazyRouteComponent(() => import("./routes/settings.tsx"), "SettingsPage"),
+});
+
 const routeTree = rootRoute.addChildren([
   signinRoute,
   setupRoute,
@@ -94,6 +101,7 @@ const routeTree = rootRoute.addChildren([
     applicationRoute,
     notificationsRoute,
     tasksRoute,
+    settingsRoute,
   ]),
 ]);
 

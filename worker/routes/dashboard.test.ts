@@ -15,6 +15,7 @@ describe("the dashboard's pages", () => {
       "/docker-hosts/hst_1/containers/abc",
       "/projects/p1",
       "/notifications",
+      "/settings",
     ]) {
       const res = await call(path, { headers: { accept: HTML } });
       expect(res.status, path).toBe(200);

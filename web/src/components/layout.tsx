@@ -16,6 +16,7 @@ const NAV = [
   { to: "/projects", label: "Projects" },
   { to: "/notifications", label: "Notifications" },
   { to: "/tasks", label: "Tasks" },
+  { to: "/settings", label: "Organization" },
 ] as const;
 
 export function useUnreadCount(): number {
