@@ -3,6 +3,7 @@
 // Docker engine, checked with the `docker` CLI; pushes go to the local Registry V2 fixture. Every
 // object is labelled or named for this run, because other suites share the engine.
 import { randomUUID } from "node:crypto";
+import { readFile, rm, stat } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalRegistry, startRegistry } from "../fixtures/registry.ts";
 import {
@@ -80,6 +81,7 @@ describe.skipIf(!dockerAvailable())("images and container changes through the re
     if (labelled) await docker("rmi", "-f", ...new Set(labelled.split("\n"))).catch(() => undefined);
     await registry?.close();
     await privateRegistry?.close();
+    await rm(`/backups/pier-e2e-imc-${tag}`, { recursive: true, force: true });
   });
 
   it("updates memory, CPU and restart policy of a running container live", async () => {
@@ -243,6 +245,27 @@ describe.skipIf(!dockerAvailable())("images and container changes through the re
     expect((await audit("image.prune"))[0]?.metadata).toMatchObject({ all: false, label: [label] });
     expect((await api(`${base()}/images/prune`, { token: viewer, body: {} })).status).toBe(403);
     expect((await api(`${base()}/images/prune`, { token: member, body: { until: "last week" } })).status).toBe(422);
+  });
+
+  it("saves images to a file under the backups directory, and nowhere else", async () => {
+    // The stack runs with the default backups directory, /backups.
+    const path = `/backups/pier-e2e-imc-${tag}/busybox.tar`;
+    const saved = await api(`${base()}/images/save`, { token: owner.token, body: { images: [TEST_IMAGE], path } });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    expect(saved.body).toEqual({ path, size: (await stat(path)).size });
+    expect((await readFile(path)).includes(Buffer.from("manifest.json"))).toBe(true);
+    const outside = await api(`${base()}/images/save`, {
+      token: owner.token,
+      body: { images: [TEST_IMAGE], path: `/tmp/pier-${tag}.tar` },
+    });
+    expect(outside.status).toBe(422);
+    expect(outside.body.errors[0].pointer).toBe("/body/path");
+    const dotdot = await api(`${base()}/images/save`, {
+      token: owner.token,
+      body: { images: [TEST_IMAGE], path: `/backups/../tmp/x-${tag}.tar` },
+    });
+    expect(dotdot.status).toBe(422);
+    expect((await api(`${base()}/images/save`, { token: member, body: { images: [TEST_IMAGE], path } })).status).toBe(403);
   });
 
   it("shows another organization nothing", async () => {

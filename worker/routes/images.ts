@@ -6,6 +6,7 @@ import { getHost } from "../services/hosts.ts";
 import { runOnOrgHost } from "../services/host-relay.ts";
 import { PullRequest, startHostTask } from "../services/host-tasks.ts";
 import { requireRole } from "../services/principal.ts";
+import { saveImagesToHostFile } from "../services/image-files.ts";
 import { imageHistory, inspectImage, startImagePrune, startImagePush, tagImage } from "../services/images.ts";
 import {
   authErrors,
@@ -288,4 +289,28 @@ imageRoutes.openapi(
     const { hostId, image } = c.req.valid("param");
     return c.json(await tagImage(c.var.db, c.env, authedActor(c), hostId, { source: image, target: c.req.valid("json").target }), 201);
   },
+);
+
+imageRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{hostId}/images/save",
+    tags: ["images"],
+    summary: "Write images as one tar to a file on the host, as `docker save -o` (admin+)",
+    description:
+      "`path` must be a file under the backups directory (PIER_BACKUPS_DIR, default /backups), checked here and again by the agent once symbolic links are resolved; anything else is a 422.",
+    security: bearerSecurity,
+    request: {
+      params: HostParam,
+      body: jsonBody(z.object({ images: z.array(ImageRef).min(1).max(50), path: z.string().min(1).max(4096) }).openapi("ImageSaveToFile")),
+    },
+    responses: {
+      200: jsonResponse(z.object({ path: z.string(), size: z.number() }).openapi("ImageSaved"), "Written: the path and its size in bytes."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+      ...relayErrors,
+    },
+  }),
+  async (c) => c.json(await saveImagesToHostFile(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json")), 200),
 );
