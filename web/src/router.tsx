@@ -87,6 +87,16 @@ const settingsRoute = createRoute({
   validateSearch: (s: Record<string, unknown>): { tab?: string } => (typeof s.tab === "string" ? { tab: s.tab } : {}),
   component: lazyRouteComponent(() => import("./routes/settings.tsx"), "SettingsPage"),
 });
+const alertsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "alerts",
+  component: lazyRouteComponent(() => import("./routes/alerts.tsx"), "AlertsPage"),
+});
+const registriesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "registries",
+  component: lazyRouteComponent(() => import("./routes/registries.tsx"), "RegistriesPage"),
+});
 
 const routeTree = rootRoute.addChildren([
   signinRoute,
@@ -102,6 +112,8 @@ const routeTree = rootRoute.addChildren([
     notificationsRoute,
     tasksRoute,
     settingsRoute,
+    alertsRoute,
+    registriesRoute,
   ]),
 ]);
 

@@ -16,6 +16,8 @@ describe("the dashboard's pages", () => {
       "/projects/p1",
       "/notifications",
       "/settings",
+      "/alerts",
+      "/registries",
     ]) {
       const res = await call(path, { headers: { accept: HTML } });
       expect(res.status, path).toBe(200);

@@ -8,7 +8,8 @@ import { surfaceOf } from "../compat/envelopes.ts";
  * client at these same paths, gets what it always got. They are chosen clear of the root paths
  * the compat surfaces own (seed 001 serves /hosts, /events, /login…: hence /docker-hosts).
  */
-const DASHBOARD_PATH = /^\/(?:$|signin$|setup$|(?:docker-hosts|projects|applications)(?:\/[^/]+)*$|notifications$|tasks$|settings$)/;
+const DASHBOARD_PATH =
+  /^\/(?:$|signin$|setup$|(?:docker-hosts|projects|applications)(?:\/[^/]+)*$|notifications$|tasks$|settings$|alerts$|registries$)/;
 
 export function isDashboardNavigation(method: string, path: string, accept: string | undefined): boolean {
   return (method === "GET" || method === "HEAD") && !!accept?.includes("text/html") && DASHBOARD_PATH.test(path) && !surfaceOf(path);

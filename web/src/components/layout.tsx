@@ -17,6 +17,8 @@ const NAV = [
   { to: "/notifications", label: "Notifications" },
   { to: "/tasks", label: "Tasks" },
   { to: "/settings", label: "Organization" },
+  { to: "/alerts", label: "Alerts" },
+  { to: "/registries", label: "Registries" },
 ] as const;
 
 export function useUnreadCount(): number {
