@@ -92,6 +92,11 @@ const alertsRoute = createRoute({
   path: "alerts",
   component: lazyRouteComponent(() => import("./routes/alerts.tsx"), "AlertsPage"),
 });
+const channelsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "channels",
+  component: lazyRouteComponent(() => import("./routes/channels.tsx"), "ChannelsPage"),
+});
 const registriesRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "registries",
@@ -113,6 +118,7 @@ const routeTree = rootRoute.addChildren([
     tasksRoute,
     settingsRoute,
     alertsRoute,
+    channelsRoute,
     registriesRoute,
   ]),
 ]);

@@ -17,6 +17,7 @@ describe("the dashboard's pages", () => {
       "/notifications",
       "/settings",
       "/alerts",
+      "/channels",
       "/registries",
     ]) {
       const res = await call(path, { headers: { accept: HTML } });

@@ -18,6 +18,7 @@ const NAV = [
   { to: "/tasks", label: "Tasks" },
   { to: "/settings", label: "Organization" },
   { to: "/alerts", label: "Alerts" },
+  { to: "/channels", label: "Channels" },
   { to: "/registries", label: "Registries" },
 ] as const;
 

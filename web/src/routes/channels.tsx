@@ -1,0 +1,223 @@
+// Notification channels: where notifications are delivered outside Pier. Secrets come back masked
+// and are typed into password fields; a test message is followed in the channel's delivery log,
+// which refreshes while a delivery is still pending (retries) and whenever it is opened.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { api, ok, type Schemas } from "../api/client.ts";
+import { useCan } from "../api/session.ts";
+import { PageTitle } from "../components/layout.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { Dialog } from "../components/ui/dialog.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { useToast } from "../components/ui/toast.tsx";
+import { ago } from "../lib/format.ts";
+import { CHANNEL_KINDS, type ChannelKind, channelBody, fieldsOf } from "../lib/channel-form.ts";
+
+type Channel = Schemas["NotificationChannel"];
+const channelKeys = {
+  all: ["channels"] as const,
+  deliveries: (id: string) => ["channels", id, "deliveries"] as const,
+};
+
+export function ChannelsPage() {
+  const can = useCan();
+  const qc = useQueryClient();
+  const toast = useToast();
+  const [adding, setAdding] = useState(false);
+  const [open, setOpen] = useState<string | null>(null);
+  const list = useQuery({ queryKey: channelKeys.all, queryFn: () => ok(api.GET("/api/v1/notification-channels")) });
+  const test = useMutation({
+    mutationFn: (id: string) => ok(api.POST("/api/v1/notification-channels/{id}/test", { params: { path: { id } } })),
+    onSuccess: (_, id) => {
+      toast.ok("Test message queued: see the delivery log");
+      setOpen(id);
+      void qc.invalidateQueries({ queryKey: channelKeys.deliveries(id) });
+    },
+    onError: (err) => toast.error(err),
+  });
+  const toggle = useMutation({
+    mutationFn: (c: Channel) =>
+      ok(api.PATCH("/api/v1/notification-channels/{id}", { params: { path: { id: c.id } }, body: { enabled: !c.enabled } })),
+    onSuccess: (c) => {
+      toast.ok(`${c.name} ${c.enabled ? "switched on" : "switched off"}`);
+      void qc.invalidateQueries({ queryKey: channelKeys.all });
+    },
+    onError: (err) => toast.error(err),
+  });
+  const remove = useMutation({
+    mutationFn: (id: string) => ok(api.DELETE("/api/v1/notification-channels/{id}", { params: { path: { id } } })),
+    onSuccess: () => {
+      toast.ok("Channel deleted");
+      void qc.invalidateQueries({ queryKey: channelKeys.all });
+    },
+    onError: (err) => toast.error(err),
+  });
+  const channels: Channel[] = list.data?.channels ?? [];
+  return (
+    <>
+      <PageTitle actions={can.admin ? <Button onClick={() => setAdding(true)}>Add channel</Button> : null}>Notification channels</PageTitle>
+      <Dialog
+        open={adding}
+        onOpenChange={setAdding}
+        title="Add a channel"
+        description="Notifications of the kinds you pick are delivered here."
+      >
+        <AddChannel
+          onDone={() => {
+            setAdding(false);
+            void qc.invalidateQueries({ queryKey: channelKeys.all });
+          }}
+        />
+      </Dialog>
+      <ErrorNote error={list.error} />
+      {list.data && channels.length === 0 ? (
+        <Card>
+          <Empty>No channel yet: notifications stay in Pier.</Empty>
+        </Card>
+      ) : null}
+      <div className="grid gap-3">
+        {channels.map((c) => (
+          <Card
+            key={c.id}
+            title={
+              <span data-testid="channel" data-name={c.name}>
+                {c.name} <span className="font-normal text-zinc-500">· {c.type}</span> {c.enabled ? null : <StateBadge state="disabled" />}
+              </span>
+            }
+            actions={
+              <>
+                <Button size="sm" variant="ghost" aria-expanded={open === c.id} onClick={() => setOpen(open === c.id ? null : c.id)}>
+                  Delivery log
+                </Button>
+                {can.admin ? (
+                  <>
+                    <Button
+                      size="sm"
+                      variant="secondary"
+                      busy={test.isPending && test.variables === c.id}
+                      onClick={() => test.mutate(c.id)}
+                    >
+                      Send test
+                    </Button>
+                    <Button size="sm" variant="ghost" onClick={() => toggle.mutate(c)}>
+                      {c.enabled ? "Switch off" : "Switch on"}
+                    </Button>
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      onClick={() => {
+                        if (window.confirm(`Delete ${c.name} and its delivery log?`)) remove.mutate(c.id);
+                      }}
+                    >
+                      Delete
+                    </Button>
+                  </>
+                ) : null}
+              </>
+            }
+          >
+            <dl className="grid gap-x-4 gap-y-1 text-sm sm:grid-cols-[max-content_1fr]">
+              {Object.entries(c.config).map(([k, v]) => (
+                <div key={k} className="contents">
+                  <dt className="text-zinc-500">{k}</dt>
+                  <dd className="font-mono break-all">{Array.isArray(v) ? v.join(", ") : String(v)}</dd>
+                </div>
+              ))}
+              <dt className="text-zinc-500">events</dt>
+              <dd>{c.events?.join(", ") ?? "every kind"}</dd>
+            </dl>
+            {open === c.id ? <Deliveries channelId={c.id} /> : null}
+          </Card>
+        ))}
+      </div>
+    </>
+  );
+}
+
+function Deliveries({ channelId }: { channelId: string }) {
+  const log = useQuery({
+    queryKey: channelKeys.deliveries(channelId),
+    queryFn: () => ok(api.GET("/api/v1/notification-channels/{id}/deliveries", { params: { path: { id: channelId } } })),
+    // A pending delivery is being attempted or retried: follow it until it settles.
+    refetchInterval: (q) => (q.state.data?.deliveries.some((d) => d.status === "pending") ? 2000 : false),
+  });
+  return (
+    <div className="mt-3 border-t border-zinc-200 pt-3 dark:border-zinc-800">
+      <ErrorNote error={log.error} />
+      {log.data?.deliveries.length === 0 ? <Empty>Nothing delivered yet.</Empty> : null}
+      <ul className="divide-y divide-zinc-200 text-sm dark:divide-zinc-800">
+        {log.data?.deliveries.map((d) => (
+          <li
+            key={d.id}
+            data-testid="delivery"
+            data-status={d.status}
+            data-kind={d.kind}
+            className="flex flex-wrap justify-between gap-2 py-2"
+          >
+            <span>
+              <StateBadge state={d.status} /> {d.kind}
+              {d.last_status_code ? <span className="text-zinc-500"> · HTTP {d.last_status_code}</span> : null}
+              {d.last_error ? <span className="block text-red-700 dark:text-red-400">{d.last_error}</span> : null}
+            </span>
+            <span className="text-xs text-zinc-500">
+              {d.attempts} attempt{d.attempts === 1 ? "" : "s"} · {ago(d.delivered_at ?? d.created_at)}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function AddChannel({ onDone }: { onDone: () => void }) {
+  const toast = useToast();
+  const [kind, setKind] = useState<ChannelKind>("webhook");
+  const [name, setName] = useState("");
+  const [values, setValues] = useState<Record<string, string>>({});
+  const add = useMutation({
+    mutationFn: () => ok(api.POST("/api/v1/notification-channels", { body: channelBody(kind, name, values) })),
+    onSuccess: (c) => {
+      toast.ok(`${c.name} added`);
+      onDone();
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    add.mutate();
+  };
+  return (
+    <form className="grid gap-3" onSubmit={submit}>
+      <Field label="Kind">
+        <Select name="type" value={kind} onChange={(e) => setKind(e.target.value as ChannelKind)}>
+          {CHANNEL_KINDS.map((k) => (
+            <option key={k.kind} value={k.kind}>
+              {k.label}
+            </option>
+          ))}
+        </Select>
+      </Field>
+      <Field label="Name">
+        <Input name="name" required value={name} onChange={(e) => setName(e.target.value)} />
+      </Field>
+      {fieldsOf(kind).map((f) => (
+        <Field key={`${kind}-${f.key}`} label={f.optional ? `${f.label} (optional)` : f.label} hint={f.hint}>
+          <Input
+            name={f.key}
+            type={f.secret ? "password" : "text"}
+            autoComplete={f.secret ? "new-password" : "off"}
+            required={!f.optional}
+            value={values[f.key] ?? ""}
+            onChange={(e) => setValues((v) => ({ ...v, [f.key]: e.target.value }))}
+          />
+        </Field>
+      ))}
+      <ErrorNote error={add.error} />
+      <div className="flex justify-end">
+        <Button type="submit" busy={add.isPending}>
+          Add channel
+        </Button>
+      </div>
+    </form>
+  );
+}
