@@ -65,7 +65,14 @@ export function OverviewPage() {
             ))}
           </ul>
         </Card>
-        <Card title="Firing alerts">
+        <Card
+          title="Firing alerts"
+          actions={
+            <Link to="/alerts" className="text-sm text-sky-600">
+              All alerts
+            </Link>
+          }
+        >
           <ErrorNote error={alerts.error} />
           {alerts.data?.alerts.length === 0 ? <Empty>Nothing is firing.</Empty> : null}
           <ul className="divide-y divide-zinc-200 text-sm dark:divide-zinc-800">
