@@ -97,6 +97,16 @@ const channelsRoute = createRoute({
   path: "channels",
   component: lazyRouteComponent(() => import("./routes/channels.tsx"), "ChannelsPage"),
 });
+const databasesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "databases",
+  component: lazyRouteComponent(() => import("./routes/databases.tsx"), "DatabasesPage"),
+});
+const databaseRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "databases/$databaseId",
+  component: lazyRouteComponent(() => import("./routes/databases.tsx"), "DatabasePage"),
+});
 const registriesRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "registries",
@@ -119,6 +129,8 @@ const routeTree = rootRoute.addChildren([
     settingsRoute,
     alertsRoute,
     channelsRoute,
+    databasesRoute,
+    databaseRoute,
     registriesRoute,
   ]),
 ]);

@@ -17,6 +17,7 @@ describe("the dashboard's pages", () => {
       "/notifications",
       "/settings",
       "/alerts",
+      "/databases/db_1",
       "/channels",
       "/registries",
     ]) {

@@ -17,6 +17,7 @@ const NAV = [
   { to: "/notifications", label: "Notifications" },
   { to: "/tasks", label: "Tasks" },
   { to: "/settings", label: "Organization" },
+  { to: "/databases", label: "Databases" },
   { to: "/alerts", label: "Alerts" },
   { to: "/channels", label: "Channels" },
   { to: "/registries", label: "Registries" },

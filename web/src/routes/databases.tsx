@@ -1,0 +1,222 @@
+// Database services: the list (by project and environment) and one database's page: its state,
+// start/stop/restart for members and up, and its credentials for admins only (the API audits each
+// read; everyone else sees them masked and no button to reveal them).
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, useParams } from "@tanstack/react-router";
+import { useState } from "react";
+import { api, ok } from "../api/client.ts";
+import { keys } from "../api/keys.ts";
+import { useCan } from "../api/session.ts";
+import { PageTitle } from "../components/layout.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { useToast } from "../components/ui/toast.tsx";
+import { ago } from "../lib/format.ts";
+
+const dbKeys = {
+  all: ["databases"] as const,
+  list: () => ["databases", "list"] as const,
+  detail: (id: string) => ["databases", "detail", id] as const,
+  connection: (id: string) => ["databases", "connection", id] as const,
+};
+const MASK = "••••••••";
+
+export function DatabasesPage() {
+  const list = useQuery({
+    queryKey: dbKeys.list(),
+    queryFn: () => ok(api.GET("/api/v1/databases", { params: { query: { limit: 200 } } })),
+  });
+  const projects = useQuery({
+    queryKey: keys.projects.list(),
+    queryFn: () => ok(api.GET("/api/v1/projects", { params: { query: { limit: 200 } } })),
+  });
+  const projectName = (id: string) => projects.data?.projects.find((p) => p.id === id)?.name ?? id;
+  return (
+    <>
+      <PageTitle>Databases</PageTitle>
+      <Card>
+        <ErrorNote error={list.error} />
+        {list.data?.databases.length === 0 ? <Empty>No database yet: create one in a project.</Empty> : null}
+        <div className="overflow-x-auto">
+          <table className="w-full text-left text-sm">
+            <thead className="text-xs text-zinc-500 uppercase">
+              <tr>
+                <th className="py-2 pr-3">Name</th>
+                <th className="py-2 pr-3">State</th>
+                <th className="hidden py-2 pr-3 sm:table-cell">Engine</th>
+                <th className="hidden py-2 pr-3 sm:table-cell">Project</th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
+              {list.data?.databases.map((d) => (
+                <tr key={d.id} data-testid="database-row" data-name={d.name}>
+                  <td className="py-2 pr-3">
+                    <Link
+                      to="/databases/$databaseId"
+                      params={{ databaseId: d.id }}
+                      className="font-medium text-sky-700 hover:underline dark:text-sky-400"
+                    >
+                      {d.name}
+                    </Link>
+                  </td>
+                  <td className="py-2 pr-3">
+                    <StateBadge state={d.status} />
+                  </td>
+                  <td className="hidden py-2 pr-3 sm:table-cell">{d.engine}</td>
+                  <td className="hidden py-2 pr-3 sm:table-cell">{projectName(d.project_id)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Card>
+    </>
+  );
+}
+
+export function DatabasePage() {
+  const { databaseId } = useParams({ strict: false }) as { databaseId: string };
+  const can = useCan();
+  const qc = useQueryClient();
+  const toast = useToast();
+  const db = useQuery({
+    queryKey: dbKeys.detail(databaseId),
+    queryFn: () => ok(api.GET("/api/v1/databases/{id}", { params: { path: { id: databaseId } } })),
+    // Provisioning (idle) settles on the host without a stream event of its own: follow it.
+    refetchInterval: (q) => (q.state.data?.status === "idle" ? 2000 : false),
+  });
+  const act = useMutation({
+    mutationFn: (action: "start" | "stop" | "restart") => {
+      const params = { params: { path: { id: databaseId } } };
+      return action === "start"
+        ? ok(api.POST("/api/v1/databases/{id}/start", params))
+        : action === "stop"
+          ? ok(api.POST("/api/v1/databases/{id}/stop", params))
+          : ok(api.POST("/api/v1/databases/{id}/restart", params));
+    },
+    onSuccess: (d, action) => {
+      toast.ok(`${d.name}: ${action === "stop" ? "stopped" : action === "start" ? "started" : "restarted"}`);
+      qc.setQueryData(dbKeys.detail(databaseId), d);
+      void qc.invalidateQueries({ queryKey: dbKeys.list() });
+    },
+    onError: (err) => toast.error(err),
+  });
+  const d = db.data;
+  const running = d?.status === "running";
+  return (
+    <>
+      <PageTitle
+        actions={
+          can.operate && d ? (
+            running ? (
+              <>
+                <Button variant="secondary" busy={act.isPending && act.variables === "restart"} onClick={() => act.mutate("restart")}>
+                  Restart
+                </Button>
+                <Button variant="secondary" busy={act.isPending && act.variables === "stop"} onClick={() => act.mutate("stop")}>
+                  Stop
+                </Button>
+              </>
+            ) : (
+              <Button busy={act.isPending && act.variables === "start"} onClick={() => act.mutate("start")}>
+                Start
+              </Button>
+            )
+          ) : null
+        }
+      >
+        <Link to="/databases" className="text-zinc-500 hover:underline">
+          Databases
+        </Link>{" "}
+        / {d?.name ?? "…"}
+      </PageTitle>
+      <ErrorNote error={db.error} />
+      {d ? (
+        <div className="grid gap-4 lg:grid-cols-2">
+          <Card title="Service">
+            <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+              <dt className="text-zinc-500">State</dt>
+              <dd>
+                <StateBadge state={d.status} data-testid="database-status" />
+                {d.error ? <span className="block text-red-700 dark:text-red-400">{d.error}</span> : null}
+              </dd>
+              <dt className="text-zinc-500">Engine</dt>
+              <dd>
+                {d.engine} <span className="text-zinc-500">({d.image})</span>
+              </dd>
+              <dt className="text-zinc-500">Project</dt>
+              <dd>
+                <Link
+                  to="/projects/$projectId"
+                  params={{ projectId: d.project_id }}
+                  className="text-sky-700 hover:underline dark:text-sky-400"
+                >
+                  open the project
+                </Link>
+              </dd>
+              <dt className="text-zinc-500">Volume</dt>
+              <dd className="font-mono break-all">{d.volume}</dd>
+              <dt className="text-zinc-500">Created</dt>
+              <dd>{ago(d.created_at)}</dd>
+            </dl>
+          </Card>
+          <Connection
+            id={d.id}
+            internal={`${d.internal_host}:${d.internal_port}`}
+            external={d.external_port}
+            user={d.database_user}
+            database={d.database_name}
+          />
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function Connection(props: { id: string; internal: string; external: number | null; user: string | null; database: string | null }) {
+  const can = useCan();
+  const [shown, setShown] = useState(false);
+  const conn = useQuery({
+    queryKey: dbKeys.connection(props.id),
+    queryFn: () => ok(api.GET("/api/v1/databases/{id}/connection", { params: { path: { id: props.id } } })),
+    enabled: can.admin && shown,
+    staleTime: 0,
+    gcTime: 0,
+  });
+  const c = shown ? conn.data : undefined;
+  return (
+    <Card
+      title="Connection"
+      actions={
+        can.admin ? (
+          <Button size="sm" variant="secondary" busy={conn.isFetching} onClick={() => setShown((s) => !s)}>
+            {shown ? "Hide credentials" : "Show credentials"}
+          </Button>
+        ) : null
+      }
+    >
+      <ErrorNote error={conn.error} />
+      <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm" data-testid="database-connection">
+        <dt className="text-zinc-500">Inside the network</dt>
+        <dd className="font-mono break-all">{props.internal}</dd>
+        <dt className="text-zinc-500">Published port</dt>
+        <dd className="font-mono">{props.external ?? "none"}</dd>
+        <dt className="text-zinc-500">User</dt>
+        <dd className="font-mono">{c?.user ?? props.user ?? "—"}</dd>
+        <dt className="text-zinc-500">Database</dt>
+        <dd className="font-mono">{c?.database ?? props.database ?? "—"}</dd>
+        <dt className="text-zinc-500">Password</dt>
+        <dd className="font-mono break-all">{c?.password ?? MASK}</dd>
+        {c?.root_password ? (
+          <>
+            <dt className="text-zinc-500">Root password</dt>
+            <dd className="font-mono break-all">{c.root_password}</dd>
+          </>
+        ) : null}
+        <dt className="text-zinc-500">Connection string</dt>
+        <dd className="font-mono break-all">{c?.connection_string ?? MASK}</dd>
+      </dl>
+      {can.admin ? null : <p className="mt-2 text-xs text-zinc-500">Only owners and admins can read the credentials.</p>}
+    </Card>
+  );
+}
