@@ -48,6 +48,15 @@ export const devflowTokenTtlSeconds = (env: Bindings): number => int(env.PIER_DE
 
 export const rateLimitPerMinute = (env: Bindings): number => int(env.PIER_RATE_LIMIT_PER_MINUTE, 60);
 
+/**
+ * Requests a minute for a dashboard session (the `pier_session` cookie). One open page polls a
+ * container's stats every 2 s and each screen issues several queries, so a person browsing spends
+ * the per-credential budget of scripts within a minute: PIER_BROWSER_RATE_LIMIT_PER_MINUTE,
+ * default ten times PIER_RATE_LIMIT_PER_MINUTE.
+ */
+export const browserRateLimitPerMinute = (env: Bindings): number =>
+  int(env.PIER_BROWSER_RATE_LIMIT_PER_MINUTE, rateLimitPerMinute(env) * 10);
+
 /** Webhook deliveries allowed per application and minute. */
 export const webhookRateLimitPerMinute = (env: Bindings): number => int(env.PIER_WEBHOOK_RATE_LIMIT_PER_MINUTE, 30);
 

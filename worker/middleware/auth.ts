@@ -8,7 +8,7 @@ import { apiKeyRateKey, sessionRateKey } from "../services/credential-cache.ts";
 import type { Principal } from "../services/principal.ts";
 import * as browserSessions from "../services/browser-sessions.ts";
 import type { BrowserClaims } from "../services/tokens.ts";
-import { authSettings, rateLimitPerMinute } from "../settings.ts";
+import { authSettings, browserRateLimitPerMinute, rateLimitPerMinute } from "../settings.ts";
 import { checkCookieRequest, clearSessionCookies, sessionCookieOf, setSessionCookies } from "./browser-session.ts";
 import { applyRateLimitDecision, consumeRateLimit, RATE_LIMIT_WINDOW_MS } from "./rate-limit.ts";
 import { clientIp } from "./request-context.ts";
@@ -134,7 +134,7 @@ export function authenticateAndLimit(): MiddlewareHandler<AppEnv> {
     const credential = credentialOf(c);
     // A header credential wins over the cookie: scripts and the CLI never need the CSRF dance.
     const cookie = credential ? undefined : sessionCookieOf(c);
-    if (cookie) return authenticateCookie(c, cookie, limit, next);
+    if (cookie) return authenticateCookie(c, cookie, browserRateLimitPerMinute(c.env), next);
     if (!credential) {
       await consumeRateLimit(c, `ip:${clientIp(c) ?? "unknown"}`, limit);
     } else {

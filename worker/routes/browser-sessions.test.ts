@@ -146,8 +146,8 @@ describe("cookie-authenticated requests", () => {
     expect(await json(await fromBrowser(b, "/api/v1/me", { headers: { origin: ORIGIN } }), 200)).toMatchObject({ id: owner.userId });
     const bare = await SELF.fetch(`${ORIGIN}/api/v1/me`, { headers: { cookie: `pier_session=${b.session}` } });
     expect(await json(bare, 200)).toMatchObject({ id: owner.userId });
-    // Counted like the session's bearer requests.
-    expect(bare.headers.get("x-ratelimit-limit")).toBe(env.PIER_RATE_LIMIT_PER_MINUTE);
+    // Counted in the session's own bucket, with a dashboard's budget (see below).
+    expect(bare.headers.get("x-ratelimit-limit")).toBe(String(Number(env.PIER_RATE_LIMIT_PER_MINUTE) * 10));
   });
 
   it("refuse a request from another origin, or a cross-site one without Origin", async () => {
@@ -210,6 +210,19 @@ describe("cookie-authenticated requests", () => {
       headers: { cookie: `pier_session=${b.session}`, origin: "https://ci.example" },
     });
     expect(viaBearerWithCookie.status).toBe(201);
+  });
+
+  it("have a dashboard's budget: more requests a minute than a script's credential gets", async () => {
+    const owner = await newOwner();
+    const b = await browserLogin(owner);
+    const scripts = Number(env.PIER_RATE_LIMIT_PER_MINUTE);
+    // One open page polls stats every 2 s besides its queries: the bearer budget would run out.
+    for (let i = 0; i <= scripts; i++) {
+      const res = await fromBrowser(b, "/api/v1/me");
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-ratelimit-limit")).toBe(String(scripts * 10));
+      await res.body?.cancel();
+    }
   });
 
   it("are not accepted outside the canonical API", async () => {
