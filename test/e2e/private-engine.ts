@@ -4,6 +4,7 @@
 // DevFlow document's weekly-cleanup.sh — which on the shared engine would delete other suites'
 // stopped containers and unused images while they run.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +22,15 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
   const dir = await mkdtemp(join(tmpdir(), "pier-engine-"));
   const socket = join(dir, "docker.sock");
   const host = `unix://${socket}`;
-  // No default bridge and no iptables rules: nothing it does can touch the shared engine's networks.
+  // A bridge of its own and no iptables rules: nothing it does can touch the shared engine's networks.
+  // Not --bridge=none: a dockerd started that way deletes the host's `docker0` at start-up, and
+  // every container the shared engine started afterwards failed ("could not find bridge docker0").
+  // Not a network namespace either: the tests push from it to a registry on the host's loopback.
+  const bridge = `pe${randomBytes(4).toString("hex")}`;
+  await run("ip", ["link", "add", bridge, "type", "bridge"]);
+  await run("ip", ["addr", "add", `10.213.${randomBytes(1)[0]}.1/24`, "dev", bridge]);
+  await run("ip", ["link", "set", bridge, "up"]);
+  const removeBridge = () => run("ip", ["link", "delete", bridge]).catch(() => undefined);
   const daemon = spawn(
     "dockerd",
     [
@@ -29,7 +38,7 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
       `--exec-root=${join(dir, "exec")}`,
       `--pidfile=${join(dir, "docker.pid")}`,
       `--host=${host}`,
-      "--bridge=none",
+      `--bridge=${bridge}`,
       "--iptables=false",
       "--ip-masq=false",
     ],
@@ -48,6 +57,7 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
   } catch (error) {
     daemon.kill("SIGTERM");
     await exited;
+    await removeBridge();
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     throw new Error(`the private Docker engine did not start: ${String(error)}\n${log}`);
   }
@@ -59,6 +69,7 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
       if (ids) await docker("rm", "-f", ...ids.split("\n")).catch(() => undefined);
       daemon.kill("SIGTERM");
       await exited;
+      await removeBridge();
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     },
   };
