@@ -3,7 +3,7 @@
 // Failure paths keep the engine's words with a fitting status; roles and audit are checked too.
 // Every object is labelled for this run, and prunes are filtered by that label, because other
 // suites share the engine.
-import { randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   api,
@@ -27,6 +27,9 @@ describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping t
   const volume = `pier-e2e-vol-${tag}`;
   const network = `pier-e2e-net-${tag}`;
   const container = `pier-e2e-vns-${tag}`;
+  // A subnet of this run's own: a network an interrupted run left behind keeps its subnet, and a
+  // fixed one made every later run fail ("Pool overlaps with other one on this address space").
+  const NET = `172.29.${randomInt(256)}`;
   let owner: Owner;
   let member: string;
   let viewer: string;
@@ -135,9 +138,9 @@ describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping t
       body: {
         name: network,
         driver: "bridge",
-        subnet: "172.29.61.0/24",
-        gateway: "172.29.61.1",
-        ip_range: "172.29.61.128/25",
+        subnet: `${NET}.0/24`,
+        gateway: `${NET}.1`,
+        ip_range: `${NET}.128/25`,
         internal: true,
         labels,
       },
@@ -145,7 +148,7 @@ describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping t
     expect(created.status).toBe(201);
     expect(created.body.id).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.parse(await docker("network", "inspect", "-f", "{{json .IPAM.Config}}", network))).toEqual([
-      { Subnet: "172.29.61.0/24", Gateway: "172.29.61.1", IPRange: "172.29.61.128/25" },
+      { Subnet: `${NET}.0/24`, Gateway: `${NET}.1`, IPRange: `${NET}.128/25` },
     ]);
     const twice = await api(`${base()}/networks`, { token: member, body: { name: network } });
     expect(twice.status).toBe(409);
@@ -155,11 +158,11 @@ describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping t
     await docker("run", "-d", "--name", container, "--label", label, TEST_IMAGE, "sleep", "600");
     const connected = await api(`${base()}/networks/${network}/connect`, {
       token: member,
-      body: { container, aliases: ["db-alias"], ipv4_address: "172.29.61.20" },
+      body: { container, aliases: ["db-alias"], ipv4_address: `${NET}.20` },
     });
     expect(connected).toMatchObject({ status: 200, body: { connected: true } });
     const endpoint = JSON.parse(await docker("inspect", "-f", `{{json (index .NetworkSettings.Networks "${network}")}}`, container));
-    expect(endpoint.IPAddress).toBe("172.29.61.20");
+    expect(endpoint.IPAddress).toBe(`${NET}.20`);
     expect(endpoint.Aliases).toContain("db-alias");
 
     const inspected = await api(`${base()}/networks/${network}`, { token: viewer });
@@ -168,9 +171,9 @@ describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping t
       internal: true,
       managed: true,
       predefined: false,
-      subnets: [{ subnet: "172.29.61.0/24", gateway: "172.29.61.1", ip_range: "172.29.61.128/25" }],
+      subnets: [{ subnet: `${NET}.0/24`, gateway: `${NET}.1`, ip_range: `${NET}.128/25` }],
     });
-    expect(inspected.body.containers).toEqual([expect.objectContaining({ name: container, ipv4_address: "172.29.61.20/24" })]);
+    expect(inspected.body.containers).toEqual([expect.objectContaining({ name: container, ipv4_address: `${NET}.20/24` })]);
     const listed = await api(`${base()}/networks?label=${encodeURIComponent(label)}`, { token: viewer });
     expect(listed.body.networks.map((n: { name: string }) => n.name)).toEqual([network]);
 
@@ -196,7 +199,7 @@ describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping t
       network,
       container,
       aliases: ["db-alias"],
-      ipv4_address: "172.29.61.20",
+      ipv4_address: `${NET}.20`,
     });
     await docker("rm", "-f", container);
   });
