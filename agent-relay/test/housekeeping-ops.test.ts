@@ -1,7 +1,7 @@
 // The agent's volume, network and housekeeping operations against the real engine, called
 // directly (no control plane), each checked against the `docker` CLI, failure paths included.
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChunkWriter } from "../src/chunker.ts";
@@ -100,12 +100,16 @@ describe.skipIf(!available.available)("volume, network and system operations on 
   });
 
   it("creates a network with its addresses, connects a container with aliases and a static IPv4, and refuses to remove it while used", async () => {
+    // A subnet of this run's own, outside Docker's default pools (172.17-31/16, 192.168/20s): a fixed
+    // one collided with a network an interrupted run left behind, or with one the engine had handed
+    // out itself ("Pool overlaps with other one on this address space").
+    const NET = `10.215.${randomInt(256)}`;
     const { result: created } = await op("network.create", {
       name: network,
       driver: "bridge",
-      subnet: "172.31.77.0/24",
-      gateway: "172.31.77.1",
-      ip_range: "172.31.77.128/25",
+      subnet: `${NET}.0/24`,
+      gateway: `${NET}.1`,
+      ip_range: `${NET}.128/25`,
       internal: true,
       labels: { "dev.pier.test": tag },
     });
@@ -116,18 +120,18 @@ describe.skipIf(!available.available)("volume, network and system operations on 
       Labels: Record<string, string>;
     };
     expect(inspected.Internal).toBe(true);
-    expect(inspected.IPAM.Config[0]).toEqual({ Subnet: "172.31.77.0/24", Gateway: "172.31.77.1", IPRange: "172.31.77.128/25" });
+    expect(inspected.IPAM.Config[0]).toEqual({ Subnet: `${NET}.0/24`, Gateway: `${NET}.1`, IPRange: `${NET}.128/25` });
     expect(inspected.Labels["dev.pier.managed"]).toBe("true");
 
     const twice = await failure(op("network.create", { name: network }));
     expect(twice).toMatchObject({ code: "conflict", status: 409, message: expect.stringMatching(/already exists/) });
 
     await cli("run", "-d", "--name", container, TEST_IMAGE, "sleep", "300");
-    await op("network.connect", { id: network, container, aliases: ["db-alias"], ipv4_address: "172.31.77.20" });
+    await op("network.connect", { id: network, container, aliases: ["db-alias"], ipv4_address: `${NET}.20` });
     const attached = JSON.parse(await cli("inspect", "-f", `{{json (index .NetworkSettings.Networks "${network}")}}`, container));
-    expect(attached.IPAddress).toBe("172.31.77.20");
+    expect(attached.IPAddress).toBe(`${NET}.20`);
     expect(attached.Aliases).toContain("db-alias");
-    expect(await cli("exec", container, "ip", "-4", "addr")).toContain("172.31.77.20");
+    expect(await cli("exec", container, "ip", "-4", "addr")).toContain(`${NET}.20`);
 
     const used = await failure(op("network.remove", { id: network }));
     expect(used).toMatchObject({ code: "conflict", status: 403, message: expect.stringMatching(/has active endpoints/) });

@@ -27,9 +27,10 @@ describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping t
   const volume = `pier-e2e-vol-${tag}`;
   const network = `pier-e2e-net-${tag}`;
   const container = `pier-e2e-vns-${tag}`;
-  // A subnet of this run's own: a network an interrupted run left behind keeps its subnet, and a
-  // fixed one made every later run fail ("Pool overlaps with other one on this address space").
-  const NET = `172.29.${randomInt(256)}`;
+  // A subnet of this run's own, outside Docker's default pools (172.17-31/16, 192.168/20s): a fixed
+  // one collided with a network an interrupted run left behind, or with one the engine had handed
+  // out itself ("Pool overlaps with other one on this address space").
+  const NET = `10.214.${randomInt(256)}`;
   let owner: Owner;
   let member: string;
   let viewer: string;
