@@ -31,7 +31,9 @@ export type IdPrefix =
   | "dlv"
   | "alt"
   | "alr"
-  | "reg";
+  | "reg"
+  | "bkd"
+  | "bak";
 
 /** Opaque prefixed ids (`usr_…`), as DESIGN.md asks; the prefix tells a reader what it names. */
 export function newId(prefix: IdPrefix): string {
