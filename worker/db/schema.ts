@@ -5,3 +5,4 @@ export * from "./schema-core.ts";
 export * from "./schema-monitoring.ts";
 export * from "./schema-apps.ts";
 export * from "./schema-backups.ts";
+export * from "./schema-backup-policies.ts";

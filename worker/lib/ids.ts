@@ -33,7 +33,9 @@ export type IdPrefix =
   | "alr"
   | "reg"
   | "bkd"
-  | "bak";
+  | "bak"
+  | "bpl"
+  | "bpr";
 
 /** Opaque prefixed ids (`usr_…`), as DESIGN.md asks; the prefix tells a reader what it names. */
 export function newId(prefix: IdPrefix): string {
