@@ -44,6 +44,8 @@ export default defineConfig({
                 // A second, empty database for the tests of the first-user bootstrap.
                 FRESH_LIBSQL_URL: inject<string>("freshLibsqlUrl"),
                 FIRST_RUN_LIBSQL_URL: inject<string>("firstRunLibsqlUrl"),
+                // The backup destinations' tests: s3rver, started by the global setup.
+                TEST_S3_ENDPOINT: inject<string>("s3Endpoint"),
                 PIER_OPEN_REGISTRATION: "true",
                 JWT_SECRET: "test-jwt-secret-not-for-production-0123456789",
                 ENCRYPTION_KEY: "mOo7k0PJGemYJz25y3xQuFbYoQm4RU98LgT17cG2W6Q=",

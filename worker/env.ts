@@ -47,6 +47,8 @@ declare global {
       /** Tests only: a libSQL URL with an empty database (vitest.config.ts). */
       FRESH_LIBSQL_URL?: string;
       FIRST_RUN_LIBSQL_URL?: string;
+      /** Tests only: the s3rver the worker tests' global setup starts. */
+      TEST_S3_ENDPOINT?: string;
     }
   }
 }

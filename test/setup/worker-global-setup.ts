@@ -6,12 +6,15 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startLibsqlServer } from "../../scripts/libsql-server/server.ts";
 import { migrate } from "../../scripts/migrate.ts";
+import { startS3 } from "../fixtures/s3.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     libsqlUrl: string;
     freshLibsqlUrl: string;
     firstRunLibsqlUrl: string;
+    /** An S3-compatible store (s3rver, bucket pier-test) for the backup destinations' tests. */
+    s3Endpoint: string;
   }
 }
 
@@ -27,7 +30,10 @@ export default async function setup(project: TestProject) {
   project.provide("libsqlUrl", server.url);
   project.provide("freshLibsqlUrl", fresh.url);
   project.provide("firstRunLibsqlUrl", firstRun.url);
+  const s3 = await startS3(["pier-test", "pier-other"]);
+  project.provide("s3Endpoint", s3.endpoint);
   return async () => {
+    await s3.close();
     await server.close();
     await fresh.close();
     await firstRun.close();
