@@ -2758,6 +2758,14 @@ export interface components {
             description?: string | null;
             name?: string;
         };
+        EnvironmentVariables: {
+            /** @description Only when revealed. */
+            dotenv?: string;
+            environment: {
+                [key: string]: string;
+            };
+            revealed: boolean;
+        };
         ExecRequest: {
             cmd: string[];
             env?: {
@@ -5054,7 +5062,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Environment"];
+                    "application/json": components["schemas"]["EnvironmentVariables"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -5116,7 +5124,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Environment"];
+                    "application/json": components["schemas"]["EnvironmentVariables"];
                 };
             };
             /** @description Malformed JSON or query. */
@@ -5214,7 +5222,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Environment"];
+                    "application/json": components["schemas"]["EnvironmentVariables"];
                 };
             };
             /** @description Malformed JSON or query. */

@@ -190,7 +190,7 @@ const EnvironmentView = z
     revealed: z.boolean(),
     dotenv: z.string().optional().openapi({ description: "Only when revealed." }),
   })
-  .openapi("Environment");
+  .openapi("EnvironmentVariables");
 
 applicationRoutes.openapi(
   createRoute({
