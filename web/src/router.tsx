@@ -68,6 +68,10 @@ const projectRoute = createRoute({
 const applicationRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "applications/$applicationId",
+  validateSearch: (s: Record<string, unknown>): { tab?: string; deployment?: string } => ({
+    ...(typeof s.tab === "string" ? { tab: s.tab } : {}),
+    ...(typeof s.deployment === "string" ? { deployment: s.deployment } : {}),
+  }),
   component: lazyRouteComponent(() => import("./routes/application.tsx"), "ApplicationPage"),
 });
 const notificationsRoute = createRoute({

@@ -31,6 +31,9 @@ export const keys = {
     all: ["applications"] as const,
     detail: (id: string) => ["applications", "detail", id] as const,
     deployments: (id: string) => ["applications", id, "deployments"] as const,
+    environment: (id: string) => ["applications", id, "environment"] as const,
+    domains: (id: string) => ["applications", id, "domains"] as const,
+    webhookDeliveries: (id: string) => ["applications", id, "webhook-deliveries"] as const,
   },
   deployments: { detail: (id: string) => ["deployments", id] as const, latest: () => ["deployments", "latest"] as const },
 };

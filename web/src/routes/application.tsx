@@ -1,6 +1,8 @@
-// An application: its source, deployments (live build logs), deploy, cancel and rollback.
+// An application: its source, deployments (live build logs), deploy, cancel and rollback; its
+// environment, domains and push webhook in their own tabs (?tab=), the shown deployment in
+// ?deployment= so a webhook delivery can link to the one it started.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link, useParams } from "@tanstack/react-router";
+import { Link, useNavigate, useParams, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
@@ -10,15 +12,29 @@ import { PageTitle } from "../components/layout.tsx";
 import { LogViewer } from "../components/log-viewer.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { Tabs } from "../components/ui/tabs.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
 import { LogBuffer, type LogStream } from "../lib/log-buffer.ts";
+import { DomainsCard } from "./application-domains.tsx";
+import { EnvironmentCard } from "./application-env.tsx";
+import { WebhookCard } from "./application-webhook.tsx";
 
 type Deployment = Schemas["Deployment"];
 const ACTIVE = new Set(["queued", "building", "deploying"]);
+const TABS = [
+  { id: "deployments", label: "Deployments" },
+  { id: "environment", label: "Environment" },
+  { id: "domains", label: "Domains" },
+  { id: "webhook", label: "Webhook" },
+] as const;
+type Tab = (typeof TABS)[number]["id"];
 
 export function ApplicationPage() {
   const { applicationId: id } = useParams({ from: "/app/applications/$applicationId" });
+  const search = useSearch({ from: "/app/applications/$applicationId" });
+  const navigate = useNavigate({ from: "/applications/$applicationId" });
+  const tab: Tab = TABS.some((t) => t.id === search.tab) ? (search.tab as Tab) : "deployments";
   const can = useCan();
   const qc = useQueryClient();
   const toast = useToast();
@@ -33,7 +49,8 @@ export function ApplicationPage() {
     // building and deploying, which raises no notification.
     refetchInterval: (q) => (q.state.data?.deployments.some((d) => ACTIVE.has(d.status)) ? 3000 : false),
   });
-  const [selected, setSelected] = useState<string | null>(null);
+  const selected = search.deployment ?? null;
+  const setSelected = (deployment: string) => void navigate({ search: { tab: "deployments", deployment }, replace: true });
   const list = deployments.data?.deployments ?? [];
   const shown = selected ?? list[0]?.id ?? null;
 
@@ -88,6 +105,7 @@ export function ApplicationPage() {
         ) : null}{" "}
         / {a?.name ?? "…"} {a ? <StateBadge state={a.status} data-testid="application-status" /> : null}
       </PageTitle>
+      {app.isPending ? <p className="mb-4 text-sm text-zinc-500">Loading…</p> : null}
       <ErrorNote error={app.error} />
       {a ? (
         <Card title="Source" className="mb-4">
@@ -100,30 +118,37 @@ export function ApplicationPage() {
           </dl>
         </Card>
       ) : null}
-      <div className="grid gap-4 lg:grid-cols-[22rem_1fr]">
-        <Card title="Deployments">
-          <ErrorNote error={deployments.error} />
-          {deployments.data && list.length === 0 ? <Empty>No deployment yet.</Empty> : null}
-          <ul className="grid gap-1">
-            {list.map((d) => (
-              <li key={d.id}>
-                <DeploymentItem
-                  d={d}
-                  active={d.id === shown}
-                  current={d.id === a?.current_deployment_id}
-                  canOperate={can.operate}
-                  onSelect={() => setSelected(d.id)}
-                  onCancel={() => cancel.mutate(d.id)}
-                  onRollback={() => rollback.mutate(d.id)}
-                />
-              </li>
-            ))}
-          </ul>
-        </Card>
-        <Card title="Build log">
-          {shown ? <DeploymentLog key={shown} deploymentId={shown} onEnd={refresh} /> : <Empty>Deploy to see a build log.</Empty>}
-        </Card>
-      </div>
+      <Tabs tabs={TABS} value={tab} onChange={(t) => void navigate({ search: { tab: t }, replace: true })} />
+      {tab === "deployments" ? (
+        <div className="grid gap-4 lg:grid-cols-[22rem_1fr]">
+          <Card title="Deployments">
+            {deployments.isPending ? <p className="text-sm text-zinc-500">Loading…</p> : null}
+            <ErrorNote error={deployments.error} />
+            {deployments.data && list.length === 0 ? <Empty>No deployment yet.</Empty> : null}
+            <ul className="grid gap-1">
+              {list.map((d) => (
+                <li key={d.id}>
+                  <DeploymentItem
+                    d={d}
+                    active={d.id === shown}
+                    current={d.id === a?.current_deployment_id}
+                    canOperate={can.operate}
+                    onSelect={() => setSelected(d.id)}
+                    onCancel={() => cancel.mutate(d.id)}
+                    onRollback={() => rollback.mutate(d.id)}
+                  />
+                </li>
+              ))}
+            </ul>
+          </Card>
+          <Card title="Build log">
+            {shown ? <DeploymentLog key={shown} deploymentId={shown} onEnd={refresh} /> : <Empty>Deploy to see a build log.</Empty>}
+          </Card>
+        </div>
+      ) : null}
+      {tab === "environment" ? <EnvironmentCard applicationId={id} onRedeployed={setSelected} /> : null}
+      {tab === "domains" ? <DomainsCard applicationId={id} /> : null}
+      {tab === "webhook" && a ? <WebhookCard app={a} /> : null}
     </>
   );
 }
@@ -155,7 +180,9 @@ function DeploymentItem({
   return (
     <div
       data-testid="deployment"
+      data-id={d.id}
       data-status={d.status}
+      data-active={active || undefined}
       className={`rounded-md border p-2 text-sm ${active ? "border-sky-500" : "border-zinc-200 dark:border-zinc-800"}`}
     >
       <button type="button" onClick={onSelect} className="flex w-full items-center justify-between gap-2 text-left">
