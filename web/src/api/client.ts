@@ -57,3 +57,9 @@ export async function ok<T>(result: Promise<{ data?: T; error?: unknown; respons
 
 export const errorText = (err: unknown): string =>
   err instanceof ApiProblem ? err.detail : err instanceof Error ? err.message : String(err);
+
+/** The API's message about one field of a rejected body (422 `errors[]`, pointer `/body/<field>`), to show beside it. */
+export function fieldError(err: unknown, field: string): string | undefined {
+  if (!(err instanceof ApiProblem)) return undefined;
+  return err.errors.find((e) => e.pointer === `/body/${field}` || e.pointer.startsWith(`/body/${field}/`))?.detail;
+}

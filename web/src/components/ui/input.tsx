@@ -12,13 +12,20 @@ export function Select({ className, ...rest }: SelectHTMLAttributes<HTMLSelectEl
   return <select {...rest} className={cn(FIELD, "pr-8", className)} />;
 }
 
-export function Field({ label, children, hint }: { label: string; children: React.ReactNode; hint?: string }) {
+/** A labelled control; `error` is the API's message about this field, shown in place of the hint. */
+export function Field({ label, children, hint, error }: { label: string; children: React.ReactNode; hint?: string; error?: string }) {
   return (
     // biome-ignore lint/a11y/noLabelWithoutControl: the control is the child passed in
     <label className="grid gap-1 text-sm">
       <span className="font-medium">{label}</span>
       {children}
-      {hint ? <span className="text-xs text-zinc-500">{hint}</span> : null}
+      {error ? (
+        <span role="alert" className="text-xs text-red-700 dark:text-red-400">
+          {error}
+        </span>
+      ) : hint ? (
+        <span className="text-xs text-zinc-500">{hint}</span>
+      ) : null}
     </label>
   );
 }
