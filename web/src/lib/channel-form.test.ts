@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CHANNEL_KINDS, channelBody, fieldsOf } from "./channel-form.ts";
+import { CHANNEL_KINDS, channelBody, channelConfigPatch, channelFormValues, fieldsOf } from "./channel-form.ts";
 
 describe("channel form", () => {
   it("offers every kind the API accepts, each with its secret field masked", () => {
@@ -33,5 +33,30 @@ describe("channel form", () => {
     expect(to("a@example.com, b@example.com,")).toEqual(["a@example.com", "b@example.com"]);
     expect(to("a@example.com")).toBe("a@example.com");
     expect(fieldsOf("email").find((f) => f.key === "api_key")?.secret).toBe(true);
+  });
+
+  it("patches only the fields changed, so a secret left masked keeps its value", () => {
+    const read = { url: "https://hooks.test/x", secret: "********" };
+    const values = channelFormValues("webhook", read);
+    expect(values).toEqual({ url: "https://hooks.test/x", secret: "********" });
+    expect(channelConfigPatch("webhook", read, values)).toEqual({});
+    expect(channelConfigPatch("webhook", read, { ...values, url: " https://hooks.test/y " })).toEqual({ url: "https://hooks.test/y" });
+    expect(channelConfigPatch("webhook", read, { ...values, secret: "a-new-signing-secret" })).toEqual({ secret: "a-new-signing-secret" });
+  });
+
+  it("clears an optional field emptied, and edits email recipients as a comma list", () => {
+    const read = {
+      api_key: "re_…abcd",
+      from: "Pier <a@example.test>",
+      to: ["x@example.test", "y@example.test"],
+      api_base_url: "https://mail.test",
+    };
+    const values = channelFormValues("email", read);
+    expect(values.to).toBe("x@example.test, y@example.test");
+    expect(channelConfigPatch("email", read, values)).toEqual({});
+    expect(channelConfigPatch("email", read, { ...values, to: "x@example.test", api_base_url: "" })).toEqual({
+      to: "x@example.test",
+      api_base_url: null,
+    });
   });
 });

@@ -68,3 +68,42 @@ export function channelBody(kind: ChannelKind, name: string, values: Record<stri
   }
   return { type: kind, name: name.trim(), config } as NewChannel;
 }
+
+/** A config value as the edit form shows it: lists (email recipients) comma-joined. */
+export const formValue = (v: unknown): string => (Array.isArray(v) ? v.join(", ") : v == null ? "" : String(v));
+
+/** The form's starting values for an existing channel, as the API read them (secrets masked). */
+export function channelFormValues(kind: ChannelKind, config: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(fieldsOf(kind).map((f) => [f.key, formValue(config[f.key])]));
+}
+
+/**
+ * The config fields to PATCH: only those the user changed. A field left as it was read (for a
+ * secret, its mask) is not sent, so the API keeps the stored value; the API would also keep a
+ * mask sent back, but sending less says more plainly what changed.
+ */
+export function channelConfigPatch(
+  kind: ChannelKind,
+  read: Record<string, unknown>,
+  values: Record<string, string>,
+): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  for (const f of fieldsOf(kind)) {
+    const before = formValue(read[f.key]);
+    const now = (values[f.key] ?? before).trim();
+    if (now === before.trim()) continue;
+    if (f.optional && now === "") {
+      patch[f.key] = null;
+      continue;
+    }
+    patch[f.key] = now;
+  }
+  if (kind === "email" && typeof patch.to === "string") {
+    const to = patch.to
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    patch.to = to.length === 1 ? to[0] : to;
+  }
+  return patch;
+}

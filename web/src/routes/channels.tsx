@@ -1,6 +1,7 @@
 // Notification channels: where notifications are delivered outside Pier. Secrets come back masked
-// and are typed into password fields; a test message is followed in the channel's delivery log,
-// which refreshes while a delivery is still pending (retries) and whenever it is opened.
+// and are typed into password fields; editing sends only the fields changed, so a secret left
+// masked keeps its value. A test message is followed in the channel's delivery log, which
+// refreshes while a delivery is still pending (retries); each card shows its latest failure.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
@@ -12,7 +13,7 @@ import { Dialog } from "../components/ui/dialog.tsx";
 import { Field, Input, Select } from "../components/ui/input.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
-import { CHANNEL_KINDS, type ChannelKind, channelBody, fieldsOf } from "../lib/channel-form.ts";
+import { CHANNEL_KINDS, type ChannelKind, channelBody, channelConfigPatch, channelFormValues, fieldsOf } from "../lib/channel-form.ts";
 
 type Channel = Schemas["NotificationChannel"];
 const channelKeys = {
@@ -26,6 +27,7 @@ export function ChannelsPage() {
   const toast = useToast();
   const [adding, setAdding] = useState(false);
   const [open, setOpen] = useState<string | null>(null);
+  const [editing, setEditing] = useState<Channel | null>(null);
   const list = useQuery({ queryKey: channelKeys.all, queryFn: () => ok(api.GET("/api/v1/notification-channels")) });
   const test = useMutation({
     mutationFn: (id: string) => ok(api.POST("/api/v1/notification-channels/{id}/test", { params: { path: { id } } })),
@@ -70,6 +72,24 @@ export function ChannelsPage() {
           }}
         />
       </Dialog>
+      <Dialog
+        open={editing !== null}
+        onOpenChange={(o) => (o ? null : setEditing(null))}
+        title={`Edit ${editing?.name ?? "channel"}`}
+        description="Secrets stay masked: leave one as it is to keep it, type a new value to replace it."
+      >
+        {editing ? (
+          <EditChannel
+            key={editing.id}
+            channel={editing}
+            onDone={() => {
+              setEditing(null);
+              void qc.invalidateQueries({ queryKey: channelKeys.all });
+            }}
+          />
+        ) : null}
+      </Dialog>
+      {list.isPending ? <p className="text-sm text-zinc-500">Loading…</p> : null}
       <ErrorNote error={list.error} />
       {list.data && channels.length === 0 ? (
         <Card>
@@ -100,6 +120,9 @@ export function ChannelsPage() {
                     >
                       Send test
                     </Button>
+                    <Button size="sm" variant="ghost" onClick={() => setEditing(c)}>
+                      Edit
+                    </Button>
                     <Button size="sm" variant="ghost" onClick={() => toggle.mutate(c)}>
                       {c.enabled ? "Switch off" : "Switch on"}
                     </Button>
@@ -125,8 +148,9 @@ export function ChannelsPage() {
                 </div>
               ))}
               <dt className="text-zinc-500">events</dt>
-              <dd>{c.events?.join(", ") ?? "every kind"}</dd>
+              <dd data-testid="channel-events">{c.events?.join(", ") ?? "every kind"}</dd>
             </dl>
+            <LastFailure channelId={c.id} />
             {open === c.id ? <Deliveries channelId={c.id} /> : null}
           </Card>
         ))}
@@ -135,13 +159,36 @@ export function ChannelsPage() {
   );
 }
 
-function Deliveries({ channelId }: { channelId: string }) {
-  const log = useQuery({
+// One read of a channel's log serves both its card (the latest failure) and the opened log.
+const useDeliveries = (channelId: string) =>
+  useQuery({
     queryKey: channelKeys.deliveries(channelId),
     queryFn: () => ok(api.GET("/api/v1/notification-channels/{id}/deliveries", { params: { path: { id: channelId } } })),
     // A pending delivery is being attempted or retried: follow it until it settles.
     refetchInterval: (q) => (q.state.data?.deliveries.some((d) => d.status === "pending") ? 2000 : false),
   });
+
+/** The newest delivery, when it failed: what the receiver (or the network) answered. */
+function LastFailure({ channelId }: { channelId: string }) {
+  const log = useDeliveries(channelId);
+  const last = log.data?.deliveries[0];
+  if (last?.status !== "failed") return null;
+  const failures = log.data?.deliveries.filter((d) => d.status === "failed").length ?? 0;
+  return (
+    <p
+      role="status"
+      data-testid="channel-last-error"
+      className="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-300"
+    >
+      Last delivery failed {ago(last.updated_at)}
+      {last.last_status_code ? ` (HTTP ${last.last_status_code})` : ""}: {last.last_error ?? "no answer"}
+      {failures > 1 ? <span className="block text-xs">{failures} of the latest deliveries failed; open the delivery log.</span> : null}
+    </p>
+  );
+}
+
+function Deliveries({ channelId }: { channelId: string }) {
+  const log = useDeliveries(channelId);
   return (
     <div className="mt-3 border-t border-zinc-200 pt-3 dark:border-zinc-800">
       <ErrorNote error={log.error} />
@@ -216,6 +263,103 @@ function AddChannel({ onDone }: { onDone: () => void }) {
       <div className="flex justify-end">
         <Button type="submit" busy={add.isPending}>
           Add channel
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+const KINDS_KEY = ["notifications", "settings"] as const;
+
+function EditChannel({ channel, onDone }: { channel: Channel; onDone: () => void }) {
+  const toast = useToast();
+  const [name, setName] = useState(channel.name);
+  const [values, setValues] = useState<Record<string, string>>(() => channelFormValues(channel.type, channel.config));
+  const [everyKind, setEveryKind] = useState(channel.events === null);
+  const [events, setEvents] = useState<Set<string>>(() => new Set(channel.events ?? []));
+  // The kinds a channel may receive, as the API lists them (the organization's notification settings).
+  const kinds = useQuery({ queryKey: KINDS_KEY, queryFn: () => ok(api.GET("/api/v1/notifications/settings")) });
+  const save = useMutation({
+    mutationFn: () => {
+      const config = channelConfigPatch(channel.type, channel.config, values);
+      return ok(
+        api.PATCH("/api/v1/notification-channels/{id}", {
+          params: { path: { id: channel.id } },
+          body: {
+            ...(name.trim() !== channel.name ? { name: name.trim() } : {}),
+            ...(Object.keys(config).length ? { config } : {}),
+            events: everyKind ? null : ([...events] as Schemas["NotificationSettings"]["kinds"][number]["kind"][]),
+          },
+        }),
+      );
+    },
+    onSuccess: (c) => {
+      toast.ok(`${c.name} saved`);
+      onDone();
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate();
+  };
+  return (
+    <form className="grid gap-3" onSubmit={submit}>
+      <Field label="Name">
+        <Input name="name" required value={name} onChange={(e) => setName(e.target.value)} />
+      </Field>
+      {fieldsOf(channel.type).map((f) => (
+        <Field
+          key={f.key}
+          label={f.optional ? `${f.label} (optional)` : f.label}
+          hint={f.secret ? "Masked: leave it to keep the current value" : f.hint}
+        >
+          <Input
+            name={f.key}
+            type={f.secret ? "password" : "text"}
+            autoComplete={f.secret ? "new-password" : "off"}
+            value={values[f.key] ?? ""}
+            // A masked secret is selected whole on focus, so typing replaces it rather than editing the mask.
+            onFocus={f.secret ? (e) => e.currentTarget.select() : undefined}
+            onChange={(e) => setValues((v) => ({ ...v, [f.key]: e.target.value }))}
+          />
+        </Field>
+      ))}
+      <fieldset className="grid gap-2 text-sm">
+        <legend className="mb-1 font-medium">Events</legend>
+        <label className="flex items-center gap-2">
+          <input type="checkbox" checked={everyKind} onChange={(e) => setEveryKind(e.target.checked)} />
+          Every kind (including kinds added later)
+        </label>
+        {everyKind ? null : (
+          <div className="grid gap-1 sm:grid-cols-2">
+            <ErrorNote error={kinds.error} />
+            {kinds.data?.kinds.map((k) => (
+              <label key={k.kind} className="flex items-center gap-2 font-mono text-xs">
+                <input
+                  type="checkbox"
+                  checked={events.has(k.kind)}
+                  onChange={(e) =>
+                    setEvents((s) => {
+                      const next = new Set(s);
+                      if (e.target.checked) next.add(k.kind);
+                      else next.delete(k.kind);
+                      return next;
+                    })
+                  }
+                />
+                {k.kind}
+              </label>
+            ))}
+          </div>
+        )}
+      </fieldset>
+      <ErrorNote error={save.error} />
+      <div className="flex justify-end gap-2">
+        <Button variant="ghost" onClick={onDone}>
+          Cancel
+        </Button>
+        <Button type="submit" busy={save.isPending}>
+          Save channel
         </Button>
       </div>
     </form>
