@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
 /** What `startAgent` needs from the environment; the tuning knobs live in AgentOptions. */
@@ -16,16 +16,16 @@ export interface AgentEnvConfig {
 const EnvSchema = z.object({
   PIER_URL: z
     .string({ error: "PIER_URL is not set: point it at the control plane, e.g. http://127.0.0.1:8787" })
-    .refine((value) => /^(https?|wss?):\/\/[^/]/.test(value), "PIER_URL must start with http://, https://, ws:// or wss://"),
+    .check(z.refine((value) => /^(https?|wss?):\/\/[^/]/.test(value), "PIER_URL must start with http://, https://, ws:// or wss://")),
   PIER_AGENT_TOKEN: z
     .string({ error: "PIER_AGENT_TOKEN is not set: create a host with POST /api/v1/hosts and use its agent_token" })
-    .min(1, "PIER_AGENT_TOKEN is empty"),
-  DOCKER_HOST: z.string().optional(),
-  PIER_LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
-  PIER_STATS_PUSH_MS: z.coerce.number().int().min(0).optional(),
-  PIER_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).optional(),
-  PIER_METRICS_FLUSH_MS: z.coerce.number().int().min(100).optional(),
-  PIER_METRICS_DISK_PATH: z.string().min(1).optional(),
+    .check(z.minLength(1, "PIER_AGENT_TOKEN is empty")),
+  DOCKER_HOST: z.optional(z.string()),
+  PIER_LOG_LEVEL: z.optional(z.enum(LOG_LEVELS)),
+  PIER_STATS_PUSH_MS: z.optional(z.coerce.number().check(z.int(), z.gte(0))),
+  PIER_METRICS_INTERVAL_MS: z.optional(z.coerce.number().check(z.int(), z.gte(0))),
+  PIER_METRICS_FLUSH_MS: z.optional(z.coerce.number().check(z.int(), z.gte(100))),
+  PIER_METRICS_DISK_PATH: z.optional(z.string().check(z.minLength(1))),
 });
 
 export class ConfigError extends Error {

@@ -1,10 +1,13 @@
 /**
  * The relay protocol between a host agent and its HostRelay Durable Object, declared once and
- * imported by both ends. It runs in Node and in workerd, so it imports nothing but zod.
+ * imported by both ends. It runs in Node and in workerd, so it imports nothing but zod — `zod/mini`
+ * only (biome.json enforces it), whose functional schemas cost the agent little memory; the Worker
+ * embeds them in its classic-zod and OpenAPI schemas through `worker/lib/protocol-schema.ts`.
  *
  * Every message is one JSON text frame carrying `v` (the protocol version) and `type`.
  */
-import { z } from "zod";
+import en from "zod/v4/locales/en.js";
+import * as z from "zod/mini";
 import { DockerEventSchema } from "./protocol/events.ts";
 import { HostSampleSchema, MAX_METRICS_BATCH } from "./protocol/metrics.ts";
 import { StatsSampleSchema } from "./protocol/sample.ts";
@@ -27,6 +30,10 @@ export * from "./protocol/terminal.ts";
 export * from "./protocol/volumes.ts";
 
 export { PROTOCOL_VERSION };
+
+// zod/mini (a fraction of classic zod's memory, which the agent's budget needs) loads no locale by
+// itself: without this its issues would all read "Invalid input", where classic zod explains them.
+z.config(en());
 
 /**
  * Largest `chunk.data`, in UTF-16 code units. Even if every character were escaped by JSON
@@ -62,14 +69,14 @@ export const CLOSE_CODES = {
 } as const;
 
 const v = z.literal(PROTOCOL_VERSION);
-const commandId = z.string().min(1).max(128);
+const commandId = z.string().check(z.minLength(1), z.maxLength(128));
 
 export const ErrorSchema = z.object({
   /** One of ERROR_CODES, left open so a newer agent can add codes. */
   code: z.string(),
   message: z.string(),
   /** The Docker Engine's HTTP status when the error came from the engine. */
-  status: z.number().int().optional(),
+  status: z.optional(z.number().check(z.int())),
 });
 export type RelayError = z.infer<typeof ErrorSchema>;
 
@@ -116,10 +123,10 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 export const ContainerCountsSchema = z.object({
-  total: z.number().int(),
-  running: z.number().int(),
-  paused: z.number().int(),
-  stopped: z.number().int(),
+  total: z.number().check(z.int()),
+  running: z.number().check(z.int()),
+  paused: z.number().check(z.int()),
+  stopped: z.number().check(z.int()),
 });
 export type ContainerCounts = z.infer<typeof ContainerCountsSchema>;
 
@@ -131,9 +138,9 @@ export const HelloSchema = z.object({
   agent_version: z.string(),
   hostname: z.string(),
   /** Null when the agent could not reach Docker; it connects anyway and says so. */
-  engine_version: z.string().nullable(),
+  engine_version: z.nullable(z.string()),
   /** The Engine API version the agent speaks to Docker ("1.41"). */
-  api_version: z.string().nullable(),
+  api_version: z.nullable(z.string()),
   /** "Debian GNU/Linux 12 (bookworm)" from the engine, else the Node platform. */
   os: z.string(),
   arch: z.string(),
@@ -141,17 +148,17 @@ export const HelloSchema = z.object({
   addresses: z.array(z.string()),
   /** Op names the agent implements. */
   capabilities: z.array(z.string()),
-  kernel_version: z.string().optional(),
-  cpus: z.number().int().optional(),
-  memory_bytes: z.number().optional(),
-  containers: ContainerCountsSchema.optional(),
+  kernel_version: z.optional(z.string()),
+  cpus: z.optional(z.number().check(z.int())),
+  memory_bytes: z.optional(z.number()),
+  containers: z.optional(ContainerCountsSchema),
   /** The agent's clock (epoch ms) when it sent hello; lets the DO spot clock skew against deadlines. */
-  time: z.number().optional(),
+  time: z.optional(z.number()),
   /**
    * The agent answers every `cmd` with an `ack` at once. Only then does the server fail a command
    * whose ack does not come in time (an older agent never sends one and must not be failed for it).
    */
-  acks: z.boolean().optional(),
+  acks: z.optional(z.boolean()),
 });
 
 /**
@@ -172,19 +179,19 @@ export const ChunkSchema = z.object({
   type: z.literal("chunk"),
   id: commandId,
   /** 0, 1, 2, … per command, so the receiver can spot a gap. */
-  seq: z.number().int().min(0),
-  data: z.string().max(MAX_CHUNK_CHARS),
+  seq: z.number().check(z.int(), z.gte(0)),
+  data: z.string().check(z.maxLength(MAX_CHUNK_CHARS)),
   /** For log and exec output: which stream the text came from. */
-  stream: z.enum(["stdout", "stderr"]).optional(),
+  stream: z.optional(z.enum(["stdout", "stderr"])),
 });
 
 export const EndSchema = z.object({
   v,
   type: z.literal("end"),
   id: commandId,
-  error: ErrorSchema.optional(),
+  error: z.optional(ErrorSchema),
   /** A streaming command's outcome when it has one (`deploy.build`, `deploy.run`). */
-  data: z.unknown().optional(),
+  data: z.optional(z.unknown()),
 });
 
 /**
@@ -194,8 +201,8 @@ export const EndSchema = z.object({
  * an outcome. Read it with the Worker's `readRelayStream()`.
  */
 export const RelayStreamLineSchema = z.discriminatedUnion("type", [
-  ChunkSchema.omit({ v: true, id: true }),
-  EndSchema.omit({ v: true, id: true }),
+  z.omit(ChunkSchema, { v: true, id: true }),
+  z.omit(EndSchema, { v: true, id: true }),
 ]);
 export type RelayStreamLine = z.infer<typeof RelayStreamLineSchema>;
 export type RelayStreamChunk = Extract<RelayStreamLine, { type: "chunk" }>;
@@ -203,7 +210,7 @@ export type RelayStreamChunk = Extract<RelayStreamLine, { type: "chunk" }>;
 export const EventMessageSchema = z.object({
   v,
   type: z.literal("event"),
-  events: z.array(DockerEventSchema).min(1),
+  events: z.array(DockerEventSchema).check(z.minLength(1)),
 });
 
 export const StatsMessageSchema = z.object({
@@ -212,7 +219,7 @@ export const StatsMessageSchema = z.object({
   /** Agent clock, epoch ms. */
   at: z.number(),
   samples: z.array(StatsSampleSchema),
-  containers: ContainerCountsSchema.optional(),
+  containers: z.optional(ContainerCountsSchema),
 });
 
 /** Host samples, batched: sent every `PIER_METRICS_FLUSH_MS`, and kept while the link is down. */
@@ -221,7 +228,7 @@ export const MetricsMessageSchema = z.object({
   type: z.literal("metrics"),
   /** Agent clock (epoch ms) when sent: the server corrects the samples' times by its skew. */
   sent_at: z.number(),
-  samples: z.array(HostSampleSchema).min(1).max(MAX_METRICS_BATCH),
+  samples: z.array(HostSampleSchema).check(z.minLength(1), z.maxLength(MAX_METRICS_BATCH)),
 });
 
 // ---- server → agent ----
@@ -231,9 +238,9 @@ export const CmdSchema = z.object({
   type: z.literal("cmd"),
   id: commandId,
   /** An OpName; a plain string here so the agent can answer `unknown_op` instead of dropping it. */
-  op: z.string().min(1),
+  op: z.string().check(z.minLength(1)),
   /** Checked against OPS[op].args by the agent. */
-  args: z.unknown().optional(),
+  args: z.optional(z.unknown()),
   /** Epoch ms; the agent aborts the Docker call when it passes. */
   deadline: z.number(),
 });
@@ -310,7 +317,7 @@ export type Outgoing<M extends { v: number }> = M extends unknown ? Omit<M, "v">
 
 export type ParseResult<M> = { ok: true; message: M } | { ok: false; error: string };
 
-function parseWith<M>(schema: z.ZodType<M>, text: string): ParseResult<M> {
+function parseWith<M>(schema: z.ZodMiniType<M>, text: string): ParseResult<M> {
   let json: unknown;
   try {
     json = JSON.parse(text);

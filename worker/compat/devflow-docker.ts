@@ -7,6 +7,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { ImageRef, NetworkRef, type StatsSample, TaggedRef, VolumeName } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { dockerHumanSize } from "../lib/human-size.ts";
@@ -178,7 +179,7 @@ devflowDockerCompat.get("/api/projects/:project/docker/processes", async (c) => 
   return ok(c, { processes: processTable(top.Titles, top.Processes) });
 });
 
-const ConnectBody = z.object({ network_name: NetworkRef });
+const ConnectBody = z.object({ network_name: classic(NetworkRef) });
 
 devflowDockerCompat.post("/api/projects/:project/docker/networks/connect", async (c) => {
   requireRole(c.var.principal, "member", "connect containers to networks");
@@ -219,7 +220,7 @@ devflowDockerCompat.post("/api/projects/:project/docker/limits", async (c) => {
   return ok(c, { message: "Resource limits updated" });
 });
 
-const BackupBody = z.object({ backup_name: TaggedRef });
+const BackupBody = z.object({ backup_name: classic(TaggedRef) });
 
 devflowDockerCompat.post("/api/projects/:project/docker/backup", async (c) => {
   requireRole(c.var.principal, "member", "commit containers to images");
@@ -279,7 +280,7 @@ devflowDockerCompat.get("/api/servers/:server/docker/volumes", async (c) => {
 });
 
 const VolumeBody = z.object({
-  name: VolumeName,
+  name: classic(VolumeName),
   driver: z
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.:/-]*$/, "must be a volume driver name")
@@ -318,7 +319,7 @@ devflowDockerCompat.get("/api/servers/:server/docker/networks", async (c) => {
 });
 
 const NetworkBody = z.object({
-  name: NetworkRef,
+  name: classic(NetworkRef),
   driver: z
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.:/-]*$/, "must be a network driver name")
@@ -350,7 +351,7 @@ devflowDockerCompat.get("/api/servers/:server/docker/images", async (c) => {
   return ok(c, { images: imageRows(images) });
 });
 
-const PullBody = z.object({ image: ImageRef });
+const PullBody = z.object({ image: classic(ImageRef) });
 
 devflowDockerCompat.post("/api/servers/:server/docker/images/pull", async (c) => {
   requireRole(c.var.principal, "member", "pull images");
@@ -383,7 +384,7 @@ devflowDockerCompat.post("/api/servers/:server/docker/images/prune", async (c) =
   return ok(c, { output });
 });
 
-const TagBody = z.object({ source_image: ImageRef, target_image: TaggedRef });
+const TagBody = z.object({ source_image: classic(ImageRef), target_image: classic(TaggedRef) });
 
 devflowDockerCompat.post("/api/servers/:server/docker/images/tag", async (c) => {
   requireRole(c.var.principal, "member", "tag images");
@@ -393,7 +394,7 @@ devflowDockerCompat.post("/api/servers/:server/docker/images/tag", async (c) => 
   return ok(c, { message: "Image tagged successfully" });
 });
 
-const PushBody = z.object({ image_name: TaggedRef });
+const PushBody = z.object({ image_name: classic(TaggedRef) });
 
 devflowDockerCompat.post("/api/servers/:server/docker/images/push", async (c) => {
   requireRole(c.var.principal, "member", "push images");
@@ -403,7 +404,7 @@ devflowDockerCompat.post("/api/servers/:server/docker/images/push", async (c) =>
   return ok(c, { output: result.output });
 });
 
-const SaveBody = z.object({ image_name: ImageRef, file_path: z.string().min(1).max(4096) });
+const SaveBody = z.object({ image_name: classic(ImageRef), file_path: z.string().min(1).max(4096) });
 
 devflowDockerCompat.post("/api/servers/:server/docker/images/save", async (c) => {
   requireRole(c.var.principal, "admin", "write files on a host");

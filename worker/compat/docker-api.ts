@@ -5,6 +5,7 @@ import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { ContainerRef, type OpName, type OpResult, type StatsSample } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import type { CommandOutcome } from "../durable/host-relay.ts";
 import { ApiError } from "../errors.ts";
 import { formatMemory, formatNetwork } from "../lib/human-size.ts";
@@ -208,7 +209,7 @@ dockerApiCompat.get("/inspect2/:host/:id", async (c) => {
   });
 });
 
-const StartStop = z.object({ id: ContainerRef, host: z.string().min(1).max(63) });
+const StartStop = z.object({ id: classic(ContainerRef), host: z.string().min(1).max(63) });
 
 for (const action of ["start", "stop"] as const) {
   dockerApiCompat.post(`/${action}2`, async (c) => {

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { HealthCheckSchema } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import { BUILD_TYPES, CERTIFICATE_TYPES, DATABASE_ENGINES, DEPLOYMENT_STATUSES, PULL_POLICIES, RESTART_POLICIES } from "../db/schema.ts";
 import type { ApplicationRow } from "../services/applications.ts";
 import type { DatabaseRow } from "../services/databases.ts";
@@ -131,7 +132,8 @@ const applicationFields = {
     .optional()
     .openapi({ description: "Memory limit in bytes." }),
   restart_policy: z.enum(RESTART_POLICIES).optional(),
-  health_check: HealthCheckSchema.nullable()
+  health_check: classic(HealthCheckSchema)
+    .nullable()
     .optional()
     .openapi({ description: "A Docker HEALTHCHECK command, and/or an HTTP path probed from inside the container." }),
   deploy_timeout_seconds: z

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ComposeDownArgs, ComposeProjectName, ComposePullArgs, ComposeServiceName, ComposeSource, ComposeUpArgs } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { composeDown, composeLogs, composePs, startComposePull, startComposeUp } from "../services/compose.ts";
@@ -25,7 +26,7 @@ export const composeRoutes = createRouter();
 composeRoutes.use("*", requireAuth());
 
 const ProjectParam = HostParam.extend({
-  project: ComposeProjectName.openapi({ param: { name: "project", in: "path" }, example: "shop" }),
+  project: classic(ComposeProjectName).openapi({ param: { name: "project", in: "path" }, example: "shop" }),
 });
 
 const Publisher = z.object({ URL: z.string(), TargetPort: z.number(), PublishedPort: z.number(), Protocol: z.string() });
@@ -71,7 +72,7 @@ composeRoutes.openapi(
     summary: "`docker compose up -d` for a project, as a task: 202 with its task_id (member+)",
     description: `${SOURCE_NOTE} The task's progress follows Compose's output; its result holds the output and the project's containers.`,
     security: bearerSecurity,
-    request: { params: HostParam, body: jsonBody(ComposeUpArgs.openapi("ComposeUp")) },
+    request: { params: HostParam, body: jsonBody(classic(ComposeUpArgs).openapi("ComposeUp")) },
     responses: { 202: jsonResponse(TaskStarted, "Compose started."), ...composeErrors },
   }),
   async (c) => {
@@ -88,7 +89,7 @@ composeRoutes.openapi(
     summary: "`docker compose pull` for a project, as a task: 202 with its task_id (member+)",
     description: SOURCE_NOTE,
     security: bearerSecurity,
-    request: { params: HostParam, body: jsonBody(ComposePullArgs.openapi("ComposePull")) },
+    request: { params: HostParam, body: jsonBody(classic(ComposePullArgs).openapi("ComposePull")) },
     responses: { 202: jsonResponse(TaskStarted, "The pull started."), ...composeErrors },
   }),
   async (c) => {
@@ -105,7 +106,7 @@ composeRoutes.openapi(
     summary: "`docker compose down`: stop and remove the project's containers and networks (member+; `volumes: true` admin+)",
     description: SOURCE_NOTE,
     security: bearerSecurity,
-    request: { params: HostParam, body: jsonBody(ComposeDownArgs.openapi("ComposeDown")) },
+    request: { params: HostParam, body: jsonBody(classic(ComposeDownArgs).openapi("ComposeDown")) },
     responses: { 200: jsonResponse(RunResult, "Compose's output."), ...composeErrors },
   }),
   async (c) => c.json(await composeDown(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json")), 200),
@@ -150,9 +151,9 @@ composeRoutes.openapi(
     request: {
       params: ProjectParam,
       query: z.object({
-        directory: ComposeSource.shape.directory,
+        directory: classic(ComposeSource).shape.directory,
         file: listQuery(z.string().max(255)).optional().openapi({ description: "Compose files inside `directory`; repeat for several." }),
-        service: listQuery(ComposeServiceName).optional().openapi({ description: "Only this service; repeat for several." }),
+        service: listQuery(classic(ComposeServiceName)).optional().openapi({ description: "Only this service; repeat for several." }),
         tail: z.coerce.number().int().min(0).max(10_000).optional().openapi({ description: "Lines per service (default 200)." }),
         timestamps: queryBool.optional(),
       }),

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ContainerCommitArgs, ContainerRef, ContainerRenameArgs, ContainerUpdateFields, withUpdateRules } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { commitContainer, renameContainer, updateContainer } from "../services/container-admin.ts";
@@ -22,7 +23,7 @@ export const containerAdminRoutes = createRouter();
 containerAdminRoutes.use("*", requireAuth());
 
 const ContainerParam = HostParam.extend({
-  id: ContainerRef.openapi({ param: { name: "id", in: "path" }, example: "web-1" }),
+  id: classic(ContainerRef).openapi({ param: { name: "id", in: "path" }, example: "web-1" }),
 });
 
 const errors = { ...validationErrors, ...authErrors, ...notFoundError, ...conflictError, ...relayErrors };
@@ -36,7 +37,7 @@ containerAdminRoutes.openapi(
     description:
       "Fields left out stay as they are. Raising `memory` above a swap cap set at creation raises the cap to twice the new memory (what `docker run -m` gives), unless `memory_swap` says otherwise.",
     security: bearerSecurity,
-    request: { params: ContainerParam, body: jsonBody(withUpdateRules(ContainerUpdateFields).openapi("ContainerUpdate")) },
+    request: { params: ContainerParam, body: jsonBody(classic(withUpdateRules(ContainerUpdateFields)).openapi("ContainerUpdate")) },
     responses: {
       200: jsonResponse(z.object({ id: z.string(), warnings: z.array(z.string()) }).openapi("ContainerUpdated"), "Applied."),
       ...errors,
@@ -55,7 +56,7 @@ containerAdminRoutes.openapi(
     tags: ["containers"],
     summary: "Save the container's filesystem and settings as a new image, as `docker commit` (member+)",
     security: bearerSecurity,
-    request: { params: ContainerParam, body: jsonBody(ContainerCommitArgs.omit({ id: true }).openapi("ContainerCommit")) },
+    request: { params: ContainerParam, body: jsonBody(classic(ContainerCommitArgs).omit({ id: true }).openapi("ContainerCommit")) },
     responses: {
       201: jsonResponse(z.object({ id: z.string(), image: z.string() }).openapi("ContainerCommitted"), "The new image's id and name."),
       ...errors,
@@ -74,7 +75,7 @@ containerAdminRoutes.openapi(
     tags: ["containers"],
     summary: "Rename a container; a name already taken is a 409 (member+)",
     security: bearerSecurity,
-    request: { params: ContainerParam, body: jsonBody(ContainerRenameArgs.omit({ id: true }).openapi("ContainerRename")) },
+    request: { params: ContainerParam, body: jsonBody(classic(ContainerRenameArgs).omit({ id: true }).openapi("ContainerRename")) },
     responses: {
       200: jsonResponse(z.object({ id: z.string(), name: z.string() }).openapi("ContainerRenamed"), "Renamed."),
       ...errors,

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { ContainerCreateArgs, ContainerExecArgs, ContainerRef, StatsSampleSchema, type ContainerSummary, type OpName } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import type { AppEnv } from "../env.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { getHost } from "../services/hosts.ts";
@@ -30,7 +31,7 @@ export const containerRoutes = createRouter();
 containerRoutes.use("*", requireAuth());
 
 const ContainerParam = HostParam.extend({
-  id: ContainerRef.openapi({ param: { name: "id", in: "path" }, description: "Container id (full or short) or name." }),
+  id: classic(ContainerRef).openapi({ param: { name: "id", in: "path" }, description: "Container id (full or short) or name." }),
 });
 
 /** The host of the path, within the caller's organization; 404 otherwise. */
@@ -105,7 +106,7 @@ containerRoutes.openapi(
     description:
       "`pull_policy` says when the image is pulled: `missing` (default) when the host lacks it, `always`, or `never` (a missing image is then a 404 that says how to pull it). Without a pull the container is created at once (201). With one the answer is 202 with a task: it shows the pull's progress, then creates the container; follow it at `/api/v1/tasks/{id}` — when it has succeeded, its `result` is the container (`id`, `name`, `warnings`, `started`).",
     security: bearerSecurity,
-    request: { params: HostParam, body: jsonBody(ContainerCreateArgs.openapi("ContainerCreateRequest")) },
+    request: { params: HostParam, body: jsonBody(classic(ContainerCreateArgs).openapi("ContainerCreateRequest")) },
     responses: {
       201: jsonResponse(z.object({ id: z.string(), name: z.string(), warnings: z.array(z.string()), started: z.boolean() }), "Created."),
       202: jsonResponse(TaskStarted, "The image is being pulled; the task creates the container when the pull ends."),
@@ -318,7 +319,7 @@ containerRoutes.openapi(
     tags: ["containers"],
     summary: "Run a command in a container and return its exit code and output (member+)",
     security: bearerSecurity,
-    request: { params: ContainerParam, body: jsonBody(ContainerExecArgs.omit({ id: true }).openapi("ExecRequest")) },
+    request: { params: ContainerParam, body: jsonBody(classic(ContainerExecArgs).omit({ id: true }).openapi("ExecRequest")) },
     responses: {
       200: jsonResponse(
         z.object({ exit_code: z.number(), stdout: z.string(), stderr: z.string(), truncated: z.boolean() }),
@@ -338,7 +339,7 @@ containerRoutes.openapi(
   },
 );
 
-const Sample = StatsSampleSchema.openapi("StatsSample");
+const Sample = classic(StatsSampleSchema).openapi("StatsSample");
 
 containerRoutes.openapi(
   createRoute({

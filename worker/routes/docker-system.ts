@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DISK_USAGE_TYPES, SystemPruneArgs } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { diskUsage, hostDockerInfo, hostDockerVersion, startSystemPrune } from "../services/docker-system.ts";
@@ -90,7 +91,7 @@ dockerSystemRoutes.openapi(
     security: bearerSecurity,
     request: {
       params: HostParam,
-      body: { required: false, content: { "application/json": { schema: SystemPruneArgs.openapi("SystemPrune") } } },
+      body: { required: false, content: { "application/json": { schema: classic(SystemPruneArgs).openapi("SystemPrune") } } },
     },
     responses: {
       202: jsonResponse(TaskStarted, "The prune started."),

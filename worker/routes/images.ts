@@ -1,4 +1,5 @@
 import { ImagePruneArgs, ImagePushArgs, ImageRef, TaggedRef } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { authedActor } from "../middleware/request-context.ts";
 import { requireAuth } from "../middleware/auth.ts";
@@ -121,7 +122,7 @@ imageRoutes.openapi(
     security: bearerSecurity,
     request: {
       params: HostParam.extend({
-        image: ImageRef.openapi({ param: { name: "image", in: "path" }, example: "sha256:0123…" }),
+        image: classic(ImageRef).openapi({ param: { name: "image", in: "path" }, example: "sha256:0123…" }),
       }),
       query: z.object({ force: queryBool.optional(), noprune: queryBool.optional() }),
     },
@@ -144,7 +145,7 @@ imageRoutes.openapi(
 );
 
 const ImageParam = HostParam.extend({
-  image: ImageRef.openapi({ param: { name: "image", in: "path" }, example: "pier-test%2Fbusybox:latest" }),
+  image: classic(ImageRef).openapi({ param: { name: "image", in: "path" }, example: "pier-test%2Fbusybox:latest" }),
 });
 
 const EngineDocument = z.record(z.string(), z.unknown());
@@ -158,7 +159,7 @@ imageRoutes.openapi(
     description:
       "Give `auth` for this push only, or leave it out: the organization's saved credentials for the image's registry (`/api/v1/registries`) are used when there are any. Credentials go to the host's engine and are never logged. The task's result holds the digest and what `docker push` prints.",
     security: bearerSecurity,
-    request: { params: HostParam, body: jsonBody(ImagePushArgs.openapi("ImagePushRequest")) },
+    request: { params: HostParam, body: jsonBody(classic(ImagePushArgs).openapi("ImagePushRequest")) },
     responses: {
       202: jsonResponse(TaskStarted, "The push started."),
       ...validationErrors,
@@ -183,7 +184,7 @@ imageRoutes.openapi(
     security: bearerSecurity,
     request: {
       params: HostParam,
-      body: { required: false, content: { "application/json": { schema: ImagePruneArgs.openapi("ImagePrune") } } },
+      body: { required: false, content: { "application/json": { schema: classic(ImagePruneArgs).openapi("ImagePrune") } } },
     },
     responses: {
       202: jsonResponse(TaskStarted, "The prune started."),
@@ -275,7 +276,7 @@ imageRoutes.openapi(
     tags: ["images"],
     summary: "Give the image another name, as `docker tag` (member+)",
     security: bearerSecurity,
-    request: { params: ImageParam, body: jsonBody(z.object({ target: TaggedRef }).openapi("ImageTagRequest")) },
+    request: { params: ImageParam, body: jsonBody(z.object({ target: classic(TaggedRef) }).openapi("ImageTagRequest")) },
     responses: {
       201: jsonResponse(z.object({ source: z.string(), target: z.string() }).openapi("ImageTagged"), "Tagged."),
       ...validationErrors,
@@ -302,7 +303,9 @@ imageRoutes.openapi(
     security: bearerSecurity,
     request: {
       params: HostParam,
-      body: jsonBody(z.object({ images: z.array(ImageRef).min(1).max(50), path: z.string().min(1).max(4096) }).openapi("ImageSaveToFile")),
+      body: jsonBody(
+        z.object({ images: z.array(classic(ImageRef)).min(1).max(50), path: z.string().min(1).max(4096) }).openapi("ImageSaveToFile"),
+      ),
     },
     responses: {
       200: jsonResponse(z.object({ path: z.string(), size: z.number() }).openapi("ImageSaved"), "Written: the path and its size in bytes."),

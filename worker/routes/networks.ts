@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkRef } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import {
@@ -50,7 +51,7 @@ const NetworkView = z
   .openapi("Network");
 
 const NetworkParam = HostParam.extend({
-  network: NetworkRef.openapi({ param: { name: "network", in: "path" }, example: "app-net" }),
+  network: classic(NetworkRef).openapi({ param: { name: "network", in: "path" }, example: "app-net" }),
 });
 
 networkRoutes.openapi(
@@ -79,7 +80,7 @@ networkRoutes.openapi(
     path: "/{hostId}/networks",
     tags: ["networks"],
     summary: "Create a network: driver, subnet, gateway, IP range, internal, labels (member+); 409 when the name is taken",
-    request: { params: HostParam, body: jsonBody(NetworkCreateArgs.openapi("NetworkCreate")) },
+    request: { params: HostParam, body: jsonBody(classic(NetworkCreateArgs).openapi("NetworkCreate")) },
     conflict: true,
     responses: {
       201: jsonResponse(z.object({ id: z.string(), name: z.string(), warning: z.string() }), "The network."),
@@ -141,8 +142,8 @@ networkRoutes.openapi(
   },
 );
 
-const ConnectBody = NetworkConnectArgs.omit({ id: true }).openapi("NetworkConnect");
-const DisconnectBody = NetworkDisconnectArgs.omit({ id: true }).openapi("NetworkDisconnect");
+const ConnectBody = classic(NetworkConnectArgs).omit({ id: true }).openapi("NetworkConnect");
+const DisconnectBody = classic(NetworkDisconnectArgs).omit({ id: true }).openapi("NetworkDisconnect");
 
 networkRoutes.openapi(
   hostRoute({

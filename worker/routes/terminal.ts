@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ContainerRef, TERMINAL_MODES } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import { ApiError, unauthorized } from "../errors.ts";
 import { actorOf, authedActor } from "../middleware/request-context.ts";
 import { issueTerminalTicket, openTerminal, redeemTerminalTicket } from "../services/terminal.ts";
@@ -28,7 +29,7 @@ terminalRoutes.openAPIRegistry.registerComponent("securitySchemes", "terminalTic
 });
 
 const ContainerParam = HostParam.extend({
-  id: ContainerRef.openapi({ param: { name: "id", in: "path" }, description: "Container id (full or short) or name." }),
+  id: classic(ContainerRef).openapi({ param: { name: "id", in: "path" }, description: "Container id (full or short) or name." }),
 });
 
 const size = (what: string, fallback: number) =>

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { LabelFilterSchema, VolumeCreateArgs, VolumeName } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume, toVolumeView } from "../services/volumes.ts";
@@ -26,11 +27,11 @@ export const VolumeView = z
   .openapi("Volume");
 
 const VolumeParam = HostParam.extend({
-  name: VolumeName.openapi({ param: { name: "name", in: "path" }, example: "pg-data" }),
+  name: classic(VolumeName).openapi({ param: { name: "name", in: "path" }, example: "pg-data" }),
 });
 
 /** A prune's optional body: only objects with these labels (`key` or `key=value`). */
-export const PruneBody = z.object({ label: LabelFilterSchema.optional() }).openapi("PruneFilter");
+export const PruneBody = z.object({ label: classic(LabelFilterSchema).optional() }).openapi("PruneFilter");
 
 /** `?label=a&label=b=c` → an array; one value is one filter. */
 export const labelQuery = z
@@ -65,7 +66,7 @@ volumeRoutes.openapi(
     path: "/{hostId}/volumes",
     tags: ["volumes"],
     summary: "Create a volume (member+); an existing volume of that name is answered as is, as Docker does",
-    request: { params: HostParam, body: jsonBody(VolumeCreateArgs.openapi("VolumeCreate")) },
+    request: { params: HostParam, body: jsonBody(classic(VolumeCreateArgs).openapi("VolumeCreate")) },
     responses: {
       201: jsonResponse(VolumeView, "The volume."),
     },

@@ -9,6 +9,7 @@ import {
   type ImagePushArgs,
   type SystemPruneArgs,
 } from "#protocol";
+import { classic } from "../lib/protocol-schema.ts";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError } from "../errors.ts";
@@ -28,7 +29,7 @@ export const BulkRequest = z
   .object({
     action: z.enum(BULK_ACTIONS),
     ids: z
-      .array(ContainerRef)
+      .array(classic(ContainerRef))
       .min(1)
       .max(100)
       .refine((ids) => new Set(ids).size === ids.length, "ids must not repeat"),
@@ -46,7 +47,7 @@ export const BulkRequest = z
   .openapi("BulkContainerAction");
 export type BulkRequest = z.infer<typeof BulkRequest>;
 
-export const PullRequest = ImagePullArgs.openapi("ImagePullRequest");
+export const PullRequest = classic(ImagePullArgs).openapi("ImagePullRequest");
 
 /** A pull or a bulk action gets this long before its runner fails it. */
 export const TASK_TIMEOUT_MS = 30 * 60_000;

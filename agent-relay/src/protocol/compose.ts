@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { OpSpec } from "./ops.ts";
 import { wellFormed } from "./refs.ts";
 
@@ -10,90 +10,97 @@ import { wellFormed } from "./refs.ts";
 /** Compose's own grammar for project names (lower-case, digits, `-` and `_`, a letter or digit first). */
 export const ComposeProjectName = z
   .string()
-  .min(1)
-  .max(63)
-  .regex(
-    /^[a-z0-9][a-z0-9_-]*$/,
-    "must be a Compose project name: lower-case letters, digits, '-' and '_', starting with a letter or digit",
+  .check(
+    z.minLength(1),
+    z.maxLength(63),
+    z.regex(
+      /^[a-z0-9][a-z0-9_-]*$/,
+      "must be a Compose project name: lower-case letters, digits, '-' and '_', starting with a letter or digit",
+    ),
   );
 
 /** A service of the project, as the compose file names it. */
 export const ComposeServiceName = z
   .string()
-  .max(255)
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a service name: [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+  .check(z.maxLength(255), z.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a service name: [a-zA-Z0-9][a-zA-Z0-9_.-]*"));
 
 /** Where the project is: its compose file as text, a directory on the host, or (neither) what the agent kept from an earlier `content`. */
 export const ComposeSource = z.object({
   project: ComposeProjectName,
   /** The compose file (YAML). The agent keeps it for the project until `down`. */
-  content: z
-    .string()
-    .min(1)
-    .max(256 * 1024)
-    .optional(),
+  content: z.optional(z.string().check(z.minLength(1), z.maxLength(256 * 1024))),
   /** An absolute directory on the host holding the project's compose file (its `.env` and build contexts beside it). */
-  directory: z
-    .string()
-    .max(4096)
-    .refine((s) => s.startsWith("/") && wellFormed(s) && !s.split("/").includes(".."), {
-      message: "must be an absolute directory on the host, without '..'",
-    })
-    .optional(),
+  directory: z.optional(
+    z.string().check(
+      z.maxLength(4096),
+      z.refine((s) => s.startsWith("/") && wellFormed(s) && !s.split("/").includes(".."), {
+        message: "must be an absolute directory on the host, without '..'",
+      }),
+    ),
+  ),
   /** Compose file names inside `directory` (default: Compose's own search, docker-compose.yml / compose.yaml …). */
-  files: z
-    .array(
-      z
-        .string()
-        .max(255)
-        .regex(/^[a-zA-Z0-9_.-][a-zA-Z0-9_./-]*$/, "must be a relative file name")
-        .refine((s) => !s.split("/").includes(".."), { message: "must not contain '..'" }),
-    )
-    .max(8)
-    .optional(),
+  files: z.optional(
+    z
+      .array(
+        z.string().check(
+          z.maxLength(255),
+          z.regex(/^[a-zA-Z0-9_.-][a-zA-Z0-9_./-]*$/, "must be a relative file name"),
+          z.refine((s) => !s.split("/").includes(".."), { message: "must not contain '..'" }),
+        ),
+      )
+      .check(z.maxLength(8)),
+  ),
 });
 
 const oneSource = <T extends { content?: string; directory?: string; files?: string[] }>(s: T) =>
   !(s.content !== undefined && s.directory !== undefined) && !(s.files !== undefined && s.directory === undefined);
 const oneSourceMessage = { message: "send either `content` or `directory` (with `files` only beside `directory`), not both" };
 
-export const ComposeUpArgs = ComposeSource.extend({
-  /** Only these services (and what they depend on). */
-  services: z.array(ComposeServiceName).max(100).optional(),
-  /** Compose's pull policy for `up`. */
-  pull: z.enum(["always", "missing", "never"]).optional(),
-  /** Build images that have a `build:` section before starting. */
-  build: z.boolean().optional(),
-  /** Remove containers of services no longer in the file. */
-  remove_orphans: z.boolean().optional(),
-}).refine(oneSource, oneSourceMessage);
+export const ComposeUpArgs = z
+  .extend(ComposeSource, {
+    /** Only these services (and what they depend on). */
+    services: z.optional(z.array(ComposeServiceName).check(z.maxLength(100))),
+    /** Compose's pull policy for `up`. */
+    pull: z.optional(z.enum(["always", "missing", "never"])),
+    /** Build images that have a `build:` section before starting. */
+    build: z.optional(z.boolean()),
+    /** Remove containers of services no longer in the file. */
+    remove_orphans: z.optional(z.boolean()),
+  })
+  .check(z.refine(oneSource, oneSourceMessage));
 
-export const ComposePullArgs = ComposeSource.extend({
-  services: z.array(ComposeServiceName).max(100).optional(),
-}).refine(oneSource, oneSourceMessage);
+export const ComposePullArgs = z
+  .extend(ComposeSource, {
+    services: z.optional(z.array(ComposeServiceName).check(z.maxLength(100))),
+  })
+  .check(z.refine(oneSource, oneSourceMessage));
 
-export const ComposeDownArgs = ComposeSource.extend({
-  /** Also the project's named volumes (their data is gone for good). */
-  volumes: z.boolean().optional(),
-  remove_orphans: z.boolean().optional(),
-}).refine(oneSource, oneSourceMessage);
+export const ComposeDownArgs = z
+  .extend(ComposeSource, {
+    /** Also the project's named volumes (their data is gone for good). */
+    volumes: z.optional(z.boolean()),
+    remove_orphans: z.optional(z.boolean()),
+  })
+  .check(z.refine(oneSource, oneSourceMessage));
 
-export const ComposeLogsArgs = ComposeSource.extend({
-  services: z.array(ComposeServiceName).max(100).optional(),
-  /** Lines from the end of each service's log (default 200). */
-  tail: z.number().int().min(0).max(10_000).optional(),
-  timestamps: z.boolean().optional(),
-}).refine(oneSource, oneSourceMessage);
+export const ComposeLogsArgs = z
+  .extend(ComposeSource, {
+    services: z.optional(z.array(ComposeServiceName).check(z.maxLength(100))),
+    /** Lines from the end of each service's log (default 200). */
+    tail: z.optional(z.number().check(z.int(), z.gte(0), z.lte(10_000))),
+    timestamps: z.optional(z.boolean()),
+  })
+  .check(z.refine(oneSource, oneSourceMessage));
 
 /** `ps` reads the engine's containers by the project's label: no compose file is needed. */
 export const ComposePsArgs = z.object({
   project: ComposeProjectName,
   /** Stopped containers too (`ps -a`). */
-  all: z.boolean().optional(),
+  all: z.optional(z.boolean()),
 });
 
 /** Compose's check of a project (`config`): the services it defines, or the refusal in Compose's words. */
-export const ComposeConfigArgs = ComposeSource.refine(oneSource, oneSourceMessage);
+export const ComposeConfigArgs = ComposeSource.check(z.refine(oneSource, oneSourceMessage));
 
 export const COMPOSE_OPS = {
   "compose.config": { args: ComposeConfigArgs, timeoutMs: 60_000, streaming: false, idempotent: true },

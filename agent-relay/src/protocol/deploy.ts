@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { MountSource, NetworkRef, VolumeName } from "./refs.ts";
 
 // The deployment operations of the relay protocol (`deploy.build`, `deploy.run`, `deploy.remove`):
@@ -21,38 +21,32 @@ export const DEPLOYMENT_LABEL = "dev.pier.deployment";
 export const DATABASE_LABEL = "dev.pier.database";
 export const PROJECT_LABEL = "dev.pier.project";
 
-const id = z.string().min(1).max(64);
+const id = z.string().check(z.minLength(1), z.maxLength(64));
 /** A Docker container name. */
-const containerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, "container names are [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+const containerName = z.string().check(z.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, "container names are [a-zA-Z0-9][a-zA-Z0-9_.-]*"));
 /** A time budget: the agent aborts when it runs out (the DO sets it from the deployment's deadline). */
-const timeoutMs = z
-  .number()
-  .int()
-  .positive()
-  .max(24 * 3600_000);
+const timeoutMs = z.number().check(z.int(), z.positive(), z.lte(24 * 3600_000));
 
-export const RegistryAuthSchema = z.object({ username: z.string(), password: z.string(), serveraddress: z.string().optional() });
+export const RegistryAuthSchema = z.object({ username: z.string(), password: z.string(), serveraddress: z.optional(z.string()) });
 
 export const GitSourceSchema = z.object({
   /** https://…, ssh://…, git@host:path, or file:// (a repository on the host itself). */
-  url: z.string().min(1).max(2048),
-  branch: z.string().min(1).max(255),
+  url: z.string().check(z.minLength(1), z.maxLength(2048)),
+  branch: z.string().check(z.minLength(1), z.maxLength(255)),
   /** Full or abbreviated sha; omitted: the branch head. */
-  commit: z
-    .string()
-    .regex(/^[0-9a-f]{7,64}$/i)
-    .optional(),
+  commit: z.optional(z.string().check(z.regex(/^[0-9a-f]{7,64}$/i))),
   /** HTTPS token (sent as basic auth with `username`, default `x-access-token`). Secret. */
-  token: z.string().max(4096).optional(),
-  username: z.string().max(255).optional(),
+  token: z.optional(z.string().check(z.maxLength(4096))),
+  username: z.optional(z.string().check(z.maxLength(255))),
   /** An SSH private key for ssh URLs. Secret. */
-  deploy_key: z.string().max(16_384).optional(),
+  deploy_key: z.optional(z.string().check(z.maxLength(16_384))),
   /** Subdirectory of the repository used as the build context. */
-  path: z
-    .string()
-    .max(1024)
-    .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "a relative path inside the repository")
-    .optional(),
+  path: z.optional(
+    z.string().check(
+      z.maxLength(1024),
+      z.refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "a relative path inside the repository"),
+    ),
+  ),
 });
 export type GitSource = z.infer<typeof GitSourceSchema>;
 
@@ -61,26 +55,26 @@ export const DeployBuildArgs = z.object({
   deployment_id: id,
   app_name: containerName,
   /** What the result is tagged as (`pier/<app name>:<deployment id>`), so a rollback can reuse it. */
-  image_tag: z.string().min(1).max(255),
+  image_tag: z.string().check(z.minLength(1), z.maxLength(255)),
   source: z.discriminatedUnion("type", [
     z.object({
       type: z.literal("image"),
-      image: z.string().min(1).max(512),
+      image: z.string().check(z.minLength(1), z.maxLength(512)),
       pull_policy: z.enum(PULL_POLICIES),
-      auth: RegistryAuthSchema.optional(),
+      auth: z.optional(RegistryAuthSchema),
     }),
     z.object({
       type: z.literal("git"),
       git: GitSourceSchema,
       build_type: z.enum(BUILD_TYPES),
       /** Dockerfile path inside the context (dockerfile builds). */
-      dockerfile: z.string().max(1024).optional(),
+      dockerfile: z.optional(z.string().check(z.maxLength(1024))),
       /** static builds: the directory to serve and the image that serves it (busybox httpd). */
-      publish_dir: z.string().max(1024).optional(),
-      static_image: z.string().max(512).optional(),
+      publish_dir: z.optional(z.string().check(z.maxLength(1024))),
+      static_image: z.optional(z.string().check(z.maxLength(512))),
       /** compose builds: the file, and the environment written to the project's `.env`. Secret. */
-      compose_file: z.string().max(1024).optional(),
-      env: z.record(z.string(), z.string()).optional(),
+      compose_file: z.optional(z.string().check(z.maxLength(1024))),
+      env: z.optional(z.record(z.string(), z.string())),
     }),
   ]),
   timeout_ms: timeoutMs,
@@ -100,32 +94,32 @@ export interface DeployBuildResult {
 
 export const HealthCheckSchema = z.object({
   /** A shell command run by Docker's HEALTHCHECK (`CMD-SHELL`). */
-  command: z.string().min(1).max(4096).optional(),
+  command: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
   /** An HTTP path probed from inside the container (`wget` on 127.0.0.1:`port`). */
-  http_path: z.string().startsWith("/").max(2048).optional(),
-  port: z.number().int().min(1).max(65535).optional(),
-  interval_seconds: z.number().int().min(1).max(300).optional(),
-  timeout_seconds: z.number().int().min(1).max(300).optional(),
-  retries: z.number().int().min(1).max(100).optional(),
-  start_period_seconds: z.number().int().min(0).max(3600).optional(),
+  http_path: z.optional(z.string().check(z.startsWith("/"), z.maxLength(2048))),
+  port: z.optional(z.number().check(z.int(), z.gte(1), z.lte(65535))),
+  interval_seconds: z.optional(z.number().check(z.int(), z.gte(1), z.lte(300))),
+  timeout_seconds: z.optional(z.number().check(z.int(), z.gte(1), z.lte(300))),
+  retries: z.optional(z.number().check(z.int(), z.gte(1), z.lte(100))),
+  start_period_seconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(3600))),
 });
 export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 
 const PortSpec = z.object({
-  container_port: z.number().int().min(1).max(65535),
-  protocol: z.enum(["tcp", "udp", "sctp"]).optional(),
-  host_port: z.number().int().min(0).max(65535).optional(),
-  host_ip: z.string().optional(),
+  container_port: z.number().check(z.int(), z.gte(1), z.lte(65535)),
+  protocol: z.optional(z.enum(["tcp", "udp", "sctp"])),
+  host_port: z.optional(z.number().check(z.int(), z.gte(0), z.lte(65535))),
+  host_ip: z.optional(z.string()),
 });
 
 export const DeployRunArgs = z.object({
   /** Containers are found by `dev.pier.app` (applications) or `dev.pier.database` (databases). */
   kind: z.enum(["application", "database"]),
   owner_id: id,
-  deployment_id: id.optional(),
+  deployment_id: z.optional(id),
   /** The container's final name; the new one runs as `<name>-<deployment>` until it takes over. */
   name: containerName,
-  image: z.string().min(1).max(512),
+  image: z.string().check(z.minLength(1), z.maxLength(512)),
   /**
    * `start-first`: the new container starts beside the old one, which is removed once the new one
    * is healthy. `stop-first`: the old one is stopped first (fixed host ports, databases) and
@@ -133,22 +127,20 @@ export const DeployRunArgs = z.object({
    */
   strategy: z.enum(["start-first", "stop-first"]),
   /** Secret. */
-  env: z.record(z.string(), z.string()).optional(),
-  cmd: z.array(z.string()).optional(),
-  ports: z.array(PortSpec).optional(),
-  volumes: z.array(z.object({ source: MountSource, target: z.string().startsWith("/"), read_only: z.boolean().optional() })).optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  restart_policy: z.enum(["no", "always", "unless-stopped", "on-failure"]).optional(),
-  cpus: z.number().positive().max(1024).optional(),
-  memory: z
-    .number()
-    .int()
-    .min(6 * 1024 * 1024)
-    .optional(),
-  network: z.object({ name: NetworkRef, aliases: z.array(z.string()).optional() }).optional(),
-  health_check: HealthCheckSchema.optional(),
+  env: z.optional(z.record(z.string(), z.string())),
+  cmd: z.optional(z.array(z.string())),
+  ports: z.optional(z.array(PortSpec)),
+  volumes: z.optional(
+    z.array(z.object({ source: MountSource, target: z.string().check(z.startsWith("/")), read_only: z.optional(z.boolean()) })),
+  ),
+  labels: z.optional(z.record(z.string(), z.string())),
+  restart_policy: z.optional(z.enum(["no", "always", "unless-stopped", "on-failure"])),
+  cpus: z.optional(z.number().check(z.positive(), z.lte(1024))),
+  memory: z.optional(z.number().check(z.int(), z.gte(6 * 1024 * 1024))),
+  network: z.optional(z.object({ name: NetworkRef, aliases: z.optional(z.array(z.string())) })),
+  health_check: z.optional(HealthCheckSchema),
   /** How long the container must stay up when there is no health check (default 2 s). */
-  min_uptime_ms: z.number().int().min(0).max(600_000).optional(),
+  min_uptime_ms: z.optional(z.number().check(z.int(), z.gte(0), z.lte(600_000))),
   timeout_ms: timeoutMs,
 });
 export type DeployRunArgs = z.infer<typeof DeployRunArgs>;
@@ -164,14 +156,14 @@ export const DeployRemoveArgs = z.object({
   kind: z.enum(["application", "database"]),
   owner_id: id,
   /** Named volumes to remove too (a purged database). */
-  volumes: z.array(VolumeName).optional(),
+  volumes: z.optional(z.array(VolumeName)),
   /** The project's network, removed too once no container is attached to it. */
-  network: NetworkRef.optional(),
+  network: z.optional(NetworkRef),
   /** Applications: their images go too (tags `pier/<app_name>:*` and images labelled with the app). */
-  images: z.boolean().optional(),
-  app_name: containerName.optional(),
+  images: z.optional(z.boolean()),
+  app_name: z.optional(containerName),
   /** Applications: the agent's bare clone of the repository goes too. */
-  clone: z.boolean().optional(),
+  clone: z.optional(z.boolean()),
 });
 export type DeployRemoveArgs = z.infer<typeof DeployRemoveArgs>;
 
@@ -191,7 +183,7 @@ export interface DeployRemoveResult {
 export const DeployPruneArgs = z.object({
   app_id: id,
   app_name: containerName,
-  keep: z.array(z.string().min(1).max(255)).max(1000),
+  keep: z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.maxLength(1000)),
 });
 export type DeployPruneArgs = z.infer<typeof DeployPruneArgs>;
 

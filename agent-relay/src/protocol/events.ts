@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** The Docker object types whose events the agent forwards. */
 export const EVENT_TYPES = ["container", "image", "network", "volume"] as const;
@@ -15,7 +15,7 @@ export const DockerEventSchema = z.object({
   attributes: z.record(z.string(), z.string()),
   /** Epoch milliseconds. */
   time: z.number(),
-  scope: z.string().optional(),
+  scope: z.optional(z.string()),
 });
 export type DockerEvent = z.infer<typeof DockerEventSchema>;
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { OpSpec } from "./ops.ts";
 import { ImageRef, wellFormed } from "./refs.ts";
 
@@ -6,16 +6,16 @@ import { ImageRef, wellFormed } from "./refs.ts";
 // directory the control plane names (its backups directory), checked at both ends — lexically by
 // the Worker, and by the agent again after resolving symbolic links on the host.
 
-const HostPath = z
-  .string()
-  .max(4096)
-  .refine((s) => s.startsWith("/") && wellFormed(s) && !s.includes("\0") && !s.split("/").includes(".."), {
+const HostPath = z.string().check(
+  z.maxLength(4096),
+  z.refine((s) => s.startsWith("/") && wellFormed(s) && !s.includes("\0") && !s.split("/").includes(".."), {
     message: "must be an absolute path without '..'",
-  });
+  }),
+);
 
 export const ImageSaveFileArgs = z.object({
   /** The images to save into one tar, as `docker save` takes them. */
-  images: z.array(ImageRef).min(1).max(50),
+  images: z.array(ImageRef).check(z.minLength(1), z.maxLength(50)),
   /** Where to write the tar: a file under `root`. */
   path: HostPath,
   /** The directory the file must stay in (created when missing). */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { RegistryAuthSchema } from "./deploy.ts";
 import type { OpSpec } from "./ops.ts";
 import { ImageRef } from "./refs.ts";
@@ -13,10 +13,9 @@ const REPOSITORY =
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 /** A reference that names a tag (`[registry/]name[:tag]`, no digest): what tag, commit and push take. */
-export const TaggedRef = z
-  .string()
-  .max(512)
-  .refine(
+export const TaggedRef = z.string().check(
+  z.maxLength(512),
+  z.refine(
     (s) => {
       const slash = s.lastIndexOf("/");
       const colon = s.lastIndexOf(":");
@@ -24,7 +23,8 @@ export const TaggedRef = z
       return REPOSITORY.test(repo) && TAG.test(tag);
     },
     { message: "must be an image name with an optional tag ([registry/]name[:tag], lower-case name, no digest)" },
-  );
+  ),
+);
 
 export const ImageTagArgs = z.object({
   /** The image to tag: a reference or an id. */
@@ -36,29 +36,30 @@ export const ImageTagArgs = z.object({
 export const ImagePushArgs = z.object({
   /** `[registry/]name[:tag]`; `latest` when the tag is left out (one tag per push). */
   image: TaggedRef,
-  auth: RegistryAuthSchema.optional(),
+  auth: z.optional(RegistryAuthSchema),
 });
 
 export const ImagePruneArgs = z.object({
   /** Every image no container uses, not only dangling ones (`docker image prune -a`). */
-  all: z.boolean().optional(),
+  all: z.optional(z.boolean()),
   /** Only images created before this: a Go duration (24h), an RFC 3339 time or epoch seconds. */
-  until: z
-    .string()
-    .max(64)
-    .regex(/^(\d+(\.\d+)?|(\d+(ns|us|ms|s|m|h))+|\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)$/, {
-      message: "must be a duration (24h, 90m), an RFC 3339 time or epoch seconds",
-    })
-    .optional(),
-  label: LabelFilterSchema.optional(),
+  until: z.optional(
+    z.string().check(
+      z.maxLength(64),
+      z.regex(/^(\d+(\.\d+)?|(\d+(ns|us|ms|s|m|h))+|\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)$/, {
+        message: "must be a duration (24h, 90m), an RFC 3339 time or epoch seconds",
+      }),
+    ),
+  ),
+  label: z.optional(LabelFilterSchema),
 });
 
 /** `docker login` without storing anything on the host: the engine checks the credentials against the registry's /v2/. */
 export const RegistryLoginArgs = z.object({
   /** `ghcr.io`, `127.0.0.1:5000`, or Docker Hub's `https://index.docker.io/v1/`. */
-  serveraddress: z.string().min(1).max(512),
-  username: z.string().min(1).max(1024),
-  password: z.string().min(1).max(8192),
+  serveraddress: z.string().check(z.minLength(1), z.maxLength(512)),
+  username: z.string().check(z.minLength(1), z.maxLength(1024)),
+  password: z.string().check(z.minLength(1), z.maxLength(8192)),
 });
 
 export const IMAGE_OPS = {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** One container's CPU and memory at the moment of a host sample, from the agent's stats cache. */
 export const ContainerUsageSchema = z.object({
@@ -18,19 +18,19 @@ export type ContainerUsage = z.infer<typeof ContainerUsageSchema>;
 export const HostSampleSchema = z.object({
   /** Agent clock, epoch ms. */
   at: z.number(),
-  cpu_percent: z.number().min(0),
-  memory_used: z.number().min(0),
-  memory_total: z.number().min(0),
-  memory_percent: z.number().min(0),
-  disk_used: z.number().min(0),
-  disk_total: z.number().min(0),
-  disk_percent: z.number().min(0),
-  net_in: z.number().min(0),
-  net_out: z.number().min(0),
+  cpu_percent: z.number().check(z.gte(0)),
+  memory_used: z.number().check(z.gte(0)),
+  memory_total: z.number().check(z.gte(0)),
+  memory_percent: z.number().check(z.gte(0)),
+  disk_used: z.number().check(z.gte(0)),
+  disk_total: z.number().check(z.gte(0)),
+  disk_percent: z.number().check(z.gte(0)),
+  net_in: z.number().check(z.gte(0)),
+  net_out: z.number().check(z.gte(0)),
   /** 1, 5 and 15 minute load averages. */
   load: z.tuple([z.number(), z.number(), z.number()]),
-  containers_running: z.number().int().min(0),
-  containers: z.array(ContainerUsageSchema).max(2000),
+  containers_running: z.number().check(z.int(), z.gte(0)),
+  containers: z.array(ContainerUsageSchema).check(z.maxLength(2000)),
 });
 export type HostSample = z.infer<typeof HostSampleSchema>;
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import {
   DeployBuildArgs,
   DeployPruneArgs,
@@ -25,7 +25,7 @@ import { VOLUME_OPS, type VolumeOpResults } from "./volumes.ts";
  * same schema before sending, so a bad request is a 422 at the API and never a round trip; the
  * agent validates again because it trusts nothing on the wire.
  */
-export interface OpSpec<A extends z.ZodType = z.ZodType> {
+export interface OpSpec<A extends z.ZodMiniType = z.ZodMiniType> {
   readonly args: A;
   /** Default time budget; the DO sets `deadline = now + commandTimeoutMs(op, args)`. */
   readonly timeoutMs: number;
@@ -37,94 +37,87 @@ export interface OpSpec<A extends z.ZodType = z.ZodType> {
 
 const containerId = ContainerRef;
 const byId = z.object({ id: containerId });
-const stopTimeout = z.number().int().min(0).max(3600).optional();
+const stopTimeout = z.optional(z.number().check(z.int(), z.gte(0), z.lte(3600)));
 
 export const PortSchema = z.object({
-  container_port: z.number().int().min(1).max(65535),
-  protocol: z.enum(["tcp", "udp", "sctp"]).optional(),
+  container_port: z.number().check(z.int(), z.gte(1), z.lte(65535)),
+  protocol: z.optional(z.enum(["tcp", "udp", "sctp"])),
   /** Omit to let Docker pick a free host port. */
-  host_port: z.number().int().min(0).max(65535).optional(),
-  host_ip: z.string().optional(),
+  host_port: z.optional(z.number().check(z.int(), z.gte(0), z.lte(65535))),
+  host_ip: z.optional(z.string()),
 });
 
 export const VolumeSchema = z.object({
   /** An absolute host path (bind mount) or a named volume (created with the pier label). */
   source: MountSource,
-  target: z.string().startsWith("/"),
-  read_only: z.boolean().optional(),
+  target: z.string().check(z.startsWith("/")),
+  read_only: z.optional(z.boolean()),
 });
 
 export const RESTART_POLICIES = ["no", "always", "unless-stopped", "on-failure"] as const;
 
 export const ContainerCreateArgs = z.object({
-  name: z
-    .string()
-    .regex(/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, "container names are [a-zA-Z0-9][a-zA-Z0-9_.-]+")
-    .optional(),
+  name: z.optional(z.string().check(z.regex(/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, "container names are [a-zA-Z0-9][a-zA-Z0-9_.-]+"))),
   image: ImageRef,
-  cmd: z.array(z.string()).optional(),
-  entrypoint: z.array(z.string()).optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  ports: z.array(PortSchema).optional(),
-  volumes: z.array(VolumeSchema).optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  restart_policy: z.enum(RESTART_POLICIES).optional(),
+  cmd: z.optional(z.array(z.string())),
+  entrypoint: z.optional(z.array(z.string())),
+  env: z.optional(z.record(z.string(), z.string())),
+  ports: z.optional(z.array(PortSchema)),
+  volumes: z.optional(z.array(VolumeSchema)),
+  labels: z.optional(z.record(z.string(), z.string())),
+  restart_policy: z.optional(z.enum(RESTART_POLICIES)),
   /** Only with restart_policy "on-failure". */
-  restart_max_retries: z.number().int().min(0).optional(),
+  restart_max_retries: z.optional(z.number().check(z.int(), z.gte(0))),
   /** CPU limit in cores (0.5 = half a core). */
-  cpus: z.number().positive().max(1024).optional(),
+  cpus: z.optional(z.number().check(z.positive(), z.lte(1024))),
   /** Memory limit in bytes (Docker's minimum is 6 MiB). */
-  memory: z
-    .number()
-    .int()
-    .min(6 * 1024 * 1024)
-    .optional(),
-  workdir: z.string().optional(),
-  user: z.string().optional(),
-  network: NetworkRef.optional(),
+  memory: z.optional(z.number().check(z.int(), z.gte(6 * 1024 * 1024))),
+  workdir: z.optional(z.string()),
+  user: z.optional(z.string()),
+  network: z.optional(NetworkRef),
   /** Start it after creating it ("docker run -d"). */
-  start: z.boolean().optional(),
+  start: z.optional(z.boolean()),
   /** When to pull the image, in Compose's words: `missing` (default), `always`, `never`. */
-  pull_policy: z.enum(PULL_POLICIES).optional(),
+  pull_policy: z.optional(z.enum(PULL_POLICIES)),
 });
 
 export const ContainerLogsArgs = z.object({
   id: containerId,
   /** Number of lines from the end, or "all". */
-  tail: z.union([z.number().int().min(0), z.literal("all")]).optional(),
+  tail: z.optional(z.union([z.number().check(z.int(), z.gte(0)), z.literal("all")])),
   /** Epoch seconds (fractions allowed) or an ISO 8601 time. */
-  since: z.union([z.number().min(0), z.iso.datetime({ offset: true })]).optional(),
-  timestamps: z.boolean().optional(),
-  stdout: z.boolean().optional(),
-  stderr: z.boolean().optional(),
+  since: z.optional(z.union([z.number().check(z.gte(0)), z.iso.datetime({ offset: true })])),
+  timestamps: z.optional(z.boolean()),
+  stdout: z.optional(z.boolean()),
+  stderr: z.optional(z.boolean()),
   /** Streams `chunk`s (with `stream: "stdout" | "stderr"`) until cancelled or the container stops. */
-  follow: z.boolean().optional(),
+  follow: z.optional(z.boolean()),
 });
 
 export const ContainerExecArgs = z.object({
   id: containerId,
-  cmd: z.array(z.string()).min(1),
-  env: z.record(z.string(), z.string()).optional(),
-  workdir: z.string().optional(),
-  user: z.string().optional(),
+  cmd: z.array(z.string()).check(z.minLength(1)),
+  env: z.optional(z.record(z.string(), z.string())),
+  workdir: z.optional(z.string()),
+  user: z.optional(z.string()),
   /** The process keeps running inside the container after this; Docker cannot kill an exec. */
-  timeout_ms: z.number().int().positive().max(3_600_000).optional(),
+  timeout_ms: z.optional(z.number().check(z.int(), z.positive(), z.lte(3_600_000))),
 });
 
 export const ImagePullArgs = z.object({
   /** "busybox", "busybox:1.36", "ghcr.io/org/app@sha256:…" */
   image: ImageRef,
-  platform: z.string().optional(),
+  platform: z.optional(z.string()),
   /** Registry credentials; never logged. */
-  auth: z.object({ username: z.string(), password: z.string(), serveraddress: z.string().optional() }).optional(),
+  auth: z.optional(z.object({ username: z.string(), password: z.string(), serveraddress: z.optional(z.string()) })),
 });
 
-const spec = <A extends z.ZodType>(s: OpSpec<A>): OpSpec<A> => s;
+const spec = <A extends z.ZodMiniType>(s: OpSpec<A>): OpSpec<A> => s;
 const none = z.object({});
 
 export const OPS = {
   "container.list": spec({
-    args: z.object({ all: z.boolean().optional() }),
+    args: z.object({ all: z.optional(z.boolean()) }),
     timeoutMs: 15_000,
     streaming: false,
     idempotent: true,
@@ -147,10 +140,7 @@ export const OPS = {
   "container.kill": spec({
     args: z.object({
       id: containerId,
-      signal: z
-        .string()
-        .regex(/^[A-Z0-9+-]+$/i)
-        .optional(),
+      signal: z.optional(z.string().check(z.regex(/^[A-Z0-9+-]+$/i))),
     }),
     timeoutMs: 15_000,
     streaming: false,
@@ -159,14 +149,14 @@ export const OPS = {
   "container.pause": spec({ args: byId, timeoutMs: 15_000, streaming: false, idempotent: false }),
   "container.unpause": spec({ args: byId, timeoutMs: 15_000, streaming: false, idempotent: false }),
   "container.remove": spec({
-    args: z.object({ id: containerId, force: z.boolean().optional(), volumes: z.boolean().optional() }),
+    args: z.object({ id: containerId, force: z.optional(z.boolean()), volumes: z.optional(z.boolean()) }),
     timeoutMs: 30_000,
     streaming: false,
     idempotent: false,
   }),
   "container.logs": spec({ args: ContainerLogsArgs, timeoutMs: 30_000, streaming: true, idempotent: true }),
   "container.top": spec({
-    args: z.object({ id: containerId, ps_args: z.string().optional() }),
+    args: z.object({ id: containerId, ps_args: z.optional(z.string()) }),
     timeoutMs: 15_000,
     streaming: false,
     idempotent: true,
@@ -175,7 +165,7 @@ export const OPS = {
   "container.stats": spec({ args: byId, timeoutMs: 15_000, streaming: false, idempotent: true }),
   "stats.all": spec({ args: none, timeoutMs: 5_000, streaming: false, idempotent: true }),
   "image.list": spec({
-    args: z.object({ all: z.boolean().optional() }),
+    args: z.object({ all: z.optional(z.boolean()) }),
     timeoutMs: 15_000,
     streaming: false,
     idempotent: true,
@@ -183,7 +173,7 @@ export const OPS = {
   // Progress streams as `chunk`s of JSON lines ({progress, status}); the outcome rides on `end.data`.
   "image.pull": spec({ args: ImagePullArgs, timeoutMs: 30 * 60_000, streaming: true, idempotent: true }),
   "image.remove": spec({
-    args: z.object({ id: ImageRef, force: z.boolean().optional(), noprune: z.boolean().optional() }),
+    args: z.object({ id: ImageRef, force: z.optional(z.boolean()), noprune: z.optional(z.boolean()) }),
     timeoutMs: 60_000,
     streaming: false,
     idempotent: false,

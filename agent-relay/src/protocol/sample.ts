@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** One container's resource usage at one moment, flattened from Docker's stats JSON. */
 export const StatsSampleSchema = z.object({
@@ -14,7 +14,7 @@ export const StatsSampleSchema = z.object({
   block_write: z.number(),
   pids: z.number(),
   /** ISO 8601 time Docker took the sample; null when Docker reports none (a stopped container). */
-  read_at: z.string().nullable(),
+  read_at: z.nullable(z.string()),
 });
 export type StatsSample = z.infer<typeof StatsSampleSchema>;
 

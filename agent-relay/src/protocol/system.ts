@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { OpSpec } from "./ops.ts";
 import { LabelFilterSchema } from "./volumes.ts";
 
@@ -7,18 +7,19 @@ import { LabelFilterSchema } from "./volumes.ts";
 
 export const SystemPruneArgs = z.object({
   /** Also every unused image, not only dangling ones (`docker system prune -a`), and all build cache. */
-  all: z.boolean().optional(),
+  all: z.optional(z.boolean()),
   /** Also unused volumes (`--volumes`): their data is gone for good. */
-  volumes: z.boolean().optional(),
+  volumes: z.optional(z.boolean()),
   /** Only objects created before this: a Go duration (24h, 90m), an RFC 3339 time or epoch seconds. */
-  until: z
-    .string()
-    .max(64)
-    .regex(/^(\d+(\.\d+)?|(\d+(ns|us|ms|s|m|h))+|\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)$/, {
-      message: "must be a duration (24h, 90m), an RFC 3339 time or epoch seconds",
-    })
-    .optional(),
-  label: LabelFilterSchema.optional(),
+  until: z.optional(
+    z.string().check(
+      z.maxLength(64),
+      z.regex(/^(\d+(\.\d+)?|(\d+(ns|us|ms|s|m|h))+|\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)$/, {
+        message: "must be a duration (24h, 90m), an RFC 3339 time or epoch seconds",
+      }),
+    ),
+  ),
+  label: z.optional(LabelFilterSchema),
 });
 
 export const SYSTEM_OPS = {

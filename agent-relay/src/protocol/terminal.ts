@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ContainerRef } from "./refs.ts";
 import { PROTOCOL_VERSION } from "./version.ts";
 
@@ -57,12 +57,12 @@ export const TERMINAL_MODES = ["exec", "attach"] as const;
 export type TerminalMode = (typeof TERMINAL_MODES)[number];
 
 const v = z.literal(PROTOCOL_VERSION);
-const channelId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "channel ids are 1–64 characters of [A-Za-z0-9_-]");
-const cols = z.number().int().min(1).max(1000);
-const rows = z.number().int().min(1).max(1000);
+const channelId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, "channel ids are 1–64 characters of [A-Za-z0-9_-]"));
+const cols = z.number().check(z.int(), z.gte(1), z.lte(1000));
+const rows = z.number().check(z.int(), z.gte(1), z.lte(1000));
 
 /** What a terminal runs: the exec's command, or nothing (attach, or the default shell). */
-export const TerminalCommand = z.array(z.string().min(1).max(4096)).min(1).max(64);
+export const TerminalCommand = z.array(z.string().check(z.minLength(1), z.maxLength(4096))).check(z.minLength(1), z.maxLength(64));
 
 export const TermOpenSchema = z.object({
   v,
@@ -71,12 +71,12 @@ export const TermOpenSchema = z.object({
   container: ContainerRef,
   mode: z.enum(TERMINAL_MODES),
   /** exec only; absent: /bin/bash if the container has it, else /bin/sh. */
-  cmd: TerminalCommand.optional(),
-  user: z.string().max(256).optional(),
-  workdir: z.string().startsWith("/").max(4096).optional(),
+  cmd: z.optional(TerminalCommand),
+  user: z.optional(z.string().check(z.maxLength(256))),
+  workdir: z.optional(z.string().check(z.startsWith("/"), z.maxLength(4096))),
   cols,
   rows,
-  idle_timeout_ms: z.number().int().positive(),
+  idle_timeout_ms: z.number().check(z.int(), z.positive()),
 });
 
 export const TermResizeSchema = z.object({ v, type: z.literal("term_resize"), id: channelId, cols, rows });
@@ -85,7 +85,7 @@ export const TermResizeSchema = z.object({ v, type: z.literal("term_resize"), id
 export const TermCloseSchema = z.object({ v, type: z.literal("term_close"), id: channelId });
 
 /** The relay handed `bytes` of this channel's output to the client. */
-export const TermAckSchema = z.object({ v, type: z.literal("term_ack"), id: channelId, bytes: z.number().int().min(0) });
+export const TermAckSchema = z.object({ v, type: z.literal("term_ack"), id: channelId, bytes: z.number().check(z.int(), z.gte(0)) });
 
 export const TermOpenedSchema = z.object({
   v,
@@ -93,8 +93,8 @@ export const TermOpenedSchema = z.object({
   id: channelId,
   mode: z.enum(TERMINAL_MODES),
   /** The command the exec runs (null when attached). */
-  cmd: z.array(z.string()).nullable(),
-  exec_id: z.string().nullable(),
+  cmd: z.nullable(z.array(z.string())),
+  exec_id: z.nullable(z.string()),
 });
 
 export const TermExitSchema = z.object({
@@ -103,8 +103,8 @@ export const TermExitSchema = z.object({
   id: channelId,
   /** `exited`: the process ended; `idle`: the idle timeout; `failed`: the terminal could not open or broke. */
   reason: z.enum(["exited", "idle", "failed"]),
-  exit_code: z.number().int().nullable(),
-  error: z.object({ code: z.string(), message: z.string(), status: z.number().int().optional() }).optional(),
+  exit_code: z.nullable(z.number().check(z.int())),
+  error: z.optional(z.object({ code: z.string(), message: z.string(), status: z.optional(z.number().check(z.int())) })),
 });
 
 export const TerminalServerMessages = [TermOpenSchema, TermResizeSchema, TermCloseSchema, TermAckSchema] as const;
@@ -121,7 +121,7 @@ export type TermExit = z.infer<typeof TermExitSchema>;
 
 export const TerminalClientMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("resize"), cols, rows }),
-  z.object({ type: z.literal("input"), data: z.string().max(TERMINAL_FRAME_MAX_BYTES) }),
+  z.object({ type: z.literal("input"), data: z.string().check(z.maxLength(TERMINAL_FRAME_MAX_BYTES)) }),
 ]);
 export type TerminalClientMessage = z.infer<typeof TerminalClientMessageSchema>;
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { OpSpec } from "./ops.ts";
 import { VolumeName } from "./refs.ts";
 
@@ -6,34 +6,30 @@ import { VolumeName } from "./refs.ts";
 // segments on the Docker socket, so they are checked by moby's own grammar at both ends.
 
 /** Docker labels: keys are free text but never empty. */
-export const LabelsSchema = z.record(z.string().min(1).max(1024), z.string().max(4096));
+export const LabelsSchema = z.record(z.string().check(z.minLength(1), z.maxLength(1024)), z.string().check(z.maxLength(4096)));
 
 /** A label filter as `docker … --filter label=…` takes it: `key` or `key=value`. */
-export const LabelFilterSchema = z.array(z.string().min(1).max(2048)).max(20);
+export const LabelFilterSchema = z.array(z.string().check(z.minLength(1), z.maxLength(2048))).check(z.maxLength(20));
 
 export const VolumeListArgs = z.object({
   /** Add each volume's size and reference count (`docker system df -v`); costs a disk walk. */
-  usage: z.boolean().optional(),
+  usage: z.optional(z.boolean()),
   /** Only volumes no container references. */
-  dangling: z.boolean().optional(),
-  label: LabelFilterSchema.optional(),
+  dangling: z.optional(z.boolean()),
+  label: z.optional(LabelFilterSchema),
 });
 
 export const VolumeCreateArgs = z.object({
   /** Omit for an anonymous volume (Docker names it). An existing volume of this name is returned as is. */
-  name: VolumeName.optional(),
-  driver: z
-    .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.:/-]*$/, "must be a volume driver name")
-    .max(255)
-    .optional(),
+  name: z.optional(VolumeName),
+  driver: z.optional(z.string().check(z.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.:/-]*$/, "must be a volume driver name"), z.maxLength(255))),
   /** Driver options (`docker volume create -o type=tmpfs -o device=tmpfs`). */
-  driver_opts: z.record(z.string().min(1).max(255), z.string().max(4096)).optional(),
-  labels: LabelsSchema.optional(),
+  driver_opts: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(255)), z.string().check(z.maxLength(4096)))),
+  labels: z.optional(LabelsSchema),
 });
 
-export const VolumeRemoveArgs = z.object({ name: VolumeName, force: z.boolean().optional() });
-export const VolumePruneArgs = z.object({ label: LabelFilterSchema.optional() });
+export const VolumeRemoveArgs = z.object({ name: VolumeName, force: z.optional(z.boolean()) });
+export const VolumePruneArgs = z.object({ label: z.optional(LabelFilterSchema) });
 
 export const VOLUME_OPS = {
   "volume.list": { args: VolumeListArgs, timeoutMs: 60_000, streaming: false, idempotent: true },
