@@ -1,9 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ComposeOpResults, ImagePruneResult, ImagePullResult, ImagePushResult, PullProgress, SystemPruneResult } from "#protocol";
+import { and, eq } from "drizzle-orm";
 import { createDatabase } from "../db/client.ts";
+import { backups } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { type CommandOutcome, describeRelayError, openedStream, readRelayStream } from "../lib/relay.ts";
 import type { BulkAction, HostTaskSpec } from "../services/host-tasks.ts";
+import { runBackup, runRestore } from "../services/backup-run.ts";
+import type { BackupTaskSpec } from "../services/backups.ts";
 import { getTask, isFinished, updateTask, type TaskPatch } from "../services/tasks.ts";
 import { dockerHumanSize } from "../lib/human-size.ts";
 import { errorLogFields, errorText } from "../db/errors.ts";
@@ -14,8 +18,13 @@ const WATCHDOG_MS = 60_000;
 /** Progress is written to the database at most this often (the last word always is). */
 const PROGRESS_EVERY_MS = 1_000;
 
+/** The task's log keeps its last this many lines (backups and restores). */
+const LOG_LINES = 500;
+
+type RunnerSpec = HostTaskSpec | BackupTaskSpec;
+
 interface Stored {
-  spec: HostTaskSpec;
+  spec: RunnerSpec;
   deadline: number;
 }
 
@@ -33,11 +42,13 @@ export class TaskRunner extends DurableObject<Bindings> {
   private stop?: string;
   /** The relay stream of a pull in progress, so a cancel can name it. */
   private streamId?: string;
+  /** Stops a backup or restore (its relay transfer and its upload). */
+  private readonly abort = new AbortController();
 
   // ---- RPC --------------------------------------------------------------------------------
 
   /** Starts the task (once: a second call for the same task does nothing). */
-  async start(spec: HostTaskSpec): Promise<void> {
+  async start(spec: RunnerSpec): Promise<void> {
     if (this.ctx.storage.kv.get<Stored>(SPEC_KEY)) return;
     const stored: Stored = { spec, deadline: Date.now() + spec.timeoutMs };
     this.ctx.storage.kv.put(SPEC_KEY, stored);
@@ -77,6 +88,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   private halt(why: string): void {
     if (this.stop) return;
     this.stop = why;
+    this.abort.abort(new Error(stopMessage(why)));
     if (this.streamId && this.running) {
       const spec = this.ctx.storage.kv.get<Stored>(SPEC_KEY)?.spec;
       if (spec)
@@ -90,11 +102,13 @@ export class TaskRunner extends DurableObject<Bindings> {
     try {
       await updateTask(this.db(), spec.taskId, { status: "running", progress: 0 });
       const outcome =
-        spec.kind === "container.bulk"
-          ? await this.bulk(spec)
-          : spec.kind === "container.create"
-            ? await this.pullThenCreate(spec)
-            : await this.progressStream(spec);
+        spec.kind === "backup" || spec.kind === "restore"
+          ? await this.backupTask(spec)
+          : spec.kind === "container.bulk"
+            ? await this.bulk(spec)
+            : spec.kind === "container.create"
+              ? await this.pullThenCreate(spec)
+              : await this.progressStream(spec);
       await this.finish(spec, outcome);
     } catch (error) {
       const message = error instanceof TaskStopped ? error.message : `The task failed: ${errorText(error)}`;
@@ -107,11 +121,64 @@ export class TaskRunner extends DurableObject<Bindings> {
   }
 
   /** Writes the final word unless the task already has one (a cancel raced the end). */
-  private async finish(spec: HostTaskSpec, patch: TaskPatch): Promise<void> {
+  private async finish(spec: RunnerSpec, patch: TaskPatch): Promise<void> {
     const db = this.db();
     const task = await getTask(db, spec.organizationId, spec.taskId).catch(() => null);
     if (!task || isFinished(task.status)) return;
     await updateTask(db, spec.taskId, patch);
+    // A backup whose run ended without its own word (the object restarted, a cancel before it
+    // began): its record must not stay "running", nor ever count as good.
+    if (spec.kind === "backup" && patch.status !== "succeeded")
+      await db
+        .update(backups)
+        .set({ status: "failed", error: patch.message ?? "The backup's task ended.", finishedAt: new Date().toISOString() })
+        .where(and(eq(backups.id, spec.backupId), eq(backups.status, "running")));
+  }
+
+  /**
+   * A backup or a restore (services/backup-run.ts): bytes done and a log in the task's result,
+   * written at most once a second; a cancel aborts the relay transfer and the upload.
+   */
+  private async backupTask(spec: BackupTaskSpec): Promise<TaskPatch> {
+    const db = this.db();
+    const log: string[] = [];
+    let latest: TaskPatch = {};
+    let writtenAt = 0;
+    let writing: Promise<void> | undefined;
+    const write = (force = false) => {
+      if (writing || (!force && Date.now() - writtenAt < PROGRESS_EVERY_MS)) return;
+      writtenAt = Date.now();
+      const patch: TaskPatch = { ...latest, result: { ...latest.result, log: [...log] } };
+      writing = updateTask(db, spec.taskId, patch)
+        .catch(() => undefined)
+        .finally(() => {
+          writing = undefined;
+        });
+    };
+    const hooks = {
+      signal: this.abort.signal,
+      progress: (patch: TaskPatch) => {
+        latest = { ...latest, ...patch };
+        write();
+      },
+      log: (line: string) => {
+        log.push(`${new Date().toISOString()} ${line}`);
+        if (log.length > LOG_LINES) log.splice(0, log.length - LOG_LINES);
+        write();
+      },
+    };
+    try {
+      const outcome = spec.kind === "backup" ? await runBackup(this.env, spec, hooks) : await runRestore(this.env, spec, hooks);
+      await writing;
+      return { ...outcome, result: { ...latest.result, ...outcome.result, log } };
+    } catch (error) {
+      await writing;
+      if (this.stop) {
+        await updateTask(db, spec.taskId, { result: { ...latest.result, log } }).catch(() => undefined);
+        throw new TaskStopped(stopMessage(this.stop));
+      }
+      throw error;
+    }
   }
 
   /**
