@@ -7,12 +7,14 @@ import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
-import { Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { Card, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { DataTable, RemoveButton, type TableSpec } from "../components/ui/data-table.tsx";
 import { Dialog } from "../components/ui/dialog.tsx";
 import { Field, Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
+import { type RowAction, useList, useRowAction } from "../lib/use-list.ts";
 import { useHosts } from "./hosts.tsx";
 
 type Rule = Schemas["AlertRule"];
@@ -42,9 +44,10 @@ export function AlertsPage() {
   );
 }
 
+type Alert = Schemas["Alert"];
+type AlertAction = { id: string; action: "acknowledge" | "clear" };
+
 function AlertList({ state }: { state: AlertState }) {
-  const qc = useQueryClient();
-  const toast = useToast();
   const can = useCan();
   const hosts = useHosts();
   const hostName = (id: string) => hosts.data?.hosts.find((h) => h.id === id)?.name ?? id;
@@ -52,75 +55,110 @@ function AlertList({ state }: { state: AlertState }) {
     queryKey: alertKeys.list(state),
     queryFn: () => ok(api.GET("/api/v1/alerts", { params: { query: { state, limit: 100 } } })),
   });
-  const act = useMutation({
-    mutationFn: ({ id, action }: { id: string; action: "acknowledge" | "clear" }) =>
+  const act = useRowAction<AlertAction>({
+    run: ({ id, action }) =>
       action === "acknowledge"
         ? ok(api.POST("/api/v1/alerts/{id}/acknowledge", { params: { path: { id } } }))
         : ok(api.POST("/api/v1/alerts/{id}/clear", { params: { path: { id } } })),
-    onSuccess: (_, v) => {
-      toast.ok(v.action === "acknowledge" ? "Alert acknowledged" : "Alert resolved");
-      void qc.invalidateQueries({ queryKey: keys.alerts.all });
-    },
-    onError: (err) => toast.error(err),
+    done: (v) => (v.action === "acknowledge" ? "Alert acknowledged" : "Alert resolved"),
+    invalidates: [keys.alerts.all],
+    id: (v) => v.id,
   });
+  const table: TableSpec<Alert> = {
+    columns: [
+      {
+        header: "Alert",
+        cell: (a) => (
+          <>
+            <StateBadge state={a.state} /> <span className="font-medium">{a.metric}</span> on {hostName(a.host_id)}: {a.value.toFixed(1)}%
+            (threshold {a.threshold}%)
+          </>
+        ),
+      },
+      {
+        header: "Since",
+        hideBelow: "sm",
+        className: "text-xs text-zinc-500",
+        cell: (a) =>
+          `${ago(a.since)} · peak ${a.peak_value.toFixed(1)}%${a.acknowledged_at ? ` · acknowledged ${ago(a.acknowledged_at)}` : ""}${
+            a.resolved_at ? ` · resolved ${ago(a.resolved_at)}` : ""
+          }`,
+      },
+    ],
+    empty: `No ${state} alert.`,
+    rowProps: (a) => ({
+      "data-testid": "alert",
+      "data-state": a.state,
+      "data-metric": a.metric,
+      "data-acknowledged": a.acknowledged_at ? "true" : "false",
+    }),
+  };
   return (
     <Card className="mb-4">
-      <ErrorNote error={list.error} />
-      {list.data?.alerts.length === 0 ? <Empty>No {state} alert.</Empty> : null}
-      <ul className="divide-y divide-zinc-200 dark:divide-zinc-800">
-        {list.data?.alerts.map((a) => (
-          <li
-            key={a.id}
-            data-testid="alert"
-            data-state={a.state}
-            data-metric={a.metric}
-            data-acknowledged={a.acknowledged_at ? "true" : "false"}
-            className="flex flex-wrap items-start justify-between gap-2 py-3"
-          >
-            <div className="min-w-0 text-sm">
-              <p className="font-medium">
-                <StateBadge state={a.state} /> {a.metric} on {hostName(a.host_id)}: {a.value.toFixed(1)}% (threshold {a.threshold}%)
-              </p>
-              <p className="text-xs text-zinc-500">
-                since {ago(a.since)} · peak {a.peak_value.toFixed(1)}%{a.acknowledged_at ? ` · acknowledged ${ago(a.acknowledged_at)}` : ""}
-                {a.resolved_at ? ` · resolved ${ago(a.resolved_at)}` : ""}
-              </p>
-            </div>
-            {can.operate && a.state !== "resolved" ? (
-              <div className="flex gap-1">
-                {a.acknowledged_at ? null : (
-                  <Button size="sm" variant="secondary" onClick={() => act.mutate({ id: a.id, action: "acknowledge" })}>
-                    Acknowledge
-                  </Button>
-                )}
-                <Button size="sm" variant="ghost" onClick={() => act.mutate({ id: a.id, action: "clear" })}>
-                  Resolve
-                </Button>
-              </div>
-            ) : null}
-          </li>
-        ))}
-      </ul>
+      <DataTable
+        spec={table}
+        state={list}
+        rows={list.data?.alerts}
+        actions={can.operate ? (a) => <AlertActions alert={a} act={act} /> : undefined}
+      />
     </Card>
   );
 }
 
+function AlertActions({ alert, act }: { alert: Alert; act: RowAction<AlertAction> }) {
+  if (alert.state === "resolved") return null;
+  const acknowledge = { id: alert.id, action: "acknowledge" } as const;
+  return (
+    <>
+      {alert.acknowledged_at ? null : (
+        <Button size="sm" variant="secondary" busy={act.busy(acknowledge)} onClick={() => act.run(acknowledge)}>
+          Acknowledge
+        </Button>
+      )}{" "}
+      <Button size="sm" variant="ghost" onClick={() => act.run({ id: alert.id, action: "clear" })}>
+        Resolve
+      </Button>
+    </>
+  );
+}
+
+/** A rule of the organization's, or the default that applies where there is none. */
+type RuleRow = { rule: Rule; isDefault: boolean };
+
 function RulesCard() {
   const can = useCan();
   const qc = useQueryClient();
-  const toast = useToast();
   const hosts = useHosts();
   const hostName = (id: string | null) => (id ? (hosts.data?.hosts.find((h) => h.id === id)?.name ?? id) : "All hosts");
   const [editing, setEditing] = useState<Rule | "new" | null>(null);
-  const rules = useQuery({ queryKey: alertKeys.rules(), queryFn: () => ok(api.GET("/api/v1/alert-rules")) });
-  const remove = useMutation({
-    mutationFn: (id: string) => ok(api.DELETE("/api/v1/alert-rules/{id}", { params: { path: { id } } })),
-    onSuccess: () => {
-      toast.ok("Rule deleted: the default applies again");
-      void qc.invalidateQueries({ queryKey: keys.alerts.all });
+  const { list: rules, remove } = useList(
+    { queryKey: alertKeys.rules(), queryFn: () => ok(api.GET("/api/v1/alert-rules")) },
+    {
+      run: (r: Rule) => ok(api.DELETE("/api/v1/alert-rules/{id}", { params: { path: { id: r.id! } } })),
+      confirm: (r) => `Delete the ${r.metric} rule for ${hostName(r.host_id)}?`,
+      done: () => "Rule deleted: the default applies again",
+      invalidates: [keys.alerts.all],
+      id: (r) => r.id,
     },
-    onError: (err) => toast.error(err),
-  });
+  );
+  const rows: RuleRow[] | undefined = rules.data && [
+    ...rules.data.rules.map((rule) => ({ rule, isDefault: false })),
+    ...rules.data.defaults.map((rule) => ({ rule, isDefault: true })),
+  ];
+  const table: TableSpec<RuleRow> = {
+    columns: [
+      { header: "Metric", cell: ({ rule, isDefault }) => (isDefault ? rule.metric : <span className="font-medium">{rule.metric}</span>) },
+      { header: "Scope", cell: ({ rule, isDefault }) => (isDefault ? "Default" : hostName(rule.host_id)) },
+      { header: "Threshold", cell: ({ rule }) => `${rule.threshold}%` },
+      { header: "For", cell: ({ rule }) => `${rule.duration_seconds}s` },
+      { header: "On", cell: ({ rule }) => (rule.enabled ? "yes" : "no") },
+    ],
+    rowKey: ({ rule, isDefault }) => (isDefault ? `default-${rule.metric}` : rule.id!),
+    rowProps: ({ rule, isDefault }) =>
+      isDefault
+        ? { "data-testid": "alert-rule-default", className: "text-zinc-500" }
+        : { "data-testid": "alert-rule", "data-metric": rule.metric },
+  };
   return (
     <Card
       title="Rules"
@@ -148,63 +186,24 @@ function RulesCard() {
           />
         ) : null}
       </Dialog>
-      <ErrorNote error={rules.error} />
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <thead className="text-xs text-zinc-500 uppercase">
-            <tr>
-              <th className="py-2 pr-3">Metric</th>
-              <th className="py-2 pr-3">Scope</th>
-              <th className="py-2 pr-3">Threshold</th>
-              <th className="py-2 pr-3">For</th>
-              <th className="py-2 pr-3">On</th>
-              {can.admin ? (
-                <th className="py-2 pr-3">
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-            {rules.data?.rules.map((r) => (
-              <tr key={r.id} data-testid="alert-rule" data-metric={r.metric}>
-                <td className="py-2 pr-3 font-medium">{r.metric}</td>
-                <td className="py-2 pr-3">{hostName(r.host_id)}</td>
-                <td className="py-2 pr-3">{r.threshold}%</td>
-                <td className="py-2 pr-3">{r.duration_seconds}s</td>
-                <td className="py-2 pr-3">{r.enabled ? "yes" : "no"}</td>
-                {can.admin ? (
-                  <td className="py-2 pr-3 text-right whitespace-nowrap">
-                    <Button size="sm" variant="secondary" onClick={() => setEditing(r)}>
+      <DataTable
+        spec={table}
+        state={rules}
+        rows={rows}
+        actions={
+          can.admin
+            ? ({ rule, isDefault }) =>
+                isDefault ? null : (
+                  <>
+                    <Button size="sm" variant="secondary" onClick={() => setEditing(rule)}>
                       Edit
                     </Button>{" "}
-                    <Button
-                      size="sm"
-                      variant="ghost"
-                      busy={remove.isPending && remove.variables === r.id}
-                      onClick={() => {
-                        if (r.id && window.confirm(`Delete the ${r.metric} rule for ${hostName(r.host_id)}?`)) remove.mutate(r.id);
-                      }}
-                    >
-                      Delete
-                    </Button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-            {rules.data?.defaults.map((r) => (
-              <tr key={`default-${r.metric}`} data-testid="alert-rule-default" className="text-zinc-500">
-                <td className="py-2 pr-3">{r.metric}</td>
-                <td className="py-2 pr-3">Default</td>
-                <td className="py-2 pr-3">{r.threshold}%</td>
-                <td className="py-2 pr-3">{r.duration_seconds}s</td>
-                <td className="py-2 pr-3">{r.enabled ? "yes" : "no"}</td>
-                {can.admin ? <td /> : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+                    <RemoveButton label="Delete" busy={remove.busy(rule)} onClick={() => remove.run(rule)} />
+                  </>
+                )
+            : undefined
+        }
+      />
     </Card>
   );
 }

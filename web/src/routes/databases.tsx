@@ -4,12 +4,13 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "@tanstack/react-router";
 import { useState } from "react";
-import { api, ok } from "../api/client.ts";
+import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
-import { Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { Card, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { DataTable, type TableSpec, ROW_LINK } from "../components/ui/data-table.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
 
@@ -20,6 +21,7 @@ const dbKeys = {
   connection: (id: string) => ["databases", "connection", id] as const,
 };
 const MASK = "••••••••";
+type Database = Schemas["Database"];
 
 export function DatabasesPage() {
   const list = useQuery({
@@ -31,44 +33,21 @@ export function DatabasesPage() {
     queryFn: () => ok(api.GET("/api/v1/projects", { params: { query: { limit: 200 } } })),
   });
   const projectName = (id: string) => projects.data?.projects.find((p) => p.id === id)?.name ?? id;
+  const table: TableSpec<Database> = {
+    columns: [
+      { header: "Name", cell: (d) => <DatabaseLink database={d} /> },
+      { header: "State", cell: (d) => <StateBadge state={d.status} /> },
+      { header: "Engine", hideBelow: "sm", cell: (d) => d.engine },
+      { header: "Project", hideBelow: "sm", cell: (d) => projectName(d.project_id) },
+    ],
+    empty: "No database yet: create one in a project.",
+    rowProps: (d) => ({ "data-testid": "database-row", "data-name": d.name }),
+  };
   return (
     <>
       <PageTitle>Databases</PageTitle>
       <Card>
-        <ErrorNote error={list.error} />
-        {list.data?.databases.length === 0 ? <Empty>No database yet: create one in a project.</Empty> : null}
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="text-xs text-zinc-500 uppercase">
-              <tr>
-                <th className="py-2 pr-3">Name</th>
-                <th className="py-2 pr-3">State</th>
-                <th className="hidden py-2 pr-3 sm:table-cell">Engine</th>
-                <th className="hidden py-2 pr-3 sm:table-cell">Project</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-              {list.data?.databases.map((d) => (
-                <tr key={d.id} data-testid="database-row" data-name={d.name}>
-                  <td className="py-2 pr-3">
-                    <Link
-                      to="/databases/$databaseId"
-                      params={{ databaseId: d.id }}
-                      className="font-medium text-sky-700 hover:underline dark:text-sky-400"
-                    >
-                      {d.name}
-                    </Link>
-                  </td>
-                  <td className="py-2 pr-3">
-                    <StateBadge state={d.status} />
-                  </td>
-                  <td className="hidden py-2 pr-3 sm:table-cell">{d.engine}</td>
-                  <td className="hidden py-2 pr-3 sm:table-cell">{projectName(d.project_id)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable spec={table} state={list} rows={list.data?.databases} />
       </Card>
     </>
   );
@@ -218,5 +197,13 @@ function Connection(props: { id: string; internal: string; external: number | nu
       </dl>
       {can.admin ? null : <p className="mt-2 text-xs text-zinc-500">Only owners and admins can read the credentials.</p>}
     </Card>
+  );
+}
+
+function DatabaseLink({ database }: { database: Database }) {
+  return (
+    <Link to="/databases/$databaseId" params={{ databaseId: database.id }} className={ROW_LINK}>
+      {database.name}
+    </Link>
   );
 }

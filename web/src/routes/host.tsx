@@ -2,18 +2,20 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams, useSearch } from "@tanstack/react-router";
 import { useEffect, useMemo, useState, type FormEvent } from "react";
-import { api, ok } from "../api/client.ts";
+import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
 import { LineChart } from "../components/chart.tsx";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Badge, Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { DataTable, RemoveButton, type Sort, type TableSpec, ROW_LINK } from "../components/ui/data-table.tsx";
 import { Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import type { Container } from "../lib/container-events.ts";
 import { ago, bytes } from "../lib/format.ts";
+import { type RowAction, useList, useRowAction } from "../lib/use-list.ts";
 import { useTask } from "../lib/use-task.ts";
 
 const TABS = [
@@ -68,13 +70,12 @@ export function HostPage() {
 }
 
 type SortKey = "name" | "state" | "image" | "created_at";
-type Action = "start" | "stop" | "restart";
+type Action = "start" | "stop" | "restart" | "remove";
+type ContainerAction = { id: string; name: string; action: Action };
 
 function useContainerAction(hostId: string) {
-  const qc = useQueryClient();
-  const toast = useToast();
-  return useMutation({
-    mutationFn: async ({ id, action }: { id: string; name: string; action: Action | "remove" }) => {
+  return useRowAction<ContainerAction>({
+    run: ({ id, action }) => {
       const path = { hostId, id };
       if (action === "remove")
         return ok(api.DELETE("/api/v1/hosts/{hostId}/containers/{id}", { params: { path, query: { force: "true" } } }));
@@ -82,14 +83,15 @@ function useContainerAction(hostId: string) {
       if (action === "stop") return ok(api.POST("/api/v1/hosts/{hostId}/containers/{id}/stop", { params: { path, query: {} } }));
       return ok(api.POST("/api/v1/hosts/{hostId}/containers/{id}/restart", { params: { path, query: {} } }));
     },
-    onSuccess: (_, v) => {
-      toast.ok(`${v.name}: ${v.action === "remove" ? "removed" : `${v.action} done`}`);
-      // The event stream moves the row too; this settles fields events do not carry (status text).
-      void qc.invalidateQueries({ queryKey: keys.hosts.containers(hostId) });
-    },
-    onError: (err) => toast.error(err),
+    confirm: (v) => (v.action === "remove" ? `Remove container ${v.name}? It is stopped first.` : undefined),
+    done: (v) => `${v.name}: ${v.action === "remove" ? "removed" : `${v.action} done`}`,
+    // The event stream moves the row too; this settles fields events do not carry (status text).
+    invalidates: [keys.hosts.containers(hostId)],
+    id: (v) => v.id,
   });
 }
+
+const CONTAINER_STATES = ["all", "running", "exited", "paused", "created", "restarting", "dead"];
 
 export function ContainersTab({ hostId }: { hostId: string }) {
   const can = useCan();
@@ -99,20 +101,15 @@ export function ContainersTab({ hostId }: { hostId: string }) {
   });
   const [filter, setFilter] = useState("");
   const [state, setState] = useState("all");
-  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: "name", desc: false });
+  const [sort, setSort] = useState<Sort>({ key: "name", desc: false });
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const action = useContainerAction(hostId);
-  const qc = useQueryClient();
-  const toast = useToast();
-  const bulk = useMutation({
-    mutationFn: (a: Action) =>
+  const bulk = useRowAction<Exclude<Action, "remove">>({
+    run: (a) =>
       ok(api.POST("/api/v1/hosts/{hostId}/containers/bulk", { params: { path: { hostId } }, body: { action: a, ids: [...selected] } })),
-    onSuccess: (_, a) => {
-      toast.ok(`${a} of ${selected.size} container(s) started as a task`);
-      setSelected(new Set());
-      void qc.invalidateQueries({ queryKey: keys.hosts.containers(hostId) });
-    },
-    onError: (err) => toast.error(err),
+    done: (a) => `${a} of ${selected.size} container(s) started as a task`,
+    invalidates: [keys.hosts.containers(hostId)],
+    onDone: () => setSelected(new Set()),
   });
 
   const rows = useMemo(() => {
@@ -123,21 +120,45 @@ export function ContainersTab({ hostId }: { hostId: string }) {
         (!q || c.name.toLowerCase().includes(q) || c.image.toLowerCase().includes(q) || c.id.startsWith(q)),
     );
     const dir = sort.desc ? -1 : 1;
-    return list.sort((a, b) => dir * String(a[sort.key]).localeCompare(String(b[sort.key])));
+    const key = sort.key as SortKey;
+    return list.sort((a, b) => dir * String(a[key]).localeCompare(String(b[key])));
   }, [containers.data, filter, state, sort]);
 
-  const header = (key: SortKey, label: string, className = "") => (
-    <th className={`py-2 pr-3 ${className}`} aria-sort={sort.key === key ? (sort.desc ? "descending" : "ascending") : "none"}>
-      <button
-        type="button"
-        className="uppercase hover:text-zinc-900 dark:hover:text-zinc-100"
-        onClick={() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : false }))}
-      >
-        {label}
-        {sort.key === key ? (sort.desc ? " ↓" : " ↑") : ""}
-      </button>
-    </th>
-  );
+  const table: TableSpec<Container> = {
+    columns: [
+      {
+        header: "Name",
+        sortKey: "name",
+        className: "max-w-[14rem] truncate",
+        cell: (c) => (
+          <>
+            <Link to="/docker-hosts/$hostId/containers/$containerId" params={{ hostId, containerId: c.id }} className={ROW_LINK}>
+              {c.name}
+            </Link>
+            {c.managed ? (
+              <Badge tone="blue" title="Created through Pier">
+                pier
+              </Badge>
+            ) : null}
+          </>
+        ),
+      },
+      {
+        header: "State",
+        sortKey: "state",
+        cell: (c) => (
+          <>
+            <StateBadge state={c.state} data-testid="container-state" />{" "}
+            <span className="hidden text-xs text-zinc-500 lg:inline">{c.status}</span>
+          </>
+        ),
+      },
+      { header: "Image", sortKey: "image", hideBelow: "sm", className: "max-w-[16rem] truncate", cell: (c) => c.image },
+      { header: "Created", sortKey: "created_at", hideBelow: "md", cell: (c) => ago(c.created_at) },
+    ],
+    empty: "No container matches.",
+    rowProps: (c) => ({ "data-testid": "container-row", "data-name": c.name, "data-state": c.state }),
+  };
 
   return (
     <Card>
@@ -150,7 +171,7 @@ export function ContainersTab({ hostId }: { hostId: string }) {
           className="max-w-xs"
         />
         <Select aria-label="State" value={state} onChange={(e) => setState(e.target.value)} className="w-36">
-          {["all", "running", "exited", "paused", "created", "restarting", "dead"].map((s) => (
+          {CONTAINER_STATES.map((s) => (
             <option key={s} value={s}>
               {s}
             </option>
@@ -159,159 +180,87 @@ export function ContainersTab({ hostId }: { hostId: string }) {
         {can.operate && selected.size > 0 ? (
           <div className="flex gap-1">
             {(["start", "stop", "restart"] as const).map((a) => (
-              <Button key={a} size="sm" variant="secondary" busy={bulk.isPending && bulk.variables === a} onClick={() => bulk.mutate(a)}>
+              <Button key={a} size="sm" variant="secondary" busy={bulk.busy(a)} onClick={() => bulk.run(a)}>
                 {a} {selected.size}
               </Button>
             ))}
           </div>
         ) : null}
       </div>
-      <ErrorNote error={containers.error} />
-      {containers.data && rows.length === 0 ? <Empty>No container matches.</Empty> : null}
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <thead className="text-xs text-zinc-500">
-            <tr>
-              {can.operate ? (
-                <th className="w-8 py-2">
-                  <input
-                    type="checkbox"
-                    aria-label="Select all"
-                    checked={rows.length > 0 && rows.every((r) => selected.has(r.id))}
-                    onChange={(e) => setSelected(e.target.checked ? new Set(rows.map((r) => r.id)) : new Set())}
-                  />
-                </th>
-              ) : null}
-              {header("name", "Name")}
-              {header("state", "State")}
-              {header("image", "Image", "hidden sm:table-cell")}
-              {header("created_at", "Created", "hidden md:table-cell")}
-              {can.operate ? <th className="py-2 text-right uppercase">Actions</th> : null}
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-            {rows.map((c) => (
-              <ContainerRow
-                key={c.id}
-                hostId={hostId}
-                c={c}
-                canOperate={can.operate}
-                selected={selected.has(c.id)}
-                onSelect={(on) =>
-                  setSelected((s) => {
-                    const next = new Set(s);
-                    if (on) next.add(c.id);
-                    else next.delete(c.id);
-                    return next;
-                  })
-                }
-                onAction={(a) => action.mutate({ id: c.id, name: c.name, action: a })}
-                busy={action.isPending && action.variables?.id === c.id}
-              />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        spec={table}
+        state={containers}
+        rows={containers.data ? rows : undefined}
+        sort={{ value: sort, onChange: setSort }}
+        select={can.operate ? { selected, onChange: setSelected, label: (c) => c.name } : undefined}
+        actions={can.operate ? (c) => <ContainerActions c={c} action={action} /> : undefined}
+      />
     </Card>
   );
 }
 
-function ContainerRow({
-  hostId,
-  c,
-  canOperate,
-  selected,
-  onSelect,
-  onAction,
-  busy,
-}: {
-  hostId: string;
-  c: Container;
-  canOperate: boolean;
-  selected: boolean;
-  onSelect: (on: boolean) => void;
-  onAction: (a: Action | "remove") => void;
-  busy: boolean;
-}) {
+function ContainerActions({ c, action }: { c: Container; action: RowAction<ContainerAction> }) {
   const running = c.state === "running" || c.state === "restarting" || c.state === "paused";
+  const busy = action.busy({ id: c.id, name: c.name, action: "stop" });
+  const act = (a: Action) => action.run({ id: c.id, name: c.name, action: a });
   return (
-    <tr data-testid="container-row" data-name={c.name} data-state={c.state}>
-      {canOperate ? (
-        <td className="py-2">
-          <input type="checkbox" aria-label={`Select ${c.name}`} checked={selected} onChange={(e) => onSelect(e.target.checked)} />
-        </td>
-      ) : null}
-      <td className="max-w-[14rem] truncate py-2 pr-3">
-        <Link
-          to="/docker-hosts/$hostId/containers/$containerId"
-          params={{ hostId, containerId: c.id }}
-          className="font-medium text-sky-700 hover:underline dark:text-sky-400"
-        >
-          {c.name}
-        </Link>
-        {c.managed ? (
-          <Badge tone="blue" title="Created through Pier">
-            pier
-          </Badge>
-        ) : null}
-      </td>
-      <td className="py-2 pr-3">
-        <StateBadge state={c.state} data-testid="container-state" />{" "}
-        <span className="hidden text-xs text-zinc-500 lg:inline">{c.status}</span>
-      </td>
-      <td className="hidden max-w-[16rem] truncate py-2 pr-3 sm:table-cell">{c.image}</td>
-      <td className="hidden py-2 pr-3 md:table-cell">{ago(c.created_at)}</td>
-      {canOperate ? (
-        <td className="py-2 text-right whitespace-nowrap">
-          {running ? (
-            <Button size="sm" variant="secondary" busy={busy} onClick={() => onAction("stop")}>
-              Stop
-            </Button>
-          ) : (
-            <Button size="sm" variant="secondary" busy={busy} onClick={() => onAction("start")}>
-              Start
-            </Button>
-          )}{" "}
-          <Button size="sm" variant="secondary" disabled={busy} onClick={() => onAction("restart")}>
-            Restart
-          </Button>{" "}
-          <Button
-            size="sm"
-            variant="danger"
-            disabled={busy}
-            onClick={() => {
-              if (window.confirm(`Remove container ${c.name}? It is stopped first.`)) onAction("remove");
-            }}
-          >
-            Remove
-          </Button>
-        </td>
-      ) : null}
-    </tr>
+    <>
+      {running ? (
+        <Button size="sm" variant="secondary" busy={busy} onClick={() => act("stop")}>
+          Stop
+        </Button>
+      ) : (
+        <Button size="sm" variant="secondary" busy={busy} onClick={() => act("start")}>
+          Start
+        </Button>
+      )}{" "}
+      <Button size="sm" variant="secondary" disabled={busy} onClick={() => act("restart")}>
+        Restart
+      </Button>{" "}
+      <Button size="sm" variant="danger" disabled={busy} onClick={() => act("remove")}>
+        Remove
+      </Button>
+    </>
   );
 }
+
+type Image = Schemas["Image"];
+
+const IMAGES: TableSpec<Image> = {
+  columns: [
+    {
+      header: "Tags",
+      className: "max-w-[20rem] truncate",
+      cell: (i) => i.repo_tags.join(", ") || <span className="text-zinc-500">{i.short_id}</span>,
+    },
+    { header: "Size", cell: (i) => bytes(i.size) },
+    { header: "Containers", hideBelow: "sm", cell: (i) => (i.containers >= 0 ? i.containers : "—") },
+    { header: "Created", hideBelow: "md", cell: (i) => ago(i.created_at) },
+  ],
+  empty: "No image.",
+  rowProps: () => ({ "data-testid": "image-row" }),
+};
 
 function ImagesTab({ hostId }: { hostId: string }) {
   const can = useCan();
   const qc = useQueryClient();
   const toast = useToast();
-  const images = useQuery({
-    queryKey: keys.hosts.images(hostId),
-    queryFn: () => ok(api.GET("/api/v1/hosts/{hostId}/images", { params: { path: { hostId } } })),
-  });
+  const { list: images, remove } = useList(
+    {
+      queryKey: keys.hosts.images(hostId),
+      queryFn: () => ok(api.GET("/api/v1/hosts/{hostId}/images", { params: { path: { hostId } } })),
+    },
+    {
+      run: (image: string) => ok(api.DELETE("/api/v1/hosts/{hostId}/images/{image}", { params: { path: { hostId, image } } })),
+      confirm: (image) => `Remove image ${image}?`,
+      done: (image) => `Removed ${image}`,
+    },
+  );
   const [taskId, setTaskId] = useState<string | null>(null);
   const task = useTask(taskId);
   const pull = useMutation({
     mutationFn: (image: string) => ok(api.POST("/api/v1/hosts/{hostId}/images/pull", { params: { path: { hostId } }, body: { image } })),
     onSuccess: (started) => setTaskId(started.task_id),
-    onError: (err) => toast.error(err),
-  });
-  const remove = useMutation({
-    mutationFn: (image: string) => ok(api.DELETE("/api/v1/hosts/{hostId}/images/{image}", { params: { path: { hostId, image } } })),
-    onSuccess: (_, image) => {
-      toast.ok(`Removed ${image}`);
-      void qc.invalidateQueries({ queryKey: keys.hosts.images(hostId) });
-    },
     onError: (err) => toast.error(err),
   });
   const status = task.data?.status;
@@ -326,6 +275,7 @@ function ImagesTab({ hostId }: { hostId: string }) {
     e.preventDefault();
     pull.mutate(String(new FormData(e.currentTarget).get("image")));
   };
+  const reference = (i: Image) => i.repo_tags[0] ?? i.id;
   return (
     <Card>
       {can.operate ? (
@@ -342,160 +292,92 @@ function ImagesTab({ hostId }: { hostId: string }) {
           ) : null}
         </form>
       ) : null}
-      <ErrorNote error={images.error} />
-      {images.data?.images.length === 0 ? <Empty>No image.</Empty> : null}
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <thead className="text-xs text-zinc-500 uppercase">
-            <tr>
-              <th className="py-2 pr-3">Tags</th>
-              <th className="py-2 pr-3">Size</th>
-              <th className="hidden py-2 pr-3 sm:table-cell">Containers</th>
-              <th className="hidden py-2 pr-3 md:table-cell">Created</th>
-              {can.operate ? <th className="py-2 text-right">Actions</th> : null}
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-            {images.data?.images.map((i) => (
-              <tr key={i.id} data-testid="image-row">
-                <td className="max-w-[20rem] truncate py-2 pr-3">
-                  {i.repo_tags.join(", ") || <span className="text-zinc-500">{i.short_id}</span>}
-                </td>
-                <td className="py-2 pr-3">{bytes(i.size)}</td>
-                <td className="hidden py-2 pr-3 sm:table-cell">{i.containers >= 0 ? i.containers : "—"}</td>
-                <td className="hidden py-2 pr-3 md:table-cell">{ago(i.created_at)}</td>
-                {can.operate ? (
-                  <td className="py-2 text-right">
-                    <Button
-                      size="sm"
-                      variant="danger"
-                      busy={remove.isPending && remove.variables === (i.repo_tags[0] ?? i.id)}
-                      onClick={() => remove.mutate(i.repo_tags[0] ?? i.id)}
-                    >
-                      Remove
-                    </Button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        spec={IMAGES}
+        state={images}
+        rows={images.data?.images}
+        actions={
+          can.operate ? (i) => <RemoveButton busy={remove.busy(reference(i))} onClick={() => remove.run(reference(i))} /> : undefined
+        }
+      />
     </Card>
   );
 }
+
+type Volume = Schemas["Volume"];
+
+const VOLUMES: TableSpec<Volume> = {
+  columns: [
+    { header: "Name", className: "max-w-[20rem] truncate", cell: (v) => v.name },
+    { header: "Driver", cell: (v) => v.driver },
+    { header: "Size", hideBelow: "sm", cell: (v) => bytes(v.size) },
+  ],
+  rowKey: (v) => v.name,
+  empty: "No volume.",
+  rowProps: () => ({ "data-testid": "volume-row" }),
+};
 
 function VolumesTab({ hostId }: { hostId: string }) {
   const can = useCan();
-  const qc = useQueryClient();
-  const toast = useToast();
-  const volumes = useQuery({
-    queryKey: keys.hosts.volumes(hostId),
-    queryFn: () => ok(api.GET("/api/v1/hosts/{hostId}/volumes", { params: { path: { hostId } } })),
-  });
-  const remove = useMutation({
-    mutationFn: (name: string) => ok(api.DELETE("/api/v1/hosts/{hostId}/volumes/{name}", { params: { path: { hostId, name } } })),
-    onSuccess: (_, name) => {
-      toast.ok(`Removed volume ${name}`);
-      void qc.invalidateQueries({ queryKey: keys.hosts.volumes(hostId) });
+  const { list: volumes, remove } = useList(
+    {
+      queryKey: keys.hosts.volumes(hostId),
+      queryFn: () => ok(api.GET("/api/v1/hosts/{hostId}/volumes", { params: { path: { hostId } } })),
     },
-    onError: (err) => toast.error(err),
-  });
+    {
+      run: (name: string) => ok(api.DELETE("/api/v1/hosts/{hostId}/volumes/{name}", { params: { path: { hostId, name } } })),
+      confirm: (name) => `Remove volume ${name}? Its data is deleted.`,
+      done: (name) => `Removed volume ${name}`,
+    },
+  );
   return (
     <Card>
-      <ErrorNote error={volumes.error} />
-      {volumes.data?.volumes.length === 0 ? <Empty>No volume.</Empty> : null}
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <thead className="text-xs text-zinc-500 uppercase">
-            <tr>
-              <th className="py-2 pr-3">Name</th>
-              <th className="py-2 pr-3">Driver</th>
-              <th className="hidden py-2 pr-3 sm:table-cell">Size</th>
-              {can.operate ? <th className="py-2 text-right">Actions</th> : null}
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-            {volumes.data?.volumes.map((v) => (
-              <tr key={v.name}>
-                <td className="max-w-[20rem] truncate py-2 pr-3">{v.name}</td>
-                <td className="py-2 pr-3">{v.driver}</td>
-                <td className="hidden py-2 pr-3 sm:table-cell">{bytes(v.size)}</td>
-                {can.operate ? (
-                  <td className="py-2 text-right">
-                    <Button
-                      size="sm"
-                      variant="danger"
-                      busy={remove.isPending && remove.variables === v.name}
-                      onClick={() => remove.mutate(v.name)}
-                    >
-                      Remove
-                    </Button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        spec={VOLUMES}
+        state={volumes}
+        rows={volumes.data?.volumes}
+        actions={can.operate ? (v) => <RemoveButton busy={remove.busy(v.name)} onClick={() => remove.run(v.name)} /> : undefined}
+      />
     </Card>
   );
 }
 
+type Network = Schemas["Network"];
+
+const NETWORKS: TableSpec<Network> = {
+  columns: [
+    { header: "Name", cell: (n) => n.name },
+    { header: "Driver", cell: (n) => n.driver },
+    { header: "Containers", hideBelow: "sm", cell: (n) => n.containers.length },
+  ],
+  empty: "No network.",
+  rowProps: () => ({ "data-testid": "network-row" }),
+};
+
 function NetworksTab({ hostId }: { hostId: string }) {
   const can = useCan();
-  const qc = useQueryClient();
-  const toast = useToast();
-  const networks = useQuery({
-    queryKey: keys.hosts.networks(hostId),
-    queryFn: () => ok(api.GET("/api/v1/hosts/{hostId}/networks", { params: { path: { hostId } } })),
-  });
-  const remove = useMutation({
-    mutationFn: (network: string) => ok(api.DELETE("/api/v1/hosts/{hostId}/networks/{network}", { params: { path: { hostId, network } } })),
-    onSuccess: () => {
-      toast.ok("Network removed");
-      void qc.invalidateQueries({ queryKey: keys.hosts.networks(hostId) });
+  const { list: networks, remove } = useList(
+    {
+      queryKey: keys.hosts.networks(hostId),
+      queryFn: () => ok(api.GET("/api/v1/hosts/{hostId}/networks", { params: { path: { hostId } } })),
     },
-    onError: (err) => toast.error(err),
-  });
+    {
+      run: (n: Network) => ok(api.DELETE("/api/v1/hosts/{hostId}/networks/{network}", { params: { path: { hostId, network: n.id } } })),
+      confirm: (n) => `Remove network ${n.name}?`,
+      done: (n) => `Network ${n.name} removed`,
+      id: (n) => n.id,
+    },
+  );
   return (
     <Card>
-      <ErrorNote error={networks.error} />
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <thead className="text-xs text-zinc-500 uppercase">
-            <tr>
-              <th className="py-2 pr-3">Name</th>
-              <th className="py-2 pr-3">Driver</th>
-              <th className="hidden py-2 pr-3 sm:table-cell">Containers</th>
-              {can.operate ? <th className="py-2 text-right">Actions</th> : null}
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-            {networks.data?.networks.map((n) => (
-              <tr key={n.id}>
-                <td className="py-2 pr-3">{n.name}</td>
-                <td className="py-2 pr-3">{n.driver}</td>
-                <td className="hidden py-2 pr-3 sm:table-cell">{n.containers.length}</td>
-                {can.operate ? (
-                  <td className="py-2 text-right">
-                    {n.predefined ? null : (
-                      <Button
-                        size="sm"
-                        variant="danger"
-                        busy={remove.isPending && remove.variables === n.id}
-                        onClick={() => remove.mutate(n.id)}
-                      >
-                        Remove
-                      </Button>
-                    )}
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        spec={NETWORKS}
+        state={networks}
+        rows={networks.data?.networks}
+        actions={
+          can.operate ? (n) => (n.predefined ? null : <RemoveButton busy={remove.busy(n)} onClick={() => remove.run(n)} />) : undefined
+        }
+      />
     </Card>
   );
 }

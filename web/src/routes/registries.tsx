@@ -1,35 +1,49 @@
 // The organization's container registries: credentials are checked from a host before they are
 // saved (the API answers the registry's own refusal as a 422, shown in the form), and the secret
 // is never answered back, only its mask.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { api, ok } from "../api/client.ts";
+import { api, ok, type Schemas } from "../api/client.ts";
 import { useCan } from "../api/session.ts";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
-import { Card, Empty, ErrorNote } from "../components/ui/card.tsx";
+import { Card, ErrorNote } from "../components/ui/card.tsx";
+import { DataTable, type TableSpec, RemoveButton } from "../components/ui/data-table.tsx";
 import { Dialog } from "../components/ui/dialog.tsx";
 import { Field, Input, Select } from "../components/ui/input.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
+import { useList } from "../lib/use-list.ts";
 import { useHosts } from "./hosts.tsx";
 
 const registryKeys = { all: ["registries"] as const };
 
+type Registry = Schemas["Registry"];
+
+const REGISTRIES: TableSpec<Registry> = {
+  columns: [
+    { header: "Server", className: "font-medium break-all", cell: (r) => r.server },
+    { header: "Username", className: "break-all", cell: (r) => r.username },
+    { header: "Secret", hideBelow: "sm", className: "font-mono", cell: (r) => r.password },
+    { header: "Verified", hideBelow: "sm", cell: (r) => ago(r.verified_at) },
+  ],
+  empty: "No registry yet: pulls use anonymous access.",
+  rowProps: (r) => ({ "data-testid": "registry-row", "data-server": r.server }),
+};
+
 export function RegistriesPage() {
   const can = useCan();
   const qc = useQueryClient();
-  const toast = useToast();
   const [adding, setAdding] = useState(false);
-  const list = useQuery({ queryKey: registryKeys.all, queryFn: () => ok(api.GET("/api/v1/registries")) });
-  const remove = useMutation({
-    mutationFn: (id: string) => ok(api.DELETE("/api/v1/registries/{id}", { params: { path: { id } } })),
-    onSuccess: () => {
-      toast.ok("Registry removed");
-      void qc.invalidateQueries({ queryKey: registryKeys.all });
+  const { list, remove } = useList(
+    { queryKey: registryKeys.all, queryFn: () => ok(api.GET("/api/v1/registries")) },
+    {
+      run: (r: Registry) => ok(api.DELETE("/api/v1/registries/{id}", { params: { path: { id: r.id } } })),
+      confirm: (r) => `Forget the credentials for ${r.server}?`,
+      done: () => "Registry removed",
+      id: (r) => r.id,
     },
-    onError: (err) => toast.error(err),
-  });
+  );
   return (
     <>
       <PageTitle actions={can.admin ? <Button onClick={() => setAdding(true)}>Add registry</Button> : null}>Registries</PageTitle>
@@ -47,49 +61,12 @@ export function RegistriesPage() {
         />
       </Dialog>
       <Card>
-        <ErrorNote error={list.error} />
-        {list.data?.registries.length === 0 ? <Empty>No registry yet: pulls use anonymous access.</Empty> : null}
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="text-xs text-zinc-500 uppercase">
-              <tr>
-                <th className="py-2 pr-3">Server</th>
-                <th className="py-2 pr-3">Username</th>
-                <th className="hidden py-2 pr-3 sm:table-cell">Secret</th>
-                <th className="hidden py-2 pr-3 sm:table-cell">Verified</th>
-                {can.admin ? (
-                  <th className="py-2 pr-3">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                ) : null}
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-              {list.data?.registries.map((r) => (
-                <tr key={r.id} data-testid="registry-row" data-server={r.server}>
-                  <td className="py-2 pr-3 font-medium break-all">{r.server}</td>
-                  <td className="py-2 pr-3 break-all">{r.username}</td>
-                  <td className="hidden py-2 pr-3 font-mono sm:table-cell">{r.password}</td>
-                  <td className="hidden py-2 pr-3 sm:table-cell">{ago(r.verified_at)}</td>
-                  {can.admin ? (
-                    <td className="py-2 pr-3 text-right">
-                      <Button
-                        size="sm"
-                        variant="ghost"
-                        busy={remove.isPending && remove.variables === r.id}
-                        onClick={() => {
-                          if (window.confirm(`Forget the credentials for ${r.server}?`)) remove.mutate(r.id);
-                        }}
-                      >
-                        Remove
-                      </Button>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          spec={REGISTRIES}
+          state={list}
+          rows={list.data?.registries}
+          actions={can.admin ? (r) => <RemoveButton busy={remove.busy(r)} onClick={() => remove.run(r)} /> : undefined}
+        />
       </Card>
     </>
   );

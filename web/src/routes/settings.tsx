@@ -3,15 +3,17 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState, type FormEvent } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
-import { useCan, useMe, type Role } from "../api/session.ts";
+import { type Role, type User, useCan, useMe } from "../api/session.ts";
 import { Command } from "../components/attach-host.tsx";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Badge, Card, Empty, ErrorNote } from "../components/ui/card.tsx";
+import { DataTable, RemoveButton, type TableSpec } from "../components/ui/data-table.tsx";
 import { Field, Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
+import { useList, useRowAction } from "../lib/use-list.ts";
 
 const TABS = [
   { id: "users", label: "Users" },
@@ -47,10 +49,18 @@ function Users() {
   const me = useMe();
   const qc = useQueryClient();
   const toast = useToast();
-  const users = useQuery({
-    queryKey: settingsKeys.users,
-    queryFn: () => ok(api.GET("/api/v1/users", { params: { query: { limit: 200 } } })),
-  });
+  const { list: users, remove } = useList(
+    {
+      queryKey: settingsKeys.users,
+      queryFn: () => ok(api.GET("/api/v1/users", { params: { query: { limit: 200 } } })),
+    },
+    {
+      run: (u: User) => ok(api.DELETE("/api/v1/users/{id}", { params: { path: { id: u.id } } })),
+      confirm: (u) => `Remove ${u.username}?`,
+      done: () => "User removed",
+      id: (u) => u.id,
+    },
+  );
   const invalidate = () => void qc.invalidateQueries({ queryKey: settingsKeys.users });
   const add = useMutation({
     mutationFn: (body: Schemas["NewUserRequest"]) => ok(api.POST("/api/v1/users", { body })),
@@ -59,23 +69,43 @@ function Users() {
       invalidate();
     },
   });
-  const setRole = useMutation({
-    mutationFn: ({ id, role }: { id: string; role: Role }) =>
-      ok(api.PATCH("/api/v1/users/{id}", { params: { path: { id } }, body: { role } })),
-    onSuccess: () => {
-      toast.ok("Role changed");
-      invalidate();
-    },
-    onError: (err) => toast.error(err),
+  const setRole = useRowAction({
+    run: ({ id, role }: { id: string; role: Role }) => ok(api.PATCH("/api/v1/users/{id}", { params: { path: { id } }, body: { role } })),
+    done: () => "Role changed",
+    invalidates: [settingsKeys.users],
   });
-  const remove = useMutation({
-    mutationFn: (id: string) => ok(api.DELETE("/api/v1/users/{id}", { params: { path: { id } } })),
-    onSuccess: () => {
-      toast.ok("User removed");
-      invalidate();
-    },
-    onError: (err) => toast.error(err),
-  });
+  const table: TableSpec<User> = {
+    columns: [
+      {
+        header: "User",
+        cell: (u) => (
+          <>
+            <span className="font-medium">{u.username}</span> <span className="text-zinc-500">{u.email}</span>
+          </>
+        ),
+      },
+      {
+        header: "Role",
+        cell: (u) =>
+          can.admin && u.id !== me?.id ? (
+            <Select
+              aria-label={`Role of ${u.username}`}
+              value={u.role}
+              onChange={(e) => setRole.run({ id: u.id, role: e.target.value as Role })}
+              className="w-32"
+            >
+              {ROLES.map((r) => (
+                <option key={r}>{r}</option>
+              ))}
+            </Select>
+          ) : (
+            <Badge>{u.role}</Badge>
+          ),
+      },
+      { header: "Since", hideBelow: "sm", cell: (u) => ago(u.created_at) },
+    ],
+    rowProps: (u) => ({ "data-testid": "user-row", "data-name": u.username }),
+  };
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
@@ -89,54 +119,14 @@ function Users() {
   return (
     <div className="grid gap-4">
       <Card>
-        <ErrorNote error={users.error} />
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="text-xs text-zinc-500 uppercase">
-              <tr>
-                <th className="py-2 pr-3">User</th>
-                <th className="py-2 pr-3">Role</th>
-                <th className="hidden py-2 pr-3 sm:table-cell">Since</th>
-                {can.admin ? <th className="py-2" /> : null}
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-              {users.data?.users.map((u) => (
-                <tr key={u.id}>
-                  <td className="py-2 pr-3">
-                    <span className="font-medium">{u.username}</span> <span className="text-zinc-500">{u.email}</span>
-                  </td>
-                  <td className="py-2 pr-3">
-                    {can.admin && u.id !== me?.id ? (
-                      <Select
-                        aria-label={`Role of ${u.username}`}
-                        value={u.role}
-                        onChange={(e) => setRole.mutate({ id: u.id, role: e.target.value as Role })}
-                        className="w-32"
-                      >
-                        {ROLES.map((r) => (
-                          <option key={r}>{r}</option>
-                        ))}
-                      </Select>
-                    ) : (
-                      <Badge>{u.role}</Badge>
-                    )}
-                  </td>
-                  <td className="hidden py-2 pr-3 sm:table-cell">{ago(u.created_at)}</td>
-                  {can.admin ? (
-                    <td className="py-2 text-right">
-                      {u.id !== me?.id ? (
-                        <Button size="sm" variant="danger" onClick={() => window.confirm(`Remove ${u.username}?`) && remove.mutate(u.id)}>
-                          Remove
-                        </Button>
-                      ) : null}
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          spec={table}
+          state={users}
+          rows={users.data?.users}
+          actions={
+            can.admin ? (u) => (u.id === me?.id ? null : <RemoveButton busy={remove.busy(u)} onClick={() => remove.run(u)} />) : undefined
+          }
+        />
       </Card>
       {can.admin ? (
         <Card title="Add a user">
@@ -170,28 +160,47 @@ function Users() {
   );
 }
 
+type ApiKey = Schemas["ApiKey"];
+
+const API_KEYS: TableSpec<ApiKey> = {
+  columns: [
+    {
+      header: "Key",
+      cell: (k) => (
+        <>
+          <span className="font-medium">{k.name}</span> <span className="font-mono text-zinc-500">{k.prefix}…</span>{" "}
+          {k.revoked_at ? <Badge tone="red">revoked</Badge> : null}
+        </>
+      ),
+    },
+    { header: "Role", cell: (k) => <Badge>{k.role}</Badge> },
+    { header: "Last used", hideBelow: "sm", cell: (k) => ago(k.last_used_at) },
+  ],
+  empty: "No API key.",
+  rowProps: (k) => ({ "data-testid": "api-key-row", "data-name": k.name }),
+};
+
 function ApiKeys() {
   const qc = useQueryClient();
-  const toast = useToast();
   const [created, setCreated] = useState<Schemas["NewApiKey"] | null>(null);
-  const keys = useQuery({
-    queryKey: settingsKeys.apiKeys,
-    queryFn: () => ok(api.GET("/api/v1/api-keys", { params: { query: { limit: 200 } } })),
-  });
+  const { list: keys, remove: revoke } = useList(
+    {
+      queryKey: settingsKeys.apiKeys,
+      queryFn: () => ok(api.GET("/api/v1/api-keys", { params: { query: { limit: 200 } } })),
+    },
+    {
+      run: (k: ApiKey) => ok(api.DELETE("/api/v1/api-keys/{id}", { params: { path: { id: k.id } } })),
+      confirm: (k) => `Revoke the key ${k.name}? Whatever uses it stops working.`,
+      done: (k) => `Key ${k.name} revoked`,
+      id: (k) => k.id,
+    },
+  );
   const create = useMutation({
     mutationFn: (body: Schemas["NewApiKeyRequest"]) => ok(api.POST("/api/v1/api-keys", { body })),
     onSuccess: (k) => {
       setCreated(k);
       void qc.invalidateQueries({ queryKey: settingsKeys.apiKeys });
     },
-  });
-  const revoke = useMutation({
-    mutationFn: (id: string) => ok(api.DELETE("/api/v1/api-keys/{id}", { params: { path: { id } } })),
-    onSuccess: () => {
-      toast.ok("Key revoked");
-      void qc.invalidateQueries({ queryKey: settingsKeys.apiKeys });
-    },
-    onError: (err) => toast.error(err),
   });
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -216,26 +225,12 @@ function ApiKeys() {
         ) : null}
       </Card>
       <Card>
-        <ErrorNote error={keys.error} />
-        {keys.data?.api_keys.length === 0 ? <Empty>No API key.</Empty> : null}
-        <ul className="divide-y divide-zinc-200 text-sm dark:divide-zinc-800">
-          {keys.data?.api_keys.map((k) => (
-            <li key={k.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
-              <span>
-                <span className="font-medium">{k.name}</span> <span className="font-mono text-zinc-500">{k.prefix}…</span>{" "}
-                <Badge>{k.role}</Badge> {k.revoked_at ? <Badge tone="red">revoked</Badge> : null}
-              </span>
-              <span className="flex items-center gap-2 text-zinc-500">
-                used {ago(k.last_used_at)}
-                {k.revoked_at ? null : (
-                  <Button size="sm" variant="danger" onClick={() => revoke.mutate(k.id)}>
-                    Revoke
-                  </Button>
-                )}
-              </span>
-            </li>
-          ))}
-        </ul>
+        <DataTable
+          spec={API_KEYS}
+          state={keys}
+          rows={keys.data?.api_keys}
+          actions={(k) => (k.revoked_at ? null : <RemoveButton label="Revoke" busy={revoke.busy(k)} onClick={() => revoke.run(k)} />)}
+        />
       </Card>
     </div>
   );
