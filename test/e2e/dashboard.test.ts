@@ -100,15 +100,25 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     expect(await page.evaluate(() => JSON.stringify({ ...localStorage }))).not.toMatch(/eyJ|pier_/);
 
     await page.getByLabel("Host name").fill("web-1");
+    const presenceStream = page.waitForRequest((r) => /\/api\/v1\/hosts\/[^/]+\/events\?type=host$/.test(r.url()));
     await page.getByRole("button", { name: "Create host and show install commands" }).click();
     const docker = await page.locator("pre").first().textContent();
     const agentToken = /PIER_AGENT_TOKEN=([^\s'"]+)/.exec(docker ?? "")?.[1];
     expect(agentToken, docker ?? "").toBeTruthy();
     await poll(() => page.getByTestId("host-state").textContent()).toMatch(/Waiting for the agent of web-1/);
+    // The wait screen's event stream is live (and the host read once after it): from here on, only
+    // the stream's `host` frame can tell the page that the agent connected.
+    const newHostId = new URL((await presenceStream).url()).pathname.split("/")[4]!;
+    await page.locator('[data-testid="host-state"][data-live="true"]').waitFor();
+    const hostReads: string[] = [];
+    page.on("request", (r) => {
+      if (new URL(r.url()).pathname === `/api/v1/hosts/${newHostId}`) hostReads.push(r.url());
+    });
 
     agent = attachAgent(agentToken!, { url: stack.url });
-    // No reload: the page hears host.online on its notification stream.
+    // No reload and no polling: the page hears the host's `host` frame (status online).
     await page.getByText("web-1 is connected.").waitFor();
+    expect(hostReads).toEqual([]);
     await page.getByRole("link", { name: "Open the host" }).click();
     hostId = new URL(page.url()).pathname.split("/")[2]!;
     await page.getByTestId("host-status").filter({ hasText: "online" }).waitFor();

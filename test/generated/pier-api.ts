@@ -8925,7 +8925,7 @@ export interface operations {
                 action?: string;
                 /** @description Host ids or names, comma-separated. */
                 host?: string;
-                /** @description container, image, network, volume */
+                /** @description container, image, network, volume, host (a host's agent connecting or going away) */
                 type?: string;
             };
             header?: never;
@@ -8934,7 +8934,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An SSE stream of `docker` events. */
+            /** @description An SSE stream: a `ready` event once the subscription is live (nothing after it is missed), then `docker` events, and `host` events when a host's agent connects or goes away (`status`: online, disconnected, lost). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -15331,7 +15331,7 @@ export interface operations {
                 access_token?: string;
                 /** @description start, die, … */
                 action?: string;
-                /** @description container, image, network, volume */
+                /** @description container, image, network, volume, host (a host's agent connecting or going away) */
                 type?: string;
             };
             header?: never;
@@ -15342,7 +15342,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An SSE stream of `docker` events. */
+            /** @description An SSE stream: a `ready` event once the subscription is live (nothing after it is missed), then `docker` events, and `host` events when a host's agent connects or goes away (`status`: online, disconnected, lost). */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -9,13 +9,33 @@ export interface HubEvent extends DockerEvent {
   host_name: string;
 }
 
+/**
+ * A host's agent connected (`online`) or went away (`disconnected`, later `lost`), as the HostRelay
+ * sees it: the presence that live screens follow instead of reading hosts again and again.
+ */
+export interface HostPresenceEvent {
+  type: "host";
+  action: "online" | "disconnected" | "lost";
+  host_id: string;
+  host_name: string;
+  time: number;
+}
+
+export type HubMessage = HubEvent | HostPresenceEvent;
+
+/** Docker's event types never include `host`: that type is presence. */
+export const isPresence = (event: HubMessage): event is HostPresenceEvent => event.type === "host";
+
 export interface SubscriptionFilter {
   hosts?: string[];
   types?: string[];
   actions?: string[];
+  /** Presence events go only to subscribers that ask for them (Docker-shaped streams never do). */
+  presence?: boolean;
 }
 
-const matches = (filter: SubscriptionFilter, event: HubEvent): boolean =>
+const matches = (filter: SubscriptionFilter, event: HubMessage): boolean =>
+  (!isPresence(event) || filter.presence === true) &&
   (!filter.hosts?.length || filter.hosts.includes(event.host_id) || filter.hosts.includes(event.host_name)) &&
   (!filter.types?.length || filter.types.includes(event.type)) &&
   (!filter.actions?.length || filter.actions.some((a) => event.action === a || event.action.startsWith(`${a}:`)));
@@ -37,7 +57,7 @@ export class EventHub extends DurableObject<Bindings> {
   }
 
   /** Delivers events to every subscriber whose filter they match; returns how many subscribers got some. */
-  async publish(events: HubEvent[]): Promise<number> {
+  async publish(events: HubMessage[]): Promise<number> {
     return this.subscribers.publish((filter) => {
       const selected = events.filter((e) => matches(filter, e));
       return selected.length > 0 ? JSON.stringify(selected) : null;

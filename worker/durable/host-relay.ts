@@ -24,6 +24,7 @@ import { HEARTBEAT_WINDOW_MS } from "../lib/presence.ts";
 import { agentAckTimeoutMs, hostLostAfterMs } from "../settings.ts";
 import { type CommandOutcome, failedOutcome as fail } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
+import type { HostPresenceEvent } from "./event-hub.ts";
 import { HostWatch, quietly } from "./host-watch.ts";
 import { errorLogFields } from "../db/errors.ts";
 import type { Principal } from "../services/principal.ts";
@@ -176,6 +177,7 @@ export class HostRelay extends DurableObject<Bindings> {
           addresses: message.addresses,
           ...(message.containers ? { containers: message.containers } : {}),
         });
+        await this.publishPresence("online");
         const identity = this.identity();
         if (identity) await quietly("online notice", identity.id, () => this.watch.online(identity));
         return;
@@ -256,6 +258,7 @@ export class HostRelay extends DurableObject<Bindings> {
       // already closed
     }
     await this.mirror({ state: "disconnected", disconnectedAt: nowIso() });
+    await this.publishPresence("disconnected");
     await this.ctx.storage.setAlarm(Date.now() + Math.min(hostLostAfterMs(this.env), this.watch.disconnectNoticeMs));
   }
 
@@ -269,6 +272,7 @@ export class HostRelay extends DurableObject<Bindings> {
       if (row?.state === "online") {
         this.failInFlight("agent_disconnected", "The host's agent is no longer connected.");
         await this.mirror({ state: "disconnected", disconnectedAt: nowIso() });
+        await this.publishPresence("disconnected");
       }
     }
     if (socket) {
@@ -294,6 +298,7 @@ export class HostRelay extends DurableObject<Bindings> {
       Date.now() - Date.parse(row.disconnectedAt) >= hostLostAfterMs(this.env) - 1000
     ) {
       await this.mirror({ state: "lost" });
+      await this.publishPresence("lost");
       row.state = "lost";
     }
     const identity = this.identity();
@@ -552,6 +557,16 @@ export class HostRelay extends DurableObject<Bindings> {
     if (!identity) return;
     const hub = this.env.EVENT_HUB.getByName(identity.organizationId);
     await hub.publish(events.map((event) => ({ host_id: identity.id, host_name: identity.name, ...event })));
+  }
+
+  /** Tells the organization's live streams that the host's presence changed (after it is mirrored). */
+  private async publishPresence(action: HostPresenceEvent["action"]): Promise<void> {
+    const identity = this.identity();
+    if (!identity) return;
+    const hub = this.env.EVENT_HUB.getByName(identity.organizationId);
+    await quietly("presence event", identity.id, () =>
+      hub.publish([{ type: "host", action, host_id: identity.id, host_name: identity.name, time: Date.now() }]),
+    );
   }
 
   private async hostRow() {

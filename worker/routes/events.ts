@@ -24,29 +24,47 @@ const list = z
 
 const EventsQuery = z.object({
   host: list.optional().openapi({ description: "Host ids or names, comma-separated." }),
-  type: list.optional().openapi({ description: "container, image, network, volume" }),
+  type: list.optional().openapi({ description: "container, image, network, volume, host (a host's agent connecting or going away)" }),
   action: list.optional().openapi({ description: "start, die, …" }),
   access_token: z.string().optional(),
 });
 
-const sseResponse = { 200: { description: "An SSE stream of `docker` events.", content: { "text/event-stream": { schema: z.string() } } } };
+const sseResponse = {
+  200: {
+    description:
+      "An SSE stream: a `ready` event once the subscription is live (nothing after it is missed), then `docker` events, and `host` events when a host's agent connects or goes away (`status`: online, disconnected, lost).",
+    content: { "text/event-stream": { schema: z.string() } },
+  },
+};
 
 function streamEvents(c: Context<AppEnv>, filter: { hosts?: string[]; types?: string[]; actions?: string[] }) {
   return streamSSE(c, async (sse) => {
-    await pipeEvents(c.env, c.var.principal.organizationId, filter, sse, (e) =>
-      sse.writeSSE({
-        event: "docker",
-        data: JSON.stringify({
-          host_id: e.host_id,
-          host_name: e.host_name,
-          type: e.type,
-          action: e.action,
-          id: e.id,
-          name: e.attributes.name ?? null,
-          attributes: e.attributes,
-          time: new Date(e.time).toISOString(),
+    await pipeEvents(
+      c.env,
+      c.var.principal.organizationId,
+      filter,
+      sse,
+      (e) =>
+        sse.writeSSE({
+          event: "docker",
+          data: JSON.stringify({
+            host_id: e.host_id,
+            host_name: e.host_name,
+            type: e.type,
+            action: e.action,
+            id: e.id,
+            name: e.attributes.name ?? null,
+            attributes: e.attributes,
+            time: new Date(e.time).toISOString(),
+          }),
         }),
-      }),
+      (e) =>
+        sse.writeSSE({
+          event: "host",
+          data: JSON.stringify({ host_id: e.host_id, host_name: e.host_name, status: e.action, time: new Date(e.time).toISOString() }),
+        }),
+      // A browser re-reads what it shows on this frame: nothing published after it is missed.
+      () => sse.writeSSE({ event: "ready", data: "{}" }),
     );
   });
 }

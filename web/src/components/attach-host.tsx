@@ -1,11 +1,12 @@
 // Attaching a host: create it, show the agent's install commands (its token is shown this once),
-// and wait live until the agent connects (the host.online notification, on the live stream).
+// and wait live until the agent connects (the `host` frame of the event stream; no polling).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useState, type FormEvent } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useEventSource } from "../api/sse.ts";
+import { type HostPresence, withPresence } from "../lib/host-presence.ts";
 import { Button } from "./ui/button.tsx";
 import { ErrorNote, StateBadge } from "./ui/card.tsx";
 import { Field, Input } from "./ui/input.tsx";
@@ -68,16 +69,29 @@ export function AttachHost({ localHostAvailable = false }: { localHostAvailable?
 
 function WaitForHost({ hostId, install }: { hostId: string; install?: Schemas["AgentInstall"] }) {
   const qc = useQueryClient();
+  const [live, setLive] = useState(false);
   const host = useQuery({
     queryKey: keys.hosts.detail(hostId),
     queryFn: () => ok(api.GET("/api/v1/hosts/{id}", { params: { path: { id: hostId } } })),
-    // An agent's first connection raises no event or notification (host.online announces only a
-    // return after a disconnect notice), so the wait also reads the host every two seconds.
-    refetchInterval: (q) => (q.state.data?.status === "online" ? false : 2000),
   });
-  const refresh = () => void qc.invalidateQueries({ queryKey: keys.hosts.detail(hostId) });
-  // The layout's stream is not mounted during first run: listen here, and re-read on (re)connect.
-  useEventSource("/api/v1/notifications/stream", { message: refresh }, refresh);
+  const detail = keys.hosts.detail(hostId);
+  // The layout's stream is not mounted during first run: this host's presence, heard here. Once the
+  // stream says it is live the host is read once more (it may have connected in between); from
+  // then on the `host` frame alone moves the state: no polling.
+  useEventSource(`/api/v1/hosts/${encodeURIComponent(hostId)}/events?type=host`, {
+    ready: async () => {
+      await qc.refetchQueries({ queryKey: detail });
+      setLive(true);
+    },
+    host: async (data) => {
+      const e = JSON.parse(data) as HostPresence;
+      // A read still in flight may predate the event: it must not overwrite it.
+      await qc.cancelQueries({ queryKey: detail });
+      if (qc.getQueryData(detail)) qc.setQueryData<Schemas["Host"]>(detail, (old) => old && withPresence(old, e));
+      else void qc.invalidateQueries({ queryKey: detail });
+      void qc.invalidateQueries({ queryKey: keys.hosts.list() });
+    },
+  });
   const online = host.data?.status === "online";
   return (
     <div className="grid gap-4">
@@ -101,7 +115,7 @@ function WaitForHost({ hostId, install }: { hostId: string; install?: Schemas["A
         ) : (
           <>
             <span className="size-3 animate-pulse rounded-full bg-amber-500" aria-hidden />
-            <span data-testid="host-state" data-state={host.data?.status ?? "waiting"}>
+            <span data-testid="host-state" data-state={host.data?.status ?? "waiting"} data-live={live}>
               Waiting for the agent of {host.data?.name ?? "the host"} to connect…
             </span>
           </>

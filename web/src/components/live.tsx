@@ -6,36 +6,43 @@ import type { Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useEventSource } from "../api/sse.ts";
 import { applyContainerEvent, type Container, type DockerEvent } from "../lib/container-events.ts";
+import { type HostPresence, presenceInList, withPresence } from "../lib/host-presence.ts";
 
 type Notification = Schemas["Notification"];
+type Host = Schemas["Host"];
 
 export function LiveEvents() {
   const qc = useQueryClient();
 
-  useEventSource(
-    "/api/v1/events",
-    {
-      docker: (data) => {
-        const event = JSON.parse(data) as DockerEvent;
-        if (event.type === "container") {
-          let refetch = false;
-          qc.setQueryData<{ containers: Container[] }>(keys.hosts.containers(event.host_id), (old) => {
-            if (!old) return old;
-            const applied = applyContainerEvent(old.containers, event);
-            refetch = applied.refetch;
-            return { containers: applied.containers };
-          });
-          if (refetch) void qc.invalidateQueries({ queryKey: keys.hosts.containers(event.host_id) });
-          void qc.invalidateQueries({ queryKey: ["hosts", event.host_id, "container"] });
-          void qc.invalidateQueries({ queryKey: keys.hosts.list() });
-        } else if (event.type === "image") void qc.invalidateQueries({ queryKey: keys.hosts.images(event.host_id) });
-        else if (event.type === "volume") void qc.invalidateQueries({ queryKey: keys.hosts.volumes(event.host_id) });
-        else if (event.type === "network") void qc.invalidateQueries({ queryKey: keys.hosts.networks(event.host_id) });
-      },
+  useEventSource("/api/v1/events", {
+    docker: (data) => {
+      const event = JSON.parse(data) as DockerEvent;
+      if (event.type === "container") {
+        let refetch = false;
+        qc.setQueryData<{ containers: Container[] }>(keys.hosts.containers(event.host_id), (old) => {
+          if (!old) return old;
+          const applied = applyContainerEvent(old.containers, event);
+          refetch = applied.refetch;
+          return { containers: applied.containers };
+        });
+        if (refetch) void qc.invalidateQueries({ queryKey: keys.hosts.containers(event.host_id) });
+        void qc.invalidateQueries({ queryKey: ["hosts", event.host_id, "container"] });
+        void qc.invalidateQueries({ queryKey: keys.hosts.list() });
+      } else if (event.type === "image") void qc.invalidateQueries({ queryKey: keys.hosts.images(event.host_id) });
+      else if (event.type === "volume") void qc.invalidateQueries({ queryKey: keys.hosts.volumes(event.host_id) });
+      else if (event.type === "network") void qc.invalidateQueries({ queryKey: keys.hosts.networks(event.host_id) });
     },
-    // After a reconnect the cache may have missed events: read the lists again.
-    () => void qc.invalidateQueries({ queryKey: keys.hosts.all }),
-  );
+    // A host's agent connected or went away: its state moves at once, the rest (versions,
+    // counts) is read again.
+    host: (data) => {
+      const e = JSON.parse(data) as HostPresence;
+      qc.setQueryData<{ hosts: Host[] }>(keys.hosts.list(), (old) => presenceInList(old, e));
+      qc.setQueryData<Host>(keys.hosts.detail(e.host_id), (old) => old && withPresence(old, e));
+      void qc.invalidateQueries({ queryKey: keys.hosts.all });
+    },
+    // The subscription is live (first connection or a reconnect): what it may have missed is read again.
+    ready: () => void qc.invalidateQueries({ queryKey: keys.hosts.all }),
+  });
 
   useEventSource(
     "/api/v1/notifications/stream",
