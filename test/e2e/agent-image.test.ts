@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, docker, dockerAvailable, newHost, newOwner, removeContainers, run, TEST_IMAGE, waitForStatus, type Owner } from "./client.ts";
+import { api, docker, dockerAvailable, newHost, newOwner, type Owner, removeContainers, run, TEST_IMAGE, waitForStatus } from "./client.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const LABEL = `dev.pier.e2e=${process.pid}-image`;

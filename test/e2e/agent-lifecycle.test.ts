@@ -5,18 +5,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   api,
   attachAgent,
-  SseStream,
-  spawnAgent,
   docker,
   dockerAvailable,
   newHost,
   newOwner,
+  type Owner,
   pierUrl,
   removeContainers,
+  spawnAgent,
+  SseStream,
   TEST_IMAGE,
   waitFor,
   waitForStatus,
-  type Owner,
 } from "./client.ts";
 
 const LABEL = `dev.pier.e2e=${process.pid}-lifecycle`;

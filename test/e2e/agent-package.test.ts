@@ -14,13 +14,13 @@ import {
   docker,
   dockerAvailable,
   newOwner,
+  type Owner,
   pierUrl,
   removeContainers,
   run,
   TEST_IMAGE,
   waitFor,
   waitForStatus,
-  type Owner,
 } from "./client.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

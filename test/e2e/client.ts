@@ -65,10 +65,40 @@ export async function newOwner(label = "owner"): Promise<Owner> {
   return { token: login.body.access_token, username, password, organizationId: reg.body.organization_id };
 }
 
-export async function newHost(owner: Owner, name = unique("host")) {
+export type UserRole = "viewer" | "member" | "admin";
+
+/** A user of the owner's organization with this role, signed in: their access token. */
+export async function addUser(owner: Owner, role: UserRole, username = unique(role)): Promise<string> {
+  const password = `${role}-password`;
+  const created = await api("/api/v1/users", {
+    token: owner.token,
+    body: { username, email: `${username}@example.test`, password, role },
+  });
+  if (created.status !== 201) throw new Error(`create ${role}: ${created.status} ${JSON.stringify(created.body)}`);
+  const login = await api("/api/v1/auth/login", { body: { login: username, password } });
+  if (login.status !== 200) throw new Error(`sign in as ${role}: ${login.status} ${JSON.stringify(login.body)}`);
+  return login.body.access_token;
+}
+
+export interface Roles {
+  owner: Owner;
+  /** Access tokens of a member and a viewer of the owner's organization. */
+  member: string;
+  viewer: string;
+}
+
+/** A new organization with its owner, a member and a viewer: for the tests of who may do what. */
+export async function withRoles(label = "owner"): Promise<Roles> {
+  const owner = await newOwner(label);
+  return { owner, member: await addUser(owner, "member"), viewer: await addUser(owner, "viewer") };
+}
+
+export type NewHost = { id: string; name: string; agent_token: string; install: { npm: string; docker: string } };
+
+export async function newHost(owner: Owner, name = unique("host")): Promise<NewHost> {
   const res = await api("/api/v1/hosts", { token: owner.token, body: { name } });
   if (res.status !== 201) throw new Error(`create host: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { id: string; name: string; agent_token: string; install: { npm: string; docker: string } };
+  return res.body as NewHost;
 }
 
 export interface TestAgent {
@@ -76,10 +106,59 @@ export interface TestAgent {
   logs: LogRecord[];
 }
 
-export function attachAgent(token: string, options: Partial<Parameters<typeof startAgent>[0]> = {}): TestAgent {
+export type AgentOptions = Partial<Parameters<typeof startAgent>[0]>;
+
+export function attachAgent(token: string, options: AgentOptions = {}): TestAgent {
   const logs: LogRecord[] = [];
   const agent = startAgent({ url: pierUrl(), token, onLog: (r) => logs.push(r), logLevel: "debug", ...options });
   return { agent, logs };
+}
+
+/**
+ * A new host of the owner's organization with a real agent (in this process) attached, once the
+ * API reports it online. Stop the agent in the suite's afterAll: `await agent?.agent.stop()`.
+ */
+export async function onlineHost(
+  owner: Owner,
+  options: { name?: string; agent?: AgentOptions } = {},
+): Promise<{ host: NewHost; agent: TestAgent }> {
+  const host = await newHost(owner, options.name);
+  const agent = attachAgent(host.agent_token, options.agent);
+  try {
+    await waitForStatus(owner, host.id, "online");
+  } catch (error) {
+    await agent.agent.stop();
+    throw error;
+  }
+  return { host, agent };
+}
+
+const TASK_ENDED = ["succeeded", "failed", "cancelled"];
+
+/** Waits for a host task to end and returns it, as `token` reads it. */
+export const taskEnd = (token: string, id: string, timeout?: number) =>
+  waitFor(
+    `task ${id} to end`,
+    async () => {
+      const res = await api(`/api/v1/tasks/${id}`, { token });
+      return TASK_ENDED.includes(res.body.status) ? res.body : undefined;
+    },
+    { timeout },
+  );
+
+export interface AuditEvent {
+  action: string;
+  target_type: string;
+  target_id: string;
+  metadata: Record<string, unknown>;
+}
+
+/** The organization's latest audit events (newest first), only those of `action` when given. */
+export async function auditEvents(owner: Owner, action?: string): Promise<AuditEvent[]> {
+  const res = await api("/api/v1/audit-events?limit=100", { token: owner.token });
+  if (res.status !== 200) throw new Error(`audit events: ${res.status} ${JSON.stringify(res.body)}`);
+  const events = res.body.audit_events as AuditEvent[];
+  return action === undefined ? events : events.filter((e) => e.action === action);
 }
 
 /** The agent as a separate process, the way hosts run it (signals reach it: SIGKILL, SIGSTOP). */

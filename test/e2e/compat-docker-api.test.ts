@@ -3,20 +3,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   api,
-  attachAgent,
   docker,
   dockerAvailable,
-  newHost,
+  type NewHost,
   newOwner,
+  onlineHost,
+  type Owner,
   pierUrl,
-  SseStream,
   removeContainers,
+  SseStream,
   TEST_IMAGE,
+  type TestAgent,
   unique,
   waitFor,
-  waitForStatus,
-  type Owner,
-  type TestAgent,
 } from "./client.ts";
 
 const LABEL = `dev.pier.e2e=${process.pid}-compat`;
@@ -25,7 +24,7 @@ const NETWORK = /^(\d+ B|\d+\.\d{2} (KB|MB|GB|TB))$/;
 
 describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
   let owner: Owner;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   let running: string;
   let stopped: string;
@@ -33,9 +32,7 @@ describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
 
   beforeAll(async () => {
     owner = await newOwner();
-    host = await newHost(owner, unique("119server"));
-    agent = attachAgent(host.agent_token);
-    await waitForStatus(owner, host.id, "online");
+    ({ host, agent } = await onlineHost(owner, { name: unique("119server") }));
     await agent.agent.eventsReady;
     running = await docker("run", "-d", "--name", runningName, "--label", LABEL, "-p", "8080", TEST_IMAGE, "httpd", "-f", "-p", "8080");
     stopped = await docker("create", "--label", LABEL, TEST_IMAGE, "true");

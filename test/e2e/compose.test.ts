@@ -10,17 +10,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   api,
   attachAgent,
+  auditEvents,
   docker,
   dockerAvailable,
+  type NewHost,
   newHost,
   newOwner,
+  onlineHost,
+  type Owner,
   run,
+  taskEnd,
   TEST_IMAGE,
-  unique,
+  type TestAgent,
   waitFor,
   waitForStatus,
-  type Owner,
-  type TestAgent,
+  withRoles,
 } from "./client.ts";
 
 async function composeInstalled(): Promise<boolean> {
@@ -62,30 +66,14 @@ describe.skipIf(!hasCompose)("Compose projects through the relay", () => {
   let owner: Owner;
   let member: string;
   let viewer: string;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   const base = () => `/api/v1/hosts/${host.id}/compose`;
-
-  async function addUser(role: "viewer" | "member"): Promise<string> {
-    const name = unique(role);
-    await api("/api/v1/users", {
-      token: owner.token,
-      body: { username: name, email: `${name}@example.test`, password: `${role}-password`, role },
-    });
-    return (await api("/api/v1/auth/login", { body: { login: name, password: `${role}-password` } })).body.access_token;
-  }
-  const finished = (taskId: string) =>
-    waitFor(`task ${taskId} to end`, async () => {
-      const res = await api(`/api/v1/tasks/${taskId}`, { token: owner.token });
-      return ["succeeded", "failed", "cancelled"].includes(res.body.status) ? res.body : undefined;
-    });
+  const finished = (taskId: string) => taskEnd(owner.token, taskId);
 
   beforeAll(async () => {
-    owner = await newOwner();
-    [member, viewer] = [await addUser("member"), await addUser("viewer")];
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
-    await waitForStatus(owner, host.id, "online");
+    ({ owner, member, viewer } = await withRoles());
+    ({ host, agent } = await onlineHost(owner));
   });
 
   afterAll(async () => {
@@ -152,10 +140,7 @@ describe.skipIf(!hasCompose)("Compose projects through the relay", () => {
     expect(again.status).toBe(404);
     expect(again.body.detail).toMatch(/No compose file is known for project .*send the file as `content`/);
 
-    const events = (await api("/api/v1/audit-events?limit=50", { token: owner.token })).body.audit_events as Array<{
-      action: string;
-      metadata: Record<string, unknown>;
-    }>;
+    const events = await auditEvents(owner);
     expect(events.find((e) => e.action === "compose.up")?.metadata).toMatchObject({
       project,
       source: "content",

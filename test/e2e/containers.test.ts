@@ -4,37 +4,35 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRegistry } from "../fixtures/registry.ts";
 import {
   api,
-  attachAgent,
   docker,
   dockerAvailable,
-  newHost,
+  type NewHost,
   newOwner,
+  onlineHost,
+  type Owner,
   pierUrl,
   readSse,
+  removeContainers,
   type SseEvent,
   SseStream,
-  removeContainers,
+  taskEnd,
   TEST_IMAGE,
+  type TestAgent,
   unique,
   waitFor,
-  waitForStatus,
-  type Owner,
-  type TestAgent,
 } from "./client.ts";
 
 const LABEL = `dev.pier.e2e=${process.pid}-containers`;
 
 describe.skipIf(!dockerAvailable())("container operations through the relay", () => {
   let owner: Owner;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   const base = () => `/api/v1/hosts/${host.id}/containers`;
 
   beforeAll(async () => {
     owner = await newOwner();
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
-    await waitForStatus(owner, host.id, "online");
+    ({ host, agent } = await onlineHost(owner));
     await agent.agent.eventsReady;
   });
 
@@ -160,11 +158,7 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
     const image = registry.reference(name, "v1");
     const containers = [unique("pulled"), unique("always")];
     const labels = { "dev.pier.e2e": LABEL.split("=")[1]! };
-    const taskEnd = (id: string) =>
-      waitFor(`task ${id} to end`, async () => {
-        const task = (await api(`/api/v1/tasks/${id}`, { token: owner.token })).body;
-        return ["succeeded", "failed", "cancelled"].includes(task.status) ? task : undefined;
-      });
+    const taskEnded = (id: string) => taskEnd(owner.token, id);
     try {
       await docker("rmi", "-f", image).catch(() => undefined);
       const never = await api(base(), { token: owner.token, body: { image, pull_policy: "never", name: unique("never") } });
@@ -178,7 +172,7 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
       const pulling = await api(base(), { token: owner.token, body: { image, name: containers[0], cmd: ["sleep", "600"], labels } });
       expect(pulling.status, JSON.stringify(pulling.body)).toBe(202);
       expect(pulling.body.task).toMatchObject({ id: pulling.body.task_id, kind: "container.create" });
-      const done = await taskEnd(pulling.body.task_id);
+      const done = await taskEnded(pulling.body.task_id);
       expect(done, JSON.stringify(done)).toMatchObject({
         status: "succeeded",
         progress: 100,
@@ -205,14 +199,14 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
         body: { image, name: containers[1], cmd: ["sleep", "600"], labels, pull_policy: "always" },
       });
       expect(always.status).toBe(202);
-      expect(await taskEnd(always.body.task_id)).toMatchObject({ status: "succeeded", result: { name: containers[1] } });
+      expect(await taskEnded(always.body.task_id)).toMatchObject({ status: "succeeded", result: { name: containers[1] } });
       expect(registry.requests.filter((r) => r.includes("/manifests/")).length).toBeGreaterThan(pulls);
 
       // A pull that cannot work: the task fails, says why, and no container is made.
       const nope = unique("nope");
       const unreachable = await api(base(), { token: owner.token, body: { image: `127.0.0.1:1/${name}:v1`, name: nope } });
       expect(unreachable.status).toBe(202);
-      const failed = await taskEnd(unreachable.body.task_id);
+      const failed = await taskEnded(unreachable.body.task_id);
       expect(failed.status).toBe("failed");
       expect(failed.message).toMatch(/could not be pulled, so no container was created/);
       expect(await docker("ps", "-aq", "--filter", `name=^${nope}$`)).toBe("");
@@ -286,10 +280,8 @@ describe.skipIf(!dockerAvailable())("container operations through the relay", ()
     // Its event stream carries only its own hosts' events. Its own agent watches the same engine,
     // so a container started now shows on both streams: once the stranger has it from its own host,
     // the owner's copy of it (which the owner has already been sent) has had its chance to leak.
-    const strangerHost = await newHost(stranger);
-    const strangerAgent = attachAgent(strangerHost.agent_token, { metricsIntervalMs: 0, statsCache: false });
+    const { host: strangerHost, agent: strangerAgent } = await onlineHost(stranger, { agent: { metricsIntervalMs: 0, statsCache: false } });
     try {
-      await waitForStatus(stranger, strangerHost.id, "online");
       await strangerAgent.agent.eventsReady;
       const events = (token: string) => fetch(`${pierUrl()}/api/v1/events?type=container&access_token=${encodeURIComponent(token)}`);
       const ours = new SseStream(await events(owner.token));

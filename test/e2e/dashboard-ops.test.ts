@@ -8,18 +8,7 @@ import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalRegistry, startRegistry } from "../fixtures/registry.ts";
-import {
-  api,
-  attachAgent,
-  dockerAvailable,
-  newHost,
-  newOwner,
-  type Owner,
-  pierUrl,
-  type TestAgent,
-  unique,
-  waitForStatus,
-} from "./client.ts";
+import { api, dockerAvailable, type NewHost, newOwner, onlineHost, type Owner, pierUrl, type TestAgent, unique } from "./client.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -33,7 +22,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's operations 
   let browser: Browser;
   let page: Page;
   let owner: Owner;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   let registry: LocalRegistry;
   let receiver: Receiver;
@@ -54,11 +43,9 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's operations 
 
   beforeAll(async () => {
     owner = await newOwner();
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token, { metricsIntervalMs: 1000, metricsFlushMs: 1000 });
+    ({ host, agent } = await onlineHost(owner, { agent: { metricsIntervalMs: 1000, metricsFlushMs: 1000 } }));
     registry = await startRegistry({ images: [], auth: credentials });
     receiver = await startReceiver();
-    await waitForStatus(owner, host.id, "online");
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,

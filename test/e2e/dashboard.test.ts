@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../setup/stack.ts";
-import { api, attachAgent, docker, dockerAvailable, TEST_IMAGE, unique, type TestAgent } from "./client.ts";
+import { api, attachAgent, docker, dockerAvailable, TEST_IMAGE, type TestAgent, unique } from "./client.ts";
 import { cleanupOwner, gitRepo, type TestRepo } from "./deploy-helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

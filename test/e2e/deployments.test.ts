@@ -17,16 +17,17 @@ import {
   attachAgent,
   docker,
   dockerAvailable,
-  newHost,
+  type NewHost,
   newOwner,
+  onlineHost,
+  type Owner,
   pierUrl,
   readSse,
   TEST_IMAGE,
+  type TestAgent,
   unique,
   waitFor,
   waitForStatus,
-  type Owner,
-  type TestAgent,
 } from "./client.ts";
 import { cleanupOwner, deployLogs, gitRepo, served, waitDeployment, type TestRepo } from "./deploy-helpers.ts";
 
@@ -36,16 +37,14 @@ const probe = { http_path: "/index.html", port: 8080, interval_seconds: 1, retri
 
 describe.skipIf(!dockerAvailable())("deployments", () => {
   let owner: Owner;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   let projectId: string;
   const cleanups: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
     owner = await newOwner("deploy");
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
-    await waitForStatus(owner, host.id, "online");
+    ({ host, agent } = await onlineHost(owner));
     projectId = (await api("/api/v1/projects", { token: owner.token, body: { name: "e2e" } })).body.id;
   });
 

@@ -12,18 +12,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRegistry } from "../fixtures/registry.ts";
 import {
   api,
-  attachAgent,
   docker,
   dockerAvailable,
-  newHost,
+  type NewHost,
   newOwner,
+  onlineHost,
+  type Owner,
   pierUrl,
   TEST_IMAGE,
+  type TestAgent,
   unique,
   waitFor,
-  waitForStatus,
-  type Owner,
-  type TestAgent,
+  withRoles,
 } from "./client.ts";
 import { gitRepo, waitDeployment } from "./deploy-helpers.ts";
 import { type PrivateEngine, startPrivateEngine } from "./private-engine.ts";
@@ -55,15 +55,6 @@ export function jsonBodies(stdout: string): any[] {
   return bodies;
 }
 
-async function addUser(owner: Owner, role: "viewer" | "member"): Promise<string> {
-  const name = unique(role);
-  await api("/api/v1/users", {
-    token: owner.token,
-    body: { username: name, email: `${name}@example.test`, password: `${role}-password`, role },
-  });
-  return (await api("/api/v1/auth/login", { body: { login: name, password: `${role}-password` } })).body.access_token;
-}
-
 /** An application placed on the host and deployed from the test image, serving on 8080. */
 async function deployedApp(owner: Owner, hostId: string, name: string) {
   const project = (await api("/api/v1/projects", { token: owner.token, body: { name: unique("devflow") } })).body.id;
@@ -92,18 +83,15 @@ describe.skipIf(!dockerAvailable())("DevFlow's Docker API on the shared engine",
   let owner: Owner;
   let member: string;
   let viewer: string;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   let app: Awaited<ReturnType<typeof deployedApp>>;
   const server = () => `/api/servers/${host.id}/docker`;
   const project = () => `/api/projects/${app.appName}/docker`;
 
   beforeAll(async () => {
-    owner = await newOwner("devflow");
-    [member, viewer] = [await addUser(owner, "member"), await addUser(owner, "viewer")];
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
-    await waitForStatus(owner, host.id, "online");
+    ({ owner, member, viewer } = await withRoles("devflow"));
+    ({ host, agent } = await onlineHost(owner));
     app = await deployedApp(owner, host.id, "shop");
   });
 
@@ -375,7 +363,7 @@ describe.skipIf(!dockerAvailable())("DevFlow's Docker API on an engine of its ow
   let member: string;
   let viewer: string;
   let devflowToken: string;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   let app: Awaited<ReturnType<typeof deployedApp>>;
   let dir: string;
@@ -386,11 +374,8 @@ describe.skipIf(!dockerAvailable())("DevFlow's Docker API on an engine of its ow
   beforeAll(async () => {
     engine = await startPrivateEngine();
     dir = await mkdtemp(join(tmpdir(), "pier-devflow-scripts-"));
-    owner = await newOwner("devflow-own");
-    [member, viewer] = [await addUser(owner, "member"), await addUser(owner, "viewer")];
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token, { dockerHost: engine.host });
-    await waitForStatus(owner, host.id, "online");
+    ({ owner, member, viewer } = await withRoles("devflow-own"));
+    ({ host, agent } = await onlineHost(owner, { agent: { dockerHost: engine.host } }));
     app = await deployedApp(owner, host.id, "my-project");
     // A personal token the DevFlow way: POST /api/login.
     const login = await api("/api/login", { body: { email: `${owner.username}@example.test`, password: owner.password } });

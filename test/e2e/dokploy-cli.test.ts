@@ -10,18 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  api,
-  attachAgent,
-  dockerAvailable,
-  newHost,
-  newOwner,
-  pierUrl,
-  TEST_IMAGE,
-  waitFor,
-  waitForStatus,
-  type TestAgent,
-} from "./client.ts";
+import { api, dockerAvailable, newOwner, onlineHost, pierUrl, TEST_IMAGE, type TestAgent, waitFor } from "./client.ts";
 import { cleanupOwner, served } from "./deploy-helpers.ts";
 
 const exec = promisify(execFile);
@@ -50,10 +39,9 @@ describe.skipIf(!dockerAvailable())("Dokploy's CLI against Pier", () => {
 
   beforeAll(async () => {
     const owner = await newOwner("dokploy-cli");
-    const host = await newHost(owner);
-    hostId = host.id;
-    agent = attachAgent(host.agent_token);
-    await waitForStatus(owner, host.id, "online");
+    const online = await onlineHost(owner);
+    hostId = online.host.id;
+    agent = online.agent;
     apiKey = (await api("/api/v1/api-keys", { token: owner.token, body: { name: "dokploy cli" } })).body.key;
     workDir = await mkdtemp(join(tmpdir(), "pier-dokploy-cli-"));
     // The CLI reads `.env` from its working directory: make sure none interferes.

@@ -11,16 +11,15 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   api,
-  attachAgent,
   dockerAvailable,
-  newHost,
+  type NewHost,
   newOwner,
+  onlineHost,
+  type Owner,
   pierUrl,
   TEST_IMAGE,
-  waitFor,
-  waitForStatus,
-  type Owner,
   type TestAgent,
+  waitFor,
 } from "./client.ts";
 import { cleanupOwner, gitRepo, served, type TestRepo } from "./deploy-helpers.ts";
 
@@ -109,7 +108,7 @@ const CI_STEP = `
 describe.skipIf(!dockerAvailable() || !hasJq)("Dokploy API compatibility (seed 000)", () => {
   let owner: Owner;
   let agent: TestAgent;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let apiKey: string;
   let workDir: string;
   let repo: TestRepo;
@@ -124,9 +123,7 @@ describe.skipIf(!dockerAvailable() || !hasJq)("Dokploy API compatibility (seed 0
 
   beforeAll(async () => {
     owner = await newOwner("dokploy");
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
-    await waitForStatus(owner, host.id, "online");
+    ({ host, agent } = await onlineHost(owner));
     apiKey = (await api("/api/v1/api-keys", { token: owner.token, body: { name: "dokploy ci" } })).body.key;
     workDir = await mkdtemp(join(tmpdir(), "pier-dokploy-"));
     repo = await gitRepo();

@@ -8,18 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalRegistry, startRegistry } from "../fixtures/registry.ts";
 import {
   api,
-  attachAgent,
+  auditEvents,
   docker,
   dockerAvailable,
-  newHost,
+  type NewHost,
   newOwner,
-  run,
-  TEST_IMAGE,
-  unique,
-  waitFor,
-  waitForStatus,
+  onlineHost,
   type Owner,
+  run,
+  taskEnd,
+  TEST_IMAGE,
   type TestAgent,
+  withRoles,
 } from "./client.ts";
 
 describe.skipIf(!dockerAvailable())("images and container changes through the relay", () => {
@@ -30,7 +30,7 @@ describe.skipIf(!dockerAvailable())("images and container changes through the re
   let owner: Owner;
   let member: string;
   let viewer: string;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   let registry: LocalRegistry;
   let privateRegistry: LocalRegistry;
@@ -38,36 +38,14 @@ describe.skipIf(!dockerAvailable())("images and container changes through the re
   const base = () => `/api/v1/hosts/${host.id}`;
   const enc = encodeURIComponent;
 
-  async function addUser(role: "viewer" | "member"): Promise<string> {
-    const name = unique(role);
-    await api("/api/v1/users", {
-      token: owner.token,
-      body: { username: name, email: `${name}@example.test`, password: `${role}-password`, role },
-    });
-    return (await api("/api/v1/auth/login", { body: { login: name, password: `${role}-password` } })).body.access_token;
-  }
-  const audit = async (action: string) =>
-    (
-      (await api("/api/v1/audit-events?limit=100", { token: owner.token })).body.audit_events as Array<{
-        action: string;
-        target_id: string;
-        metadata: Record<string, unknown>;
-      }>
-    ).filter((e) => e.action === action);
-  const taskEnd = (id: string) =>
-    waitFor(`task ${id} to end`, async () => {
-      const res = await api(`/api/v1/tasks/${id}`, { token: viewer });
-      return ["succeeded", "failed", "cancelled"].includes(res.body.status) ? res.body : undefined;
-    });
+  const audit = (action: string) => auditEvents(owner, action);
+  const taskEnded = (id: string) => taskEnd(viewer, id);
 
   beforeAll(async () => {
-    owner = await newOwner();
-    [member, viewer] = [await addUser("member"), await addUser("viewer")];
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
+    ({ owner, member, viewer } = await withRoles());
+    ({ host, agent } = await onlineHost(owner));
     registry = await startRegistry({ images: [] });
     privateRegistry = await startRegistry({ images: [], auth: credentials });
-    await waitForStatus(owner, host.id, "online");
     await docker("run", "-d", "--name", container, "--label", label, "-m", "64m", TEST_IMAGE, "sleep", "600");
   });
 
@@ -196,7 +174,7 @@ describe.skipIf(!dockerAvailable())("images and container changes through the re
     const started = await api(`${base()}/images/push`, { token: member, body: { image: target } });
     expect(started.status, JSON.stringify(started.body)).toBe(202);
     expect(started.body.task).toMatchObject({ kind: "image.push", target_id: host.id });
-    const task = await taskEnd(started.body.task_id);
+    const task = await taskEnded(started.body.task_id);
     expect(task, JSON.stringify(task)).toMatchObject({ status: "succeeded", progress: 100 });
     expect(task.result).toMatchObject({ image: target, digest: expect.stringMatching(/^sha256:/) });
     expect(task.result.output).toContain(`The push refers to repository [${registry.host}/${repo}]`);
@@ -208,7 +186,7 @@ describe.skipIf(!dockerAvailable())("images and container changes through the re
 
     const secret = `${privateRegistry.host}/${repo}:private`;
     await docker("tag", TEST_IMAGE, secret);
-    const refused = await taskEnd((await api(`${base()}/images/push`, { token: member, body: { image: secret } })).body.task_id);
+    const refused = await taskEnded((await api(`${base()}/images/push`, { token: member, body: { image: secret } })).body.task_id);
     expect(refused.status).toBe("failed");
     expect(refused.message).toMatch(/no basic auth credentials|unauthorized|authentication required/i);
     expect(privateRegistry.tags(repo)).toEqual([]);
@@ -217,7 +195,7 @@ describe.skipIf(!dockerAvailable())("images and container changes through the re
       token: member,
       body: { image: secret, auth: { ...credentials, serveraddress: privateRegistry.host } },
     });
-    const ok = await taskEnd(pushed.body.task_id);
+    const ok = await taskEnded(pushed.body.task_id);
     expect(ok.status, ok.message).toBe("succeeded");
     expect(privateRegistry.tags(repo)).toEqual(["private"]);
     const events = await audit("image.push");
@@ -238,7 +216,7 @@ describe.skipIf(!dockerAvailable())("images and container changes through the re
     expect(dangling).toMatch(/^sha256:/);
     const started = await api(`${base()}/images/prune`, { token: member, body: { label: [label] } });
     expect(started.status).toBe(202);
-    const task = await taskEnd(started.body.task_id);
+    const task = await taskEnded(started.body.task_id);
     expect(task, JSON.stringify(task)).toMatchObject({ status: "succeeded", message: expect.stringMatching(/^Total reclaimed space: /) });
     expect(task.result.images).toContainEqual({ deleted: dangling });
     await expect(docker("image", "inspect", dangling)).rejects.toThrow();

@@ -14,13 +14,13 @@ import {
   dockerAvailable,
   newHost,
   newOwner,
+  type Owner,
   pierUrl,
   removeContainers,
   TEST_IMAGE,
   unique,
   waitFor,
   waitForStatus,
-  type Owner,
 } from "./client.ts";
 import { startReceiver, type Receiver } from "./receiver.ts";
 

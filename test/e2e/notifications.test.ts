@@ -10,17 +10,19 @@ import {
   attachAgent,
   docker,
   dockerAvailable,
+  type NewHost,
   newHost,
   newOwner,
+  onlineHost,
+  type Owner,
   pierUrl,
   readSse,
   removeContainers,
   TEST_IMAGE,
+  type TestAgent,
   unique,
   waitFor,
   waitForStatus,
-  type Owner,
-  type TestAgent,
 } from "./client.ts";
 import { startReceiver, type Receiver } from "./receiver.ts";
 
@@ -31,16 +33,14 @@ const BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 describe.skipIf(!dockerAvailable())("notifications", () => {
   let owner: Owner;
   let receiver: Receiver;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   const channels: Record<string, string> = {};
 
   beforeAll(async () => {
     owner = await newOwner("notify");
     receiver = await startReceiver();
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token, { metricsIntervalMs: 0 });
-    await waitForStatus(owner, host.id, "online");
+    ({ host, agent } = await onlineHost(owner, { agent: { metricsIntervalMs: 0 } }));
     await agent.agent.eventsReady;
     // The flaky channel fails twice before it works.
     receiver.respond("/flaky", 500, 500, 200);

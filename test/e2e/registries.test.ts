@@ -6,17 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalRegistry, startRegistry } from "../fixtures/registry.ts";
 import {
   api,
-  attachAgent,
   docker,
   dockerAvailable,
-  newHost,
+  type NewHost,
   newOwner,
-  TEST_IMAGE,
-  unique,
-  waitFor,
-  waitForStatus,
+  onlineHost,
   type Owner,
+  taskEnd,
+  TEST_IMAGE,
   type TestAgent,
+  unique,
+  withRoles,
 } from "./client.ts";
 import { cleanupOwner, deployLogs, waitDeployment } from "./deploy-helpers.ts";
 
@@ -27,37 +27,22 @@ describe.skipIf(!dockerAvailable())("registries: credentials checked from a host
   let owner: Owner;
   let member: string;
   let viewer: string;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   let registry: LocalRegistry;
   const pushed: string[] = [];
 
-  async function addUser(role: "viewer" | "member"): Promise<string> {
-    const name = unique(role);
-    await api("/api/v1/users", {
-      token: owner.token,
-      body: { username: name, email: `${name}@example.test`, password: `${role}-password`, role },
-    });
-    return (await api("/api/v1/auth/login", { body: { login: name, password: `${role}-password` } })).body.access_token;
-  }
-  const taskEnd = (id: string) =>
-    waitFor(`task ${id} to end`, async () => {
-      const res = await api(`/api/v1/tasks/${id}`, { token: owner.token });
-      return ["succeeded", "failed", "cancelled"].includes(res.body.status) ? res.body : undefined;
-    });
+  const taskEnded = (id: string) => taskEnd(owner.token, id);
   const push = async (image: string) => {
     pushed.push(image);
     await docker("tag", TEST_IMAGE, image);
-    return taskEnd((await api(`/api/v1/hosts/${host.id}/images/push`, { token: member, body: { image } })).body.task_id);
+    return taskEnded((await api(`/api/v1/hosts/${host.id}/images/push`, { token: member, body: { image } })).body.task_id);
   };
 
   beforeAll(async () => {
-    owner = await newOwner();
-    [member, viewer] = [await addUser("member"), await addUser("viewer")];
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
+    ({ owner, member, viewer } = await withRoles());
+    ({ host, agent } = await onlineHost(owner));
     registry = await startRegistry({ images: [], auth: credentials });
-    await waitForStatus(owner, host.id, "online");
   });
 
   afterAll(async () => {
@@ -118,7 +103,7 @@ describe.skipIf(!dockerAvailable())("registries: credentials checked from a host
 
     await docker("rmi", image);
     const pull = await api(`/api/v1/hosts/${host.id}/images/pull`, { token: member, body: { image } });
-    const pulled = await taskEnd(pull.body.task_id);
+    const pulled = await taskEnded(pull.body.task_id);
     expect(pulled.status, pulled.message).toBe("succeeded");
     expect(await docker("image", "inspect", "-f", "{{.Id}}", image)).toMatch(/^sha256:/);
   });

@@ -6,19 +6,20 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRegistry, type LocalRegistry } from "../fixtures/registry.ts";
 import {
+  addUser,
   api,
-  attachAgent,
   docker,
   dockerAvailable,
-  newHost,
+  type NewHost,
   newOwner,
+  onlineHost,
+  type Owner,
   removeContainers,
+  taskEnd,
   TEST_IMAGE,
+  type TestAgent,
   unique,
   waitFor,
-  waitForStatus,
-  type Owner,
-  type TestAgent,
 } from "./client.ts";
 
 const LABEL = `dev.pier.e2e=${process.pid}-tasks`;
@@ -30,27 +31,16 @@ describe.skipIf(!dockerAvailable())("host tasks: image pulls and bulk container 
   const privateName = `pier-test/task-private-${suffix}`;
   const auth = { username: "pier", password: `registry-secret-${suffix}` };
   let owner: Owner;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   let registry: LocalRegistry;
   let privateRegistry: LocalRegistry;
 
-  /** Waits for the task to end and returns it. */
-  const finished = (taskId: string) =>
-    waitFor(
-      `task ${taskId} to end`,
-      async () => {
-        const res = await api(`/api/v1/tasks/${taskId}`, { token: owner.token });
-        return ["succeeded", "failed", "cancelled"].includes(res.body.status) ? res.body : undefined;
-      },
-      { timeout: 90_000 },
-    );
+  const finished = (taskId: string) => taskEnd(owner.token, taskId, 90_000);
 
   beforeAll(async () => {
     owner = await newOwner();
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
-    await waitForStatus(owner, host.id, "online");
+    ({ host, agent } = await onlineHost(owner));
     // An image of its own (a new layer), gone from the engine once exported: the pull must
     // download every blob instead of stopping at a manifest it already knows.
     const container = `pier-task-src-${suffix}`;
@@ -213,15 +203,10 @@ describe.skipIf(!dockerAvailable())("host tasks: image pulls and bulk container 
   });
 
   it("refuses what the caller may not do, and shows another organization nothing", async () => {
-    const viewerName = unique("viewer");
-    await api("/api/v1/users", {
-      token: owner.token,
-      body: { username: viewerName, email: `${viewerName}@example.test`, password: "viewer-password", role: "viewer" },
-    });
-    const viewer = await api("/api/v1/auth/login", { body: { login: viewerName, password: "viewer-password" } });
-    const asViewer = await api(`/api/v1/hosts/${host.id}/images/pull`, { token: viewer.body.access_token, body: { image: TEST_IMAGE } });
+    const viewer = await addUser(owner, "viewer");
+    const asViewer = await api(`/api/v1/hosts/${host.id}/images/pull`, { token: viewer, body: { image: TEST_IMAGE } });
     expect(asViewer.status).toBe(403);
-    expect((await api(`/api/v1/hosts/${host.id}/images`, { token: viewer.body.access_token })).status).toBe(200);
+    expect((await api(`/api/v1/hosts/${host.id}/images`, { token: viewer })).status).toBe(200);
 
     const stranger = await newOwner("stranger");
     for (const [path, body] of [

@@ -6,20 +6,22 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import {
+  addUser,
   api,
-  attachAgent,
+  auditEvents,
   docker,
   dockerAvailable,
-  newHost,
+  type NewHost,
   newOwner,
+  onlineHost,
+  type Owner,
   pierUrl,
   removeContainers,
   TEST_IMAGE,
+  type TestAgent,
   unique,
   waitFor,
-  waitForStatus,
-  type Owner,
-  type TestAgent,
+  withRoles,
 } from "./client.ts";
 
 interface Terminal {
@@ -91,29 +93,17 @@ describe.skipIf(!dockerAvailable())("interactive terminal over a WebSocket", () 
   let owner: Owner;
   let member: string;
   let viewer: string;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   const terminalPath = (container: string, query = "") => `/api/v1/hosts/${host.id}/containers/${container}/terminal${query}`;
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-  async function addUser(role: "viewer" | "member"): Promise<string> {
-    const name = unique(role);
-    await api("/api/v1/users", {
-      token: owner.token,
-      body: { username: name, email: `${name}@example.test`, password: `${role}-password`, role },
-    });
-    return (await api("/api/v1/auth/login", { body: { login: name, password: `${role}-password` } })).body.access_token;
-  }
-
   beforeAll(async () => {
-    owner = await newOwner();
-    [member, viewer] = [await addUser("member"), await addUser("viewer")];
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
+    ({ owner, member, viewer } = await withRoles());
+    ({ host, agent } = await onlineHost(owner));
     await docker("run", "-d", "--label", label, "--name", shellBox, TEST_IMAGE, "sleep", "3600");
     await docker("run", "-dit", "--label", label, "--name", ttyBox, TEST_IMAGE, "sh");
     await docker("create", "--label", label, "--name", stopped, TEST_IMAGE, "sleep", "3600");
-    await waitForStatus(owner, host.id, "online");
   });
 
   afterAll(async () => {
@@ -148,12 +138,7 @@ describe.skipIf(!dockerAvailable())("interactive terminal over a WebSocket", () 
     term.type("exit 3\n");
     expect(await term.closed).toEqual({ code: 1000, reason: JSON.stringify({ exit_code: 3 }) });
 
-    const events = (await api("/api/v1/audit-events?limit=50", { token: owner.token })).body.audit_events as Array<{
-      action: string;
-      target_id: string;
-      metadata: Record<string, unknown>;
-    }>;
-    const opened = events.filter((e) => e.action === "container.terminal" && e.target_id === shellBox);
+    const opened = (await auditEvents(owner, "container.terminal")).filter((e) => e.target_id === shellBox);
     expect(opened).toHaveLength(1);
     expect(opened[0]!.metadata).toMatchObject({ host_id: host.id, mode: "exec" });
     expect(JSON.stringify(opened)).not.toMatch(/secret|stty|exit 3/);
@@ -209,18 +194,12 @@ describe.skipIf(!dockerAvailable())("interactive terminal over a WebSocket", () 
     expect(await second.closed).toEqual({ code: 1000, reason: JSON.stringify({ exit_code: 5 }) });
     expect(await docker("inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", ttyBox)).toBe("false 5");
 
-    const events = (await api("/api/v1/audit-events?limit=50", { token: owner.token })).body.audit_events as Array<{
-      action: string;
-      target_id: string;
-    }>;
-    expect(events.filter((e) => e.action === "container.attach" && e.target_id === ttyBox)).toHaveLength(2);
+    expect((await auditEvents(owner, "container.attach")).filter((e) => e.target_id === ttyBox)).toHaveLength(2);
   });
 
   it("a host whose agent goes away closes its terminals with 1011, and the agent ends their processes first", async () => {
-    const second = await newHost(owner);
-    const secondAgent = attachAgent(second.agent_token);
+    const { host: second, agent: secondAgent } = await onlineHost(owner);
     try {
-      await waitForStatus(owner, second.id, "online");
       const term = await mustOpen(`/api/v1/hosts/${second.id}/containers/${shellBox}/terminal`, bearer(member));
       term.type("sleep 4545\n");
       await waitFor("sleep 4545 in docker top", async () => (await docker("top", shellBox)).includes("sleep 4545"));
@@ -265,10 +244,8 @@ describe.skipIf(!dockerAvailable())("interactive terminal over a WebSocket", () 
       await api(`/api/v1/hosts/${host.id}/containers/${shellBox}/terminal/ticket`, { method: "POST", token: stranger.token }),
     ).toMatchObject({ status: 404 });
     // Their own host id with our container name: the container is not on their host.
-    const theirs = await newHost(stranger);
-    const theirAgent = attachAgent(theirs.agent_token);
+    const { host: theirs, agent: theirAgent } = await onlineHost(stranger);
     try {
-      await waitForStatus(stranger, theirs.id, "online");
       // Same engine underneath in this test, so only the host boundary can be checked here.
       expect(await openTerminal(`/api/v1/hosts/${theirs.id}/containers/${shellBox}/terminal`, bearer(owner.token))).toMatchObject({
         ok: false,
@@ -304,14 +281,11 @@ describe.skipIf(!dockerAvailable())("interactive terminal over a WebSocket", () 
 
   it("a dashboard session cookie opens it from the dashboard's origin only (no cross-site WebSocket hijacking)", async () => {
     const name = unique("browser");
-    await api("/api/v1/users", {
-      token: owner.token,
-      body: { username: name, email: `${name}@example.test`, password: "browser-password", role: "member" },
-    });
+    await addUser(owner, "member", name);
     const login = await fetch(`${pierUrl()}/api/v1/auth/browser/login`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: pierUrl() },
-      body: JSON.stringify({ login: name, password: "browser-password" }),
+      body: JSON.stringify({ login: name, password: "member-password" }),
     });
     expect(login.status).toBe(200);
     const session = /pier_session=([^;]+)/.exec(login.headers.getSetCookie().join("\n"))![1];

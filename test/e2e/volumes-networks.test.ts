@@ -7,17 +7,18 @@ import { randomInt, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   api,
-  attachAgent,
+  auditEvents,
   docker,
   dockerAvailable,
-  newHost,
+  type NewHost,
   newOwner,
-  TEST_IMAGE,
-  unique,
-  waitFor,
-  waitForStatus,
+  onlineHost,
   type Owner,
+  taskEnd,
+  TEST_IMAGE,
   type TestAgent,
+  waitFor,
+  withRoles,
 } from "./client.ts";
 
 describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping through the relay", () => {
@@ -34,32 +35,15 @@ describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping t
   let owner: Owner;
   let member: string;
   let viewer: string;
-  let host: Awaited<ReturnType<typeof newHost>>;
+  let host: NewHost;
   let agent: TestAgent;
   const base = () => `/api/v1/hosts/${host.id}`;
 
-  async function addUser(role: "viewer" | "member"): Promise<string> {
-    const name = unique(role);
-    await api("/api/v1/users", {
-      token: owner.token,
-      body: { username: name, email: `${name}@example.test`, password: `${role}-password`, role },
-    });
-    return (await api("/api/v1/auth/login", { body: { login: name, password: `${role}-password` } })).body.access_token;
-  }
-  const audit = async (action: string) =>
-    (
-      (await api("/api/v1/audit-events?limit=100", { token: owner.token })).body.audit_events as Array<{
-        action: string;
-        metadata: Record<string, unknown>;
-      }>
-    ).filter((e) => e.action === action);
+  const audit = (action: string) => auditEvents(owner, action);
 
   beforeAll(async () => {
-    owner = await newOwner();
-    [member, viewer] = [await addUser("member"), await addUser("viewer")];
-    host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
-    await waitForStatus(owner, host.id, "online");
+    ({ owner, member, viewer } = await withRoles());
+    ({ host, agent } = await onlineHost(owner));
   });
 
   afterAll(async () => {
@@ -245,10 +229,7 @@ describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping t
     const started = await api(`${base()}/system/prune`, { token: member, body: { label: [label] } });
     expect(started.status).toBe(202);
     expect(started.body.task).toMatchObject({ kind: "system.prune", target_id: host.id });
-    const task = await waitFor("the prune to end", async () => {
-      const res = await api(`/api/v1/tasks/${started.body.task_id}`, { token: viewer });
-      return ["succeeded", "failed", "cancelled"].includes(res.body.status) ? res.body : undefined;
-    });
+    const task = await taskEnd(viewer, started.body.task_id);
     expect(task).toMatchObject({ status: "succeeded", progress: 100, message: expect.stringMatching(/^Total reclaimed space: \d/) });
     expect(task.result.containers).toHaveLength(1);
     expect(task.result.networks).toEqual([`${network}-s`]);
@@ -260,10 +241,7 @@ describe.skipIf(!dockerAvailable())("volumes, networks and system housekeeping t
     expect(denied.status).toBe(403);
     expect(denied.body.detail).toMatch(/admin/);
     const withVolumes = await api(`${base()}/system/prune`, { token: owner.token, body: { label: [label], volumes: true } });
-    const done = await waitFor("the prune with volumes to end", async () => {
-      const res = await api(`/api/v1/tasks/${withVolumes.body.task_id}`, { token: owner.token });
-      return res.body.status === "succeeded" || res.body.status === "failed" ? res.body : undefined;
-    });
+    const done = await taskEnd(owner.token, withVolumes.body.task_id);
     expect(done.result.volumes).toEqual([`${volume}-s`]);
     expect((await audit("system.prune"))[0]?.metadata).toMatchObject({ volumes: true, label: [label], task_id: withVolumes.body.task_id });
     expect((await api(`${base()}/system/prune`, { token: member, body: { until: "yesterday" } })).status).toBe(422);

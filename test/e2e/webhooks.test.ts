@@ -5,24 +5,12 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  api,
-  attachAgent,
-  dockerAvailable,
-  newHost,
-  newOwner,
-  pierUrl,
-  TEST_IMAGE,
-  unique,
-  waitFor,
-  waitForStatus,
-  type Owner,
-  type TestAgent,
-} from "./client.ts";
+import { api, dockerAvailable, newOwner, onlineHost, type Owner, pierUrl, TEST_IMAGE, type TestAgent, unique, waitFor } from "./client.ts";
 import {
   bitbucketPush,
   cleanupOwner,
   deployLogs,
+  FINISHED,
   githubDelivery,
   githubPush,
   gitlabPush,
@@ -46,9 +34,7 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
 
   beforeAll(async () => {
     owner = await newOwner("hooks");
-    const host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
-    await waitForStatus(owner, host.id, "online");
+    ({ agent } = await onlineHost(owner));
     const project = (await api("/api/v1/projects", { token: owner.token, body: { name: "hooks" } })).body;
     repo = await gitRepo();
     cleanups.push(() => repo.remove());
@@ -84,11 +70,9 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
   const deploymentsOf = async () =>
     (await api(`/api/v1/applications/${app.id}/deployments?limit=200`, { token: owner.token })).body.deployments as any[];
   const settled = () =>
-    waitFor(
-      "the queue to settle",
-      async () => ((await deploymentsOf()).every((d) => ["succeeded", "failed", "cancelled"].includes(d.status)) ? true : undefined),
-      { timeout: 90_000 },
-    );
+    waitFor("the queue to settle", async () => ((await deploymentsOf()).every((d) => FINISHED.includes(d.status)) ? true : undefined), {
+      timeout: 90_000,
+    });
 
   it("deploys a GitHub push signed with the secret, and nothing on a wrong signature or a duplicate", async () => {
     const sha = await repo.commit(page("from-github"), "Deploy from GitHub");
@@ -201,9 +185,7 @@ describe.skipIf(!dockerAvailable())("DevFlow deploy webhook (seed 003)", () => {
 
   beforeAll(async () => {
     owner = await newOwner("devflow");
-    const host = await newHost(owner);
-    agent = attachAgent(host.agent_token);
-    await waitForStatus(owner, host.id, "online");
+    ({ agent } = await onlineHost(owner));
     const project = (await api("/api/v1/projects", { token: owner.token, body: { name: "devflow" } })).body;
     app = (
       await api("/api/v1/applications", {
