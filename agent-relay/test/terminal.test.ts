@@ -76,7 +76,7 @@ describe.skipIf(!available.available)("terminal sessions on the real engine", ()
 
   it("ends a terminal nobody uses after the idle timeout: term_exit idle, and the shell is gone", async () => {
     await terminals.start(open("idle", { cmd: ["/bin/sh", "-c", "echo idle-start; sleep 4343"], idle_timeout_ms: 500 }));
-    expect(messages.find((m) => m.type === "term_opened" && m.id === "idle")).toBeTruthy();
+    expect(messages).toContainEqual(expect.objectContaining({ type: "term_opened", id: "idle" }));
     await waitFor("sleep 4343 in docker top", async () => (await cli("top", container)).includes("sleep 4343"));
     await waitFor("the idle exit", () => exitOf("idle"));
     expect(exitOf("idle")).toMatchObject({ reason: "idle", exit_code: null });
