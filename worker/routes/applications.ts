@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { notFound } from "../errors.ts";
@@ -30,16 +30,14 @@ import {
   toDomainView,
 } from "./app-schemas.ts";
 import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
+  authedRoute,
   createRouter,
   IdParam,
   jsonBody,
   jsonResponse,
-  notFoundError,
+  LIFECYCLE_ACTIONS,
+  lifecycleRoute,
   PageMeta,
-  relayErrors,
   validationErrors,
 } from "./openapi.ts";
 import { publicBaseUrl } from "../settings.ts";
@@ -65,35 +63,29 @@ export async function applicationView(c: Context<AppEnv>, row: apps.ApplicationR
 }
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/",
     tags: ["applications"],
     summary: "Create an application in a project: an image or a git source, ports, limits, health check (member+; secrets need admin)",
-    security: bearerSecurity,
     request: { body: jsonBody(NewApplicationBody) },
     responses: {
       201: jsonResponse(ApplicationView, "The application."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
     },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) => c.json(await applicationView(c, await apps.createApplication(c.var.db, c.env, authedActor(c), c.req.valid("json"))), 201),
 );
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["applications"],
     summary: "Applications of your organization (of one project with ?project_id=, one environment with ?environment_id=), newest first",
-    security: bearerSecurity,
     request: { query: PlacedPageQuery },
     responses: {
       200: jsonResponse(PageMeta.extend({ applications: z.array(ApplicationView) }), "A page of applications."),
-      ...authErrors,
       400: validationErrors[400],
       422: validationErrors[422],
     },
@@ -106,34 +98,30 @@ applicationRoutes.openapi(
 );
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["applications"],
     summary: "An application; admins also see webhook_url and webhook_secret",
-    security: bearerSecurity,
     request: { params: AppId },
-    responses: { 200: jsonResponse(ApplicationView, "The application."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(ApplicationView, "The application.") },
+    errors: ["notFound"],
   }),
   async (c) =>
     c.json(await applicationView(c, await apps.getApplication(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
 );
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "patch",
     path: "/{id}",
     tags: ["applications"],
     summary: "Change an application; takes effect at its next deployment (member+; secrets need admin)",
-    security: bearerSecurity,
     request: { params: AppId, body: jsonBody(ApplicationPatchBody) },
     responses: {
       200: jsonResponse(ApplicationView, "The application."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
     },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) =>
     c.json(
@@ -143,14 +131,14 @@ applicationRoutes.openapi(
 );
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["applications"],
     summary: "Delete an application: its deployments are cancelled and its containers removed (admin)",
-    security: bearerSecurity,
     request: { params: AppId },
-    responses: { 204: { description: "Deleted." }, ...authErrors, ...notFoundError },
+    responses: { 204: { description: "Deleted." } },
+    errors: ["notFound"],
   }),
   async (c) => {
     await apps.deleteApplication(c.var.db, c.env, authedActor(c), c.req.valid("param").id);
@@ -158,22 +146,13 @@ applicationRoutes.openapi(
   },
 );
 
-for (const action of ["start", "stop", "restart"] as const) {
+for (const action of LIFECYCLE_ACTIONS) {
   applicationRoutes.openapi(
-    createRoute({
-      method: "post",
-      path: `/{id}/${action}`,
-      tags: ["applications"],
-      summary: `${action[0]!.toUpperCase()}${action.slice(1)} the application's container (member+)`,
-      security: bearerSecurity,
-      request: { params: AppId },
-      responses: {
-        200: jsonResponse(ApplicationView.extend({ changed: z.boolean() }), "The application; `changed: false` when it already was so."),
-        ...authErrors,
-        ...notFoundError,
-        ...conflictError,
-        ...relayErrors,
-      },
+    lifecycleRoute(action, {
+      tag: "applications",
+      container: "the application's container",
+      params: AppId,
+      ok: jsonResponse(ApplicationView.extend({ changed: z.boolean() }), "The application; `changed: false` when it already was so."),
     }),
     async (c) => {
       const { row, changed } = await apps.changeState(c.var.db, c.env, authedActor(c), c.req.valid("param").id, action);
@@ -193,12 +172,11 @@ const EnvironmentView = z
   .openapi("EnvironmentVariables");
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}/environment",
     tags: ["applications"],
     summary: "Environment variables, masked; ?reveal=true shows the values to admins (audited)",
-    security: bearerSecurity,
     request: {
       params: AppId,
       query: z.object({
@@ -208,7 +186,8 @@ applicationRoutes.openapi(
           .transform((v) => v === "true" || v === "1"),
       }),
     },
-    responses: { 200: jsonResponse(EnvironmentView, "The variables."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(EnvironmentView, "The variables.") },
+    errors: ["notFound"],
   }),
   async (c) => {
     const id = c.req.valid("param").id;
@@ -227,16 +206,16 @@ for (const [method, merge] of [
   ["patch", true],
 ] as const) {
   applicationRoutes.openapi(
-    createRoute({
+    authedRoute({
       method,
       path: "/{id}/environment",
       tags: ["applications"],
       summary: merge
         ? "Add or change environment variables, keeping the others (admin)"
         : "Replace the environment variables (admin); they apply at the next deployment",
-      security: bearerSecurity,
       request: { params: AppId, body: jsonBody(SetEnvironmentBody) },
-      responses: { 200: jsonResponse(EnvironmentView, "The variables, masked."), ...validationErrors, ...authErrors, ...notFoundError },
+      responses: { 200: jsonResponse(EnvironmentView, "The variables, masked.") },
+      errors: ["validation", "notFound"],
     }),
     async (c) => {
       const { vars } = await apps.setEnvironment(
@@ -255,12 +234,11 @@ for (const [method, merge] of [
 // ---- webhook ----------------------------------------------------------------------------------
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/webhook/rotate",
     tags: ["webhooks"],
     summary: "Rotate the webhook secret (and with rotate=token|both, the URL); the old ones stop working (admin)",
-    security: bearerSecurity,
     request: {
       params: AppId,
       body: {
@@ -270,9 +248,8 @@ applicationRoutes.openapi(
     },
     responses: {
       200: jsonResponse(z.object({ webhook_url: z.string(), webhook_secret: z.string() }), "The new webhook credentials."),
-      ...authErrors,
-      ...notFoundError,
     },
+    errors: ["notFound"],
   }),
   async (c) => {
     const body = (c.req.valid("json") as { rotate?: "secret" | "token" | "both" } | undefined) ?? {};
@@ -283,18 +260,16 @@ applicationRoutes.openapi(
 );
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}/webhook-deliveries",
     tags: ["webhooks"],
     summary: "Webhook deliveries received for the application, newest first: provider, event, verified, outcome",
-    security: bearerSecurity,
     request: { params: AppId, query: PageQuery },
     responses: {
       200: jsonResponse(PageMeta.extend({ deliveries: z.array(DeliveryView) }), "A page of deliveries."),
-      ...authErrors,
-      ...notFoundError,
     },
+    errors: ["notFound"],
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
@@ -307,19 +282,16 @@ applicationRoutes.openapi(
 // ---- deployments ------------------------------------------------------------------------------
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/deployments",
     tags: ["deployments"],
     summary: "Deploy (optionally a ref or commit): 202 with the queued deployment and its task (member+)",
-    security: bearerSecurity,
     request: { params: AppId, body: { required: false, content: { "application/json": { schema: DeployBody } } } },
     responses: {
       202: jsonResponse(QueuedDeploymentView, "The deployment (an already queued one when the same commit was waiting)."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
     },
+    errors: ["validation", "notFound"],
   }),
   async (c) => {
     const body = (c.req.valid("json") as z.infer<typeof DeployBody> | undefined) ?? {};
@@ -330,18 +302,16 @@ applicationRoutes.openapi(
 );
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}/deployments",
     tags: ["deployments"],
     summary: "Deployment history of the application, newest first",
-    security: bearerSecurity,
     request: { params: AppId, query: PageQuery },
     responses: {
       200: jsonResponse(PageMeta.extend({ deployments: z.array(DeploymentView) }), "A page of deployments."),
-      ...authErrors,
-      ...notFoundError,
     },
+    errors: ["notFound"],
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
@@ -352,20 +322,16 @@ applicationRoutes.openapi(
 );
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/rollback",
     tags: ["deployments"],
     summary: "Roll back to an earlier successful deployment, reusing its image (member+)",
-    security: bearerSecurity,
     request: { params: AppId, body: jsonBody(z.object({ deployment_id: z.string().min(1).max(64) }).openapi("RollbackRequest")) },
     responses: {
       202: jsonResponse(QueuedDeploymentView, "The rollback deployment."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
     },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
@@ -380,14 +346,14 @@ applicationRoutes.openapi(
 // ---- domains ----------------------------------------------------------------------------------
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}/domains",
     tags: ["domains"],
     summary: "Domains of the application",
-    security: bearerSecurity,
     request: { params: AppId },
-    responses: { 200: jsonResponse(z.object({ domains: z.array(DomainView) }), "The domains."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(z.object({ domains: z.array(DomainView) }), "The domains.") },
+    errors: ["notFound"],
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
@@ -397,14 +363,14 @@ applicationRoutes.openapi(
 );
 
 applicationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/domains",
     tags: ["domains"],
     summary: "Attach a domain; it becomes Traefik labels at the next deployment (member+)",
-    security: bearerSecurity,
     request: { params: AppId, body: jsonBody(DomainBody) },
-    responses: { 201: jsonResponse(DomainView, "The domain."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
+    responses: { 201: jsonResponse(DomainView, "The domain.") },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) =>
     c.json(toDomainView(await domains.createDomain(c.var.db, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 201),

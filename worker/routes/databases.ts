@@ -1,23 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { recordAudit } from "../services/audit.ts";
 import * as databases from "../services/databases.ts";
 import { requireRole } from "../services/principal.ts";
 import { ConnectionView, DatabaseView, NewDatabaseBody, PlacedPageQuery, placementFilter, toDatabaseView } from "./app-schemas.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  PageMeta,
-  relayErrors,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse, LIFECYCLE_ACTIONS, lifecycleRoute, PageMeta } from "./openapi.ts";
 
 export const databaseRoutes = createRouter();
 databaseRoutes.use("*", requireAuth());
@@ -25,29 +13,28 @@ databaseRoutes.use("*", requireAuth());
 const DatabaseId = IdParam("id", "dbs_0123456789abcdefghij");
 
 databaseRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/",
     tags: ["databases"],
     summary: "Create a database service (postgres, mysql, mariadb, mongo, redis) in a project and start it (member+)",
     description:
       "Credentials are generated unless given and stored encrypted. The container joins the project's network as `app_name`; its data lives in the named volume `<app_name>-data`. A start failure (host offline, image not pullable) is kept in `error` with status `error`.",
-    security: bearerSecurity,
     request: { body: jsonBody(NewDatabaseBody) },
-    responses: { 201: jsonResponse(DatabaseView, "The database."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
+    responses: { 201: jsonResponse(DatabaseView, "The database.") },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) => c.json(toDatabaseView(await databases.createDatabaseService(c.var.db, c.env, authedActor(c), c.req.valid("json"))), 201),
 );
 
 databaseRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["databases"],
     summary: "Database services of your organization (of one project with ?project_id=, one environment with ?environment_id=)",
-    security: bearerSecurity,
     request: { query: PlacedPageQuery },
-    responses: { 200: jsonResponse(PageMeta.extend({ databases: z.array(DatabaseView) }), "A page of databases."), ...authErrors },
+    responses: { 200: jsonResponse(PageMeta.extend({ databases: z.array(DatabaseView) }), "A page of databases.") },
   }),
   async (c) => {
     const q = c.req.valid("query");
@@ -57,28 +44,28 @@ databaseRoutes.openapi(
 );
 
 databaseRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["databases"],
     summary: "A database service",
-    security: bearerSecurity,
     request: { params: DatabaseId },
-    responses: { 200: jsonResponse(DatabaseView, "The database."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(DatabaseView, "The database.") },
+    errors: ["notFound"],
   }),
   async (c) =>
     c.json(toDatabaseView(await databases.getDatabaseService(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
 );
 
 databaseRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}/connection",
     tags: ["databases"],
     summary: "Credentials and connection string (admin; audited)",
-    security: bearerSecurity,
     request: { params: DatabaseId },
-    responses: { 200: jsonResponse(ConnectionView, "How to connect from the project's network."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(ConnectionView, "How to connect from the project's network.") },
+    errors: ["notFound"],
   }),
   async (c) => {
     const actor = authedActor(c);
@@ -94,16 +81,13 @@ databaseRoutes.openapi(
   },
 );
 
-for (const action of ["start", "stop", "restart"] as const) {
+for (const action of LIFECYCLE_ACTIONS) {
   databaseRoutes.openapi(
-    createRoute({
-      method: "post",
-      path: `/{id}/${action}`,
-      tags: ["databases"],
-      summary: `${action[0]!.toUpperCase()}${action.slice(1)} the database's container (member+)`,
-      security: bearerSecurity,
-      request: { params: DatabaseId },
-      responses: { 200: jsonResponse(DatabaseView, "The database."), ...authErrors, ...notFoundError, ...conflictError, ...relayErrors },
+    lifecycleRoute(action, {
+      tag: "databases",
+      container: "the database's container",
+      params: DatabaseId,
+      ok: jsonResponse(DatabaseView, "The database."),
     }),
     async (c) =>
       c.json(toDatabaseView(await databases.changeDatabaseState(c.var.db, c.env, authedActor(c), c.req.valid("param").id, action)), 200),
@@ -111,12 +95,11 @@ for (const action of ["start", "stop", "restart"] as const) {
 }
 
 databaseRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["databases"],
     summary: "Remove a database service; its volume survives unless purge=true (admin)",
-    security: bearerSecurity,
     request: {
       params: DatabaseId,
       query: z.object({
@@ -126,7 +109,8 @@ databaseRoutes.openapi(
           .transform((v) => v === "true" || v === "1"),
       }),
     },
-    responses: { 204: { description: "Removed." }, ...authErrors, ...notFoundError, ...relayErrors },
+    responses: { 204: { description: "Removed." } },
+    errors: ["notFound", "relay"],
   }),
   async (c) => {
     await databases.deleteDatabaseService(c.var.db, c.env, authedActor(c), c.req.valid("param").id, { purge: c.req.valid("query").purge });

@@ -73,33 +73,69 @@ export const relayErrors = {
   504: problem("The host did not answer in time."),
 } as const;
 
-/**
- * Every error a route on a host's Docker objects may answer besides its own: bad input,
- * credentials, a host or object not in the caller's organization, and the relay's.
- */
-export const hostObjectErrors = { ...validationErrors, ...authErrors, ...notFoundError, ...relayErrors } as const;
+/** The error responses a route may name in `errors`, besides the `authErrors` every route has. */
+const ERROR_SETS = {
+  /** Bad JSON, query or fields. */
+  validation: validationErrors,
+  /** No such resource in the caller's organization (another organization's looks the same). */
+  notFound: notFoundError,
+  /** The request conflicts with the current state (exists already, in use…). */
+  conflict: conflictError,
+  /** The route reaches a host through its relay. */
+  relay: relayErrors,
+} as const;
+
+export type ErrorSet = keyof typeof ERROR_SETS;
 
 /**
- * A route on a host's Docker objects, which reaches the host through its relay: bearer or API-key
- * security and `hostObjectErrors`, plus 409 with `conflict: true` (the engine refused: the object is
- * in use, exists already…). The route gives its own request and success responses.
+ * An authenticated route: bearer, API-key or cookie security and `authErrors`, plus the error
+ * responses it names in `errors`. The route gives its own request and success responses; the
+ * handlers only ever return those (errors are thrown, and `onError` renders them).
  */
-type HostRouteConfig<R> = Omit<R, "conflict"> & {
+type AuthedRouteConfig<R> = Omit<R, "errors"> & {
   security: RouteConfig["security"];
-  responses: R extends { responses: infer Own } ? Own & typeof hostObjectErrors : never;
+  responses: R extends { responses: infer Own } ? Own & typeof authErrors : never;
 };
 
-export function hostRoute<P extends string, R extends Omit<RouteConfig, "security" | "path"> & { path: P; conflict?: boolean }>({
+export function authedRoute<
+  P extends string,
+  R extends Omit<RouteConfig, "security" | "path"> & { path: P; errors?: readonly ErrorSet[] },
+>({ errors = [], ...route }: R) {
+  const responses = { ...route.responses, ...authErrors };
+  for (const set of errors) Object.assign(responses, ERROR_SETS[set]);
+  return createRoute({ ...route, security: bearerSecurity, responses } as AuthedRouteConfig<R>);
+}
+
+/**
+ * A route on a host's Docker objects, which reaches the host through its relay: an `authedRoute`
+ * with bad input, a host or object not in the caller's organization, and the relay's errors, plus
+ * 409 with `conflict: true` (the engine refused: the object is in use, exists already…).
+ */
+export const hostRoute = <P extends string, R extends Omit<RouteConfig, "security" | "path"> & { path: P; conflict?: boolean }>({
   conflict,
   ...route
-}: R) {
-  const config = {
-    ...route,
-    security: bearerSecurity,
-    responses: { ...route.responses, ...hostObjectErrors, ...(conflict ? conflictError : {}) },
-  } as HostRouteConfig<R>;
-  return createRoute(config);
-}
+}: R) => authedRoute({ ...route, errors: ["validation", "notFound", "relay", ...(conflict ? (["conflict"] as const) : [])] });
+
+/** What the container of an application or a database service can be told to do. */
+export const LIFECYCLE_ACTIONS = ["start", "stop", "restart"] as const;
+
+/**
+ * `POST /{id}/start|stop|restart` on a resource that runs one container (member+): the same
+ * shape for applications and database services, each with its own view of the result.
+ */
+export const lifecycleRoute = <Params extends z.ZodObject, Ok extends RouteConfig["responses"][string]>(
+  action: (typeof LIFECYCLE_ACTIONS)[number],
+  of: { tag: string; container: string; params: Params; ok: Ok },
+) =>
+  authedRoute({
+    method: "post",
+    path: `/{id}/${action}`,
+    tags: [of.tag],
+    summary: `${action[0]!.toUpperCase()}${action.slice(1)} ${of.container} (member+)`,
+    request: { params: of.params },
+    responses: { 200: of.ok },
+    errors: ["notFound", "conflict", "relay"],
+  });
 
 /** `/{hostId}/…` under /api/v1/hosts. */
 export const HostParam = z.object({
