@@ -135,8 +135,11 @@ export async function onlineHost(
 
 const TASK_ENDED = ["succeeded", "failed", "cancelled"];
 
-/** Waits for a host task to end and returns it, as `token` reads it. */
-export const taskEnd = (token: string, id: string, timeout?: number) =>
+/**
+ * Waits for a host task to end and returns it, as `token` reads it. The guard is generous: a
+ * compose up or an image push on a machine loaded by other suites has taken over 30 s.
+ */
+export const taskEnd = (token: string, id: string, timeout = 90_000) =>
   waitFor(
     `task ${id} to end`,
     async () => {

@@ -60,7 +60,9 @@ const composeFile = (tag: string) => `services:
       dev.pier.e2e: compose-${tag}
 `;
 
-describe.skipIf(!hasCompose)("Compose projects through the relay", () => {
+// Compose's own start-up (a CLI that reads the engine, creates a network and containers) is what a
+// loaded machine slows most: each test may take longer than the suite-wide two minutes.
+describe.skipIf(!hasCompose)("Compose projects through the relay", { timeout: 240_000 }, () => {
   const tag = randomUUID().slice(0, 8);
   const project = `pier-e2e-${tag}`;
   let owner: Owner;

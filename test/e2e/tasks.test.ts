@@ -36,7 +36,7 @@ describe.skipIf(!dockerAvailable())("host tasks: image pulls and bulk container 
   let registry: LocalRegistry;
   let privateRegistry: LocalRegistry;
 
-  const finished = (taskId: string) => taskEnd(owner.token, taskId, 90_000);
+  const finished = (taskId: string) => taskEnd(owner.token, taskId);
 
   beforeAll(async () => {
     owner = await newOwner();

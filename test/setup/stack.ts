@@ -27,7 +27,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** `npm start` failed because a port it had picked was taken before it could listen on it. */
+class PortTaken extends Error {}
+
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  // The stack picks free ports (this one for the edge proxy, npm start one for wrangler dev) and
+  // binds them seconds later, once built: on a busy machine (other stacks, thousands of outgoing
+  // connections on ephemeral ports) another process can take one in between. Pick again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startOnce(env: Record<string, string>): Promise<Stack> {
+  const ownDataDir = env.PIER_DATA_DIR === undefined;
   const dataDir = env.PIER_DATA_DIR ?? (await mkdtemp(join(tmpdir(), "pier-e2e-")));
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -39,7 +56,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   });
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
-  const stop = async () => {
+  const halt = async () => {
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
@@ -50,13 +67,21 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     }
     child.stdout?.destroy();
     child.stderr?.destroy();
+  };
+  const stop = async () => {
+    await halt();
     await rm(dataDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 120_000;
   while (!output.includes("Pier is up")) {
     if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`npm start did not come up:\n${output}`);
+      await halt();
+      // A data directory the caller gave is theirs (a restart's), even when the start failed.
+      if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+      const message = `npm start did not come up:\n${output}`;
+      throw /Address already in use|EADDRINUSE|port \d+ (on 127\.0\.0\.1 )?is already in use/.test(output)
+        ? new PortTaken(message)
+        : new Error(message);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

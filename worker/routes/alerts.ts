@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { ALERT_METRICS, ALERT_STATES } from "../db/schema.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
@@ -6,18 +6,7 @@ import { authedActor } from "../middleware/request-context.ts";
 import * as alerts from "../services/alerts.ts";
 import { toAlertView } from "../services/alerts.ts";
 import { getHost } from "../services/hosts.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  PageMeta,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
 
 export const AlertView = z
   .object({
@@ -46,16 +35,14 @@ alertRoutes.use("*", requireAuth());
 const AlertId = IdParam("id", "alt_0123456789abcdefghij");
 
 alertRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["alerts"],
     summary: "Alerts of your organization's hosts, newest first",
-    security: bearerSecurity,
     request: { query: PageQuery.extend({ state: z.enum(ALERT_STATES).optional(), host_id: z.string().max(64).optional() }) },
     responses: {
       200: jsonResponse(PageMeta.extend({ alerts: z.array(AlertView) }), "A page of alerts."),
-      ...authErrors,
       400: validationErrors[400],
       422: validationErrors[422],
     },
@@ -68,40 +55,40 @@ alertRoutes.openapi(
 );
 
 alertRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["alerts"],
     summary: "One alert",
-    security: bearerSecurity,
     request: { params: AlertId },
-    responses: { 200: jsonResponse(AlertView, "The alert."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(AlertView, "The alert.") },
+    errors: ["notFound"],
   }),
   async (c) => c.json(toAlertView(await alerts.getAlert(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
 );
 
 alertRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/acknowledge",
     tags: ["alerts"],
     summary: "Acknowledge an alert: someone is on it (member or higher)",
-    security: bearerSecurity,
     request: { params: AlertId },
-    responses: { 200: jsonResponse(AlertView, "The alert."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(AlertView, "The alert.") },
+    errors: ["notFound"],
   }),
   async (c) => c.json(toAlertView(await alerts.acknowledgeAlert(c.var.db, authedActor(c), c.req.valid("param").id)), 200),
 );
 
 alertRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/clear",
     tags: ["alerts"],
     summary: "Resolve an alert by hand (member or higher); it opens again if the value stays high for the duration",
-    security: bearerSecurity,
     request: { params: AlertId },
-    responses: { 200: jsonResponse(AlertView, "The alert."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(AlertView, "The alert.") },
+    errors: ["notFound"],
   }),
   async (c) => {
     const id = c.req.valid("param").id;
@@ -148,12 +135,11 @@ export const alertRuleRoutes = createRouter();
 alertRuleRoutes.use("*", requireAuth());
 
 alertRuleRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["alerts"],
     summary: "Alert rules: your organization's and hosts' own, and the built-in defaults",
-    security: bearerSecurity,
     request: {
       query: z.object({ host_id: z.string().max(64).optional().openapi({ description: "Also show the rules in effect for this host." }) }),
     },
@@ -166,9 +152,8 @@ alertRuleRoutes.openapi(
         }),
         "Rules.",
       ),
-      ...authErrors,
-      ...notFoundError,
     },
+    errors: ["notFound"],
   }),
   async (c) => {
     const orgId = c.var.principal.organizationId;
@@ -204,12 +189,11 @@ alertRuleRoutes.openapi(
 );
 
 alertRuleRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/",
     tags: ["alerts"],
     summary: "Set a threshold for the organization or one host (owner/admin)",
-    security: bearerSecurity,
     request: {
       body: jsonBody(
         z
@@ -224,7 +208,8 @@ alertRuleRoutes.openapi(
           .openapi("NewAlertRule"),
       ),
     },
-    responses: { 201: jsonResponse(RuleView, "The rule."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
+    responses: { 201: jsonResponse(RuleView, "The rule.") },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) => {
     const b = c.req.valid("json");
@@ -242,12 +227,11 @@ alertRuleRoutes.openapi(
 const RuleId = IdParam("id", "alr_0123456789abcdefghij");
 
 alertRuleRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "patch",
     path: "/{id}",
     tags: ["alerts"],
     summary: "Change a rule's threshold, duration or switch (owner/admin)",
-    security: bearerSecurity,
     request: {
       params: RuleId,
       body: jsonBody(
@@ -257,7 +241,8 @@ alertRuleRoutes.openapi(
           .openapi("AlertRuleUpdate"),
       ),
     },
-    responses: { 200: jsonResponse(RuleView, "The rule."), ...validationErrors, ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(RuleView, "The rule.") },
+    errors: ["validation", "notFound"],
   }),
   async (c) => {
     const b = c.req.valid("json");
@@ -275,14 +260,14 @@ alertRuleRoutes.openapi(
 );
 
 alertRuleRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["alerts"],
     summary: "Delete a rule; the organization's rule or the default applies again (owner/admin)",
-    security: bearerSecurity,
     request: { params: RuleId },
-    responses: { 204: { description: "Deleted." }, ...authErrors, ...notFoundError },
+    responses: { 204: { description: "Deleted." } },
+    errors: ["notFound"],
   }),
   async (c) => {
     await alerts.deleteRule(c.var.db, authedActor(c), c.req.valid("param").id);

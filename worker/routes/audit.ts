@@ -1,9 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { requireAuth } from "../middleware/auth.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import { listAuditEvents } from "../services/audit.ts";
 import { requireRole } from "../services/principal.ts";
-import { authErrors, bearerSecurity, createRouter, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
+import { authedRoute, createRouter, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
 
 export const auditRoutes = createRouter();
 auditRoutes.use("*", requireAuth());
@@ -24,16 +24,14 @@ const AuditEventView = z
   .openapi("AuditEvent");
 
 auditRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["audit"],
     summary: "Audit events of your organization, newest first (owner/admin)",
-    security: bearerSecurity,
     request: { query: PageQuery },
     responses: {
       200: jsonResponse(PageMeta.extend({ audit_events: z.array(AuditEventView) }), "A page of events."),
-      ...authErrors,
       400: validationErrors[400],
       422: validationErrors[422],
     },

@@ -1,23 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { ComposeDownArgs, ComposeProjectName, ComposePullArgs, ComposeServiceName, ComposeSource, ComposeUpArgs } from "#protocol";
 import { classic } from "../lib/protocol-schema.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { composeDown, composeLogs, composePs, startComposePull, startComposeUp } from "../services/compose.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  createRouter,
-  HostParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  Problem,
-  queryBool,
-  relayErrors,
-  validationErrors,
-} from "./openapi.ts";
-import { TaskStarted, toTaskView } from "./tasks.ts";
+import { authedRoute, createRouter, HostParam, hostRoute, jsonBody, jsonResponse, Problem, queryBool } from "./openapi.ts";
+import { TaskStarted, toTaskStarted } from "./tasks.ts";
 
 // Compose projects on a host (`docker compose up|pull|down|ps|logs`), run by the host's Compose
 // (v2, else v1). A project comes as its file's text, as a directory on the host (admin+), or —
@@ -50,11 +38,8 @@ const RunResult = z
   })
   .openapi("ComposeRunResult");
 
+/** Besides a host route's errors. */
 const composeErrors = {
-  ...validationErrors,
-  ...authErrors,
-  ...notFoundError,
-  ...relayErrors,
   501: {
     description: "Docker Compose is not installed on the host; `detail` says what to install.",
     content: { "application/problem+json": { schema: Problem } },
@@ -65,47 +50,48 @@ const SOURCE_NOTE =
   "Send the compose file as `content`, or name a `directory` on the host (admin+), or neither to use the file kept from an earlier `up` with `content`. A file Compose refuses is a 422 in Compose's words; a host without Compose answers 501 naming what to install.";
 
 composeRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "post",
     path: "/{hostId}/compose/up",
     tags: ["compose"],
     summary: "`docker compose up -d` for a project, as a task: 202 with its task_id (member+)",
     description: `${SOURCE_NOTE} The task's progress follows Compose's output; its result holds the output and the project's containers.`,
-    security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(classic(ComposeUpArgs).openapi("ComposeUp")) },
     responses: { 202: jsonResponse(TaskStarted, "Compose started."), ...composeErrors },
   }),
   async (c) => {
-    const task = await startComposeUp(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json"));
-    return c.json({ task_id: task.id, task: toTaskView(task) }, 202);
+    return c.json(
+      toTaskStarted(await startComposeUp(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json"))),
+      202,
+    );
   },
 );
 
 composeRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "post",
     path: "/{hostId}/compose/pull",
     tags: ["compose"],
     summary: "`docker compose pull` for a project, as a task: 202 with its task_id (member+)",
     description: SOURCE_NOTE,
-    security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(classic(ComposePullArgs).openapi("ComposePull")) },
     responses: { 202: jsonResponse(TaskStarted, "The pull started."), ...composeErrors },
   }),
   async (c) => {
-    const task = await startComposePull(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json"));
-    return c.json({ task_id: task.id, task: toTaskView(task) }, 202);
+    return c.json(
+      toTaskStarted(await startComposePull(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json"))),
+      202,
+    );
   },
 );
 
 composeRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "post",
     path: "/{hostId}/compose/down",
     tags: ["compose"],
     summary: "`docker compose down`: stop and remove the project's containers and networks (member+; `volumes: true` admin+)",
     description: SOURCE_NOTE,
-    security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(classic(ComposeDownArgs).openapi("ComposeDown")) },
     responses: { 200: jsonResponse(RunResult, "Compose's output."), ...composeErrors },
   }),
@@ -113,23 +99,19 @@ composeRoutes.openapi(
 );
 
 composeRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{hostId}/compose/{project}/ps",
     tags: ["compose"],
     summary: "The project's containers, as `docker compose ps` lists them (read from the engine by the project's label)",
-    security: bearerSecurity,
     request: { params: ProjectParam, query: z.object({ all: queryBool.optional().openapi({ description: "Stopped containers too." }) }) },
     responses: {
       200: jsonResponse(
         z.object({ project: z.string(), containers: z.array(ComposeContainer) }),
         "The containers (none for an unknown project).",
       ),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
+    errors: ["validation", "notFound", "relay"],
   }),
   async (c) => {
     const { hostId, project } = c.req.valid("param");
@@ -142,12 +124,11 @@ const listQuery = <T extends z.ZodType>(item: T) =>
   z.union([item, z.array(item).max(100)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
 
 composeRoutes.openapi(
-  createRoute({
+  hostRoute({
     method: "get",
     path: "/{hostId}/compose/{project}/logs",
     tags: ["compose"],
     summary: "`docker compose logs` for the project's services (the kept file, or `directory` admin+)",
-    security: bearerSecurity,
     request: {
       params: ProjectParam,
       query: z.object({

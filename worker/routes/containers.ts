@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { ContainerCreateArgs, ContainerExecArgs, ContainerRef, StatsSampleSchema, type ContainerSummary, type OpName } from "#protocol";
@@ -9,23 +9,11 @@ import { getHost } from "../services/hosts.ts";
 import { runOnHost, runOnOrgHost, streamFromHost } from "../services/host-relay.ts";
 import { createContainerOrPull, maskEnvBelowAdmin } from "../services/containers.ts";
 import { requireRole } from "../services/principal.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  HostParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  queryBool,
-  relayErrors,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, HostParam, jsonBody, jsonResponse, queryBool, relayErrors, validationErrors } from "./openapi.ts";
 import { readRelayStream } from "../lib/relay.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { BulkRequest, startHostTask } from "../services/host-tasks.ts";
-import { TaskStarted, toTaskView } from "./tasks.ts";
+import { TaskStarted, toTaskStarted } from "./tasks.ts";
 
 export const containerRoutes = createRouter();
 containerRoutes.use("*", requireAuth());
@@ -77,19 +65,16 @@ export const toContainerView = (s: ContainerSummary): z.infer<typeof ContainerVi
 });
 
 containerRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{hostId}/containers",
     tags: ["containers"],
     summary: "Containers on a host (running, or all with ?all=true)",
-    security: bearerSecurity,
     request: { params: HostParam, query: z.object({ all: queryBool.optional() }) },
     responses: {
       200: jsonResponse(z.object({ containers: z.array(ContainerView) }), "The containers."),
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
+    errors: ["notFound", "relay"],
   }),
   async (c) => {
     const list = await onHost(c, c.req.valid("param").hostId, "container.list", { all: c.req.valid("query").all ?? false });
@@ -98,24 +83,19 @@ containerRoutes.openapi(
 );
 
 containerRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{hostId}/containers",
     tags: ["containers"],
     summary: "Create a container and (unless start is false) start it, like `docker run -d` (member+)",
     description:
       "`pull_policy` says when the image is pulled: `missing` (default) when the host lacks it, `always`, or `never` (a missing image is then a 404 that says how to pull it). Without a pull the container is created at once (201). With one the answer is 202 with a task: it shows the pull's progress, then creates the container; follow it at `/api/v1/tasks/{id}` — when it has succeeded, its `result` is the container (`id`, `name`, `warnings`, `started`).",
-    security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(classic(ContainerCreateArgs).openapi("ContainerCreateRequest")) },
     responses: {
       201: jsonResponse(z.object({ id: z.string(), name: z.string(), warnings: z.array(z.string()), started: z.boolean() }), "Created."),
       202: jsonResponse(TaskStarted, "The image is being pulled; the task creates the container when the pull ends."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
+    errors: ["validation", "notFound", "conflict", "relay"],
   }),
   async (c) => {
     requireRole(c.var.principal, "member", "create containers");
@@ -126,25 +106,22 @@ containerRoutes.openapi(
       ...body,
       start: body.start ?? true,
     });
-    if ("task" in outcome) return c.json({ task_id: outcome.task.id, task: toTaskView(outcome.task) }, 202);
+    if ("task" in outcome) return c.json(toTaskStarted(outcome.task), 202);
     return c.json(outcome.created, 201);
   },
 );
 
 containerRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{hostId}/containers/{id}",
     tags: ["containers"],
     summary: "Inspect a container (the engine's full document)",
-    security: bearerSecurity,
     request: { params: ContainerParam },
     responses: {
       200: jsonResponse(z.record(z.string(), z.unknown()), "Docker's inspect document."),
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
+    errors: ["notFound", "relay"],
   }),
   async (c) => {
     const { hostId, id } = c.req.valid("param");
@@ -157,21 +134,17 @@ const StateChange = z.object({ id: z.string(), changed: z.boolean(), note: z.str
 /** start/stop/restart/kill/pause/unpause share one shape; "already started" is a 200 with changed: false. */
 function stateRoute(action: "start" | "stop" | "restart" | "kill" | "pause" | "unpause", query: z.ZodObject, summary: string) {
   containerRoutes.openapi(
-    createRoute({
+    authedRoute({
       method: "post",
       path: `/{hostId}/containers/{id}/${action}`,
       tags: ["containers"],
       summary,
-      security: bearerSecurity,
       request: { params: ContainerParam, query },
       responses: {
         200: jsonResponse(StateChange, "Done; `changed: false` when it already was so (Docker's 304)."),
-        ...authErrors,
-        ...notFoundError,
-        ...conflictError,
-        ...relayErrors,
         422: validationErrors[422],
       },
+      errors: ["notFound", "conflict", "relay"],
     }),
     async (c) => {
       requireRole(c.var.principal, "member", `${action} containers`);
@@ -203,14 +176,14 @@ stateRoute("pause", z.object({}), "Pause a container (member+)");
 stateRoute("unpause", z.object({}), "Unpause a container (member+)");
 
 containerRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{hostId}/containers/{id}",
     tags: ["containers"],
     summary: "Remove a container (force: even if running; volumes: its anonymous volumes too) (member+)",
-    security: bearerSecurity,
     request: { params: ContainerParam, query: z.object({ force: queryBool.optional(), volumes: queryBool.optional() }) },
-    responses: { 204: { description: "Removed." }, ...authErrors, ...notFoundError, ...conflictError, ...relayErrors },
+    responses: { 204: { description: "Removed." } },
+    errors: ["notFound", "conflict", "relay"],
   }),
   async (c) => {
     requireRole(c.var.principal, "member", "remove containers");
@@ -230,12 +203,11 @@ const LogsQuery = z.object({
 });
 
 containerRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{hostId}/containers/{id}/logs",
     tags: ["containers"],
     summary: "A container's logs; with follow=true a live SSE stream",
-    security: bearerSecurity,
     request: { params: ContainerParam, query: LogsQuery },
     responses: {
       200: {
@@ -250,11 +222,9 @@ containerRoutes.openapi(
           "text/event-stream": { schema: z.string() },
         },
       },
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
       422: validationErrors[422],
     },
+    errors: ["notFound", "relay"],
   }),
   async (c) => {
     const { hostId, id } = c.req.valid("param");
@@ -290,20 +260,16 @@ containerRoutes.openapi(
 );
 
 containerRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{hostId}/containers/{id}/top",
     tags: ["containers"],
     summary: "Processes running in a container",
-    security: bearerSecurity,
     request: { params: ContainerParam },
     responses: {
       200: jsonResponse(z.object({ titles: z.array(z.string()), processes: z.array(z.array(z.string())) }), "ps output."),
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
+    errors: ["notFound", "conflict", "relay"],
   }),
   async (c) => {
     const { hostId, id } = c.req.valid("param");
@@ -313,24 +279,19 @@ containerRoutes.openapi(
 );
 
 containerRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{hostId}/containers/{id}/exec",
     tags: ["containers"],
     summary: "Run a command in a container and return its exit code and output (member+)",
-    security: bearerSecurity,
     request: { params: ContainerParam, body: jsonBody(classic(ContainerExecArgs).omit({ id: true }).openapi("ExecRequest")) },
     responses: {
       200: jsonResponse(
         z.object({ exit_code: z.number(), stdout: z.string(), stderr: z.string(), truncated: z.boolean() }),
         "The command's result.",
       ),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
+    errors: ["validation", "notFound", "conflict", "relay"],
   }),
   async (c) => {
     requireRole(c.var.principal, "member", "exec in containers");
@@ -342,14 +303,14 @@ containerRoutes.openapi(
 const Sample = classic(StatsSampleSchema).openapi("StatsSample");
 
 containerRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{hostId}/containers/{id}/stats",
     tags: ["containers"],
     summary: "One resource-usage sample of a container",
-    security: bearerSecurity,
     request: { params: ContainerParam },
-    responses: { 200: jsonResponse(Sample, "A sample (bytes, percent)."), ...authErrors, ...notFoundError, ...relayErrors },
+    responses: { 200: jsonResponse(Sample, "A sample (bytes, percent).") },
+    errors: ["notFound", "relay"],
   }),
   async (c) => {
     const { hostId, id } = c.req.valid("param");
@@ -358,19 +319,16 @@ containerRoutes.openapi(
 );
 
 containerRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{hostId}/stats",
     tags: ["containers"],
     summary: "The latest sample of every running container, from the agent's live cache",
-    security: bearerSecurity,
     request: { params: HostParam },
     responses: {
       200: jsonResponse(z.object({ at: z.string(), samples: z.array(Sample) }), "Samples."),
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
+    errors: ["notFound", "relay"],
   }),
   async (c) => {
     const all = await onHost(c, c.req.valid("param").hostId, "stats.all", {});
@@ -379,27 +337,26 @@ containerRoutes.openapi(
 );
 
 containerRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{hostId}/containers/bulk",
     tags: ["containers"],
     summary: "Start, stop, restart, kill, pause, unpause or remove many containers, as a task (member+)",
     description:
       "Answers 202 with the task; `result.items` on the task holds each container's outcome as it goes. One container failing does not stop the others; the task then ends `failed` naming them.",
-    security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(BulkRequest) },
     responses: {
       202: jsonResponse(TaskStarted, "The action started."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
       503: relayErrors[503],
     },
+    errors: ["validation", "notFound"],
   }),
   async (c) => {
     requireRole(c.var.principal, "member", "act on containers");
     const host = await getHost(c.var.db, c.var.principal.organizationId, c.req.valid("param").hostId);
-    const task = await startHostTask(c.var.db, c.env, authedActor(c), host, { kind: "container.bulk", args: c.req.valid("json") });
-    return c.json({ task_id: task.id, task: toTaskView(task) }, 202);
+    return c.json(
+      toTaskStarted(await startHostTask(c.var.db, c.env, authedActor(c), host, { kind: "container.bulk", args: c.req.valid("json") })),
+      202,
+    );
   },
 );

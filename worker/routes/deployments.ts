@@ -1,11 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as deploymentLogs from "../services/deployment-logs.ts";
 import * as deployments from "../services/deployments.ts";
 import { DeploymentView, LogPiece, QueuedDeploymentView, toDeploymentView } from "./app-schemas.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, IdParam, jsonResponse, notFoundError } from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonResponse } from "./openapi.ts";
 
 export const deploymentRoutes = createRouter();
 // The log stream accepts `?access_token=` too (a browser EventSource cannot send headers); the
@@ -16,46 +16,43 @@ deploymentRoutes.use("*", requireAuth());
 const DeploymentId = IdParam("id", "dpl_0123456789abcdefghij");
 
 deploymentRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["deployments"],
     summary: "A deployment: status, commit, image, error, task",
-    security: bearerSecurity,
     request: { params: DeploymentId },
-    responses: { 200: jsonResponse(DeploymentView, "The deployment."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(DeploymentView, "The deployment.") },
+    errors: ["notFound"],
   }),
   async (c) =>
     c.json(toDeploymentView(await deployments.getDeployment(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
 );
 
 deploymentRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/cancel",
     tags: ["deployments"],
     summary: "Cancel: a queued deployment is dropped, a running one aborted on its host (member+)",
-    security: bearerSecurity,
     request: { params: DeploymentId },
     responses: {
       200: jsonResponse(DeploymentView, "The deployment (a running one may still be `building` for a moment)."),
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
     },
+    errors: ["notFound", "conflict"],
   }),
   async (c) => c.json(toDeploymentView(await deployments.cancelDeployment(c.var.db, c.env, authedActor(c), c.req.valid("param").id)), 200),
 );
 
 deploymentRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/rollback",
     tags: ["deployments"],
     summary: "Roll back to this (successful) deployment: its image runs again (member+)",
-    security: bearerSecurity,
     request: { params: DeploymentId },
-    responses: { 202: jsonResponse(QueuedDeploymentView, "The rollback deployment."), ...authErrors, ...notFoundError, ...conflictError },
+    responses: { 202: jsonResponse(QueuedDeploymentView, "The rollback deployment.") },
+    errors: ["notFound", "conflict"],
   }),
   async (c) => {
     const result = await deployments.rollback(c.var.db, c.env, authedActor(c), c.req.valid("param").id);
@@ -88,12 +85,11 @@ const LogsView = z
   .openapi("DeploymentLogs");
 
 deploymentRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}/logs",
     tags: ["deployments"],
     summary: "Build and deploy output: stored pieces as JSON, or with follow=true a live SSE stream (resumes after Last-Event-ID)",
-    security: bearerSecurity,
     request: { params: DeploymentId, query: LogsQuery },
     responses: {
       200: {
@@ -104,9 +100,8 @@ deploymentRoutes.openapi(
         description:
           "follow=true with a Last-Event-ID at or after the last piece of a finished deployment: nothing more will come, and EventSource stops reconnecting.",
       },
-      ...authErrors,
-      ...notFoundError,
     },
+    errors: ["notFound"],
   }),
   async (c) => {
     const dep = await deployments.getDeployment(c.var.db, c.var.principal.organizationId, c.req.valid("param").id);

@@ -1,22 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { applicationsOfProject } from "../services/applications.ts";
 import { databasesOfProject } from "../services/databases.ts";
 import * as environments from "../services/project-environments.ts";
 import { DatabaseView, EnvironmentPatchBody, EnvironmentView, toDatabaseView, toEnvironmentView } from "./app-schemas.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  queryBool,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse, queryBool, validationErrors } from "./openapi.ts";
 
 /** `/api/v1/environments/{id}`; a project's list and create are under /api/v1/projects/{id}/environments. */
 export const environmentRoutes = createRouter();
@@ -31,14 +20,14 @@ const EnvironmentDetail = EnvironmentView.extend({
 }).openapi("EnvironmentDetail");
 
 environmentRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["environments"],
     summary: "An environment with its applications and databases",
-    security: bearerSecurity,
     request: { params: EnvironmentId },
-    responses: { 200: jsonResponse(EnvironmentDetail, "The environment."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(EnvironmentDetail, "The environment.") },
+    errors: ["notFound"],
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
@@ -59,20 +48,16 @@ environmentRoutes.openapi(
 );
 
 environmentRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "patch",
     path: "/{id}",
     tags: ["environments"],
     summary: "Rename or describe an environment (member+; the default one keeps its name)",
-    security: bearerSecurity,
     request: { params: EnvironmentId, body: jsonBody(EnvironmentPatchBody) },
     responses: {
       200: jsonResponse(EnvironmentView, "The environment."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
     },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) =>
     c.json(
@@ -82,14 +67,14 @@ environmentRoutes.openapi(
 );
 
 environmentRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["environments"],
     summary: "Delete an environment (admin); 409 for the default one, and while it has services unless force=true",
-    security: bearerSecurity,
     request: { params: EnvironmentId, query: z.object({ force: queryBool.optional() }) },
-    responses: { 204: { description: "Deleted." }, ...authErrors, ...notFoundError, ...conflictError, 422: validationErrors[422] },
+    responses: { 204: { description: "Deleted." }, 422: validationErrors[422] },
+    errors: ["notFound", "conflict"],
   }),
   async (c) => {
     await environments.deleteEnvironment(c.var.db, c.env, authedActor(c), c.req.valid("param").id, {

@@ -1,11 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../env.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { pipeEvents } from "../services/events.ts";
 import { getHost } from "../services/hosts.ts";
-import { authErrors, bearerSecurity, createRouter, notFoundError } from "./openapi.ts";
+import { authedRoute, createRouter } from "./openapi.ts";
 
 /** SSE endpoints accept `?access_token=` too: a browser EventSource cannot send headers. */
 export const eventRoutes = createRouter();
@@ -70,14 +70,13 @@ function streamEvents(c: Context<AppEnv>, filter: { hosts?: string[]; types?: st
 }
 
 eventRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/events",
     tags: ["events"],
     summary: "Live Docker events of every host in your organization (SSE)",
-    security: bearerSecurity,
     request: { query: EventsQuery },
-    responses: { ...sseResponse, ...authErrors },
+    responses: { ...sseResponse },
   }),
   (c) => {
     const q = c.req.valid("query");
@@ -86,12 +85,11 @@ eventRoutes.openapi(
 );
 
 eventRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/hosts/{id}/events",
     tags: ["events"],
     summary: "Live Docker events of one host (SSE)",
-    security: bearerSecurity,
     request: {
       params: z.object({
         id: z
@@ -102,7 +100,8 @@ eventRoutes.openapi(
       }),
       query: EventsQuery.omit({ host: true }),
     },
-    responses: { ...sseResponse, ...authErrors, ...notFoundError },
+    responses: { ...sseResponse },
+    errors: ["notFound"],
   }),
   async (c) => {
     const host = await getHost(c.var.db, c.var.principal.organizationId, c.req.valid("param").id);

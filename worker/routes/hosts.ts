@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { PageQuery } from "../lib/pagination.ts";
@@ -7,18 +7,7 @@ import { authedActor } from "../middleware/request-context.ts";
 import { type AgentInstall, agentInstall } from "../services/agent-install.ts";
 import * as hostsService from "../services/hosts.ts";
 import { agentPackage } from "../settings.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  PageMeta,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
 import { publicBaseUrl } from "../settings.ts";
 
 export const hostRoutes = createRouter();
@@ -103,19 +92,16 @@ const installFor = (c: Context<AppEnv>, token: string): AgentInstall => agentIns
 const HostId = IdParam("id", "hst_0123456789abcdefghij");
 
 hostRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/",
     tags: ["hosts"],
     summary: "Register a host; returns its agent token (shown once) and ready install commands (owner/admin)",
-    security: bearerSecurity,
     request: { body: jsonBody(z.object({ name: HostName }).openapi("NewHostRequest")) },
     responses: {
       201: jsonResponse(HostWithToken, "The host, its agent token and install commands."),
-      ...validationErrors,
-      ...authErrors,
-      ...conflictError,
     },
+    errors: ["validation", "conflict"],
   }),
   async (c) => {
     const { row, token } = await hostsService.createHost(c.var.db, authedActor(c), c.req.valid("json"));
@@ -124,16 +110,14 @@ hostRoutes.openapi(
 );
 
 hostRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["hosts"],
     summary: "Hosts of your organization with their status",
-    security: bearerSecurity,
     request: { query: PageQuery },
     responses: {
       200: jsonResponse(PageMeta.extend({ hosts: z.array(HostView) }), "A page of hosts, newest first."),
-      ...authErrors,
       400: validationErrors[400],
       422: validationErrors[422],
     },
@@ -145,27 +129,27 @@ hostRoutes.openapi(
 );
 
 hostRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["hosts"],
     summary: "One host with its status, versions, addresses and container counts",
-    security: bearerSecurity,
     request: { params: HostId },
-    responses: { 200: jsonResponse(HostView, "The host."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(HostView, "The host.") },
+    errors: ["notFound"],
   }),
   async (c) => c.json(toHostView(await hostsService.getHost(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
 );
 
 hostRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["hosts"],
     summary: "Delete a host: its agent token stops working and the agent is dropped (owner/admin)",
-    security: bearerSecurity,
     request: { params: HostId },
-    responses: { 204: { description: "Deleted." }, ...authErrors, ...notFoundError },
+    responses: { 204: { description: "Deleted." } },
+    errors: ["notFound"],
   }),
   async (c) => {
     await hostsService.deleteHost(c.var.db, c.env, authedActor(c), c.req.valid("param").id);
@@ -174,14 +158,14 @@ hostRoutes.openapi(
 );
 
 hostRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/rotate-token",
     tags: ["hosts"],
     summary: "Issue a new agent token; the old one stops working and its agent is dropped (owner/admin)",
-    security: bearerSecurity,
     request: { params: HostId },
-    responses: { 200: jsonResponse(HostWithToken, "The host with its new token."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(HostWithToken, "The host with its new token.") },
+    errors: ["notFound"],
   }),
   async (c) => {
     const { row, token } = await hostsService.rotateAgentToken(c.var.db, c.env, authedActor(c), c.req.valid("param").id);

@@ -1,6 +1,6 @@
 import { ImagePruneArgs, ImagePushArgs, ImageRef, TaggedRef } from "#protocol";
 import { classic } from "../lib/protocol-schema.ts";
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { authedActor } from "../middleware/request-context.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { getHost } from "../services/hosts.ts";
@@ -9,20 +9,8 @@ import { PullRequest, startHostTask } from "../services/host-tasks.ts";
 import { requireRole } from "../services/principal.ts";
 import { saveImagesToHostFile } from "../services/image-files.ts";
 import { imageHistory, inspectImage, startImagePrune, startImagePush, tagImage } from "../services/images.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  HostParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  queryBool,
-  relayErrors,
-  validationErrors,
-} from "./openapi.ts";
-import { TaskStarted, toTaskView } from "./tasks.ts";
+import { authedRoute, createRouter, HostParam, jsonBody, jsonResponse, queryBool, relayErrors } from "./openapi.ts";
+import { TaskStarted, toTaskStarted } from "./tasks.ts";
 
 // Images on a host: list, pull, push and prune (tasks: they can take minutes), inspect, history,
 // tag, remove — Portainer's image list and `docker image …`.
@@ -65,19 +53,16 @@ const toImageView = (i: DockerImage): z.infer<typeof ImageView> => ({
 });
 
 imageRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{hostId}/images",
     tags: ["images"],
     summary: "Images on a host (intermediate layers too with ?all=true)",
-    security: bearerSecurity,
     request: { params: HostParam, query: z.object({ all: queryBool.optional() }) },
     responses: {
       200: jsonResponse(z.object({ images: z.array(ImageView) }), "The images."),
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
+    errors: ["notFound", "relay"],
   }),
   async (c) => {
     const list = (await runOnOrgHost(c.var.db, c.env, c.var.principal.organizationId, c.req.valid("param").hostId, "image.list", {
@@ -88,38 +73,36 @@ imageRoutes.openapi(
 );
 
 imageRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{hostId}/images/pull",
     tags: ["images"],
     summary: "Pull an image on the host, as a task: 202 with its task_id; follow it at /api/v1/tasks/{id} (member+)",
     description:
       "`auth` holds registry credentials for this pull only: they go to the host's Docker engine and are neither stored nor logged.",
-    security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(PullRequest) },
     responses: {
       202: jsonResponse(TaskStarted, "The pull started."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
       503: relayErrors[503],
     },
+    errors: ["validation", "notFound"],
   }),
   async (c) => {
     requireRole(c.var.principal, "member", "pull images");
     const host = await getHost(c.var.db, c.var.principal.organizationId, c.req.valid("param").hostId);
-    const task = await startHostTask(c.var.db, c.env, authedActor(c), host, { kind: "image.pull", args: c.req.valid("json") });
-    return c.json({ task_id: task.id, task: toTaskView(task) }, 202);
+    return c.json(
+      toTaskStarted(await startHostTask(c.var.db, c.env, authedActor(c), host, { kind: "image.pull", args: c.req.valid("json") })),
+      202,
+    );
   },
 );
 
 imageRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{hostId}/images/{image}",
     tags: ["images"],
     summary: "Remove an image by id or reference (URL-encode the slashes of `registry/name:tag`) (member+)",
-    security: bearerSecurity,
     request: {
       params: HostParam.extend({
         image: classic(ImageRef).openapi({ param: { name: "image", in: "path" }, example: "sha256:0123…" }),
@@ -128,11 +111,8 @@ imageRoutes.openapi(
     },
     responses: {
       200: jsonResponse(z.object({ untagged: z.array(z.string()), deleted: z.array(z.string()) }), "What Docker untagged and deleted."),
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
+    errors: ["notFound", "conflict", "relay"],
   }),
   async (c) => {
     requireRole(c.var.principal, "member", "remove images");
@@ -151,71 +131,62 @@ const ImageParam = HostParam.extend({
 const EngineDocument = z.record(z.string(), z.unknown());
 
 imageRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{hostId}/images/push",
     tags: ["images"],
     summary: "Push an image to its registry, as a task: 202 with its task_id; follow it at /api/v1/tasks/{id} (member+)",
     description:
       "Give `auth` for this push only, or leave it out: the organization's saved credentials for the image's registry (`/api/v1/registries`) are used when there are any. Credentials go to the host's engine and are never logged. The task's result holds the digest and what `docker push` prints.",
-    security: bearerSecurity,
     request: { params: HostParam, body: jsonBody(classic(ImagePushArgs).openapi("ImagePushRequest")) },
     responses: {
       202: jsonResponse(TaskStarted, "The push started."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
       503: relayErrors[503],
     },
+    errors: ["validation", "notFound"],
   }),
   async (c) => {
-    const task = await startImagePush(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json"));
-    return c.json({ task_id: task.id, task: toTaskView(task) }, 202);
+    return c.json(
+      toTaskStarted(await startImagePush(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json"))),
+      202,
+    );
   },
 );
 
 imageRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{hostId}/images/prune",
     tags: ["images"],
     summary: "Remove dangling images, or with `all: true` every image no container uses, as a task: 202 with its task_id (member+)",
     description: "The task's result lists what was untagged and deleted, and `space_reclaimed` in bytes.",
-    security: bearerSecurity,
     request: {
       params: HostParam,
       body: { required: false, content: { "application/json": { schema: classic(ImagePruneArgs).openapi("ImagePrune") } } },
     },
     responses: {
       202: jsonResponse(TaskStarted, "The prune started."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
       503: relayErrors[503],
     },
+    errors: ["validation", "notFound"],
   }),
   async (c) => {
     const body = (c.req.valid("json") as z.infer<typeof ImagePruneArgs> | undefined) ?? {};
-    const task = await startImagePrune(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, body);
-    return c.json({ task_id: task.id, task: toTaskView(task) }, 202);
+    return c.json(toTaskStarted(await startImagePrune(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, body)), 202);
   },
 );
 
 imageRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{hostId}/images/{image}",
     tags: ["images"],
     summary: "One image as `docker image inspect` shows it (URL-encode the slashes of `registry/name:tag`)",
-    security: bearerSecurity,
     request: { params: ImageParam },
     responses: {
       200: jsonResponse(EngineDocument, "The engine's image document."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
+    errors: ["validation", "notFound", "relay"],
   }),
   async (c) => {
     const { hostId, image } = c.req.valid("param");
@@ -235,20 +206,16 @@ const HistoryEntry = z
   .openapi("ImageHistoryEntry");
 
 imageRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{hostId}/images/{image}/history",
     tags: ["images"],
     summary: "The image's layers, newest first, as `docker history` lists them",
-    security: bearerSecurity,
     request: { params: ImageParam },
     responses: {
       200: jsonResponse(z.object({ history: z.array(HistoryEntry) }), "The layers."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
+    errors: ["validation", "notFound", "relay"],
   }),
   async (c) => {
     const { hostId, image } = c.req.valid("param");
@@ -270,21 +237,16 @@ imageRoutes.openapi(
 );
 
 imageRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{hostId}/images/{image}/tag",
     tags: ["images"],
     summary: "Give the image another name, as `docker tag` (member+)",
-    security: bearerSecurity,
     request: { params: ImageParam, body: jsonBody(z.object({ target: classic(TaggedRef) }).openapi("ImageTagRequest")) },
     responses: {
       201: jsonResponse(z.object({ source: z.string(), target: z.string() }).openapi("ImageTagged"), "Tagged."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
+    errors: ["validation", "notFound", "conflict", "relay"],
   }),
   async (c) => {
     const { hostId, image } = c.req.valid("param");
@@ -293,14 +255,13 @@ imageRoutes.openapi(
 );
 
 imageRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{hostId}/images/save",
     tags: ["images"],
     summary: "Write images as one tar to a file on the host, as `docker save -o` (admin+)",
     description:
       "`path` must be a file under the backups directory (PIER_BACKUPS_DIR, default /backups), checked here and again by the agent once symbolic links are resolved; anything else is a 422.",
-    security: bearerSecurity,
     request: {
       params: HostParam,
       body: jsonBody(
@@ -309,11 +270,8 @@ imageRoutes.openapi(
     },
     responses: {
       200: jsonResponse(z.object({ path: z.string(), size: z.number() }).openapi("ImageSaved"), "Written: the path and its size in bytes."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...relayErrors,
     },
+    errors: ["validation", "notFound", "relay"],
   }),
   async (c) => c.json(await saveImagesToHostFile(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json")), 200),
 );

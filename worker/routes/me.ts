@@ -1,22 +1,21 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor, loginGuardsOf } from "../middleware/request-context.ts";
 import { notFound } from "../errors.ts";
 import * as accounts from "../services/accounts.ts";
-import { authErrors, bearerSecurity, createRouter, jsonBody, jsonResponse, validationErrors } from "./openapi.ts";
+import { authedRoute, createRouter, jsonBody, jsonResponse } from "./openapi.ts";
 import { Password, toUserView, UserView } from "./schemas.ts";
 
 export const meRoutes = createRouter();
 meRoutes.use("*", requireAuth());
 
 meRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["account"],
     summary: "The calling user",
-    security: bearerSecurity,
-    responses: { 200: jsonResponse(UserView, "You."), ...authErrors },
+    responses: { 200: jsonResponse(UserView, "You.") },
   }),
   async (c) => {
     const p = c.var.principal;
@@ -27,12 +26,11 @@ meRoutes.openapi(
 );
 
 meRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/password",
     tags: ["account"],
     summary: "Change your password; your other sessions end, and your API keys too with `revoke_api_keys`",
-    security: bearerSecurity,
     request: {
       body: jsonBody(
         z
@@ -47,7 +45,8 @@ meRoutes.openapi(
           .openapi("ChangePasswordRequest"),
       ),
     },
-    responses: { 204: { description: "Changed." }, ...validationErrors, ...authErrors },
+    responses: { 204: { description: "Changed." } },
+    errors: ["validation"],
   }),
   async (c) => {
     const body = c.req.valid("json");

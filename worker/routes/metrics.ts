@@ -1,9 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { notFound } from "../errors.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { getHost } from "../services/hosts.ts";
 import * as metrics from "../services/metrics.ts";
-import { authErrors, bearerSecurity, createRouter, jsonResponse, notFoundError, validationErrors } from "./openapi.ts";
+import { authedRoute, createRouter, jsonResponse, validationErrors } from "./openapi.ts";
 
 /** Mounted under /api/v1/hosts, beside the host and container routes. */
 export const metricRoutes = createRouter();
@@ -78,22 +78,20 @@ const seriesMeta = (r: metrics.ResolvedRange) => ({
 });
 
 metricRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}/metrics",
     tags: ["metrics"],
     summary: "A host's CPU, memory, disk, network, load and running containers over time",
-    security: bearerSecurity,
     request: { params: z.object({ id: hostPath("id") }), query: RangeQuery },
     responses: {
       200: jsonResponse(
         Series.extend({ host_id: z.string(), points: z.array(HostPoint) }).openapi("HostMetrics"),
         "One point per step that has samples, oldest first.",
       ),
-      ...authErrors,
-      ...notFoundError,
       422: validationErrors[422],
     },
+    errors: ["notFound"],
   }),
   async (c) => {
     const host = await getHost(c.var.db, c.var.principal.organizationId, c.req.valid("param").id);
@@ -142,12 +140,11 @@ const ContainerPoint = z
   .openapi("ContainerMetricsPoint");
 
 metricRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{hostId}/containers/{id}/metrics",
     tags: ["metrics"],
     summary: "A container's CPU and memory over time (by id, id prefix or name), from the agent's stats cache",
-    security: bearerSecurity,
     request: {
       params: z.object({
         hostId: hostPath("hostId"),
@@ -169,10 +166,9 @@ metricRoutes.openapi(
         }).openapi("ContainerMetrics"),
         "One point per step that has samples.",
       ),
-      ...authErrors,
-      ...notFoundError,
       422: validationErrors[422],
     },
+    errors: ["notFound"],
   }),
   async (c) => {
     const { hostId, id } = c.req.valid("param");

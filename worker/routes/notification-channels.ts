@@ -1,21 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { CHANNEL_TYPES, DELIVERY_STATUSES } from "../db/schema.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as channels from "../services/channels/index.ts";
 import { NotificationKind } from "./notifications.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  createRouter,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  PageMeta,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
 
 export const channelRoutes = createRouter();
 channelRoutes.use("*", requireAuth());
@@ -143,14 +133,14 @@ const ChannelPatch = z
 const ChannelId = IdParam("id", "chn_0123456789abcdefghij");
 
 channelRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/",
     tags: ["notification-channels"],
     summary: "Add a Slack, Discord, Telegram, email or webhook channel (owner/admin)",
-    security: bearerSecurity,
     request: { body: jsonBody(NewChannel) },
-    responses: { 201: jsonResponse(ChannelView, "The channel, secrets masked."), ...validationErrors, ...authErrors },
+    responses: { 201: jsonResponse(ChannelView, "The channel, secrets masked.") },
+    errors: ["validation"],
   }),
   async (c) => {
     return c.json(toChannelView(await channels.createChannel(c.var.db, c.env, authedActor(c), c.req.valid("json"))), 201);
@@ -158,16 +148,14 @@ channelRoutes.openapi(
 );
 
 channelRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["notification-channels"],
     summary: "Your organization's notification channels, secrets masked",
-    security: bearerSecurity,
     request: { query: PageQuery },
     responses: {
       200: jsonResponse(PageMeta.extend({ channels: z.array(ChannelView) }), "A page of channels, newest first."),
-      ...authErrors,
       400: validationErrors[400],
       422: validationErrors[422],
     },
@@ -180,14 +168,14 @@ channelRoutes.openapi(
 );
 
 channelRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["notification-channels"],
     summary: "One channel, secrets masked",
-    security: bearerSecurity,
     request: { params: ChannelId },
-    responses: { 200: jsonResponse(ChannelView, "The channel."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(ChannelView, "The channel.") },
+    errors: ["notFound"],
   }),
   async (c) => {
     const row = await channels.getChannel(c.var.db, c.var.principal.organizationId, c.req.valid("param").id);
@@ -196,28 +184,28 @@ channelRoutes.openapi(
 );
 
 channelRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "patch",
     path: "/{id}",
     tags: ["notification-channels"],
     summary: "Rename, reconfigure, filter or switch off a channel (owner/admin)",
-    security: bearerSecurity,
     request: { params: ChannelId, body: jsonBody(ChannelPatch) },
-    responses: { 200: jsonResponse(ChannelView, "The channel."), ...validationErrors, ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(ChannelView, "The channel.") },
+    errors: ["validation", "notFound"],
   }),
   async (c) =>
     c.json(toChannelView(await channels.updateChannel(c.var.db, c.env, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 200),
 );
 
 channelRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["notification-channels"],
     summary: "Delete a channel and its delivery log (owner/admin)",
-    security: bearerSecurity,
     request: { params: ChannelId },
-    responses: { 204: { description: "Deleted." }, ...authErrors, ...notFoundError },
+    responses: { 204: { description: "Deleted." } },
+    errors: ["notFound"],
   }),
   async (c) => {
     await channels.deleteChannel(c.var.db, authedActor(c), c.req.valid("param").id);
@@ -226,33 +214,31 @@ channelRoutes.openapi(
 );
 
 channelRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/test",
     tags: ["notification-channels"],
     summary: "Send a test message through the channel; follow it in the delivery log (owner/admin)",
-    security: bearerSecurity,
     request: { params: ChannelId },
-    responses: { 202: jsonResponse(DeliveryView, "The queued delivery."), ...authErrors, ...notFoundError },
+    responses: { 202: jsonResponse(DeliveryView, "The queued delivery.") },
+    errors: ["notFound"],
   }),
   async (c) => c.json(toDeliveryView(await channels.sendTest(c.var.db, c.env, authedActor(c), c.req.valid("param").id)), 202),
 );
 
 channelRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}/deliveries",
     tags: ["notification-channels"],
     summary: "The channel's delivery log: status, attempts and last error of each delivery",
-    security: bearerSecurity,
     request: { params: ChannelId, query: PageQuery },
     responses: {
       200: jsonResponse(PageMeta.extend({ deliveries: z.array(DeliveryView) }), "A page of deliveries, newest first."),
-      ...authErrors,
-      ...notFoundError,
       400: validationErrors[400],
       422: validationErrors[422],
     },
+    errors: ["notFound"],
   }),
   async (c) => {
     const page = await channels.listDeliveries(c.var.db, c.var.principal.organizationId, c.req.valid("param").id, c.req.valid("query"));

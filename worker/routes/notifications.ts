@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { NOTIFICATION_KINDS, SEVERITIES } from "../db/schema.ts";
@@ -7,17 +7,7 @@ import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import * as notificationsService from "../services/notifications.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  createRouter,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  PageMeta,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
 
 export const NotificationKind = z.enum(NOTIFICATION_KINDS);
 
@@ -67,19 +57,17 @@ const ListQuery = PageQuery.extend({
 });
 
 notificationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["notifications"],
     summary: "Your notifications in this organization, newest first",
-    security: bearerSecurity,
     request: { query: ListQuery },
     responses: {
       200: jsonResponse(
         PageMeta.extend({ notifications: z.array(NotificationView), unread_count: z.number().int() }),
         "A page of notifications.",
       ),
-      ...authErrors,
       400: validationErrors[400],
       422: validationErrors[422],
     },
@@ -95,24 +83,22 @@ notificationRoutes.openapi(
 );
 
 notificationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/unread-count",
     tags: ["notifications"],
     summary: "How many of your notifications are unread",
-    security: bearerSecurity,
-    responses: { 200: jsonResponse(z.object({ unread_count: z.number().int() }), "The count."), ...authErrors },
+    responses: { 200: jsonResponse(z.object({ unread_count: z.number().int() }), "The count.") },
   }),
   async (c) => c.json({ unread_count: await notificationsService.unreadCount(c.var.db, c.var.principal) }, 200),
 );
 
 notificationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/stream",
     tags: ["notifications"],
     summary: "Your notifications as they happen (SSE); reconnect with Last-Event-ID to get what you missed",
-    security: bearerSecurity,
     request: {
       query: z.object({ access_token: z.string().optional(), last_event_id: z.string().max(100).optional() }),
       headers: z.object({ "last-event-id": z.string().max(100).optional() }),
@@ -122,7 +108,6 @@ notificationRoutes.openapi(
         description: 'SSE: `id: <cursor>` and `data: {"type": "notification", "title": …, "message": …}` per notification.',
         content: { "text/event-stream": { schema: z.string() } },
       },
-      ...authErrors,
     },
   }),
   async (c) => (await streamNotifications(c, c.req.valid("header")["last-event-id"] ?? c.req.valid("query").last_event_id)) as never,
@@ -141,24 +126,22 @@ const toSettingsView = (s: notificationsService.NotificationSettings): z.infer<t
 });
 
 notificationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/settings",
     tags: ["notifications"],
     summary: "Which kinds of notification your organization receives",
-    security: bearerSecurity,
-    responses: { 200: jsonResponse(Settings, "Every kind, on or off."), ...authErrors },
+    responses: { 200: jsonResponse(Settings, "Every kind, on or off.") },
   }),
   async (c) => c.json(toSettingsView(await notificationsService.getSettings(c.var.db, c.var.principal.organizationId)), 200),
 );
 
 notificationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "patch",
     path: "/settings",
     tags: ["notifications"],
     summary: "Switch kinds of notification on or off for the whole organization (owner/admin)",
-    security: bearerSecurity,
     request: {
       body: jsonBody(
         z
@@ -167,44 +150,43 @@ notificationRoutes.openapi(
           .openapi("NotificationSettingsUpdate"),
       ),
     },
-    responses: { 200: jsonResponse(Settings, "The settings after the change."), ...validationErrors, ...authErrors },
+    responses: { 200: jsonResponse(Settings, "The settings after the change.") },
+    errors: ["validation"],
   }),
   async (c) => c.json(toSettingsView(await notificationsService.updateSettings(c.var.db, authedActor(c), c.req.valid("json").kinds)), 200),
 );
 
 notificationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/read-all",
     tags: ["notifications"],
     summary: "Mark all your notifications read",
-    security: bearerSecurity,
-    responses: { 200: jsonResponse(z.object({ updated: z.number().int() }), "How many changed."), ...authErrors },
+    responses: { 200: jsonResponse(z.object({ updated: z.number().int() }), "How many changed.") },
   }),
   async (c) => c.json({ updated: await notificationsService.markAllRead(c.var.db, c.var.principal) }, 200),
 );
 
 notificationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/",
     tags: ["notifications"],
     summary: "Clear all your notifications (other users keep theirs)",
-    security: bearerSecurity,
-    responses: { 200: jsonResponse(z.object({ deleted: z.number().int() }), "How many were deleted."), ...authErrors },
+    responses: { 200: jsonResponse(z.object({ deleted: z.number().int() }), "How many were deleted.") },
   }),
   async (c) => c.json({ deleted: await notificationsService.clearAll(c.var.db, authedActor(c)) }, 200),
 );
 
 notificationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["notifications"],
     summary: "One of your notifications",
-    security: bearerSecurity,
     request: { params: NotificationId },
-    responses: { 200: jsonResponse(NotificationView, "The notification."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(NotificationView, "The notification.") },
+    errors: ["notFound"],
   }),
   async (c) =>
     c.json(toNotificationView(await notificationsService.getNotification(c.var.db, c.var.principal, c.req.valid("param").id)), 200),
@@ -215,14 +197,14 @@ for (const [action, read] of [
   ["unread", false],
 ] as const) {
   notificationRoutes.openapi(
-    createRoute({
+    authedRoute({
       method: "post",
       path: `/{id}/${action}`,
       tags: ["notifications"],
       summary: `Mark one of your notifications ${action}`,
-      security: bearerSecurity,
       request: { params: NotificationId },
-      responses: { 200: jsonResponse(NotificationView, "The notification."), ...authErrors, ...notFoundError },
+      responses: { 200: jsonResponse(NotificationView, "The notification.") },
+      errors: ["notFound"],
     }),
     async (c) =>
       c.json(toNotificationView(await notificationsService.markRead(c.var.db, c.var.principal, c.req.valid("param").id, read)), 200),
@@ -230,14 +212,14 @@ for (const [action, read] of [
 }
 
 notificationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["notifications"],
     summary: "Delete one of your notifications",
-    security: bearerSecurity,
     request: { params: NotificationId },
-    responses: { 204: { description: "Deleted." }, ...authErrors, ...notFoundError },
+    responses: { 204: { description: "Deleted." } },
+    errors: ["notFound"],
   }),
   async (c) => {
     await notificationsService.deleteNotification(c.var.db, authedActor(c), c.req.valid("param").id);

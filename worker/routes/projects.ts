@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
@@ -17,18 +17,7 @@ import {
   toEnvironmentView,
   toProjectView,
 } from "./app-schemas.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  PageMeta,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
 
 export const projectRoutes = createRouter();
 projectRoutes.use("*", requireAuth());
@@ -54,19 +43,16 @@ const NewProjectView = ProjectView.extend({
 }).openapi("NewProject");
 
 projectRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/",
     tags: ["projects"],
     summary: "Create a project (member+)",
-    security: bearerSecurity,
     request: { body: jsonBody(NewProjectBody) },
     responses: {
       201: jsonResponse(NewProjectView, "The project and its default environment."),
-      ...validationErrors,
-      ...authErrors,
-      ...conflictError,
     },
+    errors: ["validation", "conflict"],
   }),
   async (c) => {
     const row = await projects.createProject(c.var.db, authedActor(c), c.req.valid("json"));
@@ -75,16 +61,14 @@ projectRoutes.openapi(
 );
 
 projectRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["projects"],
     summary: "Projects of your organization, newest first",
-    security: bearerSecurity,
     request: { query: PageQuery },
     responses: {
       200: jsonResponse(PageMeta.extend({ projects: z.array(ProjectView) }), "A page of projects."),
-      ...authErrors,
       400: validationErrors[400],
       422: validationErrors[422],
     },
@@ -96,14 +80,14 @@ projectRoutes.openapi(
 );
 
 projectRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["projects"],
     summary: "A project with its environments, applications and databases",
-    security: bearerSecurity,
     request: { params: ProjectId },
-    responses: { 200: jsonResponse(ProjectDetail, "The project."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(ProjectDetail, "The project.") },
+    errors: ["notFound"],
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
@@ -133,26 +117,25 @@ projectRoutes.openapi(
 );
 
 projectRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "patch",
     path: "/{id}",
     tags: ["projects"],
     summary: "Rename or describe a project (member+)",
-    security: bearerSecurity,
     request: { params: ProjectId, body: jsonBody(ProjectPatchBody) },
-    responses: { 200: jsonResponse(ProjectView, "The project."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
+    responses: { 200: jsonResponse(ProjectView, "The project.") },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) =>
     c.json(toProjectView(await projects.updateProject(c.var.db, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 200),
 );
 
 projectRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["projects"],
     summary: "Delete a project; 409 while it has applications or databases, unless force=true (admin)",
-    security: bearerSecurity,
     request: {
       params: ProjectId,
       query: z.object({
@@ -162,7 +145,8 @@ projectRoutes.openapi(
           .transform((v) => v === "true" || v === "1"),
       }),
     },
-    responses: { 204: { description: "Deleted." }, ...authErrors, ...notFoundError, ...conflictError },
+    responses: { 204: { description: "Deleted." } },
+    errors: ["notFound", "conflict"],
   }),
   async (c) => {
     await projects.deleteProject(c.var.db, c.env, authedActor(c), c.req.valid("param").id, { force: c.req.valid("query").force });
@@ -171,18 +155,16 @@ projectRoutes.openapi(
 );
 
 projectRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}/environments",
     tags: ["environments"],
     summary: "A project's environments, the default (`production`) first",
-    security: bearerSecurity,
     request: { params: ProjectId },
     responses: {
       200: jsonResponse(z.object({ environments: z.array(EnvironmentView) }), "The environments."),
-      ...authErrors,
-      ...notFoundError,
     },
+    errors: ["notFound"],
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
@@ -192,20 +174,16 @@ projectRoutes.openapi(
 );
 
 projectRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/environments",
     tags: ["environments"],
     summary: "Add an environment to a project (member+)",
-    security: bearerSecurity,
     request: { params: ProjectId, body: jsonBody(NewEnvironmentBody) },
     responses: {
       201: jsonResponse(EnvironmentView, "The environment."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
     },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) =>
     c.json(

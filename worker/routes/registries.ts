@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import {
@@ -11,18 +11,7 @@ import {
   toRegistryView,
   updateRegistry,
 } from "../services/registries.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  relayErrors,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse } from "./openapi.ts";
 
 // The organization's registry credentials (`docker login`, once for every host): checked against
 // the registry's /v2/ from a host before they are saved, sealed at rest, masked in every answer,
@@ -48,82 +37,71 @@ const CHECK =
   "The credentials are checked from a host of the organization (`verify_host_id`, else one that is online) by its Docker engine against the registry's /v2/, as `docker login` does: a refusal is a 422 in the registry's words, no online host a 409.";
 
 registryRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["registries"],
     summary: "The organization's registry credentials, secrets masked",
-    security: bearerSecurity,
-    responses: { 200: jsonResponse(z.object({ registries: z.array(RegistryView) }), "The registries."), ...authErrors },
+    responses: { 200: jsonResponse(z.object({ registries: z.array(RegistryView) }), "The registries.") },
   }),
   async (c) => c.json({ registries: (await listRegistries(c.var.db, c.var.principal)).map(toRegistryView) }, 200),
 );
 
 registryRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/",
     tags: ["registries"],
     summary: "Save credentials for a registry, after checking them (admin+)",
     description: CHECK,
-    security: bearerSecurity,
     request: { body: jsonBody(RegistryCreate.openapi("RegistryCreate")) },
     responses: {
       201: jsonResponse(RegistryView, "Saved."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
+    errors: ["validation", "notFound", "conflict", "relay"],
   }),
   async (c) => c.json(toRegistryView(await createRegistry(c.var.db, c.env, authedActor(c), c.req.valid("json"))), 201),
 );
 
 registryRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["registries"],
     summary: "One registry's credentials, secret masked",
-    security: bearerSecurity,
     request: { params: RegistryId },
-    responses: { 200: jsonResponse(RegistryView, "The registry."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(RegistryView, "The registry.") },
+    errors: ["notFound"],
   }),
   async (c) => c.json(toRegistryView(await getRegistry(c.var.db, c.var.principal, c.req.valid("param").id)), 200),
 );
 
 registryRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "patch",
     path: "/{id}",
     tags: ["registries"],
     summary: "Change the username or secret, checked again before they replace the old ones (admin+)",
     description: CHECK,
-    security: bearerSecurity,
     request: { params: RegistryId, body: jsonBody(RegistryPatch.openapi("RegistryPatch")) },
     responses: {
       200: jsonResponse(RegistryView, "Saved."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
+    errors: ["validation", "notFound", "conflict", "relay"],
   }),
   async (c) =>
     c.json(toRegistryView(await updateRegistry(c.var.db, c.env, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 200),
 );
 
 registryRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["registries"],
     summary: "Forget a registry's credentials (admin+)",
-    security: bearerSecurity,
     request: { params: RegistryId },
-    responses: { 204: { description: "Forgotten." }, ...authErrors, ...notFoundError },
+    responses: { 204: { description: "Forgotten." } },
+    errors: ["notFound"],
   }),
   async (c) => {
     await deleteRegistry(c.var.db, authedActor(c), c.req.valid("param").id);

@@ -4,7 +4,7 @@ import { authedActor } from "../middleware/request-context.ts";
 import * as setup from "../services/setup.ts";
 import { authSettings } from "../settings.ts";
 import { HostView, toHostView } from "./hosts.ts";
-import { authErrors, bearerSecurity, conflictError, createRouter, jsonResponse, problem } from "./openapi.ts";
+import { authedRoute, createRouter, jsonResponse, problem } from "./openapi.ts";
 
 export const setupRoutes = createRouter();
 
@@ -44,21 +44,19 @@ setupRoutes.openapi(
 
 setupRoutes.use("/local-host", requireAuth());
 setupRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/local-host",
     tags: ["setup"],
     summary: "Under `npm start`: register this machine as a host and have npm start run and supervise its agent (owner/admin)",
     description:
       "The host is named after this machine. npm start runs the bundled agent against the local Docker engine, restarts it if it dies and starts it again with npm start. Elsewhere (a deployed Worker) this answers 404.",
-    security: bearerSecurity,
     responses: {
       201: jsonResponse(z.object({ host: HostView }).openapi("LocalHost"), "The new host; its agent is starting."),
-      ...authErrors,
       404: problem("Not running under npm start."),
-      ...conflictError,
       502: problem("npm start's local agent control did not answer."),
     },
+    errors: ["conflict"],
   }),
   async (c) => {
     const row = await setup.attachLocalHost(c.var.db, c.env, authedActor(c));

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { TASK_STATUSES } from "../db/schema.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
@@ -6,17 +6,7 @@ import { authedActor } from "../middleware/request-context.ts";
 import { cancelHostTask } from "../services/host-tasks.ts";
 import { requireRole } from "../services/principal.ts";
 import * as tasks from "../services/tasks.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  IdParam,
-  jsonResponse,
-  notFoundError,
-  PageMeta,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
 
 export const taskRoutes = createRouter();
 taskRoutes.use("*", requireAuth());
@@ -45,6 +35,9 @@ export const TaskView = z
 /** What an endpoint that starts a task answers (202). */
 export const TaskStarted = z.object({ task_id: z.string(), task: TaskView }).openapi("TaskStarted");
 
+/** The 202 body of an endpoint that started `t`. */
+export const toTaskStarted = (t: tasks.TaskRow): z.infer<typeof TaskStarted> => ({ task_id: t.id, task: toTaskView(t) });
+
 export const toTaskView = (t: tasks.TaskRow): z.infer<typeof TaskView> => ({
   id: t.id,
   kind: t.kind,
@@ -62,12 +55,11 @@ export const toTaskView = (t: tasks.TaskRow): z.infer<typeof TaskView> => ({
 });
 
 taskRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["tasks"],
     summary: "Long operations of your organization (deployments, image pulls, bulk container actions), newest first",
-    security: bearerSecurity,
     request: {
       query: PageQuery.extend({
         status: z.enum(TASK_STATUSES).optional(),
@@ -78,7 +70,6 @@ taskRoutes.openapi(
     },
     responses: {
       200: jsonResponse(PageMeta.extend({ tasks: z.array(TaskView) }), "A page of tasks."),
-      ...authErrors,
       400: validationErrors[400],
       422: validationErrors[422],
     },
@@ -96,32 +87,29 @@ taskRoutes.openapi(
 );
 
 taskRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["tasks"],
     summary: "One task: status, progress (0–100), message and timestamps",
-    security: bearerSecurity,
     request: { params: IdParam("id", "tsk_0123456789abcdefghij") },
-    responses: { 200: jsonResponse(TaskView, "The task."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(TaskView, "The task.") },
+    errors: ["notFound"],
   }),
   async (c) => c.json(toTaskView(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
 );
 
 taskRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/cancel",
     tags: ["tasks"],
     summary: "Cancel a running image pull or bulk action (member+); deployments are cancelled as deployments",
-    security: bearerSecurity,
     request: { params: IdParam("id", "tsk_0123456789abcdefghij") },
     responses: {
       200: jsonResponse(TaskView, "The task, cancelled or on its way to it."),
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
     },
+    errors: ["notFound", "conflict"],
   }),
   async (c) => {
     requireRole(c.var.principal, "member", "cancel tasks");

@@ -5,6 +5,7 @@ import { ApiError, unauthorized } from "../errors.ts";
 import { actorOf, authedActor } from "../middleware/request-context.ts";
 import { issueTerminalTicket, openTerminal, redeemTerminalTicket } from "../services/terminal.ts";
 import {
+  authedRoute,
   authErrors,
   bearerSecurity,
   conflictError,
@@ -124,19 +125,16 @@ const TerminalTicket = z
   .openapi("TerminalTicket");
 
 terminalRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{hostId}/containers/{id}/terminal/ticket",
     tags: ["containers"],
     summary: "A single-use, 30-second ticket to open this container's terminal from a browser (member+)",
-    security: bearerSecurity,
     request: { params: ContainerParam },
     responses: {
       201: jsonResponse(TerminalTicket, "The ticket, bound to the caller and this container."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
     },
+    errors: ["validation", "notFound"],
   }),
   async (c) => {
     if (!c.var.principal) throw unauthorized();

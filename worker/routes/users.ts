@@ -1,22 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import * as accounts from "../services/accounts.ts";
 import { requireRole } from "../services/principal.ts";
 import * as usersService from "../services/users.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  PageMeta,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
 import { NewUserBody, Role, toUserView, UserView } from "./schemas.ts";
 
 export const userRoutes = createRouter();
@@ -25,16 +14,14 @@ userRoutes.use("*", requireAuth());
 const UserId = IdParam("id", "usr_0123456789abcdefghij");
 
 userRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["users"],
     summary: "Users of your organization (owner/admin)",
-    security: bearerSecurity,
     request: { query: PageQuery },
     responses: {
       200: jsonResponse(PageMeta.extend({ users: z.array(UserView) }), "A page of users, newest first."),
-      ...authErrors,
       400: validationErrors[400],
       422: validationErrors[422],
     },
@@ -54,14 +41,14 @@ userRoutes.openapi(
 );
 
 userRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/",
     tags: ["users"],
     summary: "Add a user to your organization (owner/admin)",
-    security: bearerSecurity,
     request: { body: jsonBody(NewUserBody) },
-    responses: { 201: jsonResponse(UserView, "The new user."), ...validationErrors, ...authErrors, ...conflictError },
+    responses: { 201: jsonResponse(UserView, "The new user.") },
+    errors: ["validation", "conflict"],
   }),
   async (c) => {
     const actor = authedActor(c);
@@ -72,14 +59,14 @@ userRoutes.openapi(
 );
 
 userRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["users"],
     summary: "One user of your organization (owner/admin, or yourself)",
-    security: bearerSecurity,
     request: { params: UserId },
-    responses: { 200: jsonResponse(UserView, "The user."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(UserView, "The user.") },
+    errors: ["notFound"],
   }),
   async (c) => {
     const p = c.var.principal;
@@ -91,14 +78,14 @@ userRoutes.openapi(
 );
 
 userRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "patch",
     path: "/{id}",
     tags: ["users"],
     summary: "Change a user's role (owner/admin)",
-    security: bearerSecurity,
     request: { params: UserId, body: jsonBody(z.object({ role: Role }).openapi("UpdateUserRequest")) },
-    responses: { 200: jsonResponse(UserView, "The updated user."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
+    responses: { 200: jsonResponse(UserView, "The updated user.") },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) => {
     const actor = authedActor(c);
@@ -108,14 +95,14 @@ userRoutes.openapi(
 );
 
 userRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["users"],
     summary: "Remove a user; their sessions and API keys stop working (owner/admin)",
-    security: bearerSecurity,
     request: { params: UserId },
-    responses: { 204: { description: "Removed." }, ...authErrors, ...notFoundError, ...conflictError },
+    responses: { 204: { description: "Removed." } },
+    errors: ["notFound", "conflict"],
   }),
   async (c) => {
     await usersService.removeUser(c.var.db, c.var.credentials, authedActor(c), c.req.valid("param").id);
