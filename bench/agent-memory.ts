@@ -48,7 +48,8 @@ try {
     });
     rows.push(footprint);
     log(
-      `${footprint.command}: idle ${footprint.idle_tree_rss_mib} MiB, under load ${footprint.load_tree_rss_mib_max} MiB, ` +
+      `${footprint.command}: idle ${footprint.idle_tree_rss_mib} MiB (${footprint.idle_rss_anon_mib} anonymous + ` +
+        `${footprint.idle_rss_file_mib} file-backed), under load ${footprint.load_tree_rss_mib_max} MiB, ` +
         `${footprint.load_requests} requests, ${footprint.cpu_seconds} s CPU`,
     );
   }

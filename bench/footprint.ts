@@ -17,6 +17,12 @@ export interface Footprint {
   /** Containers running on the engine while measuring (the agent follows each one's stats). */
   running_containers: number;
   idle_rss_mib: number;
+  /**
+   * Of idle_rss_mib: anonymous memory (the agent's own: heap, buffers, stacks) and file-backed pages
+   * (mostly the node binary's code, shared with every other node process and reclaimable).
+   */
+  idle_rss_anon_mib: number;
+  idle_rss_file_mib: number;
   /** The whole process tree (the agent is meant to be one process). */
   idle_tree_rss_mib: number;
   processes: number;
@@ -39,11 +45,16 @@ async function cpuSeconds(pid: number): Promise<number> {
   return round1((Number(fields[11]) + Number(fields[12])) / 100);
 }
 
-/** VmRSS / VmHWM of a process, in MiB. */
-async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
+/** VmRSS / VmHWM of a process, and VmRSS split into RssAnon and RssFile (+ RssShmem), in MiB. */
+async function memory(pid: number): Promise<{ rss: number; hwm: number; anon: number; file: number }> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-  return { rss: round1(kib("VmRSS") / 1024), hwm: round1(kib("VmHWM") / 1024) };
+  return {
+    rss: round1(kib("VmRSS") / 1024),
+    hwm: round1(kib("VmHWM") / 1024),
+    anon: round1(kib("RssAnon") / 1024),
+    file: round1((kib("RssFile") + kib("RssShmem")) / 1024),
+  };
 }
 
 /**
@@ -137,6 +148,8 @@ export async function measureAgentFootprint(
         : `${bundle.replace(`${ROOT}/`, "")} (${shebang})`,
       running_containers: running,
       idle_rss_mib: idle.rss,
+      idle_rss_anon_mib: idle.anon,
+      idle_rss_file_mib: idle.file,
       idle_tree_rss_mib: idleTree.mib,
       processes: idleTree.processes,
       load_tree_rss_mib_max: Math.max(treeMax, endTree.mib),

@@ -365,12 +365,13 @@ function report(r: Record<string, any>): string {
   out.push(
     table(
       "(d) Agent resident memory: the bundled agent under plain node, whole process tree",
-      ["command", "containers", "processes", "idle", "under load (max)", "load"],
+      ["command", "containers", "processes", "idle", "idle: anonymous + file-backed", "under load (max)", "load"],
       r.footprint.map((f: Footprint) => [
         f.command,
         `${f.running_containers} running`,
         String(f.processes),
         `${f.idle_tree_rss_mib} MiB`,
+        `${f.idle_rss_anon_mib} + ${f.idle_rss_file_mib} MiB`,
         `${f.load_tree_rss_mib_max} MiB`,
         `${f.load_requests} lists/stats in ${f.load_seconds} s (${Math.round(f.load_requests / f.load_seconds)}/s) + ${f.load_log_streams} followed logs (${f.load_log_lines} lines)${f.load_failures ? `, ${f.load_failures} failed` : ""}`,
       ]),
@@ -407,6 +408,8 @@ function report(r: Record<string, any>): string {
   out.push(`total ${r.duration_s} s`);
   return out.join("\n");
 }
+
+const MIB = 1024 * 1024;
 
 /** The goals of issue 10, each beside this run's measurement. */
 function goals(r: Record<string, any>): string {
@@ -458,8 +461,24 @@ function goals(r: Record<string, any>): string {
         (x) => x >= 300,
         lost ? `${lost} lost or unacknowledged` : "slower of the two kinds",
       ),
-      row("agent <= 50 MB idle", fp?.idle_tree_rss_mib, "MiB", (x) => x <= 50, fp ? `${fp.running_containers} containers running` : ""),
-      row("agent <= 70 MB streaming stats and logs", fp?.load_tree_rss_mib_max, "MiB", (x) => x <= 70, "max while under load"),
+      // The goals are in MB (10^6 bytes); the measurements in MiB.
+      row(
+        "agent <= 50 MB (47.7 MiB) idle",
+        fp?.idle_tree_rss_mib,
+        "MiB",
+        (x) => x <= 50e6 / MIB,
+        fp
+          ? `RSS, ${fp.running_containers} containers running; ${fp.idle_rss_anon_mib} MiB anonymous, ` +
+              `${fp.idle_rss_file_mib} MiB file-backed (the node binary's code, shared)`
+          : "",
+      ),
+      row(
+        "agent <= 70 MB (66.8 MiB) streaming stats and logs",
+        fp?.load_tree_rss_mib_max,
+        "MiB",
+        (x) => x <= 70e6 / MIB,
+        "RSS, max while under load",
+      ),
     ],
   );
 }
