@@ -32,12 +32,23 @@ export class ScriptedAgent {
   readonly messages: string[] = [];
   /** Ids of the commands the relay cancelled. */
   readonly cancels: string[] = [];
+  /** Binary frames the relay sent (terminal input, upload bytes), in order. */
+  readonly frames: Uint8Array[] = [];
   closed: { code: number; reason: string } | undefined;
   readonly #waiters: Array<(cmd: Cmd) => void> = [];
+  #binary: Promise<void> = Promise.resolve();
 
   constructor(readonly ws: WebSocket) {
     ws.addEventListener("message", (event) => {
-      const text = String(event.data);
+      if (typeof event.data !== "string") {
+        // workerd hands binary messages to this end as Blobs: read them in order.
+        const data = event.data as Blob | ArrayBuffer;
+        this.#binary = this.#binary.then(async () => {
+          this.frames.push(new Uint8Array(data instanceof ArrayBuffer ? data : await data.arrayBuffer()));
+        });
+        return;
+      }
+      const text = event.data;
       this.messages.push(text);
       const msg = JSON.parse(text) as RelayMessage;
       if (msg.type === "cancel" && msg.id) this.cancels.push(msg.id);

@@ -12,6 +12,7 @@ import { handlers } from "./ops/index.ts";
 import { encode, OP_NAMES, TERMINAL_CAPABILITY, type ServerMessage } from "./protocol.ts";
 import { StatsCache } from "./stats-cache.ts";
 import { Terminals } from "./terminal.ts";
+import { Transfers } from "./transfer.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export interface AgentOptions {
@@ -56,6 +57,8 @@ export interface AgentStatus {
   connection: ConnectionStatus;
   /** Commands being executed. */
   inflight: number;
+  /** Byte transfers (downloads and uploads) in flight. */
+  transfers: number;
   /** Containers whose stats the cache is following. */
   statsFollowing: number;
   /** Events waiting for the socket. */
@@ -86,6 +89,11 @@ export function startAgent(options: AgentOptions): RunningAgent {
     flushMs: options.eventFlushMs,
     batchMax: options.eventBatchMax,
   });
+  const transfers = new Transfers({
+    send: (text) => connection.send(text),
+    sendBinary: (frame) => connection.sendBinary(frame),
+    log,
+  });
   const executor = new CommandExecutor({
     docker,
     handlers,
@@ -93,6 +101,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     send: (text) => connection.send(text),
     buffered: () => connection.bufferedAmount,
     log,
+    transfers,
     toolPath: options.toolPath,
   });
 
@@ -134,6 +143,10 @@ export function startAgent(options: AgentOptions): RunningAgent {
         return void terminals.close(message.id);
       case "term_ack":
         return terminals.ack(message.id, message.bytes);
+      case "transfer_credit":
+        return transfers.credit(message.id, message.bytes);
+      case "transfer_eof":
+        return transfers.eof(message.id);
       case "pong":
         return;
     }
@@ -158,7 +171,10 @@ export function startAgent(options: AgentOptions): RunningAgent {
     log,
     onOpen: () => void onOpen(),
     onMessage,
-    onBinary: (frame) => terminals.input(frame),
+    // Binary frames are a transfer's bytes (first byte 0) or a terminal's keystrokes.
+    onBinary: (frame) => {
+      if (!transfers.frame(frame)) terminals.input(frame);
+    },
     // The server fails in-flight commands itself when the socket drops; stop the Docker work too.
     onClose: () => {
       executor.abortAll(new DisconnectedError("the connection to the control plane dropped"));
@@ -203,6 +219,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     status: () => ({
       connection: connection.status,
       inflight: executor.inflight,
+      transfers: transfers.open,
       statsFollowing: stats.following,
       eventsBuffered: events.buffered,
     }),

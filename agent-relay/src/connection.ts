@@ -32,7 +32,7 @@ export interface RelayConnectionOptions {
   log: Logger;
   onOpen(): void;
   onMessage(message: ServerMessage): void;
-  /** A binary frame: terminal input (protocol/terminal.ts). */
+  /** A binary frame: terminal input (protocol/terminal.ts) or upload bytes (protocol/transfer.ts). */
   onBinary?(frame: Uint8Array): void;
   onClose(): void;
   heartbeatMs?: number;
@@ -107,7 +107,7 @@ export class RelayConnection {
     return true;
   }
 
-  /** Sends one binary frame (terminal output) if the socket is open. */
+  /** Sends one binary frame (terminal output, download bytes) if the socket is open. */
   sendBinary(frame: Uint8Array): boolean {
     const socket = this.#socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return false;
@@ -166,7 +166,7 @@ export class RelayConnection {
       this.#lastHeard = Date.now();
       if (typeof event.data !== "string") {
         if (this.#o.onBinary && event.data instanceof ArrayBuffer) this.#o.onBinary(new Uint8Array(event.data));
-        else this.#o.log.warn("binary frame ignored: this connection carries no terminals");
+        else this.#o.log.warn("binary frame ignored: this connection carries no terminals or transfers");
         return;
       }
       if (event.data === PING_TEXT) {

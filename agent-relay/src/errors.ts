@@ -24,6 +24,11 @@ export class InvalidArgsError extends Error {
   override readonly name = "InvalidArgsError";
 }
 
+/** The engine refused a change by policy (a read-only root filesystem): a 403 to the API, unlike its other 403s. */
+export class ForbiddenError extends Error {
+  override readonly name = "ForbiddenError";
+}
+
 /** A host program an op runs (Docker Compose) is missing, refused its input, or failed: the code says which. */
 export class HostToolError extends Error {
   override readonly name = "HostToolError";
@@ -56,6 +61,7 @@ export function toRelayError(error: unknown): RelayError {
   if (error instanceof ExecTimeoutError) return relayError("exec_timeout", error.message);
   if (error instanceof InvalidArgsError || error instanceof InvalidReferenceError) return relayError("invalid_args", error.message);
   if (error instanceof HostToolError) return relayError(error.code, error.message);
+  if (error instanceof ForbiddenError) return relayError("forbidden", error.message, 403);
   if (error instanceof DeployFailedError) return relayError("deploy_failed", error.message);
   return relayError("internal", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }

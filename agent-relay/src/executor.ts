@@ -3,7 +3,19 @@ import type { DockerClient } from "./docker/client.ts";
 import { CancelledError, DeadlineExceededError, toRelayError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { OpContext, OpHandler, OpHandlers } from "./ops/index.ts";
-import { encode, isOpName, isStreaming, OPS, relayError, type Cmd, type OpName, type RelayError, type StatsSample } from "./protocol.ts";
+import type { Transfers } from "./transfer.ts";
+import {
+  encode,
+  isOpName,
+  isStreaming,
+  OPS,
+  relayError,
+  transferKind,
+  type Cmd,
+  type OpName,
+  type RelayError,
+  type StatsSample,
+} from "./protocol.ts";
 
 export interface ExecutorDeps {
   docker: DockerClient;
@@ -13,6 +25,8 @@ export interface ExecutorDeps {
   send(text: string): boolean;
   buffered(): number;
   log: Logger;
+  /** Byte transfers in flight (protocol/transfer.ts); transfer ops fail without it. */
+  transfers?: Transfers;
   now?: () => number;
   /** The PATH host programs are looked up on (AgentOptions.toolPath). */
   toolPath?: string;
@@ -78,12 +92,16 @@ export class CommandExecutor {
       buffered: this.#deps.buffered,
       signal: controller.signal,
     });
+    const kind = transferKind(op);
+    const transfer = kind ? this.#deps.transfers?.register(cmd.id, kind, controller.signal) : undefined;
     const ctx: OpContext = {
       docker: this.#deps.docker,
       signal: controller.signal,
       output,
       stats: this.#deps.stats,
       toolPath: this.#deps.toolPath,
+      ...(transfer?.download ? { download: transfer.download } : {}),
+      ...(transfer?.upload ? { upload: transfer.upload } : {}),
     };
     const started = this.#now();
     try {
@@ -106,6 +124,7 @@ export class CommandExecutor {
       log.info("command failed", { id: cmd.id, op, code: error.code, status: error.status, ms: this.#now() - started });
     } finally {
       clearTimeout(timer);
+      transfer?.release();
       this.#running.delete(cmd.id);
     }
   }

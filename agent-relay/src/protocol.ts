@@ -12,6 +12,7 @@ import { DockerEventSchema } from "./protocol/events.ts";
 import { HostSampleSchema, MAX_METRICS_BATCH } from "./protocol/metrics.ts";
 import { StatsSampleSchema } from "./protocol/sample.ts";
 import { TerminalAgentMessages, TerminalServerMessages } from "./protocol/terminal.ts";
+import { TransferCreditSchema, TransferEofSchema, TransferStartSchema } from "./protocol/transfer.ts";
 import { PROTOCOL_VERSION } from "./protocol/version.ts";
 
 export * from "./protocol/compose.ts";
@@ -27,6 +28,7 @@ export * from "./protocol/refs.ts";
 export * from "./protocol/sample.ts";
 export * from "./protocol/system.ts";
 export * from "./protocol/terminal.ts";
+export * from "./protocol/transfer.ts";
 export * from "./protocol/volumes.ts";
 
 export { PROTOCOL_VERSION };
@@ -107,6 +109,8 @@ export const ERROR_CODES = {
   tool_missing: "tool_missing",
   /** A compose file (or project) Compose refuses; the message is Compose's. */
   compose_invalid: "compose_invalid",
+  /** The engine refused a change it does not allow (a read-only root filesystem); its message says which. */
+  forbidden: "forbidden",
   /** A program the op ran failed; the message carries its exit code and last output. */
   tool_failed: "tool_failed",
   /** A bug or an unexpected failure in the agent. */
@@ -271,6 +275,8 @@ export const AgentMessageSchema = z.discriminatedUnion("type", [
   PingSchema,
   PongSchema,
   ...TerminalAgentMessages,
+  TransferStartSchema,
+  TransferCreditSchema,
 ]);
 export const ServerMessageSchema = z.discriminatedUnion("type", [
   CmdSchema,
@@ -278,6 +284,8 @@ export const ServerMessageSchema = z.discriminatedUnion("type", [
   PingSchema,
   PongSchema,
   ...TerminalServerMessages,
+  TransferCreditSchema,
+  TransferEofSchema,
 ]);
 export const MessageSchema = z.discriminatedUnion("type", [
   HelloSchema,
@@ -294,6 +302,9 @@ export const MessageSchema = z.discriminatedUnion("type", [
   PongSchema,
   ...TerminalAgentMessages,
   ...TerminalServerMessages,
+  TransferStartSchema,
+  TransferCreditSchema,
+  TransferEofSchema,
 ]);
 
 export type Hello = z.infer<typeof HelloSchema>;

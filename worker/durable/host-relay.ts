@@ -6,6 +6,8 @@ import {
   encode,
   isOpName,
   isStreaming,
+  isTransferFrame,
+  transferKind,
   OPS,
   parseAgentMessage,
   PING_TEXT,
@@ -29,6 +31,7 @@ import { HostWatch, quietly } from "./host-watch.ts";
 import { errorLogFields } from "../db/errors.ts";
 import type { Principal } from "../services/principal.ts";
 import { TERMINAL_HEADER, TerminalRelay, type TerminalRequest } from "./terminal-relay.ts";
+import { TransferRelay, type DownloadOutcome } from "./transfer-relay.ts";
 
 /** Who this object serves; set by the Worker on the agent's upgrade request, kept in storage. */
 export interface HostIdentity {
@@ -84,11 +87,14 @@ export class HostRelay extends DurableObject<Bindings> {
   private readonly watch: HostWatch;
   /** Interactive terminals (issue 15): client sockets, relayed to the agent on channels. */
   private readonly terminals: TerminalRelay;
+  /** Byte transfers (images, container files, backups): credit-controlled binary frames. */
+  private readonly transfers: TransferRelay;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.watch = new HostWatch(ctx.storage, env);
     this.terminals = new TerminalRelay(ctx, () => this.agentSocket());
+    this.transfers = new TransferRelay(() => this.agentSocket());
     // Heartbeats are answered by the runtime without waking the object (exact text match).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
     // Every wake re-arms presence: after a restart of the control plane the agent's socket is
@@ -132,8 +138,11 @@ export class HostRelay extends DurableObject<Bindings> {
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
     if (TerminalRelay.isTerminal(this.ctx, ws)) return this.terminals.onClientMessage(ws, raw);
     this.lastMessageAt = Date.now();
-    // The agent's binary frames are terminal output; everything else it sends is JSON text.
-    if (typeof raw !== "string") return this.terminals.onAgentFrame(raw);
+    // The agent's binary frames are download bytes or terminal output; the rest is JSON text.
+    if (typeof raw !== "string") {
+      const bytes = new Uint8Array(raw);
+      return isTransferFrame(bytes) ? this.transfers.onFrame(bytes) : this.terminals.onAgentFrame(raw);
+    }
     const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
     const parsed = parseAgentMessage(text);
     if (!parsed.ok) {
@@ -185,9 +194,11 @@ export class HostRelay extends DurableObject<Bindings> {
       case "ack": {
         const waiting = this.pending.get(message.id) ?? this.streams.get(message.id);
         if (waiting) clearTimeout(waiting.ackTimer);
+        else this.transfers.onAck(message.id);
         return;
       }
       case "result": {
+        if (this.transfers.onResult(message)) return;
         const pending = this.pending.get(message.id);
         // A reply after its deadline (or for a cancelled command) has no one waiting: dropped.
         if (!pending) return;
@@ -239,6 +250,10 @@ export class HostRelay extends DurableObject<Bindings> {
         return this.terminals.onAgentOpened(message);
       case "term_exit":
         return this.terminals.onAgentExit(message);
+      case "transfer_start":
+        return this.transfers.onStart(message);
+      case "transfer_credit":
+        return this.transfers.onCredit(message.id, message.bytes);
     }
   }
 
@@ -334,6 +349,7 @@ export class HostRelay extends DurableObject<Bindings> {
     if (!ready.ok) return ready;
     const { socket, args: parsedArgs } = ready;
     if (isStreaming(ready.op, parsedArgs)) return fail("invalid_args", `${op} with these arguments streams: use openStream.`);
+    if (transferKind(ready.op)) return fail("invalid_args", `${op} moves bytes: use openDownload or openUpload.`);
 
     const timeoutMs = options.timeoutMs ?? commandTimeoutMs(ready.op, parsedArgs);
     const id = crypto.randomUUID();
@@ -365,6 +381,7 @@ export class HostRelay extends DurableObject<Bindings> {
     const ready = this.prepare(op, args);
     if (!ready.ok) return ready;
     const { socket, args: parsedArgs } = ready;
+    if (transferKind(ready.op)) return fail("invalid_args", `${op} moves bytes: use openDownload or openUpload.`);
     const id = options.id ?? crypto.randomUUID();
     const timeoutMs = commandTimeoutMs(ready.op, parsedArgs);
     return new ReadableStream<Uint8Array>({
@@ -396,6 +413,70 @@ export class HostRelay extends DurableObject<Bindings> {
   async cancelStream(id: string): Promise<void> {
     this.sendCancel(id);
     this.closeStream(id, { code: "cancelled", message: "cancelled by the server" });
+  }
+
+  /**
+   * Starts a download (an op with `transfer: "download"`, protocol/transfer.ts) and answers once
+   * the host has: its metadata and a stream of its bytes, or why there are none (the engine's 404,
+   * an offline host, …). The stream's reads pace the agent: a slow consumer stops the engine read,
+   * and cancelling the stream (or `cancelTransfer(id)`) stops it on the host. With
+   * `organizationId`, only for a host of that organization (`unknown_host` otherwise, as `command`).
+   */
+  async openDownload(
+    op: string,
+    args: unknown = {},
+    options: { id?: string; timeoutMs?: number; organizationId?: string } = {},
+  ): Promise<DownloadOutcome> {
+    const ready = this.prepareTransfer(op, args, "download", options.organizationId);
+    if (!ready.ok) return ready;
+    const id = options.id ?? crypto.randomUUID();
+    const timeoutMs = options.timeoutMs ?? commandTimeoutMs(ready.op, ready.args);
+    return this.transfers.download(ready.socket, {
+      id,
+      op,
+      args: ready.args,
+      timeoutMs,
+      awaitAck: () => this.awaitAck(ready.socket, id, op),
+    });
+  }
+
+  /**
+   * Runs an upload (an op with `transfer: "upload"`): `body` is read only as fast as the agent
+   * hands it to the engine. Resolves with the op's outcome; a body that fails (its client went
+   * away) cancels the op on the host and fails with `upload_failed`.
+   */
+  async openUpload(
+    op: string,
+    args: unknown,
+    body: ReadableStream<Uint8Array>,
+    options: { id?: string; timeoutMs?: number; organizationId?: string } = {},
+  ): Promise<CommandOutcome> {
+    const ready = this.prepareTransfer(op, args, "upload", options.organizationId);
+    if (!ready.ok) {
+      await body.cancel().catch(() => {});
+      return ready;
+    }
+    const id = options.id ?? crypto.randomUUID();
+    const timeoutMs = options.timeoutMs ?? commandTimeoutMs(ready.op, ready.args);
+    return this.transfers.upload(
+      ready.socket,
+      { id, op, args: ready.args, timeoutMs, awaitAck: () => this.awaitAck(ready.socket, id, op) },
+      body,
+    );
+  }
+
+  /**
+   * Stops a transfer: the host is told to stop, a download's stream errors, an upload fails with
+   * `cancelled`. (A stream cancelled across an RPC boundary may not reach the relay promptly, so
+   * callers that must stop the host say so here.)
+   */
+  async cancelTransfer(id: string): Promise<void> {
+    this.transfers.cancel(id);
+  }
+
+  /** Whether a transfer is in flight here (for tests: a cancelled download is gone). */
+  async transferOpen(id: string): Promise<boolean> {
+    return this.transfers.has(id);
   }
 
   /** Drops the agent (its token was rotated or the host deleted); it cannot come back with the old token. */
@@ -461,6 +542,7 @@ export class HostRelay extends DurableObject<Bindings> {
         pending.resolve(fail("ack_timeout", message));
       }
       this.closeStream(id, { code: "ack_timeout", message });
+      this.transfers.fail(id, "ack_timeout", message);
       if (socket.readyState !== WebSocket.OPEN) return;
       try {
         socket.close(CLOSE_CODES.ack_missed, "command not acknowledged");
@@ -499,6 +581,16 @@ export class HostRelay extends DurableObject<Bindings> {
     if (hello && !hello.capabilities.includes(op))
       return fail("unknown_op", `This host's agent (${hello.agent_version}) does not support ${op}: upgrade the agent.`);
     return { ok: true, op, args: parsed.data as Record<string, unknown>, socket };
+  }
+
+  private prepareTransfer(op: string, args: unknown, kind: "download" | "upload", organizationId: string | undefined) {
+    if (organizationId !== undefined && this.identity()?.organizationId !== organizationId) {
+      return fail("unknown_host", "This relay serves no host of that organization.");
+    }
+    const ready = this.prepare(op, args);
+    if (!ready.ok) return ready;
+    if (transferKind(ready.op) !== kind) return fail("invalid_args", `${op} is not a${kind === "upload" ? "n" : ""} ${kind}.`);
+    return ready;
   }
 
   /** One line of a stream's output (see RelayStreamLineSchema in the protocol). */
@@ -550,6 +642,7 @@ export class HostRelay extends DurableObject<Bindings> {
       this.pending.delete(id);
     }
     for (const id of [...this.streams.keys()]) this.closeStream(id, { code, message });
+    this.transfers.failAll(code, message);
   }
 
   private async publishEvents(events: DockerEvent[]): Promise<void> {

@@ -14,6 +14,7 @@ const HTTP_STATUS: Record<string, number> = {
   invalid_args: 422,
   not_found: 404,
   conflict: 409,
+  forbidden: 403,
   unknown_op: 501,
   host_offline: 503,
   agent_disconnected: 502,
@@ -28,6 +29,8 @@ const HTTP_STATUS: Record<string, number> = {
   tool_missing: 501,
   compose_invalid: 422,
   tool_failed: 502,
+  // An upload whose body broke on the way in (its client went away mid-request).
+  upload_failed: 400,
   internal: 502,
 };
 

@@ -18,7 +18,7 @@ export type BodyKind = "json" | "empty" | "stream";
 export interface Endpoint<P> {
   /** Names the call in errors and logs, e.g. "container.start". */
   readonly name: string;
-  readonly method: "GET" | "POST" | "DELETE" | "HEAD";
+  readonly method: "GET" | "POST" | "PUT" | "DELETE" | "HEAD";
   /** Without the `/v1.xx` prefix, which the transport adds. */
   readonly path: (params: P) => string;
   readonly query?: (params: P) => Record<string, QueryValue>;

@@ -1,6 +1,7 @@
 import type { ChunkWriter } from "../chunker.ts";
 import type { DockerClient } from "../docker/client.ts";
 import type { OpArgs, OpName, StatsSample } from "../protocol.ts";
+import type { DownloadSink, UploadSource } from "../transfer.ts";
 
 export interface OpContext {
   docker: DockerClient;
@@ -10,6 +11,10 @@ export interface OpContext {
   output: ChunkWriter;
   /** The live stats cache. */
   stats: { all(): StatsSample[] };
+  /** For download ops (OPS[op].transfer): where the bytes go, as the relay's credit allows. */
+  download?: DownloadSink;
+  /** For upload ops: the bytes the relay sends, read as the consumer (the engine) takes them. */
+  upload?: UploadSource;
   /** The PATH host programs (Docker Compose) are looked up on; the agent's own when unset. */
   toolPath?: string;
 }

@@ -1,3 +1,4 @@
+import { archiveOps } from "./archive.ts";
 import { composeOps } from "./compose.ts";
 import { containerAdminOps } from "./container-admin.ts";
 import { containerOps } from "./containers.ts";
@@ -34,6 +35,7 @@ export const handlers: OpHandlers = {
   ...hostFileOps,
   ...imageAdminOps,
   ...containerAdminOps,
+  ...archiveOps,
   "container.logs": containerLogs,
   "container.exec": containerExec,
   "deploy.build": deployBuild,

@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import type { OpSpec } from "./ops.ts";
 import { TaggedRef } from "./images.ts";
-import { ContainerRef } from "./refs.ts";
+import { ContainerRef, wellFormed } from "./refs.ts";
 
 // Changes to an existing container: resource limits and restart policy live (`docker update`),
 // commit to an image, rename.
@@ -94,15 +94,64 @@ export const ContainerRenameArgs = z.object({
   name: z.string().check(z.maxLength(255), z.regex(/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, "container names are [a-zA-Z0-9][a-zA-Z0-9_.-]+")),
 });
 
+/** A path inside a container: absolute; the engine resolves it (and its links) inside the container's root. */
+export const ContainerPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((s) => s.startsWith("/") && wellFormed(s) && !s.includes("\0"), { message: "must be an absolute path in the container" });
+
+export const ContainerArchiveArgs = z.object({ id: ContainerRef, path: ContainerPath });
+
+export const ContainerArchivePutArgs = z.object({
+  id: ContainerRef,
+  /** The directory the tar is extracted into (it must exist). */
+  path: ContainerPath,
+  /** Refuse to replace a directory with a non-directory or the reverse (`noOverwriteDirNonDir`). */
+  no_overwrite_dir_non_dir: z.boolean().optional(),
+  /** Give the extracted files the container's main user and group (`docker cp -a`). */
+  copy_uid_gid: z.boolean().optional(),
+});
+
 export const CONTAINER_ADMIN_OPS = {
   "container.update": { args: ContainerUpdateArgs, timeoutMs: 30_000, streaming: false, idempotent: true },
   // Committing a large container writes its whole filesystem diff.
   "container.commit": { args: ContainerCommitArgs, timeoutMs: 30 * 60_000, streaming: false, idempotent: false },
   "container.rename": { args: ContainerRenameArgs, timeoutMs: 15_000, streaming: false, idempotent: false },
+  // Files in and out of a container through the engine's archive endpoint (`docker cp`).
+  "container.archive_stat": { args: ContainerArchiveArgs, timeoutMs: 15_000, streaming: false, idempotent: true },
+  "container.archive_get": {
+    args: ContainerArchiveArgs,
+    timeoutMs: 60 * 60_000,
+    streaming: false,
+    idempotent: true,
+    transfer: "download",
+  },
+  "container.archive_put": {
+    args: ContainerArchivePutArgs,
+    timeoutMs: 60 * 60_000,
+    streaming: false,
+    idempotent: false,
+    transfer: "upload",
+  },
 } as const satisfies Record<string, OpSpec>;
+
+/** The engine's `X-Docker-Container-Path-Stat`, decoded: what the path is. */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  /** Go's os.FileMode bits (directory: 1 << 31, symlink: 1 << 27) over the permission bits. */
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
 
 export interface ContainerAdminOpResults {
   "container.update": { id: string; warnings: string[] };
   "container.commit": { id: string; image: string };
   "container.rename": { id: string; name: string };
+  "container.archive_stat": ContainerPathStat;
+  /** Transfer: the bytes are the tar; `transfer_start.meta.stat` is the path's stat. */
+  "container.archive_get": { bytes: number };
+  "container.archive_put": { path: string; bytes: number };
 }

@@ -62,6 +62,13 @@ export const RegistryLoginArgs = z.object({
   password: z.string().check(z.minLength(1), z.maxLength(8192)),
 });
 
+export const ImageSaveArgs = z.object({
+  /** The images in one tar, as `docker save` takes them (names, tags or ids). */
+  images: z.array(ImageRef).min(1).max(50),
+});
+
+export const ImageLoadArgs = z.object({});
+
 export const IMAGE_OPS = {
   "image.inspect": { args: z.object({ id: ImageRef }), timeoutMs: 15_000, streaming: false, idempotent: true },
   "image.history": { args: z.object({ id: ImageRef }), timeoutMs: 15_000, streaming: false, idempotent: true },
@@ -70,6 +77,9 @@ export const IMAGE_OPS = {
   "image.push": { args: ImagePushArgs, timeoutMs: 60 * 60_000, streaming: true, idempotent: true },
   "image.prune": { args: ImagePruneArgs, timeoutMs: 30 * 60_000, streaming: true, idempotent: false },
   "registry.login": { args: RegistryLoginArgs, timeoutMs: 60_000, streaming: false, idempotent: true },
+  // `docker save` / `docker load` as byte transfers (protocol/transfer.ts).
+  "image.save": { args: ImageSaveArgs, timeoutMs: 60 * 60_000, streaming: false, idempotent: true, transfer: "download" },
+  "image.load": { args: ImageLoadArgs, timeoutMs: 60 * 60_000, streaming: false, idempotent: false, transfer: "upload" },
 } as const satisfies Record<string, OpSpec>;
 
 export interface ImagePushResult {
@@ -94,4 +104,8 @@ export interface ImageOpResults {
   "image.prune": ImagePruneResult;
   /** A refusal (bad credentials, an unreachable registry) is an answer, not a failure of the op. */
   "registry.login": { ok: true; status: string } | { ok: false; status: number; message: string };
+  /** Transfer: the bytes are the tar. */
+  "image.save": { bytes: number };
+  /** What the engine printed ("Loaded image: app:v1"), and the references it named. */
+  "image.load": { images: string[]; output: string; bytes: number };
 }

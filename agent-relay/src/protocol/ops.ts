@@ -18,6 +18,7 @@ import { NETWORK_OPS, type NetworkOpResults } from "./networks.ts";
 import { ContainerRef, ImageRef, MountSource, NetworkRef } from "./refs.ts";
 import type { StatsSample } from "./sample.ts";
 import { SYSTEM_OPS, type SystemOpResults } from "./system.ts";
+import type { TransferKind } from "./transfer.ts";
 import { VOLUME_OPS, type VolumeOpResults } from "./volumes.ts";
 
 /**
@@ -33,6 +34,11 @@ export interface OpSpec<A extends z.ZodMiniType = z.ZodMiniType> {
   readonly streaming: boolean;
   /** Safe to send again after the socket dropped mid-command. */
   readonly idempotent: boolean;
+  /**
+   * A byte transfer (protocol/transfer.ts): its bytes move in credit-controlled binary frames
+   * between `cmd` and `result`. Run with HostRelay.openDownload / openUpload, never `command`.
+   */
+  readonly transfer?: TransferKind;
 }
 
 const containerId = ContainerRef;
@@ -232,6 +238,11 @@ export function commandTimeoutMs(op: OpName, args: unknown): number {
     default:
       return base;
   }
+}
+
+/** Whether the op moves bytes (protocol/transfer.ts), and which way. */
+export function transferKind(op: OpName): TransferKind | undefined {
+  return (OPS[op] as OpSpec).transfer;
 }
 
 /** Whether this command answers with `chunk`… `end` (true) or with one `result` (false). */

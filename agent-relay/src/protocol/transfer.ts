@@ -1,0 +1,159 @@
+import { z } from "zod";
+import { PROTOCOL_VERSION } from "./version.ts";
+
+/**
+ * Byte transfers through the relay: a tar (an image, a container's files, a backup) moved between
+ * the Worker and the Docker engine of a host, of any size, with memory bounded at every hop.
+ *
+ * A transfer is an operation of the OPS table whose spec says `transfer: "download"` (agent →
+ * Worker) or `transfer: "upload"` (Worker → agent). It starts with the usual `cmd` (acked, with
+ * its deadline) and ends with the usual `result` (its outcome, or the error); in between:
+ *
+ * - **download**: the agent sends `transfer_start` (with metadata, e.g. the engine's headers) once
+ *   the engine has answered, then the bytes in binary frames (`encodeTransferFrame`), never more
+ *   than the credit the relay granted with `transfer_credit`. The relay grants credit as its
+ *   consumer reads (the ReadableStream's `pull`), so a slow reader stops the agent, and the agent
+ *   stops reading the engine's response (TCP backpressure up to dockerd). A cancelled reader
+ *   sends `cancel`, which aborts the engine call.
+ * - **upload**: the agent grants credit with `transfer_credit` as the engine consumes the request
+ *   body; the relay sends that many bytes of the Worker's body in binary frames, then
+ *   `transfer_eof`. A body that fails on the Worker's side is a `cancel`.
+ *
+ * Binary frames share the agent's socket with the terminal's; a transfer frame starts with a zero
+ * byte, which a terminal frame (whose first byte is its channel id's length, 1–64) never does:
+ * `[0x00][1 byte: id length][id, ASCII][payload]`.
+ */
+
+/** Credit is granted in units of this many bytes. */
+export const TRANSFER_CREDIT_UNIT = 256 * 1024;
+/** At most this much credit is outstanding (granted and not yet used) at any time, either way. */
+export const TRANSFER_WINDOW_BYTES = 2 * TRANSFER_CREDIT_UNIT;
+/** Largest payload of one binary frame. */
+export const TRANSFER_FRAME_MAX_BYTES = 64 * 1024;
+
+export const TRANSFER_KINDS = ["download", "upload"] as const;
+export type TransferKind = (typeof TRANSFER_KINDS)[number];
+
+const v = z.literal(PROTOCOL_VERSION);
+/** A transfer's id is its command's id; ASCII, so that it fits the frame header. */
+const transferId = z.string().regex(/^[\x21-\x7e]{1,128}$/, "transfer ids are 1–128 printable ASCII characters");
+
+/** What the agent knows about a download before its first byte: the engine's headers, decoded. */
+export const TransferMetaSchema = z.record(z.string(), z.unknown());
+export type TransferMeta = z.infer<typeof TransferMetaSchema>;
+
+/** Agent → relay: the engine answered; bytes follow. */
+export const TransferStartSchema = z.object({ v, type: z.literal("transfer_start"), id: transferId, meta: TransferMetaSchema });
+
+/** Either way: the receiver may take `bytes` more bytes of this transfer. */
+export const TransferCreditSchema = z.object({
+  v,
+  type: z.literal("transfer_credit"),
+  id: transferId,
+  bytes: z.number().int().positive().max(TRANSFER_WINDOW_BYTES),
+});
+
+/** Relay → agent: the upload's body is complete. */
+export const TransferEofSchema = z.object({ v, type: z.literal("transfer_eof"), id: transferId });
+
+export const TransferAgentMessages = [TransferStartSchema, TransferCreditSchema] as const;
+export const TransferServerMessages = [TransferCreditSchema, TransferEofSchema] as const;
+
+export type TransferStart = z.infer<typeof TransferStartSchema>;
+export type TransferCredit = z.infer<typeof TransferCreditSchema>;
+export type TransferEof = z.infer<typeof TransferEofSchema>;
+
+// ---- binary frames ----
+
+const ascii = new TextEncoder();
+const asciiDecoder = new TextDecoder();
+
+export function isTransferFrame(frame: Uint8Array): boolean {
+  return frame.length >= 2 && frame[0] === 0;
+}
+
+/** `[0][len][id][payload]`: a piece of one transfer on the agent's socket. */
+export function encodeTransferFrame(id: string, payload: Uint8Array): Uint8Array {
+  const header = ascii.encode(id);
+  if (header.length === 0 || header.length > 255) throw new Error(`transfer id must be 1–255 bytes, got ${header.length}`);
+  if (payload.length > TRANSFER_FRAME_MAX_BYTES) throw new Error(`transfer frame payload over ${TRANSFER_FRAME_MAX_BYTES} bytes`);
+  const frame = new Uint8Array(2 + header.length + payload.length);
+  frame[1] = header.length;
+  frame.set(header, 2);
+  frame.set(payload, 2 + header.length);
+  return frame;
+}
+
+/** The inverse of `encodeTransferFrame`; null for anything else (a terminal frame, a short frame). */
+export function decodeTransferFrame(frame: Uint8Array): { id: string; payload: Uint8Array } | null {
+  if (!isTransferFrame(frame)) return null;
+  const length = frame[1] as number;
+  if (length === 0 || frame.length < 2 + length) return null;
+  return { id: asciiDecoder.decode(frame.subarray(2, 2 + length)), payload: frame.subarray(2 + length) };
+}
+
+/**
+ * The sender's side of the credit rule, shared by both ends: how much may go now, and the
+ * bookkeeping when it has gone. A sender that would exceed its credit waits for more.
+ */
+export class CreditGate {
+  #credit = 0;
+  #waiters: Array<() => void> = [];
+
+  get available(): number {
+    return this.#credit;
+  }
+
+  grant(bytes: number): void {
+    this.#credit += bytes;
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  /** Takes up to `wanted` bytes of credit (at least 1 when any is left); 0 when there is none. */
+  take(wanted: number): number {
+    const taken = Math.min(wanted, this.#credit);
+    this.#credit -= taken;
+    return taken;
+  }
+
+  /** Resolves once credit is available, or rejects when `signal` aborts. */
+  wait(signal?: AbortSignal): Promise<void> {
+    if (this.#credit > 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal?.reason ?? new Error("aborted"));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.push(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      });
+    });
+  }
+}
+
+/**
+ * The receiver's side: grants credit in units while less than one unit is outstanding, so at most
+ * `TRANSFER_WINDOW_BYTES` are ever on their way, and refuses bytes it did not grant.
+ */
+export class CreditLedger {
+  #outstanding = 0;
+
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+
+  /** The credit to grant now (0: enough is outstanding already). */
+  topUp(): number {
+    if (this.#outstanding >= TRANSFER_CREDIT_UNIT) return 0;
+    const grant = Math.min(TRANSFER_CREDIT_UNIT, TRANSFER_WINDOW_BYTES - this.#outstanding);
+    this.#outstanding += grant;
+    return grant;
+  }
+
+  /** Counts bytes received; false when the sender went past its credit (a protocol error). */
+  receive(bytes: number): boolean {
+    if (bytes > this.#outstanding) return false;
+    this.#outstanding -= bytes;
+    return true;
+  }
+}
