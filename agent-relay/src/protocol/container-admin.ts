@@ -95,11 +95,11 @@ export const ContainerRenameArgs = z.object({
 });
 
 /** A path inside a container: absolute; the engine resolves it (and its links) inside the container's root. */
-export const ContainerPath = z
-  .string()
-  .min(1)
-  .max(4096)
-  .refine((s) => s.startsWith("/") && wellFormed(s) && !s.includes("\0"), { message: "must be an absolute path in the container" });
+export const ContainerPath = z.string().check(
+  z.minLength(1),
+  z.maxLength(4096),
+  z.refine((s) => s.startsWith("/") && wellFormed(s) && !s.includes("\0"), { message: "must be an absolute path in the container" }),
+);
 
 export const ContainerArchiveArgs = z.object({ id: ContainerRef, path: ContainerPath });
 
@@ -108,9 +108,9 @@ export const ContainerArchivePutArgs = z.object({
   /** The directory the tar is extracted into (it must exist). */
   path: ContainerPath,
   /** Refuse to replace a directory with a non-directory or the reverse (`noOverwriteDirNonDir`). */
-  no_overwrite_dir_non_dir: z.boolean().optional(),
+  no_overwrite_dir_non_dir: z.optional(z.boolean()),
   /** Give the extracted files the container's main user and group (`docker cp -a`). */
-  copy_uid_gid: z.boolean().optional(),
+  copy_uid_gid: z.optional(z.boolean()),
 });
 
 export const CONTAINER_ADMIN_OPS = {

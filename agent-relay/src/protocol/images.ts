@@ -64,7 +64,7 @@ export const RegistryLoginArgs = z.object({
 
 export const ImageSaveArgs = z.object({
   /** The images in one tar, as `docker save` takes them (names, tags or ids). */
-  images: z.array(ImageRef).min(1).max(50),
+  images: z.array(ImageRef).check(z.minLength(1), z.maxLength(50)),
 });
 
 export const ImageLoadArgs = z.object({});

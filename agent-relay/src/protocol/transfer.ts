@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { PROTOCOL_VERSION } from "./version.ts";
 
 /**
@@ -36,7 +36,7 @@ export type TransferKind = (typeof TRANSFER_KINDS)[number];
 
 const v = z.literal(PROTOCOL_VERSION);
 /** A transfer's id is its command's id; ASCII, so that it fits the frame header. */
-const transferId = z.string().regex(/^[\x21-\x7e]{1,128}$/, "transfer ids are 1–128 printable ASCII characters");
+const transferId = z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/, "transfer ids are 1–128 printable ASCII characters"));
 
 /** What the agent knows about a download before its first byte: the engine's headers, decoded. */
 export const TransferMetaSchema = z.record(z.string(), z.unknown());
@@ -50,7 +50,7 @@ export const TransferCreditSchema = z.object({
   v,
   type: z.literal("transfer_credit"),
   id: transferId,
-  bytes: z.number().int().positive().max(TRANSFER_WINDOW_BYTES),
+  bytes: z.number().check(z.int(), z.positive(), z.lte(TRANSFER_WINDOW_BYTES)),
 });
 
 /** Relay → agent: the upload's body is complete. */
