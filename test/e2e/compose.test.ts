@@ -117,10 +117,15 @@ describe.skipIf(!hasCompose)("Compose projects through the relay", { timeout: 24
     const served = await fetch(`http://${port}/`);
     expect(await served.text()).toContain("pier test image");
 
-    const logs = await waitFor("the worker's line in the logs", async () => {
-      const res = await api(`${base()}/${project}/logs?service=worker&tail=10`, { token: viewer });
-      return res.status === 200 && res.body.output.includes(`hello-from-worker-${tag}`) ? res.body : undefined;
-    });
+    // Each probe runs `docker compose logs` on the host: on a loaded machine one has taken 30 s.
+    const logs = await waitFor(
+      "the worker's line in the logs",
+      async () => {
+        const res = await api(`${base()}/${project}/logs?service=worker&tail=10`, { token: viewer });
+        return res.status === 200 && res.body.output.includes(`hello-from-worker-${tag}`) ? res.body : undefined;
+      },
+      { timeout: 90_000 },
+    );
     expect(logs.project).toBe(project);
 
     // Naming the project alone uses the file kept from `up`.
