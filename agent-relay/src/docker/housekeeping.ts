@@ -90,7 +90,7 @@ export const networkRemove = endpoint<{ id: string }>({
   name: "network.remove",
   method: "DELETE",
   path: (p) => n(p.id),
-  expect: { 204: true, 403: "network in use or pre-defined", 404: NO_NETWORK, 500: SERVER },
+  expect: { 204: true, 403: "network in use or pre-defined", 404: NO_NETWORK, 409: "network in use", 500: SERVER },
   response: "empty",
 });
 

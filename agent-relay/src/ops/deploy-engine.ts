@@ -3,6 +3,7 @@
 // style: a path, a method and what each status means; the one transport does the rest.
 import { endpoint, pathSegment, type RawBody } from "../docker/endpoint.ts";
 import * as api from "../docker/endpoints.ts";
+import { networkCreate, networkInspect, networkRemove } from "../docker/housekeeping.ts";
 import type { DockerClient, DockerJson } from "../docker/client.ts";
 import { MANAGED_LABEL, splitReference } from "../docker/client.ts";
 import { JsonLinesParser } from "../docker/streams.ts";
@@ -39,49 +40,11 @@ export const imageTag = endpoint<{ name: string; repo: string; tag?: string }>({
   response: "empty",
 });
 
-export const networkInspect = endpoint<{ name: string }>({
-  name: "network.inspect",
-  method: "GET",
-  path: (p) => `/networks/${pathSegment(p.name)}`,
-  expect: { 200: true, 404: "no such network", 500: SERVER },
-  response: "json",
-});
-
-export const networkCreate = endpoint<{ body: Record<string, unknown> }>({
-  name: "network.create",
-  method: "POST",
-  path: () => "/networks/create",
-  body: (p) => p.body,
-  expect: {
-    201: true,
-    400: "bad parameter",
-    403: "operation not supported for pre-defined networks",
-    404: "plugin not found",
-    409: "network already exists",
-    500: SERVER,
-  },
-  response: "json",
-});
-
-export const networkRemove = endpoint<{ name: string }>({
-  name: "network.remove",
-  method: "DELETE",
-  path: (p) => `/networks/${pathSegment(p.name)}`,
-  expect: {
-    204: true,
-    403: "operation not supported for pre-defined networks or network in use",
-    404: "no such network",
-    409: "network in use",
-    500: SERVER,
-  },
-  response: "empty",
-});
-
 /** Removes the network when nothing is attached to it any more; true when it is gone. */
 export async function removeNetworkIfUnused(docker: DockerClient, name: string, signal: AbortSignal): Promise<boolean> {
   let network: { Containers?: Record<string, unknown> | null; Labels?: Record<string, string> | null };
   try {
-    network = (await docker.transport.json(networkInspect, { name }, signal)) as typeof network;
+    network = (await docker.transport.json(networkInspect, { id: name }, signal)) as typeof network;
   } catch (error) {
     if ((error as { status?: number }).status === 404) return true;
     throw error;
@@ -89,7 +52,7 @@ export async function removeNetworkIfUnused(docker: DockerClient, name: string, 
   // Only Pier's own networks, and only empty ones (Docker lists attached containers here).
   if (network.Labels?.[MANAGED_LABEL] !== "true" || Object.keys(network.Containers ?? {}).length > 0) return false;
   try {
-    await docker.transport.call(networkRemove, { name }, signal);
+    await docker.transport.call(networkRemove, { id: name }, signal);
     return true;
   } catch (error) {
     const status = (error as { status?: number }).status;
@@ -153,7 +116,7 @@ export async function ensureNetwork(
   signal: AbortSignal,
 ): Promise<boolean> {
   try {
-    await docker.transport.json(networkInspect, { name }, signal);
+    await docker.transport.json(networkInspect, { id: name }, signal);
     return false;
   } catch (error) {
     if ((error as { status?: number }).status !== 404) throw error;
