@@ -98,31 +98,26 @@ devflowWebhookCompat.post("/api/webhooks/deploy/:token", async (c) => {
   if (text.trim() === "") {
     intent = { kind: "push", ref: `refs/heads/${app.gitBranch}`, branch: app.gitBranch, commit: null, message: "", deleted: false };
   } else {
+    // Recorded as an invalid delivery, and answered 400 with why.
+    const refuse = async (detail: string) =>
+      answer(
+        c,
+        await handleDelivery(c.var.db, c.env, app, {
+          provider: "generic",
+          event,
+          deliveryId: null,
+          verified: true,
+          trigger: "devflow",
+          problem: { outcome: "invalid", detail },
+        }),
+      );
     let payload: unknown;
     try {
       payload = JSON.parse(text);
     } catch {
-      const result = await handleDelivery(c.var.db, c.env, app, {
-        provider: "generic",
-        event,
-        deliveryId: null,
-        verified: true,
-        trigger: "devflow",
-        problem: { outcome: "invalid", detail: "the payload is not JSON" },
-      });
-      return answer(c, result);
+      return refuse("the payload is not JSON");
     }
-    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
-      const result = await handleDelivery(c.var.db, c.env, app, {
-        provider: "generic",
-        event,
-        deliveryId: null,
-        verified: true,
-        trigger: "devflow",
-        problem: { outcome: "invalid", detail: "the payload is not a JSON object" },
-      });
-      return answer(c, result);
-    }
+    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return refuse("the payload is not a JSON object");
     intent = intentOf(null, null, payload);
     const p = payload as Record<string, unknown>;
     event = `push (${p.object_kind !== undefined ? "gitlab" : (p.push as Record<string, unknown> | undefined)?.changes !== undefined ? "bitbucket" : "github"} payload)`;
