@@ -268,6 +268,32 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's application
     expect(await failure.textContent()).toContain("HTTP 410");
   });
 
+  it("links the project's applications and databases and shows what happened in it", async () => {
+    const db = await api("/api/v1/databases", {
+      token: owner.token,
+      body: { project_id: app.project_id, engine: "redis", name: "cache", app_name: unique("dash-cache"), image: TEST_IMAGE },
+    });
+    expect(db.status, JSON.stringify(db.body)).toBe(201);
+    try {
+      // The earlier tests' work is in the feed: the environment saved, deployments started.
+      const feed = async () =>
+        (
+          (await api(`/api/v1/projects/${app.project_id}/activity?limit=25`, { token: owner.token })).body.activity as { action: string }[]
+        ).map((e) => e.action);
+      await poll(feed).toEqual(expect.arrayContaining(["database.create", "application.environment.set", "deployment.create"]));
+      const expected = await feed();
+      await page.goto(`${pierUrl()}/projects/${app.project_id}`);
+      const shown = page.getByTestId("activity");
+      await poll(async () => shown.evaluateAll((els) => els.map((el) => el.getAttribute("data-action")))).toEqual(expected);
+      await page.getByTestId("application-row").getByRole("link", { name: "site" }).waitFor();
+      await page.getByTestId("database-row").getByRole("link", { name: "cache" }).click();
+      await page.waitForURL(`${pierUrl()}/databases/${db.body.id}`);
+    } finally {
+      await api(`/api/v1/databases/${db.body.id}?purge=true`, { token: owner.token, method: "DELETE" });
+      await cleanupOwner("dev.pier.database", db.body.id);
+    }
+  });
+
   it("shows a viewer no control on these screens, and the API refuses the viewer anyway", async () => {
     const p = await signIn(viewer.username, viewer.password);
     await p.goto(`${pierUrl()}/applications/${app.id}?tab=environment`);

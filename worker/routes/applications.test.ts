@@ -8,7 +8,7 @@ import { eq } from "drizzle-orm";
 import { parseDotenv, toDotenv } from "../services/environment.ts";
 import { traefikLabels } from "../services/domains.ts";
 import { containerSpec, getDatabaseService } from "../services/databases.ts";
-import { addMember, call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
+import { addMember, call, expectProblem, json, newOwner, type TestAccount, unique } from "../testing.ts";
 
 async function newProject(owner: TestAccount, name = `p-${Math.random().toString(36).slice(2, 8)}`) {
   return json(await call("/api/v1/projects", { token: owner.token, body: { name } }), 201);
@@ -507,5 +507,69 @@ describe("Dokploy surface", () => {
     const missing = await call("/api/application.one?applicationId=app_nope", { apiKey: key });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ code: "NOT_FOUND" });
+  });
+});
+
+describe("project activity", () => {
+  it("lists what happened to the project and what it holds, newest first, to every role, without the audit log's details", async () => {
+    const owner = await newOwner();
+    const other = await newOwner();
+    const viewer = await addMember(owner, "viewer");
+    const project = await newProject(owner);
+    const elsewhere = await newProject(owner);
+    const created = await json(
+      await call("/api/v1/applications", { token: owner.token, body: { project_id: project.id, name: "api", image: "nginx:1.27" } }),
+      201,
+    );
+    await json(
+      await call(`/api/v1/applications/${created.id}/environment`, {
+        token: owner.token,
+        method: "PUT",
+        body: { environment: { SECRET: "not-in-the-feed" } },
+      }),
+      200,
+    );
+    await json(
+      await call(`/api/v1/applications/${created.id}/domains`, { token: owner.token, body: { host: `${unique("act")}.example.com` } }),
+      201,
+    );
+    await json(
+      await call("/api/v1/applications", {
+        token: owner.token,
+        body: { project_id: elsewhere.id, name: "unrelated", image: "nginx:1.27" },
+      }),
+      201,
+    );
+
+    const feed = await json(await call(`/api/v1/projects/${project.id}/activity`, { token: viewer.token }), 200);
+    const actions = feed.activity.map((e: { action: string }) => e.action);
+    expect([...actions].sort()).toEqual(["application.create", "application.environment.set", "domain.create", "project.create"]);
+    const times = feed.activity.map((e: { created_at: string }) => e.created_at);
+    expect(times).toEqual([...times].sort().reverse());
+    expect(feed.activity[0]).toEqual({
+      id: expect.stringMatching(/^aud_/),
+      action: expect.any(String),
+      target_type: expect.any(String),
+      target_id: expect.any(String),
+      actor_type: "user",
+      actor_id: owner.userId,
+      actor_name: owner.username,
+      created_at: expect.any(String),
+    });
+    expect(JSON.stringify(feed)).not.toContain("not-in-the-feed");
+    expect(JSON.stringify(feed)).not.toContain("SECRET");
+
+    const firstPage = await json(await call(`/api/v1/projects/${project.id}/activity?limit=1`, { token: owner.token }), 200);
+    expect(firstPage.activity).toHaveLength(1);
+    const next = await json(
+      await call(`/api/v1/projects/${project.id}/activity?limit=1&cursor=${encodeURIComponent(firstPage.next_cursor)}`, {
+        token: owner.token,
+      }),
+      200,
+    );
+    expect(next.activity[0].id).toBe(feed.activity[1].id);
+
+    await expectProblem(await call(`/api/v1/projects/${project.id}/activity`, { token: other.token }), 404);
+    await expectProblem(await call(`/api/v1/projects/${project.id}/activity?limit=0`, { token: owner.token }), 422);
   });
 });

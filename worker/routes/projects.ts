@@ -3,6 +3,7 @@ import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { applicationsOfProject } from "../services/applications.ts";
+import { actorNames, projectActivity } from "../services/audit.ts";
 import { databasesOfProject } from "../services/databases.ts";
 import * as projects from "../services/projects.ts";
 import * as environments from "../services/project-environments.ts";
@@ -190,4 +191,57 @@ projectRoutes.openapi(
       toEnvironmentView(await environments.createEnvironment(c.var.db, authedActor(c), c.req.valid("param").id, c.req.valid("json"))),
       201,
     ),
+);
+
+const ActivityView = z
+  .object({
+    id: z.string(),
+    action: z.string().openapi({ example: "deployment.create" }),
+    target_type: z.string().nullable(),
+    target_id: z.string().nullable(),
+    actor_type: z.string(),
+    actor_id: z.string().nullable(),
+    actor_name: z.string().nullable().openapi({ description: "The user's username or the API key's name, when known." }),
+    created_at: z.string(),
+  })
+  .openapi("ProjectActivity");
+
+projectRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}/activity",
+    tags: ["projects"],
+    summary:
+      "What happened to the project and everything in it (environments, applications, domains, deployments, databases), newest first: who did what, without the audit log's addresses and details",
+    security: bearerSecurity,
+    request: { params: ProjectId, query: PageQuery },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ activity: z.array(ActivityView) }), "A page of activity."),
+      ...validationErrors,
+      ...authErrors,
+      ...notFoundError,
+    },
+  }),
+  async (c) => {
+    const org = c.var.principal.organizationId;
+    const project = await projects.getProject(c.var.db, org, c.req.valid("param").id);
+    const page = await projectActivity(c.var.db, org, project.id, c.req.valid("query"));
+    const names = await actorNames(c.var.db, org, page.items);
+    return c.json(
+      {
+        activity: page.items.map((e) => ({
+          id: e.id,
+          action: e.action,
+          target_type: e.targetType,
+          target_id: e.targetId,
+          actor_type: e.actorType,
+          actor_id: e.actorId,
+          actor_name: (e.actorId && names.get(e.actorId)) ?? null,
+          created_at: e.createdAt,
+        })),
+        next_cursor: page.nextCursor,
+      },
+      200,
+    );
+  },
 );

@@ -26,6 +26,7 @@ export const keys = {
     list: () => ["projects", "list"] as const,
     detail: (id: string) => ["projects", "detail", id] as const,
     environments: (id: string) => ["projects", id, "environments"] as const,
+    activity: (id: string) => ["projects", id, "activity"] as const,
   },
   applications: {
     all: ["applications"] as const,

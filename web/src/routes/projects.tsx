@@ -1,5 +1,5 @@
-// Projects → environments → applications and databases.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+// Projects → environments → applications and databases, and the project's activity.
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "@tanstack/react-router";
 import { useState, type FormEvent } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
@@ -93,6 +93,7 @@ export function ProjectPage() {
         </Link>{" "}
         / {p?.name ?? "…"}
       </PageTitle>
+      {project.isPending ? <p className="text-sm text-zinc-500">Loading…</p> : null}
       <ErrorNote error={project.error} />
       {p ? <NewApplication open={creating} onOpenChange={setCreating} project={p} /> : null}
       <div className="grid gap-4">
@@ -116,9 +117,16 @@ export function ProjectPage() {
                   </li>
                 ))}
                 {dbs.map((d) => (
-                  <li key={d.id} className="flex items-center justify-between py-2">
+                  <li key={d.id} className="flex items-center justify-between py-2" data-testid="database-row">
                     <span>
-                      {d.name} <span className="text-zinc-500">({d.engine})</span>
+                      <Link
+                        to="/databases/$databaseId"
+                        params={{ databaseId: d.id }}
+                        className="font-medium text-sky-700 hover:underline dark:text-sky-400"
+                      >
+                        {d.name}
+                      </Link>{" "}
+                      <span className="text-zinc-500">({d.engine})</span>
                     </span>
                     <span className="flex items-center gap-2 text-zinc-500">
                       {ago(d.created_at)} <StateBadge state={d.status} />
@@ -129,9 +137,83 @@ export function ProjectPage() {
             </Card>
           );
         })}
+        {p ? <ProjectActivity project={p} /> : null}
       </div>
     </>
   );
+}
+
+/** Who did what to the project and what it holds, newest first, older pages on demand. */
+function ProjectActivity({ project }: { project: Schemas["ProjectDetail"] }) {
+  const activity = useInfiniteQuery({
+    queryKey: keys.projects.activity(project.id),
+    queryFn: ({ pageParam }) =>
+      ok(
+        api.GET("/api/v1/projects/{id}/activity", {
+          params: { path: { id: project.id }, query: { limit: 25, ...(pageParam ? { cursor: pageParam } : {}) } },
+        }),
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+  });
+  const names = new Map<string, string>([
+    ...project.environments.map((e) => [e.id, `environment ${e.name}`] as const),
+    ...project.applications.map((a) => [a.id, a.name] as const),
+    ...project.databases.map((d) => [d.id, d.name] as const),
+    [project.id, "the project"],
+  ]);
+  const events = activity.data?.pages.flatMap((pg) => pg.activity) ?? [];
+  return (
+    <Card title="Activity">
+      {activity.isPending ? <p className="text-sm text-zinc-500">Loading…</p> : null}
+      <ErrorNote error={activity.error} />
+      {activity.data && events.length === 0 ? <Empty>Nothing has happened here yet.</Empty> : null}
+      <ul className="divide-y divide-zinc-200 text-sm dark:divide-zinc-800">
+        {events.map((e) => (
+          <li
+            key={e.id}
+            className="flex flex-wrap items-baseline justify-between gap-2 py-1.5"
+            data-testid="activity"
+            data-action={e.action}
+          >
+            <span>
+              <span className="font-mono text-xs">{e.action}</span>{" "}
+              <ActivityTarget event={e} name={e.target_id ? names.get(e.target_id) : undefined} />
+            </span>
+            <span className="text-xs text-zinc-500">
+              {e.actor_name ?? e.actor_type} · {ago(e.created_at)}
+            </span>
+          </li>
+        ))}
+      </ul>
+      {activity.hasNextPage ? (
+        <div className="mt-2 flex justify-center">
+          <Button size="sm" variant="secondary" busy={activity.isFetchingNextPage} onClick={() => void activity.fetchNextPage()}>
+            Older
+          </Button>
+        </div>
+      ) : null}
+    </Card>
+  );
+}
+
+function ActivityTarget({ event, name }: { event: Schemas["ProjectActivity"]; name: string | undefined }) {
+  const id = event.target_id;
+  if (!id) return null;
+  const cls = "text-sky-700 hover:underline dark:text-sky-400";
+  if (event.target_type === "application")
+    return (
+      <Link to="/applications/$applicationId" params={{ applicationId: id }} className={cls}>
+        {name ?? id}
+      </Link>
+    );
+  if (event.target_type === "database")
+    return (
+      <Link to="/databases/$databaseId" params={{ databaseId: id }} className={cls}>
+        {name ?? id}
+      </Link>
+    );
+  return <span className="text-zinc-500">{name ?? id}</span>;
 }
 
 const BUILD_TYPES = ["dockerfile", "static", "compose", "nixpacks", "heroku_buildpacks", "paketo_buildpacks", "railpack"] as const;
@@ -154,6 +236,7 @@ function NewApplication({
       toast.ok("Application created");
       onOpenChange(false);
       void qc.invalidateQueries({ queryKey: keys.projects.detail(project.id) });
+      void qc.invalidateQueries({ queryKey: keys.projects.activity(project.id) });
     },
   });
   const submit = (e: FormEvent<HTMLFormElement>) => {
