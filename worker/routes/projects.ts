@@ -207,20 +207,15 @@ const ActivityView = z
   .openapi("ProjectActivity");
 
 projectRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}/activity",
     tags: ["projects"],
     summary:
       "What happened to the project and everything in it (environments, applications, domains, deployments, databases), newest first: who did what, without the audit log's addresses and details",
-    security: bearerSecurity,
     request: { params: ProjectId, query: PageQuery },
-    responses: {
-      200: jsonResponse(PageMeta.extend({ activity: z.array(ActivityView) }), "A page of activity."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-    },
+    responses: { 200: jsonResponse(PageMeta.extend({ activity: z.array(ActivityView) }), "A page of activity.") },
+    errors: ["validation", "notFound"],
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
