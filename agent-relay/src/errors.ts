@@ -29,10 +29,14 @@ export class ForbiddenError extends Error {
   override readonly name = "ForbiddenError";
 }
 
-/** A host program an op runs (Docker Compose) is missing, refused its input, or failed: the code says which. */
+/**
+ * A host program an op runs (Docker Compose, a database's dump tool) is missing, refused its input,
+ * failed, or was not run because the request conflicts with the state (a dump too new for its
+ * target): the code says which.
+ */
 export class HostToolError extends Error {
   override readonly name = "HostToolError";
-  readonly code: "tool_missing" | "compose_invalid" | "tool_failed" | "not_found";
+  readonly code: "tool_missing" | "compose_invalid" | "tool_failed" | "not_found" | "conflict";
   constructor(code: HostToolError["code"], message: string) {
     super(message);
     this.code = code;

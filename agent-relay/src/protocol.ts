@@ -18,6 +18,7 @@ import { PROTOCOL_VERSION } from "./protocol/version.ts";
 export * from "./protocol/compose.ts";
 export * from "./protocol/container-admin.ts";
 export * from "./protocol/deploy.ts";
+export * from "./protocol/dumps.ts";
 export * from "./protocol/host-files.ts";
 export * from "./protocol/events.ts";
 export * from "./protocol/images.ts";

@@ -21,6 +21,10 @@ export type { OpContext, OpHandler, OpHandlers } from "./context.ts";
 const deployBuild: OpHandler<"deploy.build"> = async (args, ctx) => (await import("./deploy-build.ts")).deployBuild(args, ctx);
 const deployRun: OpHandler<"deploy.run"> = async (args, ctx) => (await import("./deploy-run.ts")).deployRun(args, ctx);
 const deployRemove: OpHandler<"deploy.remove"> = async (args, ctx) => (await import("./deploy-run.ts")).deployRemove(args, ctx);
+// Database dumps too: they run now and then, on a schedule.
+const databaseDump: OpHandler<"database.dump"> = async (args, ctx) => (await import("./dumps.ts")).dumpOps["database.dump"](args, ctx);
+const databaseRestore: OpHandler<"database.restore"> = async (args, ctx) =>
+  (await import("./dumps.ts")).dumpOps["database.restore"](args, ctx);
 const deployPrune: OpHandler<"deploy.prune"> = async (args, ctx) => (await import("./deploy-images.ts")).deployPrune(args, ctx);
 
 /** Every op in the protocol's OPS table has a handler; the type checker holds us to it. */
@@ -42,4 +46,6 @@ export const handlers: OpHandlers = {
   "deploy.run": deployRun,
   "deploy.remove": deployRemove,
   "deploy.prune": deployPrune,
+  "database.dump": databaseDump,
+  "database.restore": databaseRestore,
 };

@@ -11,6 +11,7 @@ import {
   type DeployRunResult,
 } from "./deploy.ts";
 import { COMPOSE_OPS, type ComposeOpResults } from "./compose.ts";
+import { DUMP_OPS, type DumpOpResults } from "./dumps.ts";
 import { HOST_FILE_OPS, type HostFileOpResults } from "./host-files.ts";
 import { CONTAINER_ADMIN_OPS, type ContainerAdminOpResults } from "./container-admin.ts";
 import { IMAGE_OPS, type ImageOpResults } from "./images.ts";
@@ -198,6 +199,7 @@ export const OPS = {
   ...HOST_FILE_OPS,
   ...IMAGE_OPS,
   ...CONTAINER_ADMIN_OPS,
+  ...DUMP_OPS,
   "deploy.prune": spec({ args: DeployPruneArgs, timeoutMs: 60_000, streaming: false, idempotent: true }),
 } as const;
 
@@ -307,7 +309,8 @@ export interface OpResults
     ComposeOpResults,
     HostFileOpResults,
     ImageOpResults,
-    ContainerAdminOpResults {
+    ContainerAdminOpResults,
+    DumpOpResults {
   "container.list": ContainerSummary[];
   "container.inspect": DockerJson;
   "container.create": { id: string; name: string; warnings: string[]; started: boolean };
