@@ -9,6 +9,8 @@ set -euo pipefail
 
 if [ "${1:0:1}" = "-" ]; then set -- mariadbd "$@"; fi
 if [ "$1" != "mariadbd" ] && [ "$1" != "mysqld" ]; then exec "$@"; fi
+# `mariadbd --version` (or --help) answers without a data directory, as in the official image.
+for arg in "$@"; do case "$arg" in -'?' | --help | --version | -V) exec "$@" ;; esac; done
 
 datadir=/var/lib/mysql
 if [ "$(id -u)" = 0 ]; then

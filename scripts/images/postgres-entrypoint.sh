@@ -9,6 +9,8 @@ set -euo pipefail
 
 if [ "${1:0:1}" = "-" ]; then set -- postgres "$@"; fi
 if [ "$1" != "postgres" ]; then exec "$@"; fi
+# `postgres --version` (or --help, -C …) answers without a data directory, as in the official image.
+for arg in "$@"; do case "$arg" in -'?' | --help | --describe-config | -C | --version | -V) exec "$@" ;; esac; done
 
 export PGDATA="${PGDATA:-/var/lib/postgresql/data}"
 if [ "$(id -u)" = 0 ]; then

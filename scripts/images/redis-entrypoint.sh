@@ -6,6 +6,8 @@
 # --requirepass … --appendonly yes'` — runs as given, in /data too.
 set -eu
 if [ "${1#-}" != "$1" ] || [ "${1%.conf}" != "$1" ]; then set -- redis-server "$@"; fi
+# `redis-server --version` (or --help) as it is.
+for arg in "$@"; do case "$arg" in -v | --version | -h | --help) exec "$@" ;; esac; done
 if [ "$1" = redis-server ]; then
   if [ "$(id -u)" = 0 ]; then
     chown -R redis:redis /data
