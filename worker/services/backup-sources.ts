@@ -3,6 +3,7 @@ import type { BackupTargetKind } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import type { CommandOutcome } from "../lib/relay.ts";
+import { containerSource, databaseSource } from "./database-backups.ts";
 import { getHost } from "./hosts.ts";
 
 // What can be backed up, as plug-ins of the backup pipeline (services/backup-run.ts): each target
@@ -121,11 +122,13 @@ const volumeSource: BackupSource<VolumeTarget> = {
 };
 
 /**
- * Every target kind's source. backup-dbs adds `database` and `container` here; until then a
- * backup of one is refused with a 422 rather than failing later in its task.
+ * Every target kind's source (databases' and containers' are in database-backups.ts). A kind
+ * without one is refused with a 422 rather than failing later in its task.
  */
 export const SOURCES: Partial<{ [K in BackupTargetKind]: BackupSource<Extract<BackupTarget, { kind: K }>> }> = {
   volume: volumeSource,
+  database: databaseSource,
+  container: containerSource,
 };
 
 export function sourceFor<T extends BackupTarget>(kind: T["kind"]): BackupSource<T> {
