@@ -5,6 +5,7 @@
 // wrong password (MariaDB's: PostgreSQL's images trust connections over the local socket).
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,8 +18,8 @@ import { ChunkWriter } from "../src/chunker.ts";
 import { DockerClient } from "../src/docker/client.ts";
 import { toRelayError } from "../src/errors.ts";
 import { handlers, type OpContext } from "../src/ops/index.ts";
-import { OPS, type OpArgs, type OpResult, type TransferMeta } from "../src/protocol.ts";
-import type { DownloadSink, UploadSource } from "../src/transfer.ts";
+import type { DownloadSink, UploadSource } from "../src/ops/dumps.ts";
+import { OPS, type OpArgs, type OpResult } from "../src/protocol.ts";
 import { waitFor } from "../../test/support/wait.ts";
 import { requireDocker, TEST_IMAGE } from "./docker-available.ts";
 
@@ -32,16 +33,19 @@ type DumpArgs = OpArgs<"database.dump">;
 /** A guard against hanging: a loaded machine starts a database server slowly. */
 const TEST_TIMEOUT = 300_000;
 
-function context(extra: Partial<OpContext>): OpContext {
+function context(extra: { download?: DownloadSink; upload?: UploadSource }): OpContext {
   const signal = AbortSignal.timeout(300_000);
   const output = new ChunkWriter({ send: () => true, buffered: () => 0, signal, flushMs: 1 });
-  return { docker, signal, output, stats: { all: () => [] }, ...extra };
+  return { docker, signal, output, stats: { all: () => [] }, ...extra } as OpContext;
 }
 
 /** database.dump into a file, as the relay's download would carry it. */
-async function dump(args: DumpArgs, file: string): Promise<{ result: OpResult<"database.dump">; meta: TransferMeta | undefined }> {
+async function dump(
+  args: DumpArgs,
+  file: string,
+): Promise<{ result: OpResult<"database.dump">; meta: Record<string, unknown> | undefined }> {
   const out = createWriteStream(file);
-  let meta: TransferMeta | undefined;
+  let meta: Record<string, unknown> | undefined;
   const download: DownloadSink = {
     start: (m) => {
       meta ??= m ?? {};
@@ -50,7 +54,7 @@ async function dump(args: DumpArgs, file: string): Promise<{ result: OpResult<"d
       let bytes = 0;
       for await (const piece of source) {
         bytes += piece.length;
-        if (!out.write(piece)) await new Promise((resolve) => out.once("drain", resolve));
+        if (!out.write(piece)) await once(out, "drain");
       }
       return bytes;
     },
