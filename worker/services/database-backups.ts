@@ -5,7 +5,7 @@
 // into the same service or into a new one, on the same or another host. A container's artifact is
 // `docker save` of a commit of it, with how it ran (ports, mounts, restart policy, network) kept
 // in a label of the committed image, so a restore can load it and run it again.
-import type { DatabaseDumpArgs, DumpMeta, OpName, OpResult } from "#protocol";
+import type { DatabaseDumpArgs, DumpMeta, OpResult } from "#protocol";
 import type { Bindings } from "../env.ts";
 import { conflict } from "../errors.ts";
 import { errorText } from "../db/errors.ts";
@@ -65,22 +65,17 @@ interface TransferRelay {
 }
 const relayOf = (env: Bindings, hostId: string) => env.HOST_RELAY.getByName(hostId) as unknown as TransferRelay;
 
-async function download(env: Bindings, hostId: string, op: OpName, args: unknown): Promise<OpenedDownload> {
+// Ops named as strings: image.save and image.load arrive with the relay's transfer (issue 15).
+async function download(env: Bindings, hostId: string, op: string, args: unknown): Promise<OpenedDownload> {
   const opened = await relayOf(env, hostId).openDownload(op, args);
   if (!opened.ok) throw relayFailure(opened.error);
   return opened;
 }
 
-async function upload<O extends OpName>(
-  env: Bindings,
-  hostId: string,
-  op: O,
-  args: unknown,
-  body: ReadableStream<Uint8Array>,
-): Promise<OpResult<O>> {
+async function upload<T>(env: Bindings, hostId: string, op: string, args: unknown, body: ReadableStream<Uint8Array>): Promise<T> {
   const outcome = await relayOf(env, hostId).openUpload(op, args, body);
   if (!outcome.ok) throw relayFailure(outcome.error);
-  return outcome.data as OpResult<O>;
+  return outcome.data as T;
 }
 
 async function hostOf(row: DatabaseRow): Promise<string> {
@@ -174,9 +169,11 @@ export const databaseSource: BackupSource<DatabaseTarget> = {
           ? `Restoring into ${row.name}: stopping it, putting the snapshot in place (the previous AOF manifest kept beside it), starting it`
           : `Restoring into ${row.name}`,
     );
-    const result = await upload(env, hostId, "database.restore", await dumpArgs(env, row), body).catch((error: unknown) => {
-      throw new SourceStepError(`The restore into database ${row.name} failed: ${errorText(error)}`);
-    });
+    const result = await upload<OpResult<"database.restore">>(env, hostId, "database.restore", await dumpArgs(env, row), body).catch(
+      (error: unknown) => {
+        throw new SourceStepError(`The restore into database ${row.name} failed: ${errorText(error)}`);
+      },
+    );
     if (result.output) ctx.log(result.output);
     return {
       database_id: row.id,
@@ -323,8 +320,8 @@ async function restoreContainerImage(
   ctx: SourceContext,
 ): Promise<Record<string, unknown>> {
   const hostId = into.kind === "new" && into.hostId ? (await getHost(ctx.db, ctx.organizationId, into.hostId)).id : target.hostId;
-  const loaded = await upload(env, hostId, "image.load", {}, body);
-  const image = (loaded as { images?: string[] }).images?.[0];
+  const loaded = await upload<{ images?: string[] }>(env, hostId, "image.load", {}, body);
+  const image = loaded.images?.[0];
   if (!image) throw new SourceStepError("The host loaded the backup but reported no image in it.");
   ctx.log(`Loaded ${image}`);
   const inspect = (await runOnHost(env, hostId, "image.inspect", { id: image })) as { Config?: { Labels?: Record<string, string> | null } };
