@@ -18,8 +18,8 @@ import { ChunkWriter } from "../src/chunker.ts";
 import { DockerClient } from "../src/docker/client.ts";
 import { toRelayError } from "../src/errors.ts";
 import { handlers, type OpContext } from "../src/ops/index.ts";
-import type { DownloadSink, UploadSource } from "../src/ops/dumps.ts";
 import { OPS, type OpArgs, type OpResult } from "../src/protocol.ts";
+import type { DownloadSink, UploadSource } from "../src/transfer.ts";
 import { waitFor } from "../../test/support/wait.ts";
 import { requireDocker, TEST_IMAGE } from "./docker-available.ts";
 

@@ -9,51 +9,15 @@ import { endpoint, pathSegment } from "../docker/endpoint.ts";
 import { execCreate, execInspect, execStart } from "../docker/endpoints.ts";
 import { DockerError } from "../docker/errors.ts";
 import { MultiplexedStreamDemuxer } from "../docker/streams.ts";
+import * as archive from "../docker/archive.ts";
 import { HostToolError } from "../errors.ts";
 import { type DatabaseDumpArgs, type DatabaseRestoreArgs, type DumpMeta, type DumpOpResults, majorVersion } from "../protocol.ts";
+import type { DownloadSink, UploadSource } from "../transfer.ts";
 import type { OpContext, OpHandlers } from "./context.ts";
 import { entrySize, tarHeader } from "./deploy-tar.ts";
 
 const BLOCK = 512;
 
-/**
- * The relay's byte transfer as these ops use it (OpContext.download / .upload, agent transfer.ts):
- * `start` announces the artifact, `send` moves bytes as the relay's credit allows; an upload is
- * read as the consumer takes it.
- */
-export interface DownloadSink {
-  start(meta?: Record<string, unknown>): void;
-  send(source: AsyncIterable<Uint8Array | string>): Promise<number>;
-}
-export type UploadSource = AsyncIterable<Uint8Array> & { readonly received: number };
-
-// A file out of and a tar into a container (`docker cp`): the engine's archive endpoint.
-const archiveGet = endpoint<{ id: string; path: string }>({
-  name: "container.archive",
-  method: "GET",
-  path: (p) => `/containers/${pathSegment(p.id)}/archive`,
-  query: (p) => ({ path: p.path }),
-  expect: { 200: true, 400: "bad parameter", 404: "no such container or path", 500: "server error" },
-  response: "stream",
-});
-const archivePut = endpoint<{ id: string; path: string; body: Readable }>({
-  name: "container.archive-put",
-  method: "PUT",
-  path: (p) => `/containers/${pathSegment(p.id)}/archive`,
-  query: (p) => ({ path: p.path }),
-  rawBody: (p) => ({ body: p.body, contentType: "application/x-tar" }),
-  expect: {
-    200: true,
-    400: "bad parameter",
-    403: "the container's root filesystem is read-only",
-    404: "no such container or path",
-    500: "server error",
-  },
-  response: "empty",
-});
-
-/** The transfer channels the executor gives transfer ops (typed here until every agent has them). */
-const channels = (ctx: OpContext) => ctx as OpContext & { download?: DownloadSink; upload?: UploadSource };
 /** What is kept of a tool's stderr for an error message (its last words matter most). */
 const STDERR_KEEP = 4096;
 
@@ -563,7 +527,7 @@ const redis: Engine = {
     await freshSnapshot(ctx, args);
     const meta: DumpMeta = { engine: "redis", format: "redis-rdb", extension: "rdb.tar", server_version: server, tool: "BGSAVE" };
     const reply = await ctx.docker.transport.send(
-      archiveGet,
+      archive.containerArchiveGet,
       { id: args.container, path: `${config.dir}/${config.dbfilename}` },
       ctx.signal,
     );
@@ -586,7 +550,11 @@ const redis: Engine = {
     await ctx.docker.stopContainer(args.container, 30, ctx.signal);
     try {
       const body = redisRestoreTar(rest, size, entries);
-      await ctx.docker.transport.send(archivePut, { id: args.container, path: config.dir, body: Readable.from(body) }, ctx.signal);
+      await ctx.docker.transport.send(
+        archive.containerArchivePut,
+        { id: args.container, path: config.dir, body: Readable.from(body) },
+        ctx.signal,
+      );
     } finally {
       // Started again either way: after a failed put the previous data is still what it loads.
       await ctx.docker.startContainer(args.container, ctx.signal);
@@ -627,7 +595,7 @@ async function redisRestoreEntries(ctx: OpContext, args: DatabaseDumpArgs, confi
 /** A small file of a container (an AOF manifest), or null when it is not there. */
 async function readSmallFile(ctx: OpContext, container: string, path: string): Promise<string | null> {
   try {
-    const reply = await ctx.docker.transport.send(archiveGet, { id: container, path }, ctx.signal);
+    const reply = await ctx.docker.transport.send(archive.containerArchiveGet, { id: container, path }, ctx.signal);
     const tar = Buffer.from(await reply.body.arrayBuffer());
     if (tar.length < BLOCK) return null;
     const size = entrySize(tar.subarray(0, BLOCK));
@@ -671,13 +639,11 @@ const ENGINES: Record<DatabaseDumpArgs["engine"], Engine> = { postgres, mysql, m
 
 export const dumpOps: Pick<OpHandlers, "database.dump" | "database.restore"> = {
   "database.dump": async (args, ctx) => {
-    const { download } = channels(ctx);
-    if (!download) throw new Error("database.dump moves bytes and needs a transfer channel");
-    return ENGINES[args.engine].dump(args, ctx, download);
+    if (!ctx.download) throw new Error("database.dump moves bytes and needs a transfer channel");
+    return ENGINES[args.engine].dump(args, ctx, ctx.download);
   },
   "database.restore": async (args, ctx) => {
-    const { upload } = channels(ctx);
-    if (!upload) throw new Error("database.restore moves bytes and needs a transfer channel");
-    return ENGINES[args.engine].restore(args, ctx, upload);
+    if (!ctx.upload) throw new Error("database.restore moves bytes and needs a transfer channel");
+    return ENGINES[args.engine].restore(args, ctx, ctx.upload);
   },
 };

@@ -48,7 +48,7 @@ const SIX_HOURS = 6 * 60 * 60_000;
 export const DUMP_OPS = {
   "database.dump": { args: DatabaseDumpArgs, timeoutMs: SIX_HOURS, streaming: false, idempotent: true, transfer: "download" },
   "database.restore": { args: DatabaseRestoreArgs, timeoutMs: SIX_HOURS, streaming: false, idempotent: false, transfer: "upload" },
-} as const satisfies Record<string, OpSpec & { transfer: "download" | "upload" }>;
+} as const satisfies Record<string, OpSpec>;
 
 /** What the artifact is; also the download's `transfer_start.meta`. */
 export interface DumpMeta extends Record<string, unknown> {
