@@ -1,5 +1,6 @@
-// One route per screen. Heavy screens (charts, terminal, log viewer) are split into their own
-// chunks with lazyRouteComponent, so the first screen stays inside its JavaScript budget.
+// One route per screen. Only the first screens (sign-in, the overview, and the layout around it)
+// are in the entry; every other screen is its own chunk (lazyRouteComponent), loaded when it is
+// opened or hovered, so the first screen stays well inside its JavaScript budget.
 // Paths must not collide with the root paths the Worker's compat surfaces own (seed 001 has
 // /hosts, /login, /events…): worker/routes/dashboard.ts lists these same prefixes.
 import type { QueryClient } from "@tanstack/react-query";
@@ -7,9 +8,7 @@ import { createRootRouteWithContext, createRoute, createRouter, lazyRouteCompone
 import { keys } from "./api/keys.ts";
 import { fetchMe, fetchSetup } from "./api/session.ts";
 import { AppLayout } from "./components/layout.tsx";
-import { HostsPage } from "./routes/hosts.tsx";
 import { OverviewPage } from "./routes/overview.tsx";
-import { SetupPage } from "./routes/setup.tsx";
 import { SignInPage } from "./routes/signin.tsx";
 
 interface RouterContext {
@@ -25,7 +24,12 @@ const signinRoute = createRoute({
   component: SignInPage,
 });
 
-const setupRoute = createRoute({ getParentRoute: () => rootRoute, path: "setup", component: SetupPage });
+// First run happens once: its code (and the attach-a-host form) loads only then.
+const setupRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "setup",
+  component: lazyRouteComponent(() => import("./routes/setup.tsx"), "SetupPage"),
+});
 
 /** Everything behind sign-in: without a session, first run (no owner yet) or the sign-in page. */
 const appRoute = createRoute({
@@ -42,7 +46,11 @@ const appRoute = createRoute({
 });
 
 const overviewRoute = createRoute({ getParentRoute: () => appRoute, path: "/", component: OverviewPage });
-const hostsRoute = createRoute({ getParentRoute: () => appRoute, path: "docker-hosts", component: HostsPage });
+const hostsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "docker-hosts",
+  component: lazyRouteComponent(() => import("./routes/hosts.tsx"), "HostsPage"),
+});
 const hostRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "docker-hosts/$hostId",

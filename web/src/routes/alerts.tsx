@@ -2,6 +2,7 @@
 // alert.* notification arrives, and every query here lives under that key.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
+import { useHosts } from "../api/hosts.ts";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
@@ -15,7 +16,6 @@ import { Tabs } from "../components/ui/tabs.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
 import { type RowAction, useList, useRowAction } from "../lib/use-list.ts";
-import { useHosts } from "./hosts.tsx";
 
 type Rule = Schemas["AlertRule"];
 type Metric = Rule["metric"];

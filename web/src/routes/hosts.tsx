@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
+import { useHosts } from "../api/hosts.ts";
 import { useState } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
@@ -11,9 +12,6 @@ import { Card, StateBadge } from "../components/ui/card.tsx";
 import { DataTable, type TableSpec, ROW_LINK } from "../components/ui/data-table.tsx";
 import { Dialog } from "../components/ui/dialog.tsx";
 import { ago } from "../lib/format.ts";
-
-export const useHosts = () =>
-  useQuery({ queryKey: keys.hosts.list(), queryFn: () => ok(api.GET("/api/v1/hosts", { params: { query: { limit: 100 } } })) });
 
 type Host = Schemas["Host"];
 

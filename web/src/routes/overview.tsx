@@ -2,12 +2,12 @@
 // unread notifications. Each list is a query the live streams keep fresh.
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
+import { useHosts } from "../api/hosts.ts";
 import { api, ok } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { PageTitle } from "../components/layout.tsx";
 import { Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
 import { ago } from "../lib/format.ts";
-import { useHosts } from "./hosts.tsx";
 
 export function OverviewPage() {
   const hosts = useHosts();

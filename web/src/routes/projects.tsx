@@ -2,6 +2,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "@tanstack/react-router";
 import { useState, type FormEvent } from "react";
+import { useHosts } from "../api/hosts.ts";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
@@ -12,7 +13,6 @@ import { Dialog } from "../components/ui/dialog.tsx";
 import { Field, Input, Select } from "../components/ui/input.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
-import { useHosts } from "./hosts.tsx";
 
 export function ProjectsPage() {
   const can = useCan();

@@ -3,6 +3,7 @@
 // is never answered back, only its mask.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
+import { useHosts } from "../api/hosts.ts";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { useCan } from "../api/session.ts";
 import { PageTitle } from "../components/layout.tsx";
@@ -14,7 +15,6 @@ import { Field, Input, Select } from "../components/ui/input.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
 import { useList } from "../lib/use-list.ts";
-import { useHosts } from "./hosts.tsx";
 
 const registryKeys = { all: ["registries"] as const };
 
