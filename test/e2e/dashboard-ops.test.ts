@@ -4,17 +4,12 @@
 // webhook channel created and tested against the local receiver, its delivery followed in the
 // log; a registry added against the local Registry V2 fixture (its refusal of a wrong password
 // shown first); and a viewer who is shown none of these mutating controls.
-import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalRegistry, startRegistry } from "../fixtures/registry.ts";
 import { api, dockerAvailable, type NewHost, newOwner, onlineHost, type Owner, pierUrl, type TestAgent, unique } from "./client.ts";
+import { hasChromium, launchBrowser } from "./browser.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === "true")
-  throw new Error("the dashboard browser tests need Debian's chromium (apt-get install -y chromium)");
 
 const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 60_000 });
 
@@ -46,11 +41,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's operations 
     ({ host, agent } = await onlineHost(owner, { agent: { metricsIntervalMs: 1000, metricsFlushMs: 1000 } }));
     registry = await startRegistry({ images: [], auth: credentials });
     receiver = await startReceiver();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-    });
+    browser = await launchBrowser();
     page = await signIn(owner.username, owner.password);
   }, 180_000);
 
