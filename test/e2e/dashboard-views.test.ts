@@ -25,6 +25,8 @@ import { hasChromium, launchBrowser } from "./browser.ts";
 const LABEL = "dev.pier.e2e-dashboard-views";
 const LINES = 6000;
 const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 60_000 });
+/** Walking a dozen screens takes 30–40 s here, and past two minutes on a machine other suites load. */
+const SCREENS_TIMEOUT_MS = 300_000;
 
 /**
  * WCAG's contrast ratio of an element's text against the first opaque background behind it.
@@ -175,39 +177,43 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's views: long
       await page.getByRole("heading", { name: "Tasks" }).waitFor();
     });
 
-    it("has no sideways page scroll on the main screens, and wide tables scroll inside their box", async () => {
-      const screens = [
-        "/",
-        "/docker-hosts",
-        `/docker-hosts/${host.id}`,
-        `/docker-hosts/${host.id}/containers/${containerId}`,
-        "/projects",
-        "/notifications",
-        "/tasks",
-        "/alerts",
-        "/channels",
-        "/registries",
-        "/databases",
-        "/settings",
-      ];
-      for (const path of screens) {
-        await page.goto(`${pierUrl()}${path}`);
-        await page.locator("main h1").first().waitFor();
-        await poll(() => page.locator("main").getByText("Loading…").count()).toBe(0);
-        expect(await noSidewaysScroll(), path).toBe(true);
-      }
-      await page.goto(`${pierUrl()}/docker-hosts/${host.id}`);
-      const box = page.getByTestId("table-scroll").first();
-      await box.waitFor();
-      const fit = await box.evaluate((el) => ({
-        overflow: getComputedStyle(el).overflowX,
-        right: el.getBoundingClientRect().right,
-        viewport: window.innerWidth,
-      }));
-      expect(fit.overflow).toBe("auto");
-      expect(fit.right).toBeLessThanOrEqual(fit.viewport);
-      expect(await noSidewaysScroll()).toBe(true);
-    });
+    it(
+      "has no sideways page scroll on the main screens, and wide tables scroll inside their box",
+      async () => {
+        const screens = [
+          "/",
+          "/docker-hosts",
+          `/docker-hosts/${host.id}`,
+          `/docker-hosts/${host.id}/containers/${containerId}`,
+          "/projects",
+          "/notifications",
+          "/tasks",
+          "/alerts",
+          "/channels",
+          "/registries",
+          "/databases",
+          "/settings",
+        ];
+        for (const path of screens) {
+          await page.goto(`${pierUrl()}${path}`);
+          await page.locator("main h1").first().waitFor();
+          await poll(() => page.locator("main").getByText("Loading…").count()).toBe(0);
+          expect(await noSidewaysScroll(), path).toBe(true);
+        }
+        await page.goto(`${pierUrl()}/docker-hosts/${host.id}`);
+        const box = page.getByTestId("table-scroll").first();
+        await box.waitFor();
+        const fit = await box.evaluate((el) => ({
+          overflow: getComputedStyle(el).overflowX,
+          right: el.getBoundingClientRect().right,
+          viewport: window.innerWidth,
+        }));
+        expect(fit.overflow).toBe("auto");
+        expect(fit.right).toBeLessThanOrEqual(fit.viewport);
+        expect(await noSidewaysScroll()).toBe(true);
+      },
+      SCREENS_TIMEOUT_MS,
+    );
   });
 
   describe("in dark mode", () => {
@@ -231,32 +237,40 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's views: long
       }
     }
 
-    it("follows the system's preference (prefers-color-scheme: dark) with readable contrast", async () => {
-      const page = await signIn({ colorScheme: "dark" });
-      expect(await page.evaluate(() => document.documentElement.classList.contains("dark"))).toBe(true);
-      await expectReadable(page);
-    });
+    it(
+      "follows the system's preference (prefers-color-scheme: dark) with readable contrast",
+      async () => {
+        const page = await signIn({ colorScheme: "dark" });
+        expect(await page.evaluate(() => document.documentElement.classList.contains("dark"))).toBe(true);
+        await expectReadable(page);
+      },
+      SCREENS_TIMEOUT_MS,
+    );
 
-    it("switches with the theme toggle, keeps the choice across a reload, and stays readable", async () => {
-      const page = await signIn({ colorScheme: "light" });
-      const isDark = () => page.evaluate(() => document.documentElement.classList.contains("dark"));
-      expect(await isDark()).toBe(false);
-      const light = await contrastOf(page, "main h1");
-      expect(light.background).toBeGreaterThan(0.8);
-      expect(light.ratio).toBeGreaterThanOrEqual(READABLE);
-      await page.getByRole("button", { name: "Theme: system" }).click();
-      await page.getByRole("button", { name: "Theme: light" }).click();
-      await page.getByRole("button", { name: "Theme: dark" }).waitFor();
-      expect(await isDark()).toBe(true);
-      await page.reload();
-      await page.getByRole("button", { name: "Theme: dark" }).waitFor();
-      expect(await isDark()).toBe(true);
-      await expectReadable(page);
-      // And back to the system's (light) preference.
-      await page.getByRole("button", { name: "Theme: dark" }).click();
-      await page.getByRole("button", { name: "Theme: system" }).waitFor();
-      expect(await isDark()).toBe(false);
-    });
+    it(
+      "switches with the theme toggle, keeps the choice across a reload, and stays readable",
+      async () => {
+        const page = await signIn({ colorScheme: "light" });
+        const isDark = () => page.evaluate(() => document.documentElement.classList.contains("dark"));
+        expect(await isDark()).toBe(false);
+        const light = await contrastOf(page, "main h1");
+        expect(light.background).toBeGreaterThan(0.8);
+        expect(light.ratio).toBeGreaterThanOrEqual(READABLE);
+        await page.getByRole("button", { name: "Theme: system" }).click();
+        await page.getByRole("button", { name: "Theme: light" }).click();
+        await page.getByRole("button", { name: "Theme: dark" }).waitFor();
+        expect(await isDark()).toBe(true);
+        await page.reload();
+        await page.getByRole("button", { name: "Theme: dark" }).waitFor();
+        expect(await isDark()).toBe(true);
+        await expectReadable(page);
+        // And back to the system's (light) preference.
+        await page.getByRole("button", { name: "Theme: dark" }).click();
+        await page.getByRole("button", { name: "Theme: system" }).waitFor();
+        expect(await isDark()).toBe(false);
+      },
+      SCREENS_TIMEOUT_MS,
+    );
   });
 
   it("loads the first screen, signed out and signed in, inside its JavaScript budget and exactly as the build counts it", async () => {
