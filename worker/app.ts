@@ -50,6 +50,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** GitHub sends push payloads of up to 25 MB; the webhook endpoints take that much. */
 export const MAX_WEBHOOK_BODY_BYTES = 25 * 1024 * 1024;
 const WEBHOOK_PATH = /^\/api\/(v1\/webhooks|webhooks\/deploy)\//;
+/** Tar uploads stream to a host; their limit is PIER_MAX_UPLOAD_BYTES, applied by services/transfers.ts as they stream. */
+const TAR_UPLOAD_PATH = /^\/api\/v1\/hosts\/[^/]+\/(images\/load|containers\/[^/]+\/archive)$/;
 
 export function createApp() {
   const app = createRouter();
@@ -74,6 +76,7 @@ export function createApp() {
   const apiBodyLimit = limitBody(MAX_BODY_BYTES);
   const webhookBodyLimit = limitBody(MAX_WEBHOOK_BODY_BYTES);
   app.use("*", function bodyLimitByRoute(c, next) {
+    if (TAR_UPLOAD_PATH.test(c.req.path) && c.req.method !== "GET") return next();
     return (WEBHOOK_PATH.test(c.req.path) ? webhookBodyLimit : apiBodyLimit)(c, next);
   });
 

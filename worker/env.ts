@@ -26,6 +26,8 @@ declare global {
       PIER_KEEP_DEPLOYMENT_IMAGES?: string;
       /** The directory on hosts that DevFlow's `images/save` may write into (default /backups). */
       PIER_BACKUPS_DIR?: string;
+      /** Largest tar accepted by image loads and container file uploads, in bytes (default 10 GiB). */
+      PIER_MAX_UPLOAD_BYTES?: string;
       /** Requests a minute for a dashboard (cookie) session (default 10 × PIER_RATE_LIMIT_PER_MINUTE). */
       PIER_BROWSER_RATE_LIMIT_PER_MINUTE?: string;
       /** Webhook deliveries allowed per application and minute (default 30). */

@@ -119,6 +119,12 @@ export function backupsDir(env: Pick<Bindings, "PIER_BACKUPS_DIR">): string {
   return dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
 }
 
+/**
+ * The largest tar an image load or a container file upload takes (PIER_MAX_UPLOAD_BYTES, default
+ * 10 GiB). The bytes stream through, so this bounds disk use on the host, not memory here.
+ */
+export const maxUploadBytes = (env: Bindings): number => int(env.PIER_MAX_UPLOAD_BYTES, 10 * 1024 ** 3);
+
 /** A terminal with no byte either way for this long is closed (PIER_TERMINAL_IDLE_TIMEOUT_SECONDS, default 15 minutes). */
 export const terminalIdleTimeoutMs = (env: Bindings): number =>
   int(env.PIER_TERMINAL_IDLE_TIMEOUT_SECONDS, TERMINAL_IDLE_TIMEOUT_MS / 1000) * 1000;

@@ -9,7 +9,8 @@ import { PullRequest, startHostTask } from "../services/host-tasks.ts";
 import { requireRole } from "../services/principal.ts";
 import { saveImagesToHostFile } from "../services/image-files.ts";
 import { imageHistory, inspectImage, startImagePrune, startImagePush, tagImage } from "../services/images.ts";
-import { authedRoute, createRouter, HostParam, jsonBody, jsonResponse, queryBool, relayErrors } from "./openapi.ts";
+import { openHostDownload, runHostUpload } from "../services/transfers.ts";
+import { authedRoute, createRouter, HostParam, jsonBody, jsonResponse, problem, queryBool, relayErrors } from "./openapi.ts";
 import { TaskStarted, toTaskStarted } from "./tasks.ts";
 
 // Images on a host: list, pull, push and prune (tasks: they can take minutes), inspect, history,
@@ -274,4 +275,85 @@ imageRoutes.openapi(
     errors: ["validation", "notFound", "relay"],
   }),
   async (c) => c.json(await saveImagesToHostFile(c.var.db, c.env, authedActor(c), c.req.valid("param").hostId, c.req.valid("json")), 200),
+);
+
+const TarBody = {
+  required: true,
+  content: {
+    "application/x-tar": {
+      schema: z.string().openapi({ format: "binary", description: "A tar (gzip, bzip2, xz or zstd compressed ones too)." }),
+    },
+  },
+};
+
+imageRoutes.openapi(
+  authedRoute({
+    method: "get",
+    path: "/{hostId}/images/{image}/save",
+    tags: ["images"],
+    summary: "Download images as one tar, as `docker save` (member+)",
+    description:
+      "Streams the engine's tar through the host's relay as it is read: nothing is held in between, and a client that stops reading stops the host's read. More images in the same tar with `?image=` (repeatable). A missing image is a 404 before any byte.",
+    request: {
+      params: ImageParam,
+      query: z.object({ image: z.union([classic(ImageRef), z.array(classic(ImageRef)).max(49)]).optional() }),
+    },
+    responses: {
+      200: { description: "The tar.", content: { "application/x-tar": { schema: z.string().openapi({ format: "binary" }) } } },
+    },
+    errors: ["validation", "notFound", "relay"],
+  }),
+  async (c) => {
+    const { hostId, image } = c.req.valid("param");
+    const extra = c.req.valid("query").image;
+    const images = [image, ...(extra === undefined ? [] : Array.isArray(extra) ? extra : [extra])];
+    const download = await openHostDownload(
+      c.var.db,
+      c.env,
+      authedActor(c),
+      hostId,
+      "image.save",
+      { images },
+      { action: "image.save", targetType: "host", targetId: hostId, metadata: { images } },
+    );
+    const name = images.length === 1 ? image.replace(/[^A-Za-z0-9_.-]+/g, "_") : "images";
+    return new Response(download.body, {
+      status: 200,
+      headers: { "content-type": "application/x-tar", "content-disposition": `attachment; filename="${name}.tar"` },
+    }) as never;
+  },
+);
+
+imageRoutes.openapi(
+  authedRoute({
+    method: "post",
+    path: "/{hostId}/images/load",
+    tags: ["images"],
+    summary: "Load images from a tar, as `docker load` (member+)",
+    description:
+      "Synchronous, not a task: the tar is the request body and streams to the host's engine as it arrives, so it can only be read while this request lasts (a task would have to store it first). Answers with what the engine printed. A body that is not a tar is a 400 before anything reaches the host; one larger than PIER_MAX_UPLOAD_BYTES is a 413.",
+    request: { params: HostParam, body: TarBody },
+    responses: {
+      200: jsonResponse(
+        z.object({ images: z.array(z.string()), output: z.string(), bytes: z.number() }).openapi("ImagesLoaded"),
+        "Loaded: the images the engine named, its output, and the tar's size.",
+      ),
+      413: problem("The tar is larger than PIER_MAX_UPLOAD_BYTES."),
+    },
+    errors: ["validation", "notFound", "relay"],
+  }),
+  async (c) => {
+    const hostId = c.req.valid("param").hostId;
+    const loaded = await runHostUpload(
+      c.var.db,
+      c.env,
+      authedActor(c),
+      hostId,
+      "image.load",
+      {},
+      { body: c.req.raw.body, contentLength: c.req.header("content-length") },
+      { action: "image.load", targetType: "host", targetId: hostId, metadata: (r) => ({ images: r.images, bytes: r.bytes }) },
+    );
+    return c.json(loaded, 200);
+  },
 );
