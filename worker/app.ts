@@ -21,6 +21,7 @@ import { terminalRoutes } from "./routes/terminal.ts";
 import { registryRoutes } from "./routes/registries.ts";
 import { backupDestinationRoutes } from "./routes/backup-destinations.ts";
 import { backupRoutes } from "./routes/backups.ts";
+import { backupPolicyRoutes } from "./routes/backup-policies.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -150,6 +151,7 @@ export function createApp() {
   app.route("/api/v1/registries", registryRoutes);
   app.route("/api/v1/backup-destinations", backupDestinationRoutes);
   app.route("/api/v1/backups", backupRoutes);
+  app.route("/api/v1/backup-policies", backupPolicyRoutes);
   app.route("/api/v1/notifications", notificationRoutes);
   app.route("/api/v1/notification-channels", channelRoutes);
   app.route("/api/v1/tasks", taskRoutes);

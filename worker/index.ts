@@ -14,6 +14,7 @@ export { HostRelay } from "./durable/host-relay.ts";
 export { NotificationHub } from "./durable/notification-hub.ts";
 export { RateLimiter } from "./durable/rate-limiter.ts";
 export { LoginGuard } from "./durable/login-guard.ts";
+export { BackupScheduler } from "./durable/backup-scheduler.ts";
 
 const app = createApp();
 

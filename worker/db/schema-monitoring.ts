@@ -55,6 +55,8 @@ export const NOTIFICATION_KINDS = [
   "alert.opened",
   "alert.cleared",
   "credential.expiring",
+  "backup.succeeded",
+  "backup.failed",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

@@ -50,6 +50,8 @@ const DEFAULT_SEVERITY: Record<NotificationKind, Severity> = {
   "alert.opened": "warning",
   "alert.cleared": "success",
   "credential.expiring": "warning",
+  "backup.succeeded": "success",
+  "backup.failed": "error",
 };
 
 /**
