@@ -119,6 +119,12 @@ const databaseRoute = createRoute({
   path: "databases/$databaseId",
   component: lazyRouteComponent(() => import("./routes/databases.tsx"), "DatabasePage"),
 });
+const backupsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "backups",
+  validateSearch: (s: Record<string, unknown>): { tab?: string } => (typeof s.tab === "string" ? { tab: s.tab } : {}),
+  component: lazyRouteComponent(() => import("./routes/backups.tsx"), "BackupsPage"),
+});
 const registriesRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "registries",
@@ -144,6 +150,7 @@ const routeTree = rootRoute.addChildren([
     databasesRoute,
     databaseRoute,
     registriesRoute,
+    backupsRoute,
   ]),
 ]);
 

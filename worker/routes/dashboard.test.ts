@@ -20,6 +20,7 @@ describe("the dashboard's pages", () => {
       "/databases/db_1",
       "/channels",
       "/registries",
+      "/backups",
     ]) {
       const res = await call(path, { headers: { accept: HTML } });
       expect(res.status, path).toBe(200);

@@ -21,6 +21,7 @@ const NAV = [
   { to: "/alerts", label: "Alerts" },
   { to: "/channels", label: "Channels" },
   { to: "/registries", label: "Registries" },
+  { to: "/backups", label: "Backups" },
 ] as const;
 
 export function useUnreadCount(): number {

@@ -57,6 +57,7 @@ export function LiveEvents() {
           void qc.invalidateQueries({ queryKey: keys.deployments.latest() });
         }
         if (n.kind.startsWith("alert.")) void qc.invalidateQueries({ queryKey: keys.alerts.all });
+        if (n.kind.startsWith("backup.")) void qc.invalidateQueries({ queryKey: ["backups"] });
       },
     },
     () => {

@@ -1,0 +1,616 @@
+// Backups: policies (a target on a cron schedule, with retention), destinations (the Worker's R2
+// bucket and S3-compatible stores, verified by the API before they are saved, secrets masked), and
+// the backups and restores running now with their progress. One lazy chunk.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useNavigate, useSearch } from "@tanstack/react-router";
+import { type FormEvent, useEffect, useState } from "react";
+import { api, ok, type Schemas } from "../api/client.ts";
+import { useCan } from "../api/session.ts";
+import { PageTitle } from "../components/layout.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Badge, Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { Dialog } from "../components/ui/dialog.tsx";
+import { Field, Input, Select } from "../components/ui/input.tsx";
+import { Tabs } from "../components/ui/tabs.tsx";
+import { useToast } from "../components/ui/toast.tsx";
+import { ago } from "../lib/format.ts";
+import { useHosts } from "./hosts.tsx";
+
+type Policy = Schemas["BackupPolicy"];
+type Destination = Schemas["BackupDestination"];
+type Target = Schemas["BackupTarget"];
+
+export const backupKeys = {
+  all: ["backups"] as const,
+  policies: () => ["backups", "policies"] as const,
+  policyRuns: (id: string) => ["backups", "policies", id, "runs"] as const,
+  destinations: () => ["backups", "destinations"] as const,
+  preview: (schedule: string, timezone: string) => ["backups", "schedule-preview", schedule, timezone] as const,
+  running: () => ["backups", "running"] as const,
+};
+
+const TABS = [
+  { id: "policies", label: "Policies" },
+  { id: "destinations", label: "Destinations" },
+  { id: "running", label: "Running" },
+] as const;
+type Tab = (typeof TABS)[number]["id"];
+
+export function BackupsPage() {
+  const search = useSearch({ strict: false }) as { tab?: string };
+  const navigate = useNavigate();
+  const tab: Tab = TABS.some((t) => t.id === search.tab) ? (search.tab as Tab) : "policies";
+  return (
+    <>
+      <PageTitle>Backups</PageTitle>
+      <Tabs tabs={TABS} value={tab} onChange={(id) => void navigate({ to: "/backups", search: { tab: id } })} />
+      {tab === "policies" ? <PoliciesTab /> : tab === "destinations" ? <DestinationsTab /> : <RunningTab />}
+    </>
+  );
+}
+
+// ---- destinations ---------------------------------------------------------------------------
+
+export function useDestinations() {
+  return useQuery({ queryKey: backupKeys.destinations(), queryFn: () => ok(api.GET("/api/v1/backup-destinations")) });
+}
+
+function DestinationsTab() {
+  const can = useCan();
+  const qc = useQueryClient();
+  const toast = useToast();
+  const [adding, setAdding] = useState(false);
+  const list = useDestinations();
+  const remove = useMutation({
+    mutationFn: (id: string) => ok(api.DELETE("/api/v1/backup-destinations/{id}", { params: { path: { id } } })),
+    onSuccess: () => {
+      toast.ok("Destination removed");
+      void qc.invalidateQueries({ queryKey: backupKeys.destinations() });
+    },
+    onError: (err) => toast.error(err),
+  });
+  return (
+    <Card title="Destinations" actions={can.admin ? <Button onClick={() => setAdding(true)}>Add destination</Button> : null}>
+      <Dialog
+        open={adding}
+        onOpenChange={setAdding}
+        title="Add an S3-compatible destination"
+        description="Pier writes, reads back and deletes a probe object with these settings before it saves them."
+      >
+        <AddDestination
+          onDone={() => {
+            setAdding(false);
+            void qc.invalidateQueries({ queryKey: backupKeys.destinations() });
+          }}
+        />
+      </Dialog>
+      <ErrorNote error={list.error} />
+      <div className="overflow-x-auto">
+        <table className="w-full text-left text-sm">
+          <thead className="text-xs text-zinc-500 uppercase">
+            <tr>
+              <th className="py-2 pr-3">Name</th>
+              <th className="py-2 pr-3">Store</th>
+              <th className="hidden py-2 pr-3 sm:table-cell">Secret</th>
+              <th className="hidden py-2 pr-3 md:table-cell">Verified</th>
+              {can.admin ? (
+                <th className="py-2 pr-3">
+                  <span className="sr-only">Actions</span>
+                </th>
+              ) : null}
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
+            {list.data?.destinations.map((d) => (
+              <tr key={d.id} data-testid="destination-row" data-name={d.name}>
+                <td className="py-2 pr-3 font-medium">
+                  {d.name} {d.default ? <Badge tone="blue">default</Badge> : null} {d.encrypt ? <Badge>encrypted</Badge> : null}
+                </td>
+                <td className="py-2 pr-3 break-all">
+                  {d.kind === "r2" ? "The Worker's R2 bucket" : `${d.endpoint}/${d.bucket}${d.prefix ? `/${d.prefix}` : ""}`}
+                </td>
+                <td className="hidden py-2 pr-3 font-mono sm:table-cell">{d.secret_access_key ?? "—"}</td>
+                <td className="hidden py-2 pr-3 md:table-cell">{d.verified_at ? ago(d.verified_at) : "—"}</td>
+                {can.admin ? (
+                  <td className="py-2 pr-3 text-right">
+                    {d.kind === "s3" ? (
+                      <Button
+                        size="sm"
+                        variant="ghost"
+                        busy={remove.isPending && remove.variables === d.id}
+                        onClick={() => {
+                          if (window.confirm(`Remove the destination ${d.name}? The backups stored there stay in the bucket.`))
+                            remove.mutate(d.id);
+                        }}
+                      >
+                        Remove
+                      </Button>
+                    ) : null}
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Card>
+  );
+}
+
+function AddDestination({ onDone }: { onDone: () => void }) {
+  const toast = useToast();
+  const [form, setForm] = useState({
+    name: "",
+    endpoint: "",
+    bucket: "",
+    region: "us-east-1",
+    access_key_id: "",
+    secret_access_key: "",
+    prefix: "",
+    force_path_style: true,
+    encrypt: true,
+  });
+  const set = (patch: Partial<typeof form>) => setForm((f) => ({ ...f, ...patch }));
+  const add = useMutation({
+    mutationFn: () =>
+      ok(api.POST("/api/v1/backup-destinations", { body: { ...form, name: form.name.trim(), endpoint: form.endpoint.trim() } })),
+    onSuccess: (d) => {
+      toast.ok(`${d.name} verified and saved`);
+      onDone();
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    add.mutate();
+  };
+  return (
+    <form className="grid gap-3" onSubmit={submit}>
+      <Field label="Name">
+        <Input name="name" required value={form.name} onChange={(e) => set({ name: e.target.value })} placeholder="offsite" />
+      </Field>
+      <Field label="Endpoint" hint="scheme, host and port of the S3 API">
+        <Input
+          name="endpoint"
+          required
+          value={form.endpoint}
+          onChange={(e) => set({ endpoint: e.target.value })}
+          placeholder="https://s3.eu-west-1.amazonaws.com"
+        />
+      </Field>
+      <div className="grid gap-3 sm:grid-cols-2">
+        <Field label="Bucket">
+          <Input name="bucket" required value={form.bucket} onChange={(e) => set({ bucket: e.target.value })} />
+        </Field>
+        <Field label="Region">
+          <Input name="region" required value={form.region} onChange={(e) => set({ region: e.target.value })} />
+        </Field>
+      </div>
+      <Field label="Access key id">
+        <Input
+          name="access_key_id"
+          required
+          autoComplete="off"
+          value={form.access_key_id}
+          onChange={(e) => set({ access_key_id: e.target.value })}
+        />
+      </Field>
+      <Field label="Secret access key" hint="Stored sealed; only its last characters are ever shown">
+        <Input
+          name="secret_access_key"
+          type="password"
+          required
+          autoComplete="new-password"
+          value={form.secret_access_key}
+          onChange={(e) => set({ secret_access_key: e.target.value })}
+        />
+      </Field>
+      <Field label="Path prefix" hint="Optional; keys start with <prefix>/pier/<organization>/">
+        <Input name="prefix" value={form.prefix} onChange={(e) => set({ prefix: e.target.value })} />
+      </Field>
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" checked={form.force_path_style} onChange={(e) => set({ force_path_style: e.target.checked })} />
+        Path-style addresses (MinIO, most self-hosted stores)
+      </label>
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" checked={form.encrypt} onChange={(e) => set({ encrypt: e.target.checked })} />
+        Encrypt artifacts with the organization's key
+      </label>
+      <ErrorNote error={add.error} />
+      <div className="flex justify-end">
+        <Button type="submit" busy={add.isPending}>
+          Verify and save
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+// ---- policies -------------------------------------------------------------------------------
+
+export const describeTarget = (t: Target, hostName: (id: string) => string): string =>
+  t.kind === "volume"
+    ? `Volume ${t.name} on ${hostName(t.host_id)}`
+    : t.kind === "container"
+      ? `Container ${t.id.slice(0, 12)} on ${hostName(t.host_id)}`
+      : `Database ${t.database_id}`;
+
+function useHostNames() {
+  const hosts = useHosts();
+  return (id: string) => hosts.data?.hosts.find((h) => h.id === id)?.name ?? id;
+}
+
+export function PoliciesTab({ filter, fixedTarget }: { filter?: (p: Policy) => boolean; fixedTarget?: Target }) {
+  const can = useCan();
+  const qc = useQueryClient();
+  const toast = useToast();
+  const hostName = useHostNames();
+  const [editing, setEditing] = useState<Policy | "new" | null>(null);
+  const list = useQuery({
+    queryKey: backupKeys.policies(),
+    queryFn: () => ok(api.GET("/api/v1/backup-policies")),
+    // A run in progress ends on its own: follow it until it does.
+    refetchInterval: (q) => (q.state.data?.policies.some((p) => p.last_run?.status === "running") ? 2000 : false),
+  });
+  const invalidate = () => void qc.invalidateQueries({ queryKey: backupKeys.all });
+  const toggle = useMutation({
+    mutationFn: (p: Policy) =>
+      ok(api.PATCH("/api/v1/backup-policies/{id}", { params: { path: { id: p.id } }, body: { enabled: !p.enabled } })),
+    onSuccess: (p) => {
+      toast.ok(`${p.name} ${p.enabled ? "enabled" : "disabled"}`);
+      invalidate();
+    },
+    onError: (err) => toast.error(err),
+  });
+  const runNow = useMutation({
+    mutationFn: (p: Policy) => ok(api.POST("/api/v1/backup-policies/{id}/run", { params: { path: { id: p.id } } })),
+    onSuccess: (run) => {
+      if (run?.status === "failed") toast.error(new Error(run.message ?? "The backup could not start"));
+      else toast.ok("Backup started");
+      invalidate();
+    },
+    onError: (err) => toast.error(err),
+  });
+  const remove = useMutation({
+    mutationFn: (p: Policy) => ok(api.DELETE("/api/v1/backup-policies/{id}", { params: { path: { id: p.id } } })),
+    onSuccess: () => {
+      toast.ok("Policy deleted");
+      invalidate();
+    },
+    onError: (err) => toast.error(err),
+  });
+  const policies = (list.data?.policies ?? []).filter((p) => !filter || filter(p));
+  return (
+    <Card title="Policies" actions={can.admin ? <Button onClick={() => setEditing("new")}>New policy</Button> : null}>
+      <Dialog
+        open={editing !== null}
+        onOpenChange={(open) => !open && setEditing(null)}
+        title={editing === "new" ? "New backup policy" : "Edit backup policy"}
+        description="Backups run on the schedule, in its time zone; after each one that succeeds, retention deletes this policy's older backups."
+      >
+        {editing ? (
+          <PolicyForm
+            policy={editing === "new" ? null : editing}
+            fixedTarget={fixedTarget}
+            onDone={() => {
+              setEditing(null);
+              invalidate();
+            }}
+          />
+        ) : null}
+      </Dialog>
+      <ErrorNote error={list.error} />
+      {list.data && policies.length === 0 ? <Empty>No backup policy yet.</Empty> : null}
+      <div className="overflow-x-auto">
+        <table className="w-full text-left text-sm">
+          <thead className="text-xs text-zinc-500 uppercase">
+            <tr>
+              <th className="py-2 pr-3">Policy</th>
+              <th className="hidden py-2 pr-3 md:table-cell">Schedule</th>
+              <th className="py-2 pr-3">Last run</th>
+              <th className="hidden py-2 pr-3 sm:table-cell">Next run</th>
+              {can.operate ? (
+                <th className="py-2 pr-3">
+                  <span className="sr-only">Actions</span>
+                </th>
+              ) : null}
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
+            {policies.map((p) => (
+              <tr key={p.id} data-testid="policy-row" data-name={p.name}>
+                <td className="py-2 pr-3">
+                  <div className="font-medium">{p.name}</div>
+                  <div className="text-xs text-zinc-500">
+                    {describeTarget(p.target, hostName)} · keep {p.keep_last ?? "all"}
+                    {p.max_age_days ? `, ≤ ${p.max_age_days} days` : ""} · {p.destination_id === "default" ? "R2" : p.destination_id}
+                  </div>
+                </td>
+                <td className="hidden py-2 pr-3 font-mono md:table-cell">
+                  {p.schedule} <span className="font-sans text-xs text-zinc-500">{p.timezone}</span>
+                </td>
+                <td className="py-2 pr-3" data-testid="policy-last-run">
+                  {p.last_run ? (
+                    <span title={p.last_run.message ?? undefined}>
+                      <StateBadge state={p.last_run.status} /> <span className="text-xs text-zinc-500">{ago(p.last_run.created_at)}</span>
+                    </span>
+                  ) : (
+                    "—"
+                  )}
+                </td>
+                <td className="hidden py-2 pr-3 sm:table-cell">
+                  {p.enabled ? p.next_run_at ? new Date(p.next_run_at).toLocaleString() : "—" : <Badge>disabled</Badge>}
+                </td>
+                {can.operate ? (
+                  <td className="py-2 pr-3 text-right whitespace-nowrap">
+                    <Button
+                      size="sm"
+                      variant="secondary"
+                      busy={runNow.isPending && runNow.variables?.id === p.id}
+                      onClick={() => runNow.mutate(p)}
+                    >
+                      Run now
+                    </Button>
+                    {can.admin ? (
+                      <>
+                        <Button size="sm" variant="ghost" onClick={() => setEditing(p)}>
+                          Edit
+                        </Button>
+                        <Button
+                          size="sm"
+                          variant="ghost"
+                          busy={toggle.isPending && toggle.variables?.id === p.id}
+                          onClick={() => toggle.mutate(p)}
+                        >
+                          {p.enabled ? "Disable" : "Enable"}
+                        </Button>
+                        <Button
+                          size="sm"
+                          variant="ghost"
+                          onClick={() => {
+                            if (window.confirm(`Delete the policy ${p.name}? The backups it made stay.`)) remove.mutate(p);
+                          }}
+                        >
+                          Delete
+                        </Button>
+                      </>
+                    ) : null}
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Card>
+  );
+}
+
+const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+
+/** The next runs of what is typed, from the API (croner in the Worker): what the policy will do, or croner's complaint. */
+function CronHelper({ schedule, timezone }: { schedule: string; timezone: string }) {
+  const [typed, setTyped] = useState({ schedule, timezone });
+  useEffect(() => {
+    const t = setTimeout(() => setTyped({ schedule, timezone }), 300);
+    return () => clearTimeout(t);
+  }, [schedule, timezone]);
+  const preview = useQuery({
+    queryKey: backupKeys.preview(typed.schedule, typed.timezone),
+    queryFn: () =>
+      ok(
+        api.GET("/api/v1/backup-policies/schedule-preview", {
+          params: { query: { schedule: typed.schedule, timezone: typed.timezone, count: 3 } },
+        }),
+      ),
+    enabled: typed.schedule.trim().length > 0 && typed.timezone.trim().length > 0,
+    retry: false,
+  });
+  if (preview.error) return <ErrorNote error={preview.error} />;
+  if (!preview.data) return null;
+  return (
+    <div className="text-xs text-zinc-500" data-testid="cron-next-runs">
+      Next runs:{" "}
+      {preview.data.next_runs.map((at) => (
+        <span key={at} className="mr-2 inline-block">
+          {new Date(at).toLocaleString()}
+        </span>
+      ))}
+    </div>
+  );
+}
+
+const PRESETS = [
+  { label: "Nightly 03:00", value: "0 3 * * *" },
+  { label: "Hourly", value: "0 * * * *" },
+  { label: "Weekly, Sunday 02:00", value: "0 2 * * 0" },
+] as const;
+
+function PolicyForm({ policy, fixedTarget, onDone }: { policy: Policy | null; fixedTarget?: Target; onDone: () => void }) {
+  const toast = useToast();
+  const hosts = useHosts();
+  const destinations = useDestinations();
+  const databases = useQuery({ queryKey: ["databases", "list"], queryFn: () => ok(api.GET("/api/v1/databases")), enabled: !policy });
+  const initial = policy?.target ?? fixedTarget;
+  const [kind, setKind] = useState<Target["kind"]>(initial?.kind ?? "volume");
+  const [hostId, setHostId] = useState(initial && initial.kind !== "database" ? initial.host_id : "");
+  const [ref, setRef] = useState(
+    initial ? (initial.kind === "volume" ? initial.name : initial.kind === "container" ? initial.id : initial.database_id) : "",
+  );
+  const [name, setName] = useState(policy?.name ?? "");
+  const [schedule, setSchedule] = useState(policy?.schedule ?? "0 3 * * *");
+  const [timezone, setTimezone] = useState(policy?.timezone ?? browserZone());
+  const [keepLast, setKeepLast] = useState(policy ? (policy.keep_last?.toString() ?? "") : "7");
+  const [maxAge, setMaxAge] = useState(policy?.max_age_days?.toString() ?? "");
+  const [destinationId, setDestinationId] = useState(policy?.destination_id ?? "default");
+  const [notify, setNotify] = useState<string[]>(policy?.notify ?? ["backup.failed"]);
+  const numberOrNull = (s: string) => (s.trim() === "" ? null : Number(s));
+  const settings = {
+    schedule,
+    timezone,
+    keep_last: numberOrNull(keepLast),
+    max_age_days: numberOrNull(maxAge),
+    destination_id: destinationId,
+    notify: notify as ("backup.succeeded" | "backup.failed")[],
+  };
+  const target = (): Target =>
+    kind === "volume"
+      ? { kind, host_id: hostId, name: ref.trim() }
+      : kind === "container"
+        ? { kind, host_id: hostId, id: ref.trim() }
+        : { kind, database_id: ref };
+  const save = useMutation({
+    mutationFn: () =>
+      policy
+        ? ok(
+            api.PATCH("/api/v1/backup-policies/{id}", {
+              params: { path: { id: policy.id } },
+              body: { ...settings, ...(name ? { name } : {}) },
+            }),
+          )
+        : ok(api.POST("/api/v1/backup-policies", { body: { ...settings, target: target(), ...(name ? { name } : {}) } })),
+    onSuccess: (p) => {
+      toast.ok(`${p.name} saved`);
+      onDone();
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate();
+  };
+  const locked = !!policy || !!fixedTarget;
+  return (
+    <form className="grid gap-3" onSubmit={submit}>
+      <fieldset disabled={locked} className="grid gap-3">
+        <Field label="What to back up">
+          <Select name="target_kind" value={kind} onChange={(e) => setKind(e.target.value as Target["kind"])}>
+            <option value="volume">A volume</option>
+            <option value="database">A database service</option>
+            <option value="container">A container</option>
+          </Select>
+        </Field>
+        {kind === "database" ? (
+          <Field label="Database service">
+            <Select name="database_id" required value={ref} onChange={(e) => setRef(e.target.value)}>
+              <option value="">Choose…</option>
+              {databases.data?.databases.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.name} ({d.engine})
+                </option>
+              ))}
+              {policy && kind === "database" ? <option value={ref}>{ref}</option> : null}
+            </Select>
+          </Field>
+        ) : (
+          <div className="grid gap-3 sm:grid-cols-2">
+            <Field label="Host">
+              <Select name="host_id" required value={hostId} onChange={(e) => setHostId(e.target.value)}>
+                <option value="">Choose…</option>
+                {hosts.data?.hosts.map((h) => (
+                  <option key={h.id} value={h.id}>
+                    {h.name}
+                  </option>
+                ))}
+              </Select>
+            </Field>
+            <Field label={kind === "volume" ? "Volume name" : "Container id or name"}>
+              <Input name="target_ref" required value={ref} onChange={(e) => setRef(e.target.value)} />
+            </Field>
+          </div>
+        )}
+      </fieldset>
+      <Field label="Name" hint="Optional; by default the target's description">
+        <Input name="name" value={name} onChange={(e) => setName(e.target.value)} />
+      </Field>
+      <div className="grid gap-3 sm:grid-cols-2">
+        <Field label="Schedule (cron)" hint="minute hour day-of-month month day-of-week">
+          <Input name="schedule" required className="font-mono" value={schedule} onChange={(e) => setSchedule(e.target.value)} />
+        </Field>
+        <Field label="Time zone">
+          <Input name="timezone" required value={timezone} onChange={(e) => setTimezone(e.target.value)} />
+        </Field>
+      </div>
+      <div className="flex flex-wrap gap-1">
+        {PRESETS.map((p) => (
+          <Button key={p.value} type="button" size="sm" variant="ghost" onClick={() => setSchedule(p.value)}>
+            {p.label}
+          </Button>
+        ))}
+      </div>
+      <CronHelper schedule={schedule} timezone={timezone} />
+      <div className="grid gap-3 sm:grid-cols-2">
+        <Field label="Keep the newest" hint="Empty: no limit by count">
+          <Input name="keep_last" type="number" min={1} value={keepLast} onChange={(e) => setKeepLast(e.target.value)} />
+        </Field>
+        <Field label="Delete after (days)" hint="Empty: no limit by age">
+          <Input name="max_age_days" type="number" min={1} value={maxAge} onChange={(e) => setMaxAge(e.target.value)} />
+        </Field>
+      </div>
+      <Field label="Destination">
+        <Select name="destination_id" value={destinationId} onChange={(e) => setDestinationId(e.target.value)}>
+          {destinations.data?.destinations.map((d: Destination) => (
+            <option key={d.id} value={d.id}>
+              {d.name}
+            </option>
+          )) ?? <option value="default">The Worker's R2 bucket</option>}
+        </Select>
+      </Field>
+      <div className="flex flex-wrap gap-4 text-sm">
+        {(["backup.succeeded", "backup.failed"] as const).map((k) => (
+          <label key={k} className="flex items-center gap-2">
+            <input
+              type="checkbox"
+              name={k}
+              checked={notify.includes(k)}
+              onChange={(e) => setNotify((n) => (e.target.checked ? [...n, k] : n.filter((x) => x !== k)))}
+            />
+            Notify {k === "backup.succeeded" ? "successes" : "failures"}
+          </label>
+        ))}
+      </div>
+      <ErrorNote error={save.error} />
+      <div className="flex justify-end">
+        <Button type="submit" busy={save.isPending}>
+          {policy ? "Save" : "Create policy"}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+// ---- running --------------------------------------------------------------------------------
+
+const ACTIVE = (status: string) => status === "running" || status === "queued";
+
+/** Backups and restores in progress, followed while any runs. */
+export function RunningTab() {
+  const kinds = ["backup", "restore"] as const;
+  const running = useQuery({
+    queryKey: backupKeys.running(),
+    queryFn: async () => {
+      const pages = await Promise.all(kinds.map((kind) => ok(api.GET("/api/v1/tasks", { params: { query: { kind, limit: 20 } } }))));
+      return pages.flatMap((p) => p.tasks).sort((a, b) => b.created_at.localeCompare(a.created_at));
+    },
+    refetchInterval: (q) => (q.state.data?.some((t) => ACTIVE(t.status)) ? 1000 : 5000),
+  });
+  return (
+    <Card title="Backups and restores">
+      <ErrorNote error={running.error} />
+      {running.data?.length === 0 ? <Empty>No backup or restore has run yet.</Empty> : null}
+      <ul className="divide-y divide-zinc-200 dark:divide-zinc-800">
+        {running.data?.map((t) => (
+          <li key={t.id} className="grid gap-1 py-2 text-sm" data-testid="backup-task" data-status={t.status} data-kind={t.kind}>
+            <div className="flex items-center gap-2">
+              <span className="font-medium">{t.kind === "backup" ? "Backup" : "Restore"}</span>
+              <StateBadge state={t.status} />
+              <span className="text-xs text-zinc-500">{ago(t.created_at)}</span>
+            </div>
+            {ACTIVE(t.status) ? (
+              <progress max={100} value={t.progress} className="h-2 w-full max-w-md" aria-label={`${Math.round(t.progress)} %`} />
+            ) : null}
+            {t.message ? <div className="text-xs break-words text-zinc-500">{t.message}</div> : null}
+          </li>
+        ))}
+      </ul>
+    </Card>
+  );
+}
