@@ -58,6 +58,17 @@ export class BackupScheduler extends DurableObject<Bindings> {
     return nextRunAt;
   }
 
+  /**
+   * The cron trigger's check on a policy whose next run time has passed: an alarm that is still
+   * pending will fire (late alarms do); one that was lost fires now, and catches up.
+   */
+  async wake(policyId: string): Promise<void> {
+    this.ctx.storage.kv.put("policy", policyId);
+    if ((await this.ctx.storage.getAlarm()) !== null) return;
+    if (this.ctx.storage.kv.get<number>("due") === undefined) await this.arm(policyId);
+    else await this.ctx.storage.setAlarm(Date.now());
+  }
+
   /** The policy is gone: no more alarms, nothing kept. */
   async forget(): Promise<null> {
     await this.ctx.storage.deleteAlarm();

@@ -7,8 +7,9 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDatabase } from "../db/client.ts";
-import { backupPolicyRuns, backups } from "../db/schema.ts";
+import { backupPolicies, backupPolicyRuns, backups } from "../db/schema.ts";
 import { newId } from "../lib/ids.ts";
+import { runScheduled } from "../scheduled.ts";
 import { createTask, updateTask } from "../services/tasks.ts";
 import { addMember, call, expectProblem, json, newOwner, unique, type TestAccount } from "../testing.ts";
 
@@ -218,6 +219,25 @@ describe("the BackupScheduler", () => {
     const got = await json(await call(`/api/v1/backup-policies/${policy.id}`, { token: owner.token }), 200);
     expect(Date.parse(got.next_run_at)).toBeGreaterThan(Date.now());
     expect(await storage(policy.id, (s) => s.getAlarm())).toBe(Date.parse(got.next_run_at));
+  });
+
+  it("is woken by the cron trigger when its alarm was lost, and catches up", async () => {
+    const owner = await newOwner();
+    const { policy } = await newPolicy(owner, { schedule: "*/10 * * * *" });
+    const due = Date.now() - 3_600_000;
+    await storage(policy.id, async (s) => {
+      s.kv.put("due", due);
+      await s.deleteAlarm();
+    });
+    await createDatabase(env)
+      .update(backupPolicies)
+      .set({ nextRunAt: new Date(due).toISOString() })
+      .where(eq(backupPolicies.id, policy.id));
+    await runScheduled(env);
+    expect(await storage(policy.id, (s) => s.getAlarm())).not.toBeNull();
+    await runDurableObjectAlarm(scheduler(policy.id));
+    const runs = (await json(await call(`/api/v1/backup-policies/${policy.id}/runs`, { token: owner.token }), 200)).runs;
+    expect(runs.map((r: any) => r.trigger)).toEqual(["catch_up"]);
   });
 
   it("after a success, deletes exactly what retention says: the policy's own older backups, nothing else", async () => {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, lt } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "../db/client.ts";
 import { BACKUP_NOTIFY_KINDS, backupDestinations, backupPolicies, backupPolicyRuns, type BackupNotifyKind } from "../db/schema.ts";
@@ -353,4 +353,20 @@ export async function listPolicyRuns(db: Database, principal: Principal, id: str
     .orderBy(desc(backupPolicyRuns.createdAt), desc(backupPolicyRuns.id))
     .limit(limit);
   return rows.map(toRunView);
+}
+
+/** How late a policy's next run may be before the cron trigger checks on its scheduler. */
+const OVERDUE_MS = 5 * 60_000;
+
+/**
+ * The cron trigger's sweep: every enabled policy whose next run time passed a while ago has its
+ * scheduler woken, so a schedule whose alarm was lost still runs (once, catching up).
+ */
+export async function wakeOverduePolicies(db: Database, env: Bindings, now = Date.now()): Promise<number> {
+  const overdue = await db
+    .select({ id: backupPolicies.id })
+    .from(backupPolicies)
+    .where(and(eq(backupPolicies.enabled, true), lt(backupPolicies.nextRunAt, new Date(now - OVERDUE_MS).toISOString())));
+  await Promise.all(overdue.map((p) => env.BACKUP_SCHEDULER.getByName(p.id).wake(p.id)));
+  return overdue.length;
 }
