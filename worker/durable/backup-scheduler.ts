@@ -11,7 +11,7 @@ import { backupTargetOf, type PolicyRow, type PolicyRunRow, type PolicyRunView, 
 import { selectExpired } from "../services/backup-retention.ts";
 import { deleteBackup, startBackup } from "../services/backups.ts";
 import { notify } from "../services/notifications.ts";
-import type { Actor } from "../services/principal.ts";
+import type { Actor, Principal } from "../services/principal.ts";
 import { getTask, isFinished } from "../services/tasks.ts";
 
 /** While a run of the policy goes, the alarm looks in on its task this often. */
@@ -309,7 +309,7 @@ export class BackupScheduler extends DurableObject<Bindings> {
    * Who a run acts as: the member who pressed "run now", else the policy on its creator's behalf,
    * with the admin role that creating it took (backup-core checks roles on whoever starts a backup).
    */
-  private actorFor(policy: PolicyRow, by: RunBy | null): Actor {
+  private actorFor(policy: PolicyRow, by: RunBy | null): Actor & { principal: Principal } {
     return {
       ip: null,
       userAgent: `pier-backup-policy/${policy.id}`,

@@ -155,8 +155,9 @@ describe("backup policies API", () => {
 describe("the BackupScheduler", () => {
   it("records a run that cannot start as failed, and notifies it as the policy asks", async () => {
     const owner = await newOwner();
-    // The host's agent never connected: the backup cannot start.
-    const { policy } = await newPolicy(owner, { notify: ["backup.failed"] });
+    const { host, policy } = await newPolicy(owner, { notify: ["backup.failed"] });
+    // The target's host is gone: the backup cannot even start.
+    expect((await call(`/api/v1/hosts/${host.id}`, { method: "DELETE", token: owner.token })).status).toBe(204);
     const run = await json(await call(`/api/v1/backup-policies/${policy.id}/run`, { method: "POST", token: owner.token }), 202);
     expect(run).toMatchObject({ trigger: "manual", status: "failed", message: expect.stringMatching(/could not start/) });
     const notes = await json(await call("/api/v1/notifications?kind=backup.failed", { token: owner.token }), 200);
@@ -165,6 +166,28 @@ describe("the BackupScheduler", () => {
     ]);
     const got = await json(await call(`/api/v1/backup-policies/${policy.id}`, { token: owner.token }), 200);
     expect(got.last_run).toMatchObject({ id: run.id, status: "failed" });
+  });
+
+  it("starts a backup as the policy's, follows its task, and records how it ended", async () => {
+    const owner = await newOwner();
+    // The host's agent never connected: the backup starts, and its task fails.
+    const { policy } = await newPolicy(owner, { notify: ["backup.succeeded", "backup.failed"] });
+    const run = await json(await call(`/api/v1/backup-policies/${policy.id}/run`, { method: "POST", token: owner.token }), 202);
+    expect(run).toMatchObject({ trigger: "manual", status: "running", task_id: expect.stringMatching(/^tsk_/) });
+    const backup = await json(await call(`/api/v1/backups/${run.backup_id}`, { token: owner.token }), 200);
+    expect(backup).toMatchObject({ policy_id: policy.id, destination_id: "default", target: { kind: "volume", id: "app-data" } });
+    await expect
+      .poll(async () => (await json(await call(`/api/v1/tasks/${run.task_id}`, { token: owner.token }), 200)).status, { timeout: 20_000 })
+      .toBe("failed");
+    // The scheduler looks in on the run at its next alarm.
+    expect(await storage(policy.id, (s) => s.getAlarm())).toBeLessThanOrEqual(Date.now() + 10_000);
+    await runDurableObjectAlarm(scheduler(policy.id));
+    const got = await json(await call(`/api/v1/backup-policies/${policy.id}`, { token: owner.token }), 200);
+    expect(got.last_run).toMatchObject({ id: run.id, status: "failed", finished_at: expect.any(String) });
+    const notes = await json(await call("/api/v1/notifications?kind=backup.failed", { token: owner.token }), 200);
+    expect(notes.notifications[0]).toMatchObject({ target_id: policy.id, data: expect.objectContaining({ backup_id: run.backup_id }) });
+    // Only the scheduled time is left to wait for.
+    expect(await storage(policy.id, (s) => s.getAlarm())).toBe(Date.parse(got.next_run_at));
   });
 
   it("never runs twice at once: a due time while a run goes is recorded as skipped, and run now is refused", async () => {
@@ -218,7 +241,8 @@ describe("the BackupScheduler", () => {
     expect(Date.now() - Date.parse(runs[0].scheduled_for)).toBeLessThan(3_600_000);
     const got = await json(await call(`/api/v1/backup-policies/${policy.id}`, { token: owner.token }), 200);
     expect(Date.parse(got.next_run_at)).toBeGreaterThan(Date.now());
-    expect(await storage(policy.id, (s) => s.getAlarm())).toBe(Date.parse(got.next_run_at));
+    // Armed for the next time, or sooner to look in on the run it started.
+    expect(await storage(policy.id, (s) => s.getAlarm())).toBeLessThanOrEqual(Date.parse(got.next_run_at));
   });
 
   it("is woken by the cron trigger when its alarm was lost, and catches up", async () => {
