@@ -122,7 +122,9 @@ const databaseRoute = createRoute({
 const backupsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "backups",
-  validateSearch: (s: Record<string, unknown>): { tab?: string } => (typeof s.tab === "string" ? { tab: s.tab } : {}),
+  // ?tab= picks a tab; ?kind=&host=&ref= opens one target's backups (volume, container or database).
+  validateSearch: (s: Record<string, unknown>): { tab?: string; kind?: string; host?: string; ref?: string } =>
+    Object.fromEntries(Object.entries(s).filter(([k, v]) => ["tab", "kind", "host", "ref"].includes(k) && typeof v === "string")),
   component: lazyRouteComponent(() => import("./routes/backups.tsx"), "BackupsPage"),
 });
 const registriesRoute = createRoute({

@@ -13,7 +13,7 @@ import { Dialog } from "../components/ui/dialog.tsx";
 import { Field, Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
 import { useToast } from "../components/ui/toast.tsx";
-import { ago } from "../lib/format.ts";
+import { ago, bytes } from "../lib/format.ts";
 import { useHosts } from "./hosts.tsx";
 
 type Policy = Schemas["BackupPolicy"];
@@ -36,10 +36,20 @@ const TABS = [
 ] as const;
 type Tab = (typeof TABS)[number]["id"];
 
+/** `/backups?kind=volume&host=…&ref=…`: one target's backups (the volume and database pages link here). */
+export interface BackupsSearch {
+  tab?: string;
+  kind?: string;
+  host?: string;
+  ref?: string;
+}
+
 export function BackupsPage() {
-  const search = useSearch({ strict: false }) as { tab?: string };
+  const search = useSearch({ strict: false }) as BackupsSearch;
   const navigate = useNavigate();
   const tab: Tab = TABS.some((t) => t.id === search.tab) ? (search.tab as Tab) : "policies";
+  const target = targetOfSearch(search);
+  if (target) return <TargetBackups target={target} />;
   return (
     <>
       <PageTitle>Backups</PageTitle>
@@ -612,5 +622,189 @@ export function RunningTab() {
         ))}
       </ul>
     </Card>
+  );
+}
+
+// ---- one target's backups, with restore -----------------------------------------------------
+
+type Backup = Schemas["Backup"];
+
+function targetOfSearch(s: BackupsSearch): Target | null {
+  if (!s.ref) return null;
+  if (s.kind === "database") return { kind: "database", database_id: s.ref };
+  if (!s.host) return null;
+  if (s.kind === "volume") return { kind: "volume", host_id: s.host, name: s.ref };
+  if (s.kind === "container") return { kind: "container", host_id: s.host, id: s.ref };
+  return null;
+}
+
+const targetIdOf = (t: Target) => (t.kind === "volume" ? t.name : t.kind === "container" ? t.id : t.database_id);
+
+/** The link to a target's backups, for the volume, container and database pages. */
+export const targetBackupsSearch = (t: Target): BackupsSearch =>
+  t.kind === "database" ? { kind: "database", ref: t.database_id } : { kind: t.kind, host: t.host_id, ref: targetIdOf(t) };
+
+function TargetBackups({ target }: { target: Target }) {
+  const can = useCan();
+  const qc = useQueryClient();
+  const toast = useToast();
+  const hostName = useHostNames();
+  const [restoring, setRestoring] = useState<Backup | null>(null);
+  const label = describeTarget(target, hostName);
+  const list = useQuery({
+    queryKey: [...backupKeys.all, "target", target],
+    queryFn: () =>
+      ok(
+        api.GET("/api/v1/backups", {
+          params: {
+            query: {
+              target_kind: target.kind,
+              target_id: targetIdOf(target),
+              ...(target.kind === "database" ? {} : { host_id: target.host_id }),
+              limit: 100,
+            },
+          },
+        }),
+      ),
+    refetchInterval: (q) => (q.state.data?.backups.some((b) => b.status === "running") ? 1000 : false),
+  });
+  const backupNow = useMutation({
+    mutationFn: () => ok(api.POST("/api/v1/backups", { body: { target } })),
+    onSuccess: () => {
+      toast.ok("Backup started");
+      void qc.invalidateQueries({ queryKey: backupKeys.all });
+    },
+    onError: (err) => toast.error(err),
+  });
+  return (
+    <>
+      <PageTitle
+        actions={
+          can.operate ? (
+            <Button busy={backupNow.isPending} onClick={() => backupNow.mutate()}>
+              Back up now
+            </Button>
+          ) : null
+        }
+      >
+        Backups of {label}
+      </PageTitle>
+      <div className="grid gap-4">
+        <PoliciesTab fixedTarget={target} filter={(p) => JSON.stringify(p.target) === JSON.stringify(target)} />
+        <Card title="Backups">
+          <Dialog
+            open={restoring !== null}
+            onOpenChange={(open) => !open && setRestoring(null)}
+            title="Restore a backup"
+            description={restoring ? `From ${new Date(restoring.created_at).toLocaleString()} (${restoring.target.label})` : undefined}
+          >
+            {restoring ? (
+              <RestoreForm
+                backup={restoring}
+                target={target}
+                label={label}
+                onDone={() => {
+                  setRestoring(null);
+                  void qc.invalidateQueries({ queryKey: backupKeys.all });
+                }}
+              />
+            ) : null}
+          </Dialog>
+          <ErrorNote error={list.error} />
+          {list.data?.backups.length === 0 ? <Empty>No backup of this target yet.</Empty> : null}
+          <ul className="divide-y divide-zinc-200 dark:divide-zinc-800">
+            {list.data?.backups.map((b) => (
+              <li key={b.id} className="flex flex-wrap items-center gap-2 py-2 text-sm" data-testid="backup-row" data-status={b.status}>
+                <StateBadge state={b.status} />
+                <span className="font-medium">{new Date(b.created_at).toLocaleString()}</span>
+                <span className="text-xs text-zinc-500">
+                  {b.format} · {bytes(b.size_bytes)} · {b.destination_id === "default" ? "R2" : b.destination_id}
+                  {b.policy_id ? " · by policy" : ""}
+                  {b.imported ? " · found by a scan" : ""}
+                </span>
+                {b.error ? <span className="w-full text-xs text-red-600">{b.error}</span> : null}
+                {can.admin && b.status === "succeeded" ? (
+                  <span className="ml-auto">
+                    <Button size="sm" variant="secondary" onClick={() => setRestoring(b)}>
+                      Restore
+                    </Button>
+                  </span>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        </Card>
+        <RunningTab />
+      </div>
+    </>
+  );
+}
+
+function RestoreForm({ backup, target, label, onDone }: { backup: Backup; target: Target; label: string; onDone: () => void }) {
+  const toast = useToast();
+  const hosts = useHosts();
+  const [mode, setMode] = useState<"same" | "new">("same");
+  const [name, setName] = useState(`${targetIdOf(target).slice(0, 40)}-restored`);
+  const [hostId, setHostId] = useState(target.kind === "database" ? "" : target.host_id);
+  const restore = useMutation({
+    mutationFn: () =>
+      ok(
+        api.POST("/api/v1/backups/{id}/restore", {
+          params: { path: { id: backup.id } },
+          body: { into: mode === "same" ? { kind: "same" } : { kind: "new", name: name.trim(), ...(hostId ? { host_id: hostId } : {}) } },
+        }),
+      ),
+    onSuccess: () => {
+      toast.ok("Restore started");
+      onDone();
+    },
+  });
+  const replaced =
+    mode === "same"
+      ? `This replaces the current data of ${label} with the backup of ${new Date(backup.created_at).toLocaleString()}. Its users are stopped while it runs; the current data is kept as a safety copy until the restore succeeds.`
+      : `This creates ${name.trim() || "a new target"} on ${hosts.data?.hosts.find((h) => h.id === hostId)?.name ?? "the same host"}; ${label} is not touched.`;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (window.confirm(replaced)) restore.mutate();
+  };
+  return (
+    <form className="grid gap-3" onSubmit={submit}>
+      <fieldset className="grid gap-2 text-sm">
+        <label className="flex items-center gap-2">
+          <input type="radio" name="into" value="same" checked={mode === "same"} onChange={() => setMode("same")} />
+          Into {label} (replaces its data)
+        </label>
+        <label className="flex items-center gap-2">
+          <input type="radio" name="into" value="new" checked={mode === "new"} onChange={() => setMode("new")} />
+          Into a new {target.kind}, on this or another host
+        </label>
+      </fieldset>
+      {mode === "new" ? (
+        <div className="grid gap-3 sm:grid-cols-2">
+          <Field label="New name">
+            <Input name="restore_name" required value={name} onChange={(e) => setName(e.target.value)} />
+          </Field>
+          <Field label="Host">
+            <Select name="restore_host" value={hostId} onChange={(e) => setHostId(e.target.value)}>
+              {target.kind === "database" ? <option value="">The service's host</option> : null}
+              {hosts.data?.hosts.map((h) => (
+                <option key={h.id} value={h.id}>
+                  {h.name} ({h.status})
+                </option>
+              ))}
+            </Select>
+          </Field>
+        </div>
+      ) : null}
+      <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="restore-replaces">
+        {replaced}
+      </p>
+      <ErrorNote error={restore.error} />
+      <div className="flex justify-end">
+        <Button type="submit" variant={mode === "same" ? "danger" : "primary"} busy={restore.isPending}>
+          Restore
+        </Button>
+      </div>
+    </form>
   );
 }

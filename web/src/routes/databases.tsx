@@ -107,7 +107,14 @@ export function DatabasePage() {
         <Link to="/databases" className="text-zinc-500 hover:underline">
           Databases
         </Link>{" "}
-        / {d?.name ?? "…"}
+        / {d?.name ?? "…"}{" "}
+        <Link
+          to="/backups"
+          search={{ kind: "database", ref: databaseId }}
+          className="ml-2 text-sm font-normal text-sky-700 hover:underline dark:text-sky-400"
+        >
+          Backups
+        </Link>
       </PageTitle>
       <ErrorNote error={db.error} />
       {d ? (

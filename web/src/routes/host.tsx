@@ -308,7 +308,15 @@ type Volume = Schemas["Volume"];
 
 const VOLUMES: TableSpec<Volume> = {
   columns: [
-    { header: "Name", className: "max-w-[20rem] truncate", cell: (v) => v.name },
+    {
+      header: "Name",
+      className: "max-w-[20rem] truncate",
+      cell: (v) => (
+        <>
+          {v.name} <VolumeBackupsLink name={v.name} />
+        </>
+      ),
+    },
     { header: "Driver", cell: (v) => v.driver },
     { header: "Size", hideBelow: "sm", cell: (v) => bytes(v.size) },
   ],
@@ -316,6 +324,20 @@ const VOLUMES: TableSpec<Volume> = {
   empty: "No volume.",
   rowProps: () => ({ "data-testid": "volume-row" }),
 };
+
+/** The volume's backups and restore (the Backups screen, for this one target). */
+function VolumeBackupsLink({ name }: { name: string }) {
+  const { hostId } = useParams({ strict: false }) as { hostId: string };
+  return (
+    <Link
+      to="/backups"
+      search={{ kind: "volume", host: hostId, ref: name }}
+      className="ml-1 text-xs text-sky-700 hover:underline dark:text-sky-400"
+    >
+      Backups
+    </Link>
+  );
+}
 
 function VolumesTab({ hostId }: { hostId: string }) {
   const can = useCan();
