@@ -505,6 +505,103 @@ export interface paths {
         patch: operations["patchBackupDestinationsById"];
         trace?: never;
     };
+    "/api/v1/backup-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's backup policies, with each one's last run and next run time */
+        get: operations["getBackupPolicies"];
+        put?: never;
+        /**
+         * Create a backup policy and arm its schedule (admin+)
+         * @description `schedule` is five-field cron (minute hour day-of-month month day-of-week) or @daily/@weekly/…, read by croner in `timezone` (an IANA name, UTC by default); a pattern or zone croner cannot read is a 400 in its words. `keep_last` (default 7) and `max_age_days` are the retention, applied after each successful run to this policy's backups only (null: no limit). An unknown target or destination is a 422.
+         */
+        post: operations["postBackupPolicies"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup-policies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One backup policy */
+        get: operations["getBackupPoliciesById"];
+        put?: never;
+        post?: never;
+        /** Delete a policy and its run history; the backups it made stay (admin+) */
+        delete: operations["deleteBackupPoliciesById"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a policy's schedule, retention, destination, notifications, or switch it on or off (admin+)
+         * @description `schedule` is five-field cron (minute hour day-of-month month day-of-week) or @daily/@weekly/…, read by croner in `timezone` (an IANA name, UTC by default); a pattern or zone croner cannot read is a 400 in its words. `keep_last` (default 7) and `max_age_days` are the retention, applied after each successful run to this policy's backups only (null: no limit). An unknown target or destination is a 422. The target cannot change: a policy's backups are one target's.
+         */
+        patch: operations["patchBackupPoliciesById"];
+        trace?: never;
+    };
+    "/api/v1/backup-policies/{id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the policy now, besides its schedule (member+)
+         * @description Answers the run: its task (`task_id`) follows the backup's progress. A 409 while a run of the policy is still going.
+         */
+        post: operations["postBackupPoliciesRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup-policies/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The policy's runs, newest first: started, skipped, failed to start, and what retention pruned */
+        get: operations["getBackupPoliciesRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup-policies/schedule-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The next times a cron schedule comes due in a time zone (the screens' cron helper) */
+        get: operations["getBackupPoliciesSchedulePreview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/backups": {
         parameters: {
             query?: never;
@@ -2651,6 +2748,83 @@ export interface components {
             region?: string;
             secret_access_key?: string;
         };
+        BackupPolicy: {
+            created_at: string;
+            /** @description `default` (the Worker's R2 bucket) or a backup destination's id. */
+            destination_id: string;
+            enabled: boolean;
+            id: string;
+            keep_last: number | null;
+            last_run: components["schemas"]["BackupPolicyRun"];
+            max_age_days: number | null;
+            name: string;
+            next_run_at: string | null;
+            notify: ("backup.succeeded" | "backup.failed")[];
+            /** @example 0 3 * * * */
+            schedule: string;
+            target: components["schemas"]["BackupTarget"];
+            /** @example Europe/Berlin */
+            timezone: string;
+            updated_at: string;
+        };
+        BackupPolicyCreate: {
+            destination_id?: string;
+            enabled?: boolean;
+            keep_last?: number | null;
+            max_age_days?: number | null;
+            name?: string;
+            notify?: ("backup.succeeded" | "backup.failed")[];
+            schedule: string;
+            target: {
+                host_id: string;
+                /** @enum {string} */
+                kind: "volume";
+                name: string;
+            } | {
+                database_id: string;
+                /** @enum {string} */
+                kind: "database";
+            } | {
+                host_id: string;
+                id: string;
+                /** @enum {string} */
+                kind: "container";
+            };
+            timezone?: string;
+        };
+        BackupPolicyPatch: {
+            destination_id?: string;
+            enabled?: boolean;
+            keep_last?: number | null;
+            max_age_days?: number | null;
+            name?: string;
+            notify?: ("backup.succeeded" | "backup.failed")[];
+            schedule?: string;
+            timezone?: string;
+        };
+        BackupPolicyRun: {
+            backup_id: string | null;
+            created_at: string;
+            finished_at: string | null;
+            id: string;
+            message: string | null;
+            policy_id: string;
+            /** @description Backups the policy's retention deleted after this run succeeded. */
+            pruned: string[];
+            scheduled_for: string | null;
+            /**
+             * @description `skipped` when the policy's previous run was still going: a policy never runs twice at once.
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "skipped";
+            /** @description The backup's task: progress in bytes and its log. */
+            task_id: string | null;
+            /**
+             * @description `schedule`; `catch_up` (one run for scheduled times missed while Pier was down); `manual` (run now).
+             * @enum {string}
+             */
+            trigger: "schedule" | "catch_up" | "manual";
+        } | null;
         BackupRestore: {
             into: {
                 /** @enum {string} */
@@ -2677,6 +2851,22 @@ export interface components {
             backup: components["schemas"]["Backup"];
             task: components["schemas"]["Task"];
             task_id: string;
+        };
+        /** @description A volume on a host (`{kind: volume, host_id, name}`), a database service (`{kind: database, database_id}`) or a container on a host (`{kind: container, host_id, id}`). */
+        BackupTarget: {
+            host_id: string;
+            /** @enum {string} */
+            kind: "volume";
+            name: string;
+        } | {
+            database_id: string;
+            /** @enum {string} */
+            kind: "database";
+        } | {
+            host_id: string;
+            id: string;
+            /** @enum {string} */
+            kind: "container";
         };
         BrowserSession: {
             /** @description Also in the pier_csrf cookie: send it as X-CSRF-Token with every request that changes something. */
@@ -3346,7 +3536,7 @@ export interface components {
             };
             enabled?: boolean;
             /** @description Kinds this channel delivers; omitted or null for every kind. */
-            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring")[] | null;
+            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring" | "backup.succeeded" | "backup.failed")[] | null;
             name: string;
             /** @enum {string} */
             type: "slack";
@@ -3360,7 +3550,7 @@ export interface components {
             };
             enabled?: boolean;
             /** @description Kinds this channel delivers; omitted or null for every kind. */
-            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring")[] | null;
+            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring" | "backup.succeeded" | "backup.failed")[] | null;
             name: string;
             /** @enum {string} */
             type: "discord";
@@ -3376,7 +3566,7 @@ export interface components {
             };
             enabled?: boolean;
             /** @description Kinds this channel delivers; omitted or null for every kind. */
-            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring")[] | null;
+            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring" | "backup.succeeded" | "backup.failed")[] | null;
             name: string;
             /** @enum {string} */
             type: "telegram";
@@ -3395,7 +3585,7 @@ export interface components {
             };
             enabled?: boolean;
             /** @description Kinds this channel delivers; omitted or null for every kind. */
-            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring")[] | null;
+            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring" | "backup.succeeded" | "backup.failed")[] | null;
             name: string;
             /** @enum {string} */
             type: "email";
@@ -3408,7 +3598,7 @@ export interface components {
             };
             enabled?: boolean;
             /** @description Kinds this channel delivers; omitted or null for every kind. */
-            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring")[] | null;
+            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring" | "backup.succeeded" | "backup.failed")[] | null;
             name: string;
             /** @enum {string} */
             type: "webhook";
@@ -3467,7 +3657,7 @@ export interface components {
             };
             enabled?: boolean;
             /** @description Kinds this channel delivers; omitted or null for every kind. */
-            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring")[] | null;
+            events?: ("deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring" | "backup.succeeded" | "backup.failed")[] | null;
             name?: string;
         };
         NotificationDelivery: {
@@ -3489,7 +3679,7 @@ export interface components {
             kinds: {
                 enabled: boolean;
                 /** @enum {string} */
-                kind: "deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring";
+                kind: "deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring" | "backup.succeeded" | "backup.failed";
             }[];
             updated_at: string | null;
         };
@@ -3502,6 +3692,8 @@ export interface components {
             kinds: {
                 "alert.cleared"?: boolean;
                 "alert.opened"?: boolean;
+                "backup.failed"?: boolean;
+                "backup.succeeded"?: boolean;
                 "container.died"?: boolean;
                 "container.restart_loop"?: boolean;
                 "credential.expiring"?: boolean;
@@ -6913,6 +7105,649 @@ export interface operations {
             };
             /** @description Conflicts with the current state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBackupPolicies: {
+        parameters: {
+            query?: {
+                host_id?: string;
+                target_kind?: "volume" | "database" | "container";
+                /** @description A volume's name, a database service's id or a container's id. */
+                target_ref?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policies. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        policies: components["schemas"]["BackupPolicy"][];
+                    };
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postBackupPolicies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackupPolicyCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupPolicy"];
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBackupPoliciesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupPolicy"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteBackupPoliciesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchBackupPoliciesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackupPolicyPatch"];
+            };
+        };
+        responses: {
+            /** @description Saved, and the schedule armed again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupPolicy"];
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postBackupPoliciesRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Started. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupPolicyRun"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBackupPoliciesRuns: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        runs: components["schemas"]["BackupPolicyRun"][];
+                    };
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBackupPoliciesSchedulePreview: {
+        parameters: {
+            query: {
+                count?: number;
+                schedule: string;
+                timezone?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The next times, UTC ISO 8601. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        next_runs: string[];
+                    };
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16495,7 +17330,7 @@ export interface operations {
             query?: {
                 /** @description `next_cursor` from the previous page. */
                 cursor?: string;
-                kind?: "deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring";
+                kind?: "deployment.succeeded" | "deployment.failed" | "deployment.cancelled" | "deployment.timed_out" | "host.disconnected" | "host.lost" | "host.online" | "container.died" | "container.restart_loop" | "alert.opened" | "alert.cleared" | "credential.expiring" | "backup.succeeded" | "backup.failed";
                 /** @description Page size (1–200). */
                 limit?: number;
                 /** @description Only unread notifications. */
