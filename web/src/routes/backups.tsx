@@ -14,7 +14,7 @@ import { Field, Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import { ago, bytes } from "../lib/format.ts";
-import { useHosts } from "./hosts.tsx";
+import { useHosts } from "../api/hosts.ts";
 
 type Policy = Schemas["BackupPolicy"];
 type Destination = Schemas["BackupDestination"];
