@@ -15,6 +15,7 @@ import { TerminalAgentMessages, TerminalServerMessages } from "./protocol/termin
 import { TransferCreditSchema, TransferEofSchema, TransferStartSchema } from "./protocol/transfer.ts";
 import { PROTOCOL_VERSION } from "./protocol/version.ts";
 
+export * from "./protocol/backups.ts";
 export * from "./protocol/compose.ts";
 export * from "./protocol/container-admin.ts";
 export * from "./protocol/deploy.ts";

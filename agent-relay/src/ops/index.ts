@@ -12,6 +12,7 @@ import { containerLogs } from "./logs.ts";
 import { networkOps } from "./networks.ts";
 import { otherOps } from "./system.ts";
 import { volumeOps } from "./volumes.ts";
+import { backupOps } from "./backups.ts";
 
 export type { OpContext, OpHandler, OpHandlers } from "./context.ts";
 
@@ -33,6 +34,7 @@ export const handlers: OpHandlers = {
   ...otherOps,
   ...imageOps,
   ...volumeOps,
+  ...backupOps,
   ...networkOps,
   ...housekeepingOps,
   ...composeOps,

@@ -21,6 +21,7 @@ import type { StatsSample } from "./sample.ts";
 import { SYSTEM_OPS, type SystemOpResults } from "./system.ts";
 import type { TransferKind } from "./transfer.ts";
 import { VOLUME_OPS, type VolumeOpResults } from "./volumes.ts";
+import { BACKUP_OPS, type BackupOpResults } from "./backups.ts";
 
 /**
  * The operations a HostRelay can ask an agent to run. The Durable Object validates `args` with the
@@ -193,6 +194,7 @@ export const OPS = {
   "deploy.run": spec({ args: DeployRunArgs, timeoutMs: 10 * 60_000, streaming: true, idempotent: false }),
   "deploy.remove": spec({ args: DeployRemoveArgs, timeoutMs: 60_000, streaming: false, idempotent: true }),
   ...VOLUME_OPS,
+  ...BACKUP_OPS,
   ...NETWORK_OPS,
   ...SYSTEM_OPS,
   ...COMPOSE_OPS,
@@ -304,6 +306,7 @@ export interface LogLine {
 
 export interface OpResults
   extends VolumeOpResults,
+    BackupOpResults,
     NetworkOpResults,
     SystemOpResults,
     ComposeOpResults,
