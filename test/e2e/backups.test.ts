@@ -132,7 +132,11 @@ describe.skipIf(!dockerAvailable())("volume backups and restores", () => {
       headers: { authorization: `Bearer ${owner.token}` },
     });
     expect(download.status).toBe(200);
-    expect(createHash("sha256").update(new Uint8Array(await download.arrayBuffer())).digest("hex")).toBe(record.sha256);
+    expect(
+      createHash("sha256")
+        .update(new Uint8Array(await download.arrayBuffer()))
+        .digest("hex"),
+    ).toBe(record.sha256);
   }, 300_000);
 
   it("backs up to R2 encrypted and restores into a new volume on another host", async () => {
@@ -141,7 +145,10 @@ describe.skipIf(!dockerAvailable())("volume backups and restores", () => {
     expect(record).toMatchObject({ status: "succeeded", encrypted: true, destination_id: "default" });
     expect(record.key).toMatch(/\.tar\.enc$/);
     const restored = await restore(record.id, { kind: "new", name: copy, host_id: hostB.id });
-    expect(restored, JSON.stringify(restored)).toMatchObject({ status: "succeeded", result: { restored: { host_id: hostB.id, name: copy } } });
+    expect(restored, JSON.stringify(restored)).toMatchObject({
+      status: "succeeded",
+      result: { restored: { host_id: hostB.id, name: copy } },
+    });
     expect(await filesOf(copy)).toBe(`./.hidden\n./a.txt\n./big.bin\n./d/b\nhello\nnested\nsecret\n${bigSha}  big.bin`);
     // Not over an existing volume.
     const again = await restore(record.id, { kind: "new", name: copy, host_id: hostB.id });
@@ -170,13 +177,10 @@ describe.skipIf(!dockerAvailable())("volume backups and restores", () => {
       req.on("data", (d: Buffer) => {
         if (req.method === "PUT") uploaded += d.length;
       });
-      const upstream = request(
-        { host: "127.0.0.1", port: s3.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
+      const upstream = request({ host: "127.0.0.1", port: s3.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
       req.pipe(upstream);
     });
     await new Promise<void>((r) => proxy!.listen(0, "127.0.0.1", r));

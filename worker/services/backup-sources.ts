@@ -2,8 +2,10 @@ import type { Database } from "../db/client.ts";
 import type { BackupTargetKind } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError } from "../errors.ts";
+import type { DownloadOutcome } from "../durable/transfer-relay.ts";
 import type { CommandOutcome } from "../lib/relay.ts";
 import { containerSource, databaseSource } from "./database-backups.ts";
+import { downloadBody } from "../lib/transfer.ts";
 import { getHost } from "./hosts.ts";
 
 // What can be backed up, as plug-ins of the backup pipeline (services/backup-run.ts): each target
@@ -73,19 +75,6 @@ export class BackupStepError extends Error {
 
 // ---- volumes ----------------------------------------------------------------------------------
 
-/** The HostRelay's transfer answers, as the volume source reads them. */
-type Download = { ok: true; stream: ReadableStream<Uint8Array> } | Extract<CommandOutcome, { ok: false }>;
-
-/**
- * The relay's byte transfer (issue 15: HostRelay.openDownload / openUpload), reached through this
- * one seam until it is on main; then the casts go.
- */
-interface TransferRelay {
-  openDownload?(op: string, args: unknown): Promise<Download>;
-  openUpload?(op: string, args: unknown, body: ReadableStream<Uint8Array>): Promise<CommandOutcome>;
-}
-const transferRelay = (env: Bindings, hostId: string) => env.HOST_RELAY.getByName(hostId) as unknown as Required<TransferRelay>;
-
 const volumeSource: BackupSource<VolumeTarget> = {
   async describe(_env, target, { db, organizationId }) {
     const host = await getHost(db, organizationId, target.hostId);
@@ -93,13 +82,15 @@ const volumeSource: BackupSource<VolumeTarget> = {
   },
 
   async open(env, target, ctx) {
-    const opened = (await transferRelay(env, target.hostId).openDownload("volume.export", {
+    const relay = env.HOST_RELAY.getByName(target.hostId);
+    const opened = (await relay.openDownload("volume.export", {
       name: target.name,
       stop_containers: target.stopContainers ?? false,
-    })) as Download;
+    })) as DownloadOutcome;
     if (!opened.ok) throw new BackupStepError(`The volume could not be read: ${opened.error.message}`);
     ctx.log(`Reading volume ${target.name} as a tar${target.stopContainers ? " (its running containers stopped meanwhile)" : ""}`);
-    return opened.stream;
+    // Cancelling it (the upload failed, the task was cancelled) stops the engine read on the host.
+    return downloadBody(relay, opened);
   },
 
   async restore(env, target, into, body, ctx) {
@@ -111,7 +102,7 @@ const volumeSource: BackupSource<VolumeTarget> = {
         ? `Restoring into volume ${name} (its current data kept as a safety copy until the restore succeeds)`
         : `Restoring into a new volume ${name}${hostId !== target.hostId ? ` on host ${hostId}` : ""}`,
     );
-    const outcome = (await transferRelay(env, hostId).openUpload(
+    const outcome = (await env.HOST_RELAY.getByName(hostId).openUpload(
       "volume.import",
       { name, mode: into.kind === "same" ? "replace" : "create", stop_containers: target.stopContainers ?? false },
       body,

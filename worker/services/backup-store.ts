@@ -256,6 +256,9 @@ export async function uploadStream(
   hooks: UploadHooks = {},
 ): Promise<void> {
   const reader = stream.getReader();
+  // A cancel while a read waits on the source: the read ends now, not when the source sends more.
+  const stop = () => void reader.cancel(hooks.signal?.reason).catch(() => undefined);
+  hooks.signal?.addEventListener("abort", stop, { once: true });
   let buffer = new Uint8Array(PART_BYTES);
   let filled = 0;
   let upload: MultipartUpload | undefined;
@@ -300,5 +303,7 @@ export async function uploadStream(
     await reader.cancel(error).catch(() => undefined);
     if (upload) await upload.abort().catch(() => undefined);
     throw error;
+  } finally {
+    hooks.signal?.removeEventListener("abort", stop);
   }
 }

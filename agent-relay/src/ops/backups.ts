@@ -51,7 +51,11 @@ export async function helperImages(ctx: OpContext): Promise<string[]> {
   const ordered = [...tags].sort((a, b) => likely(a) - likely(b));
   const refs = ordered.length > 0 ? ordered : images.map((i) => i.Id);
   if (refs.length === 0)
-    throw new DockerError("volume.helper", 409, "The host has no image at all to mount the volume with: pull any small image (busybox) and retry.");
+    throw new DockerError(
+      "volume.helper",
+      409,
+      "The host has no image at all to mount the volume with: pull any small image (busybox) and retry.",
+    );
   return refs;
 }
 
@@ -155,7 +159,8 @@ async function importInto(ctx: OpContext, volume: string, body: Readable, image:
   }
 }
 
-const message = (error: unknown) => (error instanceof DockerError ? error.engineMessage : error instanceof Error ? error.message : String(error));
+const message = (error: unknown) =>
+  error instanceof DockerError ? error.engineMessage : error instanceof Error ? error.message : String(error);
 
 type BackupOps = "volume.export" | "volume.import";
 
@@ -191,13 +196,20 @@ export const backupOps: Pick<OpHandlers, BackupOps> = {
             throw error;
           },
         );
-        if (exists) throw new DockerError("volume.import", 409, `A volume named ${args.name} exists already on this host: restore into a new name.`);
+        if (exists)
+          throw new DockerError("volume.import", 409, `A volume named ${args.name} exists already on this host: restore into a new name.`);
         await ctx.docker.createVolume(args.name, ctx.signal);
         try {
           await importInto(ctx, args.name, body, image);
         } catch (error) {
-          await ctx.docker.transport.call(housekeeping.volumeRemove, { name: args.name, force: true }, cleanupSignal()).catch(() => undefined);
-          throw new DockerError("volume.import", error instanceof DockerError ? error.status : 500, `${message(error)} (the new volume was removed)`);
+          await ctx.docker.transport
+            .call(housekeeping.volumeRemove, { name: args.name, force: true }, cleanupSignal())
+            .catch(() => undefined);
+          throw new DockerError(
+            "volume.import",
+            error instanceof DockerError ? error.status : 500,
+            `${message(error)} (the new volume was removed)`,
+          );
         }
         return { name: args.name, mode: "create", bytes: body.received, restarted: [], safety_volume: null };
       }
