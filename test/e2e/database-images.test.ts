@@ -86,5 +86,11 @@ describe.skipIf(!dockerAvailable())("database services on the test images", () =
     );
     expect(anonymous).toMatch(/NOAUTH/);
     expect(await docker("exec", db.app_name, "ls", "/data/appendonlydir")).toMatch(/appendonly\.aof/);
+
+    // A restart recreates the container on the same volume (its own container is not a name clash).
+    const restarted = await api(`/api/v1/databases/${db.id}/restart`, { token: owner.token, method: "POST" });
+    expect(restarted.body.status, JSON.stringify(restarted.body)).toBe("running");
+    await waitReady(db);
+    expect(await redis(db, "GET", "greeting")).toBe("hello");
   });
 });

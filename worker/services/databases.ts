@@ -300,6 +300,7 @@ async function startContainer(db: Database, env: Bindings, row: DatabaseRow): Pr
     // The image is pulled when it is not on the host yet (deploy.build with an image source,
     // "tagged" with its own name: databases run their image as named, and leave no extra tags).
     await runStream(env, row.hostId, "deploy.build", {
+      kind: "database",
       app_id: row.id,
       deployment_id: row.id,
       app_name: row.appName,

@@ -42,7 +42,7 @@ async function build(args: DeployBuildArgs, ctx: OpContext): Promise<DeployBuild
   // The container will be named after the app: a clash is found before a minute of building.
   // (Compose names its own containers.)
   if (args.source.type === "image" || args.source.build_type !== "compose")
-    await refuseForeignContainer(ctx.docker, args.app_name, { kind: "application", id: args.app_id }, ctx.signal);
+    await refuseForeignContainer(ctx.docker, args.app_name, { kind: args.kind ?? "application", id: args.app_id }, ctx.signal);
   if (args.source.type === "image") return fromImage(args, args.source, ctx, say);
 
   const source = args.source;

@@ -51,6 +51,11 @@ export const GitSourceSchema = z.object({
 export type GitSource = z.infer<typeof GitSourceSchema>;
 
 export const DeployBuildArgs = z.object({
+  /**
+   * Whose container will be named `app_name` (default `application`): a database's image is
+   * "built" (pulled when missing) before every start, and its container carries `dev.pier.database`.
+   */
+  kind: z.optional(z.enum(["application", "database"])),
   app_id: id,
   deployment_id: id,
   app_name: containerName,
