@@ -325,3 +325,19 @@ export const alerts = sqliteTable(
     uniqueIndex("alerts_host_metric_live_unique").on(t.hostId, t.metric).where(sql`${t.state} in ('pending', 'firing')`),
   ],
 );
+
+// ---- monitoring settings (issue 13) ----------------------------------------------------------------
+
+/**
+ * An organization's monitoring settings beyond alert rules and notification switches (which have
+ * their own tables): how often its agents sample, pushed to them, and a Grafana to link to.
+ */
+export const monitoringSettings = sqliteTable("monitoring_settings", {
+  organizationId: text("organization_id")
+    .primaryKey()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  /** Null: the agent's own default (PIER_METRICS_INTERVAL_MS, 15 s). */
+  sampleIntervalSeconds: integer("sample_interval_seconds"),
+  grafanaUrl: text("grafana_url"),
+  updatedAt: text("updated_at").notNull(),
+});

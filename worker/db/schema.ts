@@ -6,3 +6,4 @@ export * from "./schema-monitoring.ts";
 export * from "./schema-apps.ts";
 export * from "./schema-backups.ts";
 export * from "./schema-backup-policies.ts";
+export * from "./schema-vault.ts";
