@@ -28,6 +28,7 @@ export * from "./protocol/networks.ts";
 export * from "./protocol/ops.ts";
 export * from "./protocol/refs.ts";
 export * from "./protocol/sample.ts";
+export * from "./protocol/servers.ts";
 export * from "./protocol/system.ts";
 export * from "./protocol/terminal.ts";
 export * from "./protocol/transfer.ts";

@@ -7,3 +7,4 @@ export * from "./schema-apps.ts";
 export * from "./schema-backups.ts";
 export * from "./schema-backup-policies.ts";
 export * from "./schema-vault.ts";
+export * from "./schema-servers.ts";

@@ -35,7 +35,10 @@ export type IdPrefix =
   | "bkd"
   | "bak"
   | "bpl"
-  | "bpr";
+  | "bpr"
+  | "srv"
+  | "srl"
+  | "sdk";
 
 /** Opaque prefixed ids (`usr_…`), as DESIGN.md asks; the prefix tells a reader what it names. */
 export function newId(prefix: IdPrefix): string {

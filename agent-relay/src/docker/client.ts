@@ -1,4 +1,5 @@
 import type { Dispatcher } from "undici";
+import { MANAGED_LABEL_KEY } from "../protocol/servers.ts";
 import * as api from "./endpoints.ts";
 import { parseDockerHost, type DockerEndpoint } from "./host.ts";
 import { JsonLinesParser, MultiplexedStreamDemuxer } from "./streams.ts";
@@ -6,7 +7,7 @@ import { DockerTransport, PREFERRED_API_VERSION, type ResponseBody } from "./tra
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Put on everything the agent creates, so Pier can tell its objects from the host's own. */
-export const MANAGED_LABEL = "dev.pier.managed";
+export const MANAGED_LABEL = MANAGED_LABEL_KEY;
 
 export type DockerJson = Record<string, unknown>;
 export type OutputStream = "stdout" | "stderr";
