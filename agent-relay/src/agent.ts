@@ -4,6 +4,7 @@ import { RelayConnection, type ConnectionStatus } from "./connection.ts";
 import { DockerClient } from "./docker/client.ts";
 import { DisconnectedError } from "./errors.ts";
 import { EventForwarder } from "./events.ts";
+import { HostFirewall } from "./firewall.ts";
 import { CommandExecutor } from "./executor.ts";
 import { buildHello } from "./host-info.ts";
 import { HostSampler, MetricsReporter } from "./host-metrics.ts";
@@ -42,6 +43,8 @@ export interface AgentOptions {
   metricsDiskPath?: string;
   /** The PATH host programs such as Docker Compose are looked up on (default: the agent's PATH). */
   toolPath?: string;
+  /** The iptables command firewall groups run (default `["iptables"]`; `-restore` is appended for restores). */
+  iptables?: string[];
   heartbeatMs?: number;
   backoff?: BackoffPolicy;
   /** Wait after a rejected token or a takeover (default 5 min). */
@@ -80,12 +83,16 @@ export function startAgent(options: AgentOptions): RunningAgent {
   const ownsDocker = !options.docker;
   const docker = options.docker ?? new DockerClient({ host: options.dockerHost });
   const stats = new StatsCache(docker, log, { resyncMs: options.statsResyncMs });
+  const firewall = new HostFirewall(docker, log, { iptables: options.iptables });
 
   // Declared before use by the callbacks below; assigned right after.
   let connection!: RelayConnection;
   const events = new EventForwarder(docker, log, {
     send: (batch) => connection.send(encode({ type: "event", events: batch })),
-    observe: (event) => stats.onEvent(event),
+    observe: (event) => {
+      stats.onEvent(event);
+      firewall.onEvent(event);
+    },
     flushMs: options.eventFlushMs,
     batchMax: options.eventBatchMax,
   });
@@ -103,6 +110,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     log,
     transfers,
     toolPath: options.toolPath,
+    firewall,
   });
 
   const terminals = new Terminals({
@@ -228,6 +236,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
         log.info("agent stopping");
         clearInterval(statsPush);
         metrics?.stop();
+        firewall.stop();
         executor.abortAll(new DisconnectedError("the agent is shutting down"));
         await terminals.closeAll();
         await connection.stop();

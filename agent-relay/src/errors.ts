@@ -1,6 +1,7 @@
 import { type ERROR_CODES, relayError, type RelayError } from "./protocol.ts";
 import { DockerError, DockerUnavailableError, InvalidReferenceError } from "./docker/errors.ts";
 import { ImagePullError } from "./docker/client.ts";
+import { FirewallFailedError, FirewallUnavailableError } from "./firewall.ts";
 
 /** Abort reasons, so a failed call can say why it was stopped. */
 export class DeadlineExceededError extends Error {
@@ -66,6 +67,8 @@ export function toRelayError(error: unknown): RelayError {
   if (error instanceof InvalidArgsError || error instanceof InvalidReferenceError) return relayError("invalid_args", error.message);
   if (error instanceof HostToolError) return relayError(error.code, error.message);
   if (error instanceof ForbiddenError) return relayError("forbidden", error.message, 403);
+  if (error instanceof FirewallUnavailableError) return relayError("firewall_unavailable", error.message);
+  if (error instanceof FirewallFailedError) return relayError("tool_failed", error.message);
   if (error instanceof DeployFailedError) return relayError("deploy_failed", error.message);
   return relayError("internal", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }

@@ -3,6 +3,7 @@ import type { DockerClient } from "./docker/client.ts";
 import { CancelledError, DeadlineExceededError, toRelayError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { OpContext, OpHandler, OpHandlers } from "./ops/index.ts";
+import type { HostFirewall } from "./firewall.ts";
 import type { Transfers } from "./transfer.ts";
 import {
   encode,
@@ -30,6 +31,8 @@ export interface ExecutorDeps {
   now?: () => number;
   /** The PATH host programs are looked up on (AgentOptions.toolPath). */
   toolPath?: string;
+  /** The host's firewall, for the firewall.* ops. */
+  firewall?: HostFirewall;
 }
 
 interface Running {
@@ -100,6 +103,7 @@ export class CommandExecutor {
       output,
       stats: this.#deps.stats,
       toolPath: this.#deps.toolPath,
+      firewall: this.#deps.firewall,
       ...(transfer?.download ? { download: transfer.download } : {}),
       ...(transfer?.upload ? { upload: transfer.upload } : {}),
     };

@@ -22,6 +22,7 @@ export * from "./protocol/deploy.ts";
 export * from "./protocol/dumps.ts";
 export * from "./protocol/host-files.ts";
 export * from "./protocol/events.ts";
+export * from "./protocol/firewall.ts";
 export * from "./protocol/images.ts";
 export * from "./protocol/metrics.ts";
 export * from "./protocol/networks.ts";
@@ -116,6 +117,11 @@ export const ERROR_CODES = {
   forbidden: "forbidden",
   /** A program the op ran failed; the message carries its exit code and last output. */
   tool_failed: "tool_failed",
+  /**
+   * The host cannot enforce firewall rules: the agent is not root (or lacks NET_ADMIN), iptables is
+   * not installed, or the engine runs without its DOCKER-USER chain. The message says which.
+   */
+  firewall_unavailable: "firewall_unavailable",
   /** A bug or an unexpected failure in the agent. */
   internal: "internal",
   /** Set by the HostRelay, never by an agent: no agent is connected for the host. */

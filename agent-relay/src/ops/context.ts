@@ -1,6 +1,7 @@
 import type { ChunkWriter } from "../chunker.ts";
 import type { DockerClient } from "../docker/client.ts";
 import type { OpArgs, OpName, StatsSample } from "../protocol.ts";
+import type { HostFirewall } from "../firewall.ts";
 import type { DownloadSink, UploadSource } from "../transfer.ts";
 
 export interface OpContext {
@@ -17,6 +18,8 @@ export interface OpContext {
   upload?: UploadSource;
   /** The PATH host programs (Docker Compose) are looked up on; the agent's own when unset. */
   toolPath?: string;
+  /** The host's firewall (firewall groups); absent in agents embedded without one. */
+  firewall?: HostFirewall;
 }
 
 /** Returns `result.data`; a streaming handler returns once its stream is over. */

@@ -13,6 +13,7 @@ import { networkOps } from "./networks.ts";
 import { otherOps } from "./system.ts";
 import { volumeOps } from "./volumes.ts";
 import { backupOps } from "./backups.ts";
+import { firewallOps } from "./firewall.ts";
 
 export type { OpContext, OpHandler, OpHandlers } from "./context.ts";
 
@@ -42,6 +43,7 @@ export const handlers: OpHandlers = {
   ...imageAdminOps,
   ...containerAdminOps,
   ...archiveOps,
+  ...firewallOps,
   "container.logs": containerLogs,
   "container.exec": containerExec,
   "deploy.build": deployBuild,

@@ -22,6 +22,7 @@ import { SYSTEM_OPS, type SystemOpResults } from "./system.ts";
 import type { TransferKind } from "./transfer.ts";
 import { VOLUME_OPS, type VolumeOpResults } from "./volumes.ts";
 import { BACKUP_OPS, type BackupOpResults } from "./backups.ts";
+import { FIREWALL_OPS, type FirewallOpResults } from "./firewall.ts";
 
 /**
  * The operations a HostRelay can ask an agent to run. The Durable Object validates `args` with the
@@ -202,6 +203,7 @@ export const OPS = {
   ...IMAGE_OPS,
   ...CONTAINER_ADMIN_OPS,
   ...DUMP_OPS,
+  ...FIREWALL_OPS,
   "deploy.prune": spec({ args: DeployPruneArgs, timeoutMs: 60_000, streaming: false, idempotent: true }),
 } as const;
 
@@ -313,7 +315,8 @@ export interface OpResults
     HostFileOpResults,
     ImageOpResults,
     ContainerAdminOpResults,
-    DumpOpResults {
+    DumpOpResults,
+    FirewallOpResults {
   "container.list": ContainerSummary[];
   "container.inspect": DockerJson;
   "container.create": { id: string; name: string; warnings: string[]; started: boolean };
