@@ -19,11 +19,10 @@ import {
   type FirewallChainState,
   type FirewallOpResults,
   type FirewallRule,
+  SERVER_LABEL,
 } from "./protocol.ts";
 
 const DOCKER_USER = "DOCKER-USER";
-/** The label server containers carry (worker/lib/labels); an event with it names the server directly. */
-export const SERVER_LABEL = "dev.pier.server";
 const CHAIN_PREFIX = "PIER-";
 
 /** The host cannot enforce rules (no privilege, no iptables, no DOCKER-USER); the message says what to fix. */

@@ -8,3 +8,4 @@ export * from "./schema-backups.ts";
 export * from "./schema-backup-policies.ts";
 export * from "./schema-vault.ts";
 export * from "./schema-servers.ts";
+export * from "./schema-firewall.ts";

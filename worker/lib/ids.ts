@@ -38,7 +38,9 @@ export type IdPrefix =
   | "bpr"
   | "srv"
   | "srl"
-  | "sdk";
+  | "sdk"
+  | "fwg"
+  | "fwr";
 
 /** Opaque prefixed ids (`usr_…`), as DESIGN.md asks; the prefix tells a reader what it names. */
 export function newId(prefix: IdPrefix): string {
