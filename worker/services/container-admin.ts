@@ -54,3 +54,14 @@ export async function renameContainer(db: Database, env: Bindings, actor: Authed
   });
   return renamed;
 }
+
+/** What a path in the container is (`docker cp`'s stat): viewers may look. */
+export async function statContainerPath(
+  db: Database,
+  env: Bindings,
+  actor: Authed,
+  hostId: string,
+  args: OpArgs<"container.archive_stat">,
+) {
+  return runOnOrgHost(db, env, actor.principal.organizationId, hostId, "container.archive_stat", args);
+}

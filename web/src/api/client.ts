@@ -63,3 +63,17 @@ export function fieldError(err: unknown, field: string): string | undefined {
   if (!(err instanceof ApiProblem)) return undefined;
   return err.errors.find((e) => e.pointer === `/body/${field}` || e.pointer.startsWith(`/body/${field}/`))?.detail;
 }
+
+/**
+ * Sends a file as a request body (a tar to load or extract), with the CSRF header the typed client
+ * adds; the browser streams the file, nothing is read into memory here. The API's problem is thrown.
+ */
+export async function sendFile<T>(method: "POST" | "PUT", url: string, file: Blob): Promise<T> {
+  const headers: Record<string, string> = { "content-type": "application/x-tar" };
+  const token = csrfToken();
+  if (token) headers["X-CSRF-Token"] = token;
+  const response = await fetch(url, { method, headers, body: file, credentials: "same-origin" });
+  const body = await response.json().catch(() => undefined);
+  if (!response.ok) throw await problemOf(response, body);
+  return body as T;
+}

@@ -15,14 +15,16 @@ import { useToast } from "../components/ui/toast.tsx";
 import { bytes, percent } from "../lib/format.ts";
 import { LogBuffer } from "../lib/log-buffer.ts";
 
-// xterm.js is loaded only when the terminal tab opens.
+// xterm.js is loaded only when the terminal tab opens; the files tab when it opens.
 const ContainerTerminal = lazy(() => import("../components/terminal.tsx"));
+const ContainerFiles = lazy(() => import("../components/container-files.tsx"));
 
 const TABS = [
   { id: "logs", label: "Logs" },
   { id: "terminal", label: "Terminal" },
   { id: "stats", label: "Stats" },
   { id: "processes", label: "Processes" },
+  { id: "files", label: "Files" },
   { id: "inspect", label: "Inspect" },
 ] as const;
 type Tab = (typeof TABS)[number]["id"];
@@ -133,6 +135,11 @@ export function ContainerPage() {
       ) : null}
       {current === "stats" ? <Stats hostId={hostId} containerId={containerId} running={running} /> : null}
       {current === "processes" ? <Processes hostId={hostId} containerId={containerId} running={running} /> : null}
+      {current === "files" ? (
+        <Suspense fallback="Loading…">
+          <ContainerFiles hostId={hostId} containerId={containerId} />
+        </Suspense>
+      ) : null}
       {current === "inspect" && inspect.data ? <InspectView doc={inspect.data} /> : null}
     </>
   );

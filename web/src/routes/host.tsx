@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams, useSearch } from "@tanstack/react-router";
 import { useEffect, useMemo, useState, type FormEvent } from "react";
-import { api, ok, type Schemas } from "../api/client.ts";
+import { api, ok, type Schemas, sendFile } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
 import { LineChart } from "../components/chart.tsx";
@@ -276,6 +276,16 @@ function ImagesTab({ hostId }: { hostId: string }) {
     pull.mutate(String(new FormData(e.currentTarget).get("image")));
   };
   const reference = (i: Image) => i.repo_tags[0] ?? i.id;
+  const [tar, setTar] = useState<File | null>(null);
+  const load = useMutation({
+    mutationFn: (file: File) => sendFile<{ images: string[] }>("POST", `/api/v1/hosts/${encodeURIComponent(hostId)}/images/load`, file),
+    onSuccess: (loaded) => {
+      toast.ok(loaded.images.length ? `Loaded ${loaded.images.join(", ")}` : "Loaded");
+      void qc.invalidateQueries({ queryKey: keys.hosts.images(hostId) });
+    },
+    onError: (err) => toast.error(err),
+  });
+  const saveUrl = (i: Image) => `/api/v1/hosts/${encodeURIComponent(hostId)}/images/${encodeURIComponent(reference(i))}/save`;
   return (
     <Card>
       {can.operate ? (
@@ -292,12 +302,34 @@ function ImagesTab({ hostId }: { hostId: string }) {
           ) : null}
         </form>
       ) : null}
+      {can.operate ? (
+        <div className="mb-3 flex flex-wrap items-center gap-2 text-sm">
+          <input
+            type="file"
+            aria-label="Image tar to load"
+            accept=".tar,.tar.gz,.tgz,application/x-tar"
+            onChange={(e) => setTar(e.currentTarget.files?.[0] ?? null)}
+          />
+          <Button variant="secondary" disabled={!tar} busy={load.isPending} onClick={() => tar && load.mutate(tar)}>
+            Load image
+          </Button>
+        </div>
+      ) : null}
       <DataTable
         spec={IMAGES}
         state={images}
         rows={images.data?.images}
         actions={
-          can.operate ? (i) => <RemoveButton busy={remove.busy(reference(i))} onClick={() => remove.run(reference(i))} /> : undefined
+          can.operate
+            ? (i) => (
+                <>
+                  <a className="mr-2 text-sm hover:underline" href={saveUrl(i)} download aria-label={`Save ${reference(i)} as tar`}>
+                    Save
+                  </a>
+                  <RemoveButton busy={remove.busy(reference(i))} onClick={() => remove.run(reference(i))} />
+                </>
+              )
+            : undefined
         }
       />
     </Card>
