@@ -92,7 +92,11 @@ export const archiveOps: Pick<OpHandlers, ArchiveOps> = {
         ctx.signal,
       );
     } catch (error) {
-      if (error instanceof DockerError && error.status === 403) throw new ForbiddenError(error.engineMessage);
+      // The API documents 403 for a read-only root filesystem; Debian's engine (20.10) answers 500
+      // "container rootfs is marked read-only". Either way it is the container's setting, not a fault.
+      if (error instanceof DockerError && (error.status === 403 || /rootfs is marked read-only/i.test(error.engineMessage))) {
+        throw new ForbiddenError(error.engineMessage);
+      }
       // The engine calls a file as the target a server error; it is the caller's mistake.
       if (error instanceof DockerError && /not a directory/i.test(error.engineMessage)) {
         throw new DockerError("container.archive-put", 400, `${args.path} in the container is not a directory (${error.engineMessage})`);
