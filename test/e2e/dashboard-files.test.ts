@@ -49,7 +49,8 @@ describe.skipIf(!hasChromium || !dockerAvailable())("files and image tars on the
     hostId = online.host.id;
     agent = online.agent;
     await docker("run", "-d", "--name", box, TEST_IMAGE, "sh", "-c", "echo 'seen in the browser' > /srv.txt && exec sleep 600");
-    await docker("tag", TEST_IMAGE, copy);
+    // An image of its own (a tag of the test image would share its row, under the test image's name).
+    await docker("commit", box, copy);
     browser = await launchBrowser();
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await ctx.newPage();
@@ -85,7 +86,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("files and image tars on the
       mimeType: "application/x-tar",
       buffer: tarOf("note.txt", "written from the dashboard\n"),
     });
-    await page.getByRole("button", { name: "Extract here" }).click();
+    await page.getByRole("button", { name: "Extract here", exact: true }).click();
     await page.getByText(/Extracted .* into \/tmp/).waitFor({ timeout: 60_000 });
     expect(await docker("exec", box, "cat", "/tmp/note.txt")).toBe("written from the dashboard");
   });
