@@ -2,10 +2,22 @@
 // so both sides of a ratio pay the same client cost.
 import { Pool } from "undici";
 
+interface Session {
+  access_token: string;
+  access_token_expires_at: string;
+  refresh_token: string;
+}
+
 export class Api {
   readonly #pool: Pool;
   readonly url: string;
   token = "";
+  /** Access tokens live 15 minutes (ACCESS_TOKEN_TTL_SECONDS) and a full run takes longer. */
+  #refreshToken = "";
+  #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  #renewing: Promise<void> | undefined;
+  /** Tokens renewed during the run (the bench reports it beside its results). */
+  renewals = 0;
 
   constructor(url: string) {
     this.url = url;
@@ -13,8 +25,20 @@ export class Api {
   }
 
   async call<T = any>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, expect = 200): Promise<T> {
+    try {
+      return await this.#call<T>(method, path, body, expect);
+    } catch (error) {
+      // The renewal timer can fire late on a loaded machine; an expired token is renewed and the
+      // call made once more rather than ending a run of many minutes.
+      if (!(error instanceof HttpError && error.status === 401 && expect !== 401 && this.#refreshToken)) throw error;
+      await this.renew();
+      return this.#call<T>(method, path, body, expect);
+    }
+  }
+
+  async #call<T>(method: "GET" | "POST" | "DELETE", path: string, body: unknown, expect: number, anonymous = false): Promise<T> {
     const headers: Record<string, string> = {};
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (this.token && !anonymous) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     const res = await this.#pool.request({ method, path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.body.text();
@@ -25,11 +49,38 @@ export class Api {
   async registerAndLogin(runId: string): Promise<void> {
     const user = { email: `bench-${runId}@example.com`, username: `bench${runId}`, password: `bench-${runId}-Passw0rd!` };
     await this.call("POST", "/api/v1/auth/register", user, 201);
-    const login = await this.call<{ access_token: string }>("POST", "/api/v1/auth/login", {
-      login: user.username,
-      password: user.password,
-    });
-    this.token = login.access_token;
+    this.#adopt(await this.call<Session>("POST", "/api/v1/auth/login", { login: user.username, password: user.password }));
+  }
+
+  /**
+   * Rotates the session's tokens. Scheduled at half of each access token's life, in the
+   * background, so no timed request pays for it; requests in flight keep the old token, which is
+   * still valid.
+   */
+  renew(): Promise<void> {
+    this.#renewing ??= (async () => {
+      try {
+        // Without the access token: an expired one would be refused before the refresh token is read.
+        const session = await this.#call<Session>("POST", "/api/v1/auth/refresh", { refresh_token: this.#refreshToken }, 200, true);
+        this.renewals++;
+        this.#adopt(session);
+      } finally {
+        this.#renewing = undefined;
+      }
+    })();
+    return this.#renewing;
+  }
+
+  #adopt(session: Session): void {
+    this.token = session.access_token;
+    this.#refreshToken = session.refresh_token;
+    clearTimeout(this.#renewTimer);
+    const lifeMs = Date.parse(session.access_token_expires_at) - Date.now();
+    this.#renewTimer = setTimeout(
+      () => void this.renew().catch((error) => console.error(`[bench] renewing the access token failed: ${error.message}`)),
+      Math.max(1_000, lifeMs / 2),
+    );
+    this.#renewTimer.unref();
   }
 
   createHost(name: string): Promise<{ id: string; agent_token: string }> {
@@ -48,6 +99,7 @@ export class Api {
   }
 
   close(): Promise<void> {
+    clearTimeout(this.#renewTimer);
     return this.#pool.close();
   }
 }
