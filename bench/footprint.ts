@@ -4,10 +4,12 @@
 // every simulated agent). Idle: settled, with every running container's stats followed. Under
 // load: container lists and stats from several loops while followed log streams run.
 import { spawn } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
 import { type Api, mapLimit, sleep } from "./api.ts";
+import { ratios, round, summarize, timed, type Summary } from "./stats.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 export const AGENT_BUNDLE = join(ROOT, "agent-relay/dist/pier-agent.js");
@@ -36,6 +38,13 @@ export interface Footprint {
   load_failures: number;
   /** The agent's CPU time (user + system) from its start to the end of the load, in seconds. */
   cpu_seconds: number;
+  /**
+   * With `breakdown`: the agent's own process.memoryUsage() and V8 heap figures, idle and at the
+   * end of the load (bench/agent-memory-report.mjs).
+   */
+  breakdown?: { idle: unknown; load: unknown };
+  /** With `relayIterations`: the container list through this agent against the Docker socket. */
+  relay?: { api: Summary; direct: Summary; ratio: { p50: number; p99: number; mean: number }; added_p50_ms: number };
 }
 
 /** User + system CPU time of a process, in seconds (/proc/<pid>/stat fields 14 and 15, in ticks of 1/100 s). */
@@ -74,6 +83,17 @@ export async function measureAgentFootprint(
     /** Node options before the bundle (bench/agent-memory.ts compares them), and another bundle. */
     nodeArgs?: string[];
     bundle?: string;
+    /** More environment for the agent (MALLOC_ARENA_MAX, …). */
+    env?: Record<string, string>;
+    /** Preload bench/agent-memory-report.mjs and ask the agent for its own figures (adds ~1 MiB). */
+    breakdown?: boolean;
+    /**
+     * After the load: this many rounds of a container list through the agent and straight from
+     * the Docker socket (`directList`), alternated, so agents run with different options can be
+     * compared on relay latency, not only on memory.
+     */
+    relayIterations?: number;
+    directList?: () => Promise<unknown>;
   },
 ): Promise<Footprint> {
   // As the bin runs: the bundle itself, whose shebang holds its node options; or, to compare
@@ -82,9 +102,32 @@ export async function measureAgentFootprint(
   const [file, args] = options.nodeArgs ? [process.execPath, [...options.nodeArgs, bundle]] : [bundle, []];
   const shebang = (await readFile(bundle, "utf8")).split("\n", 1)[0]!;
   let output = "";
+  const reportDir = options.breakdown ? await mkdtemp(join(tmpdir(), "pier-bench-agent-")) : undefined;
+  const reportFile = reportDir && join(reportDir, "memory.jsonl");
+  const breakdownEnv = reportFile
+    ? { NODE_OPTIONS: `--import=${join(import.meta.dirname, "agent-memory-report.mjs")}`, PIER_BENCH_MEMORY_REPORT: reportFile }
+    : {};
+  const report = async (): Promise<unknown> => {
+    if (!reportFile) return undefined;
+    const before = await readFile(reportFile, "utf8").catch(() => "");
+    child.kill("SIGUSR2");
+    for (let i = 0; i < 50; i++) {
+      await sleep(100);
+      const now = await readFile(reportFile, "utf8").catch(() => "");
+      if (now.length > before.length) return JSON.parse(now.slice(before.length));
+    }
+    return "no report within 5 s";
+  };
   const child = spawn(file, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PIER_URL: api.url, PIER_AGENT_TOKEN: host.agent_token, PIER_LOG_LEVEL: "warn" },
+    env: {
+      PATH: process.env.PATH,
+      PIER_URL: api.url,
+      PIER_AGENT_TOKEN: host.agent_token,
+      PIER_LOG_LEVEL: "warn",
+      ...options.env,
+      ...breakdownEnv,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (d) => (output += d));
@@ -99,6 +142,7 @@ export async function measureAgentFootprint(
     const running = await options.runningContainers();
     const idle = await memory(child.pid!);
     const idleTree = await treeRss(child.pid!);
+    const idleReport = await report();
 
     let treeMax = idleTree.mib;
     let requests = 0;
@@ -139,13 +183,31 @@ export async function measureAgentFootprint(
     const end = await memory(child.pid!);
     const cpu = await cpuSeconds(child.pid!);
     const endTree = await treeRss(child.pid!);
+    const loadReport = await report();
     stopLogs.abort();
     await Promise.allSettled(streams);
     await logs.destroy().catch(() => {});
+    let relay: Footprint["relay"];
+    if (options.relayIterations && options.directList) {
+      const calls = [() => api.call("GET", paths[0]!), options.directList];
+      const times: [number[], number[]] = [[], []];
+      for (let i = 0; i < 50; i++) for (const call of calls) await call();
+      for (let i = 0; i < options.relayIterations; i++) {
+        // Alternating which goes first, so drift on a shared machine lands on both alike.
+        for (const j of i % 2 ? [1, 0] : [0, 1]) times[j]!.push(await timed(calls[j]!));
+      }
+      const [viaApi, direct] = times.map(summarize) as [Summary, Summary];
+      relay = { api: viaApi, direct, ratio: ratios(viaApi, direct), added_p50_ms: round(viaApi.p50 - direct.p50) };
+    }
+    const envText = Object.entries(options.env ?? {})
+      .map(([k, v]) => `${k}=${v} `)
+      .join("");
     return {
-      command: options.nodeArgs
-        ? `node ${[...options.nodeArgs, bundle].map((a) => a.replace(`${ROOT}/`, "")).join(" ")}`
-        : `${bundle.replace(`${ROOT}/`, "")} (${shebang})`,
+      command:
+        envText +
+        (options.nodeArgs
+          ? `node ${[...options.nodeArgs, bundle].map((a) => a.replace(`${ROOT}/`, "")).join(" ")}`
+          : `${bundle.replace(`${ROOT}/`, "")} (${shebang})`),
       running_containers: running,
       idle_rss_mib: idle.rss,
       idle_rss_anon_mib: idle.anon,
@@ -161,8 +223,11 @@ export async function measureAgentFootprint(
       load_seconds: round1((Date.now() - started) / 1000),
       load_failures: failures,
       cpu_seconds: cpu,
+      breakdown: reportFile ? { idle: idleReport, load: loadReport } : undefined,
+      relay,
     };
   } finally {
+    if (reportDir) await rm(reportDir, { recursive: true, force: true });
     const alive = () => child.exitCode === null && child.signalCode === null;
     if (alive()) {
       child.kill("SIGTERM");
@@ -172,7 +237,7 @@ export async function measureAgentFootprint(
   }
 }
 
-const round1 = (x: number) => Math.round(x * 10) / 10;
+const round1 = (x: number) => round(x, 1);
 
 /** Resident memory of a process and all its descendants (the stack: libSQL, wrangler, workerd), in MiB. */
 export async function treeRssMiB(root: number): Promise<number> {
