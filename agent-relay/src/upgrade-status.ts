@@ -20,7 +20,9 @@ export function createUpgradeStatusDispatcher(observer: UpgradeObserver): Dispat
       if (!options.upgrade) return dispatch(options, handler);
       return dispatch(options, observeStatus(handler, observer));
     };
-  return new Agent().compose(watchUpgrades);
+  // A WebSocket upgrade is HTTP/1.1, and the bundle leaves undici's HTTP/2 client out
+  // (agent-relay/build.ts): a TLS handshake must not offer h2.
+  return new Agent({ allowH2: false }).compose(watchUpgrades);
 }
 
 // A Proxy rather than a wrapper class: undici's fetch handler keeps state on itself (`this.abort`)

@@ -30,6 +30,9 @@ export function createDockerDispatcher(where: DockerEndpoint): Dispatcher {
     headersTimeout: 0,
     bodyTimeout: 0,
     keepAliveTimeout: 10_000,
+    // The engine speaks HTTP/1.1 (its attach and exec streams hijack the connection), and the
+    // bundle leaves undici's HTTP/2 client out (agent-relay/build.ts).
+    allowH2: false,
   });
 }
 
