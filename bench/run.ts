@@ -9,7 +9,7 @@
 // Every container the run creates carries `dev.pier.bench=<run id>`, and only those are removed:
 // the engine may be shared with other runs, tests and real workloads.
 import { execFile } from "node:child_process";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { promisify } from "node:util";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -89,7 +89,11 @@ async function main(): Promise<Record<string, unknown>> {
     started_at: new Date(started).toISOString(),
     machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
     config: { containers: N, iterations: M, warmup: WARMUP, direct_stats_rounds: DIRECT_STATS_ROUNDS, scale: SCALE },
+    // Other work on the machine moves every figure: the 1-minute load average, sampled each phase.
+    load_average: [round(loadavg()[0]!, 1)],
   };
+  const loadSampler = setInterval(() => results.load_average.push(round(loadavg()[0]!, 1)), 30_000);
+  loadSampler.unref();
   const cleanups: Array<[string, () => Promise<unknown>]> = [];
   // Agents log to memory, not stdout. Kept: warnings, errors and disconnects, with the agent's name.
   const incidents: Array<LogRecord & { agent: string }> = [];
@@ -198,6 +202,10 @@ async function main(): Promise<Record<string, unknown>> {
           concurrency: 4,
           logContainers: ticking.slice(0, 10),
           runningContainers: () => docker.runningCount(),
+          // The relay through the agent as hosts run it (its bundle and V8 options), where (a)
+          // times an agent inside this process.
+          relayIterations: M,
+          directList,
         }),
       ];
     } finally {
@@ -295,6 +303,7 @@ async function main(): Promise<Record<string, unknown>> {
     for (const [what, fn] of cleanups.reverse()) {
       await fn().catch((error) => log(`cleanup: could not ${what}: ${error}`));
     }
+    clearInterval(loadSampler);
     results.finished_at = new Date().toISOString();
     results.duration_s = Math.round((Date.now() - started) / 1000);
   }
@@ -325,7 +334,8 @@ const H = ["", "n", "p50", "p99", "mean"];
 function report(r: Record<string, any>): string {
   const out: string[] = [
     `Pier bench ${r.started_at}: ${r.machine.cpus} CPU (${r.machine.cpu_model}), Node ${r.machine.node}, Docker ${r.machine.docker}; ` +
-      `${r.config.containers} bench containers, ${r.containers_listed.direct} listed with all=true`,
+      `${r.config.containers} bench containers, ${r.containers_listed.direct} listed with all=true; ` +
+      `load average ${Math.min(...r.load_average)}–${Math.max(...r.load_average)} (1 min, every 30 s)`,
   ];
   out.push(
     table("(a) Container list: API (Worker -> HostRelay DO -> agent -> Docker) vs Docker socket", H, [
@@ -369,7 +379,16 @@ function report(r: Record<string, any>): string {
   out.push(
     table(
       "(d) Agent resident memory: the bundled agent under plain node, whole process tree",
-      ["command", "containers", "processes", "idle", "idle: anonymous + file-backed", "under load (max)", "load"],
+      [
+        "command",
+        "containers",
+        "processes",
+        "idle",
+        "idle: anonymous + file-backed",
+        "under load (max)",
+        "load",
+        "list through it p50 / Docker p50",
+      ],
       r.footprint.map((f: Footprint) => [
         f.command,
         `${f.running_containers} running`,
@@ -378,6 +397,7 @@ function report(r: Record<string, any>): string {
         `${f.idle_rss_anon_mib} + ${f.idle_rss_file_mib} MiB`,
         `${f.load_tree_rss_mib_max} MiB`,
         `${f.load_requests} lists/stats in ${f.load_seconds} s (${Math.round(f.load_requests / f.load_seconds)}/s) + ${f.load_log_streams} followed logs (${f.load_log_lines} lines)${f.load_failures ? `, ${f.load_failures} failed` : ""}`,
+        f.relay ? `${ms(f.relay.api.p50)} / ${ms(f.relay.direct.p50)} (${f.relay.ratio.p50}x)` : "",
       ]),
     ),
   );
