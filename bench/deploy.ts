@@ -42,7 +42,7 @@ export interface WebhookRun {
 
 export interface DeployBenchResults {
   webhooks: WebhookRun[];
-  deploy:
+  deploy?:
     | {
         manual: Summary;
         pier: Summary;
@@ -62,6 +62,9 @@ interface Ctx {
   hostId: string;
   runId: string;
   log: (line: string) => void;
+  /** Sections to run (BENCH_SECTIONS): (e) webhooks, (f) the deployment. */
+  webhooks?: boolean;
+  deploys?: boolean;
 }
 
 const docker = (...args: string[]) => exec("docker", args, { maxBuffer: 16 * 1024 * 1024 }).then((r) => r.stdout.trim());
@@ -73,19 +76,20 @@ export async function runDeployBench(ctx: Ctx): Promise<DeployBenchResults> {
   const idle = await api.call<{ id: string }>("POST", "/api/v1/hosts", { name: `bench-${ctx.runId}-idle` }, 201);
 
   const webhooks: WebhookRun[] = [];
-  for (const kind of ["ignored", "queued"] as const) {
+  for (const kind of ctx.webhooks === false ? [] : (["ignored", "queued"] as const)) {
     log(`(e) webhooks: ${APPS} applications x ${PER_APP} signed GitHub pushes (${kind}), ${CONCURRENCY} at a time`);
     webhooks.push(await webhookRun(ctx, project.id, idle.id, kind));
   }
 
   let deploy: DeployBenchResults["deploy"];
-  try {
-    log(`(f) deployment overhead: ${DEPLOYS} deployments by hand and through Pier, alternated`);
-    deploy = await deployOverhead(ctx, project.id);
-  } catch (error) {
-    deploy = { error: String((error as Error).message ?? error) };
-    log(`(f) failed: ${(error as Error).message}`);
-  }
+  if (ctx.deploys !== false)
+    try {
+      log(`(f) deployment overhead: ${DEPLOYS} deployments by hand and through Pier, alternated`);
+      deploy = await deployOverhead(ctx, project.id);
+    } catch (error) {
+      deploy = { error: String((error as Error).message ?? error) };
+      log(`(f) failed: ${(error as Error).message}`);
+    }
   return { webhooks, deploy };
 }
 
@@ -301,7 +305,7 @@ const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
 
 /** Lines for bench/run.ts's report. */
 export function deployReport(r: DeployBenchResults): string[] {
-  const out = ["\n(e) Webhook deliveries (signed GitHub pushes, many applications, concurrent)"];
+  const out = r.webhooks.length ? ["\n(e) Webhook deliveries (signed GitHub pushes, many applications, concurrent)"] : [];
   for (const w of r.webhooks) {
     const lost = w.sent - w.recorded;
     out.push(
@@ -309,6 +313,7 @@ export function deployReport(r: DeployBenchResults): string[] {
         `${w.per_second}/s; latency p50 ${ms(w.latency.p50)}, p99 ${ms(w.latency.p99)}; statuses ${JSON.stringify(w.statuses)}`,
     );
   }
+  if (!r.deploy) return out;
   out.push("\n(f) Deployment: the same Dockerfile by hand (docker build + docker run + wait until it answers) vs through Pier");
   if ("error" in r.deploy) out.push(`  failed: ${r.deploy.error}`);
   else {
