@@ -44,6 +44,7 @@ import { domainRoutes } from "./routes/domains.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { environmentRoutes } from "./routes/environments.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
+import { serverRoleRoutes, serverRoutes } from "./routes/servers.ts";
 import { devflowWebhookCompat } from "./compat/devflow-webhooks.ts";
 import { corsOrigins } from "./settings.ts";
 
@@ -152,6 +153,8 @@ export function createApp() {
   app.route("/api/v1/backup-destinations", backupDestinationRoutes);
   app.route("/api/v1/backups", backupRoutes);
   app.route("/api/v1/backup-policies", backupPolicyRoutes);
+  app.route("/api/v1/servers", serverRoutes);
+  app.route("/api/v1/server-roles", serverRoleRoutes);
   app.route("/api/v1/notifications", notificationRoutes);
   app.route("/api/v1/notification-channels", channelRoutes);
   app.route("/api/v1/tasks", taskRoutes);

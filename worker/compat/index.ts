@@ -5,6 +5,7 @@ import { devflowDockerCompat } from "./devflow-docker.ts";
 import { dokployCompat } from "./dokploy.ts";
 import { dockerApiCompat } from "./docker-api.ts";
 import { serverManagerCompat } from "./server-manager.ts";
+import { serverManagerServersCompat } from "./server-manager-servers.ts";
 import { devflowMetricsCompat, monitoringV2Compat } from "./monitoring.ts";
 import { notificationCompat, taskV1Compat, taskV2Compat } from "./server-manager-notifications.ts";
 
@@ -19,6 +20,7 @@ compatRoutes.route("/", devflowDockerCompat);
 compatRoutes.route("/", serverManagerCompat);
 compatRoutes.route("/", notificationCompat);
 compatRoutes.route("/", taskV2Compat);
+compatRoutes.route("/", serverManagerServersCompat);
 compatRoutes.route("/", taskV1Compat);
 compatRoutes.route("/", devflowMetricsCompat);
 compatRoutes.route("/", monitoringV2Compat);

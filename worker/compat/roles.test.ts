@@ -47,6 +47,7 @@ const dockerApi = { success: false, message: expect.stringMatching(/viewer/) };
 const laravel = { message: expect.stringMatching(/viewer/) };
 const devflowWebhook = { error: "Forbidden", message: expect.stringMatching(/viewer/), status: 403 };
 const v2 = { success: false, error: expect.stringMatching(/viewer/), details: {} };
+const v1 = { error: { code: "FORBIDDEN", message: expect.stringMatching(/viewer/), details: {} } };
 
 const post = (path: string, body: unknown = {}) => ({ path, body });
 
@@ -138,6 +139,47 @@ const WALK: Record<string, Walk> = {
   "POST /session/refresh": { skip: "renews the session of the refresh token it is given" },
   "POST /api/alerts/clear": { request: (w) => post("/api/alerts/clear", { host_id: w.host.id }), refused: v2 },
   "POST /api/alerts/:id/acknowledge": { request: () => post("/api/alerts/alr_none/acknowledge"), refused: v2 },
+  // 002/004 servers: every one refused before the server is even looked up.
+  "POST /api/servers/create": { request: () => post("/api/servers/create", { name: "walked", role: "web" }), refused: v1 },
+  "POST /api/servers/bulk-create": {
+    request: () => post("/api/servers/bulk-create", { servers: [{ name: "walked", role: "web" }] }),
+    refused: v1,
+  },
+  "POST /api/servers/bulk-delete": { request: () => post("/api/servers/bulk-delete", { server_ids: [1] }), refused: v1 },
+  "PUT /api/servers/:ref/status": {
+    request: () => ({ path: "/api/servers/1/status", method: "PUT", body: { status: "stopped" } }),
+    refused: v1,
+  },
+  "DELETE /api/servers/:ref": { request: () => ({ path: "/api/servers/1", method: "DELETE" }), refused: v1 },
+  "POST /api/servers": { request: () => post("/api/servers", { name: "walked", role: "web" }), refused: v2 },
+  "POST /api/servers/async": { request: () => post("/api/servers/async", { name: "walked", role: "web" }), refused: v2 },
+  "POST /api/create_servers_bulk": {
+    request: () => post("/api/create_servers_bulk", { count: 2, name_prefix: "walked", role: "web" }),
+    refused: v2,
+  },
+  "POST /api/servers/:ref/start": { request: () => post("/api/servers/walked/start"), refused: v2 },
+  "POST /api/servers/:ref/stop": { request: () => post("/api/servers/walked/stop"), refused: v2 },
+  "POST /api/servers/:ref/reboot": { request: () => post("/api/servers/walked/reboot"), refused: v2 },
+  "POST /api/servers/:ref/delete": { request: () => post("/api/servers/walked/delete"), refused: v2 },
+  "POST /api/servers/bulk_action": {
+    request: () => post("/api/servers/bulk_action", { action: "stop", server_names: ["walked"] }),
+    refused: v2,
+  },
+  "POST /api/servers/bulk_action/async": {
+    request: () => post("/api/servers/bulk_action/async", { action: "start", server_names: ["walked"] }),
+    refused: v2,
+  },
+  "PUT /api/server/config/:ref": { request: () => ({ path: "/api/server/config/walked", method: "PUT", body: { cpu: 1 } }), refused: v2 },
+  "POST /api/server/disk/:ref": { request: () => post("/api/server/disk/walked", { size: 1 }), refused: v2 },
+  "DELETE /api/server/disk/:ref/:device": { request: () => ({ path: "/api/server/disk/walked/disk1", method: "DELETE" }), refused: v2 },
+  "POST /api/assign_role/:ref": { request: () => post("/api/assign_role/walked", { role: "web" }), refused: v2 },
+  "POST /api/remove_role/:ref": { request: () => post("/api/remove_role/walked"), refused: v2 },
+  "POST /api/roles/assign_bulk": { request: () => post("/api/roles/assign_bulk", { server_names: ["walked"], role: "db" }), refused: v2 },
+  "POST /api/datastores/refresh": { request: () => post("/api/datastores/refresh"), refused: v2 },
+  "POST /api/datastores/default": { request: (w) => post("/api/datastores/default", { datastore: w.host.name }), refused: v2 },
+  "POST /api/sync_servers": { request: () => post("/api/sync_servers"), refused: v2 },
+  "POST /api/cleanup/clean/:ref": { request: () => post("/api/cleanup/clean/walked"), refused: v2 },
+  "POST /api/cleanup/bulk-clean": { request: () => post("/api/cleanup/bulk-clean"), refused: v2 },
   "POST /api/notifications/:id/read": {
     request: (w, who) => post(`/api/notifications/${w.inbox[who]}/read`),
     allowed: { status: 200, twin: "POST /api/v1/notifications/{id}/read: any role, own inbox" },

@@ -16,7 +16,8 @@ import { TASK_TIMEOUT_MS } from "../services/host-tasks.ts";
 
 const ok = <T>(data: T, message: string) => ({ success: true, data, message });
 
-function query<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
+/** A validated query string for a compat route (422 with field errors, in the surface's envelope). */
+export function query<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
   const parsed = schema.safeParse(c.req.query());
   if (!parsed.success) {
     const errors = fieldErrors(parsed.error, "query");

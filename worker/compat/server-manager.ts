@@ -12,7 +12,8 @@ import { readJson } from "./validate.ts";
 
 export const serverManagerCompat = new Hono<AppEnv>();
 
-const ok = <T>(data: T, message: string) => ({ success: true, data, message });
+/** Seed 004's success envelope, for every adapter of the server manager. */
+export const ok = <T>(data: T, message: string) => ({ success: true, data, message });
 
 async function currentUser(c: Context<AppEnv>) {
   const p = c.var.principal;

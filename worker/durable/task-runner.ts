@@ -8,6 +8,7 @@ import { type CommandOutcome, describeRelayError, openedStream, readRelayStream 
 import type { BulkAction, HostTaskSpec } from "../services/host-tasks.ts";
 import { runBackup, runRestore } from "../services/backup-run.ts";
 import type { BackupTaskSpec } from "../services/backups.ts";
+import { runServerTask, type ServerTaskSpec } from "../services/server-run.ts";
 import { getTask, isFinished, updateTask, type TaskPatch } from "../services/tasks.ts";
 import { dockerHumanSize } from "../lib/human-size.ts";
 import { errorLogFields, errorText } from "../db/errors.ts";
@@ -21,7 +22,7 @@ const PROGRESS_EVERY_MS = 1_000;
 /** The task's log keeps its last this many lines (backups and restores). */
 const LOG_LINES = 500;
 
-type RunnerSpec = HostTaskSpec | BackupTaskSpec;
+type RunnerSpec = HostTaskSpec | BackupTaskSpec | ServerTaskSpec;
 
 interface Stored {
   spec: RunnerSpec;
@@ -91,7 +92,7 @@ export class TaskRunner extends DurableObject<Bindings> {
     this.abort.abort(new Error(stopMessage(why)));
     if (this.streamId && this.running) {
       const spec = this.ctx.storage.kv.get<Stored>(SPEC_KEY)?.spec;
-      if (spec)
+      if (spec && "hostId" in spec)
         void this.env.HOST_RELAY.getByName(spec.hostId)
           .cancelStream(this.streamId)
           .catch(() => undefined);
@@ -104,11 +105,13 @@ export class TaskRunner extends DurableObject<Bindings> {
       const outcome =
         spec.kind === "backup" || spec.kind === "restore"
           ? await this.backupTask(spec)
-          : spec.kind === "container.bulk"
-            ? await this.bulk(spec)
-            : spec.kind === "container.create"
-              ? await this.pullThenCreate(spec)
-              : await this.progressStream(spec);
+          : isServerTask(spec)
+            ? await this.serverTask(spec)
+            : spec.kind === "container.bulk"
+              ? await this.bulk(spec)
+              : spec.kind === "container.create"
+                ? await this.pullThenCreate(spec)
+                : await this.progressStream(spec);
       await this.finish(spec, outcome);
     } catch (error) {
       const message = error instanceof TaskStopped ? error.message : `The task failed: ${errorText(error)}`;
@@ -179,6 +182,39 @@ export class TaskRunner extends DurableObject<Bindings> {
       }
       throw error;
     }
+  }
+
+  /**
+   * A server task (services/server-run.ts): one server after another, each one's outcome in the
+   * result; progress written at most once a second, and a cancel stops before the next server.
+   */
+  private async serverTask(spec: ServerTaskSpec): Promise<TaskPatch> {
+    const db = this.db();
+    let latest: TaskPatch = {};
+    let writtenAt = 0;
+    let writing: Promise<void> | undefined;
+    const outcome = await runServerTask(this.env, spec, {
+      signal: this.abort.signal,
+      progress: (patch) => {
+        latest = { ...latest, ...patch };
+        if (writing || Date.now() - writtenAt < PROGRESS_EVERY_MS) return;
+        writtenAt = Date.now();
+        writing = updateTask(db, spec.taskId, latest)
+          .catch(() => undefined)
+          .finally(() => {
+            writing = undefined;
+          });
+      },
+    }).catch(async (error) => {
+      await writing;
+      if (this.stop) {
+        await updateTask(db, spec.taskId, { result: latest.result }).catch(() => undefined);
+        throw new TaskStopped(stopMessage(this.stop));
+      }
+      throw error;
+    });
+    await writing;
+    return outcome;
   }
 
   /**
@@ -296,6 +332,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     return createDatabase(this.env);
   }
 }
+
+const isServerTask = (spec: RunnerSpec): spec is ServerTaskSpec => spec.kind.startsWith("server.");
 
 type StreamedKind = "image.pull" | "system.prune" | "compose.up" | "compose.pull" | "image.push" | "image.prune";
 

@@ -90,6 +90,29 @@ export async function createHost(db: Database, actor: Admin, input: { name: stri
   return { row, token: token.token };
 }
 
+/** Makes a host the organization's default (where servers and Dokploy-style calls without a host go). */
+export async function setDefaultHost(db: Database, actor: Admin, id: string): Promise<HostRow> {
+  const p = actor.principal;
+  requireRole(p, "admin", "choose the default host");
+  const row = await getHost(db, p.organizationId, id);
+  await db.batch([
+    db.update(hosts).set({ isDefault: false }).where(eq(hosts.organizationId, p.organizationId)),
+    db.update(hosts).set({ isDefault: true, updatedAt: nowIso() }).where(eq(hosts.id, row.id)),
+    db
+      .insert(auditEvents)
+      .values(
+        auditRow(actor, {
+          organizationId: p.organizationId,
+          action: "host.default",
+          targetType: "host",
+          targetId: row.id,
+          metadata: { name: row.name },
+        }),
+      ),
+  ]);
+  return { ...row, isDefault: true };
+}
+
 export async function listHosts(db: Database, organizationId: string, page: PageQuery) {
   return newestFirstPage(db.select().from(hosts).$dynamic(), hosts, page, eq(hosts.organizationId, organizationId));
 }

@@ -9,6 +9,7 @@ import type { Database } from "../db/client.ts";
 import { servers, serverDisks, SERVER_STATUSES, type ServerStatus } from "../db/schema.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
+import type { Principal } from "./principal.ts";
 
 export type ServerRow = typeof servers.$inferSelect;
 export type ServerDiskRow = typeof serverDisks.$inferSelect;
@@ -55,6 +56,15 @@ function filterConditions(organizationId: string, filter: ServerFilter): (SQL | 
     // No project ids at all: a scoped member with no project sees no server.
     scoped ? (scoped.length ? inArray(servers.projectId, [...scoped]) : eq(servers.id, "")) : undefined,
   ];
+}
+
+/**
+ * The projects a caller may see servers of (project-scoped access, issue 13's IAM lane): null
+ * means every server of the organization. The one place services ask, so the scope filter of the
+ * permissions service plugs in here.
+ */
+export async function serverScope(_db: Database, _principal: Principal): Promise<Pick<ServerFilter, "projectIds">> {
+  return { projectIds: null };
 }
 
 /** Every server of the organization that matches, in alias order (the documents' lists). */

@@ -49,4 +49,28 @@ describe("planContainerCreate", () => {
       body: { Image: "busybox", HostConfig: {} },
     });
   });
+
+  it("gives a server its static address, hostname, health check and storage limit", () => {
+    const plan = planContainerCreate({
+      image: "nginx:1.27",
+      network: "pier-srv-10.213.0.0-24",
+      ipv4_address: "10.213.0.21",
+      hostname: "web-01",
+      health_check: { command: "wget -q -O /dev/null http://127.0.0.1/", interval_seconds: 10 },
+      storage_size_gb: 50,
+    });
+    expect(plan.body).toEqual({
+      Image: "nginx:1.27",
+      Hostname: "web-01",
+      NetworkingConfig: { EndpointsConfig: { "pier-srv-10.213.0.0-24": { IPAMConfig: { IPv4Address: "10.213.0.21" } } } },
+      Healthcheck: {
+        Test: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1/"],
+        Interval: 10e9,
+        Timeout: 5e9,
+        Retries: 3,
+        StartPeriod: 0,
+      },
+      HostConfig: { NetworkMode: "pier-srv-10.213.0.0-24", StorageOpt: { size: "50G" } },
+    });
+  });
 });

@@ -43,6 +43,7 @@ export function planContainerCreate(args: CreateArgs): CreatePlan {
   if (args.cpus !== undefined) hostConfig.NanoCpus = Math.round(args.cpus * 1e9);
   if (args.memory !== undefined) hostConfig.Memory = args.memory;
   if (args.network) hostConfig.NetworkMode = args.network;
+  if (args.storage_size_gb !== undefined) hostConfig.StorageOpt = { size: `${args.storage_size_gb}G` };
 
   const body: Record<string, unknown> = { Image: args.image, HostConfig: hostConfig };
   if (args.cmd) body.Cmd = args.cmd;
@@ -52,6 +53,20 @@ export function planContainerCreate(args: CreateArgs): CreatePlan {
   if (args.ports?.length) body.ExposedPorts = exposed;
   if (args.workdir) body.WorkingDir = args.workdir;
   if (args.user) body.User = args.user;
+  if (args.hostname) body.Hostname = args.hostname;
+  if (args.network && args.ipv4_address)
+    body.NetworkingConfig = { EndpointsConfig: { [args.network]: { IPAMConfig: { IPv4Address: args.ipv4_address } } } };
+  if (args.health_check) {
+    const ns = (seconds: number) => seconds * 1e9;
+    const hc = args.health_check;
+    body.Healthcheck = {
+      Test: ["CMD-SHELL", hc.command],
+      Interval: ns(hc.interval_seconds ?? 30),
+      Timeout: ns(hc.timeout_seconds ?? 5),
+      Retries: hc.retries ?? 3,
+      StartPeriod: ns(hc.start_period_seconds ?? 0),
+    };
+  }
 
   return { name: args.name?.replace(/^\//, ""), body, namedVolumes: [...new Set(namedVolumes)] };
 }

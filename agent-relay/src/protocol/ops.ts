@@ -84,6 +84,24 @@ export const ContainerCreateArgs = z.object({
   workdir: z.optional(z.string()),
   user: z.optional(z.string()),
   network: z.optional(NetworkRef),
+  /** A static address on `network` (a user-defined network with a subnet). */
+  ipv4_address: z.optional(z.ipv4()),
+  hostname: z.optional(z.string().check(z.regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/, "a hostname is a DNS label"))),
+  /** Docker's HEALTHCHECK as a shell command (`CMD-SHELL`). */
+  health_check: z.optional(
+    z.object({
+      command: z.string().check(z.minLength(1), z.maxLength(4096)),
+      interval_seconds: z.optional(z.number().check(z.int(), z.gte(1), z.lte(300))),
+      timeout_seconds: z.optional(z.number().check(z.int(), z.gte(1), z.lte(300))),
+      retries: z.optional(z.number().check(z.int(), z.gte(1), z.lte(100))),
+      start_period_seconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(3600))),
+    }),
+  ),
+  /**
+   * A size limit for the container's writable layer in GB (`--storage-opt size=`): only overlay2 on
+   * xfs with pquota, btrfs and zfs support it; the engine refuses it elsewhere.
+   */
+  storage_size_gb: z.optional(z.number().check(z.int(), z.gte(1))),
   /** Start it after creating it ("docker run -d"). */
   start: z.optional(z.boolean()),
   /** When to pull the image, in Compose's words: `missing` (default), `always`, `never`. */
