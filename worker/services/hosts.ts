@@ -98,17 +98,15 @@ export async function setDefaultHost(db: Database, actor: Admin, id: string): Pr
   await db.batch([
     db.update(hosts).set({ isDefault: false }).where(eq(hosts.organizationId, p.organizationId)),
     db.update(hosts).set({ isDefault: true, updatedAt: nowIso() }).where(eq(hosts.id, row.id)),
-    db
-      .insert(auditEvents)
-      .values(
-        auditRow(actor, {
-          organizationId: p.organizationId,
-          action: "host.default",
-          targetType: "host",
-          targetId: row.id,
-          metadata: { name: row.name },
-        }),
-      ),
+    db.insert(auditEvents).values(
+      auditRow(actor, {
+        organizationId: p.organizationId,
+        action: "host.default",
+        targetType: "host",
+        targetId: row.id,
+        metadata: { name: row.name },
+      }),
+    ),
   ]);
   return { ...row, isDefault: true };
 }

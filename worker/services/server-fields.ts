@@ -140,6 +140,9 @@ export function expandIpRange(range: string, max = 4096): string[] | undefined {
   }
 }
 
+/** The subnet's first host address (`.1` of a /24): the gateway when none is given. */
+export const firstHostAddress = (cidr: string): string => fromInt(toInt(cidr.split("/")[0]!) + 1);
+
 const toInt = (ip: string) => ipaddr.IPv4.parse(ip).octets.reduce((n, o) => n * 256 + o, 0);
 const fromInt = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
 

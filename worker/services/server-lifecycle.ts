@@ -19,6 +19,7 @@ import { requireRole, type Actor, type Principal } from "./principal.ts";
 import { getProject } from "./project-lookup.ts";
 import {
   expandIpRange,
+  firstHostAddress,
   inSubnet,
   subnetCidr,
   type BulkNetworkConfig,
@@ -194,7 +195,7 @@ function addressing(own: NetworkConfig | undefined, bulk: BulkNetworkConfig | un
   }
   if (errors.length) throw invalid(errors);
   const network = cidr.split("/")[0]!;
-  const firstHost = expandIpRange(cidr, 2 ** 24)?.[0] ?? network;
+  const firstHost = firstHostAddress(cidr);
   const gw = gateway ?? firstHost;
   if (!inSubnet(gw, cidr)) throw invalid([{ pointer: `${at}/gateway`, detail: `must be inside the subnet ${cidr}` }]);
   if (ip && (!inSubnet(ip, cidr) || ip === network))
@@ -766,7 +767,8 @@ export async function syncServers(db: Database, env: Bindings, actor: Caller) {
     if (state === "online") {
       try {
         for (const c of await serverContainersOn(env, h.id)) {
-          if (!known.has(c.serverId))
+          // Another organization's server containers are none of this sync's business (hosts are per organization; engines shared by tests are not).
+          if (!known.has(c.serverId) && (c.organizationId === undefined || c.organizationId === p.organizationId))
             orphans.push({ host_id: h.id, container_id: c.id, container_name: c.name, server_id: c.serverId, state: c.state });
         }
         checked = true;
