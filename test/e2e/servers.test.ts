@@ -75,7 +75,8 @@ describe.skipIf(!dockerAvailable())("servers (seeds 002/004) on a real host", ()
         body: {
           name,
           image: TEST_IMAGE,
-          command: ["httpd", "-f", "-p", "80", "-h", dataPath],
+          // httpd as PID 1 would ignore the stop signal (Docker then waits 10 s and kills it): the shell ends on it.
+          command: ["sh", "-c", `trap 'exit 0' TERM; httpd -f -p 80 -h ${dataPath} & wait`],
           ports: [{ container_port: 80 }],
           data_path: dataPath,
         },
