@@ -61,7 +61,9 @@ async function ensureSecrets(file: string): Promise<void> {
   await chmod(file, 0o600);
 }
 
-async function waitForHealthy(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+// The probe ends as soon as wrangler answers or exits; the ceiling only catches a wrangler that
+// hangs. A loaded machine has taken over 2 minutes to build and start it.
+async function waitForHealthy(url: string, child: ChildProcess, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);

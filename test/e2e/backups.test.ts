@@ -125,7 +125,7 @@ describe.skipIf(!dockerAvailable())("volume backups and restores", () => {
     expect(restored, JSON.stringify(restored)).toMatchObject({ kind: "restore", status: "succeeded" });
     expect(await filesOf(volume)).toBe(`./.hidden\n./a.txt\n./big.bin\n./d/b\nhello\nnested\nsecret\n${bigSha}  big.bin`);
     expect((await docker("volume", "ls", "-q")).split("\n").filter((n) => n.startsWith(`${volume}.pier-safety`))).toEqual([]);
-    expect(await docker("ps", "-aq", "--filter", "label=dev.pier.backup-helper")).toBe("");
+    expect(await docker("ps", "-aq", "--filter", `label=dev.pier.backup-helper=${volume}`)).toBe("");
 
     // A download for the admin is the tar itself.
     const download = await fetch(`${(await import("./client.ts")).pierUrl()}/api/v1/backups/${record.id}/download`, {

@@ -22,6 +22,24 @@ const LABEL = `dev.pier.e2e=${process.pid}-compat`;
 const MEMORY = /^\d+\.\d{2} (B|KiB|MiB|GiB|TiB)$/;
 const NETWORK = /^(\d+ B|\d+\.\d{2} (KB|MB|GB|TB))$/;
 
+/**
+ * `ask`'s answer together with what `read` says of the engine, taken while the engine stayed the
+ * same before and after the question (and `settled` agrees): the suites running beside this one
+ * create and remove containers on the same engine.
+ */
+async function whileEngineStill<T>(
+  read: () => Promise<string>,
+  ask: () => Promise<T>,
+  settled: (answer: T, engine: string) => boolean = () => true,
+): Promise<{ answer: T; engine: string }> {
+  return waitFor("the engine to hold still during the API call", async () => {
+    const before = await read();
+    const answer = await ask();
+    const engine = await read();
+    return before === engine && settled(answer, engine) ? { answer, engine } : undefined;
+  });
+}
+
 describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
   let owner: Owner;
   let host: NewHost;
@@ -49,14 +67,15 @@ describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
   });
 
   it("GET /ps2/:host matches docker ps -a", async () => {
-    const res = await api(`/ps2/${host.name}`, { token: owner.token });
+    const { answer: res, engine } = await whileEngineStill(
+      () => docker("ps", "-a", "--no-trunc", "--format", "{{.ID}}|{{.Names}}|{{.Image}}|{{.State}}"),
+      () => api(`/ps2/${host.name}`, { token: owner.token }),
+    );
     expect(res.status).toBe(200);
-    const expected = (await docker("ps", "-a", "--no-trunc", "--format", "{{.ID}}|{{.Names}}|{{.Image}}|{{.State}}"))
-      .split("\n")
-      .map((line) => {
-        const [id, name, image, state] = line.split("|");
-        return { id: id!.slice(0, 12), name, image, state };
-      });
+    const expected = engine.split("\n").map((line) => {
+      const [id, name, image, state] = line.split("|");
+      return { id: id!.slice(0, 12), name, image, state };
+    });
     expect(res.body.success).toBe(true);
     expect(
       res.body.data.map(({ status: _status, ...rest }: Record<string, string>) => rest).sort((a: any, b: any) => a.id.localeCompare(b.id)),
@@ -126,9 +145,15 @@ describe.skipIf(!dockerAvailable())("seed 001 Docker endpoints", () => {
     expect(one.body.data.memory_limit).toMatch(MEMORY);
     expect(one.body.data.network_rx).toMatch(NETWORK);
 
-    const all = await api(`/stat3/${host.name}`, { token: owner.token });
+    // Every container the engine has, once the stats cache has seen them all (other suites'
+    // containers come and go on this engine).
+    const { answer: all, engine } = await whileEngineStill(
+      () => docker("ps", "-aq"),
+      () => api(`/stat3/${host.name}`, { token: owner.token }),
+      (answer, engine) => engine.split("\n").every((id) => id in (answer.body.data ?? {})),
+    );
     expect(all.body.success).toBe(true);
-    const ids = (await docker("ps", "-aq")).split("\n").sort();
+    const ids = engine.split("\n").sort();
     expect(Object.keys(all.body.data).sort()).toEqual(ids);
     expect(all.body.data[stopped.slice(0, 12)]).toEqual({
       id: stopped.slice(0, 12),

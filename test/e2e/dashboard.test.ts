@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "../setup/stack.ts";
+import { STACK_START_TIMEOUT_MS, startStack, type Stack } from "../setup/stack.ts";
 import { api, attachAgent, docker, dockerAvailable, TEST_IMAGE, type TestAgent, unique } from "./client.ts";
 import { cleanupOwner, gitRepo, type TestRepo } from "./deploy-helpers.ts";
 
@@ -74,7 +74,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
       ],
     });
     ({ context, page } = await newContext());
-  }, 180_000);
+  }, STACK_START_TIMEOUT_MS + 60_000);
 
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "../setup/stack.ts";
+import { STACK_START_TIMEOUT_MS, startStack, type Stack } from "../setup/stack.ts";
 
 const run = promisify(execFile);
 
@@ -24,7 +24,7 @@ describe("a fresh npm start", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack();
-  }, 180_000);
+  }, STACK_START_TIMEOUT_MS + 60_000);
   afterAll(async () => {
     await stack?.stop();
   });
@@ -89,7 +89,7 @@ describe("a fresh npm start", () => {
     expect(second).toEqual({ success: false, message: expect.stringMatching(/Registration is closed/) });
   });
 
-  it("keeps its data and secrets across a restart", async () => {
+  it("keeps its data and secrets across a restart", { timeout: STACK_START_TIMEOUT_MS + 60_000 }, async () => {
     const port = new URL(stack.url).port;
     await stack.process.kill("SIGTERM");
     await new Promise((r) => stack.process.once("exit", r));

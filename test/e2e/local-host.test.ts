@@ -2,7 +2,7 @@
 // state, the owner, a cookie sign-in, and the one click that attaches this machine — npm start then
 // runs the bundled agent for that host, keeps it running, and stops it with itself.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { startStack, type Stack } from "../setup/stack.ts";
+import { STACK_START_TIMEOUT_MS, startStack, type Stack } from "../setup/stack.ts";
 import { api, docker, dockerAvailable, waitFor } from "./client.ts";
 
 const alive = (pid: number): boolean => {
@@ -22,7 +22,7 @@ describe.skipIf(!dockerAvailable())("npm start's one-click local host", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack();
-  }, 180_000);
+  }, STACK_START_TIMEOUT_MS + 60_000);
   afterAll(async () => {
     for (const pid of agentPids(stack ?? ({ output: () => "" } as Stack))) if (alive(pid)) process.kill(pid, "SIGKILL");
     await stack?.stop();

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startStack, type Stack } from "../setup/stack.ts";
+import { freePort, STACK_START_TIMEOUT_MS, startStack, type Stack } from "../setup/stack.ts";
 import { api, dockerAvailable, spawnAgent, unique, waitFor } from "./client.ts";
 
 const LOST_AFTER_MS = 15_000;
@@ -46,7 +46,7 @@ describe.skipIf(!dockerAvailable())("host presence across a control-plane restar
     dataDir = await mkdtemp(join(tmpdir(), "pier-e2e-restart-"));
     port = String(await freePort());
     stack = await startStack(env());
-  }, 180_000);
+  }, STACK_START_TIMEOUT_MS + 60_000);
 
   afterAll(async () => {
     for (const agent of agents) if (agent.exitCode === null) agent.kill("SIGKILL");

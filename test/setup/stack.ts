@@ -27,6 +27,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * How long a stack may take to come up before it counts as stuck. Not a timing expectation: the
+ * wait ends as soon as npm start says it is up or exits, and a machine loaded by other suites
+ * has taken over 2 minutes to build and start wrangler. Hooks that start a stack allow this plus
+ * a margin.
+ */
+export const STACK_START_TIMEOUT_MS = 600_000;
+
 /** `npm start` failed because a port it had picked was taken before it could listen on it. */
 class PortTaken extends Error {}
 
@@ -72,7 +80,7 @@ async function startOnce(env: Record<string, string>): Promise<Stack> {
     await halt();
     await rm(dataDir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + STACK_START_TIMEOUT_MS;
   while (!output.includes("Pier is up")) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await halt();
