@@ -6,3 +6,9 @@ import { keys } from "./keys.ts";
 
 export const useHosts = () =>
   useQuery({ queryKey: keys.hosts.list(), queryFn: () => ok(api.GET("/api/v1/hosts", { params: { query: { limit: 100 } } })) });
+
+/** A host's name by its id (the id itself until the list has loaded, or for a host gone since). */
+export function useHostName(): (id: string) => string {
+  const hosts = useHosts();
+  return (id) => hosts.data?.hosts.find((h) => h.id === id)?.name ?? id;
+}

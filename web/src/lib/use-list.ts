@@ -10,7 +10,11 @@ export interface RowActionOptions<V, R> {
   done: (v: V, result: R) => string;
   /** The question asked before acting; nothing (or an empty string) acts at once. */
   confirm?: (v: V) => string | undefined;
-  /** The keys the action changes; a list screen defaults to its own list. */
+  /**
+   * The keys the action changes, refreshed once it is done or refused (a refusal can also say the
+   * list is stale: a row already gone, a run that failed and was recorded); a list screen defaults
+   * to its own list.
+   */
   invalidates?: readonly QueryKey[];
   /** What tells rows apart, for which row is busy (the value itself by default). */
   id?: (v: V) => unknown;
@@ -30,10 +34,12 @@ export function useRowAction<V, R = unknown>(options: RowActionOptions<V, R>): R
     mutationFn: options.run,
     onSuccess: (result, v) => {
       toast.ok(options.done(v, result));
-      for (const queryKey of options.invalidates ?? []) void qc.invalidateQueries({ queryKey });
       options.onDone?.(v, result);
     },
     onError: (err) => toast.error(err),
+    onSettled: () => {
+      for (const queryKey of options.invalidates ?? []) void qc.invalidateQueries({ queryKey });
+    },
   });
   const id = options.id ?? ((v: V) => v);
   return {

@@ -1,19 +1,20 @@
 // Alerts and their rules. Live: the layout's event stream invalidates ["alerts"] whenever an
 // alert.* notification arrives, and every query here lives under that key.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
-import { useHosts } from "../api/hosts.ts";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useHostName } from "../api/hosts.ts";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
+import { ApiForm } from "../components/api-form.tsx";
+import { HostOptions } from "../components/host-options.tsx";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
-import { Card, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { Card, StateBadge } from "../components/ui/card.tsx";
 import { DataTable, RemoveButton, type TableSpec } from "../components/ui/data-table.tsx";
 import { Dialog } from "../components/ui/dialog.tsx";
 import { Field, Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
-import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
 import { type RowAction, useList, useRowAction } from "../lib/use-list.ts";
 
@@ -49,8 +50,7 @@ type AlertAction = { id: string; action: "acknowledge" | "clear" };
 
 function AlertList({ state }: { state: AlertState }) {
   const can = useCan();
-  const hosts = useHosts();
-  const hostName = (id: string) => hosts.data?.hosts.find((h) => h.id === id)?.name ?? id;
+  const hostName = useHostName();
   const list = useQuery({
     queryKey: alertKeys.list(state),
     queryFn: () => ok(api.GET("/api/v1/alerts", { params: { query: { state, limit: 100 } } })),
@@ -128,8 +128,8 @@ type RuleRow = { rule: Rule; isDefault: boolean };
 function RulesCard() {
   const can = useCan();
   const qc = useQueryClient();
-  const hosts = useHosts();
-  const hostName = (id: string | null) => (id ? (hosts.data?.hosts.find((h) => h.id === id)?.name ?? id) : "All hosts");
+  const nameOf = useHostName();
+  const hostName = (id: string | null) => (id ? nameOf(id) : "All hosts");
   const [editing, setEditing] = useState<Rule | "new" | null>(null);
   const { list: rules, remove } = useList(
     { queryKey: alertKeys.rules(), queryFn: () => ok(api.GET("/api/v1/alert-rules")) },
@@ -209,31 +209,19 @@ function RulesCard() {
 }
 
 function RuleForm({ rule, onDone }: { rule: Rule | null; onDone: () => void }) {
-  const toast = useToast();
-  const hosts = useHosts();
   const [metric, setMetric] = useState<Metric>(rule?.metric ?? "cpu");
   const [hostId, setHostId] = useState(rule?.host_id ?? "");
   const [threshold, setThreshold] = useState(String(rule?.threshold ?? 90));
   const [duration, setDuration] = useState(String(rule?.duration_seconds ?? 300));
   const [enabled, setEnabled] = useState(rule?.enabled ?? true);
-  const save = useMutation({
-    mutationFn: () => {
-      const values = { threshold: Number(threshold), duration_seconds: Number(duration), enabled };
-      return rule?.id
-        ? ok(api.PATCH("/api/v1/alert-rules/{id}", { params: { path: { id: rule.id } }, body: values }))
-        : ok(api.POST("/api/v1/alert-rules", { body: { ...values, metric, host_id: hostId || null } }));
-    },
-    onSuccess: () => {
-      toast.ok(rule ? "Rule saved" : "Rule created");
-      onDone();
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    save.mutate();
+  const save = () => {
+    const values = { threshold: Number(threshold), duration_seconds: Number(duration), enabled };
+    return rule?.id
+      ? ok(api.PATCH("/api/v1/alert-rules/{id}", { params: { path: { id: rule.id } }, body: values }))
+      : ok(api.POST("/api/v1/alert-rules", { body: { ...values, metric, host_id: hostId || null } }));
   };
   return (
-    <form className="grid gap-3" onSubmit={submit}>
+    <ApiForm submit={save} done={() => (rule ? "Rule saved" : "Rule created")} onDone={onDone} action={rule ? "Save" : "Create rule"}>
       <div className="grid gap-3 sm:grid-cols-2">
         <Field label="Metric">
           <Select name="metric" value={metric} disabled={!!rule} onChange={(e) => setMetric(e.target.value as Metric)}>
@@ -247,11 +235,7 @@ function RuleForm({ rule, onDone }: { rule: Rule | null; onDone: () => void }) {
         <Field label="Hosts">
           <Select name="host_id" value={hostId} disabled={!!rule} onChange={(e) => setHostId(e.target.value)}>
             <option value="">All hosts</option>
-            {hosts.data?.hosts.map((h) => (
-              <option key={h.id} value={h.id}>
-                {h.name}
-              </option>
-            ))}
+            <HostOptions />
           </Select>
         </Field>
         <Field label="Threshold (%)">
@@ -273,12 +257,6 @@ function RuleForm({ rule, onDone }: { rule: Rule | null; onDone: () => void }) {
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" name="enabled" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Enabled
       </label>
-      <ErrorNote error={save.error} />
-      <div className="flex justify-end">
-        <Button type="submit" busy={save.isPending}>
-          {rule ? "Save" : "Create rule"}
-        </Button>
-      </div>
-    </form>
+    </ApiForm>
   );
 }

@@ -1,20 +1,23 @@
 // Backups: policies (a target on a cron schedule, with retention), destinations (the Worker's R2
 // bucket and S3-compatible stores, verified by the API before they are saved, secrets masked), and
 // the backups and restores running now with their progress. One lazy chunk.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
-import { type FormEvent, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { useCan } from "../api/session.ts";
+import { ApiForm, SecretField } from "../components/api-form.tsx";
+import { HostOptions } from "../components/host-options.tsx";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Badge, Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { DataTable, RemoveButton, type TableSpec } from "../components/ui/data-table.tsx";
 import { Dialog } from "../components/ui/dialog.tsx";
 import { Field, Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
-import { useToast } from "../components/ui/toast.tsx";
 import { ago, bytes } from "../lib/format.ts";
-import { useHosts } from "../api/hosts.ts";
+import { useList, useRowAction } from "../lib/use-list.ts";
+import { useHostName } from "../api/hosts.ts";
 
 type Policy = Schemas["BackupPolicy"];
 type Destination = Schemas["BackupDestination"];
@@ -61,23 +64,43 @@ export function BackupsPage() {
 
 // ---- destinations ---------------------------------------------------------------------------
 
+const destinationsQuery = { queryKey: backupKeys.destinations(), queryFn: () => ok(api.GET("/api/v1/backup-destinations")) };
+
 export function useDestinations() {
-  return useQuery({ queryKey: backupKeys.destinations(), queryFn: () => ok(api.GET("/api/v1/backup-destinations")) });
+  return useQuery(destinationsQuery);
 }
+
+const DESTINATIONS: TableSpec<Destination> = {
+  columns: [
+    {
+      header: "Name",
+      className: "font-medium",
+      cell: (d) => (
+        <>
+          {d.name} {d.default ? <Badge tone="blue">default</Badge> : null} {d.encrypt ? <Badge>encrypted</Badge> : null}
+        </>
+      ),
+    },
+    {
+      header: "Store",
+      className: "break-all",
+      cell: (d) => (d.kind === "r2" ? "The Worker's R2 bucket" : `${d.endpoint}/${d.bucket}${d.prefix ? `/${d.prefix}` : ""}`),
+    },
+    { header: "Secret", hideBelow: "sm", className: "font-mono", cell: (d) => d.secret_access_key ?? "—" },
+    { header: "Verified", hideBelow: "md", cell: (d) => (d.verified_at ? ago(d.verified_at) : "—") },
+  ],
+  rowProps: (d) => ({ "data-testid": "destination-row", "data-name": d.name }),
+};
 
 function DestinationsTab() {
   const can = useCan();
   const qc = useQueryClient();
-  const toast = useToast();
   const [adding, setAdding] = useState(false);
-  const list = useDestinations();
-  const remove = useMutation({
-    mutationFn: (id: string) => ok(api.DELETE("/api/v1/backup-destinations/{id}", { params: { path: { id } } })),
-    onSuccess: () => {
-      toast.ok("Destination removed");
-      void qc.invalidateQueries({ queryKey: backupKeys.destinations() });
-    },
-    onError: (err) => toast.error(err),
+  const { list, remove } = useList(destinationsQuery, {
+    run: (d: Destination) => ok(api.DELETE("/api/v1/backup-destinations/{id}", { params: { path: { id: d.id } } })),
+    confirm: (d) => `Remove the destination ${d.name}? The backups stored there stay in the bucket.`,
+    done: () => "Destination removed",
+    id: (d) => d.id,
   });
   return (
     <Card title="Destinations" actions={can.admin ? <Button onClick={() => setAdding(true)}>Add destination</Button> : null}>
@@ -94,61 +117,19 @@ function DestinationsTab() {
           }}
         />
       </Dialog>
-      <ErrorNote error={list.error} />
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <thead className="text-xs text-zinc-500 uppercase">
-            <tr>
-              <th className="py-2 pr-3">Name</th>
-              <th className="py-2 pr-3">Store</th>
-              <th className="hidden py-2 pr-3 sm:table-cell">Secret</th>
-              <th className="hidden py-2 pr-3 md:table-cell">Verified</th>
-              {can.admin ? (
-                <th className="py-2 pr-3">
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-            {list.data?.destinations.map((d) => (
-              <tr key={d.id} data-testid="destination-row" data-name={d.name}>
-                <td className="py-2 pr-3 font-medium">
-                  {d.name} {d.default ? <Badge tone="blue">default</Badge> : null} {d.encrypt ? <Badge>encrypted</Badge> : null}
-                </td>
-                <td className="py-2 pr-3 break-all">
-                  {d.kind === "r2" ? "The Worker's R2 bucket" : `${d.endpoint}/${d.bucket}${d.prefix ? `/${d.prefix}` : ""}`}
-                </td>
-                <td className="hidden py-2 pr-3 font-mono sm:table-cell">{d.secret_access_key ?? "—"}</td>
-                <td className="hidden py-2 pr-3 md:table-cell">{d.verified_at ? ago(d.verified_at) : "—"}</td>
-                {can.admin ? (
-                  <td className="py-2 pr-3 text-right">
-                    {d.kind === "s3" ? (
-                      <Button
-                        size="sm"
-                        variant="ghost"
-                        busy={remove.isPending && remove.variables === d.id}
-                        onClick={() => {
-                          if (window.confirm(`Remove the destination ${d.name}? The backups stored there stay in the bucket.`))
-                            remove.mutate(d.id);
-                        }}
-                      >
-                        Remove
-                      </Button>
-                    ) : null}
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        spec={DESTINATIONS}
+        state={list}
+        rows={list.data?.destinations}
+        actions={
+          can.admin ? (d) => (d.kind === "s3" ? <RemoveButton busy={remove.busy(d)} onClick={() => remove.run(d)} /> : null) : undefined
+        }
+      />
     </Card>
   );
 }
 
 function AddDestination({ onDone }: { onDone: () => void }) {
-  const toast = useToast();
   const [form, setForm] = useState({
     name: "",
     endpoint: "",
@@ -161,20 +142,15 @@ function AddDestination({ onDone }: { onDone: () => void }) {
     encrypt: true,
   });
   const set = (patch: Partial<typeof form>) => setForm((f) => ({ ...f, ...patch }));
-  const add = useMutation({
-    mutationFn: () =>
-      ok(api.POST("/api/v1/backup-destinations", { body: { ...form, name: form.name.trim(), endpoint: form.endpoint.trim() } })),
-    onSuccess: (d) => {
-      toast.ok(`${d.name} verified and saved`);
-      onDone();
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    add.mutate();
-  };
   return (
-    <form className="grid gap-3" onSubmit={submit}>
+    <ApiForm
+      submit={() =>
+        ok(api.POST("/api/v1/backup-destinations", { body: { ...form, name: form.name.trim(), endpoint: form.endpoint.trim() } }))
+      }
+      done={(d) => `${d.name} verified and saved`}
+      onDone={onDone}
+      action="Verify and save"
+    >
       <Field label="Name">
         <Input name="name" required value={form.name} onChange={(e) => set({ name: e.target.value })} placeholder="offsite" />
       </Field>
@@ -204,16 +180,14 @@ function AddDestination({ onDone }: { onDone: () => void }) {
           onChange={(e) => set({ access_key_id: e.target.value })}
         />
       </Field>
-      <Field label="Secret access key" hint="Stored sealed; only its last characters are ever shown">
-        <Input
-          name="secret_access_key"
-          type="password"
-          required
-          autoComplete="new-password"
-          value={form.secret_access_key}
-          onChange={(e) => set({ secret_access_key: e.target.value })}
-        />
-      </Field>
+      <SecretField
+        label="Secret access key"
+        name="secret_access_key"
+        hint="Stored sealed; only its last characters are ever shown"
+        required
+        value={form.secret_access_key}
+        onChange={(secret_access_key) => set({ secret_access_key })}
+      />
       <Field label="Path prefix" hint="Optional; keys start with <prefix>/pier/<organization>/">
         <Input name="prefix" value={form.prefix} onChange={(e) => set({ prefix: e.target.value })} />
       </Field>
@@ -225,13 +199,7 @@ function AddDestination({ onDone }: { onDone: () => void }) {
         <input type="checkbox" checked={form.encrypt} onChange={(e) => set({ encrypt: e.target.checked })} />
         Encrypt artifacts with the organization's key
       </label>
-      <ErrorNote error={add.error} />
-      <div className="flex justify-end">
-        <Button type="submit" busy={add.isPending}>
-          Verify and save
-        </Button>
-      </div>
-    </form>
+    </ApiForm>
   );
 }
 
@@ -244,51 +212,95 @@ export const describeTarget = (t: Target, hostName: (id: string) => string): str
       ? `Container ${t.id.slice(0, 12)} on ${hostName(t.host_id)}`
       : `Database ${t.database_id}`;
 
-function useHostNames() {
-  const hosts = useHosts();
-  return (id: string) => hosts.data?.hosts.find((h) => h.id === id)?.name ?? id;
+function policyColumns(hostName: (id: string) => string): TableSpec<Policy> {
+  return {
+    columns: [
+      {
+        header: "Policy",
+        cell: (p) => (
+          <>
+            <div className="font-medium">{p.name}</div>
+            <div className="text-xs text-zinc-500">
+              {describeTarget(p.target, hostName)} · keep {p.keep_last ?? "all"}
+              {p.max_age_days ? `, ≤ ${p.max_age_days} days` : ""} · {p.destination_id === "default" ? "R2" : p.destination_id}
+            </div>
+          </>
+        ),
+      },
+      {
+        header: "Schedule",
+        hideBelow: "md",
+        className: "font-mono",
+        cell: (p) => (
+          <>
+            {p.schedule} <span className="font-sans text-xs text-zinc-500">{p.timezone}</span>
+          </>
+        ),
+      },
+      {
+        header: "Last run",
+        cell: (p) => (
+          <span data-testid="policy-last-run" title={p.last_run?.message ?? undefined}>
+            {p.last_run ? (
+              <>
+                <StateBadge state={p.last_run.status} /> <span className="text-xs text-zinc-500">{ago(p.last_run.created_at)}</span>
+              </>
+            ) : (
+              "—"
+            )}
+          </span>
+        ),
+      },
+      {
+        header: "Next run",
+        hideBelow: "sm",
+        cell: (p) => (p.enabled ? p.next_run_at ? new Date(p.next_run_at).toLocaleString() : "—" : <Badge>disabled</Badge>),
+      },
+    ],
+    empty: "No backup policy yet.",
+    rowProps: (p) => ({ "data-testid": "policy-row", "data-name": p.name }),
+  };
 }
 
 export function PoliciesTab({ filter, fixedTarget }: { filter?: (p: Policy) => boolean; fixedTarget?: Target }) {
   const can = useCan();
   const qc = useQueryClient();
-  const toast = useToast();
-  const hostName = useHostNames();
+  const hostName = useHostName();
   const [editing, setEditing] = useState<Policy | "new" | null>(null);
-  const list = useQuery({
-    queryKey: backupKeys.policies(),
-    queryFn: () => ok(api.GET("/api/v1/backup-policies")),
-    // A run in progress ends on its own: follow it until it does.
-    refetchInterval: (q) => (q.state.data?.policies.some((p) => p.last_run?.status === "running") ? 2000 : false),
-  });
-  const invalidate = () => void qc.invalidateQueries({ queryKey: backupKeys.all });
-  const toggle = useMutation({
-    mutationFn: (p: Policy) =>
-      ok(api.PATCH("/api/v1/backup-policies/{id}", { params: { path: { id: p.id } }, body: { enabled: !p.enabled } })),
-    onSuccess: (p) => {
-      toast.ok(`${p.name} ${p.enabled ? "enabled" : "disabled"}`);
-      invalidate();
+  const invalidates = [backupKeys.all];
+  const { list, remove } = useList(
+    {
+      queryKey: backupKeys.policies(),
+      queryFn: () => ok(api.GET("/api/v1/backup-policies")),
+      // A run in progress ends on its own: follow it until it does.
+      refetchInterval: (q) => (q.state.data?.policies.some((p) => p.last_run?.status === "running") ? 2000 : false),
     },
-    onError: (err) => toast.error(err),
-  });
-  const runNow = useMutation({
-    mutationFn: (p: Policy) => ok(api.POST("/api/v1/backup-policies/{id}/run", { params: { path: { id: p.id } } })),
-    onSuccess: (run) => {
-      if (run?.status === "failed") toast.error(new Error(run.message ?? "The backup could not start"));
-      else toast.ok("Backup started");
-      invalidate();
+    {
+      run: (p: Policy) => ok(api.DELETE("/api/v1/backup-policies/{id}", { params: { path: { id: p.id } } })),
+      confirm: (p) => `Delete the policy ${p.name}? The backups it made stay.`,
+      done: () => "Policy deleted",
+      id: (p) => p.id,
+      invalidates,
     },
-    onError: (err) => toast.error(err),
+  );
+  const toggle = useRowAction({
+    run: (p: Policy) => ok(api.PATCH("/api/v1/backup-policies/{id}", { params: { path: { id: p.id } }, body: { enabled: !p.enabled } })),
+    done: (_, p) => `${p.name} ${p.enabled ? "enabled" : "disabled"}`,
+    id: (p) => p.id,
+    invalidates,
   });
-  const remove = useMutation({
-    mutationFn: (p: Policy) => ok(api.DELETE("/api/v1/backup-policies/{id}", { params: { path: { id: p.id } } })),
-    onSuccess: () => {
-      toast.ok("Policy deleted");
-      invalidate();
+  const runNow = useRowAction({
+    run: async (p: Policy) => {
+      const run = await ok(api.POST("/api/v1/backup-policies/{id}/run", { params: { path: { id: p.id } } }));
+      // A run that could not start is recorded as failed: say why, as for any refused action.
+      if (run?.status === "failed") throw new Error(run.message ?? "The backup could not start");
+      return run;
     },
-    onError: (err) => toast.error(err),
+    done: () => "Backup started",
+    id: (p) => p.id,
+    invalidates,
   });
-  const policies = (list.data?.policies ?? []).filter((p) => !filter || filter(p));
+  const policies = list.data?.policies.filter((p) => !filter || filter(p));
   return (
     <Card title="Policies" actions={can.admin ? <Button onClick={() => setEditing("new")}>New policy</Button> : null}>
       <Dialog
@@ -303,94 +315,40 @@ export function PoliciesTab({ filter, fixedTarget }: { filter?: (p: Policy) => b
             fixedTarget={fixedTarget}
             onDone={() => {
               setEditing(null);
-              invalidate();
+              void qc.invalidateQueries({ queryKey: backupKeys.all });
             }}
           />
         ) : null}
       </Dialog>
-      <ErrorNote error={list.error} />
-      {list.data && policies.length === 0 ? <Empty>No backup policy yet.</Empty> : null}
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <thead className="text-xs text-zinc-500 uppercase">
-            <tr>
-              <th className="py-2 pr-3">Policy</th>
-              <th className="hidden py-2 pr-3 md:table-cell">Schedule</th>
-              <th className="py-2 pr-3">Last run</th>
-              <th className="hidden py-2 pr-3 sm:table-cell">Next run</th>
-              {can.operate ? (
-                <th className="py-2 pr-3">
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-            {policies.map((p) => (
-              <tr key={p.id} data-testid="policy-row" data-name={p.name}>
-                <td className="py-2 pr-3">
-                  <div className="font-medium">{p.name}</div>
-                  <div className="text-xs text-zinc-500">
-                    {describeTarget(p.target, hostName)} · keep {p.keep_last ?? "all"}
-                    {p.max_age_days ? `, ≤ ${p.max_age_days} days` : ""} · {p.destination_id === "default" ? "R2" : p.destination_id}
-                  </div>
-                </td>
-                <td className="hidden py-2 pr-3 font-mono md:table-cell">
-                  {p.schedule} <span className="font-sans text-xs text-zinc-500">{p.timezone}</span>
-                </td>
-                <td className="py-2 pr-3" data-testid="policy-last-run">
-                  {p.last_run ? (
-                    <span title={p.last_run.message ?? undefined}>
-                      <StateBadge state={p.last_run.status} /> <span className="text-xs text-zinc-500">{ago(p.last_run.created_at)}</span>
-                    </span>
-                  ) : (
-                    "—"
-                  )}
-                </td>
-                <td className="hidden py-2 pr-3 sm:table-cell">
-                  {p.enabled ? p.next_run_at ? new Date(p.next_run_at).toLocaleString() : "—" : <Badge>disabled</Badge>}
-                </td>
-                {can.operate ? (
-                  <td className="py-2 pr-3 text-right whitespace-nowrap">
-                    <Button
-                      size="sm"
-                      variant="secondary"
-                      busy={runNow.isPending && runNow.variables?.id === p.id}
-                      onClick={() => runNow.mutate(p)}
-                    >
-                      Run now
-                    </Button>
-                    {can.admin ? (
-                      <>
-                        <Button size="sm" variant="ghost" onClick={() => setEditing(p)}>
-                          Edit
-                        </Button>
-                        <Button
-                          size="sm"
-                          variant="ghost"
-                          busy={toggle.isPending && toggle.variables?.id === p.id}
-                          onClick={() => toggle.mutate(p)}
-                        >
-                          {p.enabled ? "Disable" : "Enable"}
-                        </Button>
-                        <Button
-                          size="sm"
-                          variant="ghost"
-                          onClick={() => {
-                            if (window.confirm(`Delete the policy ${p.name}? The backups it made stay.`)) remove.mutate(p);
-                          }}
-                        >
-                          Delete
-                        </Button>
-                      </>
-                    ) : null}
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        spec={policyColumns(hostName)}
+        state={list}
+        rows={policies}
+        actions={
+          can.operate
+            ? (p) => (
+                <>
+                  <Button size="sm" variant="secondary" busy={runNow.busy(p)} onClick={() => runNow.run(p)}>
+                    Run now
+                  </Button>
+                  {can.admin ? (
+                    <>
+                      <Button size="sm" variant="ghost" onClick={() => setEditing(p)}>
+                        Edit
+                      </Button>
+                      <Button size="sm" variant="ghost" busy={toggle.busy(p)} onClick={() => toggle.run(p)}>
+                        {p.enabled ? "Disable" : "Enable"}
+                      </Button>
+                      <Button size="sm" variant="ghost" busy={remove.busy(p)} onClick={() => remove.run(p)}>
+                        Delete
+                      </Button>
+                    </>
+                  ) : null}
+                </>
+              )
+            : undefined
+        }
+      />
     </Card>
   );
 }
@@ -436,8 +394,6 @@ const PRESETS = [
 ] as const;
 
 function PolicyForm({ policy, fixedTarget, onDone }: { policy: Policy | null; fixedTarget?: Target; onDone: () => void }) {
-  const toast = useToast();
-  const hosts = useHosts();
   const destinations = useDestinations();
   const databases = useQuery({ queryKey: ["databases", "list"], queryFn: () => ok(api.GET("/api/v1/databases")), enabled: !policy });
   const initial = policy?.target ?? fixedTarget;
@@ -468,28 +424,18 @@ function PolicyForm({ policy, fixedTarget, onDone }: { policy: Policy | null; fi
       : kind === "container"
         ? { kind, host_id: hostId, id: ref.trim() }
         : { kind, database_id: ref };
-  const save = useMutation({
-    mutationFn: () =>
-      policy
-        ? ok(
-            api.PATCH("/api/v1/backup-policies/{id}", {
-              params: { path: { id: policy.id } },
-              body: { ...settings, ...(name ? { name } : {}) },
-            }),
-          )
-        : ok(api.POST("/api/v1/backup-policies", { body: { ...settings, target: target(), ...(name ? { name } : {}) } })),
-    onSuccess: (p) => {
-      toast.ok(`${p.name} saved`);
-      onDone();
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    save.mutate();
-  };
+  const save = () =>
+    policy
+      ? ok(
+          api.PATCH("/api/v1/backup-policies/{id}", {
+            params: { path: { id: policy.id } },
+            body: { ...settings, ...(name ? { name } : {}) },
+          }),
+        )
+      : ok(api.POST("/api/v1/backup-policies", { body: { ...settings, target: target(), ...(name ? { name } : {}) } }));
   const locked = !!policy || !!fixedTarget;
   return (
-    <form className="grid gap-3" onSubmit={submit}>
+    <ApiForm submit={save} done={(p) => `${p.name} saved`} onDone={onDone} action={policy ? "Save" : "Create policy"}>
       <fieldset disabled={locked} className="grid gap-3">
         <Field label="What to back up">
           <Select name="target_kind" value={kind} onChange={(e) => setKind(e.target.value as Target["kind"])}>
@@ -515,11 +461,7 @@ function PolicyForm({ policy, fixedTarget, onDone }: { policy: Policy | null; fi
             <Field label="Host">
               <Select name="host_id" required value={hostId} onChange={(e) => setHostId(e.target.value)}>
                 <option value="">Choose…</option>
-                {hosts.data?.hosts.map((h) => (
-                  <option key={h.id} value={h.id}>
-                    {h.name}
-                  </option>
-                ))}
+                <HostOptions />
               </Select>
             </Field>
             <Field label={kind === "volume" ? "Volume name" : "Container id or name"}>
@@ -577,13 +519,7 @@ function PolicyForm({ policy, fixedTarget, onDone }: { policy: Policy | null; fi
           </label>
         ))}
       </div>
-      <ErrorNote error={save.error} />
-      <div className="flex justify-end">
-        <Button type="submit" busy={save.isPending}>
-          {policy ? "Save" : "Create policy"}
-        </Button>
-      </div>
-    </form>
+    </ApiForm>
   );
 }
 
@@ -647,8 +583,7 @@ export const targetBackupsSearch = (t: Target): BackupsSearch =>
 function TargetBackups({ target }: { target: Target }) {
   const can = useCan();
   const qc = useQueryClient();
-  const toast = useToast();
-  const hostName = useHostNames();
+  const hostName = useHostName();
   const [restoring, setRestoring] = useState<Backup | null>(null);
   const label = describeTarget(target, hostName);
   const list = useQuery({
@@ -668,20 +603,17 @@ function TargetBackups({ target }: { target: Target }) {
       ),
     refetchInterval: (q) => (q.state.data?.backups.some((b) => b.status === "running") ? 1000 : false),
   });
-  const backupNow = useMutation({
-    mutationFn: () => ok(api.POST("/api/v1/backups", { body: { target } })),
-    onSuccess: () => {
-      toast.ok("Backup started");
-      void qc.invalidateQueries({ queryKey: backupKeys.all });
-    },
-    onError: (err) => toast.error(err),
+  const backupNow = useRowAction({
+    run: (t: Target) => ok(api.POST("/api/v1/backups", { body: { target: t } })),
+    done: () => "Backup started",
+    invalidates: [backupKeys.all],
   });
   return (
     <>
       <PageTitle
         actions={
           can.operate ? (
-            <Button busy={backupNow.isPending} onClick={() => backupNow.mutate()}>
+            <Button busy={backupNow.pending} onClick={() => backupNow.run(target)}>
               Back up now
             </Button>
           ) : null
@@ -741,34 +673,30 @@ function TargetBackups({ target }: { target: Target }) {
 }
 
 function RestoreForm({ backup, target, label, onDone }: { backup: Backup; target: Target; label: string; onDone: () => void }) {
-  const toast = useToast();
-  const hosts = useHosts();
+  const hostName = useHostName();
   const [mode, setMode] = useState<"same" | "new">("same");
   const [name, setName] = useState(`${targetIdOf(target).slice(0, 40)}-restored`);
   const [hostId, setHostId] = useState(target.kind === "database" ? "" : target.host_id);
-  const restore = useMutation({
-    mutationFn: () =>
-      ok(
-        api.POST("/api/v1/backups/{id}/restore", {
-          params: { path: { id: backup.id } },
-          body: { into: mode === "same" ? { kind: "same" } : { kind: "new", name: name.trim(), ...(hostId ? { host_id: hostId } : {}) } },
-        }),
-      ),
-    onSuccess: () => {
-      toast.ok("Restore started");
-      onDone();
-    },
-  });
+  const restore = () =>
+    ok(
+      api.POST("/api/v1/backups/{id}/restore", {
+        params: { path: { id: backup.id } },
+        body: { into: mode === "same" ? { kind: "same" } : { kind: "new", name: name.trim(), ...(hostId ? { host_id: hostId } : {}) } },
+      }),
+    );
   const replaced =
     mode === "same"
       ? `This replaces the current data of ${label} with the backup of ${new Date(backup.created_at).toLocaleString()}. Its users are stopped while it runs; the current data is kept as a safety copy until the restore succeeds.`
-      : `This creates ${name.trim() || "a new target"} on ${hosts.data?.hosts.find((h) => h.id === hostId)?.name ?? "the same host"}; ${label} is not touched.`;
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (window.confirm(replaced)) restore.mutate();
-  };
+      : `This creates ${name.trim() || "a new target"} on ${hostId ? hostName(hostId) : "the same host"}; ${label} is not touched.`;
   return (
-    <form className="grid gap-3" onSubmit={submit}>
+    <ApiForm
+      submit={restore}
+      confirm={() => replaced}
+      done={() => "Restore started"}
+      onDone={onDone}
+      action="Restore"
+      variant={mode === "same" ? "danger" : "primary"}
+    >
       <fieldset className="grid gap-2 text-sm">
         <label className="flex items-center gap-2">
           <input type="radio" name="into" value="same" checked={mode === "same"} onChange={() => setMode("same")} />
@@ -787,11 +715,7 @@ function RestoreForm({ backup, target, label, onDone }: { backup: Backup; target
           <Field label="Host">
             <Select name="restore_host" value={hostId} onChange={(e) => setHostId(e.target.value)}>
               {target.kind === "database" ? <option value="">The service's host</option> : null}
-              {hosts.data?.hosts.map((h) => (
-                <option key={h.id} value={h.id}>
-                  {h.name} ({h.status})
-                </option>
-              ))}
+              <HostOptions status />
             </Select>
           </Field>
         </div>
@@ -799,12 +723,6 @@ function RestoreForm({ backup, target, label, onDone }: { backup: Backup; target
       <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="restore-replaces">
         {replaced}
       </p>
-      <ErrorNote error={restore.error} />
-      <div className="flex justify-end">
-        <Button type="submit" variant={mode === "same" ? "danger" : "primary"} busy={restore.isPending}>
-          Restore
-        </Button>
-      </div>
-    </form>
+    </ApiForm>
   );
 }

@@ -2,17 +2,18 @@
 // and are typed into password fields; editing sends only the fields changed, so a secret left
 // masked keeps its value. A test message is followed in the channel's delivery log, which
 // refreshes while a delivery is still pending (retries); each card shows its latest failure.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { useCan } from "../api/session.ts";
+import { ApiForm, SecretField } from "../components/api-form.tsx";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
 import { Dialog } from "../components/ui/dialog.tsx";
 import { Field, Input, Select } from "../components/ui/input.tsx";
-import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
+import { useList, useRowAction } from "../lib/use-list.ts";
 import { CHANNEL_KINDS, type ChannelKind, channelBody, channelConfigPatch, channelFormValues, fieldsOf } from "../lib/channel-form.ts";
 
 type Channel = Schemas["NotificationChannel"];
@@ -24,36 +25,33 @@ const channelKeys = {
 export function ChannelsPage() {
   const can = useCan();
   const qc = useQueryClient();
-  const toast = useToast();
   const [adding, setAdding] = useState(false);
   const [open, setOpen] = useState<string | null>(null);
   const [editing, setEditing] = useState<Channel | null>(null);
-  const list = useQuery({ queryKey: channelKeys.all, queryFn: () => ok(api.GET("/api/v1/notification-channels")) });
-  const test = useMutation({
-    mutationFn: (id: string) => ok(api.POST("/api/v1/notification-channels/{id}/test", { params: { path: { id } } })),
-    onSuccess: (_, id) => {
-      toast.ok("Test message queued: see the delivery log");
-      setOpen(id);
-      void qc.invalidateQueries({ queryKey: channelKeys.deliveries(id) });
+  const { list, remove } = useList(
+    { queryKey: channelKeys.all, queryFn: () => ok(api.GET("/api/v1/notification-channels")) },
+    {
+      run: (c: Channel) => ok(api.DELETE("/api/v1/notification-channels/{id}", { params: { path: { id: c.id } } })),
+      confirm: (c) => `Delete ${c.name} and its delivery log?`,
+      done: () => "Channel deleted",
+      id: (c) => c.id,
     },
-    onError: (err) => toast.error(err),
+  );
+  const test = useRowAction({
+    run: (c: Channel) => ok(api.POST("/api/v1/notification-channels/{id}/test", { params: { path: { id: c.id } } })),
+    done: () => "Test message queued: see the delivery log",
+    id: (c) => c.id,
+    onDone: (c) => {
+      setOpen(c.id);
+      void qc.invalidateQueries({ queryKey: channelKeys.deliveries(c.id) });
+    },
   });
-  const toggle = useMutation({
-    mutationFn: (c: Channel) =>
+  const toggle = useRowAction({
+    run: (c: Channel) =>
       ok(api.PATCH("/api/v1/notification-channels/{id}", { params: { path: { id: c.id } }, body: { enabled: !c.enabled } })),
-    onSuccess: (c) => {
-      toast.ok(`${c.name} ${c.enabled ? "switched on" : "switched off"}`);
-      void qc.invalidateQueries({ queryKey: channelKeys.all });
-    },
-    onError: (err) => toast.error(err),
-  });
-  const remove = useMutation({
-    mutationFn: (id: string) => ok(api.DELETE("/api/v1/notification-channels/{id}", { params: { path: { id } } })),
-    onSuccess: () => {
-      toast.ok("Channel deleted");
-      void qc.invalidateQueries({ queryKey: channelKeys.all });
-    },
-    onError: (err) => toast.error(err),
+    done: (_, c) => `${c.name} ${c.enabled ? "switched on" : "switched off"}`,
+    id: (c) => c.id,
+    invalidates: [channelKeys.all],
   });
   const channels: Channel[] = list.data?.channels ?? [];
   return (
@@ -112,27 +110,16 @@ export function ChannelsPage() {
                 </Button>
                 {can.admin ? (
                   <>
-                    <Button
-                      size="sm"
-                      variant="secondary"
-                      busy={test.isPending && test.variables === c.id}
-                      onClick={() => test.mutate(c.id)}
-                    >
+                    <Button size="sm" variant="secondary" busy={test.busy(c)} onClick={() => test.run(c)}>
                       Send test
                     </Button>
                     <Button size="sm" variant="ghost" onClick={() => setEditing(c)}>
                       Edit
                     </Button>
-                    <Button size="sm" variant="ghost" onClick={() => toggle.mutate(c)}>
+                    <Button size="sm" variant="ghost" onClick={() => toggle.run(c)}>
                       {c.enabled ? "Switch off" : "Switch on"}
                     </Button>
-                    <Button
-                      size="sm"
-                      variant="ghost"
-                      onClick={() => {
-                        if (window.confirm(`Delete ${c.name} and its delivery log?`)) remove.mutate(c.id);
-                      }}
-                    >
+                    <Button size="sm" variant="ghost" busy={remove.busy(c)} onClick={() => remove.run(c)}>
                       Delete
                     </Button>
                   </>
@@ -217,24 +204,57 @@ function Deliveries({ channelId }: { channelId: string }) {
   );
 }
 
+/** A kind's config fields; editing, the secrets hold the API's masks and every field may stay as it is. */
+function ChannelFields({
+  kind,
+  values,
+  onChange,
+  editing = false,
+}: {
+  kind: ChannelKind;
+  values: Record<string, string>;
+  onChange: (key: string, value: string) => void;
+  editing?: boolean;
+}) {
+  return fieldsOf(kind).map((f) => {
+    const label = f.optional ? `${f.label} (optional)` : f.label;
+    const required = !editing && !f.optional;
+    return f.secret ? (
+      <SecretField
+        key={`${kind}-${f.key}`}
+        label={label}
+        name={f.key}
+        hint={f.hint}
+        required={required}
+        masked={editing}
+        value={values[f.key] ?? ""}
+        onChange={(v) => onChange(f.key, v)}
+      />
+    ) : (
+      <Field key={`${kind}-${f.key}`} label={label} hint={f.hint}>
+        <Input
+          name={f.key}
+          autoComplete="off"
+          required={required}
+          value={values[f.key] ?? ""}
+          onChange={(e) => onChange(f.key, e.target.value)}
+        />
+      </Field>
+    );
+  });
+}
+
 function AddChannel({ onDone }: { onDone: () => void }) {
-  const toast = useToast();
   const [kind, setKind] = useState<ChannelKind>("webhook");
   const [name, setName] = useState("");
   const [values, setValues] = useState<Record<string, string>>({});
-  const add = useMutation({
-    mutationFn: () => ok(api.POST("/api/v1/notification-channels", { body: channelBody(kind, name, values) })),
-    onSuccess: (c) => {
-      toast.ok(`${c.name} added`);
-      onDone();
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    add.mutate();
-  };
   return (
-    <form className="grid gap-3" onSubmit={submit}>
+    <ApiForm
+      submit={() => ok(api.POST("/api/v1/notification-channels", { body: channelBody(kind, name, values) }))}
+      done={(c) => `${c.name} added`}
+      onDone={onDone}
+      action="Add channel"
+    >
       <Field label="Kind">
         <Select name="type" value={kind} onChange={(e) => setKind(e.target.value as ChannelKind)}>
           {CHANNEL_KINDS.map((k) => (
@@ -247,83 +267,39 @@ function AddChannel({ onDone }: { onDone: () => void }) {
       <Field label="Name">
         <Input name="name" required value={name} onChange={(e) => setName(e.target.value)} />
       </Field>
-      {fieldsOf(kind).map((f) => (
-        <Field key={`${kind}-${f.key}`} label={f.optional ? `${f.label} (optional)` : f.label} hint={f.hint}>
-          <Input
-            name={f.key}
-            type={f.secret ? "password" : "text"}
-            autoComplete={f.secret ? "new-password" : "off"}
-            required={!f.optional}
-            value={values[f.key] ?? ""}
-            onChange={(e) => setValues((v) => ({ ...v, [f.key]: e.target.value }))}
-          />
-        </Field>
-      ))}
-      <ErrorNote error={add.error} />
-      <div className="flex justify-end">
-        <Button type="submit" busy={add.isPending}>
-          Add channel
-        </Button>
-      </div>
-    </form>
+      <ChannelFields kind={kind} values={values} onChange={(key, value) => setValues((v) => ({ ...v, [key]: value }))} />
+    </ApiForm>
   );
 }
 
 const KINDS_KEY = ["notifications", "settings"] as const;
 
 function EditChannel({ channel, onDone }: { channel: Channel; onDone: () => void }) {
-  const toast = useToast();
   const [name, setName] = useState(channel.name);
   const [values, setValues] = useState<Record<string, string>>(() => channelFormValues(channel.type, channel.config));
   const [everyKind, setEveryKind] = useState(channel.events === null);
   const [events, setEvents] = useState<Set<string>>(() => new Set(channel.events ?? []));
   // The kinds a channel may receive, as the API lists them (the organization's notification settings).
   const kinds = useQuery({ queryKey: KINDS_KEY, queryFn: () => ok(api.GET("/api/v1/notifications/settings")) });
-  const save = useMutation({
-    mutationFn: () => {
-      const config = channelConfigPatch(channel.type, channel.config, values);
-      return ok(
-        api.PATCH("/api/v1/notification-channels/{id}", {
-          params: { path: { id: channel.id } },
-          body: {
-            ...(name.trim() !== channel.name ? { name: name.trim() } : {}),
-            ...(Object.keys(config).length ? { config } : {}),
-            events: everyKind ? null : ([...events] as Schemas["NotificationSettings"]["kinds"][number]["kind"][]),
-          },
-        }),
-      );
-    },
-    onSuccess: (c) => {
-      toast.ok(`${c.name} saved`);
-      onDone();
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    save.mutate();
+  const save = () => {
+    const config = channelConfigPatch(channel.type, channel.config, values);
+    return ok(
+      api.PATCH("/api/v1/notification-channels/{id}", {
+        params: { path: { id: channel.id } },
+        body: {
+          ...(name.trim() !== channel.name ? { name: name.trim() } : {}),
+          ...(Object.keys(config).length ? { config } : {}),
+          events: everyKind ? null : ([...events] as Schemas["NotificationSettings"]["kinds"][number]["kind"][]),
+        },
+      }),
+    );
   };
   return (
-    <form className="grid gap-3" onSubmit={submit}>
+    <ApiForm submit={save} done={(c) => `${c.name} saved`} onDone={onDone} onCancel={onDone} action="Save channel">
       <Field label="Name">
         <Input name="name" required value={name} onChange={(e) => setName(e.target.value)} />
       </Field>
-      {fieldsOf(channel.type).map((f) => (
-        <Field
-          key={f.key}
-          label={f.optional ? `${f.label} (optional)` : f.label}
-          hint={f.secret ? "Masked: leave it to keep the current value" : f.hint}
-        >
-          <Input
-            name={f.key}
-            type={f.secret ? "password" : "text"}
-            autoComplete={f.secret ? "new-password" : "off"}
-            value={values[f.key] ?? ""}
-            // A masked secret is selected whole on focus, so typing replaces it rather than editing the mask.
-            onFocus={f.secret ? (e) => e.currentTarget.select() : undefined}
-            onChange={(e) => setValues((v) => ({ ...v, [f.key]: e.target.value }))}
-          />
-        </Field>
-      ))}
+      <ChannelFields kind={channel.type} values={values} editing onChange={(key, value) => setValues((v) => ({ ...v, [key]: value }))} />
       <fieldset className="grid gap-2 text-sm">
         <legend className="mb-1 font-medium">Events</legend>
         <label className="flex items-center gap-2">
@@ -353,15 +329,6 @@ function EditChannel({ channel, onDone }: { channel: Channel; onDone: () => void
           </div>
         )}
       </fieldset>
-      <ErrorNote error={save.error} />
-      <div className="flex justify-end gap-2">
-        <Button variant="ghost" onClick={onDone}>
-          Cancel
-        </Button>
-        <Button type="submit" busy={save.isPending}>
-          Save channel
-        </Button>
-      </div>
-    </form>
+    </ApiForm>
   );
 }

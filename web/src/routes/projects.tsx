@@ -2,10 +2,10 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "@tanstack/react-router";
 import { useState, type FormEvent } from "react";
-import { useHosts } from "../api/hosts.ts";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
+import { HostOptions } from "../components/host-options.tsx";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
@@ -229,7 +229,6 @@ function NewApplication({
 }) {
   const qc = useQueryClient();
   const toast = useToast();
-  const hosts = useHosts();
   const create = useMutation({
     mutationFn: (body: Schemas["NewApplicationRequest"]) => ok(api.POST("/api/v1/applications", { body })),
     onSuccess: () => {
@@ -288,11 +287,7 @@ function NewApplication({
         </Field>
         <Field label="Host">
           <Select name="host_id">
-            {hosts.data?.hosts.map((h) => (
-              <option key={h.id} value={h.id}>
-                {h.name} ({h.status})
-              </option>
-            ))}
+            <HostOptions status />
           </Select>
         </Field>
         <ErrorNote error={create.error} />

@@ -1,18 +1,18 @@
 // The organization's container registries: credentials are checked from a host before they are
 // saved (the API answers the registry's own refusal as a 422, shown in the form), and the secret
 // is never answered back, only its mask.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
-import { useHosts } from "../api/hosts.ts";
+import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { useCan } from "../api/session.ts";
+import { ApiForm, SecretField } from "../components/api-form.tsx";
+import { HostOptions } from "../components/host-options.tsx";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
-import { Card, ErrorNote } from "../components/ui/card.tsx";
+import { Card } from "../components/ui/card.tsx";
 import { DataTable, type TableSpec, RemoveButton } from "../components/ui/data-table.tsx";
 import { Dialog } from "../components/ui/dialog.tsx";
 import { Field, Input, Select } from "../components/ui/input.tsx";
-import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
 import { useList } from "../lib/use-list.ts";
 
@@ -73,62 +73,36 @@ export function RegistriesPage() {
 }
 
 function AddRegistry({ onDone }: { onDone: () => void }) {
-  const toast = useToast();
-  const hosts = useHosts();
   const [server, setServer] = useState("");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [hostId, setHostId] = useState("");
-  const add = useMutation({
-    mutationFn: () =>
-      ok(
-        api.POST("/api/v1/registries", {
-          body: { server: server.trim(), username, password, ...(hostId ? { verify_host_id: hostId } : {}) },
-        }),
-      ),
-    onSuccess: (r) => {
-      toast.ok(`${r.server} verified and saved`);
-      onDone();
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    add.mutate();
-  };
   return (
-    <form className="grid gap-3" onSubmit={submit}>
+    <ApiForm
+      submit={() =>
+        ok(
+          api.POST("/api/v1/registries", {
+            body: { server: server.trim(), username, password, ...(hostId ? { verify_host_id: hostId } : {}) },
+          }),
+        )
+      }
+      done={(r) => `${r.server} verified and saved`}
+      onDone={onDone}
+      action="Verify and save"
+    >
       <Field label="Server" hint="host[:port]; Docker Hub is docker.io">
         <Input name="server" required value={server} onChange={(e) => setServer(e.target.value)} placeholder="ghcr.io" />
       </Field>
       <Field label="Username">
         <Input name="username" required autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />
       </Field>
-      <Field label="Password or token">
-        <Input
-          name="password"
-          type="password"
-          required
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </Field>
+      <SecretField label="Password or token" name="password" required value={password} onChange={setPassword} />
       <Field label="Verify from" hint="The host whose Docker engine checks the credentials">
         <Select name="verify_host_id" value={hostId} onChange={(e) => setHostId(e.target.value)}>
           <option value="">Any online host</option>
-          {hosts.data?.hosts.map((h) => (
-            <option key={h.id} value={h.id}>
-              {h.name} ({h.status})
-            </option>
-          ))}
+          <HostOptions status />
         </Select>
       </Field>
-      <ErrorNote error={add.error} />
-      <div className="flex justify-end">
-        <Button type="submit" busy={add.isPending}>
-          Verify and save
-        </Button>
-      </div>
-    </form>
+    </ApiForm>
   );
 }
