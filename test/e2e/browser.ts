@@ -2,7 +2,8 @@
 // browsers cannot be downloaded there), headless, through playwright-core. Without it the tests
 // are skipped on a workstation and fail under CI=true.
 import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import { pierUrl } from "./client.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM);
@@ -16,3 +17,26 @@ export const launchBrowser = (): Promise<Browser> =>
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
   });
+
+/** Signs in through the dashboard's own form, as a user does, and waits for the signed-in layout. */
+export async function signIn(page: Page, login: string, password: string, url = pierUrl()): Promise<void> {
+  await page.goto(`${url}/signin`);
+  await page.getByLabel("Username or email").fill(login);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("whoami").waitFor();
+}
+
+/** A page of its own browser context (a laptop's window unless `context` says otherwise), signed in. */
+export async function signedInPage(
+  browser: Browser,
+  login: string,
+  password: string,
+  options: { context?: BrowserContextOptions; pageErrors?: string[]; url?: string } = {},
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options.context });
+  const page = await context.newPage();
+  if (options.pageErrors) page.on("pageerror", (e) => options.pageErrors?.push(e.message));
+  await signIn(page, login, password, options.url);
+  return page;
+}

@@ -5,9 +5,9 @@
 // rotation, deliveries linked to the deployment they started), a channel edited with its secret
 // left masked, its latest failure shown, and a viewer who gets no control and the API's refusal.
 import { createHmac } from "node:crypto";
-import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasChromium, launchBrowser, signedInPage } from "./browser.ts";
 import {
   api,
   attachAgent,
@@ -24,11 +24,6 @@ import {
 import { cleanupOwner, githubDelivery, githubPush, gitRepo, post, type TestRepo } from "./deploy-helpers.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === "true")
-  throw new Error("the dashboard browser tests need Debian's chromium (apt-get install -y chromium)");
-
 const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 60_000 });
 
 describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's application and channel screens", () => {
@@ -43,16 +38,9 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's application
   const pageErrors: string[] = [];
 
   async function signIn(login: string, password: string): Promise<Page> {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const p = await ctx.newPage();
-    p.on("pageerror", (e) => pageErrors.push(e.message));
+    const p = await signedInPage(browser, login, password, { pageErrors });
     // Removing and rotating ask for confirmation first.
     p.on("dialog", (d) => void d.accept());
-    await p.goto(`${pierUrl()}/signin`);
-    await p.getByLabel("Username or email").fill(login);
-    await p.getByLabel("Password").fill(password);
-    await p.getByRole("button", { name: "Sign in" }).click();
-    await p.getByTestId("whoami").waitFor();
     return p;
   }
 
@@ -99,11 +87,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's application
     });
     expect(user.status, JSON.stringify(user.body)).toBe(201);
     await waitForStatus(owner, host.id, "online");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-    });
+    browser = await launchBrowser();
     page = await signIn(owner.username, owner.password);
   }, 180_000);
 

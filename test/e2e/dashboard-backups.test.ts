@@ -4,9 +4,9 @@
 // policy created with the cron helper's next runs shown, run now and seen to succeed, then the
 // volume changed and restored from its page, the confirmation naming what gets replaced, and the
 // file read back as it was.
-import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasChromium, launchBrowser, signIn } from "./browser.ts";
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startS3, type TestS3 } from "../fixtures/s3.ts";
 import {
   attachAgent,
@@ -21,11 +21,6 @@ import {
   unique,
   waitForStatus,
 } from "./client.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === "true")
-  throw new Error("the dashboard browser tests need Debian's chromium (apt-get install -y chromium)");
 
 const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 120_000 });
 
@@ -50,11 +45,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
     await waitForStatus(owner, host.id, "online");
     await docker("volume", "create", "--label", "dev.pier.test=dashboard-backups", volume);
     await docker("run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", "echo as-backed-up > /data/file.txt");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-    });
+    browser = await launchBrowser();
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await ctx.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -62,11 +53,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
       dialogs.push(d.message());
       void d.accept();
     });
-    await page.goto(`${pierUrl()}/signin`);
-    await page.getByLabel("Username or email").fill(owner.username);
-    await page.getByLabel("Password").fill(owner.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByTestId("whoami").waitFor();
+    await signIn(page, owner.username, owner.password);
   }, 180_000);
 
   afterAll(async () => {

@@ -7,8 +7,8 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalRegistry, startRegistry } from "../fixtures/registry.ts";
-import { api, dockerAvailable, type NewHost, newOwner, onlineHost, type Owner, pierUrl, type TestAgent, unique } from "./client.ts";
-import { hasChromium, launchBrowser } from "./browser.ts";
+import { api, dockerAvailable, type NewHost, newOwner, onlineHost, type Owner, type TestAgent, unique } from "./client.ts";
+import { hasChromium, launchBrowser, signedInPage } from "./browser.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
 
 const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 60_000 });
@@ -24,17 +24,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's operations 
   const credentials = { username: "deployer", password: `a-long-registry-token-${unique("t")}` };
   const pageErrors: string[] = [];
 
-  async function signIn(login: string, password: string): Promise<Page> {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const p = await ctx.newPage();
-    p.on("pageerror", (e) => pageErrors.push(e.message));
-    await p.goto(`${pierUrl()}/signin`);
-    await p.getByLabel("Username or email").fill(login);
-    await p.getByLabel("Password").fill(password);
-    await p.getByRole("button", { name: "Sign in" }).click();
-    await p.getByTestId("whoami").waitFor();
-    return p;
-  }
+  const signIn = (login: string, password: string): Promise<Page> => signedInPage(browser, login, password, { pageErrors });
 
   beforeAll(async () => {
     owner = await newOwner();

@@ -5,7 +5,7 @@
 // phone's 390×844 with the navigation behind a menu and no sideways page scroll; and dark mode,
 // from the system's preference and from the theme toggle, with readable contrast.
 import { gzipSync } from "node:zlib";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIRST_SCREEN_BUDGET_BYTES, measureFirstScreen } from "../../scripts/build-assets.ts";
 import {
@@ -20,7 +20,7 @@ import {
   type TestAgent,
   unique,
 } from "./client.ts";
-import { hasChromium, launchBrowser } from "./browser.ts";
+import { hasChromium, launchBrowser, signedInPage } from "./browser.ts";
 
 const LABEL = "dev.pier.e2e-dashboard-views";
 const LINES = 6000;
@@ -73,15 +73,9 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's views: long
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
 
-  async function signIn(options: Parameters<Browser["newContext"]>[0] = {}): Promise<Page> {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-    contexts.push(ctx);
-    const p = await ctx.newPage();
-    p.on("pageerror", (e) => pageErrors.push(e.message));
-    await p.goto(`${pierUrl()}/signin`);
-    await p.getByLabel("Username or email").fill(owner.username);
-    await p.getByLabel("Password").fill(owner.password);
-    await p.getByRole("button", { name: "Sign in" }).click();
+  async function signIn(context: BrowserContextOptions = {}): Promise<Page> {
+    const p = await signedInPage(browser, owner.username, owner.password, { context, pageErrors });
+    contexts.push(p.context());
     await p.getByRole("heading", { name: "Overview" }).waitFor();
     return p;
   }

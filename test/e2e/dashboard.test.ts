@@ -6,17 +6,13 @@
 // deployment's notification arriving live, and a viewer
 // who is shown no mutating control and whom the API refuses anyway. Assertions are on the page;
 // no screenshot is kept.
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasChromium, launchBrowser, signIn } from "./browser.ts";
 import { STACK_START_TIMEOUT_MS, startStack, type Stack } from "../setup/stack.ts";
 import { api, attachAgent, docker, dockerAvailable, TEST_IMAGE, type TestAgent, unique } from "./client.ts";
 import { cleanupOwner, gitRepo, type TestRepo } from "./deploy-helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === "true")
-  throw new Error("the dashboard browser tests need Debian's chromium (apt-get install -y chromium)");
 if (!hasChromium)
   process.stderr.write("\n!!! SKIPPING the dashboard browser tests: chromium is not installed (apt-get install -y chromium).\n\n");
 
@@ -59,20 +55,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     // more than the default 60 requests a minute while the tests drive it quickly.
     stack = await startStack({ PIER_RATE_LIMIT_PER_MINUTE: "100000" });
     // launch() gives the browser a fresh temporary profile of its own, removed when it closes.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchBrowser();
     ({ context, page } = await newContext());
   }, STACK_START_TIMEOUT_MS + 60_000);
 
@@ -268,10 +251,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const { context: ctx, page: p } = await newContext();
     cleanups.push(() => ctx.close());
-    await p.goto(`${stack.url}/signin`);
-    await p.getByLabel("Username or email").fill(viewer.username);
-    await p.getByLabel("Password").fill(viewer.password);
-    await p.getByRole("button", { name: "Sign in" }).click();
+    await signIn(p, viewer.username, viewer.password, stack.url);
     await p.getByRole("heading", { name: "Overview" }).waitFor();
     await p.getByTestId("whoami").filter({ hasText: "viewer" }).waitFor();
 
