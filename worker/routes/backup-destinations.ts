@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import {
@@ -13,17 +13,7 @@ import {
   toDestinationView,
   updateDestination,
 } from "../services/backup-destinations.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse } from "./openapi.ts";
 
 // Where backups go: the Worker's R2 bucket (`default`) and S3-compatible stores, each checked with
 // a probe object before it is saved; secrets sealed at rest and masked. Viewers read; admins manage.
@@ -55,13 +45,12 @@ const CHECK =
   "The settings are checked from the Worker before they are saved: a probe object is written under the prefix, read back and deleted. A refusal is a 422 in the store's words.";
 
 backupDestinationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["backups"],
     summary: "The organization's backup destinations (the R2 bucket first), secrets masked",
-    security: bearerSecurity,
-    responses: { 200: jsonResponse(z.object({ destinations: z.array(DestinationView) }), "The destinations."), ...authErrors },
+    responses: { 200: jsonResponse(z.object({ destinations: z.array(DestinationView) }), "The destinations.") },
   }),
   async (c) =>
     c.json(
@@ -71,28 +60,28 @@ backupDestinationRoutes.openapi(
 );
 
 backupDestinationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/",
     tags: ["backups"],
     summary: "Add an S3-compatible destination, after checking it (admin+)",
     description: CHECK,
-    security: bearerSecurity,
     request: { body: jsonBody(DestinationCreate.openapi("BackupDestinationCreate")) },
-    responses: { 201: jsonResponse(DestinationView, "Saved."), ...validationErrors, ...authErrors, ...conflictError },
+    responses: { 201: jsonResponse(DestinationView, "Saved.") },
+    errors: ["validation", "conflict"],
   }),
   async (c) => c.json(toDestinationView(await createDestination(c.var.db, c.env, authedActor(c), c.req.valid("json"))), 201),
 );
 
 backupDestinationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["backups"],
     summary: "One destination, secret masked",
-    security: bearerSecurity,
     request: { params: DestinationId },
-    responses: { 200: jsonResponse(DestinationView, "The destination."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(DestinationView, "The destination.") },
+    errors: ["notFound"],
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -102,29 +91,29 @@ backupDestinationRoutes.openapi(
 );
 
 backupDestinationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "patch",
     path: "/{id}",
     tags: ["backups"],
     summary: "Change a destination; changed settings are checked again (admin+)",
     description: CHECK,
-    security: bearerSecurity,
     request: { params: DestinationId, body: jsonBody(DestinationPatch.openapi("BackupDestinationPatch")) },
-    responses: { 200: jsonResponse(DestinationView, "Saved."), ...validationErrors, ...authErrors, ...notFoundError, ...conflictError },
+    responses: { 200: jsonResponse(DestinationView, "Saved.") },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) =>
     c.json(toDestinationView(await updateDestination(c.var.db, c.env, authedActor(c), c.req.valid("param").id, c.req.valid("json"))), 200),
 );
 
 backupDestinationRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["backups"],
     summary: "Remove a destination that holds no recorded backups (admin+)",
-    security: bearerSecurity,
     request: { params: DestinationId },
-    responses: { 204: { description: "Removed." }, ...authErrors, ...notFoundError, ...conflictError },
+    responses: { 204: { description: "Removed." } },
+    errors: ["notFound", "conflict"],
   }),
   async (c) => {
     await deleteDestination(c.var.db, authedActor(c), c.req.valid("param").id);

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { BACKUP_STATUSES, BACKUP_TARGET_KINDS } from "../db/schema.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import { requireAuth } from "../middleware/auth.ts";
@@ -16,20 +16,7 @@ import {
   targetFromInput,
   toBackupView,
 } from "../services/backups.ts";
-import {
-  authErrors,
-  bearerSecurity,
-  conflictError,
-  createRouter,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  notFoundError,
-  PageMeta,
-  problem,
-  relayErrors,
-  validationErrors,
-} from "./openapi.ts";
+import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse, PageMeta, problem } from "./openapi.ts";
 import { TaskView, toTaskView } from "./tasks.ts";
 
 // Backups: records of artifacts in destinations, on-demand backups (members) and restores (admins)
@@ -76,18 +63,16 @@ const ListQuery = PageQuery.extend({
 });
 
 backupRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/",
     tags: ["backups"],
     summary: "The organization's backups, newest first, filtered by target, host, destination, policy or status",
-    security: bearerSecurity,
     request: { query: ListQuery },
     responses: {
       200: jsonResponse(z.object({ backups: z.array(BackupView) }).extend(PageMeta.shape), "A page of backups."),
-      ...validationErrors,
-      ...authErrors,
     },
+    errors: ["validation"],
   }),
   async (c) => {
     const { limit, cursor, ...filter } = c.req.valid("query");
@@ -97,22 +82,19 @@ backupRoutes.openapi(
 );
 
 backupRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/",
     tags: ["backups"],
     summary: "Back up a target now, as a task (member+)",
     description:
       "Answers 202 at once with the task (follow it at /api/v1/tasks/{id}: bytes done in `result.bytes_done`, a log in `result.log`) and the backup's record (status `running`). A volume is read as a tar from a container that mounts it; `stop_containers` stops its running users meanwhile.",
-    security: bearerSecurity,
     request: { body: jsonBody(BackupCreate.openapi("BackupCreate")) },
     responses: {
       202: jsonResponse(z.object({ task_id: z.string(), task: TaskView, backup: BackupView }).openapi("BackupStarted"), "Started."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
       503: problem("The task could not be started, or the default destination is not configured."),
     },
+    errors: ["validation", "notFound"],
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -126,14 +108,13 @@ backupRoutes.openapi(
 );
 
 backupRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/scan",
     tags: ["backups"],
     summary: "Record the backups a destination holds that Pier has no record of (admin+)",
     description:
       "Reads the manifests under `<prefix>/pier/<organization id>/` and records each backup whose artifact is there with the manifest's size (as `imported`). Already recorded ones are counted in `known`; others are listed in `skipped` with the reason.",
-    security: bearerSecurity,
     request: { body: jsonBody(z.object({ destination_id: z.string().min(1).max(64) }).openapi("BackupScan")) },
     responses: {
       200: jsonResponse(
@@ -146,11 +127,9 @@ backupRoutes.openapi(
           .openapi("BackupScanResult"),
         "What the scan found.",
       ),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
       502: problem("The destination could not be listed."),
     },
+    errors: ["validation", "notFound"],
   }),
   async (c) => {
     const found = await scanDestination(c.env, authedActor(c), c.req.valid("json").destination_id);
@@ -159,35 +138,31 @@ backupRoutes.openapi(
 );
 
 backupRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}",
     tags: ["backups"],
     summary: "One backup",
-    security: bearerSecurity,
     request: { params: BackupId },
-    responses: { 200: jsonResponse(BackupView, "The backup."), ...authErrors, ...notFoundError },
+    responses: { 200: jsonResponse(BackupView, "The backup.") },
+    errors: ["notFound"],
   }),
   async (c) => c.json(toBackupView(await getBackup(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
 );
 
 backupRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "get",
     path: "/{id}/download",
     tags: ["backups"],
     summary: "The backup's artifact, decrypted (admin+)",
     description:
       "Streams the artifact as the target's format (a tar for a volume). Its SHA-256 is checked as it streams: a corrupted artifact ends the response with an error instead of completing it.",
-    security: bearerSecurity,
     request: { params: BackupId },
     responses: {
       200: { description: "The artifact.", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
-      ...relayErrors,
     },
+    errors: ["notFound", "conflict", "relay"],
   }),
   async (c) => {
     const { stream, filename, size } = await downloadBackup(c.env, authedActor(c), c.req.valid("param").id);
@@ -201,23 +176,19 @@ backupRoutes.openapi(
 );
 
 backupRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "post",
     path: "/{id}/restore",
     tags: ["backups"],
     summary: "Restore a backup, as a task (admin+)",
     description:
       "`into: {kind: same}` restores over the backed-up target (a volume's current data is kept as a safety copy until the restore succeeds, and put back if it fails); `into: {kind: new, name, host_id?}` into a new one, on another host if `host_id` says so. The artifact's SHA-256 is checked over the whole artifact before anything is touched: a corrupted one fails the task and changes nothing.",
-    security: bearerSecurity,
     request: { params: BackupId, body: jsonBody(RestoreRequest.openapi("BackupRestore")) },
     responses: {
       202: jsonResponse(z.object({ task_id: z.string(), task: TaskView }), "Started."),
-      ...validationErrors,
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
       503: problem("The task could not be started."),
     },
+    errors: ["validation", "notFound", "conflict"],
   }),
   async (c) => {
     const { into } = c.req.valid("json");
@@ -230,20 +201,17 @@ backupRoutes.openapi(
 );
 
 backupRoutes.openapi(
-  createRoute({
+  authedRoute({
     method: "delete",
     path: "/{id}",
     tags: ["backups"],
     summary: "Delete a backup: its artifact and manifest, then its record (admin+)",
-    security: bearerSecurity,
     request: { params: BackupId },
     responses: {
       204: { description: "Deleted." },
-      ...authErrors,
-      ...notFoundError,
-      ...conflictError,
       502: problem("The destination refused the deletion."),
     },
+    errors: ["notFound", "conflict"],
   }),
   async (c) => {
     await deleteBackup(c.env, authedActor(c), c.req.valid("param").id);
