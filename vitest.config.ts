@@ -30,8 +30,11 @@ export default defineConfig({
           environment: "node",
           include: ["test/e2e/**/*.test.ts"],
           globalSetup: ["test/setup/e2e-global-setup.ts"],
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          // Ceilings for a stuck test, not timing expectations: every wait inside is on a condition,
+          // and on a machine loaded by other suites a hook that starts agents, stores and a browser
+          // has taken over 3 minutes.
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
         },
       },
       {

@@ -38,7 +38,7 @@ describe.skipIf(!dockerAvailable())("backup policies against a real engine and a
     await waitForStatus(owner, host.id, "online");
     await docker("volume", "create", "--label", "dev.pier.test=backup-policies", volume);
     await docker("run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", "echo first > /data/file.txt");
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await agent?.agent.stop();

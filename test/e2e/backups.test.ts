@@ -93,7 +93,7 @@ describe.skipIf(!dockerAvailable())("volume backups and restores", () => {
       `echo hello > /v/a.txt && mkdir -p /v/d && echo nested > /v/d/b && echo secret > /v/.hidden && head -c ${BIG_BYTES} /dev/urandom > /v/big.bin`,
     );
     bigSha = (await inVolume(volume, "sha256sum /v/big.bin")).split(" ")[0]!;
-  }, 180_000);
+  });
 
   afterAll(async () => {
     for (const a of agents) await a.agent.stop();

@@ -2,7 +2,7 @@
 // browsers cannot be downloaded there), headless, through playwright-core. Without it the tests
 // are skipped on a workstation and fail under CI=true.
 import { existsSync } from "node:fs";
-import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 import { pierUrl } from "./client.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -18,6 +18,17 @@ export const launchBrowser = (): Promise<Browser> =>
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
   });
 
+/**
+ * A browser context of its own (a laptop's window unless `options` says otherwise). Its actions
+ * wait up to 2 minutes for what they act on (playwright's default is 30 s): a ceiling for a page
+ * that never comes, where a machine loaded by other suites has taken longer than 30 s to load one.
+ */
+export async function newContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  context.setDefaultTimeout(120_000);
+  return context;
+}
+
 /** Signs in through the dashboard's own form, as a user does, and waits for the signed-in layout. */
 export async function signIn(page: Page, login: string, password: string, url = pierUrl()): Promise<void> {
   await page.goto(`${url}/signin`);
@@ -27,15 +38,14 @@ export async function signIn(page: Page, login: string, password: string, url = 
   await page.getByTestId("whoami").waitFor();
 }
 
-/** A page of its own browser context (a laptop's window unless `context` says otherwise), signed in. */
+/** A page of a new context (`newContext`), signed in. */
 export async function signedInPage(
   browser: Browser,
   login: string,
   password: string,
   options: { context?: BrowserContextOptions; pageErrors?: string[]; url?: string } = {},
 ): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options.context });
-  const page = await context.newPage();
+  const page = await (await newContext(browser, options.context)).newPage();
   if (options.pageErrors) page.on("pageerror", (e) => options.pageErrors?.push(e.message));
   await signIn(page, login, password, options.url);
   return page;

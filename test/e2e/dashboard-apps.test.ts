@@ -89,7 +89,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's application
     await waitForStatus(owner, host.id, "online");
     browser = await launchBrowser();
     page = await signIn(owner.username, owner.password);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

@@ -6,7 +6,7 @@
 // file read back as it was.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasChromium, launchBrowser, signIn } from "./browser.ts";
+import { hasChromium, launchBrowser, newContext, signIn } from "./browser.ts";
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startS3, type TestS3 } from "../fixtures/s3.ts";
 import {
   attachAgent,
@@ -46,15 +46,14 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
     await docker("volume", "create", "--label", "dev.pier.test=dashboard-backups", volume);
     await docker("run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", "echo as-backed-up > /data/file.txt");
     browser = await launchBrowser();
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await ctx.newPage();
+    page = await (await newContext(browser)).newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
     page.on("dialog", (d) => {
       dialogs.push(d.message());
       void d.accept();
     });
     await signIn(page, owner.username, owner.password);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's operations 
     receiver = await startReceiver();
     browser = await launchBrowser();
     page = await signIn(owner.username, owner.password);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

@@ -98,7 +98,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's views: long
       `trap 'exit 0' TERM; while [ ! -f /tmp/go ]; do sleep 0.1; done; seq -w 0 ${LINES - 1} | sed 's/^/line-/'; i=0; while true; do echo live-$i; i=$((i+1)); sleep 0.2; done`,
     );
     browser = await launchBrowser();
-  }, 180_000);
+  });
 
   afterAll(async () => {
     for (const ctx of contexts) await ctx.close().catch(() => undefined);
