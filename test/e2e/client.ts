@@ -180,11 +180,19 @@ export function spawnAgent(token: string, url = pierUrl()): ChildProcess & { out
   return Object.assign(child, { output: () => output });
 }
 
+/**
+ * Waits for the host's status as the API reports it. The guard is generous: an agent reconnects
+ * with backoff and jitter, and on a loaded machine its process can take half a minute to start.
+ */
 export const waitForStatus = (owner: Owner, hostId: string, status: string) =>
-  waitFor(`host ${hostId} to be ${status}`, async () => {
-    const res = await api(`/api/v1/hosts/${hostId}`, { token: owner.token });
-    return res.body?.status === status ? res.body : undefined;
-  });
+  waitFor(
+    `host ${hostId} to be ${status}`,
+    async () => {
+      const res = await api(`/api/v1/hosts/${hostId}`, { token: owner.token });
+      return res.body?.status === status ? res.body : undefined;
+    },
+    { timeout: 120_000, interval: 200 },
+  );
 
 /** `docker` CLI, for arranging and checking state independently of Pier. */
 export async function docker(...args: string[]): Promise<string> {
