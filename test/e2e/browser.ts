@@ -26,7 +26,28 @@ export const launchBrowser = (): Promise<Browser> =>
 export async function newContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
   context.setDefaultTimeout(120_000);
+  const newPage = context.newPage.bind(context);
+  context.newPage = async () => navigateThroughNetworkChanges(await newPage());
   return context;
+}
+
+/**
+ * Chromium aborts a navigation with ERR_NETWORK_CHANGED when a network interface comes or goes,
+ * and Docker adds and removes one for every container and network the suites create on this
+ * machine: such a navigation is tried again (the page itself never changed).
+ */
+function navigateThroughNetworkChanges(page: Page): Page {
+  const goto = page.goto.bind(page);
+  page.goto = async (url, options) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await goto(url, options);
+      } catch (error) {
+        if (attempt === 5 || !String(error).includes("ERR_NETWORK_CHANGED")) throw error;
+      }
+    }
+  };
+  return page;
 }
 
 /** Signs in through the dashboard's own form, as a user does, and waits for the signed-in layout. */
