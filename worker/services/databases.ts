@@ -3,21 +3,20 @@
 // container, credentials generated unless given and stored sealed, the official images'
 // environment conventions, and a connection string for admins.
 import { and, desc, eq } from "drizzle-orm";
-import { PROJECT_LABEL, type OpName } from "#protocol";
+import { PROJECT_LABEL } from "#protocol";
 import type { Database } from "../db/client.ts";
 import { auditEvents, databaseServices, type DatabaseEngine } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, conflict, notFound } from "../errors.ts";
 import { decryptSecret, encryptSecret } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
-import { readRelayStream, relayFailure } from "../lib/relay.ts";
 import { projectNetwork } from "../lib/host-names.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { chooseAppName, defaultHostId } from "./applications.ts";
 import { auditRow } from "./audit.ts";
 import { getHost } from "./hosts.ts";
-import { runOnHost, streamFromHost } from "./host-relay.ts";
+import { runOnHost, runStreamOnHost } from "./host-relay.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
 import { type PlacementFilter, placedIn, resolvePlacement } from "./project-lookup.ts";
 import { errorText } from "../db/errors.ts";
@@ -279,14 +278,6 @@ export async function containerSpec(env: Bindings, row: DatabaseRow) {
   };
 }
 
-/** Runs a streaming op on a host to its end and returns its outcome (the output is not kept). */
-async function runStream<T>(env: Bindings, hostId: string, op: OpName, args: unknown): Promise<T> {
-  const { stream } = await streamFromHost(env, hostId, op, args);
-  const outcome = await readRelayStream(stream, () => undefined);
-  if (outcome.ok) return outcome.data as T;
-  throw relayFailure(outcome.error);
-}
-
 /** (Re)creates and starts the container; its failure is kept on the row as `error`, not thrown. */
 async function startContainer(db: Database, env: Bindings, row: DatabaseRow): Promise<DatabaseRow> {
   const now = () => nowIso();
@@ -299,7 +290,7 @@ async function startContainer(db: Database, env: Bindings, row: DatabaseRow): Pr
     const timeout = 10 * 60_000;
     // The image is pulled when it is not on the host yet (deploy.build with an image source,
     // "tagged" with its own name: databases run their image as named, and leave no extra tags).
-    await runStream(env, row.hostId, "deploy.build", {
+    await runStreamOnHost(env, row.hostId, "deploy.build", {
       kind: "database",
       app_id: row.id,
       deployment_id: row.id,
@@ -308,7 +299,7 @@ async function startContainer(db: Database, env: Bindings, row: DatabaseRow): Pr
       source: { type: "image", image: row.image, pull_policy: "missing" },
       timeout_ms: timeout,
     });
-    const result = await runStream<{ container_id: string }>(env, row.hostId, "deploy.run", {
+    const result = await runStreamOnHost(env, row.hostId, "deploy.run", {
       ...(await containerSpec(env, row)),
       timeout_ms: timeout,
     });

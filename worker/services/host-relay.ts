@@ -1,9 +1,9 @@
-import type { OpArgs, OpName, OpResult } from "#protocol";
+import type { OpArgs, OpName, OpResult, RelayStreamChunk } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Role } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, notFound } from "../errors.ts";
-import { type CommandOutcome, openedStream, relayFailure } from "../lib/relay.ts";
+import { type CommandOutcome, openedStream, readRelayStream, relayFailure } from "../lib/relay.ts";
 import { recordAudit } from "./audit.ts";
 import { getHost } from "./hosts.ts";
 import { type Actor, type Principal, requireRole } from "./principal.ts";
@@ -101,4 +101,26 @@ export async function streamFromHost(
   const opened = openedStream((await relay.openStream(op, args, { id })) as ReadableStream<Uint8Array> | CommandOutcome);
   if (!opened.ok) throw relayFailure(opened.error);
   return { stream: opened.stream, cancel: () => relay.cancelStream(id) };
+}
+
+/**
+ * Runs a streaming operation to its end on the request path and returns its outcome (a relay
+ * error thrown as the API's); `onChunk` sees its output as it comes. The stream is cancelled
+ * however the reading ends.
+ */
+export async function runStreamOnHost<O extends OpName>(
+  env: Bindings,
+  hostId: string,
+  op: O,
+  args: OpArgs<O>,
+  onChunk: (chunk: RelayStreamChunk) => void = () => undefined,
+): Promise<OpResult<O>> {
+  const { stream, cancel } = await streamFromHost(env, hostId, op, args);
+  try {
+    const outcome = await readRelayStream(stream, onChunk);
+    if (!outcome.ok) throw relayFailure(outcome.error);
+    return outcome.data as OpResult<O>;
+  } finally {
+    await cancel().catch(() => undefined);
+  }
 }

@@ -1,9 +1,8 @@
 import type { ImagePullResult, OpArgs, OpName, OpResult, PullProgress, SystemPruneResult } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
-import { readRelayStream, relayFailure } from "../lib/relay.ts";
 import { recordAudit } from "./audit.ts";
-import { streamFromHost } from "./host-relay.ts";
+import { runStreamOnHost } from "./host-relay.ts";
 import { getHost } from "./hosts.ts";
 import { type Actor, type Principal, requireRole } from "./principal.ts";
 
@@ -24,20 +23,13 @@ async function runStreamed<O extends OpName>(
   onStatus: (status: string) => void,
 ): Promise<OpResult<O>> {
   await getHost(db, principal.organizationId, hostId);
-  const { stream, cancel } = await streamFromHost(env, hostId, op, args);
   let pending = "";
-  try {
-    const outcome = await readRelayStream(stream, (chunk) => {
-      pending += chunk.data;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) onStatus((JSON.parse(line) as PullProgress).status);
-    });
-    if (!outcome.ok) throw relayFailure(outcome.error);
-    return outcome.data as OpResult<O>;
-  } finally {
-    await cancel().catch(() => undefined);
-  }
+  return runStreamOnHost(env, hostId, op, args, (chunk) => {
+    pending += chunk.data;
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) if (line.trim()) onStatus((JSON.parse(line) as PullProgress).status);
+  });
 }
 
 /** `docker pull`, waited for: the outcome and Docker's status lines, each once, in order. */

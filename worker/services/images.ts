@@ -1,10 +1,9 @@
 import type { ImagePruneResult, ImagePushResult, OpArgs, OpResult } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
-import { readRelayStream, relayFailure } from "../lib/relay.ts";
 import { recordAudit } from "./audit.ts";
 import { getHost } from "./hosts.ts";
-import { runOnOrgHost, streamFromHost } from "./host-relay.ts";
+import { runOnOrgHost, runStreamOnHost } from "./host-relay.ts";
 import { startHostTask } from "./host-tasks.ts";
 import { type Actor, type Principal, requireRole } from "./principal.ts";
 import { registryAuthFor } from "./registries.ts";
@@ -63,10 +62,7 @@ export async function startImagePrune(
   return startHostTask(db, env, actor, host, { kind: "image.prune", args });
 }
 
-/**
- * Runs a streamed image operation to its end on the request path and returns its outcome (for
- * surfaces that answer synchronously). The host must belong to the organization: checked first.
- */
+/** A streamed image operation run to its end on a host of the organization (checked first). */
 async function runStreamed<O extends "image.push" | "image.prune">(
   db: Database,
   env: Bindings,
@@ -76,14 +72,7 @@ async function runStreamed<O extends "image.push" | "image.prune">(
   args: OpArgs<O>,
 ): Promise<OpResult<O>> {
   await getHost(db, principal.organizationId, hostId);
-  const { stream, cancel } = await streamFromHost(env, hostId, op, args);
-  try {
-    const outcome = await readRelayStream(stream, () => undefined);
-    if (!outcome.ok) throw relayFailure(outcome.error);
-    return outcome.data as OpResult<O>;
-  } finally {
-    await cancel().catch(() => undefined);
-  }
+  return runStreamOnHost(env, hostId, op, args);
 }
 
 /** `docker push`, waited for: the outcome with what the CLI prints (DevFlow's synchronous push). */
