@@ -43,7 +43,8 @@ function navigateThroughNetworkChanges(page: Page): Page {
       try {
         return await goto(url, options);
       } catch (error) {
-        if (attempt === 5 || !String(error).includes("ERR_NETWORK_CHANGED")) throw error;
+        // Chromium reports it as the error itself, or as the navigation its error page interrupted.
+        if (attempt === 5 || !/ERR_NETWORK_CHANGED|interrupted by another navigation to "chrome-error:/.test(String(error))) throw error;
       }
     }
   };

@@ -78,11 +78,14 @@ export function redis(db: TestDatabase, ...args: string[]): Promise<string> {
   return client(db, ["redis-cli", "-h", db.connection.host, "--no-auth-warning", "-a", db.connection.password, ...args]);
 }
 
-/** Waits until the server answers its clients (the container runs before the server is ready). */
+/**
+ * Waits until the server answers its clients (the container runs before the server is ready). The
+ * guard is generous: on a loaded machine MariaDB has taken over 2 minutes to initialize.
+ */
 export function waitReady(db: TestDatabase): Promise<unknown> {
   return waitFor(
     `${db.engine} ${db.app_name} to accept connections`,
     async () => (db.engine === "redis" ? (await redis(db, "ping")) === "PONG" : (await sql(db, "SELECT 1")) === "1"),
-    { timeout: 120_000, interval: 500 },
+    { timeout: 240_000, interval: 500 },
   );
 }
