@@ -6,17 +6,20 @@ import {
   CreditLedger,
   decodeTransferFrame,
   encode,
-  encodeTransferFrame,
   TRANSFER_CREDIT_UNIT,
   TRANSFER_FRAME_MAX_BYTES,
   type TransferKind,
+  TransferFrameWriter,
   type TransferMeta,
 } from "./protocol.ts";
 
 export interface TransferDeps {
   /** One JSON text frame to the relay; false when the socket is gone. */
   send(text: string): boolean;
-  /** One binary frame to the relay; false when the socket is gone. */
+  /**
+   * One binary frame to the relay; false when the socket is gone. The bytes must be copied (or
+   * written) before it returns: a download reuses one frame buffer (TransferFrameWriter).
+   */
   sendBinary(frame: Uint8Array): boolean;
   log: Logger;
 }
@@ -58,13 +61,14 @@ class Download implements DownloadSink {
 
   async send(source: AsyncIterable<Uint8Array | string>): Promise<number> {
     this.start();
+    const writer = new TransferFrameWriter(this.id);
     for await (const piece of source) {
       let bytes = typeof piece === "string" ? Buffer.from(piece) : piece;
       while (bytes.length > 0) {
         this.#signal.throwIfAborted();
         await this.gate.wait(this.#signal);
         const size = this.gate.take(Math.min(bytes.length, TRANSFER_FRAME_MAX_BYTES));
-        if (!this.#deps.sendBinary(encodeTransferFrame(this.id, bytes.subarray(0, size)))) {
+        if (!this.#deps.sendBinary(writer.frame(bytes.subarray(0, size)))) {
           throw new DisconnectedError("the relay socket closed during the transfer");
         }
         this.#sent += size;

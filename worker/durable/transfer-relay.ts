@@ -4,8 +4,8 @@ import {
   decodeTransferFrame,
   encode,
   encodeTransferFrame,
+  TRANSFER_CREDIT_UNIT,
   TRANSFER_FRAME_MAX_BYTES,
-  TRANSFER_WINDOW_BYTES,
   type Result,
   type TransferMeta,
   type TransferStart,
@@ -139,18 +139,26 @@ export class TransferRelay {
         // The consumer wants more: grant credit (at most a window outstanding), then wait for bytes.
         pull: () => {
           if (this.#transfers.get(message.id) !== state) return;
-          const grant = state.ledger.topUp();
-          if (grant > 0) this.#send(encode({ type: "transfer_credit", id: message.id, bytes: grant }));
+          // One unit a message (the first agents refuse a larger grant), as many as fit the window.
+          for (let grant = state.ledger.topUp(); grant > 0; grant = state.ledger.topUp()) {
+            this.#send(encode({ type: "transfer_credit", id: message.id, bytes: grant }));
+          }
           return new Promise<void>((resolve) => {
             state.wake = resolve;
           });
         },
         cancel: () => this.cancel(message.id),
       },
-      // Counted in bytes: the queue holds at most a window, and `pull` is not called past it.
-      { highWaterMark: TRANSFER_WINDOW_BYTES, size: (chunk) => chunk.byteLength },
+      // Counted in bytes: the queue holds at most a unit, and `pull` (the only thing that grants
+      // credit) is not called past it, so a download holds at most a unit and a window here.
+      { highWaterMark: TRANSFER_CREDIT_UNIT, size: (chunk) => chunk.byteLength },
     );
-    state.answer({ ok: true, id: message.id, meta: message.meta, stream });
+    // What crosses the RPC boundary is a native stream that ours is piped into: workerd's pump of
+    // a JavaScript stream returned over RPC leaves its rejection unhandled when the stream errors
+    // (a failed or cancelled transfer logged "Uncaught (in promise)" here); this pipe's is ours.
+    const crossing = new IdentityTransformStream();
+    stream.pipeTo(crossing.writable).catch(() => {});
+    state.answer({ ok: true, id: message.id, meta: message.meta, stream: crossing.readable });
   }
 
   onCredit(id: string, bytes: number): void {

@@ -24,10 +24,18 @@ import { PROTOCOL_VERSION } from "./version.ts";
  * `[0x00][1 byte: id length][id, ASCII][payload]`.
  */
 
-/** Credit is granted in units of this many bytes. */
-export const TRANSFER_CREDIT_UNIT = 256 * 1024;
-/** At most this much credit is outstanding (granted and not yet used) at any time, either way. */
-export const TRANSFER_WINDOW_BYTES = 2 * TRANSFER_CREDIT_UNIT;
+/**
+ * Credit is granted in units of this many bytes. One grant stays at most 512 KiB, the window of
+ * the first agents, whose schema refuses a larger one; they take any number of grants.
+ */
+export const TRANSFER_CREDIT_UNIT = 512 * 1024;
+/**
+ * At most this much credit is outstanding (granted and not yet used) at any time, either way. It
+ * bounds the bytes in flight, so it bounds throughput to a window per round trip: 512 KiB moved at
+ * 1.7 MB/s through a loaded machine's relay; 2 MiB keeps 20 MB/s over a 100 ms round trip, and
+ * is still what a transfer may hold in memory on either end.
+ */
+export const TRANSFER_WINDOW_BYTES = 4 * TRANSFER_CREDIT_UNIT;
 /** Largest payload of one binary frame. */
 export const TRANSFER_FRAME_MAX_BYTES = 64 * 1024;
 
@@ -84,6 +92,32 @@ export function encodeTransferFrame(id: string, payload: Uint8Array): Uint8Array
   return frame;
 }
 
+/**
+ * `encodeTransferFrame` into one buffer per transfer, reused for every frame: the returned view is
+ * valid until the next call. For a sender whose `send` copies the bytes before it returns (undici's
+ * WebSocket masks each frame into a buffer of its own, synchronously), so a download allocates
+ * nothing per frame here; the bytes in flight stay those of the credit window.
+ */
+export class TransferFrameWriter {
+  readonly #frame: Uint8Array;
+  readonly #headerLength: number;
+
+  constructor(id: string) {
+    const header = ascii.encode(id);
+    if (header.length === 0 || header.length > 255) throw new Error(`transfer id must be 1–255 bytes, got ${header.length}`);
+    this.#headerLength = 2 + header.length;
+    this.#frame = new Uint8Array(this.#headerLength + TRANSFER_FRAME_MAX_BYTES);
+    this.#frame[1] = header.length;
+    this.#frame.set(header, 2);
+  }
+
+  frame(payload: Uint8Array): Uint8Array {
+    if (payload.length > TRANSFER_FRAME_MAX_BYTES) throw new Error(`transfer frame payload over ${TRANSFER_FRAME_MAX_BYTES} bytes`);
+    this.#frame.set(payload, this.#headerLength);
+    return this.#frame.subarray(0, this.#headerLength + payload.length);
+  }
+}
+
 /** The inverse of `encodeTransferFrame`; null for anything else (a terminal frame, a short frame). */
 export function decodeTransferFrame(frame: Uint8Array): { id: string; payload: Uint8Array } | null {
   if (!isTransferFrame(frame)) return null;
@@ -132,8 +166,9 @@ export class CreditGate {
 }
 
 /**
- * The receiver's side: grants credit in units while less than one unit is outstanding, so at most
- * `TRANSFER_WINDOW_BYTES` are ever on their way, and refuses bytes it did not grant.
+ * The receiver's side: grants credit a unit at a time while a whole unit fits under the window, so
+ * the window stays nearly full while the reader keeps up, at most `TRANSFER_WINDOW_BYTES` are ever
+ * on their way, and bytes it did not grant are refused.
  */
 export class CreditLedger {
   #outstanding = 0;
@@ -144,10 +179,9 @@ export class CreditLedger {
 
   /** The credit to grant now (0: enough is outstanding already). */
   topUp(): number {
-    if (this.#outstanding >= TRANSFER_CREDIT_UNIT) return 0;
-    const grant = Math.min(TRANSFER_CREDIT_UNIT, TRANSFER_WINDOW_BYTES - this.#outstanding);
-    this.#outstanding += grant;
-    return grant;
+    if (TRANSFER_WINDOW_BYTES - this.#outstanding < TRANSFER_CREDIT_UNIT) return 0;
+    this.#outstanding += TRANSFER_CREDIT_UNIT;
+    return TRANSFER_CREDIT_UNIT;
   }
 
   /** Counts bytes received; false when the sender went past its credit (a protocol error). */
