@@ -4,7 +4,8 @@
 //
 // Knobs (environment): BENCH_CONTAINERS (10), BENCH_ITERATIONS (200), BENCH_SCALE ("1,50,200"),
 // BENCH_BUDGET_S (300: a larger agent count is skipped, with the reason, once past it),
-// BENCH_FOOTPRINT_CONTAINERS (50), BENCH_SUBSCRIBERS (1000), BENCH_SECTIONS ("a,b,c,d,e,f,g": the
+// BENCH_FOOTPRINT_CONTAINERS (50), BENCH_SUBSCRIBERS (1000), BENCH_TRANSFER_MB (64),
+// BENCH_TRANSFER_ROUNDS (3), BENCH_SECTIONS ("a,b,c,d,e,f,g,h": the
 // sections to run, e.g. "a,d" on a shared machine; the goals of sections not run read "not measured").
 //
 // Every container the run creates carries `dev.pier.bench=<run id>`, and only those are removed:
@@ -24,6 +25,7 @@ import { DirectDocker } from "./docker.ts";
 import { runFanout, type FanoutResult } from "./fanout.ts";
 import { measureAgentFootprint, treeRssMiB, type Footprint } from "./footprint.ts";
 import { ratios, round, summarize, timed, type Summary } from "./stats.ts";
+import { runTransferBench, transferReport } from "./transfers.ts";
 
 const N = Number(process.env.BENCH_CONTAINERS ?? 10);
 const M = Number(process.env.BENCH_ITERATIONS ?? 200);
@@ -37,7 +39,7 @@ const BUDGET_MS = Number(process.env.BENCH_BUDGET_S ?? 300) * 1000;
 const RESULTS = join(import.meta.dirname, "results");
 const FOOTPRINT_CONTAINERS = Number(process.env.BENCH_FOOTPRINT_CONTAINERS ?? 50);
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? "a,b,c,d,e,f,g").split(",").map((x) => x.trim()));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? "a,b,c,d,e,f,g,h").split(",").map((x) => x.trim()));
 
 const started = Date.now();
 const runId = started.toString(36);
@@ -262,6 +264,9 @@ async function main(): Promise<Record<string, unknown>> {
         deploys: SECTIONS.has("f"),
       });
 
+    // 3h. Image save and load through the relay vs the Docker socket, before the scale step loads the machine.
+    if (SECTIONS.has("h")) results.transfers = await runTransferBench({ api, hostId: host.id, runId, log });
+
     // 3c. Scale: the first host's list latency with more agents connected.
     const scale: Array<Record<string, unknown>> = [];
     results.scale = scale;
@@ -461,6 +466,7 @@ function report(r: Record<string, any>): string {
   out.push(`agent reconnects: ${r.agent_reconnects}${bursts.length ? ` (disconnects: ${bursts.join(", ")})` : ""}`);
   for (const i of r.agent_incident_samples) out.push(`agent ${i.agent}: ${i.level} ${i.event} ${JSON.stringify(i)}`);
   if (r.deployments) out.push(...deployReport(r.deployments));
+  out.push(...transferReport(r.transfers));
   out.push(goals(r));
   out.push(`total ${r.duration_s} s`);
   return out.join("\n");
