@@ -46,7 +46,7 @@ import {
   serverVolumeName,
   type ServerRow,
 } from "./servers.ts";
-import { createTask, getTask, updateTask, type TaskRow } from "./tasks.ts";
+import { createTask, getTask, isFinished, updateTask, type TaskRow } from "./tasks.ts";
 
 type Caller = Actor & { principal: Principal };
 
@@ -80,16 +80,15 @@ async function startServerTask(
     targetId: rows.length === 1 ? rows[0]!.id : undefined,
     metadata: { servers: names, server_ids: rows.map((r) => r.id), task_id: task.id, ...audit },
   });
-  if (op !== "delete")
-    await db
-      .update(servers)
-      .set({ taskId: task.id })
-      .where(
-        inArray(
-          servers.id,
-          rows.map((r) => r.id),
-        ),
-      );
+  await db
+    .update(servers)
+    .set({ taskId: task.id })
+    .where(
+      inArray(
+        servers.id,
+        rows.map((r) => r.id),
+      ),
+    );
   try {
     await env.TASK_RUNNER.getByName(task.id).start({
       kind: `server.${op}`,
@@ -421,8 +420,11 @@ export async function deleteServers(
   const p = actor.principal;
   requireRole(p, "member", "delete servers");
   const rows = await getServers(db, p.organizationId, refs, await serverScope(db, p));
-  const deleting = rows.find((r) => r.status === "deleting");
-  if (deleting) throw conflict(`Server ${deleting.name} is being deleted already (task ${deleting.taskId}).`);
+  // A delete whose task ended without removing the row (its runner was interrupted) may be run again.
+  for (const r of rows.filter((r) => r.status === "deleting")) {
+    const task = r.taskId ? await getTask(db, p.organizationId, r.taskId).catch(() => null) : null;
+    if (task && !isFinished(task.status)) throw conflict(`Server ${r.name} is being deleted already (task ${task.id}).`);
+  }
   await requireHostsOnline(db, p.organizationId, rows, true);
   const hostless = rows.filter((r) => !r.hostId);
   // A server whose host is gone has nothing left to remove but its row.
