@@ -45,6 +45,7 @@ import { projectRoutes } from "./routes/projects.ts";
 import { environmentRoutes } from "./routes/environments.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { serverRoleRoutes, serverRoutes } from "./routes/servers.ts";
+import { firewallGroupRoutes, serverFirewallRoutes } from "./routes/firewall.ts";
 import { devflowWebhookCompat } from "./compat/devflow-webhooks.ts";
 import { corsOrigins } from "./settings.ts";
 
@@ -167,6 +168,8 @@ export function createApp() {
   app.route("/api/v1/deployments", deploymentRoutes);
   app.route("/api/v1/domains", domainRoutes);
   app.route("/api/v1/databases", databaseRoutes);
+  app.route("/api/v1/firewall-groups", firewallGroupRoutes);
+  app.route("/api/v1/servers", serverFirewallRoutes);
   app.route("/", compatRoutes);
 
   // One error handler for every surface: it picks the envelope by path (compat/envelopes.ts), so

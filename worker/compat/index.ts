@@ -6,6 +6,7 @@ import { dokployCompat } from "./dokploy.ts";
 import { dockerApiCompat } from "./docker-api.ts";
 import { serverManagerCompat } from "./server-manager.ts";
 import { serverManagerServersCompat } from "./server-manager-servers.ts";
+import { firewallCompat } from "./server-manager-firewall.ts";
 import { devflowMetricsCompat, monitoringV2Compat } from "./monitoring.ts";
 import { notificationCompat, taskV1Compat, taskV2Compat } from "./server-manager-notifications.ts";
 
@@ -18,6 +19,7 @@ compatRoutes.route("/", dockerApiCompat);
 compatRoutes.route("/", devflowCompat);
 compatRoutes.route("/", devflowDockerCompat);
 compatRoutes.route("/", serverManagerCompat);
+compatRoutes.route("/", firewallCompat);
 compatRoutes.route("/", notificationCompat);
 compatRoutes.route("/", taskV2Compat);
 compatRoutes.route("/", serverManagerServersCompat);

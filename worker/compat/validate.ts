@@ -18,6 +18,11 @@ export async function readJson<T extends z.ZodType>(c: Context, schema: T, optio
   } else if (!options.optional) {
     throw new ApiError(400, "The request body is empty: send a JSON object.");
   }
+  return validateBody(schema, value);
+}
+
+/** Validates an already-read body (one a route looked into first); fails as `readJson` does. */
+export function validateBody<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const result = schema.safeParse(value);
   if (!result.success) {
     const errors: FieldError[] = fieldErrors(result.error, "json");

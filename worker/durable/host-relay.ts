@@ -30,6 +30,7 @@ import type { HostPresenceEvent } from "./event-hub.ts";
 import { HostWatch, quietly } from "./host-watch.ts";
 import { errorLogFields } from "../db/errors.ts";
 import type { Principal } from "../services/principal.ts";
+import { reapplyHostFirewalls } from "../services/firewall.ts";
 import { TERMINAL_HEADER, TerminalRelay, type TerminalRequest } from "./terminal-relay.ts";
 import { TransferRelay, type DownloadOutcome } from "./transfer-relay.ts";
 
@@ -188,7 +189,14 @@ export class HostRelay extends DurableObject<Bindings> {
         });
         await this.publishPresence("online");
         const identity = this.identity();
-        if (identity) await quietly("online notice", identity.id, () => this.watch.online(identity));
+        if (identity) {
+          await quietly("online notice", identity.id, () => this.watch.online(identity));
+          // The agent follows servers' rulesets in memory only: after its restart, push them again.
+          const run = (_host: string, op: OpName, args: unknown) => this.command(op, args);
+          this.ctx.waitUntil(
+            quietly("firewall re-push", identity.id, () => reapplyHostFirewalls(createDatabase(this.env), run, identity.id)),
+          );
+        }
         return;
       }
       case "ack": {

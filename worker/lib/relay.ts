@@ -28,6 +28,8 @@ const HTTP_STATUS: Record<string, number> = {
   // The host lacks the program (Docker Compose): nothing the request can change.
   tool_missing: 501,
   compose_invalid: 422,
+  // The host cannot enforce firewall rules (no privilege, no iptables): its message says what to fix.
+  firewall_unavailable: 409,
   tool_failed: 502,
   // An upload whose body broke on the way in (its client went away mid-request).
   upload_failed: 400,
