@@ -5,7 +5,20 @@ import { execFile } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, docker, dockerAvailable, type NewHost, newOwner, onlineHost, type Owner, taskEnd, TEST_IMAGE, type TestAgent, waitFor, withRoles } from "./client.ts";
+import {
+  api,
+  docker,
+  dockerAvailable,
+  type NewHost,
+  newOwner,
+  onlineHost,
+  type Owner,
+  taskEnd,
+  TEST_IMAGE,
+  type TestAgent,
+  waitFor,
+  withRoles,
+} from "./client.ts";
 
 const iptables = async (...args: string[]) => (await promisify(execFile)("iptables", ["-w", "10", ...args])).stdout;
 
@@ -58,16 +71,32 @@ describe.skipIf(!dockerAvailable())("firewall groups on a real host", () => {
   });
 
   afterAll(async () => {
-    for (const key of ["a", "b"] as const) {
-      if (!servers[key].id) continue;
-      await api(`/api/v1/servers/${servers[key].id}/firewall-groups`, { method: "DELETE", token: owner.token });
-      const res = await api(`/api/v1/servers/${servers[key].id}`, { method: "DELETE", token: owner.token });
-      if (res.status === 202) await taskEnd(owner.token, res.body.task_id, 180_000);
+    // Through the API first (the chains must go with the groups), then whatever is left, whatever
+    // happened above: a leftover jump would drop traffic for the next container at that address.
+    let leftover: string[] = [];
+    try {
+      for (const key of ["a", "b"] as const) {
+        if (!servers[key].id) continue;
+        const off = await api(`/api/v1/servers/${servers[key].id}/firewall-groups`, { method: "DELETE", token: owner.token });
+        expect(off.status, JSON.stringify(off.body)).toBe(200);
+        const res = await api(`/api/v1/servers/${servers[key].id}`, { method: "DELETE", token: owner.token });
+        if (res.status === 202) await taskEnd(owner.token, res.body.task_id, 180_000);
+      }
+    } finally {
+      await agent?.agent.stop();
+      const chains = (["a", "b"] as const).filter((key) => servers[key].id).map(chainOf);
+      const rules = await iptables("-S");
+      leftover = chains.filter((chain) => rules.includes(chain));
+      for (const chain of leftover) {
+        for (const jump of rules.split("\n").filter((l) => l.startsWith("-A DOCKER-USER") && l.endsWith(`-j ${chain}`)))
+          await iptables(...jump.replace(/^-A/, "-D").split(" "));
+        await iptables("-F", chain);
+        await iptables("-X", chain);
+      }
+      await docker("rm", "-f", container("a"), container("b")).catch(() => undefined);
+      await docker("network", "rm", `pier-srv-${NET}.0-24`).catch(() => undefined);
     }
-    await agent?.agent.stop();
-    await docker("rm", "-f", container("a"), container("b")).catch(() => undefined);
-    const left = await iptables("-S");
-    for (const key of ["a", "b"] as const) if (servers[key].id) expect(left).not.toContain(chainOf(key));
+    expect(leftover).toEqual([]);
   });
 
   it("a deny-by-default group cuts B off, an allow rule for B's address lets it back, removing the group opens it again", async () => {
@@ -127,8 +156,14 @@ describe.skipIf(!dockerAvailable())("firewall groups on a real host", () => {
     await docker("restart", "-t", "1", container("a"));
     // The agent rebuilt the chain's jumps for A's address after the restart (events), so B stays out
     // while A's httpd answers from inside A.
-    await waitFor("A's httpd to be back", async () => (await docker("exec", container("a"), "sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 127.0.0.1 8080")).includes("pier test image"));
-    await waitFor("the jumps for A's address", async () => (await iptables("-S", "DOCKER-USER")).includes(`-d ${servers.a.ip}/32 -j ${chainOf("a")}`));
+    await waitFor("A's httpd to be back", async () =>
+      (await docker("exec", container("a"), "sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 127.0.0.1 8080")).includes(
+        "pier test image",
+      ),
+    );
+    await waitFor("the jumps for A's address", async () =>
+      (await iptables("-S", "DOCKER-USER")).includes(`-d ${servers.a.ip}/32 -j ${chainOf("a")}`),
+    );
     expect(await bReachesA()).toBe(false);
 
     const gone = await api(`/api/firewall/groups/lockdown/rules/${deny.body.rule.id}`, { method: "DELETE", token: owner.token });
@@ -168,14 +203,22 @@ describe.skipIf(!dockerAvailable())("firewall groups on a real host", () => {
     expect(refused004.body).toMatchObject({ success: false });
 
     // Bad input is a 422 naming the field; unknown names are 404s; a taken name is a 409.
-    const badPort = await api("/api/v1/firewall-groups/web/rules", { token: owner.token, body: { direction: "in", protocol: "icmp", port: 22 } });
+    const badPort = await api("/api/v1/firewall-groups/web/rules", {
+      token: owner.token,
+      body: { direction: "in", protocol: "icmp", port: 22 },
+    });
     expect(badPort.status).toBe(422);
     expect(badPort.body.errors[0]).toMatchObject({ pointer: "/body/port" });
-    const badCidr = await api("/api/firewall/groups/web/rules", { token: owner.token, body: { direction: "in", source: "fe80::1", action: "deny" } });
+    const badCidr = await api("/api/firewall/groups/web/rules", {
+      token: owner.token,
+      body: { direction: "in", source: "fe80::1", action: "deny" },
+    });
     expect(badCidr.status).toBe(422);
     expect(badCidr.body).toMatchObject({ success: false });
     expect((await api("/api/firewall/groups/nope", as(owner.token))).status).toBe(404);
-    expect((await api(`/api/apply_security_group/${servers.a.name}`, { token: owner.token, body: { group_name: "nope" } })).status).toBe(404);
+    expect((await api(`/api/apply_security_group/${servers.a.name}`, { token: owner.token, body: { group_name: "nope" } })).status).toBe(
+      404,
+    );
     expect((await api("/api/v1/firewall-groups", { token: owner.token, body: { name: "web" } })).status).toBe(409);
 
     // Deleting the group takes its rules off both servers at once.
@@ -184,8 +227,12 @@ describe.skipIf(!dockerAvailable())("firewall groups on a real host", () => {
     expect(deleted.body.data.pushed.map((p: { status: string }) => p.status)).toEqual(expect.arrayContaining(["applied", "removed"]));
     expect(await iptables("-S")).not.toContain(chainOf("b"));
 
-    const auditActions = (await api("/api/v1/audit-events?limit=100", as(owner.token))).body.audit_events.map((e: { action: string }) => e.action);
-    expect(auditActions).toEqual(expect.arrayContaining(["firewall_group.create", "firewall_rule.create", "server.firewall_assign", "firewall_group.delete"]));
+    const auditActions = (await api("/api/v1/audit-events?limit=100", as(owner.token))).body.audit_events.map(
+      (e: { action: string }) => e.action,
+    );
+    expect(auditActions).toEqual(
+      expect.arrayContaining(["firewall_group.create", "firewall_rule.create", "server.firewall_assign", "firewall_group.delete"]),
+    );
   });
 
   it("another organization's groups and servers do not exist for it", async () => {
@@ -195,6 +242,8 @@ describe.skipIf(!dockerAvailable())("firewall groups on a real host", () => {
     expect((await api(`/api/v1/servers/${servers.a.id}/firewall-groups`, as(other.token))).status).toBe(404);
     const theirs = await api("/api/v1/firewall-groups", { token: other.token, body: { name: "lockdown" } });
     expect(theirs.status).toBe(201);
-    expect((await api(`/api/apply_security_group/${servers.a.name}`, { token: other.token, body: { group_name: "lockdown" } })).status).toBe(404);
+    expect(
+      (await api(`/api/apply_security_group/${servers.a.name}`, { token: other.token, body: { group_name: "lockdown" } })).status,
+    ).toBe(404);
   });
 });

@@ -275,8 +275,9 @@ for (const [method, mode, summary] of [
       errors: ["validation", "notFound", "conflict", "relay"],
     }),
     async (c) => {
-      const body = (c.req.valid("json") as z.infer<typeof Assignment> | undefined) ?? { groups: [] };
-      const change = await changeServerGroups(c.var.db, c.env, authedActor(c), c.req.valid("param").server, body.groups, mode);
+      // Without a body the validator hands over `{}`.
+      const groups = (c.req.valid("json") as Partial<z.infer<typeof Assignment>> | undefined)?.groups ?? [];
+      const change = await changeServerGroups(c.var.db, c.env, authedActor(c), c.req.valid("param").server, groups, mode);
       return c.json(change.firewall, 200);
     },
   );
