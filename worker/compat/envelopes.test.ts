@@ -56,7 +56,7 @@ const SURFACES: SurfaceCase[] = [
   {
     name: "004 server manager v2",
     request: { path: "/api/session/check" },
-    unknown: "/api/firewall/groups",
+    unknown: "/api/firewall/nowhere",
     envelope: () => ({ success: false, error: str, details: {} }),
   },
 ];

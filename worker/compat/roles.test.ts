@@ -138,6 +138,26 @@ const WALK: Record<string, Walk> = {
   "POST /api/session/refresh": { skip: "renews the session of the refresh token it is given" },
   "POST /session/refresh": { skip: "renews the session of the refresh token it is given" },
   "POST /api/alerts/clear": { request: (w) => post("/api/alerts/clear", { host_id: w.host.id }), refused: v2 },
+  // Firewall groups: admins only (004's manage_firewall), refused before any name is looked up.
+  "POST /api/firewall/groups": { request: () => post("/api/firewall/groups", { name: "walked" }), refused: v2 },
+  "DELETE /api/firewall/groups/:group": { request: () => ({ path: "/api/firewall/groups/none", method: "DELETE" }), refused: v2 },
+  "POST /api/firewall/groups/:group/rules": {
+    request: () => post("/api/firewall/groups/none/rules", { direction: "in", protocol: "tcp", port: 80, action: "allow" }),
+    refused: v2,
+  },
+  "DELETE /api/firewall/groups/:group/rules/:rule": {
+    request: () => ({ path: "/api/firewall/groups/none/rules/fwr_none", method: "DELETE" }),
+    refused: v2,
+  },
+  "POST /api/apply_security_group/:server": { request: () => post("/api/apply_security_group/none", { group_name: "none" }), refused: v2 },
+  "POST /api/remove_firewall_group/:server": {
+    request: () => post("/api/remove_firewall_group/none", { group_name: "none" }),
+    refused: v2,
+  },
+  "POST /api/firewall/assign_bulk": {
+    request: () => post("/api/firewall/assign_bulk", { server_names: ["none"], group_name: "none" }),
+    refused: v2,
+  },
   "POST /api/alerts/:id/acknowledge": { request: () => post("/api/alerts/alr_none/acknowledge"), refused: v2 },
   // 002/004 servers: every one refused before the server is even looked up.
   "POST /api/servers/create": { request: () => post("/api/servers/create", { name: "walked", role: "web" }), refused: v1 },
@@ -347,5 +367,7 @@ describe("roles on the compatibility surfaces", () => {
     const after = await snapshot(w);
     expect(after).toEqual(before);
     expect(before.ownerInbox.total).toBe(2);
-  });
+    // Two credentials times every mutating compat route: well over a hundred requests, which took
+    // over 30 s on the loaded test machine.
+  }, 120_000);
 });
