@@ -931,6 +931,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/firewall-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's firewall groups, with their rules and the servers that have them
+         * @description Replies to allowed connections always pass. A new connection is matched against the server's groups' rules (groups in assignment order, rules by position); the first match decides. When none matches, the direction's default decides: `deny` when any of the server's groups says so. `allow` hands the packet back to Docker's own rules; `deny` drops it. IPv4 only.
+         */
+        get: operations["getFirewallGroups"];
+        put?: never;
+        /**
+         * Create a firewall group, optionally with its rules (admin+, manage_firewall)
+         * @description Replies to allowed connections always pass. A new connection is matched against the server's groups' rules (groups in assignment order, rules by position); the first match decides. When none matches, the direction's default decides: `deny` when any of the server's groups says so. `allow` hands the packet back to Docker's own rules; `deny` drops it. IPv4 only.
+         */
+        post: operations["postFirewallGroups"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall-groups/{group}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One firewall group by id or name */
+        get: operations["getFirewallGroupsByGroup"];
+        put?: never;
+        post?: never;
+        /** Delete a group: its servers lose its rules at once (admin+) */
+        delete: operations["deleteFirewallGroupsByGroup"];
+        options?: never;
+        head?: never;
+        /** Change a group's name, description, defaults or (all of) its rules, and push it to its servers (admin+) */
+        patch: operations["patchFirewallGroupsByGroup"];
+        trace?: never;
+    };
+    "/api/v1/firewall-groups/{group}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a rule at a position (the end by default) and push the group to its servers (admin+)
+         * @description Replies to allowed connections always pass. A new connection is matched against the server's groups' rules (groups in assignment order, rules by position); the first match decides. When none matches, the direction's default decides: `deny` when any of the server's groups says so. `allow` hands the packet back to Docker's own rules; `deny` drops it. IPv4 only.
+         */
+        post: operations["postFirewallGroupsRules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall-groups/{group}/rules/{rule}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a rule and push the group to its servers (admin+) */
+        delete: operations["deleteFirewallGroupsRulesByRule"];
+        options?: never;
+        head?: never;
+        /** Change a rule (or move it) and push the group to its servers (admin+) */
+        patch: operations["patchFirewallGroupsRulesByRule"];
+        trace?: never;
+    };
     "/api/v1/hosts": {
         parameters: {
             query?: never;
@@ -2538,6 +2619,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/servers/{server}/firewall-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A server's firewall groups, its effective ruleset's size and what its host last did with it */
+        get: operations["getServersFirewallGroups"];
+        /**
+         * Set exactly a server's firewall groups and write its ruleset on its host (admin+)
+         * @description All or nothing: when the host cannot write the ruleset the assignment is undone and the error answered — 503 when the host is offline, 409 when its agent may not change iptables (not root, no NET_ADMIN, no iptables; the message says which).
+         */
+        put: operations["putServersFirewallGroups"];
+        /**
+         * Give a server more firewall groups and write its ruleset on its host (admin+)
+         * @description All or nothing: when the host cannot write the ruleset the assignment is undone and the error answered — 503 when the host is offline, 409 when its agent may not change iptables (not root, no NET_ADMIN, no iptables; the message says which).
+         */
+        post: operations["postServersFirewallGroups"];
+        /**
+         * Take firewall groups (or, with none named, all) away from a server (admin+)
+         * @description All or nothing: when the host cannot write the ruleset the assignment is undone and the error answered — 503 when the host is offline, 409 when its agent may not change iptables (not root, no NET_ADMIN, no iptables; the message says which).
+         */
+        delete: operations["deleteServersFirewallGroups"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/servers/bulk": {
         parameters: {
             query?: never;
@@ -3643,6 +3753,197 @@ export interface components {
                 status: string;
             } | null;
         };
+        FirewallAssignment: {
+            /** @description Group ids or names. For DELETE, none takes every group away. */
+            groups: string[];
+        };
+        FirewallGroup: {
+            created_at: string;
+            /** @enum {string} */
+            default_inbound: "allow" | "deny";
+            /** @enum {string} */
+            default_outbound: "allow" | "deny";
+            description: string | null;
+            id: string;
+            name: string;
+            rules: components["schemas"]["FirewallRule"][];
+            /** @description The servers that have the group. */
+            servers: {
+                alias: number;
+                id: string;
+                name: string;
+            }[];
+            updated_at: string;
+        };
+        FirewallGroupChange: {
+            group: components["schemas"]["FirewallGroup"];
+            pushed: components["schemas"]["FirewallPush"][];
+        };
+        FirewallGroupCreate: {
+            /**
+             * @description A new inbound connection no rule matched: `deny` makes the group a whitelist.
+             * @default allow
+             * @enum {string}
+             */
+            default_inbound: "allow" | "deny";
+            /**
+             * @default allow
+             * @enum {string}
+             */
+            default_outbound: "allow" | "deny";
+            description?: string | null;
+            name: string;
+            /** @default [] */
+            rules: {
+                /**
+                 * @default allow
+                 * @enum {string}
+                 */
+                action: "allow" | "deny";
+                /**
+                 * @description The peer: source of inbound, destination of outbound traffic. Absent or 0.0.0.0/0: anywhere.
+                 * @example 10.0.0.0/8
+                 */
+                cidr?: string;
+                description?: string | null;
+                /**
+                 * @description `in`: traffic to the server; `out`: traffic from it.
+                 * @enum {string}
+                 */
+                direction: "in" | "out";
+                /**
+                 * @description A port (`80`) or an inclusive range (`8000-8100`); tcp and udp only.
+                 * @example 8000-8100
+                 */
+                port?: string;
+                /** @description Where the rule goes in the group (1 = first); the end by default. */
+                position?: number;
+                /**
+                 * @default tcp
+                 * @enum {string}
+                 */
+                protocol: "tcp" | "udp" | "icmp" | "all";
+            }[];
+        };
+        FirewallGroupPatch: {
+            /** @enum {string} */
+            default_inbound?: "allow" | "deny";
+            /** @enum {string} */
+            default_outbound?: "allow" | "deny";
+            description?: string | null;
+            name?: string;
+            /** @description Replaces every rule of the group, in this order. */
+            rules?: {
+                /**
+                 * @default allow
+                 * @enum {string}
+                 */
+                action: "allow" | "deny";
+                /**
+                 * @description The peer: source of inbound, destination of outbound traffic. Absent or 0.0.0.0/0: anywhere.
+                 * @example 10.0.0.0/8
+                 */
+                cidr?: string;
+                description?: string | null;
+                /**
+                 * @description `in`: traffic to the server; `out`: traffic from it.
+                 * @enum {string}
+                 */
+                direction: "in" | "out";
+                /**
+                 * @description A port (`80`) or an inclusive range (`8000-8100`); tcp and udp only.
+                 * @example 8000-8100
+                 */
+                port?: string;
+                /** @description Where the rule goes in the group (1 = first); the end by default. */
+                position?: number;
+                /**
+                 * @default tcp
+                 * @enum {string}
+                 */
+                protocol: "tcp" | "udp" | "icmp" | "all";
+            }[];
+        };
+        FirewallPush: {
+            /** @description The container addresses the chain is entered for. */
+            addresses: string[];
+            /** @description The iptables chain on the host (PIER-…). */
+            chain: string;
+            /** @description Why the host did not take it; it is pushed again when its agent reconnects. */
+            error: string | null;
+            http_status?: number;
+            rules: number;
+            server_id: string;
+            server_name: string;
+            /** @enum {string} */
+            status: "applied" | "removed" | "failed";
+        };
+        FirewallRule: {
+            /** @enum {string} */
+            action: "allow" | "deny";
+            /** @description The peer; 0.0.0.0/0 is anywhere. */
+            cidr: string;
+            created_at: string;
+            description: string | null;
+            /** @enum {string} */
+            direction: "in" | "out";
+            id: string;
+            /** @description `80` or `8000-8100`; null for every port. */
+            port: string | null;
+            port_from: number | null;
+            port_to: number | null;
+            position: number;
+            /** @enum {string} */
+            protocol: "tcp" | "udp" | "icmp" | "all";
+            updated_at: string;
+        };
+        FirewallRuleCreate: {
+            /**
+             * @default allow
+             * @enum {string}
+             */
+            action: "allow" | "deny";
+            /**
+             * @description The peer: source of inbound, destination of outbound traffic. Absent or 0.0.0.0/0: anywhere.
+             * @example 10.0.0.0/8
+             */
+            cidr?: string;
+            description?: string | null;
+            /**
+             * @description `in`: traffic to the server; `out`: traffic from it.
+             * @enum {string}
+             */
+            direction: "in" | "out";
+            /**
+             * @description A port (`80`) or an inclusive range (`8000-8100`); tcp and udp only.
+             * @example 8000-8100
+             */
+            port?: string;
+            /** @description Where the rule goes in the group (1 = first); the end by default. */
+            position?: number;
+            /**
+             * @default tcp
+             * @enum {string}
+             */
+            protocol: "tcp" | "udp" | "icmp" | "all";
+        };
+        FirewallRulePatch: {
+            /** @enum {string} */
+            action?: "allow" | "deny";
+            /** @example 10.0.0.0/8 */
+            cidr?: string;
+            description?: string | null;
+            /** @enum {string} */
+            direction?: "in" | "out";
+            /**
+             * @description A port (`80`) or an inclusive range (`8000-8100`); tcp and udp only.
+             * @example 8000-8100
+             */
+            port?: string;
+            position?: number;
+            /** @enum {string} */
+            protocol?: "tcp" | "udp" | "icmp" | "all";
+        };
         Health: {
             /** @enum {string} */
             db: "ok" | "unreachable";
@@ -4362,6 +4663,30 @@ export interface components {
             project_id?: string | null;
             role?: string | null;
             start?: boolean;
+        };
+        ServerFirewall: {
+            chain: string;
+            /** @enum {string} */
+            default_inbound: "allow" | "deny";
+            /** @enum {string} */
+            default_outbound: "allow" | "deny";
+            groups: {
+                id: string;
+                name: string;
+            }[];
+            /** @description Rules in the server's effective ruleset. */
+            rules: number;
+            server_id: string;
+            server_name: string;
+            /** @description What the host last did with the ruleset; null before the first push. */
+            state: {
+                addresses: string[];
+                error: string | null;
+                rules: number;
+                /** @enum {string} */
+                status: "applied" | "removed" | "failed";
+                updated_at: string;
+            } | null;
         };
         ServerNetworkConfig: {
             /** Format: ip */
@@ -10529,6 +10854,647 @@ export interface operations {
             };
             /** @description The caller's role does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFirewallGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The groups. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        firewall_groups: components["schemas"]["FirewallGroup"][];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFirewallGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FirewallGroupCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FirewallGroup"];
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFirewallGroupsByGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FirewallGroup"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteFirewallGroupsByGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        deleted: true;
+                        pushed: components["schemas"]["FirewallPush"][];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchFirewallGroupsByGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FirewallGroupPatch"];
+            };
+        };
+        responses: {
+            /** @description Changed; `pushed` says what each server's host did. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FirewallGroupChange"];
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFirewallGroupsRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FirewallRuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Added. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FirewallGroupChange"] & {
+                        rule: components["schemas"]["FirewallRule"];
+                    };
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteFirewallGroupsRulesByRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group: string;
+                rule: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FirewallGroupChange"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchFirewallGroupsRulesByRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group: string;
+                rule: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FirewallRulePatch"];
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FirewallGroupChange"] & {
+                        rule: components["schemas"]["FirewallRule"];
+                    };
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -21995,6 +22961,466 @@ export interface operations {
             };
             /** @description Conflicts with the current state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The agent or the Docker engine failed; `detail` has the engine's message. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The host is offline. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The host did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getServersFirewallGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The server's firewall. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerFirewall"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putServersFirewallGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FirewallAssignment"];
+            };
+        };
+        responses: {
+            /** @description The server's firewall now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerFirewall"];
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The agent or the Docker engine failed; `detail` has the engine's message. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The host is offline. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The host did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postServersFirewallGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FirewallAssignment"];
+            };
+        };
+        responses: {
+            /** @description The server's firewall now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerFirewall"];
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The agent or the Docker engine failed; `detail` has the engine's message. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The host is offline. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The host did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteServersFirewallGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FirewallAssignment"];
+            };
+        };
+        responses: {
+            /** @description The server's firewall now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerFirewall"];
+                };
+            };
+            /** @description Malformed JSON or query. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `errors` has a pointer per field. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
