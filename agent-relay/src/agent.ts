@@ -10,7 +10,7 @@ import { buildHello } from "./host-info.ts";
 import { HostSampler, MetricsReporter } from "./host-metrics.ts";
 import { createLogger, type Logger, type LogLevel, type LogRecord } from "./log.ts";
 import { handlers } from "./ops/index.ts";
-import { encode, OP_NAMES, TERMINAL_CAPABILITY, type ServerMessage } from "./protocol.ts";
+import { DEFAULT_METRICS_INTERVAL_MS, encode, OP_NAMES, TERMINAL_CAPABILITY, type ServerMessage } from "./protocol.ts";
 import { StatsCache } from "./stats-cache.ts";
 import { Terminals } from "./terminal.ts";
 import { Transfers } from "./transfer.ts";
@@ -101,26 +101,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     sendBinary: (frame) => connection.sendBinary(frame),
     log,
   });
-  const executor = new CommandExecutor({
-    docker,
-    handlers,
-    stats,
-    send: (text) => connection.send(text),
-    buffered: () => connection.bufferedAmount,
-    log,
-    transfers,
-    toolPath: options.toolPath,
-    firewall,
-  });
-
-  const terminals = new Terminals({
-    docker,
-    send: (text) => connection.send(text),
-    sendBinary: (frame) => connection.sendBinary(frame),
-    log,
-  });
-
-  const metricsIntervalMs = options.metricsIntervalMs ?? 15_000;
+  const metricsIntervalMs = options.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS;
   const metrics =
     metricsIntervalMs > 0
       ? new MetricsReporter({
@@ -132,6 +113,33 @@ export function startAgent(options: AgentOptions): RunningAgent {
           log,
         })
       : undefined;
+  const metricsControl = metrics && {
+    configure: (intervalMs: number | null) => {
+      metrics.setInterval(intervalMs);
+      log.info("metrics sampling interval set", { interval_ms: metrics.intervalMs, by: intervalMs === null ? "agent default" : "control plane" });
+      return { interval_ms: metrics.intervalMs, default_interval_ms: metricsIntervalMs };
+    },
+  };
+
+  const executor = new CommandExecutor({
+    docker,
+    handlers,
+    stats,
+    send: (text) => connection.send(text),
+    buffered: () => connection.bufferedAmount,
+    log,
+    transfers,
+    toolPath: options.toolPath,
+    firewall,
+    ...(metricsControl ? { metrics: metricsControl } : {}),
+  });
+
+  const terminals = new Terminals({
+    docker,
+    send: (text) => connection.send(text),
+    sendBinary: (frame) => connection.sendBinary(frame),
+    log,
+  });
 
   const onMessage = (message: ServerMessage) => {
     switch (message.type) {

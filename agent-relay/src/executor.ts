@@ -33,6 +33,7 @@ export interface ExecutorDeps {
   toolPath?: string;
   /** The host's firewall, for the firewall.* ops. */
   firewall?: HostFirewall;
+  metrics?: import("./ops/context.ts").MetricsControl;
 }
 
 interface Running {
@@ -104,6 +105,7 @@ export class CommandExecutor {
       stats: this.#deps.stats,
       toolPath: this.#deps.toolPath,
       firewall: this.#deps.firewall,
+      ...(this.#deps.metrics ? { metrics: this.#deps.metrics } : {}),
       ...(transfer?.download ? { download: transfer.download } : {}),
       ...(transfer?.upload ? { upload: transfer.upload } : {}),
     };

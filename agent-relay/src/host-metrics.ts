@@ -192,6 +192,8 @@ export class MetricsReporter {
   readonly #pending: HostSample[] = [];
   #sampleTimer: ReturnType<typeof setInterval> | undefined;
   #flushTimer: ReturnType<typeof setInterval> | undefined;
+  /** Set by the control plane (`metrics.configure`), over the options' interval. */
+  #intervalMs: number | undefined;
 
   constructor(options: MetricsReporterOptions) {
     this.#options = options;
@@ -203,8 +205,21 @@ export class MetricsReporter {
 
   start(): void {
     void this.#options.sampler.prime();
-    this.#sampleTimer = setInterval(() => void this.sampleNow(), this.#options.intervalMs);
+    this.#sampleTimer = setInterval(() => void this.sampleNow(), this.intervalMs);
     this.#flushTimer = setInterval(() => this.flush(), this.#options.flushMs);
+  }
+
+  /** The interval samples are taken at now. */
+  get intervalMs(): number {
+    return this.#intervalMs ?? this.#options.intervalMs;
+  }
+
+  /** Samples every `intervalMs` from now on; null goes back to the configured interval. */
+  setInterval(intervalMs: number | null): void {
+    this.#intervalMs = intervalMs ?? undefined;
+    if (this.#sampleTimer === undefined) return;
+    clearInterval(this.#sampleTimer);
+    this.#sampleTimer = setInterval(() => void this.sampleNow(), this.intervalMs);
   }
 
   stop(): void {

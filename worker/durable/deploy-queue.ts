@@ -8,6 +8,7 @@ import { newId } from "../lib/ids.ts";
 import { describeRelayError, openedStream, readRelayStream } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
 import type { ApplicationRow } from "../services/applications.ts";
+import { VaultReferenceError } from "../services/vault.ts";
 import { deployPlan, type DeploymentRow, keptImageTags } from "../services/deployments.ts";
 import { runOnHost } from "../services/host-relay.ts";
 import { notify, type NotificationKind } from "../services/notifications.ts";
@@ -328,7 +329,10 @@ export class DeployQueue extends DurableObject<Bindings> {
         throw new DeployError("the application has no source yet: set an image or a git repository, then deploy again");
       const [host] = await db.select({ name: hosts.name }).from(hosts).where(eq(hosts.id, app.hostId)).limit(1);
       const domainRows = await db.select().from(domains).where(eq(domains.applicationId, app.id));
-      const plan = await deployPlan(this.env, app, deployment, domainRows, db);
+      const plan = await deployPlan(this.env, app, deployment, domainRows, db).catch((err: unknown) => {
+        // A missing vault reference is the user's to fix, said as it is, not an unexpected failure.
+        throw err instanceof VaultReferenceError ? new DeployError(err.message) : err;
+      });
       r.output.setSecrets(plan.secrets);
       this.log(
         "system",

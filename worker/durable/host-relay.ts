@@ -20,6 +20,7 @@ import {
   type RelayStreamLine,
 } from "#protocol";
 import { createDatabase } from "../db/client.ts";
+import { getMonitoringSettings } from "../services/monitoring-settings.ts";
 import { hosts, type HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { HEARTBEAT_WINDOW_MS } from "../lib/presence.ts";
@@ -196,6 +197,15 @@ export class HostRelay extends DurableObject<Bindings> {
           this.ctx.waitUntil(
             quietly("firewall re-push", identity.id, () => reapplyHostFirewalls(createDatabase(this.env), run, identity.id)),
           );
+          // The organization's sampling interval, which this agent (new, or restarted) does not know.
+          // Not awaited: the command's reply arrives as a later message on this very socket.
+          if (message.capabilities.includes("metrics.configure"))
+            this.ctx.waitUntil(
+              quietly("sampling interval", identity.id, async () => {
+                const { sampleIntervalSeconds } = await getMonitoringSettings(createDatabase(this.env), identity.organizationId);
+                if (sampleIntervalSeconds !== null) await this.command("metrics.configure", { interval_ms: sampleIntervalSeconds * 1000 });
+              }),
+            );
         }
         return;
       }

@@ -40,7 +40,8 @@ export type IdPrefix =
   | "srl"
   | "sdk"
   | "fwg"
-  | "fwr";
+  | "fwr"
+  | "vlt";
 
 /** Opaque prefixed ids (`usr_…`), as DESIGN.md asks; the prefix tells a reader what it names. */
 export function newId(prefix: IdPrefix): string {

@@ -11,6 +11,7 @@ import { conflict, notFound } from "../errors.ts";
 import { keepDeploymentImages } from "../settings.ts";
 import { imageTagFor, projectNetwork } from "../lib/host-names.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
+import { resolveVaultReferences } from "./vault.ts";
 import { environmentOf, getApplication, gitCredentialsOf, registryAuthOf, type ApplicationRow } from "./applications.ts";
 import { auditRow } from "./audit.ts";
 import { registryAuthFor } from "./registries.ts";
@@ -193,7 +194,11 @@ export async function deployPlan(
   /** To find the organization's saved credentials for the image's registry (`/api/v1/registries`). */
   db?: Database,
 ): Promise<DeployPlan> {
-  const vars = await environmentOf(env, app);
+  const stored = await environmentOf(env, app);
+  // `${vault:KEY}` references are resolved here, for this run only: the application keeps them as written.
+  const { vars } = db
+    ? await resolveVaultReferences(db, env, app.organizationId, stored, { targetType: "application", targetId: app.id })
+    : { vars: stored };
   const network = projectNetwork(app.projectId);
   const secrets = Object.values(vars);
   const run: DeployPlan["run"] = {

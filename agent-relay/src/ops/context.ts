@@ -20,6 +20,13 @@ export interface OpContext {
   toolPath?: string;
   /** The host's firewall (firewall groups); absent in agents embedded without one. */
   firewall?: HostFirewall;
+  /** The host sampler's controls; absent when sampling is off (PIER_METRICS_INTERVAL_MS=0). */
+  metrics?: MetricsControl;
+}
+
+export interface MetricsControl {
+  /** Samples every `intervalMs` from now on (null: the agent's own setting); answers what is in effect. */
+  configure(intervalMs: number | null): { interval_ms: number; default_interval_ms: number };
 }
 
 /** Returns `result.data`; a streaming handler returns once its stream is over. */

@@ -36,3 +36,25 @@ export type HostSample = z.infer<typeof HostSampleSchema>;
 
 /** Most samples one `metrics` message carries (an hour at the default interval). */
 export const MAX_METRICS_BATCH = 240;
+
+/** The agent's own sampling interval when nobody set one (PIER_METRICS_INTERVAL_MS's default). */
+export const DEFAULT_METRICS_INTERVAL_MS = 15_000;
+
+/**
+ * `metrics.configure`: the organization's sampling interval (its monitoring settings), sent by the
+ * HostRelay when it changes and each time the agent says hello. `null` goes back to the agent's
+ * own setting. Sending stays batched (PIER_METRICS_FLUSH_MS).
+ */
+export const MetricsConfigureArgs = z.object({
+  interval_ms: z.nullable(z.number().check(z.int(), z.gte(1_000), z.lte(3_600_000))),
+});
+export interface MetricsConfigureResult {
+  /** The interval the agent samples at now. */
+  interval_ms: number;
+  /** What it falls back to (its PIER_METRICS_INTERVAL_MS, else 15 s). */
+  default_interval_ms: number;
+}
+
+export const METRICS_OPS = {
+  "metrics.configure": { args: MetricsConfigureArgs, timeoutMs: 10_000, streaming: false, idempotent: true },
+} as const;

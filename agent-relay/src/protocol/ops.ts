@@ -23,6 +23,7 @@ import type { TransferKind } from "./transfer.ts";
 import { VOLUME_OPS, type VolumeOpResults } from "./volumes.ts";
 import { BACKUP_OPS, type BackupOpResults } from "./backups.ts";
 import { FIREWALL_OPS, type FirewallOpResults } from "./firewall.ts";
+import { METRICS_OPS, type MetricsConfigureResult } from "./metrics.ts";
 
 /**
  * The operations a HostRelay can ask an agent to run. The Durable Object validates `args` with the
@@ -222,6 +223,7 @@ export const OPS = {
   ...CONTAINER_ADMIN_OPS,
   ...DUMP_OPS,
   ...FIREWALL_OPS,
+  ...METRICS_OPS,
   "deploy.prune": spec({ args: DeployPruneArgs, timeoutMs: 60_000, streaming: false, idempotent: true }),
 } as const;
 
@@ -358,6 +360,7 @@ export interface OpResults
   "image.remove": { untagged: string[]; deleted: string[] };
   "system.info": DockerJson;
   "system.version": DockerJson;
+  "metrics.configure": MetricsConfigureResult;
   /** Streaming: these are the `data` of the final `end`. */
   "deploy.build": DeployBuildResult;
   "deploy.run": DeployRunResult;
