@@ -1,3 +1,5 @@
+import { monitoringRoutes, prometheusRoutes, systemRoutes } from "./routes/system.ts";
+import { vaultRoutes } from "./routes/vault.ts";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { compatRoutes } from "./compat/index.ts";
@@ -162,6 +164,10 @@ export function createApp() {
   app.route("/api/v1/hosts", metricRoutes);
   app.route("/api/v1/alerts", alertRoutes);
   app.route("/api/v1/alert-rules", alertRuleRoutes);
+  app.route("/api/v1/system", systemRoutes);
+  app.route("/api/v1/monitoring", monitoringRoutes);
+  app.route("/api/v1/metrics", prometheusRoutes);
+  app.route("/api/v1/vault", vaultRoutes);
   app.route("/api/v1/projects", projectRoutes);
   app.route("/api/v1/environments", environmentRoutes);
   app.route("/api/v1/applications", applicationRoutes);

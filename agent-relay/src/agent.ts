@@ -116,7 +116,10 @@ export function startAgent(options: AgentOptions): RunningAgent {
   const metricsControl = metrics && {
     configure: (intervalMs: number | null) => {
       metrics.setInterval(intervalMs);
-      log.info("metrics sampling interval set", { interval_ms: metrics.intervalMs, by: intervalMs === null ? "agent default" : "control plane" });
+      log.info("metrics sampling interval set", {
+        interval_ms: metrics.intervalMs,
+        by: intervalMs === null ? "agent default" : "control plane",
+      });
       return { interval_ms: metrics.intervalMs, default_interval_ms: metricsIntervalMs };
     },
   };

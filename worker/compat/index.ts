@@ -8,6 +8,7 @@ import { serverManagerCompat } from "./server-manager.ts";
 import { serverManagerServersCompat } from "./server-manager-servers.ts";
 import { firewallCompat } from "./server-manager-firewall.ts";
 import { devflowMetricsCompat, monitoringV2Compat } from "./monitoring.ts";
+import { serverManagerOpsCompat } from "./server-manager-ops.ts";
 import { notificationCompat, taskV1Compat, taskV2Compat } from "./server-manager-notifications.ts";
 
 /**
@@ -26,4 +27,5 @@ compatRoutes.route("/", serverManagerServersCompat);
 compatRoutes.route("/", taskV1Compat);
 compatRoutes.route("/", devflowMetricsCompat);
 compatRoutes.route("/", monitoringV2Compat);
+compatRoutes.route("/", serverManagerOpsCompat);
 compatRoutes.route("/", dokployCompat);

@@ -15,6 +15,9 @@ import { z } from "zod";
 import { ApiError } from "../errors.ts";
 import { isServerAddress } from "./envelopes.ts";
 import { readJson } from "./validate.ts";
+import type { Database } from "../db/client.ts";
+import { serverLatest } from "../services/monitoring.ts";
+import { getServer, type ServerRow } from "../services/servers.ts";
 
 // ---- DevFlow Pro: GET/POST /api/servers/{server}/metrics ---------------------------------------------
 
@@ -176,7 +179,16 @@ monitoringV2Compat.get("/api/servers/health-summary", requireAuth(), async (c) =
   );
 });
 
-// Seed 004 names a server by its IP address: the host whose agent reported that address.
+// Seed 004 names a server by its IP address: a managed server's (its container's address), else
+// the host whose agent reported that address.
+
+/** The managed server with this address, or null (an address two servers share is a 409). */
+async function serverByAddress(db: Database, organizationId: string, ip: string): Promise<ServerRow | null> {
+  return getServer(db, organizationId, ip).catch((e: unknown) => {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  });
+}
 
 /** The samples `/api/servers/<server_ip>/metrics` returns besides the latest. */
 const V2_HISTORY_LIMIT = 60;
@@ -184,6 +196,34 @@ const V2_HISTORY_LIMIT = 60;
 monitoringV2Compat.get("/api/servers/:ip/metrics", requireAuth(), async (c) => {
   const ip = c.req.param("ip");
   if (!isServerAddress(ip)) throw new ApiError(404, `Server ${ip} was not found: name the server by its IP address.`);
+  const server = await serverByAddress(c.var.db, c.var.principal.organizationId, ip);
+  if (server) {
+    const latest = await serverLatest(c.var.db, server);
+    const sample = latest && {
+      cpu_usage: num(latest.cpuPercent),
+      memory_usage: num(latest.memoryPercent),
+      memory_used_bytes: latest.memoryUsage,
+      memory_limit_bytes: latest.memoryLimit,
+      // The agents sample containers' CPU and memory only: no per-container disk or network.
+      disk_usage: null,
+      network_in: null,
+      network_out: null,
+      timestamp: latest.at,
+    };
+    return c.json(
+      ok(
+        {
+          server_ip: ip,
+          server_id: server.alias,
+          server_name: server.name,
+          source: "container",
+          metrics: sample,
+          history: sample ? [sample] : [],
+        },
+        sample ? "Server metrics." : "No metrics recorded for this server yet.",
+      ),
+    );
+  }
   const host = await getHostByAddress(c.var.db, c.var.principal.organizationId, ip);
   const rows = await metrics.recentRawRows(c.var.db, host.id, V2_HISTORY_LIMIT);
   const sample = (r: metrics.HostMetricRow) => ({
@@ -207,6 +247,40 @@ monitoringV2Compat.get("/api/servers/:ip/health", requireAuth(), async (c) => {
   const ip = c.req.param("ip");
   if (!isServerAddress(ip)) throw new ApiError(404, `Server ${ip} was not found: name the server by its IP address.`);
   const org = c.var.principal.organizationId;
+  const server = await serverByAddress(c.var.db, org, ip);
+  if (server) {
+    const [latest, hostHealth] = await Promise.all([serverLatest(c.var.db, server), healthSummary(c.var.db, org)]);
+    const onHost = hostHealth.find((h) => h.host.id === server.hostId);
+    // A server is as healthy as its container's state and its host's agent allow.
+    const health: Health =
+      !onHost || onHost.health === "offline"
+        ? "offline"
+        : server.status === "running"
+          ? onHost.health
+          : server.status === "error"
+            ? "critical"
+            : "warning";
+    return c.json(
+      ok(
+        {
+          server_ip: ip,
+          id: server.alias,
+          server_id: server.id,
+          name: server.name,
+          status: server.status,
+          health,
+          role: server.role,
+          host_id: server.hostId,
+          cpu_usage: oneDecimal(latest?.cpuPercent ?? null),
+          memory_usage: oneDecimal(latest?.memoryPercent ?? null),
+          disk_usage: null,
+          last_metrics_at: latest?.at ?? null,
+          last_error: server.lastError,
+        },
+        "Server health.",
+      ),
+    );
+  }
   const host = await getHostByAddress(c.var.db, org, ip);
   const health = (await healthSummary(c.var.db, org)).find((s) => s.host.id === host.id);
   if (!health) throw new ApiError(404, `Server ${ip} was not found.`);

@@ -7,6 +7,7 @@ import type { Bindings } from "../env.ts";
 import { type CommandOutcome, describeRelayError, openedStream, readRelayStream } from "../lib/relay.ts";
 import type { BulkAction, HostTaskSpec } from "../services/host-tasks.ts";
 import { runBackup, runRestore } from "../services/backup-run.ts";
+import { isProbe, runProbe, type ProbeTaskSpec } from "../services/probe-tasks.ts";
 import type { BackupTaskSpec } from "../services/backups.ts";
 import { runServerTask, type ServerTaskSpec } from "../services/server-run.ts";
 import { getTask, isFinished, updateTask, type TaskPatch } from "../services/tasks.ts";
@@ -22,7 +23,7 @@ const PROGRESS_EVERY_MS = 1_000;
 /** The task's log keeps its last this many lines (backups and restores). */
 const LOG_LINES = 500;
 
-type RunnerSpec = HostTaskSpec | BackupTaskSpec | ServerTaskSpec;
+type RunnerSpec = HostTaskSpec | BackupTaskSpec | ServerTaskSpec | ProbeTaskSpec;
 
 interface Stored {
   spec: RunnerSpec;
@@ -102,6 +103,7 @@ export class TaskRunner extends DurableObject<Bindings> {
   private async run({ spec }: Stored): Promise<void> {
     try {
       await updateTask(this.db(), spec.taskId, { status: "running", progress: 0 });
+      if (isProbe(spec)) return await this.finish(spec, await runProbe(this.db(), spec));
       const outcome =
         spec.kind === "backup" || spec.kind === "restore"
           ? await this.backupTask(spec)

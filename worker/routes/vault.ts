@@ -33,11 +33,13 @@ export const SecretView = z
     version: z.number().int().openapi({ description: "The newest version." }),
     created_at: z.string(),
     updated_at: z.string(),
-    reference: z.string().openapi({ description: "How an application's environment refers to it, resolved at deploy time." }),
+    reference: z.string().openapi({ description: "How an application's environment refers to it, resolved at deploy time (with `#field` for a value with fields; the list does not know them)." }),
   })
   .openapi("VaultSecret");
 
-const SecretDetail = SecretView.extend({ fields: z.array(z.string()).nullable(), versions: z.array(VersionView) }).openapi("VaultSecretDetail");
+const SecretDetail = SecretView.extend({ fields: z.array(z.string()).nullable(), versions: z.array(VersionView) }).openapi(
+  "VaultSecretDetail",
+);
 
 const reference = (key: string, fields: string[] | null = null) => (fields?.length ? `\${vault:${key}#${fields[0]}}` : `\${vault:${key}}`);
 
@@ -58,7 +60,9 @@ const toDetail = (m: vault.SecretMeta): z.infer<typeof SecretDetail> => ({
 
 const StatusView = z
   .object({
-    status: z.enum(["running", "sealed"]).openapi({ description: "`sealed`: ENCRYPTION_KEY is missing or unusable, so nothing can be stored or read." }),
+    status: z
+      .enum(["running", "sealed"])
+      .openapi({ description: "`sealed`: ENCRYPTION_KEY is missing or unusable, so nothing can be stored or read." }),
     backend: z.literal("pier"),
     encryption: z.literal("AES-256-GCM"),
     secrets: z.number().int(),
@@ -144,7 +148,10 @@ vaultRoutes.openapi(
       query: z.object({ version: z.coerce.number().int().min(1).optional().openapi({ description: "Default: the newest." }) }),
     },
     responses: {
-      200: jsonResponse(z.object({ key: z.string(), version: z.number().int(), value: SecretValueSchema }).openapi("VaultSecretValue"), "The value."),
+      200: jsonResponse(
+        z.object({ key: z.string(), version: z.number().int(), value: SecretValueSchema }).openapi("VaultSecretValue"),
+        "The value.",
+      ),
     },
     errors: ["validation", "notFound"],
   }),

@@ -5,11 +5,13 @@
 import { DEFAULT_METRICS_INTERVAL_MS, type MetricsConfigureResult } from "#protocol";
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { auditEvents, monitoringSettings } from "../db/schema.ts";
+import { ALERT_METRICS, type AlertMetric, auditEvents, monitoringSettings } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { type CommandOutcome, describeRelayError } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
+import * as alerts from "./alerts.ts";
+import * as notifications from "./notifications.ts";
 import { allHosts, effectiveState } from "./hosts.ts";
 import { type Actor, type Principal, requireRole } from "./principal.ts";
 
@@ -26,7 +28,11 @@ export const DEFAULT_SAMPLE_INTERVAL_SECONDS = DEFAULT_METRICS_INTERVAL_MS / 100
 
 export async function getMonitoringSettings(db: Database, organizationId: string): Promise<MonitoringSettings> {
   const [row] = await db.select().from(monitoringSettings).where(eq(monitoringSettings.organizationId, organizationId)).limit(1);
-  return { sampleIntervalSeconds: row?.sampleIntervalSeconds ?? null, grafanaUrl: row?.grafanaUrl ?? null, updatedAt: row?.updatedAt ?? null };
+  return {
+    sampleIntervalSeconds: row?.sampleIntervalSeconds ?? null,
+    grafanaUrl: row?.grafanaUrl ?? null,
+    updatedAt: row?.updatedAt ?? null,
+  };
 }
 
 export interface AgentPush {
@@ -80,7 +86,52 @@ export async function updateMonitoringSettings(
   if (patch.sampleIntervalSeconds !== undefined) {
     const online = (await allHosts(db, p.organizationId)).filter((h) => effectiveState(h) === "online");
     const outcomes = await Promise.all(online.map((h) => pushSampleInterval(env, h.id, p.organizationId, next.sampleIntervalSeconds)));
-    online.forEach((h, i) => pushed.push({ hostId: h.id, hostName: h.name, ...outcomes[i]! }));
+    for (const [i, h] of online.entries()) pushed.push({ hostId: h.id, hostName: h.name, ...outcomes[i]! });
   }
   return { settings: { ...next, updatedAt: now }, pushed };
+}
+
+// ---- the whole monitoring configuration (seed 004's /api/monitoring/config) ---------------------------
+
+export interface ThresholdInput {
+  threshold?: number;
+  durationSeconds?: number;
+  enabled?: boolean;
+}
+
+/** The organization-wide alert thresholds (its own rules, else the defaults), switches and settings. */
+export async function monitoringConfig(db: Database, organizationId: string) {
+  const [rules, notificationSettings, settings] = await Promise.all([
+    alerts.listRules(db, organizationId),
+    notifications.getSettings(db, organizationId),
+    getMonitoringSettings(db, organizationId),
+  ]);
+  const thresholds = Object.fromEntries(
+    ALERT_METRICS.map((metric) => {
+      const own = rules.find((r) => r.scope === alerts.ORGANIZATION_SCOPE && r.metric === metric);
+      const d = alerts.DEFAULT_RULES[metric];
+      return [
+        metric,
+        own
+          ? { threshold: own.threshold, durationSeconds: own.durationSeconds, enabled: own.enabled, source: "organization" as const }
+          : { threshold: d.threshold, durationSeconds: d.durationSeconds, enabled: true, source: "default" as const },
+      ];
+    }),
+  ) as Record<AlertMetric, { threshold: number; durationSeconds: number; enabled: boolean; source: "organization" | "default" }>;
+  return { thresholds, notifications: notificationSettings, settings };
+}
+
+/** Sets the organization-wide rule of a metric: changes its rule, or creates one from the defaults. */
+export async function setOrganizationThreshold(db: Database, actor: Caller, metric: AlertMetric, input: ThresholdInput) {
+  const own = (await alerts.listRules(db, actor.principal.organizationId)).find(
+    (r) => r.scope === alerts.ORGANIZATION_SCOPE && r.metric === metric,
+  );
+  if (own) return alerts.updateRule(db, actor, own.id, input);
+  const d = alerts.DEFAULT_RULES[metric];
+  return alerts.createRule(db, actor, {
+    metric,
+    threshold: input.threshold ?? d.threshold,
+    durationSeconds: input.durationSeconds ?? d.durationSeconds,
+    enabled: input.enabled,
+  });
 }

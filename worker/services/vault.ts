@@ -37,11 +37,20 @@ export function checkKey(key: string): string {
 
 function checkValue(value: SecretValue): void {
   const size = typeof value === "string" ? value.length : JSON.stringify(value).length;
-  if (size > MAX_VALUE) throw new ApiError(422, `The secret is larger than ${MAX_VALUE / 1024} KiB.`, { errors: [{ pointer: "/body/value", detail: `at most ${MAX_VALUE} characters` }] });
+  if (size > MAX_VALUE)
+    throw new ApiError(422, `The secret is larger than ${MAX_VALUE / 1024} KiB.`, {
+      errors: [{ pointer: "/body/value", detail: `at most ${MAX_VALUE} characters` }],
+    });
   if (typeof value === "object") {
     const names = Object.keys(value);
-    if (names.length === 0) throw new ApiError(422, "The secret has no fields: send at least one.", { errors: [{ pointer: "/body/value", detail: "at least one field" }] });
-    if (names.length > MAX_FIELDS) throw new ApiError(422, `At most ${MAX_FIELDS} fields per secret.`, { errors: [{ pointer: "/body/value", detail: `at most ${MAX_FIELDS} fields` }] });
+    if (names.length === 0)
+      throw new ApiError(422, "The secret has no fields: send at least one.", {
+        errors: [{ pointer: "/body/value", detail: "at least one field" }],
+      });
+    if (names.length > MAX_FIELDS)
+      throw new ApiError(422, `At most ${MAX_FIELDS} fields per secret.`, {
+        errors: [{ pointer: "/body/value", detail: `at most ${MAX_FIELDS} fields` }],
+      });
   }
 }
 
@@ -56,7 +65,11 @@ export async function listSecrets(db: Database, principal: Principal, options: {
   requireRole(principal, "member", "list vault secrets");
   const where = [eq(vaultSecrets.organizationId, principal.organizationId)];
   if (options.prefix) where.push(sql`substr(${vaultSecrets.key}, 1, ${options.prefix.length}) = ${options.prefix}`);
-  return db.select().from(vaultSecrets).where(and(...where)).orderBy(asc(vaultSecrets.key));
+  return db
+    .select()
+    .from(vaultSecrets)
+    .where(and(...where))
+    .orderBy(asc(vaultSecrets.key));
 }
 
 async function findSecret(db: Database, organizationId: string, key: string): Promise<SecretRow> {
@@ -102,7 +115,15 @@ export async function putSecret(db: Database, env: Bindings, actor: Caller, key:
   const [upserted] = await db.batch([
     db
       .insert(vaultSecrets)
-      .values({ id: newId("vlt"), organizationId: p.organizationId, key, currentVersion: 1, createdBy: p.userId, createdAt: now, updatedAt: now })
+      .values({
+        id: newId("vlt"),
+        organizationId: p.organizationId,
+        key,
+        currentVersion: 1,
+        createdBy: p.userId,
+        createdAt: now,
+        updatedAt: now,
+      })
       .onConflictDoUpdate({
         target: [vaultSecrets.organizationId, vaultSecrets.key],
         set: { currentVersion: sql`${vaultSecrets.currentVersion} + 1`, updatedAt: now },
@@ -205,7 +226,12 @@ export async function vaultStatus(db: Database, env: Bindings, organizationId: s
   } catch {
     sealed = false;
   }
-  return { secrets: Number(counts?.secrets ?? 0), versions: Number(counts?.versions ?? 0), lastWriteAt: counts?.lastWriteAt ?? null, sealed };
+  return {
+    secrets: Number(counts?.secrets ?? 0),
+    versions: Number(counts?.versions ?? 0),
+    lastWriteAt: counts?.lastWriteAt ?? null,
+    sealed,
+  };
 }
 
 // ---- references in application environments --------------------------------------------------------
@@ -260,12 +286,15 @@ export async function resolveVaultReferences(
         return whole;
       }
       if (typeof secret === "string") {
-        if (field) problems.push(`${variable} references field ${field} of vault secret ${key}, which is a plain value: use \${vault:${key}}`);
+        if (field)
+          problems.push(`${variable} references field ${field} of vault secret ${key}, which is a plain value: use \${vault:${key}}`);
         secrets.push(secret);
         return secret;
       }
       if (!field) {
-        problems.push(`${variable} references vault secret ${key}, which has fields (${Object.keys(secret).join(", ")}): name one, as \${vault:${key}#field}`);
+        problems.push(
+          `${variable} references vault secret ${key}, which has fields (${Object.keys(secret).join(", ")}): name one, as \${vault:${key}#field}`,
+        );
         return whole;
       }
       const picked = secret[field];
@@ -277,7 +306,10 @@ export async function resolveVaultReferences(
       return picked;
     });
   }
-  if (problems.length) throw new VaultReferenceError(`Vault references could not be resolved: ${problems.join("; ")}. Store the secret (PUT /api/v1/vault/secrets/{key}) or fix the environment, then deploy again.`);
+  if (problems.length)
+    throw new VaultReferenceError(
+      `Vault references could not be resolved: ${problems.join("; ")}. Store the secret (PUT /api/v1/vault/secrets/{key}) or fix the environment, then deploy again.`,
+    );
   await db.insert(auditEvents).values(
     auditRow(
       { ip: null, userAgent: null },
