@@ -37,7 +37,7 @@ const SURFACES: SurfaceCase[] = [
   {
     name: "002 server manager",
     request: { path: "/api/tasks/tsk_doesnotexist" },
-    unknown: "/api/system/status",
+    unknown: "/api/system/nothing-here",
     envelope: () => ({ error: { code: str, message: str, details: {} } }),
   },
   {
