@@ -33,12 +33,10 @@ export const SecretView = z
     version: z.number().int().openapi({ description: "The newest version." }),
     created_at: z.string(),
     updated_at: z.string(),
-    reference: z
-      .string()
-      .openapi({
-        description:
-          "How an application's environment refers to it, resolved at deploy time (with `#field` for a value with fields; the list does not know them).",
-      }),
+    reference: z.string().openapi({
+      description:
+        "How an application's environment refers to it, resolved at deploy time (with `#field` for a value with fields; the list does not know them).",
+    }),
   })
   .openapi("VaultSecret");
 
