@@ -104,6 +104,41 @@ describe("backup destinations", () => {
     expect(listed.destinations).toHaveLength(1);
   });
 
+  it("refuses to remove a destination a policy backs up into, naming the policies, until they point elsewhere", async () => {
+    const owner = await newOwner();
+    const store = await json(await call("/api/v1/backup-destinations", { token: owner.token, body: { ...s3(), name: "nightly" } }), 201);
+    const host = await json(await call("/api/v1/hosts", { token: owner.token, body: { name: unique("h") } }), 201);
+    const policy = await json(
+      await call("/api/v1/backup-policies", {
+        token: owner.token,
+        body: {
+          name: "app data nightly",
+          target: { kind: "volume", host_id: host.id, name: "app-data" },
+          schedule: "0 3 * * *",
+          destination_id: store.id,
+        },
+      }),
+      201,
+    );
+    const refused = await expectProblem(
+      await call(`/api/v1/backup-destinations/${store.id}`, { method: "DELETE", token: owner.token }),
+      409,
+      /1 backup policy: app data nightly/,
+    );
+    expect(refused.detail).toContain(policy.id);
+    // The policy still runs into it, untouched.
+    expect(await json(await call(`/api/v1/backup-policies/${policy.id}`, { token: owner.token }), 200)).toMatchObject({
+      destination_id: store.id,
+      enabled: true,
+    });
+    await json(
+      await call(`/api/v1/backup-policies/${policy.id}`, { method: "PATCH", token: owner.token, body: { destination_id: "default" } }),
+      200,
+    );
+    expect((await call(`/api/v1/backup-destinations/${store.id}`, { method: "DELETE", token: owner.token })).status).toBe(204);
+    await call(`/api/v1/backup-policies/${policy.id}`, { method: "DELETE", token: owner.token });
+  });
+
   it("lets viewers read, only admins manage, and hides other organizations' destinations", async () => {
     const owner = await newOwner();
     const created = await json(await call("/api/v1/backup-destinations", { token: owner.token, body: { ...s3(), name: "main" } }), 201);

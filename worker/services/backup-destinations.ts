@@ -2,7 +2,7 @@ import { and, count, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { backupDestinations, backups } from "../db/schema.ts";
+import { backupDestinations, backupPolicies, backups } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, conflict, notFound } from "../errors.ts";
 import { decryptSecret, encryptSecret } from "../lib/crypto.ts";
@@ -331,12 +331,28 @@ export async function updateDestination(
   return { ...row, ...changes };
 }
 
-/** Refused while backups are recorded there: they would become unreadable. */
+/**
+ * Refused while backups are recorded there (they would become unreadable) or while a policy
+ * backs up into it (its next run would fail every night): the 409 names those policies, so the
+ * admin can point them elsewhere or delete them first. Refusing rather than disabling the
+ * policies keeps a scheduled backup from stopping without anyone deciding it.
+ */
 export async function deleteDestination(db: Database, actor: Authed, id: string): Promise<void> {
   const { principal } = actor;
   requireRole(principal, "admin", "manage backup destinations");
   if (id === DEFAULT_DESTINATION) throw conflict("The default destination (the Worker's R2 bucket) cannot be removed.");
   const row = await getDestination(db, principal.organizationId, id);
+  const using = await db
+    .select({ id: backupPolicies.id, name: backupPolicies.name })
+    .from(backupPolicies)
+    .where(and(eq(backupPolicies.organizationId, principal.organizationId), eq(backupPolicies.destinationId, id)))
+    .orderBy(backupPolicies.name);
+  if (using.length > 0)
+    throw conflict(
+      `${row.name} is the destination of ${using.length} backup polic${using.length === 1 ? "y" : "ies"}: ${using
+        .map((p) => `${p.name} (${p.id})`)
+        .join(", ")}. Point them at another destination (PATCH /api/v1/backup-policies/{id} {"destination_id": …}) or delete them first.`,
+    );
   const [held] = await db
     .select({ n: count() })
     .from(backups)
