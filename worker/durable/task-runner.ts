@@ -6,7 +6,7 @@ import { backups } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { type CommandOutcome, describeRelayError, openedStream, readRelayStream } from "../lib/relay.ts";
 import type { BulkAction, HostTaskSpec } from "../services/host-tasks.ts";
-import { runBackup, runRestore } from "../services/backup-run.ts";
+import { abortLeftUpload, type OpenMultipart, runBackup, runRestore } from "../services/backup-run.ts";
 import { isProbe, runProbe, type ProbeTaskSpec } from "../services/probe-tasks.ts";
 import type { BackupTaskSpec } from "../services/backups.ts";
 import { runServerTask, type ServerTaskSpec } from "../services/server-run.ts";
@@ -15,6 +15,8 @@ import { dockerHumanSize } from "../lib/human-size.ts";
 import { errorLogFields, errorText } from "../db/errors.ts";
 
 const SPEC_KEY = "spec";
+/** A backup's multipart upload while it is open (services/backup-run.ts OpenMultipart). */
+const MULTIPART_KEY = "multipart";
 /** While a task runs the alarm comes at least this often: a deadline passed, or a lost runner. */
 const WATCHDOG_MS = 60_000;
 /** Progress is written to the database at most this often (the last word always is). */
@@ -57,6 +59,8 @@ export class TaskRunner extends DurableObject<Bindings> {
     await this.ctx.storage.setAlarm(Date.now() + Math.min(WATCHDOG_MS, spec.timeoutMs));
     this.running = this.run(stored).finally(async () => {
       this.running = undefined;
+      // An upload the run's own abort could not end (the store failed to answer): once more.
+      await this.abortLeftUpload(spec);
       await this.ctx.storage.deleteAlarm();
       this.ctx.storage.kv.delete(SPEC_KEY);
     });
@@ -79,10 +83,31 @@ export class TaskRunner extends DurableObject<Bindings> {
     }
     // A fresh instance: whatever ran this task is gone, and it must not stay "running".
     this.ctx.storage.kv.delete(SPEC_KEY);
+    const left = await this.abortLeftUpload(stored.spec);
     await this.finish(stored.spec, {
       status: "failed",
-      message: "Interrupted: the control plane restarted while this task ran. Run it again.",
+      message: `Interrupted: the control plane restarted while this task ran.${left} Run it again.`,
     });
+  }
+
+  /**
+   * A backup's multipart upload this instance can no longer finish: aborted, so it leaves no
+   * parts behind. Answers what the task's message should add.
+   */
+  private async abortLeftUpload(spec: RunnerSpec): Promise<string> {
+    const open = this.ctx.storage.kv.get<OpenMultipart>(MULTIPART_KEY);
+    if (!open) return "";
+    try {
+      await abortLeftUpload(this.env, spec.organizationId, open);
+      this.ctx.storage.kv.delete(MULTIPART_KEY);
+      return " Its unfinished upload was aborted in the store.";
+    } catch (error) {
+      console.error(
+        JSON.stringify({ level: "error", msg: "task runner: could not abort a left upload", task: spec.taskId, ...errorLogFields(error) }),
+      );
+      this.ctx.storage.kv.delete(MULTIPART_KEY);
+      return ` Its unfinished upload could not be aborted (${errorText(error)}); the store's lifecycle rule will remove it.`;
+    }
   }
 
   // ---- the runner ---------------------------------------------------------------------------
@@ -162,6 +187,10 @@ export class TaskRunner extends DurableObject<Bindings> {
     };
     const hooks = {
       signal: this.abort.signal,
+      multipart: (open: OpenMultipart | null) => {
+        if (open) this.ctx.storage.kv.put(MULTIPART_KEY, open);
+        else this.ctx.storage.kv.delete(MULTIPART_KEY);
+      },
       progress: (patch: TaskPatch) => {
         latest = { ...latest, ...patch };
         write();

@@ -1,8 +1,12 @@
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../../test/support/wait.ts";
 import { encryptStream, organizationBackupKey } from "../lib/backup-crypto.ts";
+import { createDatabase } from "../db/client.ts";
+import { backups } from "../db/schema.ts";
+import type { BackupTaskSpec } from "../services/backups.ts";
 import { s3Store } from "../services/backup-store.ts";
+import { createTask, getTask, updateTask } from "../services/tasks.ts";
 import { addMember, call, expectProblem, json, newOwner, type TestAccount, unique } from "../testing.ts";
 
 // The backups API without an agent: artifacts are put into s3rver (or R2) as a Pier elsewhere would
@@ -161,6 +165,60 @@ describe("backups", () => {
       409,
       /only a succeeded backup/,
     );
+  });
+
+  it("aborts the multipart upload a backup left open when its runner restarted mid-way", async () => {
+    const owner = await newOwner();
+    const db = createDatabase(env);
+    const task = await createTask(db, { organizationId: owner.organizationId, kind: "backup", targetType: "backup" });
+    await updateTask(db, task.id, { status: "running", progress: 30 });
+    const backupId = `bak_${unique("left").slice(0, 20).padEnd(20, "0")}`;
+    const key = `pier/${owner.organizationId}/volume/app-data/20261130T000000Z-${backupId}.tar.enc`;
+    await db.insert(backups).values({
+      id: backupId,
+      organizationId: owner.organizationId,
+      destinationId: "default",
+      targetKind: "volume",
+      targetId: "app-data",
+      hostId: null,
+      label: "volume app-data",
+      format: "tar",
+      objectKey: key,
+      status: "running",
+      encrypted: true,
+      taskId: task.id,
+      createdAt: new Date().toISOString(),
+    });
+    // What the runner left when it died: an upload with a part in R2, its id in the runner's storage.
+    const upload = await env.BACKUPS.createMultipartUpload(key);
+    const part = await upload.uploadPart(1, new Uint8Array(5 * 1024 * 1024).fill(7));
+    const spec: BackupTaskSpec = {
+      kind: "backup",
+      taskId: task.id,
+      organizationId: owner.organizationId,
+      hostId: "hst_gone",
+      timeoutMs: 60_000,
+      backupId,
+      target: { kind: "volume", hostId: "hst_gone", name: "app-data" },
+    };
+    const stub = env.TASK_RUNNER.getByName(task.id);
+    await runInDurableObject(stub, async (_instance, state) => {
+      state.storage.kv.put("spec", { spec, deadline: Date.now() + 60_000 });
+      state.storage.kv.put("multipart", { destinationId: "default", key, uploadId: upload.uploadId });
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+
+    expect(await getTask(db, owner.organizationId, task.id)).toMatchObject({
+      status: "failed",
+      message: expect.stringMatching(/^Interrupted: .*Its unfinished upload was aborted in the store\./),
+    });
+    const record = await json(await call(`/api/v1/backups/${backupId}`, { token: owner.token }), 200);
+    expect(record).toMatchObject({ status: "failed" });
+    // The store no longer has the upload: it cannot be completed, and nothing is under the key.
+    await expect(env.BACKUPS.resumeMultipartUpload(key, upload.uploadId).complete([part])).rejects.toThrow();
+    expect(await env.BACKUPS.head(key)).toBeNull();
+    await runInDurableObject(stub, (_instance, state) => expect(state.storage.kv.get("multipart")).toBeUndefined());
   });
 
   it("checks input, roles and organizations", async () => {

@@ -29,6 +29,17 @@ export interface RunHooks {
   progress: (patch: TaskPatch) => void;
   /** A line of the task's log. */
   log: (line: string) => void;
+  /**
+   * The multipart upload in progress (null once it is completed or aborted), kept by the runner
+   * so that, should it restart mid-upload, it can abort the upload this run can no longer finish.
+   */
+  multipart?: (open: OpenMultipart | null) => void;
+}
+
+export interface OpenMultipart {
+  destinationId: string;
+  key: string;
+  uploadId: string;
 }
 
 const aborted = (signal: AbortSignal) => (signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason ?? "aborted")));
@@ -66,6 +77,7 @@ export async function runBackup(env: Bindings, spec: Extract<BackupTaskSpec, { k
     await uploadStream(destination.store, row.objectKey, stream.pipeThrough(hashing), {
       signal: hooks.signal,
       onRetry: (part, error) => hooks.log(`Part ${part} failed (${errorText(error)}); trying it once more`),
+      onMultipart: (uploadId) => hooks.multipart?.(uploadId ? { destinationId: destination.id, key: row.objectKey, uploadId } : null),
     });
   } catch (error) {
     if (hooks.signal.aborted) {
@@ -165,6 +177,18 @@ export async function runRestore(env: Bindings, spec: Extract<BackupTaskSpec, { 
     const result = await sourceFor(target.kind).restore(env, target, spec.into, body, {
       db,
       organizationId: spec.organizationId,
+      actor: {
+        ip: null,
+        userAgent: "pier backup restore",
+        principal: {
+          kind: "session",
+          userId: spec.actor.userId ?? "",
+          username: spec.actor.username,
+          organizationId: spec.organizationId,
+          // Only admins start restores (backups.ts startRestore); older specs carry no role.
+          role: spec.actor.role ?? "admin",
+        },
+      },
       log: hooks.log,
       signal: hooks.signal,
       format: row.format,
@@ -179,4 +203,13 @@ export async function runRestore(env: Bindings, spec: Extract<BackupTaskSpec, { 
     hooks.log(message);
     return { status: "failed", message, result: { backup_id: row.id } };
   }
+}
+
+/**
+ * Aborts a multipart upload a backup left open when its runner restarted mid-way (the runner kept
+ * its id: RunHooks.multipart), so its parts do not linger in the store until its lifecycle rule.
+ */
+export async function abortLeftUpload(env: Bindings, organizationId: string, open: OpenMultipart): Promise<void> {
+  const destination = await openDestination(createDatabase(env), env, organizationId, open.destinationId);
+  await destination.store.abortMultipart(open.key, open.uploadId);
 }

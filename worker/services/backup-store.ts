@@ -24,6 +24,8 @@ export interface StoredObject {
 }
 
 export interface MultipartUpload {
+  /** The store's id of the upload: what abortMultipart needs to end it from elsewhere. */
+  readonly uploadId: string;
   uploadPart(partNumber: number, data: Uint8Array): Promise<void>;
   complete(): Promise<void>;
   abort(): Promise<void>;
@@ -38,6 +40,11 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   list(prefix: string, cursor?: string): Promise<{ objects: StoredObject[]; cursor?: string }>;
   createMultipart(key: string, contentType?: string): Promise<MultipartUpload>;
+  /**
+   * Ends an upload that whoever started it can no longer finish (its runner restarted), so its
+   * parts stop taking space; an upload the store no longer knows counts as ended.
+   */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
 }
 
 // ---- R2 ---------------------------------------------------------------------------------------
@@ -73,6 +80,7 @@ export function r2Store(bucket: R2Bucket): ObjectStore {
         const upload = await bucket.createMultipartUpload(key, { httpMetadata: { contentType } });
         const parts: R2UploadedPart[] = [];
         return {
+          uploadId: upload.uploadId,
           uploadPart: (n, data) => wrap(`upload part ${n} of ${key}`, async () => void parts.push(await upload.uploadPart(n, data))),
           complete: () =>
             wrap(`complete the upload of ${key}`, async () => {
@@ -81,6 +89,15 @@ export function r2Store(bucket: R2Bucket): ObjectStore {
             }),
           abort: () => wrap(`abort the upload of ${key}`, () => upload.abort()),
         };
+      }),
+    abortMultipart: (key, uploadId) =>
+      wrap(`abort the upload ${uploadId} of ${key}`, async () => {
+        try {
+          await bucket.resumeMultipartUpload(key, uploadId).abort();
+        } catch (error) {
+          // R2's "NoSuchUpload" (10024): completed, aborted or expired already.
+          if (!/NoSuchUpload|does not exist|10024/i.test(error instanceof Error ? error.message : String(error))) throw error;
+        }
       }),
   };
 }
@@ -139,7 +156,7 @@ export function s3Store(config: S3Config): ObjectStore {
     if (!response.ok) throw await s3Failure(what, response);
     return response;
   };
-  return {
+  const store: ObjectStore = {
     description: `bucket ${config.bucket} at ${base.origin}`,
     async put(key, data, contentType) {
       const body = typeof data === "string" ? new TextEncoder().encode(data) : data;
@@ -194,6 +211,7 @@ export function s3Store(config: S3Config): ObjectStore {
       const id = encodeURIComponent(unescapeXml(uploadId));
       const etags = new Map<number, string>();
       return {
+        uploadId: unescapeXml(uploadId),
         async uploadPart(n, data) {
           const what = `upload part ${n} of ${key}`;
           const response = await expectOk(
@@ -227,13 +245,18 @@ export function s3Store(config: S3Config): ObjectStore {
           if (/<Error>/.test(text))
             throw new StoreError(`The store failed to ${what}: ${/<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? text.slice(0, 200)}`);
         },
-        async abort() {
-          const response = await call(`abort the upload of ${key}`, `${objectUrl(key)}?uploadId=${id}`, { method: "DELETE" });
-          await response.body?.cancel();
-        },
+        abort: () => store.abortMultipart(key, unescapeXml(uploadId)),
       };
     },
+    async abortMultipart(key, uploadId) {
+      const what = `abort the upload ${uploadId} of ${key}`;
+      const response = await call(what, `${objectUrl(key)}?uploadId=${encodeURIComponent(uploadId)}`, { method: "DELETE" });
+      // 404 NoSuchUpload: it ended already.
+      if (response.status !== 404) await expectOk(what, response);
+      await response.body?.cancel();
+    },
   };
+  return store;
 }
 
 // ---- the pipeline's last step ---------------------------------------------------------------------
@@ -241,6 +264,11 @@ export function s3Store(config: S3Config): ObjectStore {
 export interface UploadHooks {
   /** Told when a part failed and is tried once more. */
   onRetry?: (partNumber: number, error: unknown) => void;
+  /**
+   * Told when a multipart upload starts (its id) and when it is over, completed or aborted
+   * (null): between the two, whoever keeps the id can abort it if this process dies.
+   */
+  onMultipart?: (uploadId: string | null) => void | Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -285,7 +313,10 @@ export async function uploadStream(
         filled += n;
         offset += n;
         if (filled === PART_BYTES) {
-          upload ??= await store.createMultipart(key, "application/octet-stream");
+          if (!upload) {
+            upload = await store.createMultipart(key, "application/octet-stream");
+            await hooks.onMultipart?.(upload.uploadId);
+          }
           await sendPart(buffer);
           // A fresh buffer: R2 may still hold a view of the one it was given.
           buffer = new Uint8Array(PART_BYTES);
@@ -299,9 +330,17 @@ export async function uploadStream(
     }
     if (filled > 0) await sendPart(buffer.subarray(0, filled));
     await upload.complete();
+    await hooks.onMultipart?.(null);
   } catch (error) {
     await reader.cancel(error).catch(() => undefined);
-    if (upload) await upload.abort().catch(() => undefined);
+    if (upload) {
+      const aborted = await upload.abort().then(
+        () => true,
+        () => false,
+      );
+      // Still open in the store: the holder of the id keeps it and tries again later.
+      if (aborted) await Promise.resolve(hooks.onMultipart?.(null)).catch(() => undefined);
+    }
     throw error;
   } finally {
     hooks.signal?.removeEventListener("abort", stop);
