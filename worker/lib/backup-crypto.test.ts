@@ -73,5 +73,20 @@ describe("backup encryption (PIERBK1)", () => {
     const corrupted = plain.slice();
     corrupted[12_345]! ^= 0xff;
     await expect(collect(streamOf(corrupted).pipeThrough(verifyingStream(whole)))).rejects.toThrow(/corrupted/);
+
+    // What a reader gets before the error: never the artifact's end (its last chunk waits for
+    // the digest), so a download whose length is announced is visibly cut short.
+    const reader = streamOf(corrupted).pipeThrough(verifyingStream(whole)).getReader();
+    let got = 0;
+    await expect(
+      (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          got += value.byteLength;
+        }
+      })(),
+    ).rejects.toThrow(/corrupted/);
+    expect(got).toBe(plain.length - (plain.length % 7_777 || 7_777));
   });
 });

@@ -182,25 +182,30 @@ export class HashingStream extends TransformStream<Uint8Array, Uint8Array> {
 
 /**
  * Fails the stream at its end when its SHA-256 is not `expected`, so a reader that consumed the
- * whole artifact learns it was corrupted before it commits to it.
+ * whole artifact learns it was corrupted before it commits to it. The last chunk is held back
+ * until the digest is known: a corrupted artifact never reaches its end downstream, so an HTTP
+ * client (whose Content-Length is the artifact's size) sees a body cut short, not a complete one.
  */
 export function verifyingStream(expected: string, onBytes?: (bytes: number) => void): TransformStream<Uint8Array, Uint8Array> {
   const hash = sha256.create();
   let bytes = 0;
+  let held: Uint8Array | null = null;
   return new TransformStream({
     transform(chunk, controller) {
       const data = asBytes(chunk);
       hash.update(data);
       bytes += data.byteLength;
       onBytes?.(bytes);
-      controller.enqueue(data);
+      if (held) controller.enqueue(held);
+      held = data;
     },
-    flush() {
+    flush(controller) {
       const actual = [...hash.digest()].map((b) => b.toString(16).padStart(2, "0")).join("");
       if (actual !== expected)
         throw new BackupIntegrityError(
           `The artifact's SHA-256 is ${actual} but the backup recorded ${expected}: it is corrupted (or was replaced) in the destination, so it was refused.`,
         );
+      if (held) controller.enqueue(held);
     },
   });
 }
