@@ -4,11 +4,15 @@
 // Rows written, backed up, the table dropped, restored, read back — into the same service and
 // into a new one on another host (a second agent on the same engine under its own host identity);
 // Redis keys likewise; a container committed, saved, changed, restored.
+import { createHash } from "node:crypto";
+import { AwsClient } from "aws4fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startS3, S3_ACCESS_KEY, S3_SECRET_KEY, type TestS3 } from "../fixtures/s3.ts";
 import {
+  addUser,
   api,
   attachAgent,
+  auditEvents,
   docker,
   dockerAvailable,
   newHost,
@@ -64,7 +68,12 @@ describe.skipIf(!dockerAvailable())("database and container backups", () => {
 
   afterAll(async () => {
     for (const db of made) await removeDatabase(owner, db);
-    for (const name of containers) await docker("rm", "-f", name).catch(() => undefined);
+    for (const name of containers) {
+      await docker("rm", "-f", name).catch(() => undefined);
+      // The image a restore loaded and ran the container from (pier-backup/<name>:<time>).
+      const images = await docker("images", "-q", `pier-backup/${name}`).catch(() => "");
+      if (images) await docker("rmi", "-f", ...new Set(images.split("\n"))).catch(() => undefined);
+    }
     await api(`/api/v1/projects/${projectId}?force=true`, { token: owner.token, method: "DELETE" }).catch(() => undefined);
     await docker("network", "rm", `pier-${projectId}`).catch(() => undefined);
     for (const { agent } of agents) await agent.stop();
@@ -94,8 +103,8 @@ describe.skipIf(!dockerAvailable())("database and container backups", () => {
     return backup;
   }
 
-  async function restore(backupId: string, into: Record<string, unknown>) {
-    const res = await api(`/api/v1/backups/${backupId}/restore`, { token: owner.token, body: { into } });
+  async function restore(backupId: string, into: Record<string, unknown>, token = owner.token) {
+    const res = await api(`/api/v1/backups/${backupId}/restore`, { token, body: { into } });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     return task(res.body.task_id);
   }
@@ -124,10 +133,15 @@ describe.skipIf(!dockerAvailable())("database and container backups", () => {
       expect(same.status, JSON.stringify(same)).toBe("succeeded");
       expect(await sql(db, "SELECT count(*), max(id) FROM orders")).toBe("1000\t1000");
 
+      // Another admin restores it into a new service: the service is theirs, not the original's creator's.
+      const admin = await addUser(owner, "admin");
+      const adminId = (await api("/api/v1/me", { token: admin })).body.id as string;
       const name = unique("pg-copy");
-      const copy = await restore(backup.id, { kind: "new", name, host_id: hostB.id });
+      const copy = await restore(backup.id, { kind: "new", name, host_id: hostB.id }, admin);
       expect(copy.status, JSON.stringify(copy)).toBe("succeeded");
       const newId = copy.result.restored.database_id as string;
+      const createdEvent = (await auditEvents(owner, "database.create")).find((e) => e.target_id === newId);
+      expect(createdEvent).toMatchObject({ actor_type: "user", actor_id: adminId });
       const created = (await api(`/api/v1/databases/${newId}`, { token: owner.token })).body;
       made.push({ id: newId, volume: created.volume });
       expect(created).toMatchObject({ engine: "postgres", host_id: hostB.id, status: "running" });
@@ -162,6 +176,52 @@ describe.skipIf(!dockerAvailable())("database and container backups", () => {
       const done = await restore(backup.id, { kind: "same" });
       expect(done.status, JSON.stringify(done)).toBe("succeeded");
       expect(await sql(db, "SELECT GROUP_CONCAT(body ORDER BY id SEPARATOR '|') FROM notes")).toBe("first|second|naïve café");
+
+      // A dump that fails half-way (left in the S3 store as another Pier would have, found by a
+      // scan): the restore fails and the database is as it was, not half restored.
+      const broken = new TextEncoder().encode(
+        [
+          "-- MariaDB dump",
+          `-- Server version\t${backup.engine_version}`,
+          "DROP TABLE IF EXISTS `notes`;",
+          "CREATE TABLE `notes` (id INT PRIMARY KEY, body TEXT);",
+          "INSERT INTO `notes` VALUES (1, 'half');",
+          "CREATE TABLE `stray` (x INT);",
+          "THIS IS NOT SQL;",
+          "",
+        ].join("\n"),
+      );
+      const id = `bak_${unique("broken")
+        .replace(/[^a-z0-9]/g, "")
+        .slice(0, 20)
+        .padEnd(20, "0")}`;
+      const key = `e2e/pier/${owner.organizationId}/database/${db.id}/20261130T000000Z-${id}.sql`;
+      const s3client = new AwsClient({ accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY, service: "s3", region: "us-east-1" });
+      const put = (k: string, body: Uint8Array<ArrayBuffer> | string) =>
+        s3client.fetch(`${s3.endpoint}/pier-backups/${k}`, { method: "PUT", body });
+      expect((await put(key, broken)).ok).toBe(true);
+      const manifest = {
+        pier_backup: 1,
+        id,
+        organization_id: owner.organizationId,
+        target: { kind: "database", id: db.id, host_id: hostA.id, label: `mariadb database ${db.id}` },
+        format: "mariadb-dump",
+        engine_version: backup.engine_version,
+        size: broken.length,
+        sha256: createHash("sha256").update(broken).digest("hex"),
+        encryption: "none",
+        created: "2026-11-30T00:00:00.000Z",
+        finished: "2026-11-30T00:00:01.000Z",
+      };
+      expect((await put(`${key}.manifest.json`, JSON.stringify(manifest))).ok).toBe(true);
+      const scanned = await api("/api/v1/backups/scan", { token: owner.token, body: { destination_id: destinationId } });
+      expect(scanned.body.imported.map((b: { id: string }) => b.id)).toContain(id);
+      const failed = await restore(id, { kind: "same" });
+      expect(failed).toMatchObject({ status: "failed", message: expect.stringMatching(/put back as it was before the restore/) });
+      expect(await sql(db, "SELECT GROUP_CONCAT(body ORDER BY id SEPARATOR '|') FROM notes")).toBe("first|second|naïve café");
+      expect(await sql(db, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'stray'")).toBe(
+        "0",
+      );
     },
     TEST_TIMEOUT,
   );
@@ -207,6 +267,19 @@ describe.skipIf(!dockerAvailable())("database and container backups", () => {
       expect(done.status, JSON.stringify(done)).toBe("succeeded");
       expect(await docker("exec", name, "cat", "/www/state")).toBe("original");
       expect(await docker("ps", "-aq", "--filter", `name=${name}-before-restore`)).toBe("");
+      // It runs the image the restore loaded; a later restore replaces that image rather than
+      // leaving one behind per restore.
+      const images = () => docker("images", "--format", "{{.Repository}}:{{.Tag}}", `pier-backup/${name}`);
+      const loaded = await images();
+      expect(loaded.split("\n")).toHaveLength(1);
+      await docker("exec", name, "sh", "-c", "echo second > /www/state");
+      const second = await backUp({ kind: "container", host_id: hostA.id, id: name }, destinationId);
+      const again = await restore(second.id, { kind: "same" });
+      expect(again.status, JSON.stringify(again)).toBe("succeeded");
+      expect(await docker("exec", name, "cat", "/www/state")).toBe("second");
+      const now = await images();
+      expect(now.split("\n")).toHaveLength(1);
+      expect(now).not.toBe(loaded);
     },
     TEST_TIMEOUT,
   );

@@ -7,6 +7,7 @@ import type { CommandOutcome } from "../lib/relay.ts";
 import { containerSource, databaseSource } from "./database-backups.ts";
 import { downloadBody } from "../lib/transfer.ts";
 import { getHost } from "./hosts.ts";
+import type { Actor, Principal } from "./principal.ts";
 
 // What can be backed up, as plug-ins of the backup pipeline (services/backup-run.ts): each target
 // kind says what its artifact is, streams it out of its host, and restores one into a target. The
@@ -33,6 +34,8 @@ export interface SourceContext {
   organizationId: string;
   log: (line: string) => void;
   signal: AbortSignal;
+  /** Who started the task: a restore creates what it creates (a new service) as them. */
+  actor?: Actor & { principal: Principal };
 }
 
 export interface Described {

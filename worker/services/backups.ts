@@ -32,7 +32,10 @@ export type BackupTaskSpec = {
   hostId: string;
   timeoutMs: number;
   backupId: string;
-} & ({ kind: "backup"; target: BackupTarget } | { kind: "restore"; into: RestoreInto; actor: { userId: string | null; username: string } });
+} & ({ kind: "backup"; target: BackupTarget } | { kind: "restore"; into: RestoreInto; actor: RestoreActor });
+
+/** Who started a restore: what it creates (a new database service) is theirs. */
+export type RestoreActor = { userId: string | null; username: string; role?: Principal["role"] };
 
 // ---- request shapes -------------------------------------------------------------------------
 
@@ -365,7 +368,7 @@ export async function startRestore(
       timeoutMs: BACKUP_TASK_TIMEOUT_MS,
       backupId: row.id,
       into,
-      actor: { userId: principal.userId || null, username: principal.username },
+      actor: { userId: principal.userId || null, username: principal.username, role: principal.role },
     });
   } catch (error) {
     await updateTask(db, task.id, { status: "failed", message: `Could not start the restore's task: ${errorText(error)}` });

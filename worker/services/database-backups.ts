@@ -85,8 +85,7 @@ async function hostOf(row: DatabaseRow): Promise<string> {
 
 /**
  * A new service for a restore: the original's engine, image, command and names, on the given host
- * or the original's. The restore runs as a task an admin started; the service is recorded as
- * made by the original's creator.
+ * or the original's, recorded (and audited) as made by the admin who started the restore.
  */
 async function newServiceFor(
   ctx: SourceContext,
@@ -95,17 +94,8 @@ async function newServiceFor(
   into: Extract<RestoreInto, { kind: "new" }>,
 ): Promise<DatabaseRow> {
   const hostId = into.hostId ? (await getHost(ctx.db, ctx.organizationId, into.hostId)).id : row.hostId;
-  const actor: Caller = {
-    principal: {
-      kind: "session",
-      userId: row.createdBy ?? "",
-      username: "backup restore",
-      organizationId: ctx.organizationId,
-      role: "admin",
-    },
-    ip: null,
-    userAgent: "pier backup restore",
-  };
+  if (!ctx.actor) throw new SourceStepError("A restore into a new database needs the user who started it.");
+  const actor: Caller = ctx.actor;
   ctx.log(`Creating database ${into.name} (${row.engine}, ${row.image})${hostId && hostId !== row.hostId ? ` on host ${hostId}` : ""}`);
   const made = await createDatabaseService(
     ctx.db,
@@ -343,12 +333,17 @@ async function restoreContainerImage(
     return { host_id: hostId, container_id: created.id, name, image };
   }
   const aside = `${name}-before-restore-${Date.now().toString(36)}`;
+  const previous = ((await runOnHost(env, hostId, "container.inspect", { id: name })) as { Config?: { Image?: string } }).Config?.Image;
   ctx.log(`Stopping ${name} and keeping it as ${aside} until the restored one runs`);
   await runOnHost(env, hostId, "container.stop", { id: name, timeout: 30 });
   await runOnHost(env, hostId, "container.rename", { id: name, name: aside });
   try {
     const created = await runOnHost(env, hostId, "container.create", create);
     await runOnHost(env, hostId, "container.remove", { id: aside, force: true });
+    // The replaced container ran an image an earlier restore loaded: nothing runs it now, so it
+    // goes (without force: a container still using it keeps it).
+    if (previous?.startsWith("pier-backup/") && previous !== image)
+      await runOnHost(env, hostId, "image.remove", { id: previous }).catch(() => undefined);
     return { host_id: hostId, container_id: created.id, name, image };
   } catch (error) {
     await runOnHost(env, hostId, "container.remove", { id: name, force: true }).catch(() => undefined);

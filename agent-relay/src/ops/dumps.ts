@@ -2,6 +2,7 @@
 // a dump's bytes go from the tool's stdout (an exec's multiplexed output) to the relay as its
 // credit allows, a restore's bytes from the relay into the tool's stdin (a hijacked exec) as the
 // tool reads them. The agent holds a few frames at a time, never an artifact.
+import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { type Duplex, Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -397,15 +398,51 @@ const mysql: Engine = {
     const mariadb = (v: string | null) => /mariadb/i.test(v ?? "");
     checkVersions(args, mariadb(target) ? "MariaDB" : "MySQL", source, target, mariadb(source) === mariadb(target));
     const { tool } = await findTool(ctx, args.container, ["mariadb", "mysql"]);
-    const output = await restoreExec(
-      ctx,
-      args.container,
-      { cmd: [tool, `--user=${login.user}`, need(args.database, "database name")], env: login.env },
-      rest,
-    );
+    const { tool: dumper } = await findTool(ctx, args.container, ["mariadb-dump", "mysqldump"]);
+    const database = need(args.database, "database name");
+    // A SQL dump replays statement by statement, and its DDL commits as it goes: one that fails
+    // half-way would leave the database half restored. So the database as it is now is dumped
+    // first into a file in the container, and a failed restore is undone from it.
+    const safety = `/tmp/pier-restore-safety-${randomUUID()}.sql`;
+    await must(ctx, args.container, { cmd: ["sh", "-c", SAFETY_DUMP, dumper, login.user, database, safety], env: login.env });
+    const removeSafety = () => run(ctx, args.container, { cmd: ["rm", "-f", safety] }).catch(() => undefined);
+    let output: string;
+    try {
+      output = await restoreExec(ctx, args.container, { cmd: [tool, `--user=${login.user}`, database], env: login.env }, rest);
+    } catch (error) {
+      const said = error instanceof Error ? error.message : String(error);
+      const code = error instanceof HostToolError ? error.code : "tool_failed";
+      try {
+        await must(ctx, args.container, { cmd: ["sh", "-c", SAFETY_LOAD, tool, login.user, database, safety], env: login.env });
+      } catch (undo) {
+        throw new HostToolError(
+          code,
+          `${said}; putting the previous data back failed too (${undo instanceof Error ? undo.message : String(undo)}): the dump taken before the restore is kept in the container at ${safety}`,
+        );
+      }
+      await removeSafety();
+      throw new HostToolError(code, `${said}; the database was put back as it was before the restore`);
+    }
+    await removeSafety();
     return { engine: args.engine, bytes: upload.received, server_version: target, source_version: source, output };
   },
 };
+
+// `sh -c` scripts for the MariaDB/MySQL restore's safety copy: $0 the tool, $1 the user, $2 the
+// database, $3 the file; the password comes in MYSQL_PWD. Names are quoted with CHAR(96) (a
+// backtick, which the shell would take for a command substitution).
+const SAFETY_DUMP = 'umask 077 && "$0" --user="$1" --single-transaction --routines --triggers --hex-blob --no-tablespaces "$2" > "$3"';
+const QUOTED_NAMES =
+  "SELECT GROUP_CONCAT(CONCAT(CHAR(96), REPLACE(table_name, CHAR(96), CONCAT(CHAR(96), CHAR(96))), CHAR(96))) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type";
+/** Drops what the failed restore left (views, then tables: triggers go with them), then loads the safety dump. */
+const SAFETY_LOAD = [
+  "set -e",
+  `views=$("$0" --user="$1" -N -B -e "${QUOTED_NAMES} = 'VIEW'" "$2")`,
+  `tables=$("$0" --user="$1" -N -B -e "${QUOTED_NAMES} = 'BASE TABLE'" "$2")`,
+  'if [ -n "$views" ] && [ "$views" != NULL ]; then "$0" --user="$1" -e "DROP VIEW IF EXISTS $views" "$2"; fi',
+  'if [ -n "$tables" ] && [ "$tables" != NULL ]; then "$0" --user="$1" -e "SET FOREIGN_KEY_CHECKS=0; DROP TABLE IF EXISTS $tables" "$2"; fi',
+  '"$0" --user="$1" "$2" < "$3"',
+].join("\n");
 
 /** Root when its password is known (it may dump routines and events), else the service's user. */
 function mysqlLogin(args: DatabaseDumpArgs): { user: string; env: Record<string, string> } {
