@@ -40,7 +40,8 @@ export const backupDestinations = sqliteTable(
 
 export const BACKUP_STATUSES = ["running", "succeeded", "failed"] as const;
 export type BackupStatus = (typeof BACKUP_STATUSES)[number];
-export const BACKUP_TARGET_KINDS = ["volume", "database", "container"] as const;
+/** `server`: a server's data volume (issue 13: services/server-backups.ts). */
+export const BACKUP_TARGET_KINDS = ["volume", "database", "container", "server"] as const;
 export type BackupTargetKind = (typeof BACKUP_TARGET_KINDS)[number];
 
 /** One artifact in a destination (or the attempt at one): what, where, how big, its SHA-256. */
@@ -56,7 +57,7 @@ export const backups = sqliteTable(
     /** The policy that made it (backup-policies); null for an on-demand or imported backup. */
     policyId: text("policy_id"),
     targetKind: text("target_kind", { enum: BACKUP_TARGET_KINDS }).notNull(),
-    /** The volume's name, the database service's id, the container's id. */
+    /** The volume's name, the database service's id, the container's id, the server's id. */
     targetId: text("target_id").notNull(),
     /** The host the artifact was taken on. */
     hostId: text("host_id"),

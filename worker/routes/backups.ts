@@ -182,7 +182,7 @@ backupRoutes.openapi(
     tags: ["backups"],
     summary: "Restore a backup, as a task (admin+)",
     description:
-      "`into: {kind: same}` restores over the backed-up target (a volume's current data is kept as a safety copy until the restore succeeds, and put back if it fails); `into: {kind: new, name, host_id?}` into a new one, on another host if `host_id` says so. The artifact's SHA-256 is checked over the whole artifact before anything is touched: a corrupted one fails the task and changes nothing.",
+      "`into: {kind: same}` restores over the backed-up target (a volume's current data is kept as a safety copy until the restore succeeds, and put back if it fails); `into: {kind: new, name, host_id?}` into a new one, on another host if `host_id` says so (a server's backup: a new volume); `into: {kind: server, server_id}` (a server's backup only) over another server's data volume, on whatever host it runs, its container stopped meanwhile. The artifact's SHA-256 is checked over the whole artifact before anything is touched: a corrupted one fails the task and changes nothing.",
     request: { params: BackupId, body: jsonBody(RestoreRequest.openapi("BackupRestore")) },
     responses: {
       202: jsonResponse(z.object({ task_id: z.string(), task: TaskView }), "Started."),
@@ -194,7 +194,12 @@ backupRoutes.openapi(
     const { into } = c.req.valid("json");
     const { task } = await startRestore(c.env, authedActor(c), {
       backupId: c.req.valid("param").id,
-      into: into.kind === "same" ? { kind: "same" } : { kind: "new", name: into.name, hostId: into.host_id },
+      into:
+        into.kind === "same"
+          ? { kind: "same" }
+          : into.kind === "server"
+            ? { kind: "server", serverId: into.server_id }
+            : { kind: "new", name: into.name, hostId: into.host_id },
     });
     return c.json({ task_id: task.id, task: toTaskView(task) }, 202);
   },

@@ -10,6 +10,7 @@ import { nowIso } from "../lib/time.ts";
 import { recordAudit } from "./audit.ts";
 import { getDatabaseService } from "./databases.ts";
 import { getHost } from "./hosts.ts";
+import { getServer } from "./servers.ts";
 import { type Actor, type Principal, requireRole } from "./principal.ts";
 
 // Backup policies: a target, a cron schedule in a time zone, a destination, retention by count and
@@ -36,6 +37,7 @@ export const PolicyTarget = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("volume"), host_id: z.string().min(1).max(64), name: VolumeName }),
   z.object({ kind: z.literal("database"), database_id: z.string().min(1).max(64) }),
   z.object({ kind: z.literal("container"), host_id: z.string().min(1).max(64), id: ContainerRef }),
+  z.object({ kind: z.literal("server"), server_id: z.string().min(1).max(64) }),
 ]);
 export type PolicyTarget = z.infer<typeof PolicyTarget>;
 
@@ -43,7 +45,8 @@ export type PolicyTarget = z.infer<typeof PolicyTarget>;
 export type BackupTarget =
   | { kind: "volume"; hostId: string; name: string }
   | { kind: "database"; databaseId: string }
-  | { kind: "container"; hostId: string; id: string };
+  | { kind: "container"; hostId: string; id: string }
+  | { kind: "server"; serverId: string };
 
 const Schedule = z.string().min(1).max(200);
 const Timezone = z.string().min(1).max(64);
@@ -106,14 +109,18 @@ export const targetOfRow = (row: PolicyRow): PolicyTarget =>
     ? { kind: "volume", host_id: row.targetHostId ?? "", name: row.targetRef }
     : row.targetKind === "container"
       ? { kind: "container", host_id: row.targetHostId ?? "", id: row.targetRef }
-      : { kind: "database", database_id: row.targetRef };
+      : row.targetKind === "server"
+        ? { kind: "server", server_id: row.targetRef }
+        : { kind: "database", database_id: row.targetRef };
 
 export const backupTargetOf = (row: PolicyRow): BackupTarget =>
   row.targetKind === "volume"
     ? { kind: "volume", hostId: row.targetHostId ?? "", name: row.targetRef }
     : row.targetKind === "container"
       ? { kind: "container", hostId: row.targetHostId ?? "", id: row.targetRef }
-      : { kind: "database", databaseId: row.targetRef };
+      : row.targetKind === "server"
+        ? { kind: "server", serverId: row.targetRef }
+        : { kind: "database", databaseId: row.targetRef };
 
 export const toPolicyView = (row: PolicyRow, lastRun: PolicyRunRow | null) => ({
   id: row.id,
@@ -165,6 +172,12 @@ async function checkTarget(db: Database, organizationId: string, target: PolicyT
       throw missing("database_id", `Database service ${target.database_id}`);
     });
     return `database ${service.name}`;
+  }
+  if (target.kind === "server") {
+    const server = await getServer(db, organizationId, target.server_id).catch(() => {
+      throw missing("server_id", `Server ${target.server_id}`);
+    });
+    return `server ${server.name}`;
   }
   const host = await getHost(db, organizationId, target.host_id).catch(() => {
     throw missing("host_id", `Host ${target.host_id}`);
@@ -248,8 +261,15 @@ export async function createPolicy(db: Database, env: Bindings, actor: Authed, i
     organizationId: principal.organizationId,
     name: input.name ?? label,
     targetKind: target.kind,
-    targetHostId: target.kind === "database" ? null : target.host_id,
-    targetRef: target.kind === "volume" ? target.name : target.kind === "container" ? target.id : target.database_id,
+    targetHostId: target.kind === "database" || target.kind === "server" ? null : target.host_id,
+    targetRef:
+      target.kind === "volume"
+        ? target.name
+        : target.kind === "container"
+          ? target.id
+          : target.kind === "server"
+            ? (await getServer(db, principal.organizationId, target.server_id)).id
+            : target.database_id,
     schedule: input.schedule.trim(),
     timezone,
     keepLast: input.keep_last === undefined ? DEFAULT_KEEP_LAST : input.keep_last,

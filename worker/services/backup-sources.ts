@@ -5,6 +5,7 @@ import { ApiError } from "../errors.ts";
 import type { DownloadOutcome } from "../durable/transfer-relay.ts";
 import type { CommandOutcome } from "../lib/relay.ts";
 import { containerSource, databaseSource } from "./database-backups.ts";
+import { serverSource } from "./server-backups.ts";
 import { downloadBody } from "../lib/transfer.ts";
 import { getHost } from "./hosts.ts";
 import type { Actor, Principal } from "./principal.ts";
@@ -23,10 +24,14 @@ export type VolumeTarget = {
 };
 export type DatabaseTarget = { kind: "database"; databaseId: string };
 export type ContainerTarget = { kind: "container"; hostId: string; id: string };
-export type BackupTarget = VolumeTarget | DatabaseTarget | ContainerTarget;
+export type ServerTarget = { kind: "server"; serverId: string };
+export type BackupTarget = VolumeTarget | DatabaseTarget | ContainerTarget | ServerTarget;
 
-/** Where a restore goes: over the backed-up target itself, or into a new one (on another host, too). */
-export type RestoreInto = { kind: "same" } | { kind: "new"; name: string; hostId?: string };
+/**
+ * Where a restore goes: over the backed-up target itself, into a new one (on another host, too),
+ * or, for a server's backup, over another server's data (the documents' target_server_id).
+ */
+export type RestoreInto = { kind: "same" } | { kind: "new"; name: string; hostId?: string } | { kind: "server"; serverId: string };
 
 /** What a source needs besides the target: whose it is, where to say what it does, when to stop. */
 export interface SourceContext {
@@ -78,7 +83,7 @@ export class BackupStepError extends Error {
 
 // ---- volumes ----------------------------------------------------------------------------------
 
-const volumeSource: BackupSource<VolumeTarget> = {
+export const volumeSource: BackupSource<VolumeTarget> = {
   async describe(_env, target, { db, organizationId }) {
     const host = await getHost(db, organizationId, target.hostId);
     return { hostId: host.id, format: "tar", ext: "tar", label: `volume ${target.name} on ${host.name}`, targetId: target.name };
@@ -116,17 +121,20 @@ const volumeSource: BackupSource<VolumeTarget> = {
 };
 
 /**
- * Every target kind's source (databases' and containers' are in database-backups.ts). A kind
- * without one is refused with a 422 rather than failing later in its task.
+ * Every target kind's source (databases' and containers' are in database-backups.ts, servers' in
+ * server-backups.ts). A kind without one is refused with a 422 rather than failing later in its
+ * task. Read when asked, not at load: server-backups.ts builds on this module's volume source, so
+ * the two load in a cycle and its source is not there yet while this module runs.
  */
-export const SOURCES: Partial<{ [K in BackupTargetKind]: BackupSource<Extract<BackupTarget, { kind: K }>> }> = {
+const sources = (): Partial<{ [K in BackupTargetKind]: BackupSource<Extract<BackupTarget, { kind: K }>> }> => ({
   volume: volumeSource,
   database: databaseSource,
   container: containerSource,
-};
+  server: serverSource,
+});
 
 export function sourceFor<T extends BackupTarget>(kind: T["kind"]): BackupSource<T> {
-  const source = SOURCES[kind] as BackupSource<T> | undefined;
+  const source = sources()[kind] as BackupSource<T> | undefined;
   if (!source) throw new ApiError(422, `Backups of ${kind} targets are not supported by this Pier yet.`);
   return source;
 }
@@ -140,5 +148,7 @@ export function targetIdOf(target: BackupTarget): string {
       return target.databaseId;
     case "container":
       return target.id;
+    case "server":
+      return target.serverId;
   }
 }

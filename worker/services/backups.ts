@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { createDatabase, type Database } from "../db/client.ts";
 import { errorText } from "../db/errors.ts";
-import { type BackupStatus, type BackupTargetKind, backups } from "../db/schema.ts";
+import { BACKUP_TARGET_KINDS, type BackupStatus, type BackupTargetKind, backups } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, conflict, notFound } from "../errors.ts";
 import { decryptStream, organizationBackupKey, verifyingStream } from "../lib/backup-crypto.ts";
@@ -55,6 +55,7 @@ export const BackupTargetInput = z.discriminatedUnion("kind", [
   }),
   z.object({ kind: z.literal("database"), database_id: Id }),
   z.object({ kind: z.literal("container"), host_id: Id, id: Id }),
+  z.object({ kind: z.literal("server"), server_id: Id }),
 ]);
 export type BackupTargetInput = z.infer<typeof BackupTargetInput>;
 
@@ -71,6 +72,7 @@ export const RestoreRequest = z.object({
   into: z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("same") }),
     z.object({ kind: z.literal("new"), name: Name, host_id: Id.optional() }),
+    z.object({ kind: z.literal("server"), server_id: Id }),
   ]),
 });
 export type RestoreRequest = z.infer<typeof RestoreRequest>;
@@ -83,6 +85,8 @@ export function targetFromInput(input: BackupTargetInput): BackupTarget {
       return { kind: "database", databaseId: input.database_id };
     case "container":
       return { kind: "container", hostId: input.host_id, id: input.id };
+    case "server":
+      return { kind: "server", serverId: input.server_id };
   }
 }
 
@@ -95,6 +99,8 @@ export function targetOfRecord(row: Pick<BackupRow, "targetKind" | "targetId" | 
       return { kind: "database", databaseId: row.targetId };
     case "container":
       return { kind: "container", hostId: row.hostId ?? "", id: row.targetId };
+    case "server":
+      return { kind: "server", serverId: row.targetId };
   }
 }
 
@@ -167,7 +173,7 @@ export const Manifest = z.object({
   id: z.string(),
   organization_id: z.string(),
   target: z.object({
-    kind: z.enum(["volume", "database", "container"]),
+    kind: z.enum(BACKUP_TARGET_KINDS),
     id: z.string(),
     host_id: z.string().nullable(),
     label: z.string(),
@@ -339,6 +345,10 @@ export async function startRestore(
   // The destination must still be there (a 404 now, not in the task).
   await openDestination(db, env, principal.organizationId, row.destinationId);
   const into = input.into;
+  if (into.kind === "server" && row.targetKind !== "server")
+    throw new ApiError(422, `Backup ${row.id} is of a ${row.targetKind}: only a server's backup can be restored over a server.`, {
+      errors: [{ pointer: "/body/into/kind", detail: "server applies to server backups only" }],
+    });
   if (into.kind === "new" && into.hostId)
     await import("./hosts.ts").then(({ getHost }) => getHost(db, principal.organizationId, into.hostId!));
   const task = await createTask(db, {
@@ -349,7 +359,9 @@ export async function startRestore(
     message:
       into.kind === "same"
         ? `Restore ${row.label} from backup ${row.id}`
-        : `Restore backup ${row.id} of ${row.label} into a new ${row.targetKind} ${into.name}`,
+        : into.kind === "server"
+          ? `Restore backup ${row.id} of ${row.label} over server ${into.serverId}`
+          : `Restore backup ${row.id} of ${row.label} into a new ${row.targetKind === "server" ? "volume" : row.targetKind} ${into.name}`,
     createdBy: principal.userId || null,
   });
   await recordAudit(db, actor, {
