@@ -672,7 +672,7 @@ export interface paths {
         put?: never;
         /**
          * Restore a backup, as a task (admin+)
-         * @description `into: {kind: same}` restores over the backed-up target (a volume's current data is kept as a safety copy until the restore succeeds, and put back if it fails); `into: {kind: new, name, host_id?}` into a new one, on another host if `host_id` says so. The artifact's SHA-256 is checked over the whole artifact before anything is touched: a corrupted one fails the task and changes nothing.
+         * @description `into: {kind: same}` restores over the backed-up target (a volume's current data is kept as a safety copy until the restore succeeds, and put back if it fails); `into: {kind: new, name, host_id?}` into a new one, on another host if `host_id` says so (a server's backup: a new volume); `into: {kind: server, server_id}` (a server's backup only) over another server's data volume, on whatever host it runs, its container stopped meanwhile. The artifact's SHA-256 is checked over the whole artifact before anything is touched: a corrupted one fails the task and changes nothing.
          */
         post: operations["postBackupsRestore"];
         delete?: never;
@@ -3375,7 +3375,7 @@ export interface components {
                 /** @description The volume's name, the database service's id, the container's id. */
                 id: string;
                 /** @enum {string} */
-                kind: "volume" | "database" | "container";
+                kind: "volume" | "database" | "container" | "server";
                 label: string;
             };
             task_id: string | null;
@@ -3398,6 +3398,10 @@ export interface components {
                 id: string;
                 /** @enum {string} */
                 kind: "container";
+            } | {
+                /** @enum {string} */
+                kind: "server";
+                server_id: string;
             };
         };
         BackupDestination: {
@@ -3496,6 +3500,10 @@ export interface components {
                 id: string;
                 /** @enum {string} */
                 kind: "container";
+            } | {
+                /** @enum {string} */
+                kind: "server";
+                server_id: string;
             };
             timezone?: string;
         };
@@ -3541,6 +3549,10 @@ export interface components {
                 /** @enum {string} */
                 kind: "new";
                 name: string;
+            } | {
+                /** @enum {string} */
+                kind: "server";
+                server_id: string;
             };
         };
         BackupScan: {
@@ -3574,6 +3586,10 @@ export interface components {
             id: string;
             /** @enum {string} */
             kind: "container";
+        } | {
+            /** @enum {string} */
+            kind: "server";
+            server_id: string;
         };
         BrowserSession: {
             /** @description Also in the pier_csrf cookie: send it as X-CSRF-Token with every request that changes something. */
@@ -8446,7 +8462,7 @@ export interface operations {
         parameters: {
             query?: {
                 host_id?: string;
-                target_kind?: "volume" | "database" | "container";
+                target_kind?: "volume" | "database" | "container" | "server";
                 /** @description A volume's name, a database service's id or a container's id. */
                 target_ref?: string;
             };
@@ -9098,7 +9114,7 @@ export interface operations {
                 status?: "running" | "succeeded" | "failed";
                 /** @description A volume's name, a database's id, a container's id. */
                 target_id?: string;
-                target_kind?: "volume" | "database" | "container";
+                target_kind?: "volume" | "database" | "container" | "server";
             };
             header?: never;
             path?: never;
