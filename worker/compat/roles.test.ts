@@ -137,6 +137,13 @@ const WALK: Record<string, Walk> = {
   // 004
   "POST /api/session/refresh": { skip: "renews the session of the refresh token it is given" },
   "POST /session/refresh": { skip: "renews the session of the refresh token it is given" },
+  // 002 and 004: server backups (members back up, admins restore and delete).
+  "POST /api/backups/create": { request: () => post("/api/backups/create", { server_id: 1 }), refused: v1 },
+  "POST /api/backups/:backupId/restore": { request: () => post("/api/backups/bak_none/restore", { overwrite: true }), refused: v1 },
+  "DELETE /api/backups/:backupId": { request: () => ({ path: "/api/backups/bak_none", method: "DELETE" }), refused: v1 },
+  "POST /api/server/backup/:name": { request: () => post("/api/server/backup/none"), refused: v2 },
+  "POST /api/backups/restore": { request: () => post("/api/backups/restore", { backup_id: "bak_none" }), refused: v2 },
+  "POST /api/backups/delete": { request: () => post("/api/backups/delete", { backup_id: "bak_none" }), refused: v2 },
   "POST /api/alerts/clear": { request: (w) => post("/api/alerts/clear", { host_id: w.host.id }), refused: v2 },
   // Firewall groups: admins only (004's manage_firewall), refused before any name is looked up.
   "POST /api/firewall/groups": { request: () => post("/api/firewall/groups", { name: "walked" }), refused: v2 },

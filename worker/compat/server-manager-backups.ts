@@ -18,6 +18,7 @@ import {
   startServerBackup,
 } from "../services/server-backups.ts";
 import { deleteBackup, getBackup, startRestore } from "../services/backups.ts";
+import { requireRole } from "../services/principal.ts";
 import { getServer } from "../services/servers.ts";
 import { readJson } from "./validate.ts";
 
@@ -167,6 +168,7 @@ serverBackupV2Compat.post("/api/backups/delete", requireAuth(), async (c) => {
   );
   const ids = [...new Set([...(body.backup_id ? [body.backup_id] : []), ...(body.backup_ids ?? [])])];
   const actor = authedActor(c);
+  requireRole(actor.principal, "admin", "delete backups");
   // Every id is checked before anything is deleted: a typo deletes nothing.
   for (const id of ids) await getBackup(c.var.db, actor.principal.organizationId, id);
   const deleted: string[] = [];

@@ -8,7 +8,7 @@ import { BackupStepError, type BackupSource, type RestoreInto, type ServerTarget
 import { getBackup, startBackup } from "./backups.ts";
 import { runOnHost } from "./host-relay.ts";
 import { allHosts, getHost, getHostByName } from "./hosts.ts";
-import type { Actor, Principal } from "./principal.ts";
+import { type Actor, type Principal, requireRole } from "./principal.ts";
 import { DEFAULT_DATA_PATH } from "./server-roles.ts";
 import { getServer, listServers, type ServerRow, serverContainerName } from "./servers.ts";
 import { getTask } from "./tasks.ts";
@@ -130,6 +130,8 @@ type Authed = Actor & { principal: Principal };
 
 /** Starts a backup of a server (by id, alias, address or name): member+, like any backup. */
 export async function startServerBackup(env: Bindings, actor: Authed, ref: string | number, destinationId?: string) {
+  // Refused before the server is looked up, as the canonical POST /api/v1/backups refuses.
+  requireRole(actor.principal, "member", "run backups");
   const server = await getServer(createDatabase(env), actor.principal.organizationId, ref);
   return startBackup(env, actor, { target: { kind: "server", serverId: server.id }, destinationId });
 }
@@ -251,6 +253,7 @@ export async function resolveRestoreInto(
   backupId: string,
   options: { targetServer?: string | number; node?: string; volumeName?: string; overwrite: boolean },
 ): Promise<RestoreInto> {
+  requireRole(principal, "admin", "restore backups");
   const row = await getBackup(db, principal.organizationId, backupId);
   if (options.targetServer !== undefined && options.node !== undefined)
     throw new ApiError(422, "Send either target_server (restore over a server's data) or node (into a new volume there), not both.");
