@@ -163,12 +163,11 @@ describe.skipIf(!dockerAvailable())("volume backups and restores", () => {
     const put = await s3client.fetch(`${s3.endpoint}/pier-e2e/${record.key}`, { method: "PUT", body: stored });
     expect(put.ok).toBe(true);
     // Downloaded over HTTP: the status and headers went out before the end was checked, so the
-    // body stops short of its Content-Length and the client errors; it never gets the whole thing.
+    // body ends early, without its last chunk, and the client errors; it never gets the whole thing.
     const download = await fetch(`${(await import("./client.ts")).pierUrl()}/api/v1/backups/${record.id}/download`, {
       headers: { authorization: `Bearer ${owner.token}` },
     });
     expect(download.status).toBe(200);
-    expect(download.headers.get("content-length")).toBe(String(record.size_bytes));
     const reader = download.body!.getReader();
     let received = 0;
     await expect(

@@ -184,7 +184,7 @@ export class HashingStream extends TransformStream<Uint8Array, Uint8Array> {
  * Fails the stream at its end when its SHA-256 is not `expected`, so a reader that consumed the
  * whole artifact learns it was corrupted before it commits to it. The last chunk is held back
  * until the digest is known: a corrupted artifact never reaches its end downstream, so an HTTP
- * client (whose Content-Length is the artifact's size) sees a body cut short, not a complete one.
+ * client sees a body cut off before its end, not a complete one.
  */
 export function verifyingStream(expected: string, onBytes?: (bytes: number) => void): TransformStream<Uint8Array, Uint8Array> {
   const hash = sha256.create();
