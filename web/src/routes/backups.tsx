@@ -210,7 +210,9 @@ export const describeTarget = (t: Target, hostName: (id: string) => string): str
     ? `Volume ${t.name} on ${hostName(t.host_id)}`
     : t.kind === "container"
       ? `Container ${t.id.slice(0, 12)} on ${hostName(t.host_id)}`
-      : `Database ${t.database_id}`;
+      : t.kind === "server"
+        ? `Server ${t.server_id}`
+        : `Database ${t.database_id}`;
 
 function policyColumns(hostName: (id: string) => string): TableSpec<Policy> {
   return {
@@ -398,10 +400,8 @@ function PolicyForm({ policy, fixedTarget, onDone }: { policy: Policy | null; fi
   const databases = useQuery({ queryKey: ["databases", "list"], queryFn: () => ok(api.GET("/api/v1/databases")), enabled: !policy });
   const initial = policy?.target ?? fixedTarget;
   const [kind, setKind] = useState<Target["kind"]>(initial?.kind ?? "volume");
-  const [hostId, setHostId] = useState(initial && initial.kind !== "database" ? initial.host_id : "");
-  const [ref, setRef] = useState(
-    initial ? (initial.kind === "volume" ? initial.name : initial.kind === "container" ? initial.id : initial.database_id) : "",
-  );
+  const [hostId, setHostId] = useState(initial && "host_id" in initial ? initial.host_id : "");
+  const [ref, setRef] = useState(initial ? targetIdOf(initial) : "");
   const [name, setName] = useState(policy?.name ?? "");
   const [schedule, setSchedule] = useState(policy?.schedule ?? "0 3 * * *");
   const [timezone, setTimezone] = useState(policy?.timezone ?? browserZone());
@@ -423,7 +423,9 @@ function PolicyForm({ policy, fixedTarget, onDone }: { policy: Policy | null; fi
       ? { kind, host_id: hostId, name: ref.trim() }
       : kind === "container"
         ? { kind, host_id: hostId, id: ref.trim() }
-        : { kind, database_id: ref };
+        : kind === "server"
+          ? { kind, server_id: ref }
+          : { kind, database_id: ref };
   const save = () =>
     policy
       ? ok(
@@ -574,11 +576,12 @@ function targetOfSearch(s: BackupsSearch): Target | null {
   return null;
 }
 
-const targetIdOf = (t: Target) => (t.kind === "volume" ? t.name : t.kind === "container" ? t.id : t.database_id);
+const targetIdOf = (t: Target) =>
+  t.kind === "volume" ? t.name : t.kind === "container" ? t.id : t.kind === "server" ? t.server_id : t.database_id;
 
 /** The link to a target's backups, for the volume, container and database pages. */
 export const targetBackupsSearch = (t: Target): BackupsSearch =>
-  t.kind === "database" ? { kind: "database", ref: t.database_id } : { kind: t.kind, host: t.host_id, ref: targetIdOf(t) };
+  "host_id" in t ? { kind: t.kind, host: t.host_id, ref: targetIdOf(t) } : { kind: t.kind, ref: targetIdOf(t) };
 
 function TargetBackups({ target }: { target: Target }) {
   const can = useCan();
@@ -595,7 +598,7 @@ function TargetBackups({ target }: { target: Target }) {
             query: {
               target_kind: target.kind,
               target_id: targetIdOf(target),
-              ...(target.kind === "database" ? {} : { host_id: target.host_id }),
+              ...("host_id" in target ? { host_id: target.host_id } : {}),
               limit: 100,
             },
           },
@@ -676,7 +679,7 @@ function RestoreForm({ backup, target, label, onDone }: { backup: Backup; target
   const hostName = useHostName();
   const [mode, setMode] = useState<"same" | "new">("same");
   const [name, setName] = useState(`${targetIdOf(target).slice(0, 40)}-restored`);
-  const [hostId, setHostId] = useState(target.kind === "database" ? "" : target.host_id);
+  const [hostId, setHostId] = useState("host_id" in target ? target.host_id : "");
   const restore = () =>
     ok(
       api.POST("/api/v1/backups/{id}/restore", {
