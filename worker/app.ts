@@ -38,7 +38,8 @@ import { createRouter, finishDocument, LICENSE } from "./routes/openapi.ts";
 import { swaggerPage } from "./routes/swagger.ts";
 import { dashboardPages } from "./routes/dashboard.ts";
 import { setupRoutes } from "./routes/setup.ts";
-import { userRoutes } from "./routes/users.ts";
+import { refuseProjectScoped } from "./services/permissions.ts";
+import { iamRoutes, userRoutes } from "./routes/users.ts";
 import { applicationRoutes } from "./routes/applications.ts";
 import { databaseRoutes } from "./routes/databases.ts";
 import { deploymentRoutes } from "./routes/deployments.ts";
@@ -139,10 +140,14 @@ export function createApp() {
   app.route("/api/v1/setup", setupRoutes);
   app.route("/api/v1/me", meRoutes);
   app.route("/api/v1/users", userRoutes);
+  app.route("/api/v1/iam", iamRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/api/v1/audit-events", auditRoutes);
   app.route("/api/v1", eventRoutes);
   // Before the other /hosts routers: their requireAuth would refuse a ticket-only terminal upgrade.
+  // A host's Docker objects are every project's: a project-scoped member reaches them through
+  // their projects' applications, databases and servers instead.
+  app.use("/api/v1/hosts/:id/*", refuseProjectScoped("A host's Docker API"));
   app.route("/api/v1/hosts", terminalRoutes);
   app.route("/api/v1/hosts", hostRoutes);
   app.route("/api/v1/hosts", containerRoutes);

@@ -183,11 +183,10 @@ const projectRow = (p: projects.ProjectRow) => ({
  * are here, so either kind of client finds them.
  */
 async function projectView(c: Context<AppEnv>, p: projects.ProjectRow) {
-  const org = c.var.principal.organizationId;
   const [envRows, appRows, dbRows] = await Promise.all([
-    environments.environmentsOfProject(c.var.db, org, p.id),
-    apps.applicationsOfProject(c.var.db, org, p.id),
-    databases.databasesOfProject(c.var.db, org, p.id),
+    environments.environmentsOfProject(c.var.db, c.var.principal, p.id),
+    apps.applicationsOfProject(c.var.db, c.var.principal, p.id),
+    databases.databasesOfProject(c.var.db, c.var.principal, p.id),
   ]);
   const envs = await Promise.all(
     envRows.map(async (e) => ({
@@ -203,11 +202,10 @@ async function projectView(c: Context<AppEnv>, p: projects.ProjectRow) {
 }
 
 async function environmentView(c: Context<AppEnv>, e: environments.EnvironmentRow) {
-  const org = c.var.principal.organizationId;
   const [project, appRows, dbRows] = await Promise.all([
-    projects.getProject(c.var.db, org, e.projectId),
-    apps.applicationsOfProject(c.var.db, org, e.projectId, e.id),
-    databases.databasesOfProject(c.var.db, org, e.projectId, e.id),
+    projects.getProject(c.var.db, c.var.principal, e.projectId),
+    apps.applicationsOfProject(c.var.db, c.var.principal, e.projectId, e.id),
+    databases.databasesOfProject(c.var.db, c.var.principal, e.projectId, e.id),
   ]);
   return { ...environmentRow(e), project: projectRow(project), ...(await servicesView(c, appRows, dbRows)) };
 }
@@ -264,12 +262,12 @@ query(
 // ---- projects -------------------------------------------------------------------------------
 
 query("project.all", "Projects with their environments, applications and databases", z.object({}).passthrough().optional(), async (c) => {
-  const rows = await projects.allProjects(c.var.db, c.var.principal.organizationId);
+  const rows = await projects.allProjects(c.var.db, c.var.principal);
   return Promise.all(rows.map((p) => projectView(c, p)));
 });
 
 query("project.one", "A project with its environments and services", z.object({ projectId: Id }), async (c, input) =>
-  projectView(c, await projects.getProject(c.var.db, c.var.principal.organizationId, input.projectId)),
+  projectView(c, await projects.getProject(c.var.db, c.var.principal, input.projectId)),
 );
 
 mutation(
@@ -284,7 +282,7 @@ mutation(
 );
 
 mutation("project.remove", "Delete a project with everything in it", z.object({ projectId: Id }), async (c, { projectId }) => {
-  const row = await projects.getProject(c.var.db, c.var.principal.organizationId, projectId);
+  const row = await projects.getProject(c.var.db, c.var.principal, projectId);
   // Dokploy removes a project with everything in it.
   await projects.deleteProject(c.var.db, c.env, authedActor(c), projectId, { force: true });
   return { projectId: row.id, name: row.name, description: row.description, createdAt: row.createdAt, organizationId: row.organizationId };
@@ -303,14 +301,13 @@ mutation(
 );
 
 query("environment.byProjectId", "A project's environments with their services", z.object({ projectId: Id }), async (c, input) => {
-  const org = c.var.principal.organizationId;
-  const project = await projects.getProject(c.var.db, org, input.projectId);
-  const rows = await environments.environmentsOfProject(c.var.db, org, project.id);
+  const project = await projects.getProject(c.var.db, c.var.principal, input.projectId);
+  const rows = await environments.environmentsOfProject(c.var.db, c.var.principal, project.id);
   return Promise.all(rows.map((e) => environmentView(c, e)));
 });
 
 query("environment.one", "An environment with its project and services", z.object({ environmentId: Id }), async (c, input) =>
-  environmentView(c, await environments.getEnvironment(c.var.db, c.var.principal.organizationId, input.environmentId)),
+  environmentView(c, await environments.getEnvironment(c.var.db, c.var.principal, input.environmentId)),
 );
 
 mutation(
@@ -370,7 +367,7 @@ mutation(
 const ByApplication = z.object({ applicationId: Id });
 
 query("application.one", "An application with its domains and deployments", ByApplication, async (c, input) =>
-  applicationView(c, await apps.getApplication(c.var.db, c.var.principal.organizationId, input.applicationId), true),
+  applicationView(c, await apps.getApplication(c.var.db, c.var.principal, input.applicationId), true),
 );
 
 for (const action of ["start", "stop"] as const) {
@@ -576,7 +573,7 @@ for (const engine of ["postgres", "mysql", "mariadb", "mongo", "redis"] as const
   const ById = z.object({ [idField]: Id }) as z.ZodObject<Record<string, typeof Id>>;
   const idOf = (input: Record<string, string>) => input[idField]!;
   const find = async (c: Context<AppEnv>, id: string) => {
-    const row = await databases.getDatabaseService(c.var.db, c.var.principal.organizationId, id);
+    const row = await databases.getDatabaseService(c.var.db, c.var.principal, id);
     if (row.engine !== engine) throw notFound(`${engine} ${id}`);
     return row;
   };
@@ -659,7 +656,7 @@ mutation(
 
 query("domain.byApplicationId", "An application's domains", ByApplication, async (c, input) => {
   const org = c.var.principal.organizationId;
-  const app = await apps.getApplication(c.var.db, org, input.applicationId);
+  const app = await apps.getApplication(c.var.db, c.var.principal, input.applicationId);
   return (await domains.listDomains(c.var.db, org, app.id)).map(domainView);
 });
 
@@ -667,7 +664,7 @@ query("domain.byApplicationId", "An application's domains", ByApplication, async
 
 query("deployment.all", "An application's deployments, newest first", ByApplication, async (c, input) => {
   const org = c.var.principal.organizationId;
-  const app = await apps.getApplication(c.var.db, org, input.applicationId);
+  const app = await apps.getApplication(c.var.db, c.var.principal, input.applicationId);
   const page = await deployments.listDeployments(c.var.db, org, app.id, { limit: 200 });
   return page.items.map(deploymentView);
 });

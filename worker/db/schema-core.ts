@@ -43,6 +43,12 @@ export const memberships = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     role: text("role", { enum: ROLES }).notNull(),
+    /**
+     * Limited to the projects in member_projects (schema-iam.ts), possibly none. A flag apart from
+     * those rows, so that deleting a scoped member's last project leaves them seeing nothing
+     * rather than everything.
+     */
+    projectScoped: integer("project_scoped", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.userId] }), index("memberships_user_idx").on(t.userId)],

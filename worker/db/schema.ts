@@ -9,3 +9,4 @@ export * from "./schema-backup-policies.ts";
 export * from "./schema-vault.ts";
 export * from "./schema-servers.ts";
 export * from "./schema-firewall.ts";
+export * from "./schema-iam.ts";

@@ -452,7 +452,7 @@ describe("databases", () => {
     expect(redis).toMatchObject({ database_name: null, database_user: null, internal_port: 6379 });
     // The container each engine gets: its image's environment conventions, volume and command.
     const db = createDatabase(env);
-    const mySpec = await containerSpec(env, await getDatabaseService(db, owner.organizationId, my.id));
+    const mySpec = await containerSpec(env, await getDatabaseService(db, { organizationId: owner.organizationId }, my.id));
     expect(mySpec).toMatchObject({
       kind: "database",
       image: "mysql:8.4",
@@ -466,7 +466,7 @@ describe("databases", () => {
       MYSQL_PASSWORD: "given-password",
       MYSQL_ROOT_PASSWORD: myConn.root_password,
     });
-    const redisSpec = await containerSpec(env, await getDatabaseService(db, owner.organizationId, redis.id));
+    const redisSpec = await containerSpec(env, await getDatabaseService(db, { organizationId: owner.organizationId }, redis.id));
     expect(redisSpec).toMatchObject({
       cmd: ["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes'],
       volumes: [{ target: "/data" }],
@@ -479,7 +479,7 @@ describe("databases", () => {
       }),
       201,
     );
-    const mongoSpec = await containerSpec(env, await getDatabaseService(db, owner.organizationId, mongo.id));
+    const mongoSpec = await containerSpec(env, await getDatabaseService(db, { organizationId: owner.organizationId }, mongo.id));
     expect(Object.keys(mongoSpec.env)).toEqual(["MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD", "MONGO_INITDB_DATABASE"]);
     expect((await json(await call(`/api/v1/databases/${mongo.id}/connection`, { token: owner.token }), 200)).connection_string).toMatch(
       /^mongodb:\/\/root:[a-z0-9]{32}@docs:27017\/docs\?authSource=admin$/,

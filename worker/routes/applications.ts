@@ -92,7 +92,7 @@ applicationRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const page = await apps.listApplications(c.var.db, c.var.principal.organizationId, placementFilter(q), q);
+    const page = await apps.listApplications(c.var.db, c.var.principal, placementFilter(q), q);
     return c.json({ applications: await Promise.all(page.items.map((a) => applicationView(c, a))), next_cursor: page.nextCursor }, 200);
   },
 );
@@ -107,8 +107,7 @@ applicationRoutes.openapi(
     responses: { 200: jsonResponse(ApplicationView, "The application.") },
     errors: ["notFound"],
   }),
-  async (c) =>
-    c.json(await applicationView(c, await apps.getApplication(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+  async (c) => c.json(await applicationView(c, await apps.getApplication(c.var.db, c.var.principal, c.req.valid("param").id)), 200),
 );
 
 applicationRoutes.openapi(
@@ -195,7 +194,7 @@ applicationRoutes.openapi(
       const vars = await apps.revealEnvironment(c.var.db, c.env, authedActor(c), id);
       return c.json({ environment: vars, revealed: true, dotenv: toDotenv(vars) }, 200);
     }
-    const row = await apps.getApplication(c.var.db, c.var.principal.organizationId, id);
+    const row = await apps.getApplication(c.var.db, c.var.principal, id);
     return c.json({ environment: maskEnv(await apps.environmentOf(c.env, row)), revealed: false }, 200);
   },
 );
@@ -273,7 +272,7 @@ applicationRoutes.openapi(
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
-    const app = await apps.getApplication(c.var.db, org, c.req.valid("param").id);
+    const app = await apps.getApplication(c.var.db, c.var.principal, c.req.valid("param").id);
     const page = await listDeliveries(c.var.db, org, app.id, c.req.valid("query"));
     return c.json({ deliveries: page.items.map(toDeliveryView), next_cursor: page.nextCursor }, 200);
   },
@@ -315,7 +314,7 @@ applicationRoutes.openapi(
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
-    const app = await apps.getApplication(c.var.db, org, c.req.valid("param").id);
+    const app = await apps.getApplication(c.var.db, c.var.principal, c.req.valid("param").id);
     const page = await deployments.listDeployments(c.var.db, org, app.id, c.req.valid("query"));
     return c.json({ deployments: page.items.map(toDeploymentView), next_cursor: page.nextCursor }, 200);
   },
@@ -334,9 +333,8 @@ applicationRoutes.openapi(
     errors: ["validation", "notFound", "conflict"],
   }),
   async (c) => {
-    const org = c.var.principal.organizationId;
-    const app = await apps.getApplication(c.var.db, org, c.req.valid("param").id);
-    const target = await deployments.getDeployment(c.var.db, org, c.req.valid("json").deployment_id);
+    const app = await apps.getApplication(c.var.db, c.var.principal, c.req.valid("param").id);
+    const target = await deployments.getDeployment(c.var.db, c.var.principal, c.req.valid("json").deployment_id);
     if (target.applicationId !== app.id) throw notFound(`Deployment ${target.id} of application ${app.id}`);
     const result = await deployments.rollback(c.var.db, c.env, authedActor(c), target.id);
     return c.json({ ...toDeploymentView(result.deployment), coalesced: result.coalesced }, 202);
@@ -357,7 +355,7 @@ applicationRoutes.openapi(
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
-    const app = await apps.getApplication(c.var.db, org, c.req.valid("param").id);
+    const app = await apps.getApplication(c.var.db, c.var.principal, c.req.valid("param").id);
     return c.json({ domains: (await domains.listDomains(c.var.db, org, app.id)).map(toDomainView) }, 200);
   },
 );

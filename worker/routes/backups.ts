@@ -147,7 +147,7 @@ backupRoutes.openapi(
     responses: { 200: jsonResponse(BackupView, "The backup.") },
     errors: ["notFound"],
   }),
-  async (c) => c.json(toBackupView(await getBackup(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+  async (c) => c.json(toBackupView(await getBackup(c.var.db, c.var.principal, c.req.valid("param").id)), 200),
 );
 
 backupRoutes.openapi(

@@ -38,7 +38,7 @@ databaseRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const page = await databases.listDatabaseServices(c.var.db, c.var.principal.organizationId, placementFilter(q), q);
+    const page = await databases.listDatabaseServices(c.var.db, c.var.principal, placementFilter(q), q);
     return c.json({ databases: page.items.map(toDatabaseView), next_cursor: page.nextCursor }, 200);
   },
 );
@@ -53,8 +53,7 @@ databaseRoutes.openapi(
     responses: { 200: jsonResponse(DatabaseView, "The database.") },
     errors: ["notFound"],
   }),
-  async (c) =>
-    c.json(toDatabaseView(await databases.getDatabaseService(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+  async (c) => c.json(toDatabaseView(await databases.getDatabaseService(c.var.db, c.var.principal, c.req.valid("param").id)), 200),
 );
 
 databaseRoutes.openapi(
@@ -70,7 +69,7 @@ databaseRoutes.openapi(
   async (c) => {
     const actor = authedActor(c);
     requireRole(actor.principal, "admin", "see database credentials");
-    const row = await databases.getDatabaseService(c.var.db, actor.principal.organizationId, c.req.valid("param").id);
+    const row = await databases.getDatabaseService(c.var.db, actor.principal, c.req.valid("param").id);
     await recordAudit(c.var.db, actor, {
       organizationId: row.organizationId,
       action: "database.credentials.reveal",

@@ -25,8 +25,7 @@ deploymentRoutes.openapi(
     responses: { 200: jsonResponse(DeploymentView, "The deployment.") },
     errors: ["notFound"],
   }),
-  async (c) =>
-    c.json(toDeploymentView(await deployments.getDeployment(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+  async (c) => c.json(toDeploymentView(await deployments.getDeployment(c.var.db, c.var.principal, c.req.valid("param").id)), 200),
 );
 
 deploymentRoutes.openapi(
@@ -104,7 +103,7 @@ deploymentRoutes.openapi(
     errors: ["notFound"],
   }),
   async (c) => {
-    const dep = await deployments.getDeployment(c.var.db, c.var.principal.organizationId, c.req.valid("param").id);
+    const dep = await deployments.getDeployment(c.var.db, c.var.principal, c.req.valid("param").id);
     const q = c.req.valid("query");
     const lastEventId = Number.parseInt(c.req.header("last-event-id") ?? "", 10);
     const after = q.after ?? (Number.isFinite(lastEventId) ? lastEventId : -1);

@@ -20,7 +20,7 @@ domainRoutes.openapi(
     responses: { 200: jsonResponse(DomainView, "The domain.") },
     errors: ["notFound"],
   }),
-  async (c) => c.json(toDomainView(await domains.getDomain(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+  async (c) => c.json(toDomainView(await domains.getDomain(c.var.db, c.var.principal, c.req.valid("param").id)), 200),
 );
 
 domainRoutes.openapi(

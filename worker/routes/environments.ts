@@ -30,11 +30,10 @@ environmentRoutes.openapi(
     errors: ["notFound"],
   }),
   async (c) => {
-    const org = c.var.principal.organizationId;
-    const env = await environments.getEnvironment(c.var.db, org, c.req.valid("param").id);
+    const env = await environments.getEnvironment(c.var.db, c.var.principal, c.req.valid("param").id);
     const [apps, dbs] = await Promise.all([
-      applicationsOfProject(c.var.db, org, env.projectId, env.id),
-      databasesOfProject(c.var.db, org, env.projectId, env.id),
+      applicationsOfProject(c.var.db, c.var.principal, env.projectId, env.id),
+      databasesOfProject(c.var.db, c.var.principal, env.projectId, env.id),
     ]);
     return c.json(
       {

@@ -75,7 +75,7 @@ projectRoutes.openapi(
     },
   }),
   async (c) => {
-    const page = await projects.listProjects(c.var.db, c.var.principal.organizationId, c.req.valid("query"));
+    const page = await projects.listProjects(c.var.db, c.var.principal, c.req.valid("query"));
     return c.json({ projects: page.items.map(toProjectView), next_cursor: page.nextCursor }, 200);
   },
 );
@@ -91,12 +91,11 @@ projectRoutes.openapi(
     errors: ["notFound"],
   }),
   async (c) => {
-    const org = c.var.principal.organizationId;
-    const project = await projects.getProject(c.var.db, org, c.req.valid("param").id);
+    const project = await projects.getProject(c.var.db, c.var.principal, c.req.valid("param").id);
     const [envs, apps, dbs] = await Promise.all([
-      environments.environmentsOfProject(c.var.db, org, project.id),
-      applicationsOfProject(c.var.db, org, project.id),
-      databasesOfProject(c.var.db, org, project.id),
+      environments.environmentsOfProject(c.var.db, c.var.principal, project.id),
+      applicationsOfProject(c.var.db, c.var.principal, project.id),
+      databasesOfProject(c.var.db, c.var.principal, project.id),
     ]);
     return c.json(
       {
@@ -168,9 +167,11 @@ projectRoutes.openapi(
     errors: ["notFound"],
   }),
   async (c) => {
-    const org = c.var.principal.organizationId;
-    const project = await projects.getProject(c.var.db, org, c.req.valid("param").id);
-    return c.json({ environments: (await environments.environmentsOfProject(c.var.db, org, project.id)).map(toEnvironmentView) }, 200);
+    const project = await projects.getProject(c.var.db, c.var.principal, c.req.valid("param").id);
+    return c.json(
+      { environments: (await environments.environmentsOfProject(c.var.db, c.var.principal, project.id)).map(toEnvironmentView) },
+      200,
+    );
   },
 );
 
@@ -219,7 +220,7 @@ projectRoutes.openapi(
   }),
   async (c) => {
     const org = c.var.principal.organizationId;
-    const project = await projects.getProject(c.var.db, org, c.req.valid("param").id);
+    const project = await projects.getProject(c.var.db, c.var.principal, c.req.valid("param").id);
     const page = await projectActivity(c.var.db, org, project.id, c.req.valid("query"));
     const names = await actorNames(c.var.db, org, page.items);
     return c.json(

@@ -3,7 +3,9 @@ import { requireAuth } from "../middleware/auth.ts";
 import { authedActor } from "../middleware/request-context.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import * as accounts from "../services/accounts.ts";
-import { requireRole } from "../services/principal.ts";
+import * as permissions from "../services/permissions.ts";
+import { hasPermission, PERMISSIONS } from "../services/permissions.ts";
+import { requireRole, type Principal } from "../services/principal.ts";
 import * as usersService from "../services/users.ts";
 import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
 import { NewUserBody, Role, toUserView, UserView } from "./schemas.ts";
@@ -107,5 +109,147 @@ userRoutes.openapi(
   async (c) => {
     await usersService.removeUser(c.var.db, c.var.credentials, authedActor(c), c.req.valid("param").id);
     return c.body(null, 204);
+  },
+);
+
+// ---- permissions and project scope (seed 004's IAM on Pier's members) --------------------------
+
+export const PermissionName = z.enum(PERMISSIONS).openapi("Permission");
+
+export const MemberAccess = z
+  .object({
+    user_id: z.string(),
+    username: z.string(),
+    email: z.string(),
+    role: Role,
+    permissions: z.array(PermissionName).openapi({ description: "What the member may do: role_defaults + granted − revoked." }),
+    role_defaults: z.array(PermissionName),
+    granted: z.array(PermissionName),
+    revoked: z.array(PermissionName),
+    project_ids: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: "The projects the member is limited to; null: every project of the organization." }),
+  })
+  .openapi("MemberAccess");
+
+/** Members see their own access; an admin (or a member granted admin_access) sees anyone's. */
+function canReadAccessOf(p: Principal, userId: string): void {
+  if (userId !== p.userId && !hasPermission(p, "admin_access")) requireRole(p, "admin", "view other users' permissions");
+}
+
+userRoutes.openapi(
+  authedRoute({
+    method: "get",
+    path: "/{id}/permissions",
+    tags: ["users"],
+    summary: "A member's permissions and project scope (owner/admin, admin_access, or yourself)",
+    request: { params: UserId },
+    responses: { 200: jsonResponse(MemberAccess, "The member's access.") },
+    errors: ["notFound"],
+  }),
+  async (c) => {
+    const p = c.var.principal;
+    const { id } = c.req.valid("param");
+    canReadAccessOf(p, id);
+    return c.json(await permissions.memberAccess(c.var.db, p.organizationId, id), 200);
+  },
+);
+
+userRoutes.openapi(
+  authedRoute({
+    method: "put",
+    path: "/{id}/permissions",
+    tags: ["users"],
+    summary: "Set a member's permissions exactly (owner/admin); stored as grants and revocations of their role's defaults",
+    request: {
+      params: UserId,
+      body: jsonBody(z.object({ permissions: z.array(PermissionName).max(PERMISSIONS.length * 2) }).openapi("SetPermissionsRequest")),
+    },
+    responses: { 200: jsonResponse(MemberAccess, "The member's access now.") },
+    errors: ["validation", "notFound"],
+  }),
+  async (c) => {
+    const view = await permissions.setPermissions(
+      c.var.db,
+      c.var.credentials,
+      authedActor(c),
+      c.req.valid("param").id,
+      c.req.valid("json").permissions,
+    );
+    return c.json(view, 200);
+  },
+);
+
+userRoutes.openapi(
+  authedRoute({
+    method: "get",
+    path: "/{id}/projects",
+    tags: ["users"],
+    summary: "The projects a member is limited to; null is every project (owner/admin, admin_access, or yourself)",
+    request: { params: UserId },
+    responses: {
+      200: jsonResponse(MemberAccess.pick({ user_id: true, project_ids: true }).openapi("MemberProjects"), "The member's projects."),
+    },
+    errors: ["notFound"],
+  }),
+  async (c) => {
+    const p = c.var.principal;
+    const { id } = c.req.valid("param");
+    canReadAccessOf(p, id);
+    const view = await permissions.memberAccess(c.var.db, p.organizationId, id);
+    return c.json({ user_id: view.user_id, project_ids: view.project_ids }, 200);
+  },
+);
+
+userRoutes.openapi(
+  authedRoute({
+    method: "put",
+    path: "/{id}/projects",
+    tags: ["users"],
+    summary:
+      "Limit a member (or viewer) to chosen projects, or give back every project with null (owner/admin). Other projects then look missing to them everywhere.",
+    request: {
+      params: UserId,
+      body: jsonBody(z.object({ project_ids: z.array(z.string().min(1).max(64)).max(500).nullable() }).openapi("SetMemberProjectsRequest")),
+    },
+    responses: { 200: jsonResponse(MemberAccess, "The member's access now.") },
+    errors: ["validation", "notFound"],
+  }),
+  async (c) => {
+    const view = await permissions.setProjectScope(
+      c.var.db,
+      c.var.credentials,
+      authedActor(c),
+      c.req.valid("param").id,
+      c.req.valid("json").project_ids,
+    );
+    return c.json(view, 200);
+  },
+);
+
+/** The organization's IAM at a glance: the permission catalog and every member's access. */
+export const iamRoutes = createRouter();
+iamRoutes.use("*", requireAuth());
+
+export const IamOverview = z
+  .object({
+    permissions: z.array(z.object({ name: PermissionName, roles: z.array(Role) })),
+    members: z.array(MemberAccess),
+  })
+  .openapi("IamOverview");
+
+iamRoutes.openapi(
+  authedRoute({
+    method: "get",
+    path: "/",
+    tags: ["users"],
+    summary: "Every member's permissions and projects, and which roles hold each permission by default (owner/admin, admin_access)",
+    responses: { 200: jsonResponse(IamOverview, "The organization's IAM.") },
+  }),
+  async (c) => {
+    const p = c.var.principal;
+    if (!hasPermission(p, "admin_access")) requireRole(p, "admin", "view the organization's permissions");
+    return c.json(await permissions.iamOverview(c.var.db, p.organizationId), 200);
   },
 );

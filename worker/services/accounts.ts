@@ -9,6 +9,7 @@ import { isoAfterSeconds, nowIso } from "../lib/time.ts";
 import { auditRow, recordAudit } from "./audit.ts";
 import { apiKeyRateKey, sessionRateKey, type CredentialCache } from "./credential-cache.ts";
 import type { LoginThrottle } from "./login-throttle.ts";
+import { apiKeyAccess, loadAccess } from "./permissions.ts";
 import { lowerRole, requireRole, type Actor, type Principal } from "./principal.ts";
 import { signToken, verifyToken, type AccessClaims, type RefreshClaims } from "./tokens.ts";
 
@@ -394,6 +395,7 @@ export async function principalFromClaims(db: Database, claims: Pick<AccessClaim
     throw unauthorized("This session was ended (logged out or revoked): log in again.");
   }
   // The role is read from the membership, not the token, so a demotion takes effect at once.
+  const access = await loadAccess(db, row.session.organizationId, claims.sub, row.role);
   return {
     kind: "session",
     userId: claims.sub,
@@ -401,6 +403,8 @@ export async function principalFromClaims(db: Database, claims: Pick<AccessClaim
     organizationId: row.session.organizationId,
     role: row.role,
     sessionId: row.session.id,
+    permissions: access.permissions,
+    projectScope: access.projectScope,
   };
 }
 
@@ -434,6 +438,7 @@ export async function principalFromApiKeyHash(
   if (!row.key.lastUsedAt || Date.parse(now) - Date.parse(row.key.lastUsedAt) > 60_000) {
     onUsed(db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.key.id)));
   }
+  const access = apiKeyAccess(await loadAccess(db, row.key.organizationId, row.key.userId, row.role), row.role, row.key.role);
   return {
     principal: {
       kind: "api_key",
@@ -442,6 +447,8 @@ export async function principalFromApiKeyHash(
       organizationId: row.key.organizationId,
       role: lowerRole(row.key.role, row.role),
       apiKeyId: row.key.id,
+      permissions: access.permissions,
+      projectScope: access.projectScope,
     },
     expiresAt: row.key.expiresAt,
   };

@@ -14,7 +14,7 @@ import { auditRow } from "./audit.ts";
 import { normalizeEnv, openEnv, sealEnv, type EnvVars } from "./environment.ts";
 import { getHost } from "./hosts.ts";
 import { runOnHost } from "./host-relay.ts";
-import { requireRole, roleAtLeast, type Actor, type Principal } from "./principal.ts";
+import { requireRole, roleAtLeast, seesProject, type Actor, type Principal, type Viewer } from "./principal.ts";
 import { type PlacementFilter, placedIn, resolvePlacement } from "./project-lookup.ts";
 
 export type ApplicationRow = typeof applications.$inferSelect;
@@ -229,7 +229,7 @@ export async function createApplication(
   const p = actor.principal;
   requireRole(p, "member", "create applications");
   requireSecretsRole(p, input);
-  const place = await resolvePlacement(db, p.organizationId, { projectId: input.project_id, environmentId: input.environment_id });
+  const place = await resolvePlacement(db, p, { projectId: input.project_id, environmentId: input.environment_id });
   const hostId = input.host_id ? (await getHost(db, p.organizationId, input.host_id)).id : await defaultHostId(db, p.organizationId);
   const appName = await chooseAppName(db, p.organizationId, input.app_name, input.name, { suffix: options.suffixAppName });
   const token = `${WEBHOOK_TOKEN_PREFIX}${randomString(40)}`;
@@ -305,32 +305,32 @@ export async function createApplication(
   return row;
 }
 
-export async function listApplications(db: Database, organizationId: string, filter: PlacementFilter, page: PageQuery) {
-  return newestFirstPage(db.select().from(applications).$dynamic(), applications, page, ...placedIn(applications, organizationId, filter));
+export async function listApplications(db: Database, viewer: Viewer, filter: PlacementFilter, page: PageQuery) {
+  return newestFirstPage(db.select().from(applications).$dynamic(), applications, page, ...placedIn(applications, viewer, filter));
 }
 
 /** Of a project, or of one environment when `environmentId` is given. */
 export async function applicationsOfProject(
   db: Database,
-  organizationId: string,
+  viewer: Viewer,
   projectId: string,
   environmentId?: string,
 ): Promise<ApplicationRow[]> {
   return db
     .select()
     .from(applications)
-    .where(and(...placedIn(applications, organizationId, { projectId, environmentId })))
+    .where(and(...placedIn(applications, viewer, { projectId, environmentId })))
     .orderBy(desc(applications.createdAt));
 }
 
-/** An application of the organization; another organization's is "not found". */
-export async function getApplication(db: Database, organizationId: string, id: string): Promise<ApplicationRow> {
+/** An application of the organization; another organization's, or one out of the viewer's projects, is "not found". */
+export async function getApplication(db: Database, viewer: Viewer, id: string): Promise<ApplicationRow> {
   const [row] = await db
     .select()
     .from(applications)
-    .where(and(eq(applications.organizationId, organizationId), eq(applications.id, id)))
+    .where(and(eq(applications.organizationId, viewer.organizationId), eq(applications.id, id)))
     .limit(1);
-  if (!row) throw notFound(`Application ${id}`);
+  if (!row || !seesProject(viewer, row.projectId)) throw notFound(`Application ${id}`);
   return row;
 }
 
@@ -369,7 +369,7 @@ export async function updateApplication(
   const p = actor.principal;
   requireRole(p, "member", "change applications");
   requireSecretsRole(p, patch);
-  const row = await getApplication(db, p.organizationId, id);
+  const row = await getApplication(db, p, id);
   let next = await applyInput(row, patch, env);
   if (patch.host_id !== undefined) next.hostId = patch.host_id ? (await getHost(db, p.organizationId, patch.host_id)).id : null;
   if (patch.app_name !== undefined && patch.app_name !== row.appName) {
@@ -409,7 +409,7 @@ export async function setEnvironment(
 ): Promise<{ row: ApplicationRow; vars: EnvVars }> {
   const p = actor.principal;
   requireRole(p, "admin", "set environment variables");
-  const row = await getApplication(db, p.organizationId, id);
+  const row = await getApplication(db, p, id);
   const given = normalizeEnv(input);
   const vars = options.merge ? { ...(await openEnv(row.envEncrypted, env.ENCRYPTION_KEY)), ...given } : given;
   const sealed = await sealEnv(vars, env.ENCRYPTION_KEY);
@@ -437,7 +437,7 @@ export async function environmentOf(env: Bindings, row: Pick<ApplicationRow, "en
 export async function revealEnvironment(db: Database, env: Bindings, actor: Caller, id: string): Promise<EnvVars> {
   const p = actor.principal;
   requireRole(p, "admin", "reveal environment variables");
-  const row = await getApplication(db, p.organizationId, id);
+  const row = await getApplication(db, p, id);
   await db.insert(auditEvents).values(
     auditRow(actor, {
       organizationId: p.organizationId,
@@ -477,7 +477,7 @@ export async function rotateWebhook(
 ): Promise<ApplicationRow> {
   const p = actor.principal;
   requireRole(p, "admin", "rotate webhook secrets");
-  const row = await getApplication(db, p.organizationId, id);
+  const row = await getApplication(db, p, id);
   const next = { ...row, updatedAt: nowIso() };
   if (what !== "token") next.webhookSecretEncrypted = await encryptSecret(randomString(40), env.ENCRYPTION_KEY);
   if (what !== "secret") {
@@ -518,7 +518,7 @@ export async function changeState(
 ): Promise<{ row: ApplicationRow; changed: boolean }> {
   const p = actor.principal;
   requireRole(p, "member", `${action} applications`);
-  const row = await getApplication(db, p.organizationId, id);
+  const row = await getApplication(db, p, id);
   if (!row.hostId) throw conflict("This application has no host: set host_id, then deploy it.");
   if (!row.currentDeploymentId)
     throw conflict(`Application ${row.name} has not been deployed yet: deploy it first (POST /api/v1/applications/${id}/deployments).`);
@@ -572,7 +572,7 @@ export async function removeFromHost(
 export async function deleteApplication(db: Database, env: Bindings, actor: Caller, id: string): Promise<ApplicationRow> {
   const p = actor.principal;
   requireRole(p, "admin", "delete applications");
-  const row = await getApplication(db, p.organizationId, id);
+  const row = await getApplication(db, p, id);
   await env.DEPLOY_QUEUE.getByName(row.id).cancelAll("the application was deleted");
   const removed = await removeFromHost(env, row);
   await db.batch([

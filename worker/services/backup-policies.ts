@@ -168,7 +168,7 @@ async function checkTarget(db: Database, organizationId: string, target: PolicyT
   const missing = (pointer: string, what: string) =>
     invalid([{ pointer: `/body/target/${pointer}`, detail: `${what} was not found in your organization.` }]);
   if (target.kind === "database") {
-    const service = await getDatabaseService(db, organizationId, target.database_id).catch(() => {
+    const service = await getDatabaseService(db, { organizationId }, target.database_id).catch(() => {
       throw missing("database_id", `Database service ${target.database_id}`);
     });
     return `database ${service.name}`;

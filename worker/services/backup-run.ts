@@ -46,7 +46,7 @@ const aborted = (signal: AbortSignal) => (signal.reason instanceof Error ? signa
 
 export async function runBackup(env: Bindings, spec: Extract<BackupTaskSpec, { kind: "backup" }>, hooks: RunHooks): Promise<TaskPatch> {
   const db = createDatabase(env);
-  const row = await getBackup(db, spec.organizationId, spec.backupId);
+  const row = await getBackup(db, { organizationId: spec.organizationId }, spec.backupId);
   const fail = async (message: string): Promise<TaskPatch> => {
     await db.update(backups).set({ status: "failed", error: message, finishedAt: nowIso() }).where(eq(backups.id, row.id));
     hooks.log(message);
@@ -120,7 +120,7 @@ export async function runBackup(env: Bindings, spec: Extract<BackupTaskSpec, { k
 
 export async function runRestore(env: Bindings, spec: Extract<BackupTaskSpec, { kind: "restore" }>, hooks: RunHooks): Promise<TaskPatch> {
   const db = createDatabase(env);
-  const row = await getBackup(db, spec.organizationId, spec.backupId);
+  const row = await getBackup(db, { organizationId: spec.organizationId }, spec.backupId);
   const destination = await openDestination(db, env, spec.organizationId, row.destinationId);
   const expected = row.sha256 ?? "";
   const size = row.sizeBytes ?? 0;

@@ -1,10 +1,10 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { createDatabase, type Database } from "../db/client.ts";
 import { errorText } from "../db/errors.ts";
-import { BACKUP_TARGET_KINDS, type BackupStatus, type BackupTargetKind, backups } from "../db/schema.ts";
+import { BACKUP_TARGET_KINDS, type BackupStatus, type BackupTargetKind, backups, databaseServices } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
-import { ApiError, conflict, notFound } from "../errors.ts";
+import { ApiError, conflict, forbidden, notFound } from "../errors.ts";
 import { decryptStream, organizationBackupKey, verifyingStream } from "../lib/backup-crypto.ts";
 import { newId } from "../lib/ids.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
@@ -12,7 +12,9 @@ import { nowIso } from "../lib/time.ts";
 import { recordAudit } from "./audit.ts";
 import { DEFAULT_DESTINATION, openDestination } from "./backup-destinations.ts";
 import { type BackupTarget, type RestoreInto, sourceFor, targetIdOf } from "./backup-sources.ts";
-import { type Actor, type Principal, requireRole } from "./principal.ts";
+import { getDatabaseService } from "./databases.ts";
+import { type Actor, type Principal, requireRole, type Viewer } from "./principal.ts";
+import { inProjectScope } from "./project-lookup.ts";
 import { createTask, type TaskRow, updateTask } from "./tasks.ts";
 
 // Backups: the records of artifacts in destinations, on-demand backups and restores as tasks (run
@@ -213,12 +215,26 @@ export interface BackupFilter {
   status?: BackupStatus;
 }
 
+/**
+ * What a project-scoped member sees of backups: those of their projects' database services.
+ * Volumes and containers belong to a host, not to a project, so theirs are not shown.
+ */
+function backupScope(db: Database, viewer: Viewer): SQL | undefined {
+  const scope = inProjectScope(databaseServices.projectId, viewer);
+  if (!scope) return undefined;
+  return and(
+    eq(backups.targetKind, "database"),
+    inArray(backups.targetId, db.select({ id: databaseServices.id }).from(databaseServices).where(scope)),
+  );
+}
+
 export async function listBackups(db: Database, principal: Principal, filter: BackupFilter, page: PageQuery) {
   return newestFirstPage(
     db.select().from(backups).$dynamic(),
     backups,
     page,
     eq(backups.organizationId, principal.organizationId),
+    backupScope(db, principal),
     filter.target_kind ? eq(backups.targetKind, filter.target_kind) : undefined,
     filter.target_id ? eq(backups.targetId, filter.target_id) : undefined,
     filter.host_id ? eq(backups.hostId, filter.host_id) : undefined,
@@ -228,17 +244,25 @@ export async function listBackups(db: Database, principal: Principal, filter: Ba
   );
 }
 
-export async function getBackup(db: Database, organizationId: string, id: string): Promise<BackupRow> {
+export async function getBackup(db: Database, viewer: Viewer, id: string): Promise<BackupRow> {
   const [row] = await db
     .select()
     .from(backups)
-    .where(and(eq(backups.organizationId, organizationId), eq(backups.id, id)))
+    .where(and(eq(backups.organizationId, viewer.organizationId), eq(backups.id, id), backupScope(db, viewer)))
     .limit(1);
   if (!row) throw notFound(`Backup ${id}`);
   return row;
 }
 
 // ---- backup -----------------------------------------------------------------------------------
+
+/** A project-scoped member backs up their projects' databases only (another's looks missing). */
+async function assertTargetInScope(db: Database, viewer: Viewer, target: BackupTarget): Promise<void> {
+  if (!viewer.projectScope) return;
+  if (target.kind !== "database")
+    throw forbidden(`Backing up a ${target.kind} is not available to project-scoped members: it belongs to a host, not a project.`);
+  await getDatabaseService(db, viewer, target.databaseId);
+}
 
 /**
  * Records a backup of `target` (status running) and starts its task; the caller answers 202 with
@@ -252,6 +276,7 @@ export async function startBackup(
   const { principal } = actor;
   requireRole(principal, "member", "run backups");
   const db = createDatabase(env);
+  await assertTargetInScope(db, principal, input.target);
   const source = sourceFor(input.target.kind);
   const described = await source.describe(env, input.target, { db, organizationId: principal.organizationId });
   const destination = await openDestination(db, env, principal.organizationId, input.destinationId);
@@ -338,7 +363,7 @@ export async function startRestore(
   const { principal } = actor;
   requireRole(principal, "admin", "restore backups");
   const db = createDatabase(env);
-  const row = await getBackup(db, principal.organizationId, input.backupId);
+  const row = await getBackup(db, principal, input.backupId);
   if (row.status !== "succeeded")
     throw conflict(`Backup ${row.id} is ${row.status}${row.error ? ` (${row.error})` : ""}: only a succeeded backup can be restored.`);
   sourceFor(row.targetKind);
@@ -403,7 +428,7 @@ export async function downloadBackup(
   const { principal } = actor;
   requireRole(principal, "admin", "download backups");
   const db = createDatabase(env);
-  const row = await getBackup(db, principal.organizationId, id);
+  const row = await getBackup(db, principal, id);
   if (row.status !== "succeeded") throw conflict(`Backup ${row.id} is ${row.status}: only a succeeded backup can be downloaded.`);
   const destination = await openDestination(db, env, principal.organizationId, row.destinationId);
   const object = await destination.store.get(row.objectKey);
@@ -432,7 +457,7 @@ export async function deleteBackup(env: Bindings, actor: Authed, id: string): Pr
   const { principal } = actor;
   requireRole(principal, "admin", "delete backups");
   const db = createDatabase(env);
-  const row = await getBackup(db, principal.organizationId, id);
+  const row = await getBackup(db, principal, id);
   if (row.status === "running") throw conflict(`Backup ${row.id} is still running: cancel its task (${row.taskId}) first.`);
   const destination = await openDestination(db, env, principal.organizationId, row.destinationId).catch((error) => {
     // The destination's row is gone: nothing can be deleted there, the record goes anyway.

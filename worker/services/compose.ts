@@ -106,7 +106,7 @@ export async function composeUpApplication(db: Database, env: Bindings, actor: A
         `Deployment ${row.id} is still running after ${COMPOSE_UP_WAIT_MS / 60_000} minutes: follow it at /api/v1/deployments/${row.id}.`,
       );
     await scheduler.wait(POLL_MS);
-    row = await getDeployment(db, principal.organizationId, deployment.id);
+    row = await getDeployment(db, principal, deployment.id);
   }
   const output = (await readLogs(db, row.id, 0, 100_000)).map((l) => l.data).join("");
   return { deployment: row, output };

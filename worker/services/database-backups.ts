@@ -120,7 +120,7 @@ async function newServiceFor(
 
 export const databaseSource: BackupSource<DatabaseTarget> = {
   async describe(env, target, { db, organizationId }) {
-    const row = await getDatabaseService(db, organizationId, target.databaseId);
+    const row = await getDatabaseService(db, { organizationId }, target.databaseId);
     const hostId = await hostOf(row);
     const artifact = ARTIFACTS[row.engine];
     // The server's own binary answers without credentials; a restore reads the version from the
@@ -139,7 +139,7 @@ export const databaseSource: BackupSource<DatabaseTarget> = {
   },
 
   async open(env, target, ctx) {
-    const row = await getDatabaseService(ctx.db, ctx.organizationId, target.databaseId);
+    const row = await getDatabaseService(ctx.db, { organizationId: ctx.organizationId }, target.databaseId);
     const opened = await download(env, await hostOf(row), "database.dump", await dumpArgs(env, row)).catch((error: unknown) => {
       throw new SourceStepError(`The database could not be dumped: ${errorText(error)}`);
     });
@@ -149,7 +149,7 @@ export const databaseSource: BackupSource<DatabaseTarget> = {
   },
 
   async restore(env, target, into, body, ctx) {
-    const original = await getDatabaseService(ctx.db, ctx.organizationId, target.databaseId);
+    const original = await getDatabaseService(ctx.db, { organizationId: ctx.organizationId }, target.databaseId);
     const row = into.kind === "new" ? await newServiceFor(ctx, env, original, into) : original;
     const hostId = await hostOf(row);
     ctx.log(

@@ -17,7 +17,7 @@ import { chooseAppName, defaultHostId } from "./applications.ts";
 import { auditRow } from "./audit.ts";
 import { getHost } from "./hosts.ts";
 import { runOnHost, runStreamOnHost } from "./host-relay.ts";
-import { requireRole, type Actor, type Principal } from "./principal.ts";
+import { requireRole, seesProject, type Actor, type Principal, type Viewer } from "./principal.ts";
 import { type PlacementFilter, placedIn, resolvePlacement } from "./project-lookup.ts";
 import { errorText } from "../db/errors.ts";
 
@@ -147,7 +147,7 @@ export async function createDatabaseService(
   const p = actor.principal;
   requireRole(p, "member", "create databases");
   const spec = ENGINES[input.engine];
-  const place = await resolvePlacement(db, p.organizationId, { projectId: input.project_id, environmentId: input.environment_id });
+  const place = await resolvePlacement(db, p, { projectId: input.project_id, environmentId: input.environment_id });
   const hostId = input.host_id ? (await getHost(db, p.organizationId, input.host_id)).id : await defaultHostId(db, p.organizationId);
   const appName = await chooseAppName(db, p.organizationId, input.app_name, input.name, { suffix: options.suffixAppName });
   const now = nowIso();
@@ -200,36 +200,31 @@ export async function createDatabaseService(
   return startContainer(db, env, row);
 }
 
-export async function listDatabaseServices(db: Database, organizationId: string, filter: PlacementFilter, page: PageQuery) {
+export async function listDatabaseServices(db: Database, viewer: Viewer, filter: PlacementFilter, page: PageQuery) {
   return newestFirstPage(
     db.select().from(databaseServices).$dynamic(),
     databaseServices,
     page,
-    ...placedIn(databaseServices, organizationId, filter),
+    ...placedIn(databaseServices, viewer, filter),
   );
 }
 
 /** Of a project, or of one environment when `environmentId` is given. */
-export async function databasesOfProject(
-  db: Database,
-  organizationId: string,
-  projectId: string,
-  environmentId?: string,
-): Promise<DatabaseRow[]> {
+export async function databasesOfProject(db: Database, viewer: Viewer, projectId: string, environmentId?: string): Promise<DatabaseRow[]> {
   return db
     .select()
     .from(databaseServices)
-    .where(and(...placedIn(databaseServices, organizationId, { projectId, environmentId })))
+    .where(and(...placedIn(databaseServices, viewer, { projectId, environmentId })))
     .orderBy(desc(databaseServices.createdAt));
 }
 
-export async function getDatabaseService(db: Database, organizationId: string, id: string): Promise<DatabaseRow> {
+export async function getDatabaseService(db: Database, viewer: Viewer, id: string): Promise<DatabaseRow> {
   const [row] = await db
     .select()
     .from(databaseServices)
-    .where(and(eq(databaseServices.organizationId, organizationId), eq(databaseServices.id, id)))
+    .where(and(eq(databaseServices.organizationId, viewer.organizationId), eq(databaseServices.id, id)))
     .limit(1);
-  if (!row) throw notFound(`Database ${id}`);
+  if (!row || !seesProject(viewer, row.projectId)) throw notFound(`Database ${id}`);
   return row;
 }
 
@@ -326,7 +321,7 @@ export async function changeDatabaseState(
 ): Promise<DatabaseRow> {
   const p = actor.principal;
   requireRole(p, "member", `${action} databases`);
-  const row = await getDatabaseService(db, p.organizationId, id);
+  const row = await getDatabaseService(db, p, id);
   if (!row.hostId) throw conflict("This database has no host: register one first.");
   let next: DatabaseRow;
   if (action === "stop") {
@@ -383,7 +378,7 @@ export async function deleteDatabaseService(
 ): Promise<DatabaseRow> {
   const p = actor.principal;
   requireRole(p, "admin", "delete databases");
-  const row = await getDatabaseService(db, p.organizationId, id);
+  const row = await getDatabaseService(db, p, id);
   const removed = await removeDatabaseContainers(env, row, options.purge === true);
   if (!removed && options.purge)
     throw new ApiError(

@@ -69,7 +69,7 @@ export async function followLogs(
     await sse.writeSSE({ event: "end", ...(last >= 0 ? { id: String(last) } : {}), data: JSON.stringify(end) });
   };
   const endIfFinished = async (stream: { end(): void }) => {
-    const current = await getDeployment(db, organizationId, dep.id);
+    const current = await getDeployment(db, { organizationId }, dep.id);
     if (!isFinished(current.status)) return;
     await finish({ status: current.status, error: current.error });
     stream.end();

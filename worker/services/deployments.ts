@@ -4,7 +4,7 @@ import { and, asc, desc, eq, gt, isNotNull, max } from "drizzle-orm";
 import type { DeployBuildArgs, DeployRunArgs } from "#protocol";
 import { PROJECT_LABEL } from "#protocol";
 import type { Database } from "../db/client.ts";
-import { auditEvents, deploymentLogs, deployments, type DeploymentStatus } from "../db/schema.ts";
+import { applications, auditEvents, deploymentLogs, deployments, type DeploymentStatus } from "../db/schema.ts";
 import type { EnqueueRequest, EnqueueResult } from "../durable/deploy-queue.ts";
 import type { Bindings } from "../env.ts";
 import { conflict, notFound } from "../errors.ts";
@@ -16,7 +16,7 @@ import { environmentOf, getApplication, gitCredentialsOf, registryAuthOf, type A
 import { auditRow } from "./audit.ts";
 import { registryAuthFor } from "./registries.ts";
 import { traefikLabels, type DomainRow } from "./domains.ts";
-import { requireRole, type Actor, type Principal } from "./principal.ts";
+import { requireRole, seesProject, type Actor, type Principal, type Viewer } from "./principal.ts";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
 export type DeploymentLogRow = typeof deploymentLogs.$inferSelect;
@@ -42,7 +42,7 @@ export async function requestDeployment(
 ): Promise<EnqueueResult> {
   const p = actor.principal;
   requireRole(p, "member", "deploy applications");
-  const app = await getApplication(db, p.organizationId, applicationId);
+  const app = await getApplication(db, p, applicationId);
   const result = await env.DEPLOY_QUEUE.getByName(app.id).enqueue({
     organizationId: app.organizationId,
     applicationId: app.id,
@@ -68,7 +68,7 @@ export async function requestDeployment(
 export async function rollback(db: Database, env: Bindings, actor: Caller, deploymentId: string): Promise<EnqueueResult> {
   const p = actor.principal;
   requireRole(p, "member", "roll back applications");
-  const target = await getDeployment(db, p.organizationId, deploymentId);
+  const target = await getDeployment(db, p, deploymentId);
   if (target.status !== "succeeded" || !target.imageTag) {
     throw conflict(
       `Deployment ${deploymentId} did not succeed (it is ${target.status}): only a successful deployment's image can be rolled back to.`,
@@ -108,7 +108,7 @@ export async function rollback(db: Database, env: Bindings, actor: Caller, deplo
 export async function cancelDeployment(db: Database, env: Bindings, actor: Caller, deploymentId: string): Promise<DeploymentRow> {
   const p = actor.principal;
   requireRole(p, "member", "cancel deployments");
-  const row = await getDeployment(db, p.organizationId, deploymentId);
+  const row = await getDeployment(db, p, deploymentId);
   if (isFinished(row.status)) throw conflict(`Deployment ${deploymentId} already ${row.status}.`);
   await env.DEPLOY_QUEUE.getByName(row.applicationId).cancel(row.id, `cancelled by ${p.username}`);
   await db.insert(auditEvents).values(
@@ -120,20 +120,21 @@ export async function cancelDeployment(db: Database, env: Bindings, actor: Calle
       metadata: { application_id: row.applicationId },
     }),
   );
-  return getDeployment(db, p.organizationId, deploymentId);
+  return getDeployment(db, p, deploymentId);
 }
 
-export async function getDeployment(db: Database, organizationId: string, id: string): Promise<DeploymentRow> {
-  const [row] = await db
-    .select()
+export async function getDeployment(db: Database, viewer: Viewer, id: string): Promise<DeploymentRow> {
+  const [found] = await db
+    .select({ row: deployments, projectId: applications.projectId })
     .from(deployments)
-    .where(and(eq(deployments.organizationId, organizationId), eq(deployments.id, id)))
+    .innerJoin(applications, eq(applications.id, deployments.applicationId))
+    .where(and(eq(deployments.organizationId, viewer.organizationId), eq(deployments.id, id)))
     .limit(1);
-  if (!row) throw notFound(`Deployment ${id}`);
-  return row;
+  if (!found || !seesProject(viewer, found.projectId)) throw notFound(`Deployment ${id}`);
+  return found.row;
 }
 
-/** Newest first. */
+/** Newest first; the caller has looked the application up (in the viewer's scope). */
 export async function listDeployments(db: Database, organizationId: string, applicationId: string, page: PageQuery) {
   return newestFirstPage(
     db.select().from(deployments).$dynamic(),

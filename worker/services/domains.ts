@@ -3,14 +3,14 @@
 // provider on the host routes them (entrypoints `web` and `websecure`, resolver `letsencrypt`).
 import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { auditEvents, domains, type PortMapping } from "../db/schema.ts";
+import { applications, auditEvents, domains, type PortMapping } from "../db/schema.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { conflict, invalid, notFound } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { nowIso } from "../lib/time.ts";
 import { getApplication } from "./applications.ts";
 import { auditRow } from "./audit.ts";
-import { requireRole, type Actor, type Principal } from "./principal.ts";
+import { requireRole, seesProject, type Actor, type Principal, type Viewer } from "./principal.ts";
 
 export type DomainRow = typeof domains.$inferSelect;
 type Caller = Actor & { principal: Principal };
@@ -66,7 +66,7 @@ export async function createDomain(db: Database, actor: Caller, applicationId: s
   requireRole(p, "member", "add domains");
   const host = normalizeHost(input.host);
   check({ ...input, host });
-  const app = await getApplication(db, p.organizationId, applicationId);
+  const app = await getApplication(db, p, applicationId);
   await refuseTaken(db, p.organizationId, host);
   const now = nowIso();
   const https = input.https ?? input.certificate_type === "letsencrypt";
@@ -104,6 +104,7 @@ export async function createDomain(db: Database, actor: Caller, applicationId: s
   return row;
 }
 
+/** The caller has looked the application up (in the viewer's scope). */
 export async function listDomains(db: Database, organizationId: string, applicationId: string): Promise<DomainRow[]> {
   return db
     .select()
@@ -112,20 +113,21 @@ export async function listDomains(db: Database, organizationId: string, applicat
     .orderBy(asc(domains.createdAt), asc(domains.id));
 }
 
-export async function getDomain(db: Database, organizationId: string, id: string): Promise<DomainRow> {
-  const [row] = await db
-    .select()
+export async function getDomain(db: Database, viewer: Viewer, id: string): Promise<DomainRow> {
+  const [found] = await db
+    .select({ row: domains, projectId: applications.projectId })
     .from(domains)
-    .where(and(eq(domains.organizationId, organizationId), eq(domains.id, id)))
+    .innerJoin(applications, eq(applications.id, domains.applicationId))
+    .where(and(eq(domains.organizationId, viewer.organizationId), eq(domains.id, id)))
     .limit(1);
-  if (!row) throw notFound(`Domain ${id}`);
-  return row;
+  if (!found || !seesProject(viewer, found.projectId)) throw notFound(`Domain ${id}`);
+  return found.row;
 }
 
 export async function updateDomain(db: Database, actor: Caller, id: string, patch: Partial<DomainInput>): Promise<DomainRow> {
   const p = actor.principal;
   requireRole(p, "member", "change domains");
-  const row = await getDomain(db, p.organizationId, id);
+  const row = await getDomain(db, p, id);
   const host = patch.host !== undefined ? normalizeHost(patch.host) : row.host;
   const next: DomainRow = {
     ...row,
@@ -156,7 +158,7 @@ export async function updateDomain(db: Database, actor: Caller, id: string, patc
 export async function deleteDomain(db: Database, actor: Caller, id: string): Promise<void> {
   const p = actor.principal;
   requireRole(p, "member", "remove domains");
-  const row = await getDomain(db, p.organizationId, id);
+  const row = await getDomain(db, p, id);
   await db.batch([
     db.delete(domains).where(eq(domains.id, id)),
     db.insert(auditEvents).values(

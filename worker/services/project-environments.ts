@@ -29,7 +29,7 @@ const nameTaken = (err: unknown) => isUniqueViolation(err, "environments", "name
 export async function createEnvironment(db: Database, actor: Caller, projectId: string, input: EnvironmentInput): Promise<EnvironmentRow> {
   const p = actor.principal;
   requireRole(p, "member", "create environments");
-  const project = await getProject(db, p.organizationId, projectId);
+  const project = await getProject(db, p, projectId);
   const now = nowIso();
   const row: EnvironmentRow = {
     id: newId("env"),
@@ -69,7 +69,7 @@ export async function updateEnvironment(
 ): Promise<EnvironmentRow> {
   const p = actor.principal;
   requireRole(p, "member", "update environments");
-  const row = await getEnvironment(db, p.organizationId, id);
+  const row = await getEnvironment(db, p, id);
   if (row.isDefault && patch.name !== undefined && patch.name !== row.name) {
     throw conflict(`${row.name} is the project's default environment: it keeps its name.`);
   }
@@ -116,7 +116,7 @@ export async function deleteEnvironment(
 ): Promise<EnvironmentRow> {
   const p = actor.principal;
   requireRole(p, "admin", "delete environments");
-  const row = await getEnvironment(db, p.organizationId, id);
+  const row = await getEnvironment(db, p, id);
   if (row.isDefault) throw conflict(`${row.name} is the project's default environment and cannot be deleted: delete the project instead.`);
   const [apps, dbs] = await Promise.all([
     db.select().from(applications).where(eq(applications.environmentId, id)),

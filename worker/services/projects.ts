@@ -3,15 +3,15 @@ import type { Database } from "../db/client.ts";
 import { applications, auditEvents, databaseServices, environments, projects } from "../db/schema.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import type { Bindings } from "../env.ts";
-import { conflict } from "../errors.ts";
+import { conflict, forbidden } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { removeFromHost } from "./applications.ts";
 import { removeDatabaseContainers } from "./databases.ts";
-import { requireRole, type Actor, type Principal } from "./principal.ts";
-import { defaultEnvironmentRow, getProject, type EnvironmentRow, type ProjectRow } from "./project-lookup.ts";
+import { requireRole, type Actor, type Principal, type Viewer } from "./principal.ts";
+import { defaultEnvironmentRow, getProject, inProjectScope, type EnvironmentRow, type ProjectRow } from "./project-lookup.ts";
 
 export { getProject, type ProjectRow };
 type Caller = Actor & { principal: Principal };
@@ -36,6 +36,8 @@ export async function createProject(
 ): Promise<ProjectRow & { environment: EnvironmentRow }> {
   const p = actor.principal;
   requireRole(p, "member", "create projects");
+  // A project-scoped member would not see what they made: an admin creates it and scopes them to it.
+  if (p.projectScope) throw forbidden("Project-scoped members cannot create projects: ask an admin to create it and add it to your projects.");
   const [taken] = await db
     .select({ id: projects.id })
     .from(projects)
@@ -72,18 +74,28 @@ export async function createProject(
   return { ...row, environment };
 }
 
-export async function listProjects(db: Database, organizationId: string, page: PageQuery) {
-  return newestFirstPage(db.select().from(projects).$dynamic(), projects, page, eq(projects.organizationId, organizationId));
+export async function listProjects(db: Database, viewer: Viewer, page: PageQuery) {
+  return newestFirstPage(
+    db.select().from(projects).$dynamic(),
+    projects,
+    page,
+    eq(projects.organizationId, viewer.organizationId),
+    inProjectScope(projects.id, viewer),
+  );
 }
 
-export async function allProjects(db: Database, organizationId: string): Promise<ProjectRow[]> {
-  return db.select().from(projects).where(eq(projects.organizationId, organizationId)).orderBy(desc(projects.createdAt), desc(projects.id));
+export async function allProjects(db: Database, viewer: Viewer): Promise<ProjectRow[]> {
+  return db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.organizationId, viewer.organizationId), inProjectScope(projects.id, viewer)))
+    .orderBy(desc(projects.createdAt), desc(projects.id));
 }
 
 export async function updateProject(db: Database, actor: Caller, id: string, patch: Partial<ProjectInput>): Promise<ProjectRow> {
   const p = actor.principal;
   requireRole(p, "member", "update projects");
-  const row = await getProject(db, p.organizationId, id);
+  const row = await getProject(db, p, id);
   if (patch.name !== undefined && patch.name !== row.name) {
     const [taken] = await db
       .select({ id: projects.id })
@@ -139,7 +151,7 @@ export async function deleteProject(
 ): Promise<void> {
   const p = actor.principal;
   requireRole(p, "admin", "delete projects");
-  const row = await getProject(db, p.organizationId, id);
+  const row = await getProject(db, p, id);
   const counts = await projectCounts(db, id);
   if ((counts.applications > 0 || counts.databases > 0) && !options.force) {
     throw conflict(

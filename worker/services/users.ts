@@ -109,7 +109,7 @@ export async function removeUser(db: Database, credentials: CredentialCache, act
 }
 
 /** The rate-limit buckets (and so the cached principals) of a user's live sessions and keys. */
-async function credentialsOf(db: Database, userId: string): Promise<string[]> {
+export async function credentialsOf(db: Database, userId: string): Promise<string[]> {
   const now = nowIso();
   const [liveSessions, liveKeys] = await Promise.all([
     db

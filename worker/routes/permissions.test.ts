@@ -1,0 +1,139 @@
+// Seed 004's permissions over Pier's roles, and project-scoped access, in workerd against the
+// local libSQL server.
+import { describe, expect, it } from "vitest";
+import { apiKeyAccess, resolvePermissions } from "../services/permissions.ts";
+import { addMember, call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
+
+const access = async (owner: TestAccount, userId: string) =>
+  json(await call(`/api/v1/users/${userId}/permissions`, { token: owner.token }), 200);
+const setPermissions = (owner: TestAccount, userId: string, permissions: string[]) =>
+  call(`/api/v1/users/${userId}/permissions`, { method: "PUT", token: owner.token, body: { permissions } });
+const setProjects = (owner: TestAccount, userId: string, projectIds: string[] | null) =>
+  call(`/api/v1/users/${userId}/projects`, { method: "PUT", token: owner.token, body: { project_ids: projectIds } });
+const ids = (rows: { id: string }[]) => rows.map((r) => r.id).sort();
+
+describe("permission resolution", () => {
+  it("starts from the role's defaults, applies grants and revocations, and keeps admin_access with admins", () => {
+    expect(resolvePermissions("member", [])).toEqual(["create_server", "manage_servers", "assign_roles", "manage_backups"]);
+    expect(resolvePermissions("viewer", [])).toEqual([]);
+    expect(resolvePermissions("viewer", [{ permission: "manage_firewall", effect: "grant" }])).toEqual(["manage_firewall"]);
+    expect(resolvePermissions("member", [{ permission: "create_server", effect: "revoke" }])).not.toContain("create_server");
+    expect(resolvePermissions("admin", [{ permission: "admin_access", effect: "revoke" }])).toContain("admin_access");
+    // A key made with a lower role than its user's holds no more than that role's defaults.
+    const member = {
+      permissions: resolvePermissions("member", [{ permission: "manage_firewall", effect: "grant" }]),
+      projectScope: ["prj_a"],
+    };
+    expect(apiKeyAccess(member, "member", "viewer")).toEqual({ permissions: [], projectScope: ["prj_a"] });
+    expect(apiKeyAccess(member, "member", "member")).toBe(member);
+  });
+});
+
+describe("permissions of members", () => {
+  it("an owner grants and revokes; it takes effect on the member's next request; admins keep admin_access", async () => {
+    const owner = await newOwner();
+    const member = await addMember(owner, "member");
+    const admin = await addMember(owner, "admin");
+    expect(await access(owner, member.userId)).toMatchObject({
+      role: "member",
+      permissions: ["create_server", "manage_servers", "assign_roles", "manage_backups"],
+      granted: [],
+      revoked: [],
+      project_ids: null,
+    });
+    // Without admin_access the member cannot read the organization's IAM; granted, at once.
+    await expectProblem(await call("/api/v1/iam", { token: member.token }), 403);
+    const changed = await json(await setPermissions(owner, member.userId, ["manage_servers", "admin_access"]), 200);
+    expect(changed).toMatchObject({
+      permissions: ["manage_servers", "admin_access"],
+      granted: ["admin_access"],
+      revoked: ["create_server", "assign_roles", "manage_backups"],
+    });
+    const iam = await json(await call("/api/v1/iam", { token: member.token }), 200);
+    expect(iam.members.map((m: { user_id: string }) => m.user_id)).toEqual(
+      expect.arrayContaining([owner.userId, member.userId, admin.userId]),
+    );
+    expect(iam.permissions).toContainEqual({ name: "create_server", roles: ["owner", "admin", "member"] });
+    // A member sees their own access, not others' without admin_access; nobody but admins changes it.
+    const viewer = await addMember(owner, "viewer");
+    expect((await json(await call(`/api/v1/users/${viewer.userId}/permissions`, { token: viewer.token }), 200)).permissions).toEqual([]);
+    await expectProblem(await call(`/api/v1/users/${owner.userId}/permissions`, { token: viewer.token }), 403);
+    await expectProblem(await setPermissions(member, viewer.userId, ["create_server"]), 403);
+    // Admins hold admin_access; an admin cannot touch another admin's, nor anyone an owner's.
+    await expectProblem(await setPermissions(owner, admin.userId, ["create_server"]), 422, /admin_access/);
+    await expectProblem(await setPermissions(admin, owner.userId, ["admin_access"]), 403);
+    await expectProblem(await setPermissions(owner, member.userId, ["fly"]), 422);
+    await expectProblem(await setPermissions(owner, "usr_aaaaaaaaaaaaaaaaaaaa", []), 404);
+    // Another organization's user looks missing.
+    const stranger = await newOwner();
+    await expectProblem(await call(`/api/v1/users/${member.userId}/permissions`, { token: stranger.token }), 404);
+    const audit = await json(await call("/api/v1/audit-events", { token: owner.token }), 200);
+    expect(JSON.stringify(audit)).toContain("user.permissions_change");
+  });
+});
+
+describe("project-scoped members", () => {
+  it("see only their projects and what is in them, on the canonical API and Dokploy's; the rest looks missing", async () => {
+    const owner = await newOwner();
+    const member = await addMember(owner, "member");
+    const mine = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "mine" } }), 201);
+    const theirs = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "theirs" } }), 201);
+    const myApp = await json(
+      await call("/api/v1/applications", { token: owner.token, body: { project_id: mine.id, name: "a", image: "nginx:1.27" } }),
+      201,
+    );
+    const theirApp = await json(
+      await call("/api/v1/applications", { token: owner.token, body: { project_id: theirs.id, name: "b", image: "nginx:1.27" } }),
+      201,
+    );
+    expect(ids((await json(await call("/api/v1/projects", { token: member.token }), 200)).projects)).toEqual(ids([mine, theirs]));
+
+    await expectProblem(await setProjects(owner, member.userId, [mine.id, "prj_aaaaaaaaaaaaaaaaaaaa"]), 422, /project_ids\/1/);
+    expect(await json(await setProjects(owner, member.userId, [mine.id]), 200)).toMatchObject({ project_ids: [mine.id] });
+
+    expect(ids((await json(await call("/api/v1/projects", { token: member.token }), 200)).projects)).toEqual([mine.id]);
+    await json(await call(`/api/v1/projects/${mine.id}`, { token: member.token }), 200);
+    await expectProblem(await call(`/api/v1/projects/${theirs.id}`, { token: member.token }), 404);
+    await expectProblem(await call(`/api/v1/environments/${theirs.environments[0].id}`, { token: member.token }), 404);
+    expect(ids((await json(await call("/api/v1/applications", { token: member.token }), 200)).applications)).toEqual([myApp.id]);
+    await expectProblem(await call(`/api/v1/applications/${theirApp.id}`, { token: member.token }), 404);
+    await expectProblem(
+      await call(`/api/v1/applications/${theirApp.id}`, { method: "PATCH", token: member.token, body: { name: "mine-now" } }),
+      404,
+    );
+    await expectProblem(
+      await call("/api/v1/applications", { token: member.token, body: { project_id: theirs.id, name: "c", image: "x:1" } }),
+      404,
+    );
+    await expectProblem(await call("/api/v1/projects", { token: member.token, body: { name: "new" } }), 403, /scoped/);
+    await expectProblem(await call("/api/v1/hosts/hst_aaaaaaaaaaaaaaaaaaaa/containers", { token: member.token }), 403, /scoped/);
+
+    // Dokploy's surface answers from the same services, through an API key of the member's.
+    const key = (await json(await call("/api/v1/api-keys", { token: member.token, body: { name: "dokploy" } }), 201)).key as string;
+    const all = await json(await call("/api/project.all", { apiKey: key }), 200);
+    expect(all.map((p: { projectId: string }) => p.projectId)).toEqual([mine.id]);
+    expect((await call(`/api/application.one?applicationId=${theirApp.id}`, { apiKey: key })).status).toBe(404);
+    expect((await call(`/api/project.one?projectId=${theirs.id}`, { apiKey: key })).status).toBe(404);
+
+    // Given back every project, at once.
+    expect(await json(await setProjects(owner, member.userId, null), 200)).toMatchObject({ project_ids: null });
+    expect(ids((await json(await call("/api/v1/projects", { token: member.token }), 200)).projects)).toEqual(ids([mine, theirs]));
+    // Owners and admins are never scoped.
+    await expectProblem(await setProjects(owner, owner.userId, [mine.id]), 422, /every project/);
+  });
+
+  it("a deleted last project leaves a scoped member seeing nothing, not everything", async () => {
+    const owner = await newOwner();
+    const viewer = await addMember(owner, "viewer");
+    const only = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "only" } }), 201);
+    await json(await call("/api/v1/projects", { token: owner.token, body: { name: "other" } }), 201);
+    await json(await setProjects(owner, viewer.userId, [only.id]), 200);
+    expect((await call(`/api/v1/projects/${only.id}`, { method: "DELETE", token: owner.token })).status).toBe(204);
+    expect(await json(await call(`/api/v1/users/${viewer.userId}/projects`, { token: owner.token }), 200)).toEqual({
+      user_id: viewer.userId,
+      project_ids: [],
+    });
+    // The cached principal still names the deleted project, which matches nothing.
+    expect((await json(await call("/api/v1/projects", { token: viewer.token }), 200)).projects).toEqual([]);
+  });
+});
