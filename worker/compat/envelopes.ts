@@ -171,6 +171,7 @@ const CLAIMS: ReadonlyArray<readonly [SurfaceName, RegExp]> = [
   ["server-manager-v1", /^\/api\/backups(\/(?!nodes$|restore$|delete$)[^/]+(\/restore)?)?$/],
   ["server-manager-v1", /^\/api\/servers\/(?!brief$|async$|bulk_action$|health-summary$)[^/]+$/],
   ["server-manager-v1", /^\/api\/(system|vault)(\/|$)/],
+  ["server-manager-v1", /^\/api\/auth\/(login|logout)$/],
   // DevFlow's metrics of a server by id; 004's by address (below).
   ["devflow", /^\/api\/servers\/(?!health-summary$)[^/]+\/metrics$/],
   // 004 (and what it shares with 002).

@@ -31,6 +31,11 @@ for (const prefix of ["/api", ""]) {
   });
 
   serverManagerCompat.post(`${prefix}/session/refresh`, async (c) => {
+    const p = c.var.principal;
+    // The dashboard's cookie session slides by itself as it is used (middleware/auth.ts).
+    if (p?.sessionId && !(await c.req.text()).trim()) {
+      return c.json(ok({ authenticated: true, session_id: p.sessionId, auth: p.kind, user: await currentUser(c) }, "Session is valid."));
+    }
     const body = await readJson(c, z.object({ refresh_token: z.string().min(1).max(4096) }));
     const session = await accounts.refresh(c.var.db, c.var.credentials, authSettings(c.env), actorOf(c), body.refresh_token);
     return c.json(ok(accounts.toSessionView(session), "Session refreshed."));

@@ -34,8 +34,16 @@ const BROWSER_LOGIN_PATH = "/api/v1/auth/browser/login";
  * The cookie session's token, on the routes that accept it (the canonical API); undefined
  * elsewhere, and on the browser login, which needs no session and must work whatever cookie is left.
  */
+/**
+ * Seeds 002/004's session paths outside /api/v1 that the dashboard's cookie answers too (its
+ * session check, current user, password change, logout), under the same origin and CSRF rules.
+ */
+const COOKIE_COMPAT_PATH =
+  /^\/(api\/)?session\/(check|refresh)$|^\/api\/(current-user|profile|debug\/user-info|auth\/logout)$|^\/change-password$/;
+
 export function sessionCookieOf(c: Context<AppEnv>): string | undefined {
-  if (!c.req.path.startsWith("/api/v1/") || c.req.path === BROWSER_LOGIN_PATH) return undefined;
+  const path = c.req.path;
+  if (!(path.startsWith("/api/v1/") || COOKIE_COMPAT_PATH.test(path)) || path === BROWSER_LOGIN_PATH) return undefined;
   return getCookie(c, SESSION_COOKIE) || undefined;
 }
 

@@ -37,7 +37,8 @@ export async function createProject(
   const p = actor.principal;
   requireRole(p, "member", "create projects");
   // A project-scoped member would not see what they made: an admin creates it and scopes them to it.
-  if (p.projectScope) throw forbidden("Project-scoped members cannot create projects: ask an admin to create it and add it to your projects.");
+  if (p.projectScope)
+    throw forbidden("Project-scoped members cannot create projects: ask an admin to create it and add it to your projects.");
   const [taken] = await db
     .select({ id: projects.id })
     .from(projects)

@@ -3,6 +3,7 @@ import type { Database } from "../db/client.ts";
 import { apiKeys, auditEvents, memberships, sessions, users, type Role } from "../db/schema.ts";
 import { conflict, forbidden, notFound } from "../errors.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
+import { hashPassword } from "../lib/crypto.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
 import { apiKeyRateKey, sessionRateKey, type CredentialCache } from "./credential-cache.ts";
@@ -122,4 +123,51 @@ export async function credentialsOf(db: Database, userId: string): Promise<strin
       .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt))),
   ]);
   return [...liveSessions.map((s) => sessionRateKey(s.id)), ...liveKeys.map((k) => apiKeyRateKey(k.keyHash))];
+}
+
+/** A member of the organization by username (stored lower-cased); another organization's is missing. */
+export async function memberByUsername(db: Database, organizationId: string, username: string) {
+  const [row] = await db
+    .select({ user: users, role: memberships.role })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.organizationId, organizationId), eq(users.username, username.trim().toLowerCase())))
+    .limit(1);
+  if (!row) throw notFound(`User ${username}`);
+  return row;
+}
+
+/**
+ * An admin sets another member's password (seed 004's admin screen): every session of theirs
+ * ends, their API keys keep working. Owners' passwords only an owner sets; admins', only an owner
+ * (or the admin themselves, who should use the password change that asks for the current one).
+ */
+export async function setPassword(
+  db: Database,
+  credentials: CredentialCache,
+  actor: Admin,
+  userId: string,
+  password: string,
+): Promise<void> {
+  const p = actor.principal;
+  requireRole(p, "admin", "set other users' passwords");
+  const target = await memberOf(db, p.organizationId, userId);
+  if (p.role !== "owner" && (target.role === "owner" || (target.role === "admin" && target.user.id !== p.userId)))
+    throw forbidden(`Only an owner can set the password of ${target.role === "owner" ? "an owner" : "another admin"}.`);
+  const now = nowIso();
+  const ended = await credentialsOf(db, userId);
+  await db.batch([
+    db
+      .update(users)
+      .set({ passwordHash: await hashPassword(password), passwordChangedAt: now, updatedAt: now })
+      .where(eq(users.id, userId)),
+    db
+      .update(sessions)
+      .set({ revokedAt: now, revokedReason: "password_set_by_admin" })
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt))),
+    db
+      .insert(auditEvents)
+      .values(auditRow(actor, { organizationId: p.organizationId, action: "user.password_set", targetType: "user", targetId: userId })),
+  ]);
+  await credentials.forget(ended);
 }
