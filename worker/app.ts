@@ -143,11 +143,12 @@ export function createApp() {
   app.route("/api/v1/iam", iamRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/api/v1/audit-events", auditRoutes);
-  app.route("/api/v1", eventRoutes);
-  // Before the other /hosts routers: their requireAuth would refuse a ticket-only terminal upgrade.
   // A host's Docker objects are every project's: a project-scoped member reaches them through
   // their projects' applications, databases and servers instead.
   app.use("/api/v1/hosts/:id/*", refuseProjectScoped("A host's Docker API"));
+  app.use("/api/v1/events", refuseProjectScoped("The organization's Docker event stream"));
+  app.route("/api/v1", eventRoutes);
+  // Before the other /hosts routers: their requireAuth would refuse a ticket-only terminal upgrade.
   app.route("/api/v1/hosts", terminalRoutes);
   app.route("/api/v1/hosts", hostRoutes);
   app.route("/api/v1/hosts", containerRoutes);

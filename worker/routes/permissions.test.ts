@@ -107,6 +107,7 @@ describe("project-scoped members", () => {
     );
     await expectProblem(await call("/api/v1/projects", { token: member.token, body: { name: "new" } }), 403, /scoped/);
     await expectProblem(await call("/api/v1/hosts/hst_aaaaaaaaaaaaaaaaaaaa/containers", { token: member.token }), 403, /scoped/);
+    await expectProblem(await call("/api/v1/events", { token: member.token }), 403, /scoped/);
 
     // Dokploy's surface answers from the same services, through an API key of the member's.
     const key = (await json(await call("/api/v1/api-keys", { token: member.token, body: { name: "dokploy" } }), 201)).key as string;
