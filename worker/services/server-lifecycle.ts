@@ -259,7 +259,7 @@ export async function createServers(
       requireOnline(host);
       hostRows.set(hostId, host);
     }
-    if (s.project_id) await getProject(db, p.organizationId, s.project_id);
+    if (s.project_id) await getProject(db, p, s.project_id);
     if (s.role && !roles.has(s.role)) roles.set(s.role, await getRole(db, env, p.organizationId, s.role));
   }
 
