@@ -170,7 +170,7 @@ serverBackupV2Compat.post("/api/backups/delete", requireAuth(), async (c) => {
   const actor = authedActor(c);
   requireRole(actor.principal, "admin", "delete backups");
   // Every id is checked before anything is deleted: a typo deletes nothing.
-  for (const id of ids) await getBackup(c.var.db, actor.principal.organizationId, id);
+  for (const id of ids) await getBackup(c.var.db, actor.principal, id);
   const deleted: string[] = [];
   for (const id of ids) {
     await deleteBackup(c.env, actor, id);

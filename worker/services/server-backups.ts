@@ -254,7 +254,7 @@ export async function resolveRestoreInto(
   options: { targetServer?: string | number; node?: string; volumeName?: string; overwrite: boolean },
 ): Promise<RestoreInto> {
   requireRole(principal, "admin", "restore backups");
-  const row = await getBackup(db, principal.organizationId, backupId);
+  const row = await getBackup(db, principal, backupId);
   if (options.targetServer !== undefined && options.node !== undefined)
     throw new ApiError(422, "Send either target_server (restore over a server's data) or node (into a new volume there), not both.");
   if (options.node !== undefined) {
