@@ -19,7 +19,7 @@ import {
 } from "../services/server-backups.ts";
 import { deleteBackup, getBackup, startRestore } from "../services/backups.ts";
 import { requireRole } from "../services/principal.ts";
-import { getServer } from "../services/servers.ts";
+import { getServer, serverScope } from "../services/servers.ts";
 import { readJson } from "./validate.ts";
 
 const ok = <T>(data: T, message: string) => ({ success: true, data, message });
@@ -90,12 +90,17 @@ serverBackupV1Compat.delete("/api/backups/:backupId", requireAuth(), async (c) =
 export const serverBackupV2Compat = new Hono<AppEnv>();
 
 serverBackupV2Compat.get("/api/server/backup/status", requireAuth(), async (c) => {
-  const statuses = await serverBackupStatus(c.var.db, c.var.principal.organizationId);
+  const statuses = await serverBackupStatus(
+    c.var.db,
+    c.var.principal.organizationId,
+    undefined,
+    await serverScope(c.var.db, c.var.principal),
+  );
   return c.json(ok(statuses, "Backup status of every server."));
 });
 
 const oneStatus = async (c: Context<AppEnv>, name: string) => {
-  const server = await getServer(c.var.db, c.var.principal.organizationId, name);
+  const server = await getServer(c.var.db, c.var.principal.organizationId, name, await serverScope(c.var.db, c.var.principal));
   const [status] = await serverBackupStatus(c.var.db, c.var.principal.organizationId, server.id);
   return c.json(ok(status, `Backup status of ${server.name}.`));
 };
@@ -115,7 +120,12 @@ serverBackupV2Compat.post("/api/server/backup/:name", requireAuth(), async (c) =
 });
 
 serverBackupV2Compat.get("/api/server/backups/:name", requireAuth(), async (c) => {
-  const server = await getServer(c.var.db, c.var.principal.organizationId, c.req.param("name"));
+  const server = await getServer(
+    c.var.db,
+    c.var.principal.organizationId,
+    c.req.param("name"),
+    await serverScope(c.var.db, c.var.principal),
+  );
   const rows = await listServerBackups(c.var.db, c.var.principal.organizationId, server.id);
   return c.json(ok(rows, `${rows.length} backup(s) of ${server.name}.`));
 });

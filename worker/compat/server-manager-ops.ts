@@ -16,7 +16,7 @@ import * as monitoringSettings from "../services/monitoring-settings.ts";
 import { isNotificationKind, updateSettings } from "../services/notifications.ts";
 import { requireRole } from "../services/principal.ts";
 import { enqueueProbe, type ProbeKind } from "../services/probe-tasks.ts";
-import { getServer } from "../services/servers.ts";
+import { getServer, serverScope } from "../services/servers.ts";
 import * as system from "../services/system.ts";
 import * as vault from "../services/vault.ts";
 import { publicBaseUrl } from "../settings.ts";
@@ -74,7 +74,7 @@ serverManagerOpsCompat.get("/api/monitoring/status", async (c) => {
 serverManagerOpsCompat.get("/api/monitoring/metrics/:serverId", async (c) => {
   const ref = c.req.param("serverId");
   const org = c.var.principal.organizationId;
-  const server = await getServer(c.var.db, org, ref).catch((e: unknown) => {
+  const server = await getServer(c.var.db, org, ref, await serverScope(c.var.db, c.var.principal)).catch((e: unknown) => {
     if (e instanceof ApiError && e.status === 404) return null;
     throw e;
   });

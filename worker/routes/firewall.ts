@@ -19,7 +19,7 @@ import {
   updateGroup,
   updateRule,
 } from "../services/firewall.ts";
-import { getServer } from "../services/servers.ts";
+import { getServer, serverScope } from "../services/servers.ts";
 import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse } from "./openapi.ts";
 
 // Firewall groups (seed 004): named, ordered rule sets assigned to servers, which each server's
@@ -250,7 +250,12 @@ serverFirewallRoutes.openapi(
     errors: ["notFound"],
   }),
   async (c) => {
-    const server = await getServer(c.var.db, c.var.principal.organizationId, c.req.valid("param").server);
+    const server = await getServer(
+      c.var.db,
+      c.var.principal.organizationId,
+      c.req.valid("param").server,
+      await serverScope(c.var.db, c.var.principal),
+    );
     return c.json(await serverFirewall(c.var.db, server), 200);
   },
 );

@@ -1,6 +1,9 @@
 // Seed 004's permissions over Pier's roles, and project-scoped access, in workerd against the
 // local libSQL server.
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createDatabase } from "../db/client.ts";
+import { servers } from "../db/schema.ts";
 import { apiKeyAccess, resolvePermissions } from "../services/permissions.ts";
 import { addMember, call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
 
@@ -136,5 +139,47 @@ describe("project-scoped members", () => {
     });
     // The cached principal still names the deleted project, which matches nothing.
     expect((await json(await call("/api/v1/projects", { token: viewer.token }), 200)).projects).toEqual([]);
+  });
+
+  it("see only their projects' servers, on the canonical API, seed 004's paths and a server's firewall", async () => {
+    const owner = await newOwner();
+    const member = await addMember(owner, "member");
+    const mine = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "mine" } }), 201);
+    const theirs = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "theirs" } }), 201);
+    // Rows only: what is checked is who may see them, not their containers.
+    const now = new Date().toISOString();
+    const row = (alias: number, projectId: string | null) => ({
+      id: `srv_scope${alias}${owner.organizationId
+        .slice(-8)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, "")}`,
+      organizationId: owner.organizationId,
+      alias,
+      name: `scope-${alias}`,
+      projectId,
+      image: "pier-test/busybox:latest",
+      volumeName: `scope-${alias}-data`,
+      status: "stopped" as const,
+      config: {},
+      createdAt: now,
+      updatedAt: now,
+    });
+    const [inMine, inTheirs, inNone] = [row(1, mine.id), row(2, theirs.id), row(3, null)];
+    await createDatabase(env).insert(servers).values([inMine, inTheirs, inNone]);
+    await json(await setProjects(owner, member.userId, [mine.id]), 200);
+
+    const listed = await json(await call("/api/v1/servers", { token: member.token }), 200);
+    expect(listed.servers.map((s: { id: string }) => s.id)).toEqual([inMine.id]);
+    await json(await call(`/api/v1/servers/${inMine.id}`, { token: member.token }), 200);
+    for (const other of [inTheirs, inNone]) {
+      await expectProblem(await call(`/api/v1/servers/${other.id}`, { token: member.token }), 404);
+      await expectProblem(await call(`/api/v1/servers/${other.id}/firewall-groups`, { token: member.token }), 404);
+      expect((await call(`/api/server/backups/${other.name}`, { token: member.token })).status).toBe(404);
+    }
+    const v2 = await json(await call("/api/servers", { token: member.token }), 200);
+    expect(JSON.stringify(v2)).not.toMatch(/scope-2|scope-3/);
+    expect(JSON.stringify(v2)).toMatch(/scope-1/);
+    // The owner sees all three.
+    expect((await json(await call("/api/v1/servers", { token: owner.token }), 200)).servers).toHaveLength(3);
   });
 });

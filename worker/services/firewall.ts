@@ -29,7 +29,7 @@ import { nowIso } from "../lib/time.ts";
 import { recordAudit } from "./audit.ts";
 import { runOnHost } from "./host-relay.ts";
 import { type Actor, type Principal, requireRole } from "./principal.ts";
-import { getServer, serverContainerName, type ServerRow } from "./servers.ts";
+import { getServer, serverContainerName, serverScope, type ServerRow } from "./servers.ts";
 
 type Caller = Actor & { principal: Principal };
 export type FirewallGroupRow = typeof firewallGroups.$inferSelect;
@@ -709,7 +709,7 @@ export async function changeServerGroups(
 ): Promise<AssignmentChange> {
   const { principal } = actor;
   requireManageFirewall(principal);
-  const server = await getServer(db, principal.organizationId, serverRef);
+  const server = await getServer(db, principal.organizationId, serverRef, await serverScope(db, principal));
   const named = await Promise.all([...new Set(groupRefs)].map((g) => getGroupRow(db, principal.organizationId, g)));
   const before = await db.select().from(serverFirewallGroups).where(eq(serverFirewallGroups.serverId, server.id));
   const now = nowIso();

@@ -10,7 +10,7 @@ import { runOnHost } from "./host-relay.ts";
 import { allHosts, getHost, getHostByName } from "./hosts.ts";
 import { type Actor, type Principal, requireRole } from "./principal.ts";
 import { DEFAULT_DATA_PATH } from "./server-roles.ts";
-import { getServer, listServers, type ServerRow, serverContainerName } from "./servers.ts";
+import { getServer, listServers, type ServerFilter, type ServerRow, serverContainerName, serverScope } from "./servers.ts";
 import { getTask } from "./tasks.ts";
 
 // Servers (issue 13) as a backup source: a server's backup is its data volume, read as a tar like
@@ -132,7 +132,8 @@ type Authed = Actor & { principal: Principal };
 export async function startServerBackup(env: Bindings, actor: Authed, ref: string | number, destinationId?: string) {
   // Refused before the server is looked up, as the canonical POST /api/v1/backups refuses.
   requireRole(actor.principal, "member", "run backups");
-  const server = await getServer(createDatabase(env), actor.principal.organizationId, ref);
+  const db = createDatabase(env);
+  const server = await getServer(db, actor.principal.organizationId, ref, await serverScope(db, actor.principal));
   return startBackup(env, actor, { target: { kind: "server", serverId: server.id }, destinationId });
 }
 
@@ -201,9 +202,14 @@ export async function listServerBackups(db: Database, organizationId: string, se
 }
 
 /** Each server's backups at a glance: how many, the last one, whether one is running (and how far). */
-export async function serverBackupStatus(db: Database, organizationId: string, serverId?: string) {
+export async function serverBackupStatus(
+  db: Database,
+  organizationId: string,
+  serverId?: string,
+  scope: Pick<ServerFilter, "projectIds"> = {},
+) {
   const all = await listServerBackups(db, organizationId);
-  const list = serverId ? [await getServer(db, organizationId, serverId)] : await listServers(db, organizationId);
+  const list = serverId ? [await getServer(db, organizationId, serverId, scope)] : await listServers(db, organizationId, scope);
   const out = [];
   for (const server of list) {
     const own = all.filter((b) => b.server_id === server.id);
@@ -270,7 +276,7 @@ export async function resolveRestoreInto(
       throw new ApiError(422, `Backup ${row.id} is of a ${row.targetKind}, not a server: it cannot be restored over a server.`, {
         errors: [{ pointer: "/body/target_server", detail: "only for server backups" }],
       });
-    const server = await getServer(db, principal.organizationId, options.targetServer);
+    const server = await getServer(db, principal.organizationId, options.targetServer, await serverScope(db, principal));
     if (!options.overwrite) throw conflict(`Restoring over ${server.name} replaces its data: send "overwrite": true to do it.`);
     return server.id === row.targetId ? { kind: "same" } : { kind: "server", serverId: server.id };
   }

@@ -63,8 +63,8 @@ function filterConditions(organizationId: string, filter: ServerFilter): (SQL | 
  * means every server of the organization. The one place services ask, so the scope filter of the
  * permissions service plugs in here.
  */
-export async function serverScope(_db: Database, _principal: Principal): Promise<Pick<ServerFilter, "projectIds">> {
-  return { projectIds: null };
+export async function serverScope(_db: Database, principal: Principal): Promise<Pick<ServerFilter, "projectIds">> {
+  return { projectIds: principal.projectScope ?? null };
 }
 
 /** Every server of the organization that matches, in alias order (the documents' lists). */
