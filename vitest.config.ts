@@ -30,6 +30,11 @@ export default defineConfig({
           environment: "node",
           include: ["test/e2e/**/*.test.ts"],
           globalSetup: ["test/setup/e2e-global-setup.ts"],
+          // These files spend most of their time waiting on Docker, agents and stacks rather than the
+          // CPU, so two run at once even on two cores (vitest's default there is one at a time).
+          // Each file owns its organization, hosts and labelled containers; engine-wide prunes run
+          // on a private engine, and assertions over the whole engine wait for it to hold still.
+          maxWorkers: 2,
           // Ceilings for a stuck test, not timing expectations: every wait inside is on a condition,
           // and on a machine loaded by other suites a hook that starts agents, stores and a browser
           // has taken over 3 minutes.
