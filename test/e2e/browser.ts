@@ -57,7 +57,8 @@ export async function signIn(page: Page, login: string, password: string, url = 
   await page.getByLabel("Username or email").fill(login);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByTestId("whoami").waitFor();
+  // Attached, not visible: at a phone's width the signed-in name sits in the menu, closed.
+  await page.getByTestId("whoami").waitFor({ state: "attached" });
 }
 
 /** A page of a new context (`newContext`), signed in. */
