@@ -650,7 +650,7 @@ export interface paths {
         };
         /**
          * The backup's artifact, decrypted (admin+)
-         * @description Streams the artifact as the target's format (a tar for a volume). Its SHA-256 is checked as it streams: a corrupted artifact ends the response with an error instead of completing it.
+         * @description Streams the artifact as the target's format (a tar for a volume). Its SHA-256 is checked in full before anything is sent (the artifact is read twice): a corrupted artifact is a 409.
          */
         get: operations["getBackupsDownload"];
         put?: never;

@@ -103,13 +103,13 @@ describe("backups", () => {
     const clearDownload = await call(`/api/v1/backups/${clear.id}/download`, { token: owner.token });
     expect(new Uint8Array(await clearDownload.arrayBuffer())).toEqual(plain.slice(0, 1000));
 
-    // Corrupt the unencrypted artifact in place (same size): the download does not complete, and a
-    // restore is refused before it touches anything.
+    // Corrupt the unencrypted artifact in place (same size): the download is refused before a byte
+    // is sent, and a restore is refused before it touches anything.
     const corrupted = plain.slice(0, 1000);
     corrupted[500] = corrupted[500]! ^ 0xff;
     await store().put(clear.key, corrupted);
     const broken = await call(`/api/v1/backups/${clear.id}/download`, { token: owner.token });
-    await expect(broken.arrayBuffer()).rejects.toThrow();
+    await expectProblem(broken, 409, /cannot be downloaded: .*SHA-256.*corrupted/);
     const restore = await json(
       await call(`/api/v1/backups/${clear.id}/restore`, { token: owner.token, body: { into: { kind: "same" } } }),
       202,

@@ -157,7 +157,7 @@ backupRoutes.openapi(
     tags: ["backups"],
     summary: "The backup's artifact, decrypted (admin+)",
     description:
-      "Streams the artifact as the target's format (a tar for a volume). Its SHA-256 is checked as it streams: a corrupted artifact ends the response with an error instead of completing it.",
+      "Streams the artifact as the target's format (a tar for a volume). Its SHA-256 is checked in full before anything is sent (the artifact is read twice): a corrupted artifact is a 409.",
     request: { params: BackupId },
     responses: {
       200: { description: "The artifact.", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },

@@ -5,7 +5,7 @@ import { errorText } from "../db/errors.ts";
 import { BACKUP_TARGET_KINDS, type BackupStatus, type BackupTargetKind, backups, databaseServices } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, conflict, forbidden, notFound } from "../errors.ts";
-import { decryptStream, organizationBackupKey, verifyingStream } from "../lib/backup-crypto.ts";
+import { BackupIntegrityError, decryptStream, organizationBackupKey, verifyingStream } from "../lib/backup-crypto.ts";
 import { newId } from "../lib/ids.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
@@ -417,8 +417,8 @@ export async function startRestore(
 // ---- download and delete ---------------------------------------------------------------------------
 
 /**
- * A good backup's artifact, decrypted, for an admin. Its SHA-256 is checked as it streams: a
- * corrupted artifact ends the stream with an error instead of completing.
+ * A good backup's artifact, decrypted, for an admin. A corrupted artifact (its SHA-256 is not the
+ * recorded one) is a 409 before anything is sent.
  */
 export async function downloadBackup(
   env: Bindings,
@@ -431,8 +431,21 @@ export async function downloadBackup(
   const row = await getBackup(db, principal, id);
   if (row.status !== "succeeded") throw conflict(`Backup ${row.id} is ${row.status}: only a succeeded backup can be downloaded.`);
   const destination = await openDestination(db, env, principal.organizationId, row.destinationId);
+  const missing = () => new ApiError(404, `Backup ${row.id}'s artifact is no longer in ${destination.name} (${row.objectKey}).`);
+  // Checked in full before a byte is sent: once a response's status has gone out, a failure at the
+  // end of the body does not reliably reach an HTTP client (behind wrangler dev the connection
+  // stayed open and the client waited), so a corrupted artifact is refused up front. The artifact
+  // is read twice; the second read is checked again, in case it was replaced in between.
+  const first = await destination.store.get(row.objectKey);
+  if (!first) throw missing();
+  try {
+    await first.body.pipeThrough(verifyingStream(row.sha256 ?? "")).pipeTo(new WritableStream());
+  } catch (error) {
+    if (error instanceof BackupIntegrityError) throw conflict(`Backup ${row.id} cannot be downloaded: ${error.message}`);
+    throw error;
+  }
   const object = await destination.store.get(row.objectKey);
-  if (!object) throw new ApiError(404, `Backup ${row.id}'s artifact is no longer in ${destination.name} (${row.objectKey}).`);
+  if (!object) throw missing();
   let stream = object.body.pipeThrough(verifyingStream(row.sha256 ?? ""));
   if (row.encrypted) stream = stream.pipeThrough(decryptStream(await organizationBackupKey(env.ENCRYPTION_KEY, row.organizationId)));
   await recordAudit(db, actor, {
