@@ -145,6 +145,29 @@ const WALK: Record<string, Walk> = {
   "POST /api/backups/restore": { request: () => post("/api/backups/restore", { backup_id: "bak_none" }), refused: v2 },
   "POST /api/backups/delete": { request: () => post("/api/backups/delete", { backup_id: "bak_none" }), refused: v2 },
   "POST /api/alerts/clear": { request: (w) => post("/api/alerts/clear", { host_id: w.host.id }), refused: v2 },
+  // 004's users and IAM: admins only, refused before the user is looked up.
+  "POST /api/users": { request: () => post("/api/users", { username: unique("u"), password: "walked-password-1" }), refused: v2 },
+  "DELETE /api/users/:username": { request: () => ({ path: "/api/users/nobody", method: "DELETE" }), refused: v2 },
+  "POST /api/users/:username/password": {
+    request: () => post("/api/users/nobody/password", { password: "walked-password-1" }),
+    refused: v2,
+  },
+  "POST /api/iam/:username/permissions": { request: () => post("/api/iam/nobody/permissions", { permissions: [] }), refused: v2 },
+  "POST /api/iam/:username/role": { request: () => post("/api/iam/nobody/role", { role: "member" }), refused: v2 },
+  "POST /api/admin/iam/:username/permissions": {
+    request: () => post("/api/admin/iam/nobody/permissions", { permissions: [] }),
+    refused: v2,
+  },
+  "POST /api/admin/iam/:username/role": { request: () => post("/api/admin/iam/nobody/role", { role: "member" }), refused: v2 },
+  "POST /api/auth/login": { skip: "logs in with a password" },
+  "POST /api/auth/logout": { skip: "ends the caller's own session" },
+  "POST /change-password": { skip: "changes the caller's own password, which every role may" },
+  // 002/004 monitoring, vault and test tasks.
+  "POST /api/monitoring/prometheus/update": { request: () => post("/api/monitoring/prometheus/update", {}), refused: v1 },
+  "POST /api/vault/secrets/:path{.+}": { request: () => post("/api/vault/secrets/walked", { value: "walked" }), refused: v1 },
+  "POST /api/monitoring/config": { request: () => post("/api/monitoring/config", { sample_interval_seconds: 30 }), refused: v2 },
+  "POST /api/test/simple": { request: () => post("/api/test/simple"), refused: v2 },
+  "POST /api/test/error": { request: () => post("/api/test/error"), refused: v2 },
   // Firewall groups: admins only (004's manage_firewall), refused before any name is looked up.
   "POST /api/firewall/groups": { request: () => post("/api/firewall/groups", { name: "walked" }), refused: v2 },
   "DELETE /api/firewall/groups/:group": { request: () => ({ path: "/api/firewall/groups/none", method: "DELETE" }), refused: v2 },

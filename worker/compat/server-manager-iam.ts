@@ -82,12 +82,15 @@ serverManagerIamCompat.post("/api/users", requireAuth(), async (c) => {
 
 serverManagerIamCompat.delete("/api/users/:username", requireAuth(), async (c) => {
   const p = c.var.principal;
+  // Refused before the name is looked up, so a viewer cannot probe which users exist.
+  requireRole(p, "admin", "remove users");
   const target = await usersService.memberByUsername(c.var.db, p.organizationId, c.req.param("username"));
   await usersService.removeUser(c.var.db, c.var.credentials, authedActor(c), target.user.id);
   return c.json(ok({ username: target.user.username }, `User ${target.user.username} was deleted.`));
 });
 
 serverManagerIamCompat.post("/api/users/:username/password", requireAuth(), async (c) => {
+  requireRole(c.var.principal, "admin", "set other users' passwords");
   const body = await readJson(c, z.object({ password: Password.optional(), new_password: Password.optional() }));
   const password = body.new_password ?? body.password;
   if (!password) throw invalid([{ pointer: "/body/password", detail: "Send the new password as `password` (or `new_password`)." }]);
@@ -105,6 +108,7 @@ serverManagerIamCompat.get("/api/iam/data", requireAuth(), adminAccess("view the
 
 for (const prefix of ["/api/iam", "/api/admin/iam"]) {
   serverManagerIamCompat.post(`${prefix}/:username/permissions`, requireAuth(), async (c) => {
+    requireRole(c.var.principal, "admin", "change permissions");
     const body = await readJson(
       c,
       z.object({
@@ -123,6 +127,7 @@ for (const prefix of ["/api/iam", "/api/admin/iam"]) {
   });
 
   serverManagerIamCompat.post(`${prefix}/:username/role`, requireAuth(), async (c) => {
+    requireRole(c.var.principal, "admin", "change roles");
     const body = await readJson(c, z.object({ role: RoleName }));
     const actor = authedActor(c);
     const target = await usersService.memberByUsername(c.var.db, actor.principal.organizationId, c.req.param("username"));
