@@ -154,7 +154,11 @@ function runTool(command: string[], input: string | undefined, signal: AbortSign
       else reject(error);
     });
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? "");
+    // A tool that exits before reading its input (iptables -S never does; iptables-restore refusing
+    // line one) fails the write with EPIPE; its exit status and stderr already say what went wrong.
+    child.stdin.on("error", () => {});
+    if (input === undefined) child.stdin.end();
+    else child.stdin.end(input);
   });
 }
 
