@@ -7,7 +7,7 @@ import { decryptStream, encryptStream, HashingStream, organizationBackupKey, ver
 import { dockerHumanSize } from "../lib/human-size.ts";
 import { nowIso } from "../lib/time.ts";
 import { openDestination } from "./backup-destinations.ts";
-import { sourceFor } from "./backup-sources.ts";
+import { sourceFor } from "./backup-source-registry.ts";
 import { type BackupTaskSpec, getBackup, manifestKeyOf, manifestOf, targetOfRecord } from "./backups.ts";
 import { uploadStream } from "./backup-store.ts";
 import type { TaskPatch } from "./tasks.ts";

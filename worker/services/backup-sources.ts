@@ -1,11 +1,7 @@
 import type { Database } from "../db/client.ts";
-import type { BackupTargetKind } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
-import { ApiError } from "../errors.ts";
 import type { DownloadOutcome } from "../durable/transfer-relay.ts";
 import type { CommandOutcome } from "../lib/relay.ts";
-import { containerSource, databaseSource } from "./database-backups.ts";
-import { serverSource } from "./server-backups.ts";
 import { downloadBody } from "../lib/transfer.ts";
 import { getHost } from "./hosts.ts";
 import type { Actor, Principal } from "./principal.ts";
@@ -119,25 +115,6 @@ export const volumeSource: BackupSource<VolumeTarget> = {
     return { host_id: hostId, ...(outcome.data as Record<string, unknown>) };
   },
 };
-
-/**
- * Every target kind's source (databases' and containers' are in database-backups.ts, servers' in
- * server-backups.ts). A kind without one is refused with a 422 rather than failing later in its
- * task. Read when asked, not at load: server-backups.ts builds on this module's volume source, so
- * the two load in a cycle and its source is not there yet while this module runs.
- */
-const sources = (): Partial<{ [K in BackupTargetKind]: BackupSource<Extract<BackupTarget, { kind: K }>> }> => ({
-  volume: volumeSource,
-  database: databaseSource,
-  container: containerSource,
-  server: serverSource,
-});
-
-export function sourceFor<T extends BackupTarget>(kind: T["kind"]): BackupSource<T> {
-  const source = sources()[kind] as BackupSource<T> | undefined;
-  if (!source) throw new ApiError(422, `Backups of ${kind} targets are not supported by this Pier yet.`);
-  return source;
-}
 
 /** A target as records and keys name it: the kind and the id it is found by. */
 export function targetIdOf(target: BackupTarget): string {
