@@ -133,6 +133,21 @@ const registriesRoute = createRoute({
   component: lazyRouteComponent(() => import("./routes/registries.tsx"), "RegistriesPage"),
 });
 
+const serversRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "servers",
+  // ?tab= picks inventory, roles or firewall; the inventory's filters are kept there too.
+  validateSearch: (s: Record<string, unknown>): { tab?: string; host?: string; role?: string; status?: string } =>
+    Object.fromEntries(Object.entries(s).filter(([k, v]) => ["tab", "host", "role", "status"].includes(k) && typeof v === "string")),
+  component: lazyRouteComponent(() => import("./routes/servers.tsx"), "ServersPage"),
+});
+const serverRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "servers/$serverId",
+  validateSearch: (s: Record<string, unknown>): { tab?: string } => (typeof s.tab === "string" ? { tab: s.tab } : {}),
+  component: lazyRouteComponent(() => import("./routes/server.tsx"), "ServerPage"),
+});
+
 const routeTree = rootRoute.addChildren([
   signinRoute,
   setupRoute,
@@ -153,6 +168,8 @@ const routeTree = rootRoute.addChildren([
     databaseRoute,
     registriesRoute,
     backupsRoute,
+    serversRoute,
+    serverRoute,
   ]),
 ]);
 

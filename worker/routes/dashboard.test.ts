@@ -21,6 +21,8 @@ describe("the dashboard's pages", () => {
       "/channels",
       "/registries",
       "/backups",
+      "/servers",
+      "/servers/srv_1",
     ]) {
       const res = await call(path, { headers: { accept: HTML } });
       expect(res.status, path).toBe(200);

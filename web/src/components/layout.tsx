@@ -13,6 +13,7 @@ import { useToast } from "./ui/toast.tsx";
 const NAV = [
   { to: "/", label: "Overview", exact: true },
   { to: "/docker-hosts", label: "Hosts" },
+  { to: "/servers", label: "Servers" },
   { to: "/projects", label: "Projects" },
   { to: "/notifications", label: "Notifications" },
   { to: "/tasks", label: "Tasks" },

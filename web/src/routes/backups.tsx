@@ -570,6 +570,7 @@ type Backup = Schemas["Backup"];
 function targetOfSearch(s: BackupsSearch): Target | null {
   if (!s.ref) return null;
   if (s.kind === "database") return { kind: "database", database_id: s.ref };
+  if (s.kind === "server") return { kind: "server", server_id: s.ref };
   if (!s.host) return null;
   if (s.kind === "volume") return { kind: "volume", host_id: s.host, name: s.ref };
   if (s.kind === "container") return { kind: "container", host_id: s.host, id: s.ref };

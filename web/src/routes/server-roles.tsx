@@ -1,0 +1,240 @@
+// The servers' roles catalog: built-in web, was and db and the organization's own templates. Admins
+// add, change and delete their own (a built-in role can be changed, not deleted; a role servers
+// have cannot be deleted); anyone can ask whether a role is valid. A changed role reaches its
+// servers when it is assigned again (a recreate), which the edit dialog says.
+import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { api, fieldError, ok } from "../api/client.ts";
+import { type ServerRole, serverKeys, useFirewallGroups, usePermission, useServerRoles } from "../api/servers.ts";
+import { ApiForm } from "../components/api-form.tsx";
+import { Button } from "../components/ui/button.tsx";
+import { Badge, Card } from "../components/ui/card.tsx";
+import { DataTable, RemoveButton, type TableSpec } from "../components/ui/data-table.tsx";
+import { Dialog } from "../components/ui/dialog.tsx";
+import { Field, Input } from "../components/ui/input.tsx";
+import { useRowAction } from "../lib/use-list.ts";
+
+const portText = (r: ServerRole) => r.ports.map((p) => `${p.container_port}${p.protocol === "udp" ? "/udp" : ""}`).join(", ") || "—";
+
+const ROLES: TableSpec<ServerRole> = {
+  columns: [
+    {
+      header: "Role",
+      className: "font-medium",
+      cell: (r) => (
+        <>
+          {r.name} {r.builtin ? <Badge tone="blue">built-in</Badge> : null}
+          {r.description ? <span className="block text-xs font-normal text-zinc-500">{r.description}</span> : null}
+        </>
+      ),
+    },
+    { header: "Image", className: "break-all font-mono text-xs", cell: (r) => r.image },
+    { header: "Ports", hideBelow: "md", cell: portText },
+    { header: "Data path", hideBelow: "md", className: "font-mono text-xs", cell: (r) => r.data_path },
+    { header: "Firewall groups", hideBelow: "lg", cell: (r) => r.firewall_groups.join(", ") || "—" },
+    { header: "Servers", hideBelow: "sm", className: "tabular-nums", cell: (r) => r.servers ?? 0 },
+  ],
+  rowKey: (r) => r.name,
+  empty: "No role.",
+  rowProps: (r) => ({ "data-testid": "role-row", "data-name": r.name }),
+};
+
+export function ServerRolesTab() {
+  const can = usePermission();
+  const qc = useQueryClient();
+  const roles = useServerRoles();
+  const [editing, setEditing] = useState<ServerRole | "new" | null>(null);
+  const remove = useRowAction({
+    run: (r: ServerRole) => ok(api.DELETE("/api/v1/server-roles/{name}", { params: { path: { name: r.name } } })),
+    confirm: (r) => `Delete the role ${r.name}?`,
+    done: (r) => `Role ${r.name} deleted`,
+    id: (r) => r.name,
+    invalidates: [serverKeys.roles],
+  });
+  const validate = useRowAction({
+    run: (r: ServerRole) => ok(api.GET("/api/v1/server-roles/{name}/validate", { params: { path: { name: r.name } } })),
+    done: (r, v) => (v.valid ? `${r.name} is a valid role` : `${r.name} is not valid: ${v.reason ?? "unknown reason"}`),
+    id: (r) => r.name,
+  });
+  const admin = can("admin_access");
+  return (
+    <Card title="Roles" actions={admin ? <Button onClick={() => setEditing("new")}>New role</Button> : null}>
+      <Dialog
+        open={editing !== null}
+        onOpenChange={(o) => !o && setEditing(null)}
+        title={editing === "new" || editing === null ? "New role" : `Edit ${editing.name}`}
+        description={
+          editing === "new" || editing === null
+            ? "A template new servers are made from."
+            : "Servers that have this role get the change when it is assigned to them again (they are recreated)."
+        }
+      >
+        {editing !== null ? (
+          <RoleForm
+            role={editing === "new" ? null : editing}
+            onDone={() => {
+              setEditing(null);
+              void qc.invalidateQueries({ queryKey: serverKeys.roles });
+            }}
+          />
+        ) : null}
+      </Dialog>
+      <DataTable
+        spec={ROLES}
+        state={roles}
+        rows={roles.data?.roles}
+        actions={(r) => (
+          <span className="inline-flex gap-1">
+            <Button size="sm" variant="ghost" busy={validate.busy(r)} onClick={() => validate.run(r)}>
+              Validate
+            </Button>
+            {admin ? (
+              <Button size="sm" variant="secondary" onClick={() => setEditing(r)}>
+                Edit
+              </Button>
+            ) : null}
+            {admin && !r.builtin ? <RemoveButton label="Delete" busy={remove.busy(r)} onClick={() => remove.run(r)} /> : null}
+          </span>
+        )}
+      />
+    </Card>
+  );
+}
+
+/** `80, 443/udp` → ports; undefined when a part is not a port. */
+export function parsePorts(text: string): { container_port: number; protocol?: "tcp" | "udp" }[] | undefined {
+  const parts = text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const out: { container_port: number; protocol?: "tcp" | "udp" }[] = [];
+  for (const p of parts) {
+    const m = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(p);
+    if (!m) return undefined;
+    out.push({ container_port: Number(m[1]), ...(m[2] ? { protocol: m[2] as "tcp" | "udp" } : {}) });
+  }
+  return out;
+}
+
+/** `KEY=value` lines → an environment; blank lines are skipped. */
+const parseEnv = (text: string): Record<string, string> =>
+  Object.fromEntries(
+    text
+      .split("\n")
+      .filter((l) => l.trim())
+      .map((l) => {
+        const i = l.indexOf("=");
+        return i < 0 ? [l.trim(), ""] : [l.slice(0, i).trim(), l.slice(i + 1)];
+      }),
+  );
+
+function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => void }) {
+  const groups = useFirewallGroups();
+  const [form, setForm] = useState({
+    name: role?.name ?? "",
+    description: role?.description ?? "",
+    image: role?.image ?? "",
+    command: role?.command?.join("\n") ?? "",
+    ports: role ? portText(role).replace("—", "") : "",
+    data_path: role?.data_path ?? "",
+    firewall_groups: role?.firewall_groups ?? [],
+    env: "",
+  });
+  const [error, setError] = useState<unknown>(null);
+  const set = (p: Partial<typeof form>) => setForm((f) => ({ ...f, ...p }));
+  const ports = parsePorts(form.ports);
+  const body = () => {
+    if (!ports) throw new Error("Ports: container ports separated by commas, such as 80, 443 or 53/udp");
+    const command = form.command.split("\n").filter((l) => l.length > 0);
+    return {
+      description: form.description.trim() || null,
+      image: form.image.trim(),
+      command: command.length ? command : null,
+      ports,
+      ...(form.data_path.trim() ? { data_path: form.data_path.trim() } : {}),
+      firewall_groups: form.firewall_groups,
+      // Values are never read back: left empty on an edit, the role keeps its environment.
+      ...(form.env.trim() ? { env: parseEnv(form.env) } : {}),
+    };
+  };
+  const submit = async () => {
+    try {
+      return role
+        ? await ok(api.PATCH("/api/v1/server-roles/{name}", { params: { path: { name: role.name } }, body: body() }))
+        : await ok(api.POST("/api/v1/server-roles", { body: { name: form.name.trim(), ...body() } }));
+    } catch (e) {
+      setError(e);
+      throw e;
+    }
+  };
+  return (
+    <ApiForm submit={submit} done={(r) => `Role ${r.name} saved`} onDone={onDone} action={role ? "Save role" : "Create role"}>
+      {role ? null : (
+        <Field label="Name" hint="Lower-case letters, digits, '_' and '-'" error={fieldError(error, "name")}>
+          <Input name="name" required value={form.name} onChange={(e) => set({ name: e.target.value })} placeholder="cache" />
+        </Field>
+      )}
+      <Field label="Description" error={fieldError(error, "description")}>
+        <Input name="description" value={form.description} onChange={(e) => set({ description: e.target.value })} />
+      </Field>
+      <Field label="Image" error={fieldError(error, "image")}>
+        <Input name="image" required value={form.image} onChange={(e) => set({ image: e.target.value })} placeholder="redis:7" />
+      </Field>
+      <Field label="Command" hint="One argument per line; empty for the image's own" error={fieldError(error, "command")}>
+        <textarea
+          name="command"
+          rows={3}
+          className="w-full rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900"
+          value={form.command}
+          onChange={(e) => set({ command: e.target.value })}
+        />
+      </Field>
+      <div className="grid gap-3 sm:grid-cols-2">
+        <Field label="Ports" hint="Container ports: 80, 443 or 53/udp" error={ports ? fieldError(error, "ports") : "Not a list of ports"}>
+          <Input name="ports" value={form.ports} onChange={(e) => set({ ports: e.target.value })} />
+        </Field>
+        <Field label="Data path" hint="Where the data volume is mounted" error={fieldError(error, "data_path")}>
+          <Input name="data_path" value={form.data_path} onChange={(e) => set({ data_path: e.target.value })} placeholder="/data" />
+        </Field>
+      </div>
+      {groups.data?.firewall_groups.length ? (
+        <fieldset className="grid gap-1 text-sm">
+          <legend className="mb-1 font-medium">Default firewall groups</legend>
+          {groups.data.firewall_groups.map((g) => (
+            <label key={g.id} className="flex items-center gap-2">
+              <input
+                type="checkbox"
+                checked={form.firewall_groups.includes(g.name)}
+                onChange={(e) =>
+                  set({
+                    firewall_groups: e.target.checked
+                      ? [...form.firewall_groups, g.name]
+                      : form.firewall_groups.filter((n) => n !== g.name),
+                  })
+                }
+              />
+              {g.name}
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
+      <Field
+        label="Environment"
+        hint={
+          role?.env_keys.length
+            ? `KEY=value lines; replaces ${role.env_keys.join(", ")}. Empty keeps them.`
+            : "KEY=value lines, sealed at rest"
+        }
+        error={fieldError(error, "env")}
+      >
+        <textarea
+          name="env"
+          rows={3}
+          className="w-full rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900"
+          value={form.env}
+          onChange={(e) => set({ env: e.target.value })}
+        />
+      </Field>
+    </ApiForm>
+  );
+}
