@@ -1,0 +1,173 @@
+// The Servers screens in a real browser (Debian's chromium through playwright-core) against the
+// shared e2e stack, a real agent and the Docker engine: a role added to the catalog on the busybox
+// test image, two servers bulk-created from it with addresses from a range and seen in the
+// inventory with those addresses, a firewall group with a rule made and applied to one of them and
+// seen on its page (and written on the host), a viewer who sees the inventory without a control
+// that changes anything, then both stopped and deleted in bulk, each as a task followed on screen.
+import { randomInt } from "node:crypto";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasChromium, launchBrowser, newContext, signIn } from "./browser.ts";
+import {
+  addUser,
+  api,
+  docker,
+  dockerAvailable,
+  type NewHost,
+  newOwner,
+  onlineHost,
+  type Owner,
+  TEST_IMAGE,
+  type TestAgent,
+  taskEnd,
+  unique,
+} from "./client.ts";
+
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 120_000 });
+
+describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server screens", () => {
+  // A subnet of this run's own, outside Docker's default pools and the other server suites' (10.215, 10.217).
+  const NET = `10.219.${randomInt(256)}`;
+  const network = `pier-srv-${NET}.0-24`;
+  const role = `ui-web-${randomInt(1e6)}`;
+  const prefix = `ui-srv-${randomInt(1e6)}`;
+  const names = [`${prefix}-01`, `${prefix}-02`];
+  const group = `ui-fw-${randomInt(1e6)}`;
+  let browser: Browser;
+  let page: Page;
+  let owner: Owner;
+  let viewer: string;
+  let host: NewHost;
+  let agent: TestAgent;
+  const pageErrors: string[] = [];
+  const dialogs: string[] = [];
+  const row = (name: string) => page.locator(`[data-testid=server-row][data-name="${name}"]`);
+
+  beforeAll(async () => {
+    owner = await newOwner();
+    viewer = unique("viewer");
+    await addUser(owner, "viewer", viewer);
+    ({ host, agent } = await onlineHost(owner));
+    browser = await launchBrowser();
+    page = await (await newContext(browser)).newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
+    await signIn(page, owner.username, owner.password);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    // Servers a failed case left behind go through the API, which takes their firewall chains away;
+    // whatever that leaves is removed from the engine below in any case.
+    try {
+      const left = await api("/api/v1/servers", { token: owner.token });
+      const ids = (left.body?.servers ?? []).map((s: { id: string }) => s.id);
+      const res = ids.length
+        ? await api("/api/v1/servers/bulk-actions", { token: owner.token, body: { action: "delete", servers: ids } })
+        : undefined;
+      if (res?.status === 202) await taskEnd(owner.token, res.body.task_id, 180_000);
+    } catch {
+      // The engine cleanup below still runs.
+    }
+    await agent?.agent.stop();
+    const label = `dev.pier.org=${owner?.organizationId}`;
+    const containers = await docker("ps", "-aq", "--filter", `label=${label}`);
+    if (containers) await docker("rm", "-f", ...containers.split("\n"));
+    for (const v of (await docker("volume", "ls", "-q", "--filter", `label=${label}`)).split("\n").filter(Boolean))
+      await docker("volume", "rm", "-f", v);
+    await docker("network", "rm", network).catch(() => undefined);
+  });
+
+  it("adds a role, bulk-creates servers with addresses from a range, applies a firewall group, stops and deletes them in bulk", async () => {
+    await page.getByRole("link", { name: "Servers", exact: true }).click();
+
+    // The catalog: a role on the test image (httpd would ignore the stop signal as PID 1; the shell ends on it).
+    await page.getByRole("tab", { name: "Roles" }).click();
+    await page.locator("[data-testid=role-row][data-name=web]").waitFor();
+    await page.getByRole("button", { name: "New role" }).click();
+    await page.getByLabel(/^Name/).fill(role);
+    await page.getByLabel(/^Image/).fill(TEST_IMAGE);
+    await page.getByLabel(/^Command/).fill(["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 80 -h /srv & wait"].join("\n"));
+    await page.getByLabel(/^Ports/).fill("80");
+    await page.getByLabel(/^Data path/).fill("/srv");
+    await page.getByRole("button", { name: "Create role" }).click();
+    await page.locator(`[data-testid=role-row][data-name="${role}"]`).waitFor();
+
+    // Two servers from it, addresses handed out from the range in order.
+    await page.getByRole("tab", { name: "Inventory" }).click();
+    await page.getByRole("button", { name: "Bulk create" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel(/^Count/).fill("2");
+    await dialog.getByLabel(/^Name prefix/).fill(prefix);
+    await dialog.getByLabel(/^Role/).selectOption(role);
+    await dialog.getByLabel(/^Host/).selectOption(host.id);
+    await dialog.getByLabel(/^Memory \(MB\)/).fill("32");
+    await dialog.getByLabel(/^Subnet/).fill(`${NET}.0/24`);
+    await dialog.getByLabel(/^Gateway/).fill(`${NET}.1`);
+    await dialog.getByLabel(/^IP range/).fill(`${NET}.21-${NET}.30`);
+    await dialog.getByRole("button", { name: "Create servers" }).click();
+    await poll(() => page.getByTestId("task-progress").getAttribute("data-status")).toBe("succeeded");
+    for (const [i, name] of names.entries()) {
+      await poll(() => row(name).getAttribute("data-status")).toBe("running");
+      expect(await row(name).getByTestId("server-ip").textContent()).toBe(`${NET}.${21 + i}`);
+    }
+
+    // A firewall group with one rule, applied to the first server from its page.
+    await page.getByRole("tab", { name: "Firewall groups" }).click();
+    await page.getByRole("button", { name: "New group" }).click();
+    await page.getByLabel(/^Group name/).fill(group);
+    await page.getByRole("button", { name: "Create group" }).click();
+    const card = page.locator(`[data-testid=firewall-group][data-name="${group}"]`);
+    await card.getByRole("button", { name: "Add rule" }).click();
+    await page.getByRole("dialog").getByLabel(/^Port/).fill("80");
+    await page
+      .getByRole("dialog")
+      .getByLabel(/^Description/)
+      .fill("web");
+    await page.getByRole("dialog").getByRole("button", { name: "Add rule" }).click();
+    await poll(() => card.getByTestId("rule-row").count()).toBe(1);
+    expect(await card.getByTestId("rule-row").textContent()).toContain("80");
+
+    await page.getByRole("tab", { name: "Inventory" }).click();
+    await row(names[0]!).getByRole("link", { name: names[0] }).click();
+    await page.getByRole("tab", { name: "Overview" }).waitFor();
+    await page.getByRole("tab", { name: "Firewall", exact: true }).click();
+    await page.getByLabel(/^Group/).selectOption(group);
+    await page.getByRole("button", { name: "Apply", exact: true }).click();
+    await page.locator(`[data-testid=applied-group][data-name="${group}"]`).waitFor();
+    await poll(() => page.getByTestId("firewall-state").locator("[data-state]").getAttribute("data-state")).toBe("applied");
+    expect(await page.getByTestId("firewall-state").textContent()).toContain(`${NET}.21`);
+    // The group's card names the server it is applied to.
+    await page.getByRole("link", { name: group }).click();
+    expect(await card.getByTestId("group-servers").textContent()).toContain(names[0]);
+
+    // A viewer sees the inventory, and nothing that would change it.
+    const viewerPage = await (await newContext(browser)).newPage();
+    await signIn(viewerPage, viewer, "viewer-password");
+    await viewerPage.getByRole("link", { name: "Servers", exact: true }).click();
+    await viewerPage.locator(`[data-testid=server-row][data-name="${names[1]}"]`).waitFor();
+    expect(await viewerPage.getByRole("checkbox").count()).toBe(0);
+    expect(await viewerPage.getByRole("button", { name: /Create|Bulk create|Delete|Stop/ }).count()).toBe(0);
+    await viewerPage.getByRole("tab", { name: "Firewall groups" }).click();
+    await viewerPage.locator(`[data-testid=firewall-group][data-name="${group}"]`).waitFor();
+    expect(await viewerPage.getByRole("button", { name: /New group|Add rule|Edit|Delete/ }).count()).toBe(0);
+    await viewerPage.context().close();
+
+    // Both stopped in bulk, then deleted in bulk, each followed as a task.
+    await page.getByRole("tab", { name: "Inventory" }).click();
+    await page.getByLabel("Select all").check();
+    await expect.poll(() => page.getByTestId("selected-count").textContent()).toBe("2 selected");
+    await page.getByRole("toolbar", { name: "Bulk actions" }).getByRole("button", { name: "Stop" }).click();
+    for (const name of names) await poll(() => row(name).getAttribute("data-status")).toBe("stopped");
+    expect(JSON.parse(await docker("inspect", `srv-${names[1]}`))[0].State.Running).toBe(false);
+
+    await page.getByRole("toolbar", { name: "Bulk actions" }).getByRole("button", { name: "Delete" }).click();
+    await poll(() => dialogs.some((d) => d.startsWith("Delete 2 servers"))).toBe(true);
+    await poll(() => page.getByTestId("server-row").count()).toBe(0);
+    await poll(() => docker("ps", "-aq", "--filter", `label=dev.pier.org=${owner.organizationId}`)).toBe("");
+    expect(pageErrors).toEqual([]);
+  });
+});
