@@ -186,6 +186,8 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's views: long
           "/channels",
           "/registries",
           "/databases",
+          "/servers",
+          "/servers?tab=firewall",
           "/settings",
         ];
         for (const path of screens) {
