@@ -5,7 +5,10 @@
 //      application, so the load is spread the way real repositories spread it). Two kinds: pushes
 //      to another branch (verify, deduplicate, record, answer) and pushes that queue a deployment
 //      (the DeployQueue's enqueue too; their host has no agent, so they fail at once and load no
-//      engine). "Nothing lost": every delivery answered 2xx and found in the application's list.
+//      engine). "Nothing lost": every delivery answered 2xx and found in the application's list
+//      with its outcome (recorded after the answer: the time until all are is reported too).
+//      Beside them the floor: as many requests to a route that does nothing (/livez) at the same
+//      concurrency, the most the dev server answers whatever the route does.
 //  (f) The time Pier adds to a deployment: the same Dockerfile built and run by hand
 //      (`docker build`, `docker run`, wait until it answers, remove the old one) versus a Pier
 //      deployment of the same commit (fetch, git archive → /build, start beside, probe, switch),
@@ -38,10 +41,22 @@ export interface WebhookRun {
   per_second: number;
   latency: Summary;
   statuses: Record<string, number>;
+  /** From the first request until every delivery was in the database with its outcome. */
+  recorded_after_s: number;
+  recorded_per_second: number;
+}
+
+/** The dev server's own ceiling: a route that does nothing (/livez), as many requests at the same concurrency. */
+export interface WebhookFloor {
+  sent: number;
+  seconds: number;
+  per_second: number;
+  latency: Summary;
 }
 
 export interface DeployBenchResults {
   webhooks: WebhookRun[];
+  webhook_floor?: WebhookFloor;
   deploy?:
     | {
         manual: Summary;
@@ -76,6 +91,11 @@ export async function runDeployBench(ctx: Ctx): Promise<DeployBenchResults> {
   const idle = await api.call<{ id: string }>("POST", "/api/v1/hosts", { name: `bench-${ctx.runId}-idle` }, 201);
 
   const webhooks: WebhookRun[] = [];
+  let webhook_floor: WebhookFloor | undefined;
+  if (ctx.webhooks !== false) {
+    log(`(e) the floor: ${APPS * PER_APP} requests to /livez, ${CONCURRENCY} at a time`);
+    webhook_floor = await floorRun(ctx, APPS * PER_APP);
+  }
   for (const kind of ctx.webhooks === false ? [] : (["ignored", "queued"] as const)) {
     log(`(e) webhooks: ${APPS} applications x ${PER_APP} signed GitHub pushes (${kind}), ${CONCURRENCY} at a time`);
     webhooks.push(await webhookRun(ctx, project.id, idle.id, kind));
@@ -90,7 +110,26 @@ export async function runDeployBench(ctx: Ctx): Promise<DeployBenchResults> {
       deploy = { error: String((error as Error).message ?? error) };
       log(`(f) failed: ${(error as Error).message}`);
     }
-  return { webhooks, deploy };
+  return { webhooks, webhook_floor, deploy };
+}
+
+async function floorRun(ctx: Ctx, count: number): Promise<WebhookFloor> {
+  const pool = new Pool(ctx.url, { connections: CONCURRENCY, keepAliveTimeout: 10_000 });
+  const once = async () => {
+    const t0 = performance.now();
+    const res = await pool.request({ method: "GET", path: "/livez" });
+    await res.body.dump();
+    if (res.statusCode !== 204) throw new Error(`/livez answered ${res.statusCode}`);
+    return performance.now() - t0;
+  };
+  // Warm: the Worker's code and the pool's connections.
+  await mapLimit(Array.from({ length: CONCURRENCY * 4 }), CONCURRENCY, once);
+  const latencies: number[] = [];
+  const started = performance.now();
+  await mapLimit(Array.from({ length: count }), CONCURRENCY, async () => latencies.push(await once()));
+  const seconds = (performance.now() - started) / 1000;
+  await pool.close();
+  return { sent: count, seconds: round(seconds), per_second: round(count / seconds, 1), latency: summarize(latencies) };
 }
 
 async function webhookRun(ctx: Ctx, projectId: string, hostId: string, kind: "ignored" | "queued"): Promise<WebhookRun> {
@@ -140,12 +179,26 @@ async function webhookRun(ctx: Ctx, projectId: string, hostId: string, kind: "ig
   });
   const seconds = (performance.now() - started) / 1000;
   await pool.close();
-  // Nothing lost: every delivery is in its application's list.
+  // Nothing lost: every delivery is in its application's list, with its outcome. Deliveries are
+  // recorded right after their acknowledgement (WebhookInbox), so this waits until all are, or
+  // nothing more arrives for 30 s.
   let recorded = 0;
-  for (const app of apps) {
-    const page = await ctx.api.call<{ deliveries: unknown[] }>("GET", `/api/v1/applications/${app.id}/webhook-deliveries?limit=200`);
-    recorded += page.deliveries.length;
+  let lastChange = performance.now();
+  for (;;) {
+    let now = 0;
+    for (const app of apps) {
+      const page = await ctx.api.call<{ deliveries: Array<{ detail: string | null }> }>(
+        "GET",
+        `/api/v1/applications/${app.id}/webhook-deliveries?limit=200`,
+      );
+      now += page.deliveries.filter((d) => d.detail !== "received").length;
+    }
+    if (now !== recorded) lastChange = performance.now();
+    recorded = now;
+    if (recorded >= jobs.length || performance.now() - lastChange > 30_000) break;
+    await sleep(200);
   }
+  const recordedAfter = (lastChange - started) / 1000;
   const acknowledged = Object.entries(statuses).reduce((n, [status, count]) => n + (Number(status) < 300 ? count : 0), 0);
   return {
     kind,
@@ -156,6 +209,8 @@ async function webhookRun(ctx: Ctx, projectId: string, hostId: string, kind: "ig
     per_second: round(jobs.length / seconds, 1),
     latency: summarize(latencies),
     statuses,
+    recorded_after_s: round(recordedAfter),
+    recorded_per_second: round(recorded / recordedAfter, 1),
   };
 }
 
@@ -306,11 +361,17 @@ const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
 /** Lines for bench/run.ts's report. */
 export function deployReport(r: DeployBenchResults): string[] {
   const out = r.webhooks.length ? ["\n(e) Webhook deliveries (signed GitHub pushes, many applications, concurrent)"] : [];
+  const floor = r.webhook_floor;
+  if (floor)
+    out.push(
+      `  floor    ${floor.sent} GET /livez at the same concurrency: ${floor.per_second}/s; latency p50 ${ms(floor.latency.p50)}, p99 ${ms(floor.latency.p99)}`,
+    );
   for (const w of r.webhooks) {
     const lost = w.sent - w.recorded;
     out.push(
       `  ${w.kind.padEnd(8)} ${w.sent} sent, ${w.acknowledged} acknowledged (2xx), ${w.recorded} recorded${lost ? ` — ${lost} LOST` : ", none lost"}: ` +
-        `${w.per_second}/s; latency p50 ${ms(w.latency.p50)}, p99 ${ms(w.latency.p99)}; statuses ${JSON.stringify(w.statuses)}`,
+        `${w.per_second}/s${floor ? ` (${round(w.per_second / floor.per_second, 2)} of the floor)` : ""}; latency p50 ${ms(w.latency.p50)}, p99 ${ms(w.latency.p99)}; statuses ${JSON.stringify(w.statuses)}`,
+      `           all recorded in the database ${w.recorded_after_s} s after the first request (${w.recorded_per_second}/s)`,
     );
   }
   if (!r.deploy) return out;

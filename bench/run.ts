@@ -522,7 +522,11 @@ function goals(r: Record<string, any>): string {
         lost ? 0 : slowest,
         "/s",
         (x) => x >= 300,
-        lost ? `${lost} lost or unacknowledged` : "slower of the two kinds",
+        lost
+          ? `${lost} lost or unacknowledged`
+          : r.deployments?.webhook_floor && slowest !== undefined
+            ? `slower kind; the floor (GET /livez) ${r.deployments.webhook_floor.per_second}/s: ${round(slowest / r.deployments.webhook_floor.per_second, 2)} of it`
+            : "slower of the two kinds",
       ),
       // The goals are in MB (10^6 bytes); the measurements in MiB.
       row(

@@ -15,6 +15,7 @@ export { NotificationHub } from "./durable/notification-hub.ts";
 export { RateLimiter } from "./durable/rate-limiter.ts";
 export { LoginGuard } from "./durable/login-guard.ts";
 export { BackupScheduler } from "./durable/backup-scheduler.ts";
+export { WebhookInbox } from "./durable/webhook-inbox.ts";
 
 const app = createApp();
 

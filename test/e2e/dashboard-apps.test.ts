@@ -19,6 +19,7 @@ import {
   TEST_IMAGE,
   type TestAgent,
   unique,
+  waitFor,
   waitForStatus,
 } from "./client.ts";
 import { cleanupOwner, githubDelivery, githubPush, gitRepo, post, type TestRepo } from "./deploy-helpers.ts";
@@ -189,13 +190,18 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's application
     const sha = await repo.commit({ "public/index.html": "from a push\n" }, "Push from the dashboard test");
     const pushed = await post(app.webhook_url, githubDelivery(app.webhook_secret, githubPush("main", sha, "Push", repo.url)));
     expect(pushed.status, JSON.stringify(pushed.body)).toBeLessThan(300);
-    const pushedDeployment = pushed.body.deployment_id as string;
+    // Acknowledged before its deployment is queued: the deployment's id appears in its record.
+    const pushedRecord = await waitFor("the push's deployment", async () => {
+      const list = (await api(`/api/v1/applications/${app.id}/webhook-deliveries`, { token: owner.token })).body.deliveries as any[];
+      return list.find((d) => d.id === pushed.body.delivery && d.deployment_id);
+    });
+    const pushedDeployment = pushedRecord.deployment_id as string;
     expect(pushedDeployment).toMatch(/^dpl_/);
     const ignored = await post(app.webhook_url, githubDelivery(app.webhook_secret, githubPush("other", sha, "Elsewhere", repo.url)));
     expect(ignored.body.outcome).toBe("ignored");
 
     await page.reload();
-    const deployedRow = page.locator(`[data-testid="webhook-delivery"][data-outcome="${pushed.body.outcome}"][data-provider="github"]`);
+    const deployedRow = page.locator(`[data-testid="webhook-delivery"][data-outcome="${pushedRecord.outcome}"][data-provider="github"]`);
     await deployedRow.waitFor();
     await page.locator('[data-testid="webhook-delivery"][data-outcome="ignored"]').waitFor();
     await deployedRow.getByRole("link", { name: sha.slice(0, 7) }).click();

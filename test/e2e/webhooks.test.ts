@@ -69,6 +69,12 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
     (await api(`/api/v1/applications/${app.id}/webhook-deliveries?limit=200`, { token: owner.token })).body.deliveries as any[];
   const deploymentsOf = async () =>
     (await api(`/api/v1/applications/${app.id}/deployments?limit=200`, { token: owner.token })).body.deployments as any[];
+  /** A push is acknowledged before its deployment is queued: the deployment's id appears in its delivery's record. */
+  const deploymentOf = (delivery: string) =>
+    waitFor(`delivery ${delivery} to name its deployment`, async () => {
+      const row = (await deliveries()).find((x) => x.id === delivery);
+      return row?.deployment_id ? (row.deployment_id as string) : undefined;
+    });
   const settled = () =>
     waitFor("the queue to settle", async () => ((await deploymentsOf()).every((d) => FINISHED.includes(d.status)) ? true : undefined), {
       timeout: 90_000,
@@ -94,10 +100,12 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
     const ok = await post(app.webhook_url, delivery);
     expect(ok.status, JSON.stringify(ok.body)).toBe(202);
     expect(ok.headers.get("x-ratelimit-limit")).toBe("30");
+    expect(ok.body).toMatchObject({ outcome: "queued", deployment_id: null });
     const duplicate = await post(app.webhook_url, delivery);
-    expect(duplicate.body).toMatchObject({ outcome: "duplicate", deployment_id: ok.body.deployment_id });
+    expect(duplicate.status).toBe(200);
+    expect(duplicate.body).toMatchObject({ outcome: "duplicate" });
 
-    const d = await waitDeployment(owner, ok.body.deployment_id);
+    const d = await waitDeployment(owner, await deploymentOf(ok.body.delivery));
     expect(d, await deployLogs(owner, d.id)).toMatchObject({
       status: "succeeded",
       trigger: "webhook",
@@ -106,7 +114,12 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
     });
     expect(await served(app.app_name, "http://127.0.0.1/index.html")).toBe("from-github");
     expect(await deploymentsOf()).toHaveLength(1);
-    expect((await deliveries()).map((x) => [x.provider, x.verified, x.outcome])).toEqual([
+    const recorded = await waitFor("every delivery recorded", async () => {
+      const list = await deliveries();
+      return list.length === 4 && list.every((x) => x.detail !== "received") ? list : undefined;
+    });
+    expect(recorded[0].deployment_id).toBe(d.id);
+    expect(recorded.map((x) => [x.provider, x.verified, x.outcome])).toEqual([
       ["github", true, "duplicate"],
       ["github", true, "deployed"],
       ["github", true, "ping"],
@@ -128,7 +141,7 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
     expect((await post(app.webhook_url, { body: glBody, headers: glHeaders("not-it") })).status).toBe(401);
     const gl = await post(app.webhook_url, { body: glBody, headers: glHeaders(app.webhook_secret) });
     expect(gl.status).toBe(202);
-    expect(await waitDeployment(owner, gl.body.deployment_id)).toMatchObject({ status: "succeeded", commit: glSha });
+    expect(await waitDeployment(owner, await deploymentOf(gl.body.delivery))).toMatchObject({ status: "succeeded", commit: glSha });
     expect(await served(app.app_name, "http://127.0.0.1/index.html")).toBe("from-gitlab");
 
     const bbSha = await repo.commit(page("from-bitbucket"), "Deploy from Bitbucket");
@@ -144,7 +157,7 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
     expect((await post(app.webhook_url, { body: bbBody, headers: bbHeaders(hmac("nope", bbBody)) })).status).toBe(401);
     const bb = await post(app.webhook_url, { body: bbBody, headers: bbHeaders(hmac(app.webhook_secret, bbBody)) });
     expect(bb.status).toBe(202);
-    expect(await waitDeployment(owner, bb.body.deployment_id)).toMatchObject({ status: "succeeded", commit: bbSha });
+    expect(await waitDeployment(owner, await deploymentOf(bb.body.delivery))).toMatchObject({ status: "succeeded", commit: bbSha });
     expect(await served(app.app_name, "http://127.0.0.1/index.html")).toBe("from-bitbucket");
 
     // Another branch, or a commit asking to skip CI, deploys nothing.
@@ -159,12 +172,15 @@ describe.skipIf(!dockerAvailable())("push webhooks", () => {
   it("ends a burst of ten quick pushes on the newest commit", async () => {
     const before = (await deploymentsOf()).length;
     const shas: string[] = [];
+    const received: string[] = [];
     for (let i = 1; i <= 10; i++) {
       const sha = await repo.commit(page(`burst-${i}`), `Burst ${i}`);
       shas.push(sha);
       const res = await post(app.webhook_url, githubDelivery(app.webhook_secret, githubPush("main", sha, `Burst ${i}`, repo.url)));
       expect(res.status).toBe(202);
+      received.push(res.body.delivery);
     }
+    for (const delivery of received) await deploymentOf(delivery);
     await settled();
     const burst = (await deploymentsOf()).slice(0, (await deploymentsOf()).length - before);
     expect(burst).toHaveLength(10);

@@ -3129,7 +3129,7 @@ export interface paths {
         put?: never;
         /**
          * Receive a GitHub, GitLab or Bitbucket push (told apart by their headers, verified by each one's signature scheme)
-         * @description GitHub: X-Hub-Signature-256 (HMAC-SHA256 of the raw body, `sha256=` hex). GitLab: X-Gitlab-Token (the secret). Bitbucket: X-Hub-Signature (HMAC-SHA256, `sha256=` hex). A bad or missing signature is 401 and deploys nothing; a ping is 200; a push to the application's branch is 202 with the deployment; other branches, `[skip ci]`/`[ci skip]` and repeated delivery ids are 200 with nothing deployed. Every delivery is recorded. 30 requests a minute per application (X-RateLimit-* headers).
+         * @description GitHub: X-Hub-Signature-256 (HMAC-SHA256 of the raw body, `sha256=` hex). GitLab: X-Gitlab-Token (the secret). Bitbucket: X-Hub-Signature (HMAC-SHA256, `sha256=` hex). A bad or missing signature is 401 and deploys nothing; a ping is 200; a push to the application's branch is 202 (`outcome: queued`): the deployment is queued right after the answer and its id appears in the delivery's record (GET /api/v1/applications/:id/webhook-deliveries); other branches, `[skip ci]`/`[ci skip]` and repeated delivery ids are 200 with nothing deployed. Every delivery is stored durably before the answer and appears in the application's deliveries moments later. 30 requests a minute per application (X-RateLimit-* headers).
          */
         post: operations["postWebhooksByToken"];
         delete?: never;
@@ -26531,7 +26531,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDeliveryAnswer"];
                 };
             };
-            /** @description A deployment was queued (or the same commit already was). */
+            /** @description A push to the application's branch: its deployment is queued after the answer (deployment_id is null here). */
             202: {
                 headers: {
                     [name: string]: unknown;

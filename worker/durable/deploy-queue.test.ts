@@ -340,21 +340,27 @@ describe("webhooks", () => {
     });
     expect(first.status).toBe(202);
     expect(first.headers.get("x-ratelimit-limit")).toBe("30");
-    const answer = await first.json<{ deployment_id: string }>();
+    // Acknowledged before the deployment exists: it is queued right after the answer.
+    expect(await first.json()).toMatchObject({ outcome: "queued", deployment_id: null });
     const again = await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("main", sha, "Ship it\n\nbody"), {
       "x-github-delivery": delivery,
     });
     expect(again.status).toBe(200);
-    expect(await again.json()).toMatchObject({ outcome: "duplicate", deployment_id: answer.deployment_id });
+    expect(await again.json()).toMatchObject({ outcome: "duplicate" });
 
     const build = await agent.next();
-    expect(build.args).toMatchObject({ deployment_id: answer.deployment_id, source: { git: { commit: sha, branch: "main" } } });
-    const d = await json(await call(`/api/v1/deployments/${answer.deployment_id}`, { token: owner.token }), 200);
+    const deploymentId = (build.args as { deployment_id: string }).deployment_id;
+    expect(build.args).toMatchObject({ source: { git: { commit: sha, branch: "main" } } });
+    const d = await json(await call(`/api/v1/deployments/${deploymentId}`, { token: owner.token }), 200);
     expect(d).toMatchObject({ trigger: "webhook", title: "Ship it", commit: sha });
     agent.end(build, undefined, { code: "deploy_failed", message: "no" });
 
-    const deliveries = await json(await call(`/api/v1/applications/${app.id}/webhook-deliveries`, { token: owner.token }), 200);
-    expect(deliveries.deliveries.map((x: any) => [x.provider, x.verified, x.outcome])).toEqual([
+    // Recorded in the order they arrived, each with what came of it.
+    const deliveries = await waitFor("every delivery recorded", async () => {
+      const page = await json(await call(`/api/v1/applications/${app.id}/webhook-deliveries`, { token: owner.token }), 200);
+      return page.deliveries.length === 8 && page.deliveries.every((x: any) => x.detail !== "received") ? page.deliveries : undefined;
+    });
+    expect(deliveries.map((x: any) => [x.provider, x.verified, x.outcome])).toEqual([
       ["github", true, "duplicate"],
       ["github", true, "deployed"],
       ["github", true, "skipped"],
@@ -364,6 +370,13 @@ describe("webhooks", () => {
       ["github", false, "rejected"],
       ["github", true, "ping"],
     ]);
+    expect(deliveries[0].deployment_id).toBe(deploymentId);
+    expect(deliveries[1].deployment_id).toBe(deploymentId);
+    // A repeated delivery id is answered with the deployment once it is known.
+    const third = await signedGitHub(url, app.webhook_secret, GITHUB_PUSH("main", sha, "Ship it\n\nbody"), {
+      "x-github-delivery": delivery,
+    });
+    expect(await third.json()).toMatchObject({ outcome: "duplicate", deployment_id: deploymentId });
     agent.ws.close(1000);
   });
 

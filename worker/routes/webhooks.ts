@@ -2,10 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import { consumeRateLimit } from "../middleware/rate-limit.ts";
+import { sha256Hex } from "../lib/crypto.ts";
+import { applyRateLimitDecision, consumeRateLimit } from "../middleware/rate-limit.ts";
 import { clientIp } from "../middleware/request-context.ts";
-import { applicationByWebhookToken, type ApplicationRow } from "../services/applications.ts";
-import { handleDelivery, receiveProviderDelivery, type DeliveryResult } from "../services/webhooks.ts";
+import { applicationByWebhookToken, type ApplicationRow, WEBHOOK_TOKEN_PREFIX } from "../services/applications.ts";
+import type { DeliveryResult } from "../services/webhooks.ts";
 import { rateLimitPerMinute, webhookRateLimitPerMinute } from "../settings.ts";
 import { createRouter, jsonResponse } from "./openapi.ts";
 
@@ -21,11 +22,6 @@ export async function applicationForToken(c: Context<AppEnv>, token: string): Pr
   const app = await applicationByWebhookToken(c.var.db, token);
   if (!app) await consumeRateLimit(c, `ip:${clientIp(c) ?? "unknown"}`, rateLimitPerMinute(c.env));
   return app;
-}
-
-/** What the webhook service needs of the request: its headers and raw body (for the signature). */
-async function providerDeliveryOf(c: Context<AppEnv>) {
-  return { headers: c.req.raw.headers, body: new Uint8Array(await c.req.arrayBuffer()) };
 }
 
 const DeliveryAnswer = z
@@ -46,7 +42,7 @@ webhookRoutes.openapi(
     tags: ["webhooks"],
     summary: "Receive a GitHub, GitLab or Bitbucket push (told apart by their headers, verified by each one's signature scheme)",
     description:
-      "GitHub: X-Hub-Signature-256 (HMAC-SHA256 of the raw body, `sha256=` hex). GitLab: X-Gitlab-Token (the secret). Bitbucket: X-Hub-Signature (HMAC-SHA256, `sha256=` hex). A bad or missing signature is 401 and deploys nothing; a ping is 200; a push to the application's branch is 202 with the deployment; other branches, `[skip ci]`/`[ci skip]` and repeated delivery ids are 200 with nothing deployed. Every delivery is recorded. 30 requests a minute per application (X-RateLimit-* headers).",
+      "GitHub: X-Hub-Signature-256 (HMAC-SHA256 of the raw body, `sha256=` hex). GitLab: X-Gitlab-Token (the secret). Bitbucket: X-Hub-Signature (HMAC-SHA256, `sha256=` hex). A bad or missing signature is 401 and deploys nothing; a ping is 200; a push to the application's branch is 202 (`outcome: queued`): the deployment is queued right after the answer and its id appears in the delivery's record (GET /api/v1/applications/:id/webhook-deliveries); other branches, `[skip ci]`/`[ci skip]` and repeated delivery ids are 200 with nothing deployed. Every delivery is stored durably before the answer and appears in the application's deliveries moments later. 30 requests a minute per application (X-RateLimit-* headers).",
     request: {
       params: z.object({
         token: z
@@ -58,7 +54,10 @@ webhookRoutes.openapi(
     },
     responses: {
       200: jsonResponse(DeliveryAnswer, "Received; nothing to deploy (ping, other branch, skip, duplicate)."),
-      202: jsonResponse(DeliveryAnswer, "A deployment was queued (or the same commit already was)."),
+      202: jsonResponse(
+        DeliveryAnswer,
+        "A push to the application's branch: its deployment is queued after the answer (deployment_id is null here).",
+      ),
       400: { description: "Unreadable payload (recorded)." },
       401: { description: "Missing or wrong signature, or no provider headers (recorded)." },
       404: { description: "No application has this token." },
@@ -66,28 +65,35 @@ webhookRoutes.openapi(
     },
   }),
   async (c) => {
-    const app = await applicationForToken(c, c.req.valid("param").token);
-    if (!app)
+    const token = c.req.valid("param").token;
+    const unknown = () => {
       throw new ApiError(
         404,
         "No application has this webhook token: copy webhook_url from GET /api/v1/applications/:id (it changes when the token is rotated).",
       );
-    await consumeRateLimit(c, `webhook:${app.id}`, webhookRateLimitPerMinute(c.env));
-    const result = await receiveProviderDelivery(c.var.db, c.env, app, "webhook", await providerDeliveryOf(c));
-    if (!result) {
-      await handleDelivery(c.var.db, c.env, app, {
-        provider: "generic",
-        event: null,
-        deliveryId: null,
-        verified: false,
-        trigger: "webhook",
-        problem: { outcome: "rejected", detail: "no GitHub, GitLab or Bitbucket headers" },
-      });
+    };
+    if (!token.startsWith(WEBHOOK_TOKEN_PREFIX)) {
+      await consumeRateLimit(c, `ip:${clientIp(c) ?? "unknown"}`, rateLimitPerMinute(c.env));
+      return unknown();
+    }
+    const answer = await c.env.WEBHOOK_INBOX.getByName(await sha256Hex(token)).receive({
+      headers: [...c.req.raw.headers],
+      body: new Uint8Array(await c.req.arrayBuffer()),
+      limit: webhookRateLimitPerMinute(c.env),
+    });
+    if (answer.kind === "unknown") {
+      await consumeRateLimit(c, `ip:${clientIp(c) ?? "unknown"}`, rateLimitPerMinute(c.env));
+      return unknown();
+    }
+    // Throws 429 when the application is over its limit.
+    applyRateLimitDecision(c, answer.decision);
+    if (answer.kind !== "received") throw new Error("a delivery over the limit was not refused");
+    const { result } = answer;
+    if (answer.noProvider)
       throw new ApiError(
         401,
         "This endpoint takes GitHub, GitLab and Bitbucket deliveries: none of their event headers (X-GitHub-Event, X-Gitlab-Event, X-Event-Key) is present.",
       );
-    }
     if (result.status === 401) throw new ApiError(401, `Signature check failed: ${result.detail}. Nothing was deployed.`);
     if (result.status === 400) throw new ApiError(400, `${result.detail}. Nothing was deployed.`);
     return c.json(answerOf(result), result.status);

@@ -337,12 +337,20 @@ export async function getApplication(db: Database, viewer: Viewer, id: string): 
 /** The application a webhook token belongs to (any organization: the token is the credential). */
 export async function applicationByWebhookToken(db: Database, token: string): Promise<ApplicationRow | undefined> {
   if (!token.startsWith(WEBHOOK_TOKEN_PREFIX)) return undefined;
-  const [row] = await db
-    .select()
-    .from(applications)
-    .where(eq(applications.webhookTokenHash, await sha256Hex(token)))
-    .limit(1);
+  return applicationByWebhookTokenHash(db, await sha256Hex(token));
+}
+
+export async function applicationByWebhookTokenHash(db: Database, tokenHash: string): Promise<ApplicationRow | undefined> {
+  const [row] = await db.select().from(applications).where(eq(applications.webhookTokenHash, tokenHash)).limit(1);
   return row;
+}
+
+/**
+ * The WebhookInbox of a webhook URL (named by its token's hash) caches the application and its
+ * secret: whatever changes or removes them makes it read them again before the change is answered.
+ */
+export async function forgetWebhookCache(env: Bindings, tokenHash: string): Promise<void> {
+  await env.WEBHOOK_INBOX.getByName(tokenHash).forget();
 }
 
 /** Applications with this id or app name, in one organization or (for signed webhooks) in any. */
@@ -395,6 +403,7 @@ export async function updateApplication(
       }),
     ),
   ]);
+  await forgetWebhookCache(env, row.webhookTokenHash);
   return next;
 }
 
@@ -505,6 +514,7 @@ export async function rotateWebhook(
       }),
     ),
   ]);
+  await forgetWebhookCache(env, row.webhookTokenHash);
   return next;
 }
 
@@ -587,5 +597,6 @@ export async function deleteApplication(db: Database, env: Bindings, actor: Call
       }),
     ),
   ]);
+  await forgetWebhookCache(env, row.webhookTokenHash);
   return row;
 }

@@ -11,17 +11,28 @@ import type { Database } from "../db/client.ts";
 import { auditEvents, webhookDeliveries } from "../db/schema.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import type { Bindings } from "../env.ts";
-import { timingSafeEqual } from "../lib/crypto.ts";
+import { decryptSecret, timingSafeEqual } from "../lib/crypto.ts";
 import { newId } from "../lib/ids.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
-import { webhookCredentials, type ApplicationRow } from "./applications.ts";
+import type { ApplicationRow } from "./applications.ts";
 import { errorText } from "../db/errors.ts";
 
 export type Provider = "github" | "gitlab" | "bitbucket";
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
-export type Outcome = "deployed" | "coalesced" | "duplicate" | "ignored" | "skipped" | "rejected" | "ping" | "invalid" | "failed";
+export type Outcome =
+  | "deployed"
+  | "coalesced"
+  | "duplicate"
+  | "ignored"
+  | "skipped"
+  | "rejected"
+  | "ping"
+  | "invalid"
+  | "failed"
+  /** In an acknowledgement only: the deployment is queued after the answer (WebhookInbox). */
+  | "queued";
 
 /** What a verified payload asks for. */
 export type WebhookIntent =
@@ -174,6 +185,9 @@ export function intentOf(provider: Provider | null, event: string | null, payloa
 
 export const skipRequested = (message: string): boolean => /\[(skip ci|ci skip)\]/i.test(message);
 
+/** The detail of a deploying delivery's row until its deployment is queued. */
+export const RECEIVED = "received";
+
 export interface DeliveryInput {
   provider: Provider | "generic";
   event: string | null;
@@ -196,11 +210,41 @@ export interface DeliveryResult {
   deploymentId: string | null;
 }
 
+/** What a verified delivery comes to, from the application and the payload alone (no database). */
+export type Decision = { deploy: true } | { deploy: false; outcome: Outcome; detail: string };
+
+export function decideDelivery(app: Pick<ApplicationRow, "sourceType" | "gitBranch">, input: DeliveryInput): Decision {
+  const intent = input.intent!;
+  const done = (outcome: Outcome, detail: string): Decision => ({ deploy: false, outcome, detail });
+  if (intent.kind === "ping") return done("ping", "pong: the webhook is set up");
+  if (intent.kind === "other") return done("ignored", `${intent.event} events do not deploy; only pushes do`);
+  if (intent.deleted) return done("ignored", `${intent.ref} was deleted`);
+  if (app.sourceType === "git") {
+    if (!intent.branch) return done("ignored", `${intent.ref || "the push"} is not a branch`);
+    if (intent.branch !== app.gitBranch) return done("ignored", `push to ${intent.branch}; the application deploys ${app.gitBranch}`);
+  }
+  if (skipRequested(intent.message)) return done("skipped", "the head commit asks to skip CI ([skip ci] / [ci skip])");
+  if (!intent.commit && !input.deployHead) return done("ignored", "the push names no commit");
+  return { deploy: true };
+}
+
+/** The row id and time of a delivery received earlier (WebhookInbox records it after its answer). */
+export interface ReceivedAt {
+  rowId: string;
+  createdAt: string;
+}
+
 /**
- * Records a delivery and acts on it. The record is written before the answer, and a delivery id
- * is claimed with a unique index, so two copies of one delivery racing each other deploy once.
+ * Records a delivery and acts on it. A delivery id is claimed with a unique index, so two copies
+ * of one delivery racing each other deploy once. A delivery that deploys nothing is one insert.
  */
-export async function handleDelivery(db: Database, env: Bindings, app: ApplicationRow, input: DeliveryInput): Promise<DeliveryResult> {
+export async function handleDelivery(
+  db: Database,
+  env: Bindings,
+  app: ApplicationRow,
+  input: DeliveryInput,
+  at: ReceivedAt = { rowId: newId("whd"), createdAt: nowIso() },
+): Promise<DeliveryResult> {
   const base = {
     organizationId: app.organizationId,
     applicationId: app.id,
@@ -208,10 +252,9 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
     event: input.event,
     deliveryId: input.deliveryId,
     verified: input.verified,
-    createdAt: nowIso(),
+    createdAt: at.createdAt,
   } as const;
-  const record = async (outcome: Outcome, detail: string, extra: Partial<DeliveryRow> = {}): Promise<string> => {
-    const id = newId("whd");
+  const record = async (id: string, outcome: Outcome, detail: string, extra: Partial<DeliveryRow> = {}): Promise<string> => {
     await db
       .insert(webhookDeliveries)
       .values({ id, ...base, dedupeKey: null, outcome, detail, ref: null, commitSha: null, deploymentId: null, ...extra });
@@ -219,7 +262,7 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
   };
   if (input.problem || !input.verified) {
     const problem = input.problem ?? { outcome: "rejected" as const, detail: "the signature is missing or wrong" };
-    const id = await record(problem.outcome, problem.detail);
+    const id = await record(at.rowId, problem.outcome, problem.detail);
     return {
       status: problem.outcome === "rejected" ? 401 : 400,
       outcome: problem.outcome,
@@ -231,46 +274,25 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
   const intent = input.intent!;
   const push = intent.kind === "push" ? intent : null;
   const pushFields = push ? { ref: push.ref || null, commitSha: push.commit } : {};
+  const decision = decideDelivery(app, input);
+  // Decided before the insert, so the first copy's row is written once with its outcome.
+  const first = decision.deploy ? { outcome: "ignored" as const, detail: RECEIVED } : decision;
 
   // Claim the delivery id: the first copy inserts it, a second one hits the unique index.
-  const rowId = newId("whd");
-  if (input.deliveryId) {
-    const dedupeKey = `${input.provider}:${input.deliveryId}`;
-    try {
-      await db.insert(webhookDeliveries).values({
-        id: rowId,
-        ...base,
-        dedupeKey,
-        outcome: "ignored",
-        detail: "received",
-        ref: null,
-        commitSha: null,
-        deploymentId: null,
-        ...pushFields,
-      });
-    } catch (err) {
-      if (!isUniqueViolation(err, "webhook_deliveries")) throw err;
-      const [first] = await db
-        .select()
-        .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.applicationId, app.id), eq(webhookDeliveries.dedupeKey, dedupeKey)))
-        .limit(1);
-      const detail = `delivery ${input.deliveryId} was already received (${first?.id ?? "earlier"}); not deployed again`;
-      const id = await record("duplicate", detail, { ...pushFields, deploymentId: first?.deploymentId ?? null });
-      return { status: 200, outcome: "duplicate", detail, deliveryRowId: id, deploymentId: first?.deploymentId ?? null };
-    }
-  } else {
-    await db.insert(webhookDeliveries).values({
-      id: rowId,
-      ...base,
-      dedupeKey: null,
-      outcome: "ignored",
-      detail: "received",
-      ref: null,
-      commitSha: null,
-      deploymentId: null,
-      ...pushFields,
-    });
+  const rowId = at.rowId;
+  const dedupeKey = input.deliveryId ? `${input.provider}:${input.deliveryId}` : null;
+  try {
+    await record(rowId, first.outcome, first.detail, { dedupeKey, ...pushFields });
+  } catch (err) {
+    if (!dedupeKey || !isUniqueViolation(err, "webhook_deliveries", "dedupe_key")) throw err;
+    const [earlier] = await db
+      .select()
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.applicationId, app.id), eq(webhookDeliveries.dedupeKey, dedupeKey)))
+      .limit(1);
+    const detail = `delivery ${input.deliveryId} was already received (${earlier?.id ?? "earlier"}); not deployed again`;
+    const id = await record(rowId, "duplicate", detail, { ...pushFields, deploymentId: earlier?.deploymentId ?? null });
+    return { status: 200, outcome: "duplicate", detail, deliveryRowId: id, deploymentId: earlier?.deploymentId ?? null };
   }
   const settle = async (
     outcome: Outcome,
@@ -281,16 +303,8 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
     await db.update(webhookDeliveries).set({ outcome, detail, deploymentId }).where(eq(webhookDeliveries.id, rowId));
     return { status, outcome, detail, deliveryRowId: rowId, deploymentId };
   };
-
-  if (intent.kind === "ping") return settle("ping", "pong: the webhook is set up", 200);
-  if (intent.kind === "other") return settle("ignored", `${intent.event} events do not deploy; only pushes do`, 200);
-  if (push!.deleted) return settle("ignored", `${push!.ref} was deleted`, 200);
-  if (app.sourceType === "git") {
-    if (!push!.branch) return settle("ignored", `${push!.ref || "the push"} is not a branch`, 200);
-    if (push!.branch !== app.gitBranch) return settle("ignored", `push to ${push!.branch}; the application deploys ${app.gitBranch}`, 200);
-  }
-  if (skipRequested(push!.message)) return settle("skipped", "the head commit asks to skip CI ([skip ci] / [ci skip])", 200);
-  if (!push!.commit && !input.deployHead) return settle("ignored", "the push names no commit", 200);
+  if (!decision.deploy)
+    return { status: 200, outcome: decision.outcome, detail: decision.detail, deliveryRowId: rowId, deploymentId: null };
 
   try {
     const title =
@@ -343,7 +357,7 @@ export async function handleDelivery(db: Database, env: Bindings, app: Applicati
 
 /** The secret a delivery must be signed with. */
 export async function webhookSecretOf(env: Bindings, app: ApplicationRow): Promise<string> {
-  return (await webhookCredentials(env, app)).secret;
+  return decryptSecret(app.webhookSecretEncrypted, env.ENCRYPTION_KEY);
 }
 
 export async function listDeliveries(db: Database, organizationId: string, applicationId: string, page: PageQuery) {
@@ -356,7 +370,61 @@ export async function listDeliveries(db: Database, organizationId: string, appli
   );
 }
 
-/** Verifies and records a provider's delivery, then acts on it. */
+/** A delivery without any provider's headers: refused and recorded. */
+export const NO_PROVIDER: DeliveryInput = {
+  provider: "generic",
+  event: null,
+  deliveryId: null,
+  verified: false,
+  trigger: "webhook",
+  problem: { outcome: "rejected", detail: "no GitHub, GitLab or Bitbucket headers" },
+};
+
+/** Longer commit messages are cut to this in a delivery waiting to be recorded. */
+const MESSAGE_CHARS = 64 * 1024;
+
+/**
+ * Who sent a delivery, whether its signature holds and what it asks for: everything about it that
+ * needs no database. Null when no provider's headers are present.
+ */
+export async function readDelivery(
+  headers: Headers,
+  body: Uint8Array,
+  secret: string,
+  trigger: "webhook" | "devflow",
+): Promise<DeliveryInput | null> {
+  const provider = detectProvider(headers);
+  if (!provider) return null;
+  const event = eventOf(provider, headers);
+  const deliveryId = deliveryIdOf(provider, headers);
+  if (!(await verifyDelivery(provider, headers, secret, body)))
+    return {
+      provider,
+      event,
+      deliveryId,
+      verified: false,
+      trigger,
+      problem: { outcome: "rejected", detail: signatureProblem(provider, headers) },
+    };
+  let payload: unknown;
+  try {
+    payload = parsePayload(body, headers.get("content-type"));
+  } catch (err) {
+    return {
+      provider,
+      event,
+      deliveryId,
+      verified: true,
+      trigger,
+      problem: { outcome: "invalid", detail: `the payload is not JSON: ${(err as Error).message}`.slice(0, 300) },
+    };
+  }
+  const intent = intentOf(provider, event, payload);
+  if (intent.kind === "push" && intent.message.length > MESSAGE_CHARS) intent.message = intent.message.slice(0, MESSAGE_CHARS);
+  return { provider, event, deliveryId, verified: true, trigger, intent };
+}
+
+/** Verifies and records a provider's delivery, then acts on it, before answering (DevFlow's route). */
 export async function receiveProviderDelivery(
   db: Database,
   env: Bindings,
@@ -364,40 +432,6 @@ export async function receiveProviderDelivery(
   trigger: "webhook" | "devflow",
   request: { headers: Headers; body: Uint8Array },
 ): Promise<DeliveryResult | null> {
-  const { headers, body } = request;
-  const provider = detectProvider(headers);
-  if (!provider) return null;
-  const event = eventOf(provider, headers);
-  const deliveryId = deliveryIdOf(provider, headers);
-  const verified = await verifyDelivery(provider, headers, await webhookSecretOf(env, app), body);
-  if (!verified)
-    return handleDelivery(db, env, app, {
-      provider,
-      event,
-      deliveryId,
-      verified: false,
-      trigger,
-      problem: { outcome: "rejected", detail: signatureProblem(provider, headers) },
-    });
-  let payload: unknown;
-  try {
-    payload = parsePayload(body, headers.get("content-type"));
-  } catch (err) {
-    return handleDelivery(db, env, app, {
-      provider,
-      event,
-      deliveryId,
-      verified: true,
-      trigger,
-      problem: { outcome: "invalid", detail: `the payload is not JSON: ${(err as Error).message}`.slice(0, 300) },
-    });
-  }
-  return handleDelivery(db, env, app, {
-    provider,
-    event,
-    deliveryId,
-    verified: true,
-    trigger,
-    intent: intentOf(provider, event, payload),
-  });
+  const input = await readDelivery(request.headers, request.body, await webhookSecretOf(env, app), trigger);
+  return input && handleDelivery(db, env, app, input);
 }
