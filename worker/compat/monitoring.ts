@@ -16,8 +16,8 @@ import { ApiError } from "../errors.ts";
 import { isServerAddress } from "./envelopes.ts";
 import { readJson } from "./validate.ts";
 import type { Database } from "../db/client.ts";
-import { serverLatest } from "../services/monitoring.ts";
-import { getServer, type ServerRow } from "../services/servers.ts";
+import { latestContainerSamples, serverLatest } from "../services/monitoring.ts";
+import { getServer, listServers, serverContainerName, serverScope, type ServerRow, type ServerStatus } from "../services/servers.ts";
 
 // ---- DevFlow Pro: GET/POST /api/servers/{server}/metrics ---------------------------------------------
 
@@ -160,19 +160,55 @@ const serverHealth = (s: HostHealth) => ({
   alerts: { firing: s.firing.length, pending: s.pending, unacknowledged: s.firing.filter((a) => !a.acknowledgedAt).length },
 });
 
+/** A managed server's health from its status and its host's: a server on a host that is not online is offline whatever it last said. */
+const MANAGED_HEALTH: Record<ServerStatus, Health> = {
+  running: "healthy",
+  creating: "warning",
+  restarting: "warning",
+  paused: "warning",
+  deleting: "warning",
+  stopped: "offline",
+  error: "critical",
+};
+
 monitoringV2Compat.get("/api/servers/health-summary", requireAuth(), async (c) => {
-  const summary = await healthSummary(c.var.db, c.var.principal.organizationId);
-  const count = (h: Health) => summary.filter((s) => s.health === h).length;
-  const servers = summary.map(serverHealth);
+  const p = c.var.principal;
+  // A project-scoped member sees neither hosts' health nor servers outside their projects.
+  const summary = p.projectScope ? [] : await healthSummary(c.var.db, p.organizationId);
+  const managed = await listServers(c.var.db, p.organizationId, await serverScope(c.var.db, p));
+  const samples = await latestContainerSamples(c.var.db, p.organizationId, managed.map(serverContainerName));
+  const hostHealth = new Map(summary.map((h) => [h.host.id, h.health]));
+  const managedViews = managed.map((s) => {
+    const sample = samples
+      .filter((r) => r.hostId === s.hostId && r.containerName === serverContainerName(s))
+      .sort((a, b) => b.at.localeCompare(a.at))[0];
+    return {
+      id: s.alias,
+      name: s.name,
+      type: "server" as const,
+      ip_address: s.ipAddress,
+      host_id: s.hostId,
+      role: s.role,
+      status: s.status,
+      health: s.hostId && hostHealth.get(s.hostId) === "offline" ? ("offline" as const) : MANAGED_HEALTH[s.status],
+      cpu_usage: oneDecimal(sample?.cpuPercent ?? null),
+      memory_usage: oneDecimal(sample?.memoryPercent ?? null),
+      last_metrics_at: sample?.at ?? null,
+      last_error: s.lastError,
+    };
+  });
+  const all = [...summary.map((h) => h.health), ...managedViews.map((m) => m.health)];
+  const count = (h: Health) => all.filter((x) => x === h).length;
   return c.json(
     ok(
       {
-        total: summary.length,
+        total: all.length,
         healthy: count("healthy"),
         warning: count("warning"),
         critical: count("critical"),
         offline: count("offline"),
-        servers,
+        // The hosts (nodes) first, then the managed servers on them.
+        servers: [...summary.map((h) => ({ ...serverHealth(h), type: "node" as const })), ...managedViews],
       },
       "Server health summary.",
     ),

@@ -245,7 +245,8 @@ const StoredFields = z
 
 serverManagerOpsCompat.post(SECRET_PATH, async (c) => {
   const body = await readJson(c, StoredFields);
-  // A body of only `value` (or `{data: {...}}`, HashiCorp's wrapping) stores what it wraps.
+  // 002 posts the secret's fields themselves (`{"private_key": …, "public_key": …}`), not wrapped in
+  // `data`; a body of only `value` stores a plain value.
   const data =
     Object.keys(body).length === 1 && typeof body.value === "string"
       ? body.value

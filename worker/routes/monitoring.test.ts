@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { HostSample } from "#protocol";
 import { createDatabase } from "../db/client.ts";
-import { hostMetrics } from "../db/schema.ts";
+import { hostMetrics, servers } from "../db/schema.ts";
 import { runScheduled } from "../scheduled.ts";
 import { ingestAgentMetrics, RAW_RETENTION_MS } from "../services/metrics.ts";
 import { createTask, updateTask } from "../services/tasks.ts";
@@ -267,6 +267,31 @@ describe("alerts", () => {
     notes = (await json(await call("/api/v1/notifications", { token: owner.token }), 200)).notifications;
     expect(notes.map((n: any) => n.kind).filter((k: string) => k.startsWith("alert."))).toEqual(["alert.cleared", "alert.opened"]);
     expect((await json(await call("/api/servers/health-summary", { token: owner.token }), 200)).data.servers[0].health).toBe("healthy");
+
+    // The managed servers count too, after the hosts: one whose container died is critical.
+    const now = new Date().toISOString();
+    await db.insert(servers).values({
+      id: "srv_healthsummary1",
+      organizationId: owner.organizationId,
+      alias: 1,
+      name: "web-01",
+      hostId: host.id,
+      image: "pier-test/busybox:latest",
+      ipAddress: "10.9.0.5",
+      volumeName: "pier-srv-web-01",
+      status: "error",
+      lastError: "Its container exited.",
+      config: { ports: [], data_path: "/data" },
+      createdAt: now,
+      updatedAt: now,
+    });
+    const withServer = await json(await call("/api/servers/health-summary", { token: owner.token }), 200);
+    expect(withServer.data).toMatchObject({ total: 2, healthy: 1, critical: 1 });
+    expect(withServer.data.servers.map((s: any) => [s.type, s.name, s.health])).toEqual([
+      ["node", host.name, "healthy"],
+      ["server", "web-01", "critical"],
+    ]);
+    expect(withServer.data.servers[1]).toMatchObject({ id: 1, ip_address: "10.9.0.5", status: "error", last_error: "Its container exited." });
 
     const other = await newOwner("other");
     await expectProblem(await call(`/api/v1/alerts/${firing.id}`, { token: other.token }), 404);

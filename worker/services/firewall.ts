@@ -403,6 +403,59 @@ export async function removeServerFirewall(env: Bindings, server: Pick<ServerRow
   return outcome.ok ? "removed" : "failed";
 }
 
+/** The groups a role names, all of which must exist: a 409 says which do not, before anything is made. */
+export async function requireRoleGroups(db: Database, organizationId: string, role: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  const found = await db
+    .select({ name: firewallGroups.name })
+    .from(firewallGroups)
+    .where(and(eq(firewallGroups.organizationId, organizationId), inArray(firewallGroups.name, [...names])));
+  const missing = names.filter((n) => !found.some((f) => f.name === n));
+  if (missing.length)
+    throw conflict(
+      `Role ${role} names firewall group${missing.length > 1 ? "s" : ""} ${missing.join(", ")}, which this organization does not have: create ${missing.length > 1 ? "them" : "it"} (POST /api/v1/firewall/groups) or edit the role.`,
+    );
+}
+
+/**
+ * A role's default groups on a server, when it is created with the role or its role changes: the
+ * old role's defaults go (groups assigned by hand stay), the new role's are added, and the
+ * ruleset is written on the host. No permission check: creating the server or assigning the role
+ * was authorized. Null when the server has no group before or after (nothing to write).
+ */
+export async function applyRoleGroups(
+  db: Database,
+  env: Bindings,
+  server: ServerRow,
+  previous: readonly string[],
+  next: readonly string[],
+): Promise<PushOutcome | null> {
+  const names = [...new Set([...previous, ...next])];
+  const named = names.length
+    ? await db
+        .select()
+        .from(firewallGroups)
+        .where(and(eq(firewallGroups.organizationId, server.organizationId), inArray(firewallGroups.name, names)))
+    : [];
+  const idOf = (n: string) => named.find((g) => g.name === n)?.id;
+  const missing = next.filter((n) => !idOf(n));
+  if (missing.length) throw new Error(`Firewall group ${missing.join(", ")} of its role no longer exists: create it or edit the role.`);
+  const before = await db.select().from(serverFirewallGroups).where(eq(serverFirewallGroups.serverId, server.id));
+  const dropped = new Set(previous.filter((n) => !next.includes(n)).map(idOf));
+  const kept = before.filter((a) => !dropped.has(a.groupId));
+  const now = nowIso();
+  const added = next
+    .map(idOf)
+    .filter((id): id is string => !!id && !kept.some((a) => a.groupId === id))
+    .map((groupId) => ({ serverId: server.id, groupId, organizationId: server.organizationId, createdAt: now }));
+  if (before.length === 0 && added.length === 0) return null;
+  await db.batch([
+    db.delete(serverFirewallGroups).where(eq(serverFirewallGroups.serverId, server.id)),
+    ...(kept.length + added.length ? [db.insert(serverFirewallGroups).values([...kept, ...added])] : []),
+  ]);
+  return pushServer(db, relayRunner(env), server);
+}
+
 // ---- changing groups and rules ------------------------------------------------------------------------
 
 const ruleRow = (

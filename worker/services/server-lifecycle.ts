@@ -12,6 +12,7 @@ import { nowIso } from "../lib/time.ts";
 import { errorText, isUniqueViolation } from "../db/errors.ts";
 import { defaultHostId } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
+import { requireRoleGroups } from "./firewall.ts";
 import { effectiveState, getHost, type HostRow } from "./hosts.ts";
 import { runOnOrgHost } from "./host-relay.ts";
 import { TASK_TIMEOUT_MS } from "./host-tasks.ts";
@@ -260,7 +261,11 @@ export async function createServers(
       hostRows.set(hostId, host);
     }
     if (s.project_id) await getProject(db, p, s.project_id);
-    if (s.role && !roles.has(s.role)) roles.set(s.role, await getRole(db, env, p.organizationId, s.role));
+    if (s.role && !roles.has(s.role)) {
+      const role = await getRole(db, env, p.organizationId, s.role);
+      await requireRoleGroups(db, p.organizationId, role.name, role.firewallGroups);
+      roles.set(s.role, role);
+    }
   }
 
   // Addresses: explicit ones checked, the rest handed out from the range in order, skipping used ones.
@@ -502,6 +507,7 @@ export async function assignRole(
   const p = actor.principal;
   requireRole(p, "member", roleName ? "assign roles" : "remove roles");
   const role = roleName ? await getRole(db, env, p.organizationId, roleName) : null;
+  if (role) await requireRoleGroups(db, p.organizationId, role.name, role.firewallGroups);
   const rows = await getServers(db, p.organizationId, refs, await serverScope(db, p));
   requireSettled(rows);
   await requireHostsOnline(db, p.organizationId, rows);

@@ -12,6 +12,7 @@ import { decryptSecret } from "../lib/crypto.ts";
 import { type CommandOutcome, describeRelayError } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
 import { errorText } from "../db/errors.ts";
+import { applyRoleGroups, removeServerFirewall } from "./firewall.ts";
 import { DEFAULT_DATA_PATH, getRole, roleEnv } from "./server-roles.ts";
 import { serverContainerName, serverDisksOf, serverLabels, type ServerDiskRow, type ServerRow } from "./servers.ts";
 import type { TaskPatch } from "./tasks.ts";
@@ -379,7 +380,20 @@ async function createOne(
     })
     .where(eq(servers.id, row.id));
   await recordDynamicAddress(db, row, seen.ip);
+  await roleFirewall(env, db, { ...row, containerId: made.id }, hostId, [], row.config.firewall_groups ?? []);
   return { server_id: row.id, name: row.name, ok: true, status: seen.status, ip_address: seen.ip ?? row.ipAddress };
+}
+
+/**
+ * Its role's default firewall groups on a server just made or recreated. A host that cannot write
+ * them fails the step and the container is stopped: a server its role says is firewalled does not
+ * run open.
+ */
+async function roleFirewall(env: Bindings, db: Database, row: ServerRow, hostId: string, previous: string[], next: string[]) {
+  const pushed = await applyRoleGroups(db, env, row, previous, next);
+  if (pushed?.status !== "failed") return;
+  await onHost(env, hostId, "container.stop", { id: row.containerId ?? serverContainerName(row), timeout: 10 }).catch(() => undefined);
+  throw new Error(`Its container was made but stopped: its role's firewall groups could not be written on the host (${pushed.error}).`);
 }
 
 async function actOn(env: Bindings, db: Database, row: ServerRow, hostId: string, op: "start" | "stop" | "reboot"): Promise<ServerItem> {
@@ -433,6 +447,9 @@ async function deleteOne(env: Bindings, db: Database, row: ServerRow, hostId: st
     await removeVolume(env, hostId, row.volumeName);
     for (const d of await serverDisksOf(db, row.id)) await removeVolume(env, hostId, d.volumeName);
   }
+  // Its chain goes with it: a later server given the same address must not inherit its rules. An
+  // agent that cannot be reached now drops the chain's jumps itself once the container is gone.
+  await removeServerFirewall(env, row);
   await db.delete(servers).where(eq(servers.id, row.id));
   if (row.networkName) await removeNetworkIfUnused(env, db, hostId, row.networkName);
   return { server_id: row.id, name: row.name, ok: true };
@@ -535,6 +552,8 @@ async function recreateOne(
     }
   }
   await recordDynamicAddress(db, next, seen.ip);
+  if (change.role !== undefined)
+    await roleFirewall(env, db, { ...next, containerId: made.id }, hostId, row.config.firewall_groups ?? [], next.config.firewall_groups ?? []);
   return { server_id: row.id, name: row.name, ok: true, status: seen.status, ip_address: seen.ip ?? row.ipAddress };
 }
 
