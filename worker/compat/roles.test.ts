@@ -166,6 +166,7 @@ const WALK: Record<string, Walk> = {
   "POST /api/monitoring/prometheus/update": { request: () => post("/api/monitoring/prometheus/update", {}), refused: v1 },
   "POST /api/vault/secrets/:path{.+}": { request: () => post("/api/vault/secrets/walked", { value: "walked" }), refused: v1 },
   "POST /api/monitoring/config": { request: () => post("/api/monitoring/config", { sample_interval_seconds: 30 }), refused: v2 },
+  "POST /api/test/notification": { request: () => post("/api/test/notification"), refused: v2 },
   "POST /api/test/simple": { request: () => post("/api/test/simple"), refused: v2 },
   "POST /api/test/error": { request: () => post("/api/test/error"), refused: v2 },
   // Firewall groups: admins only (004's manage_firewall), refused before any name is looked up.

@@ -139,21 +139,23 @@ for (const prefix of ["/api/iam", "/api/admin/iam"]) {
 
 // ---- the admin "pages": what each page would show, as JSON (the dashboard's IAM screen draws it) --
 
-serverManagerIamCompat.get("/api/admin", requireAuth(), requirePermission("admin_access"), async (c) => {
-  const data = await iamData(c);
-  const byRole = Object.fromEntries(ROLES.map((r) => [r, data.users.filter((u) => u.role === r).length]));
-  return c.json(
-    ok(
-      {
-        users: data.users.length,
-        by_role: byRole,
-        project_scoped: data.users.filter((u) => u.project_ids !== null).length,
-        dashboard: "/settings/iam",
-      },
-      "Administration.",
-    ),
-  );
-});
+// 004 writes the admin page as `/api/admin/`; without the slash too.
+for (const path of ["/api/admin", "/api/admin/"])
+  serverManagerIamCompat.get(path, requireAuth(), requirePermission("admin_access"), async (c) => {
+    const data = await iamData(c);
+    const byRole = Object.fromEntries(ROLES.map((r) => [r, data.users.filter((u) => u.role === r).length]));
+    return c.json(
+      ok(
+        {
+          users: data.users.length,
+          by_role: byRole,
+          project_scoped: data.users.filter((u) => u.project_ids !== null).length,
+          dashboard: "/settings/iam",
+        },
+        "Administration.",
+      ),
+    );
+  });
 serverManagerIamCompat.get("/api/admin/users", requireAuth(), requirePermission("admin_access"), async (c) => {
   const { users } = await iamData(c);
   return c.json(ok(users, `${users.length} user(s).`));
@@ -190,6 +192,32 @@ serverManagerIamCompat.post("/api/auth/login", async (c) => {
   const body = await readJson(c, LoginBody);
   const session = await accounts.login(c.var.db, loginGuardsOf(c), authSettings(c.env), actorOf(c), body.username, body.password);
   return c.json({ success: true, message: "Logged in.", ...accounts.toSessionView(session) });
+});
+
+/**
+ * 004's login page (`GET /login`, Flask renders a form): a browser goes to the dashboard's sign-in
+ * page; a script is told how to sign in (POST /login is seed 001's and 004's sign-in, one handler).
+ */
+serverManagerIamCompat.get("/login", (c) => {
+  if (c.req.header("accept")?.includes("text/html")) return c.redirect("/signin", 302);
+  return c.json(
+    ok(
+      { page: "/signin", sign_in: "POST /login", fields: ["username", "password"], authenticated: !!c.var.principal },
+      "Sign in with POST /login {username, password}; the answer's access_token goes in Authorization: Bearer.",
+    ),
+  );
+});
+
+/** 004's `GET /logout`: ends the session of the bearer token (the dashboard signs out with its own button). */
+serverManagerIamCompat.get("/logout", async (c) => {
+  const p = c.var.principal;
+  if (!p?.sessionId) throw unauthorized("Send the session's access token (Authorization: Bearer) to log out.");
+  await accounts.logout(c.var.db, c.var.credentials, actorOf(c), {
+    sessionId: p.sessionId,
+    userId: p.userId,
+    organizationId: p.organizationId,
+  });
+  return c.json(ok({ session_id: p.sessionId }, "Logged out."));
 });
 
 /** Ends the session of the bearer token, or of a `refresh_token` in the body. */

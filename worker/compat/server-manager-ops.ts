@@ -14,6 +14,7 @@ import { recentRawRows } from "../services/metrics.ts";
 import * as monitoring from "../services/monitoring.ts";
 import * as monitoringSettings from "../services/monitoring-settings.ts";
 import { isNotificationKind, updateSettings } from "../services/notifications.ts";
+import * as channels from "../services/channels/index.ts";
 import { requireRole } from "../services/principal.ts";
 import { enqueueProbe, type ProbeKind } from "../services/probe-tasks.ts";
 import { getServer, serverScope } from "../services/servers.ts";
@@ -456,6 +457,30 @@ serverManagerOpsCompat.get("/api/grafana-dashboard/embed", async (c) => {
       },
       "Grafana embed.",
     ),
+  );
+});
+
+// ---- seed 004: test notification ------------------------------------------------------------------------
+
+/** 004's `POST /api/test/notification`: a test through every enabled notification channel (as each channel's own test does). */
+serverManagerOpsCompat.post("/api/test/notification", async (c) => {
+  const actor = authedActor(c);
+  requireRole(actor.principal, "admin", "send test notifications");
+  const enabled = (await channels.listChannels(c.var.db, actor.principal.organizationId, { limit: 100 })).items.filter((ch) => ch.enabled);
+  const sent = [];
+  for (const ch of enabled) {
+    const delivery = await channels.sendTest(c.var.db, c.env, actor, ch.id);
+    sent.push({ channel_id: ch.id, channel: ch.name, type: ch.type, delivery_id: delivery.id, status: delivery.status });
+  }
+  return c.json(
+    {
+      success: true,
+      data: { channels: sent.length, deliveries: sent },
+      message: sent.length
+        ? `Test notification sent to ${sent.length} channel(s); each delivery's outcome is at GET /api/v1/notification-channels/{id}/deliveries.`
+        : "No notification channel is enabled: add one (POST /api/v1/notification-channels) and test again.",
+    },
+    sent.length ? 202 : 200,
   );
 });
 

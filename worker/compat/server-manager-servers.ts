@@ -218,7 +218,7 @@ serverManagerServersCompat.get("/api/servers", requireAuth(), async (c) => {
 serverManagerServersCompat.post("/api/servers/create", requireAuth(), async (c) => {
   const { task, servers } = await singleCreate(c);
   return c.json(
-    { success: true, message: `Creating server ${servers[0]!.name}.`, task_id: task.id, server: compatServer(servers[0]!) },
+    { success: true, message: `Creating server ${servers[0]!.name}.`, task_id: task.id, server: (await viewAll(c, servers))[0] },
     201,
   );
 });
@@ -255,7 +255,7 @@ serverManagerServersCompat.put("/api/servers/:ref/status", requireAuth(), async 
     success: true,
     message: `Server ${servers[0]!.name}: ${action} started.`,
     task_id: task.id,
-    server: compatServer(servers[0]!),
+    server: (await viewAll(c, servers))[0],
   });
 });
 

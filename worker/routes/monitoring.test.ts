@@ -291,7 +291,12 @@ describe("alerts", () => {
       ["node", host.name, "healthy"],
       ["server", "web-01", "critical"],
     ]);
-    expect(withServer.data.servers[1]).toMatchObject({ id: 1, ip_address: "10.9.0.5", status: "error", last_error: "Its container exited." });
+    expect(withServer.data.servers[1]).toMatchObject({
+      id: 1,
+      ip_address: "10.9.0.5",
+      status: "error",
+      last_error: "Its container exited.",
+    });
 
     const other = await newOwner("other");
     await expectProblem(await call(`/api/v1/alerts/${firing.id}`, { token: other.token }), 404);

@@ -811,8 +811,11 @@ async function failureOf(db: Database, row: ServerRow): Promise<FailedServer> {
     const [t] = await db.select().from(tasks).where(eq(tasks.id, row.taskId)).limit(1);
     if (t) {
       task = { id: t.id, status: t.status, message: t.message };
-      if (t.kind === "server.create" && (t.status === "failed" || t.status === "cancelled"))
-        reasons.push(`its create task ${t.status}: ${t.message ?? ""}`.trim());
+      // A bulk create fails when one of its servers does: the others, made fine, are not failed.
+      const items = (t.result as { items?: { server_id: string; ok: boolean; error?: string }[] } | null)?.items;
+      const mine = items?.find((i) => i.server_id === row.id);
+      if (t.kind === "server.create" && (t.status === "failed" || t.status === "cancelled") && !mine?.ok)
+        reasons.push(mine?.error ? `its create failed: ${mine.error}` : `its create task ${t.status}: ${t.message ?? ""}`.trim());
     }
   }
   if (!row.hostId) reasons.push("its host was deleted");

@@ -553,7 +553,14 @@ async function recreateOne(
   }
   await recordDynamicAddress(db, next, seen.ip);
   if (change.role !== undefined)
-    await roleFirewall(env, db, { ...next, containerId: made.id }, hostId, row.config.firewall_groups ?? [], next.config.firewall_groups ?? []);
+    await roleFirewall(
+      env,
+      db,
+      { ...next, containerId: made.id },
+      hostId,
+      row.config.firewall_groups ?? [],
+      next.config.firewall_groups ?? [],
+    );
   return { server_id: row.id, name: row.name, ok: true, status: seen.status, ip_address: seen.ip ?? row.ipAddress };
 }
 
