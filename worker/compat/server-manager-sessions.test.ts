@@ -48,7 +48,11 @@ describe("seed 004's test notification", () => {
     const channel = await json(
       await call("/api/v1/notification-channels", {
         token: owner.token,
-        body: { name: "ops hook", type: "webhook", config: { url: "https://hooks.example.test/pier", secret: "a-shared-secret-of-length" } },
+        body: {
+          name: "ops hook",
+          type: "webhook",
+          config: { url: "https://hooks.example.test/pier", secret: "a-shared-secret-of-length" },
+        },
       }),
       201,
     );
