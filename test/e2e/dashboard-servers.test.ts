@@ -150,7 +150,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
     await viewerPage.getByRole("link", { name: "Servers", exact: true }).click();
     await viewerPage.locator(`[data-testid=server-row][data-name="${names[1]}"]`).waitFor();
     expect(await viewerPage.getByRole("checkbox").count()).toBe(0);
-    expect(await viewerPage.getByRole("button", { name: /Create|Bulk create|Delete|Stop/ }).count()).toBe(0);
+    expect(await viewerPage.getByRole("button", { name: /Create|Bulk create|Delete|Stop|Sync/ }).count()).toBe(0);
     await viewerPage.getByRole("tab", { name: "Firewall groups" }).click();
     await viewerPage.locator(`[data-testid=firewall-group][data-name="${group}"]`).waitFor();
     expect(await viewerPage.getByRole("button", { name: /New group|Add rule|Edit|Delete/ }).count()).toBe(0);

@@ -41,7 +41,8 @@ export function ServerPage() {
   const [task, setTask] = useState<StartedTask | null>(null);
   const server = useQuery({
     queryKey: serverKeys.detail(serverId),
-    queryFn: () => ok(api.GET("/api/v1/servers/{ref}", { params: { path: { ref: serverId } } })),
+    // Its status as its container has it now (the list's is the last one a task or a sync wrote).
+    queryFn: () => ok(api.GET("/api/v1/servers/{ref}/status", { params: { path: { ref: serverId } } })),
     refetchInterval: (q) => (task || (q.state.data && TRANSITIONAL.has(q.state.data.status)) ? 2000 : 15_000),
   });
   const current: Tab = TABS.some((t) => t.id === tab) ? (tab as Tab) : "overview";
@@ -92,6 +93,11 @@ export function ServerPage() {
       </PageTitle>
       <ErrorNote error={server.error} />
       {s?.last_error ? <ErrorNote error={s.last_error} /> : null}
+      {s && !s.host_reachable ? (
+        <p role="status" className="mb-3 text-sm text-amber-700 dark:text-amber-400">
+          Its host is not connected: the status is the last one known.
+        </p>
+      ) : null}
       {task ? (
         <TaskProgress
           key={task.id}
@@ -377,11 +383,21 @@ function Firewall({ server: s }: { server: Server }) {
     queryFn: () => ok(api.GET("/api/v1/servers/{server}/firewall-groups", { params: { path: { server: s.id } } })),
   });
   const [pick, setPick] = useState("");
+  // A refusal stays on the page: it is usually the host's own reason (no root or NET_ADMIN, offline).
+  const [refusal, setRefusal] = useState<unknown>(null);
   const change = useRowAction({
-    run: ({ mode, group }: { mode: "add" | "remove"; group: string }) =>
-      mode === "add"
-        ? ok(api.POST("/api/v1/servers/{server}/firewall-groups", { params: { path: { server: s.id } }, body: { groups: [group] } }))
-        : ok(api.DELETE("/api/v1/servers/{server}/firewall-groups", { params: { path: { server: s.id } }, body: { groups: [group] } })),
+    run: async ({ mode, group }: { mode: "add" | "remove"; group: string }) => {
+      setRefusal(null);
+      const params = { path: { server: s.id } };
+      try {
+        return mode === "add"
+          ? await ok(api.POST("/api/v1/servers/{server}/firewall-groups", { params, body: { groups: [group] } }))
+          : await ok(api.DELETE("/api/v1/servers/{server}/firewall-groups", { params, body: { groups: [group] } }));
+      } catch (e) {
+        setRefusal(e);
+        throw e;
+      }
+    },
     confirm: ({ mode, group }) => (mode === "remove" ? `Take ${group} away from ${s.name}?` : undefined),
     done: ({ mode, group }) => (mode === "add" ? `${group} applied` : `${group} removed`),
     id: ({ group }) => group,
@@ -396,6 +412,9 @@ function Firewall({ server: s }: { server: Server }) {
     <div className="grid gap-4">
       <Card title="Firewall groups applied">
         <ErrorNote error={fw.error} />
+        <div data-testid="firewall-refusal">
+          <ErrorNote error={refusal} />
+        </div>
         {f ? (
           <>
             <p className="mb-2 text-sm text-zinc-500">

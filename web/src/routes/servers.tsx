@@ -139,13 +139,20 @@ function InventoryTab({ search }: { search: ServersSearch }) {
     invalidates: [serverKeys.all],
   });
   const manage = can("manage_servers");
+  // Statuses move through tasks; a container changed behind Pier's back shows after a sync.
+  const sync = useRowAction<undefined, { changes: unknown[]; missing: string[]; orphans: unknown[] }>({
+    run: () => ok(api.POST("/api/v1/servers/sync")),
+    done: (_v, r) =>
+      `Synced: ${r.changes.length} status change${r.changes.length === 1 ? "" : "s"}, ${r.missing.length} missing, ${r.orphans.length} unknown container${r.orphans.length === 1 ? "" : "s"}`,
+    invalidates: [serverKeys.all],
+  });
 
   return (
     <>
       <div className="mb-3 flex flex-wrap items-end gap-2">
         <Select
           aria-label="Host"
-          className="w-auto"
+          className="w-40"
           value={filter.host ?? ""}
           onChange={(e) => setFilter({ host: e.target.value || undefined })}
         >
@@ -154,7 +161,7 @@ function InventoryTab({ search }: { search: ServersSearch }) {
         </Select>
         <Select
           aria-label="Role"
-          className="w-auto"
+          className="w-40"
           value={filter.role ?? ""}
           onChange={(e) => setFilter({ role: e.target.value || undefined })}
         >
@@ -167,7 +174,7 @@ function InventoryTab({ search }: { search: ServersSearch }) {
         </Select>
         <Select
           aria-label="Status"
-          className="w-auto"
+          className="w-40"
           value={filter.status ?? ""}
           onChange={(e) => setFilter({ status: e.target.value || undefined })}
         >
@@ -176,8 +183,17 @@ function InventoryTab({ search }: { search: ServersSearch }) {
             <option key={s}>{s}</option>
           ))}
         </Select>
-        {can("create_server") ? (
+        {can("create_server") || manage ? (
           <div className="ml-auto flex gap-2">
+            {manage ? (
+              <Button variant="ghost" busy={sync.pending} onClick={() => sync.run(undefined)}>
+                Sync
+              </Button>
+            ) : null}
+          </div>
+        ) : null}
+        {can("create_server") ? (
+          <div className="flex gap-2">
             <Button variant="secondary" onClick={() => setCreating("bulk")}>
               Bulk create
             </Button>
