@@ -29,7 +29,7 @@ export const useProjects = () =>
   useQuery({ queryKey: keys.projects.list(), queryFn: () => ok(api.GET("/api/v1/projects", { params: { query: { limit: 200 } } })) });
 
 /** Seed 004's permissions; what each role holds unless a member's grants say otherwise (worker/services/permissions.ts). */
-export type Permission = "create_server" | "manage_servers" | "assign_roles" | "manage_firewall" | "manage_backups" | "admin_access";
+export type Permission = Schemas["Permission"];
 const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: ["create_server", "manage_servers", "assign_roles", "manage_firewall", "manage_backups", "admin_access"],
   admin: ["create_server", "manage_servers", "assign_roles", "manage_firewall", "manage_backups", "admin_access"],
@@ -38,13 +38,20 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
 };
 
 /**
- * Whether the signed-in user holds a permission: the user's own list when the API answers one,
- * otherwise the role's defaults. Only what buttons are shown hangs on it; the API decides, and
- * its 403 is shown when the two disagree.
+ * Whether the signed-in user holds a permission: their own grants and revocations as the API
+ * resolves them (GET /api/v1/users/{me}/permissions), the role's defaults until that is read.
+ * Only which controls are drawn hangs on it; the API decides, and its 403 is shown if the two
+ * ever disagree.
  */
 export function usePermission(): (p: Permission) => boolean {
-  const me = useMe() as (Schemas["User"] & { permissions?: unknown }) | undefined;
-  const held: readonly string[] = Array.isArray(me?.permissions) ? (me.permissions as string[]) : me ? ROLE_PERMISSIONS[me.role] : [];
+  const me = useMe();
+  const access = useQuery({
+    queryKey: ["me", "permissions", me?.id],
+    queryFn: () => ok(api.GET("/api/v1/users/{id}/permissions", { params: { path: { id: me!.id } } })),
+    enabled: !!me,
+    staleTime: 60_000,
+  });
+  const held: readonly Permission[] = access.data?.permissions ?? (me ? ROLE_PERMISSIONS[me.role] : []);
   return (p) => held.includes(p);
 }
 
