@@ -8,7 +8,7 @@
 // lockfile) changed: the machines this runs on are small and shared.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,12 +31,26 @@ const SWAGGER_FILES = [
   "favicon-16x16.png",
 ];
 
+/**
+ * Copies the Swagger UI files, writing only those that differ: every `wrangler dev` runs this build,
+ * and a test that starts a stack of its own must not touch the files another running stack
+ * serves (wrangler dev reloads its Worker when its assets change, dropping agents and requests).
+ */
 async function buildSwagger(): Promise<void> {
   const dist = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
-  await rm(SWAGGER_DIR, { recursive: true, force: true });
   await mkdir(SWAGGER_DIR, { recursive: true });
-  for (const file of SWAGGER_FILES) await copyFile(join(dist, file), join(SWAGGER_DIR, file));
-  await copyFile(join(ROOT, "worker", "static", "swagger-init.js"), join(SWAGGER_DIR, "pier-init.js"));
+  const sources = [
+    ...SWAGGER_FILES.map((file) => [join(dist, file), file] as const),
+    [join(ROOT, "worker", "static", "swagger-init.js"), "pier-init.js"] as const,
+  ];
+  const wanted = new Set(sources.map(([, name]) => name));
+  for (const name of await readdir(SWAGGER_DIR)) if (!wanted.has(name)) await rm(join(SWAGGER_DIR, name), { recursive: true, force: true });
+  for (const [from, name] of sources) {
+    const to = join(SWAGGER_DIR, name);
+    const bytes = await readFile(from);
+    if (existsSync(to) && bytes.equals(await readFile(to))) continue;
+    await writeFile(to, bytes);
+  }
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
