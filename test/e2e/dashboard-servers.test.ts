@@ -33,12 +33,15 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
   const prefix = `ui-srv-${randomInt(1e6)}`;
   const names = [`${prefix}-01`, `${prefix}-02`];
   const group = `ui-fw-${randomInt(1e6)}`;
+  /** A server on a second host whose agent may not change iptables, as an agent not run as root is told. */
+  const confined = `ui-confined-${randomInt(1e6)}`;
   let browser: Browser;
   let page: Page;
   let owner: Owner;
   let viewer: string;
   let host: NewHost;
   let agent: TestAgent;
+  let confinedAgent: TestAgent | undefined;
   const pageErrors: string[] = [];
   const dialogs: string[] = [];
   const row = (name: string) => page.locator(`[data-testid=server-row][data-name="${name}"]`);
@@ -48,6 +51,25 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
     viewer = unique("viewer");
     await addUser(owner, "viewer", viewer);
     ({ host, agent } = await onlineHost(owner));
+    // Its iptables answers as iptables does for a user without the privilege.
+    const unprivileged = await onlineHost(owner, {
+      agent: {
+        iptables: [
+          "sh",
+          "-c",
+          'echo "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)" >&2; exit 4',
+          "iptables",
+        ],
+      },
+    });
+    confinedAgent = unprivileged.agent;
+    // Created, not started: its ruleset is refused before any address matters.
+    const created = await api("/api/v1/servers", {
+      token: owner.token,
+      body: { name: confined, image: TEST_IMAGE, command: ["sleep", "3600"], host_id: unprivileged.host.id, start: false },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(202);
+    expect((await taskEnd(owner.token, created.body.task_id, 180_000)).status).toBe("succeeded");
     browser = await launchBrowser();
     page = await (await newContext(browser)).newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -73,6 +95,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
       // The engine cleanup below still runs.
     }
     await agent?.agent.stop();
+    await confinedAgent?.agent.stop();
     const label = `dev.pier.org=${owner?.organizationId}`;
     const containers = await docker("ps", "-aq", "--filter", `label=${label}`);
     if (containers) await docker("rm", "-f", ...containers.split("\n"));
@@ -144,6 +167,17 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
     await page.getByRole("link", { name: group }).click();
     expect(await card.getByTestId("group-servers").textContent()).toContain(names[0]);
 
+    // A host whose agent may not change iptables: the refusal stays on the page in the agent's words, nothing is applied.
+    await page.getByRole("tab", { name: "Inventory" }).click();
+    await row(confined).getByRole("link", { name: confined }).click();
+    await page.getByRole("tab", { name: "Overview" }).waitFor();
+    await page.getByRole("tab", { name: "Firewall", exact: true }).click();
+    await page.getByLabel(/^Group/).selectOption(group);
+    await page.getByRole("button", { name: "Apply", exact: true }).click();
+    await poll(() => page.getByTestId("firewall-refusal").textContent()).toContain("may not change iptables");
+    expect(await page.getByTestId("firewall-refusal").textContent()).toContain("NET_ADMIN");
+    expect(await page.getByTestId("applied-group").count()).toBe(0);
+
     // A viewer sees the inventory, and nothing that would change it.
     const viewerPage = await (await newContext(browser)).newPage();
     await signIn(viewerPage, viewer, "viewer-password");
@@ -156,8 +190,10 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
     expect(await viewerPage.getByRole("button", { name: /New group|Add rule|Edit|Delete/ }).count()).toBe(0);
     await viewerPage.context().close();
 
-    // Both stopped in bulk, then deleted in bulk, each followed as a task.
-    await page.getByRole("tab", { name: "Inventory" }).click();
+    // Both stopped in bulk, then deleted in bulk, each followed as a task: the inventory filtered to their host first.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Servers", exact: true }).click();
+    await page.getByLabel("Host", { exact: true }).selectOption(host.id);
+    await poll(() => page.getByTestId("server-row").count()).toBe(2);
     await page.getByLabel("Select all").check();
     await expect.poll(() => page.getByTestId("selected-count").textContent()).toBe("2 selected");
     await page.getByRole("toolbar", { name: "Bulk actions" }).getByRole("button", { name: "Stop" }).click();
@@ -167,7 +203,9 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
     await page.getByRole("toolbar", { name: "Bulk actions" }).getByRole("button", { name: "Delete" }).click();
     await poll(() => dialogs.some((d) => d.startsWith("Delete 2 servers"))).toBe(true);
     await poll(() => page.getByTestId("server-row").count()).toBe(0);
-    await poll(() => docker("ps", "-aq", "--filter", `label=dev.pier.org=${owner.organizationId}`)).toBe("");
+    await poll(async () =>
+      (await docker("ps", "-a", "--format", "{{.Names}}")).split("\n").filter((n) => n.startsWith(`srv-${prefix}`)),
+    ).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
