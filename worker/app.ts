@@ -147,6 +147,7 @@ export function createApp() {
   // their projects' applications, databases and servers instead.
   app.use("/api/v1/hosts/:id/*", refuseProjectScoped("A host's Docker API"));
   app.use("/api/v1/events", refuseProjectScoped("The organization's Docker event stream"));
+  app.use("/api/v1/metrics/*", refuseProjectScoped("The Prometheus exposition"));
   app.route("/api/v1", eventRoutes);
   // Before the other /hosts routers: their requireAuth would refuse a ticket-only terminal upgrade.
   app.route("/api/v1/hosts", terminalRoutes);

@@ -24,12 +24,13 @@ import { runOnOrgHost } from "../services/host-relay.ts";
 import { pullImageNow, pruneSystemNow } from "../services/host-streams.ts";
 import { allHosts, type HostRow } from "../services/hosts.ts";
 import { connectNetwork, createNetwork, listNetworks } from "../services/networks.ts";
+import { refuseProjectScoped } from "../services/permissions.ts";
 import { requireRole } from "../services/principal.ts";
 import { createVolume, listVolumes, removeVolume } from "../services/volumes.ts";
 import { readJson } from "./validate.ts";
 
 export const devflowDockerCompat = new Hono<AppEnv>();
-devflowDockerCompat.use("/api/servers/:server/docker/*", requireAuth());
+devflowDockerCompat.use("/api/servers/:server/docker/*", requireAuth(), refuseProjectScoped("A server's Docker API"));
 devflowDockerCompat.use("/api/projects/:project/docker/*", requireAuth());
 
 type C = Context<AppEnv>;
@@ -45,7 +46,7 @@ async function serverOf(c: C): Promise<HostRow> {
 }
 
 /** `{project}`: the application and its container. */
-const projectOf = (c: C): Promise<AppTarget> => applicationTarget(c.var.db, c.var.principal.organizationId, c.req.param("project") ?? "");
+const projectOf = (c: C): Promise<AppTarget> => applicationTarget(c.var.db, c.var.principal, c.req.param("project") ?? "");
 
 /** Laravel's wording for a field error: "The name field is required.", "The image field must be …". */
 async function readBody<T extends z.ZodType>(c: C, schema: T, options: { optional?: boolean } = {}): Promise<z.infer<T>> {

@@ -20,6 +20,7 @@ import { requireRole } from "../services/principal.ts";
 import { authSettings } from "../settings.ts";
 import { rfc3339Seconds, sqlDateTime } from "../lib/time.ts";
 import { DisplayName, Email, Password, Username } from "../services/fields.ts";
+import { refuseProjectScoped } from "../services/permissions.ts";
 import { readJson } from "./validate.ts";
 
 export const dockerApiCompat = new Hono<AppEnv>();
@@ -122,7 +123,10 @@ dockerApiCompat.get("/hosts", async (c) => {
   });
 });
 
-for (const path of ["/ps2/*", "/inspect2/*", "/start2", "/stop2", "/stat2/*", "/stat3/*"]) dockerApiCompat.use(path, requireAuth());
+// A host's containers are every project's: refused to project-scoped members, as the canonical
+// /api/v1/hosts/{id}/… is.
+for (const path of ["/ps2/*", "/inspect2/*", "/start2", "/stop2", "/stat2/*", "/stat3/*"])
+  dockerApiCompat.use(path, requireAuth(), refuseProjectScoped("A host's Docker API"));
 
 dockerApiCompat.get("/ps2/:host", async (c) => {
   const list = await onHost(c, c.req.param("host"), "container.list", { all: true });
@@ -249,7 +253,7 @@ dockerApiCompat.get("/stat3/:host", async (c) => {
   return c.json({ success: true, data });
 });
 
-dockerApiCompat.get("/events", requireAuth({ allowQueryToken: true }), (c) =>
+dockerApiCompat.get("/events", requireAuth({ allowQueryToken: true }), refuseProjectScoped("The Docker event stream"), (c) =>
   streamSSE(c, (sse) =>
     pipeEvents(c.env, c.var.principal.organizationId, {}, sse, (e) =>
       sse.writeSSE({

@@ -10,7 +10,7 @@ import * as alerts from "../services/alerts.ts";
 import { healthSummary, type Health, type HostHealth } from "../services/host-health.ts";
 import { getHost, getHostByAddress } from "../services/hosts.ts";
 import * as metrics from "../services/metrics.ts";
-import { requireRole } from "../services/principal.ts";
+import { type Principal, requireRole } from "../services/principal.ts";
 import { z } from "zod";
 import { ApiError } from "../errors.ts";
 import { isServerAddress } from "./envelopes.ts";
@@ -72,6 +72,7 @@ const DEVFLOW_LIST_LIMIT = 100;
 // those fall through to its route below, as compat/envelopes.ts assigns them.
 devflowMetricsCompat.get("/api/servers/:server/metrics", requireAuth(), async (c, next) => {
   if (isServerAddress(c.req.param("server"))) return next();
+  if (c.var.principal.projectScope) throw new ApiError(404, `Server ${c.req.param("server")} was not found.`);
   const host = await getHost(c.var.db, c.var.principal.organizationId, c.req.param("server"));
   const rows = await metrics.recentRawRows(c.var.db, host.id, DEVFLOW_LIST_LIMIT);
   return c.json({ data: rows.map(devflowMetric) });
@@ -219,11 +220,17 @@ monitoringV2Compat.get("/api/servers/health-summary", requireAuth(), async (c) =
 // the host whose agent reported that address.
 
 /** The managed server with this address, or null (an address two servers share is a 409). */
-async function serverByAddress(db: Database, organizationId: string, ip: string): Promise<ServerRow | null> {
-  return getServer(db, organizationId, ip).catch((e: unknown) => {
+async function serverByAddress(db: Database, principal: Principal, ip: string): Promise<ServerRow | null> {
+  return getServer(db, principal.organizationId, ip, await serverScope(db, principal)).catch((e: unknown) => {
     if (e instanceof ApiError && e.status === 404) return null;
     throw e;
   });
+}
+
+/** The host with this address; a project-scoped member sees no host's own figures (they span every project). */
+async function hostByAddress(db: Database, principal: Principal, ip: string) {
+  if (principal.projectScope) throw new ApiError(404, `Server ${ip} was not found among your projects' servers.`);
+  return getHostByAddress(db, principal.organizationId, ip);
 }
 
 /** The samples `/api/servers/<server_ip>/metrics` returns besides the latest. */
@@ -232,7 +239,7 @@ const V2_HISTORY_LIMIT = 60;
 monitoringV2Compat.get("/api/servers/:ip/metrics", requireAuth(), async (c) => {
   const ip = c.req.param("ip");
   if (!isServerAddress(ip)) throw new ApiError(404, `Server ${ip} was not found: name the server by its IP address.`);
-  const server = await serverByAddress(c.var.db, c.var.principal.organizationId, ip);
+  const server = await serverByAddress(c.var.db, c.var.principal, ip);
   if (server) {
     const latest = await serverLatest(c.var.db, server);
     const sample = latest && {
@@ -260,7 +267,7 @@ monitoringV2Compat.get("/api/servers/:ip/metrics", requireAuth(), async (c) => {
       ),
     );
   }
-  const host = await getHostByAddress(c.var.db, c.var.principal.organizationId, ip);
+  const host = await hostByAddress(c.var.db, c.var.principal, ip);
   const rows = await metrics.recentRawRows(c.var.db, host.id, V2_HISTORY_LIMIT);
   const sample = (r: metrics.HostMetricRow) => ({
     cpu_usage: num(r.cpuPercent),
@@ -283,7 +290,7 @@ monitoringV2Compat.get("/api/servers/:ip/health", requireAuth(), async (c) => {
   const ip = c.req.param("ip");
   if (!isServerAddress(ip)) throw new ApiError(404, `Server ${ip} was not found: name the server by its IP address.`);
   const org = c.var.principal.organizationId;
-  const server = await serverByAddress(c.var.db, org, ip);
+  const server = await serverByAddress(c.var.db, c.var.principal, ip);
   if (server) {
     const [latest, hostHealth] = await Promise.all([serverLatest(c.var.db, server), healthSummary(c.var.db, org)]);
     const onHost = hostHealth.find((h) => h.host.id === server.hostId);
@@ -317,7 +324,7 @@ monitoringV2Compat.get("/api/servers/:ip/health", requireAuth(), async (c) => {
       ),
     );
   }
-  const host = await getHostByAddress(c.var.db, org, ip);
+  const host = await hostByAddress(c.var.db, c.var.principal, ip);
   const health = (await healthSummary(c.var.db, org)).find((s) => s.host.id === host.id);
   if (!health) throw new ApiError(404, `Server ${ip} was not found.`);
   return c.json(ok({ server_ip: ip, ...serverHealth(health) }, "Server health."));

@@ -18,9 +18,9 @@ import {
   startServerBackup,
 } from "../services/server-backups.ts";
 import { deleteBackup, getBackup, startRestore } from "../services/backups.ts";
-import { requireRole } from "../services/principal.ts";
 import { getServer, serverScope } from "../services/servers.ts";
 import { readJson } from "./validate.ts";
+import { assertPermission } from "../services/permissions.ts";
 
 const ok = <T>(data: T, message: string) => ({ success: true, data, message });
 
@@ -46,7 +46,7 @@ const ServerRef = z.union([z.number().int().positive(), z.string().trim().min(1)
 export const serverBackupV1Compat = new Hono<AppEnv>();
 
 serverBackupV1Compat.get("/api/backups", requireAuth(), async (c) => {
-  const rows = await listServerBackups(c.var.db, c.var.principal.organizationId);
+  const rows = await listServerBackups(c.var.db, c.var.principal.organizationId, undefined, await serverScope(c.var.db, c.var.principal));
   return c.json({ backups: rows.map(v1Row), total: rows.length });
 });
 
@@ -131,12 +131,22 @@ serverBackupV2Compat.get("/api/server/backups/:name", requireAuth(), async (c) =
 });
 
 serverBackupV2Compat.get("/api/backups/nodes", requireAuth(), async (c) => {
-  const nodes = await serverBackupsByNode(c.var.db, c.var.principal.organizationId);
+  const nodes = await serverBackupsByNode(
+    c.var.db,
+    c.var.principal.organizationId,
+    undefined,
+    await serverScope(c.var.db, c.var.principal),
+  );
   return c.json(ok(nodes, `Backups on ${nodes.length} node(s).`));
 });
 
 serverBackupV2Compat.get("/api/backups/nodes/:node", requireAuth(), async (c) => {
-  const [node] = await serverBackupsByNode(c.var.db, c.var.principal.organizationId, c.req.param("node"));
+  const [node] = await serverBackupsByNode(
+    c.var.db,
+    c.var.principal.organizationId,
+    c.req.param("node"),
+    await serverScope(c.var.db, c.var.principal),
+  );
   return c.json(ok(node, `Backups of node ${node!.node}.`));
 });
 
@@ -178,7 +188,8 @@ serverBackupV2Compat.post("/api/backups/delete", requireAuth(), async (c) => {
   );
   const ids = [...new Set([...(body.backup_id ? [body.backup_id] : []), ...(body.backup_ids ?? [])])];
   const actor = authedActor(c);
-  requireRole(actor.principal, "admin", "delete backups");
+  assertPermission(actor.principal, "manage_backups");
+  assertPermission(actor.principal, "admin_access");
   // Every id is checked before anything is deleted: a typo deletes nothing.
   for (const id of ids) await getBackup(c.var.db, actor.principal, id);
   const deleted: string[] = [];

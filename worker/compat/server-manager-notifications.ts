@@ -140,7 +140,7 @@ const taskBody = (t: tasks.TaskRow) => ({
 /** Seed 002: `GET /api/tasks/{task_id}` answers the task itself. */
 export const taskV1Compat = new Hono<AppEnv>();
 taskV1Compat.get("/api/tasks/:taskId", requireAuth(), async (c) =>
-  c.json(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId")))),
+  c.json(taskBody(await tasks.getVisibleTask(c.var.db, c.var.principal, c.req.param("taskId")))),
 );
 
 /**
@@ -152,11 +152,10 @@ export const taskV2Compat = new Hono<AppEnv>();
 /** The tasks still running or waiting that `/api/tasks/status` lists. */
 const ACTIVE_TASKS_SHOWN = 100;
 taskV2Compat.get("/api/tasks/status", requireAuth(), async (c) => {
-  const org = c.var.principal.organizationId;
   const [counts, running, queued] = await Promise.all([
-    tasks.taskCounts(c.var.db, org),
-    tasks.listTasks(c.var.db, org, { status: "running" }, { limit: ACTIVE_TASKS_SHOWN }),
-    tasks.listTasks(c.var.db, org, { status: "queued" }, { limit: ACTIVE_TASKS_SHOWN }),
+    tasks.taskCounts(c.var.db, c.var.principal),
+    tasks.listTasks(c.var.db, c.var.principal, { status: "running" }, { limit: ACTIVE_TASKS_SHOWN }),
+    tasks.listTasks(c.var.db, c.var.principal, { status: "queued" }, { limit: ACTIVE_TASKS_SHOWN }),
   ]);
   const active = [...running.items, ...queued.items].map(taskBody);
   return c.json(ok({ counts, active: active.length, tasks: active }, "Task status."));
@@ -175,5 +174,5 @@ taskV2Compat.get("/api/tasks/config", requireAuth(), (c) =>
   ),
 );
 taskV2Compat.get("/api/tasks/:taskId/status", requireAuth(), async (c) =>
-  c.json(ok(taskBody(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.param("taskId"))), "Task status.")),
+  c.json(ok(taskBody(await tasks.getVisibleTask(c.var.db, c.var.principal, c.req.param("taskId"))), "Task status.")),
 );

@@ -23,6 +23,7 @@ import * as vault from "../services/vault.ts";
 import { publicBaseUrl } from "../settings.ts";
 import { healthSummary } from "../services/host-health.ts";
 import { readJson } from "./validate.ts";
+import { assertPermission } from "../services/permissions.ts";
 
 export const serverManagerOpsCompat = new Hono<AppEnv>();
 serverManagerOpsCompat.use("/api/monitoring/*", requireAuth());
@@ -205,7 +206,7 @@ serverManagerOpsCompat.get("/api/system/logs", async (c) => {
 });
 
 serverManagerOpsCompat.get("/api/system/config", async (c) => {
-  requireRole(c.var.principal, "admin", "read the system configuration");
+  assertPermission(c.var.principal, "admin_access");
   return c.json(await system.systemConfig(c.var.db, c.env, c.var.principal.organizationId));
 });
 
@@ -319,7 +320,7 @@ serverManagerOpsCompat.post("/api/monitoring/config", async (c) => {
     throw new ApiError(422, `Unknown notification kind(s): ${unknownKinds.join(", ")}. Known: ${NOTIFICATION_KINDS.join(", ")}.`, {
       errors: unknownKinds.map((k) => ({ pointer: `/body/notifications/${k}`, detail: "not a notification kind" })),
     });
-  requireRole(actor.principal, "admin", "change the monitoring configuration");
+  assertPermission(actor.principal, "admin_access");
   for (const [metric, t] of Object.entries(body.alert_thresholds ?? {})) {
     const input =
       typeof t === "number" ? { threshold: t } : { threshold: t.threshold, durationSeconds: t.duration_seconds, enabled: t.enabled };

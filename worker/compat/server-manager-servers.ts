@@ -35,10 +35,10 @@ import {
   type ServerRow,
 } from "../services/servers.ts";
 import * as tasks from "../services/tasks.ts";
-import { requireRole } from "../services/principal.ts";
 import { ok } from "./server-manager.ts";
 import { query } from "./server-manager-notifications.ts";
 import { readJson } from "./validate.ts";
+import { assertPermission } from "../services/permissions.ts";
 
 export const serverManagerServersCompat = new Hono<AppEnv>();
 
@@ -510,11 +510,10 @@ serverManagerServersCompat.get("/api/roles/validate/:name", requireAuth(), async
 // ---- 004: tasks, Celery, datastores, sync -------------------------------------------------------------------------
 
 serverManagerServersCompat.get("/api/celery/status", requireAuth(), async (c) => {
-  const org = c.var.principal.organizationId;
   const [counts, running, queued] = await Promise.all([
-    tasks.taskCounts(c.var.db, org),
-    tasks.listTasks(c.var.db, org, { status: "running" }, { limit: 100 }),
-    tasks.listTasks(c.var.db, org, { status: "queued" }, { limit: 100 }),
+    tasks.taskCounts(c.var.db, c.var.principal),
+    tasks.listTasks(c.var.db, c.var.principal, { status: "running" }, { limit: 100 }),
+    tasks.listTasks(c.var.db, c.var.principal, { status: "queued" }, { limit: 100 }),
   ]);
   return c.json(
     ok(
@@ -550,7 +549,7 @@ serverManagerServersCompat.get("/api/datastores", requireAuth(), async (c) => {
 
 serverManagerServersCompat.post("/api/datastores/refresh", requireAuth(), async (c) => {
   // A rescan asks every host: an action, like the sync.
-  requireRole(c.var.principal, "member", "refresh datastores");
+  assertPermission(c.var.principal, "manage_servers");
   const data = await datastoreList(c);
   return c.json({ ...ok(data, `Read ${plural(data.length, "datastore")} from the hosts now.`), datastores: data });
 });

@@ -4,6 +4,8 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDatabase } from "../db/client.ts";
 import { servers } from "../db/schema.ts";
+import { createNotification } from "../services/notifications.ts";
+import { createTask } from "../services/tasks.ts";
 import { apiKeyAccess, resolvePermissions } from "../services/permissions.ts";
 import { addMember, call, expectProblem, json, newOwner, type TestAccount } from "../testing.ts";
 
@@ -181,5 +183,99 @@ describe("project-scoped members", () => {
     expect(JSON.stringify(v2)).toMatch(/scope-1/);
     // The owner sees all three.
     expect((await json(await call("/api/v1/servers", { token: owner.token }), 200)).servers).toHaveLength(3);
+  });
+
+  it("see only their projects' tasks, notifications, backups and policies; host-wide surfaces are refused", async () => {
+    const owner = await newOwner();
+    const member = await addMember(owner, "member");
+    const mine = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "mine" } }), 201);
+    const theirs = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "theirs" } }), 201);
+    const app = (projectId: string, name: string) =>
+      call("/api/v1/applications", { token: owner.token, body: { project_id: projectId, name, image: "nginx:1.27" } });
+    const myApp = await json(await app(mine.id, "a"), 201);
+    const theirApp = await json(await app(theirs.id, "b"), 201);
+    await json(await setProjects(owner, member.userId, [mine.id]), 200);
+
+    const db = createDatabase(env);
+    const org = owner.organizationId;
+    const myTask = await createTask(db, { organizationId: org, kind: "deployment", targetType: "application", targetId: myApp.id });
+    const theirTask = await createTask(db, { organizationId: org, kind: "deployment", targetType: "application", targetId: theirApp.id });
+    const hostTask = await createTask(db, { organizationId: org, kind: "image.pull", targetType: "host", targetId: "hst_x" });
+    // What the member started is theirs to follow, though it names no single target (a bulk task).
+    const ownTask = await createTask(db, { organizationId: org, kind: "server.create", createdBy: member.userId });
+    const listed = await json(await call("/api/v1/tasks", { token: member.token }), 200);
+    expect(ids(listed.tasks)).toEqual(ids([myTask, ownTask]));
+    await json(await call(`/api/v1/tasks/${myTask.id}`, { token: member.token }), 200);
+    for (const other of [theirTask, hostTask]) {
+      await expectProblem(await call(`/api/v1/tasks/${other.id}`, { token: member.token }), 404);
+      await expectProblem(await call(`/api/v1/tasks/${other.id}/cancel`, { method: "POST", token: member.token }), 404);
+      expect((await call(`/api/tasks/${other.id}`, { token: member.token })).status).toBe(404);
+      expect((await call(`/api/tasks/${other.id}/status`, { token: member.token })).status).toBe(404);
+    }
+    expect(JSON.stringify(await json(await call("/api/tasks/status", { token: member.token }), 200))).not.toContain(theirTask.id);
+    expect(ids((await json(await call("/api/v1/tasks", { token: owner.token }), 200)).tasks)).toEqual(
+      ids([myTask, theirTask, hostTask, ownTask]),
+    );
+
+    // Notifications reach every member's inbox; a scoped member's shows their projects' only.
+    const note = (targetId: string, title: string) =>
+      createNotification(db, env, {
+        organizationId: org,
+        kind: "deployment.failed",
+        title,
+        message: title,
+        targetType: "application",
+        targetId,
+      });
+    const myNote = await note(myApp.id, "mine failed");
+    const theirNote = await note(theirApp.id, "theirs failed");
+    const inbox = await json(await call("/api/v1/notifications", { token: member.token }), 200);
+    expect(inbox.notifications.map((n: { id: string }) => n.id)).toEqual([myNote]);
+    expect((await json(await call("/api/v1/notifications/unread-count", { token: member.token }), 200)).unread_count).toBe(1);
+    await expectProblem(await call(`/api/v1/notifications/${theirNote}`, { token: member.token }), 404);
+    expect(JSON.stringify(await json(await call("/api/notifications", { token: member.token }), 200))).not.toContain("theirs failed");
+    expect((await json(await call("/api/v1/notifications", { token: owner.token }), 200)).notifications).toHaveLength(2);
+
+    // Backups and policies of what is not in their projects (here: a host's volume) are out of sight.
+    expect((await json(await call("/api/v1/backups", { token: member.token }), 200)).backups).toEqual([]);
+    expect(await json(await call("/api/v1/backup-policies", { token: member.token }), 200)).toMatchObject({ policies: [] });
+    expect(await json(await call("/api/backups", { token: member.token }), 200)).toMatchObject({ backups: [], total: 0 });
+
+    // Surfaces that show every project's objects at once are refused with the reason.
+    await expectProblem(await call("/api/v1/metrics/prometheus", { token: member.token }), 403, /scoped/);
+    expect((await call("/ps2/some-host", { token: member.token })).status).toBe(403);
+    expect((await call("/api/servers/some-host/docker/volumes", { token: member.token })).status).toBe(403);
+    // DevFlow's project paths name applications: another project's looks missing.
+    expect((await call(`/api/projects/${theirApp.name}/docker/stats`, { token: member.token })).status).toBe(404);
+    expect((await call(`/api/projects/${theirApp.id}/docker/stats`, { token: member.token })).status).toBe(404);
+  });
+});
+
+describe("004's permissions on the server manager", () => {
+  it("a grant lets a member manage firewall groups, a revocation stops them creating servers, at once", async () => {
+    const owner = await newOwner();
+    const member = await addMember(owner, "member");
+    const group = (token: string, name: string) =>
+      call("/api/v1/firewall-groups", { token, body: { name, description: "test", default_inbound: "deny" } });
+    await expectProblem(await group(member.token, "web-in"), 403, /manage_firewall/);
+    await json(await setPermissions(owner, member.userId, ["create_server", "manage_servers", "manage_firewall"]), 200);
+    await json(await group(member.token, "web-in"), 201);
+    // 004's path answers from the same check.
+    await json(await setPermissions(owner, member.userId, ["manage_servers"]), 200);
+    await expectProblem(await group(member.token, "db-in"), 403, /manage_firewall/);
+    await expectProblem(
+      await call("/api/v1/servers", { token: member.token, body: { name: "s1", host_id: "hst_aaaaaaaaaaaaaaaaaaaa", image: "x:1" } }),
+      403,
+      /create_server/,
+    );
+    // A viewer granted manage_firewall may too: grants add to the role.
+    const viewer = await addMember(owner, "viewer");
+    await expectProblem(await group(viewer.token, "v-in"), 403);
+    await json(await setPermissions(owner, viewer.userId, ["manage_firewall"]), 200);
+    await json(await group(viewer.token, "v-in"), 201);
+    // Org-wide settings need admin_access: a member granted it reads the system logs.
+    await expectProblem(await call("/api/v1/system/logs", { token: member.token }), 403, /admin_access/);
+    await json(await setPermissions(owner, member.userId, ["admin_access"]), 200);
+    await json(await call("/api/v1/system/logs", { token: member.token }), 200);
   });
 });

@@ -4,9 +4,9 @@ import { authedActor } from "../middleware/request-context.ts";
 import * as monitoring from "../services/monitoring.ts";
 import * as monitoringSettings from "../services/monitoring-settings.ts";
 import { enqueueProbe } from "../services/probe-tasks.ts";
-import { requireRole } from "../services/principal.ts";
 import * as system from "../services/system.ts";
 import { authedRoute, createRouter, jsonBody, jsonResponse } from "./openapi.ts";
+import { assertPermission } from "../services/permissions.ts";
 
 // The control plane's own state (services/system.ts), monitoring settings and status
 // (services/monitoring*.ts) and the Prometheus exposition of hosts' and servers' latest metrics.
@@ -131,7 +131,7 @@ systemRoutes.openapi(
     responses: { 200: jsonResponse(z.record(z.string(), z.unknown()).openapi("SystemConfig"), "The settings.") },
   }),
   async (c) => {
-    requireRole(c.var.principal, "admin", "read the system configuration");
+    assertPermission(c.var.principal, "admin_access");
     return c.json(await system.systemConfig(c.var.db, c.env, c.var.principal.organizationId), 200);
   },
 );

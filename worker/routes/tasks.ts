@@ -78,7 +78,7 @@ taskRoutes.openapi(
     const q = c.req.valid("query");
     const page = await tasks.listTasks(
       c.var.db,
-      c.var.principal.organizationId,
+      c.var.principal,
       { status: q.status, kind: q.kind, targetType: q.target_type, targetId: q.target_id },
       q,
     );
@@ -96,7 +96,7 @@ taskRoutes.openapi(
     responses: { 200: jsonResponse(TaskView, "The task.") },
     errors: ["notFound"],
   }),
-  async (c) => c.json(toTaskView(await tasks.getTask(c.var.db, c.var.principal.organizationId, c.req.valid("param").id)), 200),
+  async (c) => c.json(toTaskView(await tasks.getVisibleTask(c.var.db, c.var.principal, c.req.valid("param").id)), 200),
 );
 
 taskRoutes.openapi(

@@ -10,7 +10,8 @@ import { newId } from "../lib/ids.ts";
 import { nowIso } from "../lib/time.ts";
 import { recordAudit } from "./audit.ts";
 import { type ObjectStore, r2Store, s3Store, StoreError } from "./backup-store.ts";
-import { type Actor, type Principal, requireRole } from "./principal.ts";
+import { assertPermission } from "./permissions.ts";
+import type { Actor, Principal } from "./principal.ts";
 
 // An organization's backup destinations: the Worker's R2 bucket (`default`, always there, no row)
 // and S3-compatible stores. A store is saved only after a probe object was written, read back and
@@ -229,7 +230,7 @@ export async function verifyDestination(config: {
 
 export async function createDestination(db: Database, env: Bindings, actor: Authed, input: DestinationCreate): Promise<DestinationRow> {
   const { principal } = actor;
-  requireRole(principal, "admin", "manage backup destinations");
+  assertPermission(principal, "admin_access");
   await verifyDestination({
     endpoint: input.endpoint,
     bucket: input.bucket,
@@ -284,7 +285,7 @@ export async function updateDestination(
   patch: DestinationPatch,
 ): Promise<DestinationRow> {
   const { principal } = actor;
-  requireRole(principal, "admin", "manage backup destinations");
+  assertPermission(principal, "admin_access");
   if (id === DEFAULT_DESTINATION) throw conflict("The default destination (the Worker's R2 bucket) has no settings to change.");
   const row = await getDestination(db, principal.organizationId, id);
   const secret = patch.secret_access_key ?? (await decryptSecret(row.secretEncrypted, env.ENCRYPTION_KEY));
@@ -339,7 +340,7 @@ export async function updateDestination(
  */
 export async function deleteDestination(db: Database, actor: Authed, id: string): Promise<void> {
   const { principal } = actor;
-  requireRole(principal, "admin", "manage backup destinations");
+  assertPermission(principal, "admin_access");
   if (id === DEFAULT_DESTINATION) throw conflict("The default destination (the Worker's R2 bucket) cannot be removed.");
   const row = await getDestination(db, principal.organizationId, id);
   const using = await db

@@ -11,7 +11,9 @@ import { recordAudit } from "./audit.ts";
 import { getDatabaseService } from "./databases.ts";
 import { getHost } from "./hosts.ts";
 import { getServer } from "./servers.ts";
-import { type Actor, type Principal, requireRole } from "./principal.ts";
+import { assertPermission } from "./permissions.ts";
+import type { Actor, Principal, Viewer } from "./principal.ts";
+import { backupTargetInScope } from "./project-lookup.ts";
 
 // Backup policies: a target, a cron schedule in a time zone, a destination, retention by count and
 // by age, and which notifications its runs send. The rows are the truth; each policy's
@@ -221,6 +223,7 @@ export async function listPolicies(db: Database, principal: Principal, filter: P
     .where(
       and(
         eq(backupPolicies.organizationId, principal.organizationId),
+        policyScope(db, principal),
         filter.target_kind ? eq(backupPolicies.targetKind, filter.target_kind) : undefined,
         filter.host_id ? eq(backupPolicies.targetHostId, filter.host_id) : undefined,
         filter.target_ref ? eq(backupPolicies.targetRef, filter.target_ref) : undefined,
@@ -231,24 +234,29 @@ export async function listPolicies(db: Database, principal: Principal, filter: P
   return rows.map((r) => toPolicyView(r, runs.get(r.id) ?? null));
 }
 
-export async function getPolicyRow(db: Database, organizationId: string, id: string): Promise<PolicyRow> {
+/** A project-scoped member's policies: those of their projects' databases and servers. */
+const policyScope = (db: Database, viewer: Viewer) =>
+  backupTargetInScope(db, { kind: backupPolicies.targetKind, id: backupPolicies.targetRef }, viewer);
+
+export async function getPolicyRow(db: Database, viewer: Viewer, id: string): Promise<PolicyRow> {
   const [row] = await db
     .select()
     .from(backupPolicies)
-    .where(and(eq(backupPolicies.organizationId, organizationId), eq(backupPolicies.id, id)))
+    .where(and(eq(backupPolicies.organizationId, viewer.organizationId), eq(backupPolicies.id, id), policyScope(db, viewer)))
     .limit(1);
   if (!row) throw notFound(`Backup policy ${id}`);
   return row;
 }
 
 export async function getPolicy(db: Database, principal: Principal, id: string): Promise<PolicyView> {
-  const row = await getPolicyRow(db, principal.organizationId, id);
+  const row = await getPolicyRow(db, principal, id);
   return toPolicyView(row, (await lastRuns(db, [row])).get(row.id) ?? null);
 }
 
 export async function createPolicy(db: Database, env: Bindings, actor: Authed, input: PolicyCreate): Promise<PolicyView> {
   const { principal } = actor;
-  requireRole(principal, "admin", "manage backup policies");
+  assertPermission(principal, "manage_backups");
+  assertPermission(principal, "admin_access");
   const timezone = input.timezone ?? "UTC";
   checkSchedule(input.schedule, timezone);
   const label = await checkTarget(db, principal.organizationId, input.target);
@@ -297,8 +305,9 @@ export async function createPolicy(db: Database, env: Bindings, actor: Authed, i
 
 export async function updatePolicy(db: Database, env: Bindings, actor: Authed, id: string, patch: PolicyPatch): Promise<PolicyView> {
   const { principal } = actor;
-  requireRole(principal, "admin", "manage backup policies");
-  const row = await getPolicyRow(db, principal.organizationId, id);
+  assertPermission(principal, "manage_backups");
+  assertPermission(principal, "admin_access");
+  const row = await getPolicyRow(db, principal, id);
   const schedule = patch.schedule?.trim() ?? row.schedule;
   const timezone = patch.timezone ?? row.timezone;
   if (patch.schedule !== undefined || patch.timezone !== undefined) checkSchedule(schedule, timezone);
@@ -330,8 +339,9 @@ export async function updatePolicy(db: Database, env: Bindings, actor: Authed, i
 /** Deletes the policy and its run history; the backups it made stay (they are listed and restorable on their own). */
 export async function deletePolicy(db: Database, env: Bindings, actor: Authed, id: string): Promise<void> {
   const { principal } = actor;
-  requireRole(principal, "admin", "manage backup policies");
-  const row = await getPolicyRow(db, principal.organizationId, id);
+  assertPermission(principal, "manage_backups");
+  assertPermission(principal, "admin_access");
+  const row = await getPolicyRow(db, principal, id);
   await db.delete(backupPolicies).where(eq(backupPolicies.id, id));
   await env.BACKUP_SCHEDULER.getByName(id).forget();
   await recordAudit(db, actor, {
@@ -346,8 +356,8 @@ export async function deletePolicy(db: Database, env: Bindings, actor: Authed, i
 /** Runs the policy now, besides its schedule (member+, as any on-demand backup); 409 while a run of it is going. */
 export async function runPolicyNow(db: Database, env: Bindings, actor: Authed, id: string): Promise<PolicyRunView> {
   const { principal } = actor;
-  requireRole(principal, "member", "run backups");
-  await getPolicyRow(db, principal.organizationId, id);
+  assertPermission(principal, "manage_backups");
+  await getPolicyRow(db, principal, id);
   const outcome = await env.BACKUP_SCHEDULER.getByName(id).runNow(id, {
     userId: principal.userId,
     username: principal.username,
@@ -365,7 +375,7 @@ export async function runPolicyNow(db: Database, env: Bindings, actor: Authed, i
 }
 
 export async function listPolicyRuns(db: Database, principal: Principal, id: string, limit: number): Promise<PolicyRunView[]> {
-  await getPolicyRow(db, principal.organizationId, id);
+  await getPolicyRow(db, principal, id);
   const rows = await db
     .select()
     .from(backupPolicyRuns)

@@ -14,8 +14,9 @@ import { DEFAULT_DESTINATION, openDestination } from "./backup-destinations.ts";
 import { sourceFor } from "./backup-source-registry.ts";
 import { type BackupTarget, type RestoreInto, targetIdOf } from "./backup-sources.ts";
 import { getDatabaseService } from "./databases.ts";
-import { type Actor, type Principal, requireRole, type Viewer } from "./principal.ts";
-import { inProjectScope } from "./project-lookup.ts";
+import { assertPermission } from "./permissions.ts";
+import type { Actor, Principal, Viewer } from "./principal.ts";
+import { backupTargetInScope } from "./project-lookup.ts";
 import { createTask, type TaskRow, updateTask } from "./tasks.ts";
 
 // Backups: the records of artifacts in destinations, on-demand backups and restores as tasks (run
@@ -216,18 +217,8 @@ export interface BackupFilter {
   status?: BackupStatus;
 }
 
-/**
- * What a project-scoped member sees of backups: those of their projects' database services.
- * Volumes and containers belong to a host, not to a project, so theirs are not shown.
- */
-function backupScope(db: Database, viewer: Viewer): SQL | undefined {
-  const scope = inProjectScope(databaseServices.projectId, viewer);
-  if (!scope) return undefined;
-  return and(
-    eq(backups.targetKind, "database"),
-    inArray(backups.targetId, db.select({ id: databaseServices.id }).from(databaseServices).where(scope)),
-  );
-}
+/** What a project-scoped member sees of backups: those of their projects' databases and servers. */
+const backupScope = (db: Database, viewer: Viewer) => backupTargetInScope(db, { kind: backups.targetKind, id: backups.targetId }, viewer);
 
 export async function listBackups(db: Database, principal: Principal, filter: BackupFilter, page: PageQuery) {
   return newestFirstPage(
@@ -275,7 +266,7 @@ export async function startBackup(
   input: { target: BackupTarget; destinationId?: string; policyId?: string; encrypt?: boolean },
 ): Promise<{ task: TaskRow; backup: BackupRow }> {
   const { principal } = actor;
-  requireRole(principal, "member", "run backups");
+  assertPermission(principal, "manage_backups");
   const db = createDatabase(env);
   await assertTargetInScope(db, principal, input.target);
   const source = sourceFor(input.target.kind);
@@ -362,7 +353,8 @@ export async function startRestore(
   input: { backupId: string; into: RestoreInto },
 ): Promise<{ task: TaskRow }> {
   const { principal } = actor;
-  requireRole(principal, "admin", "restore backups");
+  assertPermission(principal, "manage_backups");
+  assertPermission(principal, "admin_access");
   const db = createDatabase(env);
   const row = await getBackup(db, principal, input.backupId);
   if (row.status !== "succeeded")
@@ -427,7 +419,8 @@ export async function downloadBackup(
   id: string,
 ): Promise<{ stream: ReadableStream<Uint8Array>; filename: string; size: number | null }> {
   const { principal } = actor;
-  requireRole(principal, "admin", "download backups");
+  assertPermission(principal, "manage_backups");
+  assertPermission(principal, "admin_access");
   const db = createDatabase(env);
   const row = await getBackup(db, principal, id);
   if (row.status !== "succeeded") throw conflict(`Backup ${row.id} is ${row.status}: only a succeeded backup can be downloaded.`);
@@ -469,7 +462,8 @@ export async function downloadBackup(
  */
 export async function deleteBackup(env: Bindings, actor: Authed, id: string): Promise<void> {
   const { principal } = actor;
-  requireRole(principal, "admin", "delete backups");
+  assertPermission(principal, "manage_backups");
+  assertPermission(principal, "admin_access");
   const db = createDatabase(env);
   const row = await getBackup(db, principal, id);
   if (row.status === "running") throw conflict(`Backup ${row.id} is still running: cancel its task (${row.taskId}) first.`);
@@ -509,7 +503,8 @@ export async function scanDestination(
   destinationId: string,
 ): Promise<{ imported: BackupRow[]; known: number; skipped: Array<{ key: string; reason: string }> }> {
   const { principal } = actor;
-  requireRole(principal, "admin", "import backups from a destination");
+  assertPermission(principal, "manage_backups");
+  assertPermission(principal, "admin_access");
   const db = createDatabase(env);
   const destination = await openDestination(db, env, principal.organizationId, destinationId);
   const prefix = organizationPrefix(destination.prefix, principal.organizationId);

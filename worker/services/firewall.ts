@@ -28,7 +28,8 @@ import { relayFailure } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
 import { recordAudit } from "./audit.ts";
 import { runOnHost } from "./host-relay.ts";
-import { type Actor, type Principal, requireRole } from "./principal.ts";
+import { assertPermission } from "./permissions.ts";
+import type { Actor, Principal } from "./principal.ts";
 import { getServer, serverContainerName, serverScope, type ServerRow } from "./servers.ts";
 
 type Caller = Actor & { principal: Principal };
@@ -36,7 +37,7 @@ export type FirewallGroupRow = typeof firewallGroups.$inferSelect;
 export type FirewallRuleRow = typeof firewallRules.$inferSelect;
 
 /** Who may change groups, their rules and which servers have them (004's `manage_firewall`). */
-const requireManageFirewall = (p: Principal) => requireRole(p, "admin", "manage firewall groups (permission manage_firewall)");
+const requireManageFirewall = (p: Principal) => assertPermission(p, "manage_firewall");
 
 // ---- fields (shared by the canonical API and seed 004's adapter) ------------------------------------
 

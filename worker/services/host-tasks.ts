@@ -16,7 +16,7 @@ import { ApiError } from "../errors.ts";
 import { recordAudit } from "./audit.ts";
 import { registryAuthFor } from "./registries.ts";
 import type { Actor, Principal } from "./principal.ts";
-import { createTask, getTask, isFinished, updateTask, type TaskRow } from "./tasks.ts";
+import { createTask, getTask, getVisibleTask, isFinished, updateTask, type TaskRow } from "./tasks.ts";
 import { errorText } from "../db/errors.ts";
 
 // Long operations on one host that are not deployments: an image pull, an action on many
@@ -167,7 +167,7 @@ export async function cancelHostTask(
   taskId: string,
 ): Promise<TaskRow> {
   const { principal } = actor;
-  const task = await getTask(db, principal.organizationId, taskId);
+  const task = await getVisibleTask(db, principal, taskId);
   if (task.kind === "deployment")
     throw new ApiError(409, `Task ${taskId} is a deployment: cancel it with POST /api/v1/deployments/${task.targetId}/cancel.`);
   if (isFinished(task.status)) throw new ApiError(409, `Task ${taskId} already ended (${task.status}).`);

@@ -13,7 +13,8 @@ import { auditRow } from "./audit.ts";
 import * as alerts from "./alerts.ts";
 import * as notifications from "./notifications.ts";
 import { allHosts, effectiveState } from "./hosts.ts";
-import { type Actor, type Principal, requireRole } from "./principal.ts";
+import { assertPermission } from "./permissions.ts";
+import type { Actor, Principal } from "./principal.ts";
 
 type Caller = Actor & { principal: Principal };
 
@@ -62,7 +63,7 @@ export async function updateMonitoringSettings(
   patch: { sampleIntervalSeconds?: number | null; grafanaUrl?: string | null },
 ): Promise<{ settings: MonitoringSettings; pushed: AgentPush[] }> {
   const p = actor.principal;
-  requireRole(p, "admin", "change the monitoring settings");
+  assertPermission(p, "admin_access");
   const current = await getMonitoringSettings(db, p.organizationId);
   const next = {
     sampleIntervalSeconds: patch.sampleIntervalSeconds !== undefined ? patch.sampleIntervalSeconds : current.sampleIntervalSeconds,

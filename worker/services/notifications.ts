@@ -1,9 +1,10 @@
 import type { SSEStreamingApi } from "hono/streaming";
-import { and, count, desc, eq, gt, isNull, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gt, inArray, isNull, lt, lte, or, type SQL } from "drizzle-orm";
 import { createDatabase, type Database } from "../db/client.ts";
 import {
   apiKeys,
   auditEvents,
+  memberProjects,
   memberships,
   NOTIFICATION_KINDS,
   notifications,
@@ -21,6 +22,7 @@ import { auditRow } from "./audit.ts";
 import { channelsFor, enqueueDeliveries } from "./channels/index.ts";
 import { relayHubAsSse, subscribeHub } from "./hub-subscription.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
+import { targetInScope } from "./project-lookup.ts";
 import { errorLogFields } from "../db/errors.ts";
 
 export type { NotificationKind };
@@ -100,11 +102,12 @@ export async function createNotification(db: Database, env: Bindings, input: Not
     createdAt,
   };
   if (recipients.length > 0) await db.insert(notifications).values(recipients.map((userId) => ({ ...base, userId })));
+  const live = await seenLive(db, input.organizationId, id, recipients);
 
   // The live push and the channels are independent: one failing must not stop the other.
   const results = await Promise.allSettled([
-    recipients.length > 0
-      ? env.NOTIFICATION_HUB.getByName(input.organizationId).publish(recipients, toLive({ ...base, userId: "" }))
+    live.length > 0
+      ? env.NOTIFICATION_HUB.getByName(input.organizationId).publish(live, toLive({ ...base, userId: "" }))
       : Promise.resolve(0),
     channelsFor(db, input.organizationId, input.kind).then((channels) =>
       enqueueDeliveries(db, env, channels, {
@@ -126,6 +129,41 @@ export async function createNotification(db: Database, env: Bindings, input: Not
       console.error(JSON.stringify({ level: "error", msg: "notification fan-out failed", notification: id, ...errorLogFields(r.reason) }));
   }
   return id;
+}
+
+/**
+ * Who of `recipients` is pushed notification `id` live: everyone but the project-scoped members
+ * whose inbox (the same filter as every read of it) does not show it.
+ */
+async function seenLive(db: Database, organizationId: string, id: string, recipients: string[]): Promise<string[]> {
+  if (recipients.length === 0) return [];
+  const scoped = await db
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(
+      and(
+        eq(memberships.organizationId, organizationId),
+        eq(memberships.projectScoped, true),
+        inArray(memberships.role, ["member", "viewer"]),
+        inArray(memberships.userId, recipients),
+      ),
+    );
+  if (scoped.length === 0) return recipients;
+  const hidden = new Set<string>();
+  for (const { userId } of scoped) {
+    const projectIds = await db
+      .select({ projectId: memberProjects.projectId })
+      .from(memberProjects)
+      .where(and(eq(memberProjects.organizationId, organizationId), eq(memberProjects.userId, userId)));
+    const viewer = { userId, organizationId, projectScope: projectIds.map((r) => r.projectId) };
+    const [row] = await db
+      .select({ id: notifications.id })
+      .from(notifications)
+      .where(and(eq(notifications.id, id), inbox(db, viewer)))
+      .limit(1);
+    if (!row) hidden.add(userId);
+  }
+  return recipients.filter((u) => !hidden.has(u));
 }
 
 // ---- SSE cursors ----------------------------------------------------------------------------------
@@ -156,7 +194,13 @@ export function toLive(n: NotificationRow): LiveNotification {
 
 // ---- the inbox ------------------------------------------------------------------------------------
 
-const inbox = (p: Principal) => and(eq(notifications.userId, p.userId), eq(notifications.organizationId, p.organizationId));
+/** A user's inbox; a project-scoped member's shows only what is about their projects. */
+const inbox = (db: Database, p: Pick<Principal, "userId" | "organizationId" | "projectScope">) =>
+  and(
+    eq(notifications.userId, p.userId),
+    eq(notifications.organizationId, p.organizationId),
+    targetInScope(db, { type: notifications.targetType, id: notifications.targetId }, p),
+  );
 
 export interface InboxFilter {
   unread?: boolean;
@@ -168,12 +212,12 @@ function filterConditions(filter: InboxFilter): (SQL | undefined)[] {
 }
 
 export async function listNotifications(db: Database, p: Principal, filter: InboxFilter, page: PageQuery) {
-  return newestFirstPage(db.select().from(notifications).$dynamic(), notifications, page, inbox(p), ...filterConditions(filter));
+  return newestFirstPage(db.select().from(notifications).$dynamic(), notifications, page, inbox(db, p), ...filterConditions(filter));
 }
 
 /** For the compatibility surfaces: offset pages and a total. */
 export async function listNotificationsOffset(db: Database, p: Principal, filter: InboxFilter, limit: number, offset: number) {
-  const where = and(inbox(p), ...filterConditions(filter));
+  const where = and(inbox(db, p), ...filterConditions(filter));
   const [rows, [total]] = await Promise.all([
     db.select().from(notifications).where(where).orderBy(desc(notifications.createdAt), desc(notifications.id)).limit(limit).offset(offset),
     db.select({ n: count() }).from(notifications).where(where),
@@ -185,7 +229,7 @@ export async function unreadCount(db: Database, p: Principal): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(notifications)
-    .where(and(inbox(p), isNull(notifications.readAt)));
+    .where(and(inbox(db, p), isNull(notifications.readAt)));
   return row?.n ?? 0;
 }
 
@@ -193,7 +237,7 @@ export async function getNotification(db: Database, p: Principal, id: string): P
   const [row] = await db
     .select()
     .from(notifications)
-    .where(and(inbox(p), eq(notifications.id, id)))
+    .where(and(inbox(db, p), eq(notifications.id, id)))
     .limit(1);
   if (!row) throw notFound(`Notification ${id}`);
   return row;
@@ -209,7 +253,7 @@ export async function markRead(db: Database, p: Principal, id: string, read = tr
   await db
     .update(notifications)
     .set({ readAt })
-    .where(and(inbox(p), eq(notifications.id, id)));
+    .where(and(inbox(db, p), eq(notifications.id, id)));
   return { ...row, readAt };
 }
 
@@ -217,7 +261,7 @@ export async function markAllRead(db: Database, p: Principal): Promise<number> {
   const rows = await db
     .update(notifications)
     .set({ readAt: nowIso() })
-    .where(and(inbox(p), isNull(notifications.readAt)))
+    .where(and(inbox(db, p), isNull(notifications.readAt)))
     .returning({ id: notifications.id });
   return rows.length;
 }
@@ -226,7 +270,7 @@ export async function deleteNotification(db: Database, actor: Actor & { principa
   const p = actor.principal;
   await getNotification(db, p, id);
   await db.batch([
-    db.delete(notifications).where(and(inbox(p), eq(notifications.id, id))),
+    db.delete(notifications).where(and(inbox(db, p), eq(notifications.id, id))),
     db
       .insert(auditEvents)
       .values(
@@ -239,7 +283,7 @@ export async function deleteNotification(db: Database, actor: Actor & { principa
 export async function clearAll(db: Database, actor: Actor & { principal: Principal }): Promise<number> {
   const p = actor.principal;
   const [deleted] = await db.batch([
-    db.delete(notifications).where(inbox(p)).returning({ id: notifications.id }),
+    db.delete(notifications).where(inbox(db, p)).returning({ id: notifications.id }),
     db
       .insert(auditEvents)
       .values(
@@ -261,7 +305,7 @@ export async function notificationsAfter(
     .from(notifications)
     .where(
       and(
-        inbox(p),
+        inbox(db, p),
         or(
           gt(notifications.createdAt, cursor.createdAt),
           and(eq(notifications.createdAt, cursor.createdAt), gt(notifications.id, cursor.id)),

@@ -1,7 +1,7 @@
-import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client.ts";
-import { environments, projects } from "../db/schema.ts";
+import { applications, backups, databaseServices, deployments, domains, environments, projects, servers } from "../db/schema.ts";
 import { invalid, notFound } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { projectScope, seesProject, type Viewer } from "./principal.ts";
@@ -22,6 +22,67 @@ export function inProjectScope(column: SQLiteColumn, viewer: Viewer): SQL | unde
   const scope = projectScope(viewer);
   if (scope === null) return undefined;
   return scope.size ? inArray(column, [...scope]) : sql`0`;
+}
+
+/**
+ * The scope for what names a backup target by (kind, id) — backups, backup policies: a
+ * project-scoped viewer's are its projects' databases and servers; volumes and containers belong
+ * to a host, not a project, so they are out of sight. Undefined when the viewer sees everything.
+ */
+export function backupTargetInScope(db: Database, target: { kind: SQLiteColumn; id: SQLiteColumn }, viewer: Viewer): SQL | undefined {
+  const scope = projectScope(viewer);
+  if (scope === null) return undefined;
+  if (scope.size === 0) return sql`0`;
+  const ids = [...scope];
+  return or(
+    and(
+      eq(target.kind, "database"),
+      inArray(target.id, db.select({ id: databaseServices.id }).from(databaseServices).where(inArray(databaseServices.projectId, ids))),
+    ),
+    and(eq(target.kind, "server"), inArray(target.id, db.select({ id: servers.id }).from(servers).where(inArray(servers.projectId, ids)))),
+  );
+}
+
+/**
+ * The same scope for rows that name what they are about by a (type, id) pair — tasks,
+ * notifications: a project-scoped viewer sees those about its projects and what is placed in them
+ * (applications and their deployments and domains, databases, servers, their backups), and those
+ * it started itself (`userId`: a bulk task names no single target). Anything else — hosts,
+ * containers, firewall groups, the organization's settings — belongs to no project and stays out
+ * of sight. Undefined when the viewer sees the whole organization.
+ */
+export function targetInScope(
+  db: Database,
+  target: { type: SQLiteColumn; id: SQLiteColumn; createdBy?: SQLiteColumn },
+  viewer: Viewer & { userId?: string },
+): SQL | undefined {
+  const scope = projectScope(viewer);
+  if (scope === null) return undefined;
+  const ids = [...scope];
+  const appIds = db.select({ id: applications.id }).from(applications).where(inArray(applications.projectId, ids));
+  const about = (type: string, idIn: Parameters<typeof inArray>[1]) => and(eq(target.type, type), inArray(target.id, idIn));
+  return or(
+    target.createdBy && viewer.userId ? eq(target.createdBy, viewer.userId) : undefined,
+    ...(ids.length
+      ? [
+          about("project", ids),
+          about("environment", db.select({ id: environments.id }).from(environments).where(inArray(environments.projectId, ids))),
+          about("application", appIds),
+          about("deployment", db.select({ id: deployments.id }).from(deployments).where(inArray(deployments.applicationId, appIds))),
+          about("domain", db.select({ id: domains.id }).from(domains).where(inArray(domains.applicationId, appIds))),
+          about("database", db.select({ id: databaseServices.id }).from(databaseServices).where(inArray(databaseServices.projectId, ids))),
+          about("server", db.select({ id: servers.id }).from(servers).where(inArray(servers.projectId, ids))),
+          about(
+            "backup",
+            db
+              .select({ id: backups.id })
+              .from(backups)
+              .where(backupTargetInScope(db, { kind: backups.targetKind, id: backups.targetId }, viewer)),
+          ),
+        ]
+      : []),
+    sql`0`,
+  );
 }
 
 /** A project of the organization; another organization's project, or one out of scope, is "not found". */

@@ -7,7 +7,8 @@ import { dockerHumanSize } from "../lib/human-size.ts";
 import type { RestoreInto } from "./backup-sources.ts";
 import { getBackup, startBackup } from "./backups.ts";
 import { allHosts, getHost, getHostByName } from "./hosts.ts";
-import { type Actor, type Principal, requireRole } from "./principal.ts";
+import { assertPermission } from "./permissions.ts";
+import type { Actor, Principal } from "./principal.ts";
 import { getServer, listServers, type ServerFilter, serverScope } from "./servers.ts";
 import { getTask } from "./tasks.ts";
 
@@ -21,7 +22,7 @@ type Authed = Actor & { principal: Principal };
 /** Starts a backup of a server (by id, alias, address or name): member+, like any backup. */
 export async function startServerBackup(env: Bindings, actor: Authed, ref: string | number, destinationId?: string) {
   // Refused before the server is looked up, as the canonical POST /api/v1/backups refuses.
-  requireRole(actor.principal, "member", "run backups");
+  assertPermission(actor.principal, "manage_backups");
   const db = createDatabase(env);
   const server = await getServer(db, actor.principal.organizationId, ref, await serverScope(db, actor.principal));
   return startBackup(env, actor, { target: { kind: "server", serverId: server.id }, destinationId });
@@ -52,8 +53,16 @@ export interface ServerBackupView {
 
 const STATUS_WORDS = { succeeded: "completed", running: "running", failed: "failed" } as const;
 
-/** The organization's server backups, newest first (of one server when `serverId` is given). */
-export async function listServerBackups(db: Database, organizationId: string, serverId?: string): Promise<ServerBackupView[]> {
+/**
+ * The organization's server backups, newest first (of one server when `serverId` is given); with a
+ * project scope, only those of servers in it.
+ */
+export async function listServerBackups(
+  db: Database,
+  organizationId: string,
+  serverId?: string,
+  scope: Pick<ServerFilter, "projectIds"> = {},
+): Promise<ServerBackupView[]> {
   const rows = await db
     .select()
     .from(backups)
@@ -64,6 +73,7 @@ export async function listServerBackups(db: Database, organizationId: string, se
     .from(servers)
     .where(eq(servers.organizationId, organizationId));
   const byId = new Map(serverRows.map((s) => [s.id, s]));
+  const seen = scope.projectIds ? new Set((await listServers(db, organizationId, scope)).map((s) => s.id)) : null;
   const hostRows = await allHosts(db, organizationId);
   const hostNames = new Map(hostRows.map((h) => [h.id, h.name]));
   return rows
@@ -87,7 +97,7 @@ export async function listServerBackups(db: Database, organizationId: string, se
         finished_at: r.finishedAt,
       };
     })
-    .filter((b) => serverId === undefined || b.server_id === serverId)
+    .filter((b) => (serverId === undefined || b.server_id === serverId) && (!seen || seen.has(b.server_id)))
     .reverse();
 }
 
@@ -121,8 +131,13 @@ export async function serverBackupStatus(
 }
 
 /** Server backups grouped by the node (host) they were taken on; one node's when `node` (id or name) is given. */
-export async function serverBackupsByNode(db: Database, organizationId: string, node?: string) {
-  const all = await listServerBackups(db, organizationId);
+export async function serverBackupsByNode(
+  db: Database,
+  organizationId: string,
+  node?: string,
+  scope: Pick<ServerFilter, "projectIds"> = {},
+) {
+  const all = await listServerBackups(db, organizationId, undefined, scope);
   const hostRows = node ? [await hostByIdOrName(db, organizationId, node)] : await allHosts(db, organizationId);
   return hostRows.map((h) => {
     const own = all.filter((b) => b.node_id === h.id);
@@ -149,7 +164,8 @@ export async function resolveRestoreInto(
   backupId: string,
   options: { targetServer?: string | number; node?: string; volumeName?: string; overwrite: boolean },
 ): Promise<RestoreInto> {
-  requireRole(principal, "admin", "restore backups");
+  assertPermission(principal, "manage_backups");
+  assertPermission(principal, "admin_access");
   const row = await getBackup(db, principal, backupId);
   if (options.targetServer !== undefined && options.node !== undefined)
     throw new ApiError(422, "Send either target_server (restore over a server's data) or node (into a new volume there), not both.");

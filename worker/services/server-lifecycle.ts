@@ -16,7 +16,8 @@ import { requireRoleGroups } from "./firewall.ts";
 import { effectiveState, getHost, type HostRow } from "./hosts.ts";
 import { runOnOrgHost } from "./host-relay.ts";
 import { TASK_TIMEOUT_MS } from "./host-tasks.ts";
-import { requireRole, type Actor, type Principal } from "./principal.ts";
+import { assertPermission } from "./permissions.ts";
+import type { Actor, Principal } from "./principal.ts";
 import { getProject } from "./project-lookup.ts";
 import {
   expandIpRange,
@@ -236,7 +237,7 @@ export async function createServers(
   input: CreateServersInput,
 ): Promise<{ task: TaskRow; servers: ServerRow[] }> {
   const p = actor.principal;
-  requireRole(p, "member", "create servers");
+  assertPermission(p, "create_server");
   const at = input.pointer ?? { servers: "/body/servers", network: "/body/network" };
   const list = input.servers;
   if (list.length === 0) throw invalid([{ pointer: at.servers, detail: "give at least one server" }]);
@@ -407,7 +408,7 @@ export async function serverAction(
   action: ServerAction,
 ): Promise<{ task: TaskRow; servers: ServerRow[] }> {
   const p = actor.principal;
-  requireRole(p, "member", `${action} servers`);
+  assertPermission(p, "manage_servers");
   const rows = await getServers(db, p.organizationId, refs, await serverScope(db, p));
   requireSettled(rows);
   await requireHostsOnline(db, p.organizationId, rows);
@@ -423,7 +424,7 @@ export async function deleteServers(
   options: { keepData?: boolean } = {},
 ): Promise<{ task: TaskRow; servers: ServerRow[] }> {
   const p = actor.principal;
-  requireRole(p, "member", "delete servers");
+  assertPermission(p, "manage_servers");
   const rows = await getServers(db, p.organizationId, refs, await serverScope(db, p));
   // A delete whose task ended without removing the row (its runner was interrupted) may be run again.
   for (const r of rows.filter((r) => r.status === "deleting")) {
@@ -505,7 +506,7 @@ export async function assignRole(
   roleName: string | null,
 ): Promise<{ task: TaskRow; servers: ServerRow[]; role: ServerRoleRow | null }> {
   const p = actor.principal;
-  requireRole(p, "member", roleName ? "assign roles" : "remove roles");
+  assertPermission(p, "assign_roles");
   const role = roleName ? await getRole(db, env, p.organizationId, roleName) : null;
   if (role) await requireRoleGroups(db, p.organizationId, role.name, role.firewallGroups);
   const rows = await getServers(db, p.organizationId, refs, await serverScope(db, p));
@@ -547,7 +548,7 @@ export async function updateServerConfig(
   patch: ConfigPatch,
 ): Promise<{ server: ServerRow; task: TaskRow | null; live: string[]; recreate: string[] }> {
   const p = actor.principal;
-  requireRole(p, "member", "change server configuration");
+  assertPermission(p, "manage_servers");
   const row = await getServer(db, p.organizationId, ref, await serverScope(db, p));
   requireSettled([row]);
   const live: string[] = [];
@@ -636,7 +637,7 @@ export async function addServerDisk(
   input: { device?: string; mount_path?: string; size_gb?: number | null },
 ): Promise<{ task: TaskRow; server: ServerRow; device: string; mountPath: string; volumeName: string }> {
   const p = actor.principal;
-  requireRole(p, "member", "add disks to servers");
+  assertPermission(p, "manage_servers");
   const row = await getServer(db, p.organizationId, ref, await serverScope(db, p));
   requireSettled([row]);
   const disks = await serverDisksOf(db, row.id);
@@ -663,7 +664,7 @@ export async function removeServerDisk(
   options: { keepData?: boolean } = {},
 ): Promise<{ task: TaskRow; server: ServerRow }> {
   const p = actor.principal;
-  requireRole(p, "member", "remove disks from servers");
+  assertPermission(p, "manage_servers");
   const row = await getServer(db, p.organizationId, ref, await serverScope(db, p));
   requireSettled([row]);
   const disk = (await serverDisksOf(db, row.id)).find((d) => d.device === device);
@@ -760,7 +761,7 @@ export async function refreshStatuses(
 /** 004's `sync_servers`: every host's server containers against the rows — missing ones are errors, orphans reported. */
 export async function syncServers(db: Database, env: Bindings, actor: Caller) {
   const p = actor.principal;
-  requireRole(p, "member", "sync servers");
+  assertPermission(p, "manage_servers");
   const rows = await listServers(db, p.organizationId, await serverScope(db, p));
   const refreshed = await refreshStatuses(db, env, p.organizationId, rows);
   const orgHosts = await db.select().from(hosts).where(eq(hosts.organizationId, p.organizationId));
@@ -852,7 +853,7 @@ export async function cleanServers(
   options: { keepData?: boolean; force?: boolean } = {},
 ): Promise<{ task: TaskRow | null; servers: ServerRow[] }> {
   const p = actor.principal;
-  requireRole(p, "member", "clean servers up");
+  assertPermission(p, "manage_servers");
   let rows: ServerRow[];
   if (refs === "failed") rows = (await failedServerList(db, env, p)).map((f) => f.server);
   else {

@@ -11,7 +11,8 @@ import { newId, randomString } from "../lib/ids.ts";
 import { nowIso } from "../lib/time.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { recordAudit } from "./audit.ts";
-import { requireRole, type Actor, type Principal } from "./principal.ts";
+import { assertPermission } from "./permissions.ts";
+import type { Actor, Principal } from "./principal.ts";
 import { RoleName, type RoleInput, type RolePatch } from "./server-fields.ts";
 
 export type ServerRoleRow = typeof serverRoles.$inferSelect;
@@ -125,7 +126,7 @@ export async function roleUsage(db: Database, organizationId: string): Promise<M
 
 export async function createRole(db: Database, env: Bindings, actor: Caller, input: RoleInput): Promise<ServerRoleRow> {
   const p = actor.principal;
-  requireRole(p, "admin", "add server roles");
+  assertPermission(p, "admin_access");
   await ensureBuiltinRoles(db, env, p.organizationId);
   const now = nowIso();
   const row: ServerRoleRow = {
@@ -163,7 +164,7 @@ export async function createRole(db: Database, env: Bindings, actor: Caller, inp
 
 export async function updateRole(db: Database, env: Bindings, actor: Caller, name: string, patch: RolePatch): Promise<ServerRoleRow> {
   const p = actor.principal;
-  requireRole(p, "admin", "change server roles");
+  assertPermission(p, "admin_access");
   const row = await getRole(db, env, p.organizationId, name);
   const set: Partial<ServerRoleRow> = { updatedAt: nowIso() };
   if (patch.description !== undefined) set.description = patch.description;
@@ -188,7 +189,7 @@ export async function updateRole(db: Database, env: Bindings, actor: Caller, nam
 
 export async function deleteRole(db: Database, env: Bindings, actor: Caller, name: string): Promise<void> {
   const p = actor.principal;
-  requireRole(p, "admin", "delete server roles");
+  assertPermission(p, "admin_access");
   const row = await getRole(db, env, p.organizationId, name);
   const used = (await roleUsage(db, p.organizationId)).get(name) ?? 0;
   if (used > 0) throw conflict(`Role ${name} is assigned to ${used} server(s): remove it from them first (remove_role), then delete it.`);

@@ -9,7 +9,8 @@ import { TASK_TIMEOUT_MS } from "./host-tasks.ts";
 import { allHosts, effectiveState } from "./hosts.ts";
 import { latestSamples } from "./metrics.ts";
 import { getMonitoringSettings, DEFAULT_SAMPLE_INTERVAL_SECONDS } from "./monitoring-settings.ts";
-import { type Principal, requireRole } from "./principal.ts";
+import { assertPermission } from "./permissions.ts";
+import type { Principal } from "./principal.ts";
 import { vaultStatus } from "./vault.ts";
 
 /** When this isolate served its first request: a serverless control plane has no process uptime. */
@@ -124,7 +125,7 @@ export async function systemLogs(
   principal: Principal,
   q: { level?: LogLevel; limit: number; offset: number },
 ): Promise<{ entries: SystemLogEntry[]; total: number }> {
-  requireRole(principal, "admin", "read the system logs");
+  assertPermission(principal, "admin_access");
   const org = principal.organizationId;
   const rank = LOG_LEVELS.indexOf(q.level ?? "debug");
   const union = sql`

@@ -56,11 +56,11 @@ describe("tasks service", () => {
     const t1 = await createTask(db, { organizationId: a.organizationId, kind: "deployment", targetType: "application", targetId: "app_1" });
     const t2 = await createTask(db, { organizationId: a.organizationId, kind: "backup" });
     await expect(getTask(db, b.organizationId, t1.id)).rejects.toMatchObject({ status: 404 });
-    const all = await listTasks(db, a.organizationId, {}, { limit: 50 });
+    const all = await listTasks(db, { organizationId: a.organizationId }, {}, { limit: 50 });
     expect(all.items.map((t) => t.id)).toEqual([t2.id, t1.id]);
-    const deployments = await listTasks(db, a.organizationId, { kind: "deployment", targetId: "app_1" }, { limit: 50 });
+    const deployments = await listTasks(db, { organizationId: a.organizationId }, { kind: "deployment", targetId: "app_1" }, { limit: 50 });
     expect(deployments.items.map((t) => t.id)).toEqual([t1.id]);
-    expect((await listTasks(db, b.organizationId, {}, { limit: 50 })).items).toEqual([]);
+    expect((await listTasks(db, { organizationId: b.organizationId }, {}, { limit: 50 })).items).toEqual([]);
     await expect(updateTask(db, "tsk_missing", { status: "running" })).rejects.toMatchObject({ status: 404 });
   });
 });

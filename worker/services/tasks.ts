@@ -5,6 +5,8 @@ import { notFound } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { nowIso } from "../lib/time.ts";
+import type { Viewer } from "./principal.ts";
+import { targetInScope } from "./project-lookup.ts";
 
 export type TaskRow = typeof tasks.$inferSelect;
 export type { TaskStatus };
@@ -89,12 +91,32 @@ export async function getTask(db: Database, organizationId: string, taskId: stri
   return row;
 }
 
-/** How many of the organization's tasks are in each status. */
-export async function taskCounts(db: Database, organizationId: string): Promise<Record<TaskStatus, number>> {
+/** Whose tasks a request sees: its organization's, narrowed for a project-scoped member. */
+type TaskViewer = Viewer & { userId?: string };
+
+const visible = (db: Database, viewer: TaskViewer) =>
+  and(
+    eq(tasks.organizationId, viewer.organizationId),
+    targetInScope(db, { type: tasks.targetType, id: tasks.targetId, createdBy: tasks.createdBy }, viewer),
+  );
+
+/** A task `viewer` may see; another organization's, or one about a project out of scope, is "not found". */
+export async function getVisibleTask(db: Database, viewer: TaskViewer, taskId: string): Promise<TaskRow> {
+  const [row] = await db
+    .select()
+    .from(tasks)
+    .where(and(visible(db, viewer), eq(tasks.id, taskId)))
+    .limit(1);
+  if (!row) throw notFound(`Task ${taskId}`);
+  return row;
+}
+
+/** How many of the tasks `viewer` sees are in each status. */
+export async function taskCounts(db: Database, viewer: TaskViewer): Promise<Record<TaskStatus, number>> {
   const rows = await db
     .select({ status: tasks.status, n: sql<number>`count(*)` })
     .from(tasks)
-    .where(eq(tasks.organizationId, organizationId))
+    .where(visible(db, viewer))
     .groupBy(tasks.status);
   const counts: Record<TaskStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
   for (const r of rows) counts[r.status] = Number(r.n);
@@ -108,12 +130,12 @@ export interface TaskFilter {
   targetId?: string;
 }
 
-export async function listTasks(db: Database, organizationId: string, filter: TaskFilter, page: PageQuery) {
+export async function listTasks(db: Database, viewer: TaskViewer, filter: TaskFilter, page: PageQuery) {
   return newestFirstPage(
     db.select().from(tasks).$dynamic(),
     tasks,
     page,
-    eq(tasks.organizationId, organizationId),
+    visible(db, viewer),
     filter.status ? eq(tasks.status, filter.status) : undefined,
     filter.kind ? eq(tasks.kind, filter.kind) : undefined,
     filter.targetType ? eq(tasks.targetType, filter.targetType) : undefined,

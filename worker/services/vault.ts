@@ -12,6 +12,7 @@ import { decryptSecret, encryptSecret } from "../lib/crypto.ts";
 import { newId } from "../lib/ids.ts";
 import { nowIso } from "../lib/time.ts";
 import { auditRow } from "./audit.ts";
+import { assertPermission } from "./permissions.ts";
 import { type Actor, type Principal, requireRole } from "./principal.ts";
 
 type Caller = Actor & { principal: Principal };
@@ -106,7 +107,7 @@ export async function getSecretMeta(db: Database, principal: Principal, key: str
  */
 export async function putSecret(db: Database, env: Bindings, actor: Caller, key: string, value: SecretValue): Promise<SecretMeta> {
   const p = actor.principal;
-  requireRole(p, "admin", "write vault secrets");
+  assertPermission(p, "admin_access");
   checkKey(key);
   checkValue(value);
   const sealed = await encryptSecret(JSON.stringify(value), env.ENCRYPTION_KEY);
@@ -167,7 +168,7 @@ export async function readSecret(
   version?: number,
 ): Promise<{ row: SecretRow; version: number; value: SecretValue }> {
   const p = actor.principal;
-  requireRole(p, "admin", "read vault secrets");
+  assertPermission(p, "admin_access");
   const row = await findSecret(db, p.organizationId, key);
   const wanted = version ?? row.currentVersion;
   const value = await openVersion(db, env, row, wanted);
@@ -186,7 +187,7 @@ export async function readSecret(
 /** Deletes a secret and every version of it. Admins only; audited. */
 export async function deleteSecret(db: Database, actor: Caller, key: string): Promise<void> {
   const p = actor.principal;
-  requireRole(p, "admin", "delete vault secrets");
+  assertPermission(p, "admin_access");
   const row = await findSecret(db, p.organizationId, key);
   await db.batch([
     db.delete(vaultSecrets).where(eq(vaultSecrets.id, row.id)),
