@@ -127,6 +127,12 @@ const backupsRoute = createRoute({
     Object.fromEntries(Object.entries(s).filter(([k, v]) => ["tab", "kind", "host", "ref"].includes(k) && typeof v === "string")),
   component: lazyRouteComponent(() => import("./routes/backups.tsx"), "BackupsPage"),
 });
+const accessRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "access",
+  validateSearch: (s: Record<string, unknown>): { tab?: string } => (typeof s.tab === "string" ? { tab: s.tab } : {}),
+  component: lazyRouteComponent(() => import("./routes/access.tsx"), "AccessPage"),
+});
 const registriesRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "registries",
@@ -170,6 +176,7 @@ const routeTree = rootRoute.addChildren([
     backupsRoute,
     serversRoute,
     serverRoute,
+    accessRoute,
   ]),
 ]);
 

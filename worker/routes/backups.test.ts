@@ -227,7 +227,7 @@ describe("backups", () => {
     const viewer = await addMember(owner, "viewer");
     const member = await addMember(owner, "member");
     const body = { target: { kind: "volume", host_id: host.id, name: "data" } };
-    await expectProblem(await call("/api/v1/backups", { token: viewer.token, body }), 403, /member/);
+    await expectProblem(await call("/api/v1/backups", { token: viewer.token, body }), 403, /manage_backups/);
     await expectProblem(
       await call("/api/v1/backups", { token: owner.token, body: { target: { kind: "volume", host_id: host.id, name: "-x" } } }),
       422,

@@ -23,6 +23,7 @@ describe("the dashboard's pages", () => {
       "/backups",
       "/servers",
       "/servers/srv_1",
+      "/access",
     ]) {
       const res = await call(path, { headers: { accept: HTML } });
       expect(res.status, path).toBe(200);

@@ -9,7 +9,7 @@ import { surfaceOf } from "../compat/envelopes.ts";
  * the compat surfaces own (seed 001 serves /hosts, /events, /login…: hence /docker-hosts).
  */
 const DASHBOARD_PATH =
-  /^\/(?:$|signin$|setup$|(?:docker-hosts|projects|applications|databases|servers)(?:\/[^/]+)*$|notifications$|tasks$|settings$|alerts$|channels$|registries$|backups$)/;
+  /^\/(?:$|signin$|setup$|(?:docker-hosts|projects|applications|databases|servers)(?:\/[^/]+)*$|notifications$|tasks$|settings$|alerts$|channels$|registries$|backups$|access$)/;
 
 export function isDashboardNavigation(method: string, path: string, accept: string | undefined): boolean {
   return (method === "GET" || method === "HEAD") && !!accept?.includes("text/html") && DASHBOARD_PATH.test(path) && !surfaceOf(path);

@@ -37,4 +37,10 @@ export const keys = {
     webhookDeliveries: (id: string) => ["applications", id, "webhook-deliveries"] as const,
   },
   deployments: { detail: (id: string) => ["deployments", id] as const, latest: () => ["deployments", "latest"] as const },
+  access: {
+    all: ["access"] as const,
+    iam: ["access", "iam"] as const,
+    mine: (userId: string) => ["access", "mine", userId] as const,
+    vault: ["access", "vault"] as const,
+  },
 };

@@ -18,6 +18,7 @@ const NAV = [
   { to: "/notifications", label: "Notifications" },
   { to: "/tasks", label: "Tasks" },
   { to: "/settings", label: "Organization" },
+  { to: "/access", label: "Access" },
   { to: "/databases", label: "Databases" },
   { to: "/alerts", label: "Alerts" },
   { to: "/channels", label: "Channels" },
