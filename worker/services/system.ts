@@ -4,6 +4,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
+import { forbidden } from "../errors.ts";
 import * as settings from "../settings.ts";
 import { TASK_TIMEOUT_MS } from "./host-tasks.ts";
 import { allHosts, effectiveState } from "./hosts.ts";
@@ -126,6 +127,7 @@ export async function systemLogs(
   q: { level?: LogLevel; limit: number; offset: number },
 ): Promise<{ entries: SystemLogEntry[]; total: number }> {
   assertPermission(principal, "admin_access");
+  if (principal.projectScope) throw forbidden("The system log is not available to project-scoped members: it spans every project.");
   const org = principal.organizationId;
   const rank = LOG_LEVELS.indexOf(q.level ?? "debug");
   const union = sql`
