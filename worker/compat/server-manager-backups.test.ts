@@ -1,7 +1,7 @@
 // The server manager documents' backup paths inside workerd, without an agent: their shapes and
 // envelopes, input checks, roles and organizations, over server and backup rows written as the
 // servers and backup services would have. Backing up and restoring for real, across two hosts,
-// is test/e2e/server-backups.test.ts.
+// is in test/e2e/server-manager-walk.test.ts.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../../test/support/wait.ts";
