@@ -12,9 +12,11 @@ import { Badge, Card } from "../components/ui/card.tsx";
 import { DataTable, RemoveButton, type TableSpec } from "../components/ui/data-table.tsx";
 import { Dialog } from "../components/ui/dialog.tsx";
 import { Field, Input } from "../components/ui/input.tsx";
+import { parseEnvLines, rowsToEnv } from "../lib/env-edit.ts";
+import { parsePorts, portsText } from "../lib/ports.ts";
 import { useRowAction } from "../lib/use-list.ts";
 
-const portText = (r: ServerRole) => r.ports.map((p) => `${p.container_port}${p.protocol === "udp" ? "/udp" : ""}`).join(", ") || "—";
+const portText = (r: ServerRole) => portsText(r.ports) || "—";
 
 const ROLES: TableSpec<ServerRole> = {
   columns: [
@@ -101,33 +103,6 @@ export function ServerRolesTab() {
   );
 }
 
-/** `80, 443/udp` → ports; undefined when a part is not a port. */
-export function parsePorts(text: string): { container_port: number; protocol?: "tcp" | "udp" }[] | undefined {
-  const parts = text
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean);
-  const out: { container_port: number; protocol?: "tcp" | "udp" }[] = [];
-  for (const p of parts) {
-    const m = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(p);
-    if (!m) return undefined;
-    out.push({ container_port: Number(m[1]), ...(m[2] ? { protocol: m[2] as "tcp" | "udp" } : {}) });
-  }
-  return out;
-}
-
-/** `KEY=value` lines → an environment; blank lines are skipped. */
-const parseEnv = (text: string): Record<string, string> =>
-  Object.fromEntries(
-    text
-      .split("\n")
-      .filter((l) => l.trim())
-      .map((l) => {
-        const i = l.indexOf("=");
-        return i < 0 ? [l.trim(), ""] : [l.slice(0, i).trim(), l.slice(i + 1)];
-      }),
-  );
-
 function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => void }) {
   const groups = useFirewallGroups();
   const [form, setForm] = useState({
@@ -135,7 +110,7 @@ function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => voi
     description: role?.description ?? "",
     image: role?.image ?? "",
     command: role?.command?.join("\n") ?? "",
-    ports: role ? portText(role).replace("—", "") : "",
+    ports: role ? portsText(role.ports) : "",
     data_path: role?.data_path ?? "",
     firewall_groups: role?.firewall_groups ?? [],
     env: "",
@@ -143,8 +118,10 @@ function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => voi
   const [error, setError] = useState<unknown>(null);
   const set = (p: Partial<typeof form>) => setForm((f) => ({ ...f, ...p }));
   const ports = parsePorts(form.ports);
+  const env = parseEnvLines(form.env);
   const body = () => {
     if (!ports) throw new Error("Ports: container ports separated by commas, such as 80, 443 or 53/udp");
+    if (env.rejected.length) throw new Error(`Environment: not KEY=value: ${env.rejected.join(", ")}`);
     const command = form.command.split("\n").filter((l) => l.length > 0);
     return {
       description: form.description.trim() || null,
@@ -154,7 +131,7 @@ function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => voi
       ...(form.data_path.trim() ? { data_path: form.data_path.trim() } : {}),
       firewall_groups: form.firewall_groups,
       // Values are never read back: left empty on an edit, the role keeps its environment.
-      ...(form.env.trim() ? { env: parseEnv(form.env) } : {}),
+      ...(env.rows.length ? { env: rowsToEnv(env.rows) } : {}),
     };
   };
   const submit = async () => {
@@ -225,7 +202,7 @@ function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => voi
             ? `KEY=value lines; replaces ${role.env_keys.join(", ")}. Empty keeps them.`
             : "KEY=value lines, sealed at rest"
         }
-        error={fieldError(error, "env")}
+        error={env.rejected.length ? `Not KEY=value: ${env.rejected.join(", ")}` : fieldError(error, "env")}
       >
         <textarea
           name="env"
