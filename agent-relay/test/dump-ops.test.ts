@@ -16,11 +16,11 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChunkWriter } from "../src/chunker.ts";
 import { DockerClient } from "../src/docker/client.ts";
-import { toRelayError } from "../src/errors.ts";
 import { handlers, type OpContext } from "../src/ops/index.ts";
 import { OPS, type OpArgs, type OpResult } from "../src/protocol.ts";
 import type { DownloadSink, UploadSource } from "../src/transfer.ts";
 import { waitFor } from "../../test/support/wait.ts";
+import { failure } from "./op-failure.ts";
 import { requireDocker, TEST_IMAGE } from "./docker-available.ts";
 
 const exec = promisify(execFile);
@@ -83,15 +83,6 @@ async function restore(args: OpArgs<"database.restore">, file: string): Promise<
   } finally {
     stream.destroy();
   }
-}
-
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return toRelayError(error);
-  }
-  throw new Error("expected the operation to fail");
 }
 
 describe.skipIf(!available.available)("database dumps and restores on real servers", () => {

@@ -6,9 +6,9 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChunkWriter } from "../src/chunker.ts";
 import { DockerClient } from "../src/docker/client.ts";
-import { toRelayError } from "../src/errors.ts";
 import { handlers, type OpContext } from "../src/ops/index.ts";
 import { OPS, type OpArgs, type OpName, type OpResult } from "../src/protocol.ts";
+import { failure } from "./op-failure.ts";
 import { requireDocker, TEST_IMAGE } from "./docker-available.ts";
 
 const exec = promisify(execFile);
@@ -26,14 +26,6 @@ async function op<O extends OpName>(name: O, args: OpArgs<O>): Promise<{ result:
   const result = (await (handlers[name] as (a: OpArgs<O>, c: OpContext) => Promise<unknown>)(parsed, ctx)) as OpResult<O>;
   await output.flush();
   return { result, output: text };
-}
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return toRelayError(error);
-  }
-  throw new Error("expected the operation to fail");
 }
 
 describe.skipIf(!available.available)("volume, network and system operations on the real engine", () => {
