@@ -41,6 +41,7 @@ describe.skipIf(!dockerAvailable())("the server manager documents, walked end to
   const roles = { web: name("walkweb"), fw: name("walkfw") };
   const group = name("closed");
   let owner: Owner;
+  let projectId: string | undefined;
   let hostA: NewHost;
   let hostB: NewHost;
   const agents: Record<"a" | "b", TestAgent | undefined> = { a: undefined, b: undefined };
@@ -120,6 +121,8 @@ describe.skipIf(!dockerAvailable())("the server manager documents, walked end to
     if (containers) await docker("rm", "-f", ...containers.split("\n")).catch(() => undefined);
     for (const v of (await docker("volume", "ls", "-q").catch(() => "")).split("\n").filter((n) => n.includes(tag)))
       await docker("volume", "rm", "-f", v).catch(() => undefined);
+    await docker("rm", "-f", name("vaultapp")).catch(() => undefined);
+    if (projectId) await docker("network", "rm", `pier-${projectId}`).catch(() => undefined);
     await docker("network", "rm", `pier-srv-${NET}.0-24`).catch(() => undefined);
   });
 
@@ -300,6 +303,44 @@ describe.skipIf(!dockerAvailable())("the server manager documents, walked end to
       health: "healthy",
       ip_address: `${NET}.21`,
     });
+
+    // 002's vault, in the document's body (the secret's fields themselves), referenced from an
+    // application's environment: the deployed container gets the value, the stored env the reference.
+    const stored = await api("/api/vault/secrets/secret/ssh", {
+      ...as(),
+      body: { private_key: "-----BEGIN OPENSSH PRIVATE KEY-----", public_key: `ssh-rsa ${tag}` },
+    });
+    expect(stored.status, JSON.stringify(stored.body)).toBe(201);
+    const project = await api("/api/v1/projects", { ...as(), body: { name: `walk-${tag}` } });
+    projectId = project.body.id;
+    const app = await api("/api/v1/applications", {
+      ...as(),
+      body: {
+        project_id: project.body.id,
+        name: "vault ref",
+        app_name: name("vaultapp"),
+        host_id: hostA.id,
+        image: TEST_IMAGE,
+        pull_policy: "never",
+        command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a vault reference, resolved by Pier at deploy time
+        environment: { SSH_PUBLIC_KEY: "${vault:secret/ssh#public_key}" },
+      },
+    });
+    expect(app.status, JSON.stringify(app.body)).toBe(201);
+    const deployment = await api(`/api/v1/applications/${app.body.id}/deployments`, { ...as(), method: "POST" });
+    expect(deployment.status, JSON.stringify(deployment.body)).toBe(202);
+    const deployed = await waitFor(
+      "the deployment to end",
+      async () => {
+        const d = (await api(`/api/v1/deployments/${deployment.body.id}`, as())).body;
+        return ENDED.includes(d?.status) ? d : undefined;
+      },
+      { timeout: 120_000 },
+    );
+    expect(deployed.status, JSON.stringify(deployed)).toBe("succeeded");
+    const envs = await docker("inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", name("vaultapp"));
+    expect(envs.split("\n")).toContain(`SSH_PUBLIC_KEY=ssh-rsa ${tag}`);
 
     // 002's system status and logs: both agents, and the failed create among the errors.
     const status = (await api("/api/system/status", as())).body;
