@@ -130,6 +130,10 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
     await dialog.getByLabel(/^Memory \(MB\)/).fill("32");
     await dialog.getByLabel(/^Subnet/).fill(`${NET}.0/24`);
     await dialog.getByLabel(/^Gateway/).fill(`${NET}.1`);
+    // A range outside the subnet: the API's words beside the field, nothing created.
+    await dialog.getByLabel(/^IP range/).fill("10.9.9.21-10.9.9.30");
+    await dialog.getByRole("button", { name: "Create servers" }).click();
+    await poll(async () => (await dialog.getByRole("alert").allTextContents()).join(" ")).toContain(`outside the subnet ${NET}.0/24`);
     await dialog.getByLabel(/^IP range/).fill(`${NET}.21-${NET}.30`);
     await dialog.getByRole("button", { name: "Create servers" }).click();
     await poll(() => page.getByTestId("task-progress").getAttribute("data-status")).toBe("succeeded");

@@ -374,21 +374,25 @@ function NetworkFields({
   net,
   set,
   address,
+  error,
 }: {
   net: { subnet: string; gateway: string; address: string };
   set: (p: Partial<{ subnet: string; gateway: string; address: string }>) => void;
-  address: { label: string; hint: string; placeholder: string };
+  /** `field`: the address's name in the body's network (ip_address or ip_range). */
+  address: { label: string; hint: string; placeholder: string; field: string };
+  error: unknown;
 }) {
+  const fe = (f: string) => fieldError(error, `network/${f}`);
   return (
     <fieldset className="grid gap-3 sm:grid-cols-3">
       <legend className="mb-1 text-sm font-medium">Network (optional)</legend>
-      <Field label="Subnet" hint="A CIDR, a prefix length or a mask">
+      <Field label="Subnet" hint="A CIDR, a prefix length or a mask" error={fe("subnet")}>
         <Input name="subnet" value={net.subnet} onChange={(e) => set({ subnet: e.target.value })} placeholder="192.168.10.0/24" />
       </Field>
-      <Field label="Gateway">
+      <Field label="Gateway" error={fe("gateway")}>
         <Input name="gateway" value={net.gateway} onChange={(e) => set({ gateway: e.target.value })} placeholder="192.168.10.1" />
       </Field>
-      <Field label={address.label} hint={address.hint}>
+      <Field label={address.label} hint={address.hint} error={fe(address.field)}>
         <Input name="address" value={net.address} onChange={(e) => set({ address: e.target.value })} placeholder={address.placeholder} />
       </Field>
     </fieldset>
@@ -444,7 +448,8 @@ function CreateServer({ onDone }: { onDone: (t: StartedTask) => void }) {
       <NetworkFields
         net={form.net}
         set={form.setNet}
-        address={{ label: "IP address", hint: "Static, inside the subnet", placeholder: "192.168.10.21" }}
+        address={{ label: "IP address", hint: "Static, inside the subnet", placeholder: "192.168.10.21", field: "ip_address" }}
+        error={error}
       />
     </ApiForm>
   );
@@ -490,7 +495,8 @@ function BulkCreate({ onDone }: { onDone: (t: StartedTask) => void }) {
       <NetworkFields
         net={form.net}
         set={form.setNet}
-        address={{ label: "IP range", hint: "first-last, or a CIDR", placeholder: "192.168.10.21-192.168.10.30" }}
+        address={{ label: "IP range", hint: "first-last, or a CIDR", placeholder: "192.168.10.21-192.168.10.30", field: "ip_range" }}
+        error={error}
       />
     </ApiForm>
   );
