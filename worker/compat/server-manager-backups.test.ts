@@ -8,6 +8,7 @@ import { waitFor } from "../../test/support/wait.ts";
 import { createDatabase } from "../db/client.ts";
 import { backups, servers } from "../db/schema.ts";
 import { newId } from "../lib/ids.ts";
+import { createTask, updateTask } from "../services/tasks.ts";
 import { addMember, call, json, newOwner, type TestAccount, unique } from "../testing.ts";
 
 async function newServer(owner: TestAccount, alias: number) {
@@ -208,5 +209,24 @@ describe("server backups at the server manager documents' paths", () => {
     await json(await call(`/api/backups/${backupId}/restore`, { token: stranger.token, body: {} }), 404);
     await json(await call("/api/backups/delete", { token: stranger.token, body: { backup_id: backupId } }), 404);
     await json(await call(`/api/backups/nodes/${web.host.name}`, { token: stranger.token }), 404);
+  });
+
+  it("refuses to delete a backup a restore is reading, through both documents' paths", async () => {
+    const owner = await newOwner();
+    const web = await newServer(owner, 1);
+    const backupId = await recordedBackup(owner, web, 1000);
+    const restore = await createTask(createDatabase(env), {
+      organizationId: owner.organizationId,
+      kind: "restore",
+      targetType: "backup",
+      targetId: backupId,
+    });
+    const v1 = await json(await call(`/api/backups/${backupId}`, { token: owner.token, method: "DELETE" }), 409);
+    expect(v1).toMatchObject({ error: { code: "CONFLICT", message: expect.stringContaining(restore.id) } });
+    await json(await call("/api/backups/delete", { token: owner.token, body: { backup_id: backupId } }), 409);
+    await updateTask(createDatabase(env), restore.id, { status: "failed", message: "ended" });
+    expect(await json(await call(`/api/backups/${backupId}`, { token: owner.token, method: "DELETE" }), 200)).toMatchObject({
+      success: true,
+    });
   });
 });

@@ -2,7 +2,7 @@ import { and, eq, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { createDatabase, type Database } from "../db/client.ts";
 import { errorText } from "../db/errors.ts";
-import { BACKUP_TARGET_KINDS, type BackupStatus, type BackupTargetKind, backups, databaseServices } from "../db/schema.ts";
+import { BACKUP_TARGET_KINDS, type BackupStatus, type BackupTargetKind, backups, databaseServices, tasks } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, conflict, forbidden, notFound } from "../errors.ts";
 import { BackupIntegrityError, decryptStream, organizationBackupKey, verifyingStream } from "../lib/backup-crypto.ts";
@@ -467,6 +467,20 @@ export async function deleteBackup(env: Bindings, actor: Authed, id: string): Pr
   const db = createDatabase(env);
   const row = await getBackup(db, principal, id);
   if (row.status === "running") throw conflict(`Backup ${row.id} is still running: cancel its task (${row.taskId}) first.`);
+  // A restore reads the artifact as it goes: deleting it under one would leave its target half restored.
+  const [restoring] = await db
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(
+      and(
+        eq(tasks.targetType, "backup"),
+        eq(tasks.targetId, row.id),
+        eq(tasks.kind, "restore"),
+        inArray(tasks.status, ["queued", "running"]),
+      ),
+    )
+    .limit(1);
+  if (restoring) throw conflict(`Backup ${row.id} is being restored (task ${restoring.id}): delete it once the restore has ended.`);
   const destination = await openDestination(db, env, principal.organizationId, row.destinationId).catch((error) => {
     // The destination's row is gone: nothing can be deleted there, the record goes anyway.
     if (error instanceof ApiError && error.status === 404) return null;
