@@ -2,8 +2,10 @@
 // shared e2e stack, a real agent and the Docker engine: a role added to the catalog on the busybox
 // test image, two servers bulk-created from it with addresses from a range and seen in the
 // inventory with those addresses, a firewall group with a rule made and applied to one of them and
-// seen on its page (and written on the host), a viewer who sees the inventory without a control
-// that changes anything, then both stopped and deleted in bulk, each as a task followed on screen.
+// seen on its page (and written on the host), the same group refused by a host whose agent may not
+// change iptables, a viewer who sees the inventory without a control that changes anything, both
+// stopped and deleted in bulk, each as a task followed on screen, and a server whose container went
+// missing found by Sync and cleaned up.
 import { randomInt } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -210,6 +212,15 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
     await poll(async () =>
       (await docker("ps", "-a", "--format", "{{.Names}}")).split("\n").filter((n) => n.startsWith(`srv-${prefix}`)),
     ).toEqual([]);
+
+    // The confined server's container removed behind Pier's back: Sync finds it missing, and it is cleaned up from the list.
+    await docker("rm", "-f", `srv-${confined}`);
+    await page.getByLabel("Host", { exact: true }).selectOption("");
+    await page.getByRole("button", { name: "Sync", exact: true }).click();
+    await poll(() => row(confined).getAttribute("data-status")).toBe("error");
+    await poll(async () => (await page.getByTestId("failed-servers").textContent()) ?? "").toContain(confined);
+    await page.getByRole("button", { name: "Clean up", exact: true }).click();
+    await poll(() => row(confined).count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -246,6 +246,7 @@ function InventoryTab({ search }: { search: ServersSearch }) {
           </Button>
         </div>
       ) : null}
+      {servers?.some((x) => x.status === "error") ? <FailedServers manage={manage} onTask={(t) => setTask(t)} /> : null}
       <Card>
         <DataTable
           spec={spec}
@@ -255,6 +256,50 @@ function InventoryTab({ search }: { search: ServersSearch }) {
         />
       </Card>
     </>
+  );
+}
+
+/** Why servers failed (read only while the inventory shows one in error), and cleaning them up as a task. */
+function FailedServers({ manage, onTask }: { manage: boolean; onTask: (t: StartedTask) => void }) {
+  const failed = useQuery({ queryKey: [...serverKeys.all, "failed"], queryFn: () => ok(api.GET("/api/v1/servers/failed")) });
+  const clean = useRowAction<undefined, { task_id: string | null }>({
+    // 202 with the task, or 200 when nothing had failed after all.
+    run: () =>
+      ok(api.POST("/api/v1/servers/cleanup", { body: {} })).then((r) => ({
+        task_id: "task_id" in r && typeof r.task_id === "string" ? r.task_id : null,
+      })),
+    confirm: () => "Clean up every failed server: remove its container, data volumes and record?",
+    done: (_v, r) => (r.task_id ? "Cleanup started" : "Nothing to clean"),
+    onDone: (_v, r) => {
+      if (r.task_id) onTask({ id: r.task_id, label: "Clean up failed servers" });
+    },
+    invalidates: [serverKeys.all],
+  });
+  const list = failed.data?.servers ?? [];
+  if (!list.length) return null;
+  return (
+    <Card
+      className="mb-4"
+      title={`${list.length} failed server${list.length === 1 ? "" : "s"}`}
+      actions={
+        manage ? (
+          <Button size="sm" variant="danger" busy={clean.pending} onClick={() => clean.run(undefined)}>
+            Clean up
+          </Button>
+        ) : null
+      }
+    >
+      <ul className="grid gap-1 text-sm" data-testid="failed-servers">
+        {list.map((f) => (
+          <li key={f.server.id}>
+            <Link to="/servers/$serverId" params={{ serverId: f.server.id }} className={ROW_LINK}>
+              {f.server.name}
+            </Link>
+            : {f.reasons.join("; ") || f.task?.message || "failed"}
+          </li>
+        ))}
+      </ul>
+    </Card>
   );
 }
 
