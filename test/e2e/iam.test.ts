@@ -80,7 +80,7 @@ describe.skipIf(!dockerAvailable())("project-scoped members and 004's permission
       servers[which].id = res.body.servers[0].id;
       tasks.push(res.body.task_id);
     }
-    for (const t of tasks) expect((await taskEnd(owner.token, t, TASK_WAIT_MS)).status).toBe("succeeded");
+    for (const t of await Promise.all(tasks.map((id) => taskEnd(owner.token, id, TASK_WAIT_MS)))) expect(t.status).toBe("succeeded");
   }, CASE_MS);
 
   afterAll(async () => {

@@ -86,7 +86,7 @@ backupRoutes.openapi(
     method: "post",
     path: "/",
     tags: ["backups"],
-    summary: "Back up a target now, as a task (member+)",
+    summary: "Back up a target now, as a task (manage_backups)",
     description:
       "Answers 202 at once with the task (follow it at /api/v1/tasks/{id}: bytes done in `result.bytes_done`, a log in `result.log`) and the backup's record (status `running`). A volume is read as a tar from a container that mounts it; `stop_containers` stops its running users meanwhile.",
     request: { body: jsonBody(BackupCreate.openapi("BackupCreate")) },
@@ -112,7 +112,7 @@ backupRoutes.openapi(
     method: "post",
     path: "/scan",
     tags: ["backups"],
-    summary: "Record the backups a destination holds that Pier has no record of (admin+)",
+    summary: "Record the backups a destination holds that Pier has no record of (manage_backups and admin_access)",
     description:
       "Reads the manifests under `<prefix>/pier/<organization id>/` and records each backup whose artifact is there with the manifest's size (as `imported`). Already recorded ones are counted in `known`; others are listed in `skipped` with the reason.",
     request: { body: jsonBody(z.object({ destination_id: z.string().min(1).max(64) }).openapi("BackupScan")) },
@@ -155,7 +155,7 @@ backupRoutes.openapi(
     method: "get",
     path: "/{id}/download",
     tags: ["backups"],
-    summary: "The backup's artifact, decrypted (admin+)",
+    summary: "The backup's artifact, decrypted (manage_backups and admin_access)",
     description:
       "Streams the artifact as the target's format (a tar for a volume). Its SHA-256 is checked in full before anything is sent (the artifact is read twice): a corrupted artifact is a 409.",
     request: { params: BackupId },
@@ -180,7 +180,7 @@ backupRoutes.openapi(
     method: "post",
     path: "/{id}/restore",
     tags: ["backups"],
-    summary: "Restore a backup, as a task (admin+)",
+    summary: "Restore a backup, as a task (manage_backups and admin_access)",
     description:
       "`into: {kind: same}` restores over the backed-up target (a volume's current data is kept as a safety copy until the restore succeeds, and put back if it fails); `into: {kind: new, name, host_id?}` into a new one, on another host if `host_id` says so (a server's backup: a new volume); `into: {kind: server, server_id}` (a server's backup only) over another server's data volume, on whatever host it runs, its container stopped meanwhile. The artifact's SHA-256 is checked over the whole artifact before anything is touched: a corrupted one fails the task and changes nothing.",
     request: { params: BackupId, body: jsonBody(RestoreRequest.openapi("BackupRestore")) },
@@ -210,7 +210,7 @@ backupRoutes.openapi(
     method: "delete",
     path: "/{id}",
     tags: ["backups"],
-    summary: "Delete a backup: its artifact and manifest, then its record (admin+)",
+    summary: "Delete a backup: its artifact and manifest, then its record (manage_backups and admin_access)",
     request: { params: BackupId },
     responses: {
       204: { description: "Deleted." },

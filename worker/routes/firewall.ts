@@ -125,7 +125,7 @@ firewallGroupRoutes.openapi(
     method: "post",
     path: "/",
     tags: ["firewall"],
-    summary: "Create a firewall group, optionally with its rules (admin+, manage_firewall)",
+    summary: "Create a firewall group, optionally with its rules (manage_firewall)",
     description: SEMANTICS,
     request: { body: jsonBody(GroupInput.openapi("FirewallGroupCreate")) },
     responses: { 201: jsonResponse(GroupView, "Created.") },
@@ -152,7 +152,7 @@ firewallGroupRoutes.openapi(
     method: "patch",
     path: "/{group}",
     tags: ["firewall"],
-    summary: "Change a group's name, description, defaults or (all of) its rules, and push it to its servers (admin+)",
+    summary: "Change a group's name, description, defaults or (all of) its rules, and push it to its servers (manage_firewall)",
     request: { params: GroupParam, body: jsonBody(GroupPatch) },
     responses: { 200: jsonResponse(GroupChange, "Changed; `pushed` says what each server's host did.") },
     errors: ["validation", "notFound", "conflict"],
@@ -168,7 +168,7 @@ firewallGroupRoutes.openapi(
     method: "delete",
     path: "/{group}",
     tags: ["firewall"],
-    summary: "Delete a group: its servers lose its rules at once (admin+)",
+    summary: "Delete a group: its servers lose its rules at once (manage_firewall)",
     request: { params: GroupParam },
     responses: { 200: jsonResponse(z.object({ deleted: z.literal(true), pushed: z.array(PushOutcome) }), "Deleted.") },
     errors: ["notFound"],
@@ -182,7 +182,7 @@ firewallGroupRoutes.openapi(
     method: "post",
     path: "/{group}/rules",
     tags: ["firewall"],
-    summary: "Add a rule at a position (the end by default) and push the group to its servers (admin+)",
+    summary: "Add a rule at a position (the end by default) and push the group to its servers (manage_firewall)",
     description: SEMANTICS,
     request: { params: GroupParam, body: jsonBody(RuleInput.openapi("FirewallRuleCreate")) },
     responses: { 201: jsonResponse(GroupChange.extend({ rule: RuleView }), "Added.") },
@@ -199,7 +199,7 @@ firewallGroupRoutes.openapi(
     method: "patch",
     path: "/{group}/rules/{rule}",
     tags: ["firewall"],
-    summary: "Change a rule (or move it) and push the group to its servers (admin+)",
+    summary: "Change a rule (or move it) and push the group to its servers (manage_firewall)",
     request: { params: RuleParam, body: jsonBody(RulePatch) },
     responses: { 200: jsonResponse(GroupChange.extend({ rule: RuleView }), "Changed.") },
     errors: ["validation", "notFound"],
@@ -216,7 +216,7 @@ firewallGroupRoutes.openapi(
     method: "delete",
     path: "/{group}/rules/{rule}",
     tags: ["firewall"],
-    summary: "Remove a rule and push the group to its servers (admin+)",
+    summary: "Remove a rule and push the group to its servers (manage_firewall)",
     request: { params: RuleParam },
     responses: { 200: jsonResponse(GroupChange, "Removed.") },
     errors: ["notFound"],
@@ -264,9 +264,9 @@ const ASSIGN_ERRORS =
   "All or nothing: when the host cannot write the ruleset the assignment is undone and the error answered — 503 when the host is offline, 409 when its agent may not change iptables (not root, no NET_ADMIN, no iptables; the message says which).";
 
 for (const [method, mode, summary] of [
-  ["post", "add", "Give a server more firewall groups and write its ruleset on its host (admin+)"],
-  ["put", "set", "Set exactly a server's firewall groups and write its ruleset on its host (admin+)"],
-  ["delete", "remove", "Take firewall groups (or, with none named, all) away from a server (admin+)"],
+  ["post", "add", "Give a server more firewall groups and write its ruleset on its host (manage_firewall)"],
+  ["put", "set", "Set exactly a server's firewall groups and write its ruleset on its host (manage_firewall)"],
+  ["delete", "remove", "Take firewall groups (or, with none named, all) away from a server (manage_firewall)"],
 ] as const) {
   serverFirewallRoutes.openapi(
     authedRoute({

@@ -137,7 +137,7 @@ serverRoutes.openapi(
     method: "post",
     path: "/",
     tags: ["servers"],
-    summary: "Create a server, as a task: 202 with its task_id (member+)",
+    summary: "Create a server, as a task: 202 with its task_id (create_server)",
     description:
       "From a role's template (image, command, ports, health check, data path) or an explicit image. `cpu` → the container's CPU limit, `memory_mb` → its memory limit, `disk_gb` → its data volume's size (a quota where the storage driver allows one, otherwise reported against usage). `network` {subnet, gateway, ip_address} puts it on a user-defined bridge network for that subnet with a static address.",
     request: { body: jsonBody(ServerCreateInput) },
@@ -189,7 +189,7 @@ serverRoutes.openapi(
     method: "post",
     path: "/bulk",
     tags: ["servers"],
-    summary: "Create many servers as one task, with addresses handed out from network.ip_range in order (member+)",
+    summary: "Create many servers as one task, with addresses handed out from network.ip_range in order (create_server)",
     request: { body: jsonBody(BulkCreate) },
     responses: { 202: jsonResponse(ServerTaskStarted, "The task and the servers (status creating).") },
     errors: ["validation", "notFound", "conflict", "relay"],
@@ -213,7 +213,7 @@ serverRoutes.openapi(
     method: "post",
     path: "/bulk-actions",
     tags: ["servers"],
-    summary: "Start, stop, reboot or delete many servers as one task (member+)",
+    summary: "Start, stop, reboot or delete many servers as one task (manage_servers)",
     request: {
       body: jsonBody(
         z.object({
@@ -254,7 +254,7 @@ serverRoutes.openapi(
     path: "/sync",
     tags: ["servers"],
     summary:
-      "Reconcile servers against what each host runs: a missing container is an error, labelled containers without a server are reported (member+)",
+      "Reconcile servers against what each host runs: a missing container is an error, labelled containers without a server are reported (manage_servers)",
     responses: { 200: jsonResponse(SyncReport, "What changed and what was found.") },
   }),
   async (c) => {
@@ -290,7 +290,7 @@ serverRoutes.openapi(
     method: "post",
     path: "/cleanup",
     tags: ["servers"],
-    summary: "Clean failed servers up (the named ones, or every failed one): containers, volumes unless keep_data, rows (member+)",
+    summary: "Clean failed servers up (the named ones, or every failed one): containers, volumes unless keep_data, rows (manage_servers)",
     request: {
       body: jsonBody(
         z.object({
@@ -367,7 +367,7 @@ for (const action of lifecycle.SERVER_ACTIONS) {
       method: "post",
       path: `/{ref}/${action}`,
       tags: ["servers"],
-      summary: `${action[0]!.toUpperCase()}${action.slice(1)} a server, as a task (member+)`,
+      summary: `${action[0]!.toUpperCase()}${action.slice(1)} a server, as a task (manage_servers)`,
       request: { params: ServerRef },
       responses: { 202: jsonResponse(ServerTaskStarted, "The task.") },
       errors: ["notFound", "conflict", "relay"],
@@ -384,7 +384,7 @@ serverRoutes.openapi(
     method: "delete",
     path: "/{ref}",
     tags: ["servers"],
-    summary: "Delete a server: its container, and its data volumes unless keep_data=true, as a task (member+)",
+    summary: "Delete a server: its container, and its data volumes unless keep_data=true, as a task (manage_servers)",
     request: { params: ServerRef, query: z.object({ keep_data: queryBool.optional() }) },
     responses: { 202: jsonResponse(ServerTaskStarted, "The task.") },
     errors: ["notFound", "conflict", "relay"],
@@ -448,7 +448,7 @@ serverRoutes.openapi(
     method: "patch",
     path: "/{ref}/config",
     tags: ["servers"],
-    summary: "Change a server's configuration: cpu and memory_mb live, image, env, command and ports by a recreate task (member+)",
+    summary: "Change a server's configuration: cpu and memory_mb live, image, env, command and ports by a recreate task (manage_servers)",
     request: { params: ServerRef, body: jsonBody(ConfigPatch) },
     responses: {
       200: jsonResponse(
@@ -485,7 +485,7 @@ serverRoutes.openapi(
     path: "/{ref}/role",
     tags: ["servers"],
     summary:
-      "Assign a role (or remove it with null): the server is recreated from the template, keeping its data volume and address (member+)",
+      "Assign a role (or remove it with null): the server is recreated from the template, keeping its data volume and address (assign_roles)",
     request: { params: ServerRef, body: jsonBody(z.object({ role: RoleName.nullable() })) },
     responses: { 202: jsonResponse(ServerTaskStarted, "The task.") },
     errors: ["validation", "notFound", "conflict", "relay"],
@@ -522,7 +522,7 @@ serverRoutes.openapi(
     method: "post",
     path: "/{ref}/disks",
     tags: ["servers"],
-    summary: "Add a data volume mounted at mount_path: the server is recreated with it (member+)",
+    summary: "Add a data volume mounted at mount_path: the server is recreated with it (manage_servers)",
     request: {
       params: ServerRef,
       body: jsonBody(
@@ -553,7 +553,7 @@ serverRoutes.openapi(
     method: "delete",
     path: "/{ref}/disks/{device}",
     tags: ["servers"],
-    summary: "Remove a data volume: the server is recreated without it; the volume goes too unless keep_data=true (member+)",
+    summary: "Remove a data volume: the server is recreated without it; the volume goes too unless keep_data=true (manage_servers)",
     request: {
       params: ServerRef.extend({
         device: z
@@ -621,7 +621,7 @@ serverRoleRoutes.openapi(
     method: "post",
     path: "/",
     tags: ["server roles"],
-    summary: "Add a role to the catalog (admin)",
+    summary: "Add a role to the catalog (admin_access)",
     request: { body: jsonBody(RoleInput) },
     responses: { 201: jsonResponse(RoleView, "The role.") },
     errors: ["validation", "conflict"],
@@ -677,7 +677,7 @@ serverRoleRoutes.openapi(
     method: "patch",
     path: "/{name}",
     tags: ["server roles"],
-    summary: "Change a role (admin); servers get it at their next recreate (assign the role again)",
+    summary: "Change a role (admin_access); servers get it at their next recreate (assign the role again)",
     request: { params: RoleParam, body: jsonBody(RolePatch) },
     responses: { 200: jsonResponse(RoleView, "The role.") },
     errors: ["validation", "notFound"],
@@ -693,7 +693,7 @@ serverRoleRoutes.openapi(
     method: "delete",
     path: "/{name}",
     tags: ["server roles"],
-    summary: "Delete a role no server has (admin; built-in roles cannot be deleted)",
+    summary: "Delete a role no server has (admin_access; built-in roles cannot be deleted)",
     request: { params: RoleParam },
     responses: { 204: { description: "Deleted." } },
     errors: ["notFound", "conflict"],

@@ -105,7 +105,7 @@ systemRoutes.openapi(
     method: "get",
     path: "/logs",
     tags: ["system"],
-    summary: "Audit events, failed tasks and failed notification deliveries, newest first (admin)",
+    summary: "Audit events, failed tasks and failed notification deliveries, newest first (admin_access)",
     request: { query: LogQuery },
     responses: {
       200: jsonResponse(
@@ -127,7 +127,7 @@ systemRoutes.openapi(
     method: "get",
     path: "/config",
     tags: ["system"],
-    summary: "The settings in effect, secrets excepted (admin)",
+    summary: "The settings in effect, secrets excepted (admin_access)",
     responses: { 200: jsonResponse(z.record(z.string(), z.unknown()).openapi("SystemConfig"), "The settings.") },
   }),
   async (c) => {
@@ -255,7 +255,7 @@ monitoringRoutes.openapi(
     method: "patch",
     path: "/settings",
     tags: ["monitoring"],
-    summary: "Change the monitoring settings (admin); a new sampling interval is pushed to every online agent",
+    summary: "Change the monitoring settings (admin_access); a new sampling interval is pushed to every online agent",
     request: {
       body: jsonBody(
         z.object({ sample_interval_seconds: SampleInterval.nullable().optional(), grafana_url: GrafanaUrl.nullable().optional() }).strict(),

@@ -28,3 +28,17 @@ export function useCan(): { operate: boolean; admin: boolean } {
   const me = useMe();
   return { operate: canOperate(me?.role), admin: isAdmin(me?.role) };
 }
+
+/**
+ * What the signed-in user holds beyond their role: seed 004's permissions and, for a
+ * project-scoped member, their projects (anyone may read their own).
+ */
+export function useMyAccess() {
+  const me = useMe();
+  return useQuery({
+    queryKey: keys.access.mine(me?.id ?? ""),
+    enabled: Boolean(me),
+    queryFn: () => ok(api.GET("/api/v1/users/{id}/permissions", { params: { path: { id: me?.id ?? "" } } })),
+    staleTime: 30_000,
+  }).data;
+}

@@ -4,6 +4,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import type { Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
+import { useMyAccess } from "../api/session.ts";
 import { useEventSource } from "../api/sse.ts";
 import { applyContainerEvent, type Container, type DockerEvent } from "../lib/container-events.ts";
 import { type HostPresence, presenceInList, withPresence } from "../lib/host-presence.ts";
@@ -13,8 +14,11 @@ type Host = Schemas["Host"];
 
 export function LiveEvents() {
   const qc = useQueryClient();
+  const access = useMyAccess();
 
-  useEventSource("/api/v1/events", {
+  // The organization's Docker events show every project's containers: a project-scoped member's
+  // request would be refused, so it is not made (their notifications still stream).
+  useEventSource(access && access.project_ids === null ? "/api/v1/events" : null, {
     docker: (data) => {
       const event = JSON.parse(data) as DockerEvent;
       if (event.type === "container") {

@@ -5,7 +5,7 @@ import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState, type FormEvent } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
-import { useMe } from "../api/session.ts";
+import { useMe, useMyAccess } from "../api/session.ts";
 import { Command } from "../components/attach-host.tsx";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
@@ -34,17 +34,6 @@ const PERMISSION_HINTS: Record<Permission, string> = {
   manage_backups: "run (and, with admin access, restore) backups",
   admin_access: "organization settings, vault, system logs",
 };
-
-/** What the signed-in user holds: read from their own access (anyone may read their own). */
-export function useMyAccess() {
-  const me = useMe();
-  return useQuery({
-    queryKey: keys.access.mine(me?.id ?? ""),
-    enabled: Boolean(me),
-    queryFn: () => ok(api.GET("/api/v1/users/{id}/permissions", { params: { path: { id: me?.id ?? "" } } })),
-    staleTime: 30_000,
-  }).data;
-}
 
 export function AccessPage() {
   const { tab = "members" } = useSearch({ from: "/app/access" });
@@ -107,6 +96,16 @@ function Members() {
   const member = iam.data?.members.find((m) => m.user_id === editing);
   return (
     <div className="grid gap-4">
+      {mine ? (
+        <Card title="Your access">
+          <p className="text-sm" data-testid="my-access">
+            <Badge>{mine.role}</Badge> {mine.permissions.length ? mine.permissions.join(", ") : "no permission beyond reading"} ·{" "}
+            {mine.project_ids === null
+              ? "all projects"
+              : `projects: ${mine.project_ids.map((id) => projects.data?.projects.find((p) => p.id === id)?.name ?? id).join(", ") || "none"}`}
+          </p>
+        </Card>
+      ) : null}
       <Card>
         <DataTable
           spec={table}
