@@ -473,7 +473,7 @@ export interface paths {
         get: operations["getBackupDestinations"];
         put?: never;
         /**
-         * Add an S3-compatible destination, after checking it (admin+)
+         * Add an S3-compatible destination, after checking it (admin_access)
          * @description The settings are checked from the Worker before they are saved: a probe object is written under the prefix, read back and deleted. A refusal is a 422 in the store's words.
          */
         post: operations["postBackupDestinations"];
@@ -494,12 +494,12 @@ export interface paths {
         get: operations["getBackupDestinationsById"];
         put?: never;
         post?: never;
-        /** Remove a destination that holds no recorded backups (admin+) */
+        /** Remove a destination that holds no recorded backups (admin_access) */
         delete: operations["deleteBackupDestinationsById"];
         options?: never;
         head?: never;
         /**
-         * Change a destination; changed settings are checked again (admin+)
+         * Change a destination; changed settings are checked again (admin_access)
          * @description The settings are checked from the Worker before they are saved: a probe object is written under the prefix, read back and deleted. A refusal is a 422 in the store's words.
          */
         patch: operations["patchBackupDestinationsById"];
@@ -516,7 +516,7 @@ export interface paths {
         get: operations["getBackupPolicies"];
         put?: never;
         /**
-         * Create a backup policy and arm its schedule (admin+)
+         * Create a backup policy and arm its schedule (manage_backups and admin_access)
          * @description `schedule` is five-field cron (minute hour day-of-month month day-of-week) or @daily/@weekly/…, read by croner in `timezone` (an IANA name, UTC by default); a pattern or zone croner cannot read is a 400 in its words. `keep_last` (default 7) and `max_age_days` are the retention, applied after each successful run to this policy's backups only (null: no limit). An unknown target or destination is a 422.
          */
         post: operations["postBackupPolicies"];
@@ -537,12 +537,12 @@ export interface paths {
         get: operations["getBackupPoliciesById"];
         put?: never;
         post?: never;
-        /** Delete a policy and its run history; the backups it made stay (admin+) */
+        /** Delete a policy and its run history; the backups it made stay (manage_backups and admin_access) */
         delete: operations["deleteBackupPoliciesById"];
         options?: never;
         head?: never;
         /**
-         * Change a policy's schedule, retention, destination, notifications, or switch it on or off (admin+)
+         * Change a policy's schedule, retention, destination, notifications, or switch it on or off (manage_backups and admin_access)
          * @description `schedule` is five-field cron (minute hour day-of-month month day-of-week) or @daily/@weekly/…, read by croner in `timezone` (an IANA name, UTC by default); a pattern or zone croner cannot read is a 400 in its words. `keep_last` (default 7) and `max_age_days` are the retention, applied after each successful run to this policy's backups only (null: no limit). An unknown target or destination is a 422. The target cannot change: a policy's backups are one target's.
          */
         patch: operations["patchBackupPoliciesById"];
@@ -558,7 +558,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Run the policy now, besides its schedule (member+)
+         * Run the policy now, besides its schedule (manage_backups)
          * @description Answers the run: its task (`task_id`) follows the backup's progress. A 409 while a run of the policy is still going.
          */
         post: operations["postBackupPoliciesRun"];
@@ -613,7 +613,7 @@ export interface paths {
         get: operations["getBackups"];
         put?: never;
         /**
-         * Back up a target now, as a task (member+)
+         * Back up a target now, as a task (manage_backups)
          * @description Answers 202 at once with the task (follow it at /api/v1/tasks/{id}: bytes done in `result.bytes_done`, a log in `result.log`) and the backup's record (status `running`). A volume is read as a tar from a container that mounts it; `stop_containers` stops its running users meanwhile.
          */
         post: operations["postBackups"];
@@ -634,7 +634,7 @@ export interface paths {
         get: operations["getBackupsById"];
         put?: never;
         post?: never;
-        /** Delete a backup: its artifact and manifest, then its record (admin+) */
+        /** Delete a backup: its artifact and manifest, then its record (manage_backups and admin_access) */
         delete: operations["deleteBackupsById"];
         options?: never;
         head?: never;
@@ -649,7 +649,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The backup's artifact, decrypted (admin+)
+         * The backup's artifact, decrypted (manage_backups and admin_access)
          * @description Streams the artifact as the target's format (a tar for a volume). Its SHA-256 is checked in full before anything is sent (the artifact is read twice): a corrupted artifact is a 409.
          */
         get: operations["getBackupsDownload"];
@@ -671,7 +671,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Restore a backup, as a task (admin+)
+         * Restore a backup, as a task (manage_backups and admin_access)
          * @description `into: {kind: same}` restores over the backed-up target (a volume's current data is kept as a safety copy until the restore succeeds, and put back if it fails); `into: {kind: new, name, host_id?}` into a new one, on another host if `host_id` says so (a server's backup: a new volume); `into: {kind: server, server_id}` (a server's backup only) over another server's data volume, on whatever host it runs, its container stopped meanwhile. The artifact's SHA-256 is checked over the whole artifact before anything is touched: a corrupted one fails the task and changes nothing.
          */
         post: operations["postBackupsRestore"];
@@ -691,7 +691,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Record the backups a destination holds that Pier has no record of (admin+)
+         * Record the backups a destination holds that Pier has no record of (manage_backups and admin_access)
          * @description Reads the manifests under `<prefix>/pier/<organization id>/` and records each backup whose artifact is there with the manifest's size (as `imported`). Already recorded ones are counted in `known`; others are listed in `skipped` with the reason.
          */
         post: operations["postBackupsScan"];
@@ -945,7 +945,7 @@ export interface paths {
         get: operations["getFirewallGroups"];
         put?: never;
         /**
-         * Create a firewall group, optionally with its rules (admin+, manage_firewall)
+         * Create a firewall group, optionally with its rules (manage_firewall)
          * @description Replies to allowed connections always pass. A new connection is matched against the server's groups' rules (groups in assignment order, rules by position); the first match decides. When none matches, the direction's default decides: `deny` when any of the server's groups says so. `allow` hands the packet back to Docker's own rules; `deny` drops it. IPv4 only.
          */
         post: operations["postFirewallGroups"];
@@ -966,11 +966,11 @@ export interface paths {
         get: operations["getFirewallGroupsByGroup"];
         put?: never;
         post?: never;
-        /** Delete a group: its servers lose its rules at once (admin+) */
+        /** Delete a group: its servers lose its rules at once (manage_firewall) */
         delete: operations["deleteFirewallGroupsByGroup"];
         options?: never;
         head?: never;
-        /** Change a group's name, description, defaults or (all of) its rules, and push it to its servers (admin+) */
+        /** Change a group's name, description, defaults or (all of) its rules, and push it to its servers (manage_firewall) */
         patch: operations["patchFirewallGroupsByGroup"];
         trace?: never;
     };
@@ -984,7 +984,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Add a rule at a position (the end by default) and push the group to its servers (admin+)
+         * Add a rule at a position (the end by default) and push the group to its servers (manage_firewall)
          * @description Replies to allowed connections always pass. A new connection is matched against the server's groups' rules (groups in assignment order, rules by position); the first match decides. When none matches, the direction's default decides: `deny` when any of the server's groups says so. `allow` hands the packet back to Docker's own rules; `deny` drops it. IPv4 only.
          */
         post: operations["postFirewallGroupsRules"];
@@ -1004,11 +1004,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a rule and push the group to its servers (admin+) */
+        /** Remove a rule and push the group to its servers (manage_firewall) */
         delete: operations["deleteFirewallGroupsRulesByRule"];
         options?: never;
         head?: never;
-        /** Change a rule (or move it) and push the group to its servers (admin+) */
+        /** Change a rule (or move it) and push the group to its servers (manage_firewall) */
         patch: operations["patchFirewallGroupsRulesByRule"];
         trace?: never;
     };
@@ -2078,7 +2078,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change the monitoring settings (admin); a new sampling interval is pushed to every online agent */
+        /** Change the monitoring settings (admin_access); a new sampling interval is pushed to every online agent */
         patch: operations["patchMonitoringSettings"];
         trace?: never;
     };
@@ -2434,7 +2434,7 @@ export interface paths {
         /** The organization's server roles (built-in web, was and db included), with how many servers have each */
         get: operations["getServerRoles"];
         put?: never;
-        /** Add a role to the catalog (admin) */
+        /** Add a role to the catalog (admin_access) */
         post: operations["postServerRoles"];
         delete?: never;
         options?: never;
@@ -2453,11 +2453,11 @@ export interface paths {
         get: operations["getServerRolesByName"];
         put?: never;
         post?: never;
-        /** Delete a role no server has (admin; built-in roles cannot be deleted) */
+        /** Delete a role no server has (admin_access; built-in roles cannot be deleted) */
         delete: operations["deleteServerRolesByName"];
         options?: never;
         head?: never;
-        /** Change a role (admin); servers get it at their next recreate (assign the role again) */
+        /** Change a role (admin_access); servers get it at their next recreate (assign the role again) */
         patch: operations["patchServerRolesByName"];
         trace?: never;
     };
@@ -2489,7 +2489,7 @@ export interface paths {
         get: operations["getServers"];
         put?: never;
         /**
-         * Create a server, as a task: 202 with its task_id (member+)
+         * Create a server, as a task: 202 with its task_id (create_server)
          * @description From a role's template (image, command, ports, health check, data path) or an explicit image. `cpu` → the container's CPU limit, `memory_mb` → its memory limit, `disk_gb` → its data volume's size (a quota where the storage driver allows one, otherwise reported against usage). `network` {subnet, gateway, ip_address} puts it on a user-defined bridge network for that subnet with a static address.
          */
         post: operations["postServers"];
@@ -2510,7 +2510,7 @@ export interface paths {
         get: operations["getServersByRef"];
         put?: never;
         post?: never;
-        /** Delete a server: its container, and its data volumes unless keep_data=true, as a task (member+) */
+        /** Delete a server: its container, and its data volumes unless keep_data=true, as a task (manage_servers) */
         delete: operations["deleteServersByRef"];
         options?: never;
         head?: never;
@@ -2548,7 +2548,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a server's configuration: cpu and memory_mb live, image, env, command and ports by a recreate task (member+) */
+        /** Change a server's configuration: cpu and memory_mb live, image, env, command and ports by a recreate task (manage_servers) */
         patch: operations["patchServersConfig"];
         trace?: never;
     };
@@ -2561,7 +2561,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a data volume mounted at mount_path: the server is recreated with it (member+) */
+        /** Add a data volume mounted at mount_path: the server is recreated with it (manage_servers) */
         post: operations["postServersDisks"];
         delete?: never;
         options?: never;
@@ -2579,7 +2579,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a data volume: the server is recreated without it; the volume goes too unless keep_data=true (member+) */
+        /** Remove a data volume: the server is recreated without it; the volume goes too unless keep_data=true (manage_servers) */
         delete: operations["deleteServersDisksByDevice"];
         options?: never;
         head?: never;
@@ -2612,7 +2612,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reboot a server, as a task (member+) */
+        /** Reboot a server, as a task (manage_servers) */
         post: operations["postServersReboot"];
         delete?: never;
         options?: never;
@@ -2628,7 +2628,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Assign a role (or remove it with null): the server is recreated from the template, keeping its data volume and address (member+) */
+        /** Assign a role (or remove it with null): the server is recreated from the template, keeping its data volume and address (assign_roles) */
         put: operations["putServersRole"];
         post?: never;
         delete?: never;
@@ -2646,7 +2646,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a server, as a task (member+) */
+        /** Start a server, as a task (manage_servers) */
         post: operations["postServersStart"];
         delete?: never;
         options?: never;
@@ -2680,7 +2680,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop a server, as a task (member+) */
+        /** Stop a server, as a task (manage_servers) */
         post: operations["postServersStop"];
         delete?: never;
         options?: never;
@@ -2698,17 +2698,17 @@ export interface paths {
         /** A server's firewall groups, its effective ruleset's size and what its host last did with it */
         get: operations["getServersFirewallGroups"];
         /**
-         * Set exactly a server's firewall groups and write its ruleset on its host (admin+)
+         * Set exactly a server's firewall groups and write its ruleset on its host (manage_firewall)
          * @description All or nothing: when the host cannot write the ruleset the assignment is undone and the error answered — 503 when the host is offline, 409 when its agent may not change iptables (not root, no NET_ADMIN, no iptables; the message says which).
          */
         put: operations["putServersFirewallGroups"];
         /**
-         * Give a server more firewall groups and write its ruleset on its host (admin+)
+         * Give a server more firewall groups and write its ruleset on its host (manage_firewall)
          * @description All or nothing: when the host cannot write the ruleset the assignment is undone and the error answered — 503 when the host is offline, 409 when its agent may not change iptables (not root, no NET_ADMIN, no iptables; the message says which).
          */
         post: operations["postServersFirewallGroups"];
         /**
-         * Take firewall groups (or, with none named, all) away from a server (admin+)
+         * Take firewall groups (or, with none named, all) away from a server (manage_firewall)
          * @description All or nothing: when the host cannot write the ruleset the assignment is undone and the error answered — 503 when the host is offline, 409 when its agent may not change iptables (not root, no NET_ADMIN, no iptables; the message says which).
          */
         delete: operations["deleteServersFirewallGroups"];
@@ -2726,7 +2726,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create many servers as one task, with addresses handed out from network.ip_range in order (member+) */
+        /** Create many servers as one task, with addresses handed out from network.ip_range in order (create_server) */
         post: operations["postServersBulk"];
         delete?: never;
         options?: never;
@@ -2743,7 +2743,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start, stop, reboot or delete many servers as one task (member+) */
+        /** Start, stop, reboot or delete many servers as one task (manage_servers) */
         post: operations["postServersBulkActions"];
         delete?: never;
         options?: never;
@@ -2760,7 +2760,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Clean failed servers up (the named ones, or every failed one): containers, volumes unless keep_data, rows (member+) */
+        /** Clean failed servers up (the named ones, or every failed one): containers, volumes unless keep_data, rows (manage_servers) */
         post: operations["postServersCleanup"];
         delete?: never;
         options?: never;
@@ -2811,7 +2811,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reconcile servers against what each host runs: a missing container is an error, labelled containers without a server are reported (member+) */
+        /** Reconcile servers against what each host runs: a missing container is an error, labelled containers without a server are reported (manage_servers) */
         post: operations["postServersSync"];
         delete?: never;
         options?: never;
@@ -2863,7 +2863,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The settings in effect, secrets excepted (admin) */
+        /** The settings in effect, secrets excepted (admin_access) */
         get: operations["getSystemConfig"];
         put?: never;
         post?: never;
@@ -2880,7 +2880,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit events, failed tasks and failed notification deliveries, newest first (admin) */
+        /** Audit events, failed tasks and failed notification deliveries, newest first (admin_access) */
         get: operations["getSystemLogs"];
         put?: never;
         post?: never;
@@ -3074,10 +3074,10 @@ export interface paths {
         };
         /** A secret's versions, without values (member+) */
         get: operations["getVaultSecretsByKey"];
-        /** Store a secret: a new version of the key (admin); audited without the value */
+        /** Store a secret: a new version of the key (admin_access); audited without the value */
         put: operations["putVaultSecretsByKey"];
         post?: never;
-        /** Delete a secret and all its versions (admin); deployments referencing it then fail until it is stored again */
+        /** Delete a secret and all its versions (admin_access); deployments referencing it then fail until it is stored again */
         delete: operations["deleteVaultSecretsByKey"];
         options?: never;
         head?: never;
@@ -3091,7 +3091,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a secret's value, the newest or `version` (admin); the read is audited */
+        /** Read a secret's value, the newest or `version` (admin_access); the read is audited */
         get: operations["getVaultSecretsValue"];
         put?: never;
         post?: never;

@@ -99,6 +99,8 @@ serverManagerOpsCompat.get("/api/monitoring/metrics/:serverId", async (c) => {
       source: "container",
     });
   }
+  // A host's own figures span every project: not a project-scoped member's (as on /api/v1/hosts/{id}/metrics).
+  if (c.var.principal.projectScope) throw notFound(`Server ${ref}`);
   const host = await getHost(c.var.db, org, ref).catch((e: unknown) => {
     if (e instanceof ApiError && e.status === 404) throw notFound(`Server ${ref}`);
     throw e;

@@ -245,6 +245,13 @@ describe("project-scoped members", () => {
     await expectProblem(await call("/api/v1/metrics/prometheus", { token: member.token }), 403, /scoped/);
     expect((await call("/ps2/some-host", { token: member.token })).status).toBe(403);
     expect((await call("/api/servers/some-host/docker/volumes", { token: member.token })).status).toBe(403);
+    // A host's own figures span every project: the owner reads them, the scoped member finds nothing.
+    const host = await json(await call("/api/v1/hosts", { token: owner.token, body: { name: "h1" } }), 201);
+    for (const path of [`/api/monitoring/metrics/${host.id}`, `/api/servers/${host.id}/metrics`]) {
+      expect((await call(path, { token: owner.token })).status, path).toBe(200);
+      expect((await call(path, { token: member.token })).status, path).toBe(404);
+    }
+    await expectProblem(await call("/api/v1/system/logs", { token: member.token }), 403);
     // DevFlow's project paths name applications: another project's looks missing.
     expect((await call(`/api/projects/${theirApp.name}/docker/stats`, { token: member.token })).status).toBe(404);
     expect((await call(`/api/projects/${theirApp.id}/docker/stats`, { token: member.token })).status).toBe(404);
