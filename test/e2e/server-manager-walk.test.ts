@@ -201,6 +201,10 @@ describe.skipIf(!dockerAvailable())("the server manager documents, walked end to
     // 004: the role removed, the server is recreated without its group: reachable.
     const removed = await api(`/api/remove_role/${names.w3}`, { ...as(), method: "POST" });
     expect(removed.status, JSON.stringify(removed.body)).toBe(202);
+    // One task at a time per server: a stop while the recreate runs is refused.
+    const busy = await api(`/api/servers/${names.w3}/stop`, { ...as(), method: "POST" });
+    expect(busy.status, JSON.stringify(busy.body)).toBe(409);
+    expect(busy.body).toMatchObject({ success: false, error: expect.stringContaining(removed.body.data.task_id) });
     expect((await task004(removed.body.data.task_id)).status).toBe("succeeded");
     await waitFor("web2 to reach fw3 once its role is gone", () => reaches(names.w2, w3.ip!), { timeout: 60_000 });
     // Assigned again, cut off again.

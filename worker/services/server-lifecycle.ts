@@ -138,12 +138,25 @@ async function requireHostsOnline(db: Database, organizationId: string, rows: Se
 }
 
 /** A server whose task is still making or removing it takes no other action yet. */
-function requireSettled(rows: ServerRow[]) {
+async function requireSettled(db: Database, rows: ServerRow[]) {
   const busy = rows.find((r) => r.status === "creating" || r.status === "deleting");
   if (busy)
     throw conflict(
       `Server ${busy.name} is ${busy.status}${busy.taskId ? ` (task ${busy.taskId})` : ""}: wait for that task to end, then retry.`,
     );
+  // One task at a time per server: a stop or a second recreate during a recreate (which sets the
+  // old container aside under another name) would act on the wrong container.
+  const taskIds = [...new Set(rows.map((r) => r.taskId).filter((id): id is string => !!id))];
+  if (taskIds.length === 0) return;
+  const [active] = await db
+    .select({ id: tasks.id, kind: tasks.kind })
+    .from(tasks)
+    .where(and(inArray(tasks.id, taskIds), inArray(tasks.status, ["queued", "running"])))
+    .limit(1);
+  if (active) {
+    const row = rows.find((r) => r.taskId === active.id)!;
+    throw conflict(`Server ${row.name} is busy with task ${active.id} (${active.kind}): wait for it to end, then retry.`);
+  }
 }
 
 // ---- create ------------------------------------------------------------------------------------------
@@ -410,7 +423,7 @@ export async function serverAction(
   const p = actor.principal;
   assertPermission(p, "manage_servers");
   const rows = await getServers(db, p.organizationId, refs, await serverScope(db, p));
-  requireSettled(rows);
+  await requireSettled(db, rows);
   await requireHostsOnline(db, p.organizationId, rows);
   return { task: await startServerTask(db, env, actor, action, rows), servers: rows };
 }
@@ -510,7 +523,7 @@ export async function assignRole(
   const role = roleName ? await getRole(db, env, p.organizationId, roleName) : null;
   if (role) await requireRoleGroups(db, p.organizationId, role.name, role.firewallGroups);
   const rows = await getServers(db, p.organizationId, refs, await serverScope(db, p));
-  requireSettled(rows);
+  await requireSettled(db, rows);
   await requireHostsOnline(db, p.organizationId, rows);
   const changes = Object.fromEntries(rows.map((r) => [r.id, roleChange(r, role)]));
   const task = await startServerTask(
@@ -550,7 +563,7 @@ export async function updateServerConfig(
   const p = actor.principal;
   assertPermission(p, "manage_servers");
   const row = await getServer(db, p.organizationId, ref, await serverScope(db, p));
-  requireSettled([row]);
+  await requireSettled(db, [row]);
   const live: string[] = [];
   const recreate: string[] = [];
   const set: Partial<ServerRow> = { updatedAt: nowIso() };
@@ -639,7 +652,7 @@ export async function addServerDisk(
   const p = actor.principal;
   assertPermission(p, "manage_servers");
   const row = await getServer(db, p.organizationId, ref, await serverScope(db, p));
-  requireSettled([row]);
+  await requireSettled(db, [row]);
   const disks = await serverDisksOf(db, row.id);
   let device = input.device;
   if (!device) for (let n = disks.length + 1; !device || disks.some((d) => d.device === device); n++) device = `disk${n}`;
@@ -666,7 +679,7 @@ export async function removeServerDisk(
   const p = actor.principal;
   assertPermission(p, "manage_servers");
   const row = await getServer(db, p.organizationId, ref, await serverScope(db, p));
-  requireSettled([row]);
+  await requireSettled(db, [row]);
   const disk = (await serverDisksOf(db, row.id)).find((d) => d.device === device);
   if (!disk) throw notFound(`Disk ${device} of server ${row.name}`);
   await requireHostsOnline(db, p.organizationId, [row]);
