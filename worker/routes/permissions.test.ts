@@ -110,6 +110,15 @@ describe("project-scoped members", () => {
       await call("/api/v1/applications", { token: member.token, body: { project_id: theirs.id, name: "c", image: "x:1" } }),
       404,
     );
+    // What hangs off another project's application, and its databases, look missing too.
+    for (const sub of ["deployments", "domains", "environment"])
+      await expectProblem(await call(`/api/v1/applications/${theirApp.id}/${sub}`, { token: member.token }), 404);
+    const db = (projectId: string, name: string) =>
+      call("/api/v1/databases", { token: owner.token, body: { project_id: projectId, engine: "postgres", name, start: false } });
+    const myDb = await json(await db(mine.id, "pg-mine"), 201);
+    const theirDb = await json(await db(theirs.id, "pg-theirs"), 201);
+    expect(ids((await json(await call("/api/v1/databases", { token: member.token }), 200)).databases)).toEqual([myDb.id]);
+    await expectProblem(await call(`/api/v1/databases/${theirDb.id}`, { token: member.token }), 404);
     await expectProblem(await call("/api/v1/projects", { token: member.token, body: { name: "new" } }), 403, /scoped/);
     await expectProblem(await call("/api/v1/hosts/hst_aaaaaaaaaaaaaaaaaaaa/containers", { token: member.token }), 403, /scoped/);
     await expectProblem(await call("/api/v1/events", { token: member.token }), 403, /scoped/);
