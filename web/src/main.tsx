@@ -4,6 +4,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { ApiProblem } from "./api/client.ts";
 import { keys } from "./api/keys.ts";
+import { queryRetryDelay, retryQuery } from "./api/retry.ts";
 import { ToastProvider } from "./components/ui/toast.tsx";
 import { applyTheme } from "./lib/theme.ts";
 import { createAppRouter } from "./router.tsx";
@@ -15,8 +16,10 @@ const queryClient: QueryClient = new QueryClient({
   defaultOptions: {
     queries: {
       staleTime: 10_000,
-      // Server errors and rate limiting (429) are worth another try; other 4xx are answers.
-      retry: (count, err) => count < 3 && !(err instanceof ApiProblem && err.status < 500 && err.status !== 429),
+      // Requests that got no answer (a network change) are tried again quickly, server errors and
+      // 429 three times; other 4xx are answers (api/retry.ts).
+      retry: retryQuery,
+      retryDelay: queryRetryDelay,
       refetchOnWindowFocus: false,
     },
   },

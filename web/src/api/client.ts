@@ -4,20 +4,11 @@
 // requests carry the CSRF token that the Worker set in the readable `pier_csrf` cookie.
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "../../../test/generated/pier-api.ts";
+import { ApiProblem } from "./problem.ts";
 
 export type Schemas = components["schemas"];
 
-/** An API error as the API described it: its problem `detail` is what the user reads. */
-export class ApiProblem extends Error {
-  override readonly name = "ApiProblem";
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-    readonly errors: { pointer: string; detail: string }[] = [],
-  ) {
-    super(detail);
-  }
-}
+export { ApiProblem } from "./problem.ts";
 
 export function csrfToken(): string | undefined {
   for (const part of document.cookie.split(";")) {
