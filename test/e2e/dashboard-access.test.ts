@@ -62,6 +62,8 @@ describe.skipIf(!hasChromium)("the dashboard's Access screen", () => {
     await memberPage.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Projects", exact: true }).click();
     await memberPage.getByRole("link", { name: projects.mine, exact: true }).waitFor();
     expect(await memberPage.getByRole("link", { name: projects.theirs, exact: true }).count()).toBe(0);
+    // A scoped member cannot create projects: the page does not offer it.
+    expect(await memberPage.getByRole("button", { name: "New project" }).count()).toBe(0);
     await memberPage.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Access", exact: true }).click();
     await poll(() => memberPage.getByTestId("my-access").textContent()).toContain("manage_firewall");
     expect(await memberPage.getByTestId("my-access").textContent()).toContain(projects.mine);

@@ -4,7 +4,7 @@ import { Link, useParams } from "@tanstack/react-router";
 import { useState, type FormEvent } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
-import { useCan } from "../api/session.ts";
+import { useCan, useMyAccess } from "../api/session.ts";
 import { HostOptions } from "../components/host-options.tsx";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
@@ -16,6 +16,10 @@ import { ago } from "../lib/format.ts";
 
 export function ProjectsPage() {
   const can = useCan();
+  // A project-scoped member cannot create projects (an admin creates one and adds it to theirs);
+  // until the caller's access is read, the button waits rather than show and vanish.
+  const access = useMyAccess();
+  const scoped = access ? access.project_ids !== null : true;
   const qc = useQueryClient();
   const toast = useToast();
   const [open, setOpen] = useState(false);
@@ -39,7 +43,7 @@ export function ProjectsPage() {
   };
   return (
     <>
-      <PageTitle actions={can.operate ? <Button onClick={() => setOpen(true)}>New project</Button> : null}>Projects</PageTitle>
+      <PageTitle actions={can.operate && !scoped ? <Button onClick={() => setOpen(true)}>New project</Button> : null}>Projects</PageTitle>
       <Dialog open={open} onOpenChange={setOpen} title="New project">
         <form onSubmit={submit} className="grid gap-3">
           <Field label="Name">
