@@ -15,6 +15,12 @@ const reached: string[] = [];
 beforeAll(async () => {
   target = createServer((req, res) => {
     reached.push(req.url ?? "");
+    if (req.url === "/held") {
+      // A stream that stays open until the test ends, like an SSE subscription.
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write("data: open\n\n");
+      return;
+    }
     if (req.url === "/stream") {
       // One event now, the rest only when the test says so: a buffering proxy would hold the first.
       res.writeHead(200, { "content-type": "text/event-stream" });
@@ -73,6 +79,25 @@ describe("the edge proxy of npm start", () => {
     let rest = "";
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += chunk.value;
     expect(rest).toBe("data: last\n\n");
+  });
+
+  it("holds a thousand streams open at once, and still answers a request beside them", async () => {
+    // Each stream holds its connection to wrangler for as long as it lives: a pooled cap on those
+    // connections would leave every stream past it (and every request after) without an answer.
+    const controller = new AbortController();
+    try {
+      const firsts = await Promise.all(
+        Array.from({ length: 1000 }, async () => {
+          const res = await fetch(`${proxy.url}/held`, { signal: controller.signal });
+          const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+          return (await reader.read()).value;
+        }),
+      );
+      expect(new Set(firsts)).toEqual(new Set(["data: open\n\n"]));
+      expect((await fetch(`${proxy.url}/after-the-streams`)).status).toBe(200);
+    } finally {
+      controller.abort();
+    }
   });
 
   it("passes WebSocket upgrades through, with the socket's address", async () => {

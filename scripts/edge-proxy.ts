@@ -58,7 +58,10 @@ function forwardedHeaders(req: IncomingMessage, keepUpgrade: boolean): IncomingH
 
 export async function startEdgeProxy(options: { port: number; host?: string; target: { host: string; port: number } }): Promise<EdgeProxy> {
   const { target } = options;
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  // No cap on sockets to wrangler: an SSE stream holds its socket for as long as it lives, so a cap
+  // of N let only N streams open and queued every later request behind them, unanswered (the edge
+  // has no such cap; 1 000 event subscribers once stalled at 256 here).
+  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
 
   const server: Server = createServer((req, res) => {
     if (isLocalOnly(req.url)) {
