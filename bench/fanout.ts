@@ -4,7 +4,9 @@
 // container's `start` event is taken. Latency is measured two ways: from the event's own time
 // (Docker's clock: includes the agent's event batching, up to 250 ms by design) and from the first
 // subscriber's arrival (the fan-out's own spread). The stack's memory is read before the streams
-// open, with all of them open, and after.
+// open, with all of them open, and after. Beside the open time, the dev server's floor: as many
+// `GET /livez` at once (a route that does nothing), so the time the local dev server takes to
+// answer that many requests at all is not read as Pier's.
 import { createParser } from "eventsource-parser";
 import { Pool } from "undici";
 import type { Api } from "./api.ts";
@@ -20,6 +22,8 @@ export interface FanoutResult {
   ready: number;
   delivered: number;
   open_seconds: number;
+  /** As many `GET /livez` sent at once through the same client: the dev server's own time for that crowd. */
+  floor_seconds: number;
   from_event_time: Summary;
   from_first_arrival: Summary;
   stack_rss_mib: { before: number; subscribed: number; after: number };
@@ -79,8 +83,19 @@ export async function runFanout(options: {
     res.body.on("error", () => {});
   };
 
-  const t0 = Date.now();
   try {
+    const f0 = Date.now();
+    await Promise.all(
+      Array.from({ length: subscribers }, async () => {
+        const res = await pool.request({ method: "GET", path: "/livez", signal: controller.signal });
+        await res.body.dump();
+        if (res.statusCode !== 204) throw new Error(`/livez: ${res.statusCode}`);
+      }),
+    );
+    const floorSeconds = (Date.now() - f0) / 1000;
+    options.log(`${subscribers} GET /livez at once answered in ${floorSeconds.toFixed(1)} s (the dev server's floor)`);
+
+    const t0 = Date.now();
     // Opened a few at a time so the stack sees a crowd arrive, not one burst it must queue.
     const opening = Array.from({ length: subscribers }, (_, i) =>
       new Promise((r) => setTimeout(r, Math.floor(i / 50) * 20)).then(subscribe).catch((error: Error) => {
@@ -115,6 +130,7 @@ export async function runFanout(options: {
       ready,
       delivered: arrivals.length,
       open_seconds: round(openSeconds, 1),
+      floor_seconds: round(floorSeconds, 1),
       from_event_time: summarize(arrivals.map((a) => a.at - a.eventTime)),
       from_first_arrival: summarize(arrivals.map((a) => a.at - first)),
       stack_rss_mib: { before, subscribed, after: 0 },

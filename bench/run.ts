@@ -444,7 +444,8 @@ function report(r: Record<string, any>): string {
     const f = r.fanout as FanoutResult;
     out.push(
       table(
-        `(g) One Docker event to ${f.subscribers} SSE subscribers (${f.ready} ready in ${f.open_seconds} s, ${f.delivered} delivered` +
+        `(g) One Docker event to ${f.subscribers} SSE subscribers (${f.ready} ready in ${f.open_seconds} s; as many GET /livez at once ` +
+          `${f.floor_seconds} s, the dev server's floor; ${f.delivered} delivered` +
           `${f.failed_to_open ? `; ${f.failed_to_open} not opened: ${f.open_error}` : ""})`,
         H,
         [
