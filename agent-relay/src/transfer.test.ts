@@ -113,6 +113,25 @@ describe("Transfers", () => {
     expect(transfers.open).toBe(0);
   });
 
+  it("a download gathers the engine's pieces into frames of up to the frame size, bytes in order", async () => {
+    const { transfers, frames } = harness();
+    const { download } = transfers.register("d3", "download", new AbortController().signal);
+    const piece = 64 * 1024;
+    const total = 2 * TRANSFER_FRAME_MAX_BYTES + 3 * piece + 1000;
+    const bytes = new Uint8Array(total).map((_, i) => (i * 7) % 251);
+    const source = Readable.from(
+      (function* () {
+        for (let at = 0; at < total; at += piece) yield bytes.subarray(at, Math.min(at + piece, total));
+      })(),
+    );
+    transfers.credit("d3", total);
+    expect(await download!.send(source)).toBe(total);
+    const payloads = frames.map((f) => decodeTransferFrame(f)!.payload);
+    // Full frames, then what was left at the end: not one frame per piece.
+    expect(payloads.map((p) => p.length)).toEqual([TRANSFER_FRAME_MAX_BYTES, TRANSFER_FRAME_MAX_BYTES, 3 * piece + 1000]);
+    expect(Buffer.concat(payloads).equals(Buffer.from(bytes))).toBe(true);
+  });
+
   it("a download waiting for credit stops when its command is aborted", async () => {
     const { transfers } = harness();
     const controller = new AbortController();

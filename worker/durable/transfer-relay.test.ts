@@ -171,6 +171,8 @@ describe("HostRelay byte transfers", () => {
         .reduce((sum, f) => sum + (f?.payload.length ?? 0), 0);
     await waitFor("the first unit", () => bytesOf() === TRANSFER_CREDIT_UNIT);
     expect(agent.frames.every((f) => (decodeTransferFrame(f)?.payload.length ?? 0) <= TRANSFER_FRAME_MAX_BYTES)).toBe(true);
+    // The body's pieces (100 000 bytes here) are gathered: a unit of credit is one frame, not six.
+    expect(agent.frames.filter((f) => decodeTransferFrame(f)?.id === cmd.id)).toHaveLength(1);
     // The relay holds at most one body chunk beyond the credit.
     expect(pulled).toBeLessThanOrEqual(TRANSFER_CREDIT_UNIT + 2 * 100_000);
     while (bytesOf() < total) {

@@ -31,13 +31,21 @@ import { PROTOCOL_VERSION } from "./version.ts";
 export const TRANSFER_CREDIT_UNIT = 512 * 1024;
 /**
  * At most this much credit is outstanding (granted and not yet used) at any time, either way. It
- * bounds the bytes in flight, so it bounds throughput to a window per round trip: 512 KiB moved at
- * 1.7 MB/s through a loaded machine's relay; 2 MiB keeps 20 MB/s over a 100 ms round trip, and
- * is still what a transfer may hold in memory on either end.
+ * bounds the bytes in flight, so it bounds throughput to a window per round trip, and it is what
+ * a transfer may hold in memory on either end. 2 MiB left a save waiting for credit 70–80% of
+ * its time on a loaded machine (the relay's consumer is a chain of processes, each scheduled late
+ * under load); 8 MiB halves that, and a 256 MB save still grows the agent by about what a 64 MB
+ * one does (test/e2e/image-transfers-memory.test.ts).
  */
-export const TRANSFER_WINDOW_BYTES = 4 * TRANSFER_CREDIT_UNIT;
-/** Largest payload of one binary frame. */
-export const TRANSFER_FRAME_MAX_BYTES = 64 * 1024;
+export const TRANSFER_WINDOW_BYTES = 16 * TRANSFER_CREDIT_UNIT;
+/**
+ * Largest payload of one binary frame. Each frame is a message event for the relay's Durable
+ * Object (and one for the agent), which is what bounded throughput at 64 KiB frames: a 64 MB
+ * load went as 15 600 frames of 4 KiB (the pieces a request body arrives in). Frames are gathered
+ * up to this size by whoever sends; the first agents send frames of at most 64 KiB, which the
+ * relay takes as they come. Well under workerd's 1 MiB message limit.
+ */
+export const TRANSFER_FRAME_MAX_BYTES = TRANSFER_CREDIT_UNIT;
 
 export const TRANSFER_KINDS = ["download", "upload"] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
@@ -82,25 +90,36 @@ export function isTransferFrame(frame: Uint8Array): boolean {
 
 /** `[0][len][id][payload]`: a piece of one transfer on the agent's socket. */
 export function encodeTransferFrame(id: string, payload: Uint8Array): Uint8Array {
+  return encodeTransferFrameOf(id, [payload]);
+}
+
+/** `encodeTransferFrame` of several pieces, concatenated in the frame (no copy before it). */
+export function encodeTransferFrameOf(id: string, pieces: readonly Uint8Array[]): Uint8Array {
   const header = ascii.encode(id);
   if (header.length === 0 || header.length > 255) throw new Error(`transfer id must be 1–255 bytes, got ${header.length}`);
-  if (payload.length > TRANSFER_FRAME_MAX_BYTES) throw new Error(`transfer frame payload over ${TRANSFER_FRAME_MAX_BYTES} bytes`);
-  const frame = new Uint8Array(2 + header.length + payload.length);
+  const size = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  if (size > TRANSFER_FRAME_MAX_BYTES) throw new Error(`transfer frame payload over ${TRANSFER_FRAME_MAX_BYTES} bytes`);
+  const frame = new Uint8Array(2 + header.length + size);
   frame[1] = header.length;
   frame.set(header, 2);
-  frame.set(payload, 2 + header.length);
+  let at = 2 + header.length;
+  for (const piece of pieces) {
+    frame.set(piece, at);
+    at += piece.length;
+  }
   return frame;
 }
 
 /**
- * `encodeTransferFrame` into one buffer per transfer, reused for every frame: the returned view is
- * valid until the next call. For a sender whose `send` copies the bytes before it returns (undici's
+ * `encodeTransferFrame` into one buffer per transfer, reused for every frame: the bytes of a frame
+ * are gathered with `append` and `take` gives the frame, a view valid until the next `append`. For a sender whose `send` copies the bytes before it returns (undici's
  * WebSocket masks each frame into a buffer of its own, synchronously), so a download allocates
  * nothing per frame here; the bytes in flight stay those of the credit window.
  */
 export class TransferFrameWriter {
   readonly #frame: Uint8Array;
   readonly #headerLength: number;
+  #filled = 0;
 
   constructor(id: string) {
     const header = ascii.encode(id);
@@ -111,10 +130,35 @@ export class TransferFrameWriter {
     this.#frame.set(header, 2);
   }
 
+  /** Payload bytes gathered for the next frame. */
+  get filled(): number {
+    return this.#filled;
+  }
+
+  /** Payload bytes the next frame can still take. */
+  get room(): number {
+    return TRANSFER_FRAME_MAX_BYTES - this.#filled;
+  }
+
+  /** Adds bytes to the next frame (at most `room`). */
+  append(payload: Uint8Array): void {
+    if (payload.length > this.room) throw new Error(`transfer frame payload over ${TRANSFER_FRAME_MAX_BYTES} bytes`);
+    this.#frame.set(payload, this.#headerLength + this.#filled);
+    this.#filled += payload.length;
+  }
+
+  /** The frame of what was appended; the writer starts the next one empty. */
+  take(): Uint8Array {
+    const frame = this.#frame.subarray(0, this.#headerLength + this.#filled);
+    this.#filled = 0;
+    return frame;
+  }
+
+  /** One frame of exactly `payload` (nothing appended may be pending). */
   frame(payload: Uint8Array): Uint8Array {
-    if (payload.length > TRANSFER_FRAME_MAX_BYTES) throw new Error(`transfer frame payload over ${TRANSFER_FRAME_MAX_BYTES} bytes`);
-    this.#frame.set(payload, this.#headerLength);
-    return this.#frame.subarray(0, this.#headerLength + payload.length);
+    if (this.#filled !== 0) throw new Error("a frame is being gathered");
+    this.append(payload);
+    return this.take();
   }
 }
 
