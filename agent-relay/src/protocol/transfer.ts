@@ -32,10 +32,10 @@ export const TRANSFER_CREDIT_UNIT = 512 * 1024;
 /**
  * At most this much credit is outstanding (granted and not yet used) at any time, either way. It
  * bounds the bytes in flight, so it bounds throughput to a window per round trip, and it is what
- * a transfer may hold in memory on either end. 2 MiB left a save waiting for credit 70–80% of
- * its time on a loaded machine (the relay's consumer is a chain of processes, each scheduled late
- * under load); 8 MiB halves that, and a 256 MB save still grows the agent by about what a 64 MB
- * one does (test/e2e/image-transfers-memory.test.ts).
+ * a transfer may hold in memory on either end. With 2 MiB a 64 MB save's agent waited for credit
+ * 67–71% of its time on a loaded machine (the relay's consumer is a chain of processes, each
+ * scheduled late under load), with 8 MiB 40–50%; a 256 MB save still grows the agent by about
+ * what a 64 MB one does (test/e2e/image-transfers-memory.test.ts).
  */
 export const TRANSFER_WINDOW_BYTES = 16 * TRANSFER_CREDIT_UNIT;
 /**
