@@ -233,6 +233,9 @@ export function compatDocument(routes: readonly RouteInfo[], origin: string, ver
     if (route.path.startsWith("/api/trpc/") || route.path.startsWith("/api/:name")) continue;
     const converted = openApiPath(route.path);
     if (converted.path.includes("*")) continue;
+    // A path also served with a trailing slash (004's `/api/admin/`) is documented once, without it:
+    // OpenAPI linters refuse trailing slashes, and the answer is the same.
+    if (converted.path.length > 1 && converted.path.endsWith("/")) continue;
     const shape = converted.path.replace(/\{[^}]+\}/g, "{}");
     const path = byShape.get(shape) ?? converted.path;
     byShape.set(shape, path);

@@ -182,8 +182,6 @@ export function operationIdOf(method: string, path: string, options: { everyPara
 export function uniqueOperationId(method: string, path: string, taken: Set<string>): string {
   let id = operationIdOf(method, path);
   if (taken.has(id)) id = operationIdOf(method, path, { everyParam: true });
-  // A path served with and without a trailing slash (004's `/api/admin/`) is two operations.
-  if (taken.has(id) && path.length > 1 && path.endsWith("/")) id = `${id}Slash`;
   if (taken.has(id))
     throw new Error(`operationId ${id} would name two operations: give ${method.toUpperCase()} ${path} an explicit operationId.`);
   taken.add(id);
