@@ -4,8 +4,8 @@
 // deploy command (ops/index.ts imports it dynamically), which keeps an idle agent small.
 //
 //   npm run build -w agent-relay     (also run by `npm pack`, as the prepack script)
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
 import { build, type Plugin } from "esbuild";
 
 const here = import.meta.dirname;
@@ -74,10 +74,14 @@ const withoutHttp2: Plugin = {
   },
 };
 
-await rm(outdir, { recursive: true, force: true });
+// Built beside dist/ and moved in file by file (rename is atomic), so whoever reads dist/ meanwhile
+// (`npm pack`, an agent starting, another build of the same sources in a parallel test file) never
+// finds it empty or half written; the chunks' names are their content's hash, so two builds of the
+// same sources write the same files.
+const staging = await mkdtemp(join(here, ".dist-staging-"));
 const result = await build({
   entryPoints: { "pier-agent": join(here, "src/main.ts") },
-  outdir,
+  outdir: staging,
   bundle: true,
   splitting: true,
   format: "esm",
@@ -100,13 +104,26 @@ const result = await build({
 });
 // The entry point is the bin: `npm i -g` links it, so it needs the shebang (and the mode npm sets).
 // `env -S` splits the node options off (coreutils 8.30+, macOS; npm's Windows shims read it too).
-const entry = join(outdir, "pier-agent.js");
-const { chmod, readFile, writeFile } = await import("node:fs/promises");
+const entry = join(staging, "pier-agent.js");
 await writeFile(entry, `#!/usr/bin/env -S node ${NODE_OPTIONS.join(" ")}\n${await readFile(entry, "utf8")}`);
 // writeFile's mode applies only to a file it creates, and esbuild created this one.
 await chmod(entry, 0o755);
+const built = (await readdir(staging, { recursive: true, withFileTypes: true }))
+  .filter((e) => e.isFile())
+  .map((e) => relative(staging, join(e.parentPath, e.name)));
+for (const file of built) {
+  await mkdir(dirname(join(outdir, file)), { recursive: true });
+  await rename(join(staging, file), join(outdir, file));
+}
+// Files of an earlier build of other sources.
+const keep = new Set(built);
+for (const e of await readdir(outdir, { recursive: true, withFileTypes: true })) {
+  const file = relative(outdir, join(e.parentPath, e.name));
+  if (e.isFile() && !keep.has(file)) await rm(join(outdir, file), { force: true });
+}
+await rm(staging, { recursive: true, force: true });
 
 const sizes = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith(".js"))
-  .map(([file, out]) => `${file.slice(file.indexOf("dist/"))} ${(out.bytes / 1024).toFixed(0)} KiB`);
+  .map(([file, out]) => `dist/${file.split(/\.dist-staging-[^/]+\//)[1] ?? file} ${(out.bytes / 1024).toFixed(0)} KiB`);
 console.error(`built ${sizes.join(", ")}`);
