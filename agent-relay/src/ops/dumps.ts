@@ -275,9 +275,14 @@ export function rdbRedisVersion(rdb: Uint8Array): string | null {
   return start + length <= b.length ? b.toString("latin1", start, start + length) : null;
 }
 
-/** What a server that is still starting answers (a new service restored into right after it was made). */
+/**
+ * What a server that is still starting answers (a new service restored into right after it was
+ * made). PostgreSQL's image first runs a server for its init scripts and then stops it: a probe
+ * that reached that one is cut off by its shutdown ("terminating connection due to administrator
+ * command"), which also means "not ready yet".
+ */
 const NOT_READY =
-  /could not connect|connection refused|the database system is (starting up|shutting down)|database ".*" does not exist|can't connect to (local )?(mysql|mariadb)? ?server|^LOADING|no such file or directory/i;
+  /could not connect|connection refused|the database system is (starting up|shutting down)|terminating connection due to administrator command|server closed the connection unexpectedly|database ".*" does not exist|can't connect to (local )?(mysql|mariadb)? ?server|^LOADING|no such file or directory/i;
 /** How long a restore waits for a starting server. */
 const READY_WITHIN_MS = 120_000;
 
