@@ -24,9 +24,20 @@ if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev
 fi
 
 if ! docker info >/dev/null 2>&1; then
+  # A dockerd that ended without cleaning up leaves its networks' bridges (br-<id>) on the host,
+  # addresses and routes included, and a new dockerd treats every such subnet as taken: after a few
+  # restarts its default pools (~31 networks) are gone and `docker network create` fails with "could
+  # not find an available, non-overlapping IPv4 address pool". No engine runs now, so every br-*
+  # bridge is such a leftover.
+  for bridge in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | grep '^br-[0-9a-f]\{12\}$' || true); do
+    ip link delete "$bridge" 2>/dev/null && log "removed leftover bridge $bridge" || true
+  done
   log "starting dockerd"
   mkdir -p /var/log
-  nohup dockerd >/var/log/pier-dockerd.log 2>&1 &
+  # A /24 per network from 10.240.0.0/12 (4 096 networks) instead of the default pools, so test
+  # files running side by side, each with its projects' networks, cannot run the engine out of
+  # subnets. The tests' own fixed ranges (10.213–10.219) lie outside it.
+  nohup dockerd --default-address-pool base=10.240.0.0/12,size=24 >/var/log/pier-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1
