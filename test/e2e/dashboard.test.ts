@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasChromium, launchBrowser, signIn } from "./browser.ts";
 import { STACK_START_TIMEOUT_MS, startStack, type Stack } from "../setup/stack.ts";
 import { api, attachAgent, docker, dockerAvailable, TEST_IMAGE, type TestAgent, unique } from "./client.ts";
-import { cleanupOwner, gitRepo, type TestRepo } from "./deploy-helpers.ts";
+import { gitRepo, removeProject, type TestRepo } from "./deploy-helpers.ts";
 
 if (!hasChromium)
   process.stderr.write("\n!!! SKIPPING the dashboard browser tests: chromium is not installed (apt-get install -y chromium).\n\n");
@@ -214,8 +214,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
       });
       expect(app.status, JSON.stringify(app.body)).toBe(201);
       appId = app.body.id;
-      cleanups.push(() => cleanupOwner("dev.pier.app", app.body.id, app.body.app_name));
-      cleanups.push(() => docker("network", "rm", `pier-${project.body.id}`).catch(() => undefined));
+      cleanups.push(() => removeProject({ url: stack.url, token }, project.body.id, [app.body]));
     });
 
     it("deploys from the page and shows the build log live, to success", async () => {

@@ -204,5 +204,23 @@ export async function cleanupOwner(label: "dev.pier.app" | "dev.pier.database", 
   }
 }
 
+/**
+ * A test's project gone from the engine. First the way a user deletes it, through Pier while the
+ * host's agent is still online: Pier removes its applications' containers, images and the project's
+ * network. Then by the CLI, whatever a failed step left: the applications' containers and image
+ * tags, and the network once they are gone (the order matters: a network with a container
+ * attached is not removed, and that is how one `pier-prj_*` network leaked per suite run).
+ */
+export async function removeProject(
+  access: { token: string; url?: string },
+  projectId: string | undefined,
+  apps: Array<{ id: string; app_name: string } | undefined> = [],
+): Promise<void> {
+  if (!projectId) return;
+  await api(`/api/v1/projects/${projectId}?force=true`, { ...access, method: "DELETE" }).catch(() => undefined);
+  for (const app of apps) if (app) await cleanupOwner("dev.pier.app", app.id, app.app_name).catch(() => undefined);
+  await docker("network", "rm", `pier-${projectId}`).catch(() => undefined);
+}
+
 /** `docker exec <name> wget -qO- <url>`: what the container serves, from inside it. */
 export const served = (name: string, url = "http://127.0.0.1:8080/") => docker("exec", name, "wget", "-q", "-O", "-", url);
