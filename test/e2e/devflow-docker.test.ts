@@ -25,7 +25,7 @@ import {
   waitFor,
   withRoles,
 } from "./client.ts";
-import { gitRepo, waitDeployment } from "./deploy-helpers.ts";
+import { gitRepo, removeProject, waitDeployment } from "./deploy-helpers.ts";
 import { type PrivateEngine, startPrivateEngine } from "./private-engine.ts";
 
 /** compose/up runs the host's Compose (scripts/docker-setup.sh installs it; CI must have it). */
@@ -96,9 +96,11 @@ describe.skipIf(!dockerAvailable())("DevFlow's Docker API on the shared engine",
   });
 
   afterAll(async () => {
+    // The test connected the app's container to its own network: that one goes first.
+    await docker("network", "disconnect", "-f", `devflow-net-${tag}`, app?.appName ?? "none").catch(() => undefined);
+    await docker("network", "rm", `devflow-net-${tag}`).catch(() => undefined);
+    await removeProject(owner, app?.projectId, [app && { id: app.id, app_name: app.appName }]);
     await agent?.agent.stop();
-    await docker("rm", "-f", app?.appName ?? "none").catch(() => undefined);
-    for (const n of [`devflow-net-${tag}`, `pier-${app?.projectId}`]) await docker("network", "rm", n).catch(() => undefined);
     await docker("volume", "rm", "-f", `devflow-vol-${tag}`).catch(() => undefined);
   });
 
