@@ -3,7 +3,7 @@
 // that run engine-wide operations as written — `docker system prune`, `docker image prune`, the
 // DevFlow document's weekly-cleanup.sh — which on the shared engine would delete other suites'
 // stopped containers and unused images while they run.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -28,9 +28,24 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
   // Not a network namespace either: the tests push from it to a registry on the host's loopback.
   const bridge = `pe${randomBytes(4).toString("hex")}`;
   await run("ip", ["link", "add", bridge, "type", "bridge"]);
-  await run("ip", ["addr", "add", `10.213.${randomBytes(1)[0]}.1/24`, "dev", bridge]);
-  await run("ip", ["link", "set", bridge, "up"]);
   const removeBridge = () => run("ip", ["link", "delete", bridge]).catch(() => undefined);
+  // A worker that ends without running the file's afterAll (a hook timeout, an interrupted run)
+  // would leave the bridge, its 10.213.x.0/24 route and the daemon behind: the process's exit
+  // removes them whatever happened, synchronously as an exit handler must.
+  let daemonPid: number | undefined;
+  const onExit = () => {
+    if (daemonPid) spawnSync("kill", ["-KILL", String(daemonPid)]);
+    spawnSync("ip", ["link", "delete", bridge]);
+  };
+  process.once("exit", onExit);
+  try {
+    await run("ip", ["addr", "add", `10.213.${randomBytes(1)[0]}.1/24`, "dev", bridge]);
+    await run("ip", ["link", "set", bridge, "up"]);
+  } catch (error) {
+    process.off("exit", onExit);
+    await removeBridge();
+    throw error;
+  }
   const daemon = spawn(
     "dockerd",
     [
@@ -44,6 +59,7 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
+  daemonPid = daemon.pid;
   let log = "";
   daemon.stderr!.on("data", (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-8192);
@@ -58,6 +74,7 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
     daemon.kill("SIGTERM");
     await exited;
     await removeBridge();
+    process.off("exit", onExit);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     throw new Error(`the private Docker engine did not start: ${String(error)}\n${log}`);
   }
@@ -70,6 +87,7 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
       daemon.kill("SIGTERM");
       await exited;
       await removeBridge();
+      process.off("exit", onExit);
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     },
   };
