@@ -11,7 +11,7 @@ import { actorOf, authedActor, loginGuardsOf } from "../middleware/request-conte
 import * as accounts from "../services/accounts.ts";
 import { Email, Password, Username } from "../services/fields.ts";
 import * as permissions from "../services/permissions.ts";
-import { effectivePermissions, hasPermission, requirePermission } from "../services/permissions.ts";
+import { effectivePermissions } from "../services/permissions.ts";
 import { requireRole } from "../services/principal.ts";
 import * as usersService from "../services/users.ts";
 import { authSettings } from "../settings.ts";
@@ -31,25 +31,15 @@ const RoleName = z
 
 const PermissionList = z.array(z.enum(PERMISSIONS)).max(PERMISSIONS.length * 2);
 
-function requireAdminAccess(c: Context<AppEnv>, what: string): void {
-  const p = c.var.principal;
-  if (!hasPermission(p, "admin_access")) requireRole(p, "admin", what);
-}
-
-const adminAccess = (what: string) =>
-  async function adminAccess(c: Context<AppEnv>, next: () => Promise<void>) {
-    requireAdminAccess(c, what);
-    await next();
-  };
-
+/** Every path listing members goes through iamOverview, which checks admin_access and project scope. */
 async function iamData(c: Context<AppEnv>) {
-  const overview = await permissions.iamOverview(c.var.db, c.var.principal.organizationId);
+  const overview = await permissions.iamOverview(c.var.db, c.var.principal);
   return { users: overview.members, permissions: overview.permissions, roles: ROLES };
 }
 
 // ---- users (admin) -------------------------------------------------------------------------
 
-serverManagerIamCompat.get("/api/users", requireAuth(), adminAccess("list users"), async (c) => {
+serverManagerIamCompat.get("/api/users", requireAuth(), async (c) => {
   const { users } = await iamData(c);
   return c.json(ok(users, `${users.length} user(s).`));
 });
@@ -102,9 +92,7 @@ serverManagerIamCompat.post("/api/users/:username/password", requireAuth(), asyn
 
 // ---- IAM -----------------------------------------------------------------------------------
 
-serverManagerIamCompat.get("/api/iam/data", requireAuth(), adminAccess("view the organization's permissions"), async (c) =>
-  c.json(ok(await iamData(c), "IAM data.")),
-);
+serverManagerIamCompat.get("/api/iam/data", requireAuth(), async (c) => c.json(ok(await iamData(c), "IAM data.")));
 
 for (const prefix of ["/api/iam", "/api/admin/iam"]) {
   serverManagerIamCompat.post(`${prefix}/:username/permissions`, requireAuth(), async (c) => {
@@ -141,7 +129,7 @@ for (const prefix of ["/api/iam", "/api/admin/iam"]) {
 
 // 004 writes the admin page as `/api/admin/`; without the slash too.
 for (const path of ["/api/admin", "/api/admin/"])
-  serverManagerIamCompat.get(path, requireAuth(), requirePermission("admin_access"), async (c) => {
+  serverManagerIamCompat.get(path, requireAuth(), async (c) => {
     const data = await iamData(c);
     const byRole = Object.fromEntries(ROLES.map((r) => [r, data.users.filter((u) => u.role === r).length]));
     return c.json(
@@ -156,13 +144,11 @@ for (const path of ["/api/admin", "/api/admin/"])
       ),
     );
   });
-serverManagerIamCompat.get("/api/admin/users", requireAuth(), requirePermission("admin_access"), async (c) => {
+serverManagerIamCompat.get("/api/admin/users", requireAuth(), async (c) => {
   const { users } = await iamData(c);
   return c.json(ok(users, `${users.length} user(s).`));
 });
-serverManagerIamCompat.get("/api/admin/iam", requireAuth(), requirePermission("admin_access"), async (c) =>
-  c.json(ok(await iamData(c), "IAM data.")),
-);
+serverManagerIamCompat.get("/api/admin/iam", requireAuth(), async (c) => c.json(ok(await iamData(c), "IAM data.")));
 
 serverManagerIamCompat.get("/api/debug/user-info", requireAuth(), async (c) => {
   const p = c.var.principal;

@@ -15,7 +15,6 @@ import * as monitoring from "../services/monitoring.ts";
 import * as monitoringSettings from "../services/monitoring-settings.ts";
 import { isNotificationKind, updateSettings } from "../services/notifications.ts";
 import * as channels from "../services/channels/index.ts";
-import { requireRole } from "../services/principal.ts";
 import { enqueueProbe, type ProbeKind } from "../services/probe-tasks.ts";
 import { getServer, serverScope } from "../services/servers.ts";
 import * as system from "../services/system.ts";
@@ -468,7 +467,9 @@ serverManagerOpsCompat.get("/api/grafana-dashboard/embed", async (c) => {
 /** 004's `POST /api/test/notification`: a test through every enabled notification channel (as each channel's own test does). */
 serverManagerOpsCompat.post("/api/test/notification", async (c) => {
   const actor = authedActor(c);
-  requireRole(actor.principal, "admin", "send test notifications");
+  // Like 004's other settings paths (monitoring config, system logs): admin_access, which owners
+  // and admins always hold and a member may be granted.
+  assertPermission(actor.principal, "admin_access");
   const enabled = (await channels.listChannels(c.var.db, actor.principal.organizationId, { limit: 100 })).items.filter((ch) => ch.enabled);
   const sent = [];
   for (const ch of enabled) {

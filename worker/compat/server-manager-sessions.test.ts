@@ -38,7 +38,7 @@ describe("seed 004's login and logout pages", () => {
 });
 
 describe("seed 004's test notification", () => {
-  it("sends a test through every enabled channel, says so when there is none, and is an admin's", async () => {
+  it("sends a test through every enabled channel, says so when there is none, and needs admin_access", async () => {
     const owner = await newOwner();
     expect(await json(await call("/api/test/notification", { token: owner.token, method: "POST" }), 200)).toMatchObject({
       success: true,
@@ -60,7 +60,26 @@ describe("seed 004's test notification", () => {
     expect(sent.data).toMatchObject({ channels: 1, deliveries: [{ channel_id: channel.id, channel: "ops hook", type: "webhook" }] });
     const deliveries = await json(await call(`/api/v1/notification-channels/${channel.id}/deliveries`, { token: owner.token }), 200);
     expect(deliveries.deliveries.map((d: { id: string }) => d.id)).toContain(sent.data.deliveries[0].delivery_id);
+    // The permission model of 004's other settings paths: admin_access, which a member may be granted.
     const member = await addMember(owner, "member");
-    expect((await call("/api/test/notification", { token: member.token, method: "POST" })).status).toBe(403);
+    expect(await json(await call("/api/test/notification", { token: member.token, method: "POST" }), 403)).toMatchObject({
+      success: false,
+      error: expect.stringMatching(/admin_access/),
+    });
+    await json(
+      await call(`/api/v1/users/${member.userId}/permissions`, {
+        method: "PUT",
+        token: owner.token,
+        body: { permissions: ["manage_servers", "admin_access"] },
+      }),
+      200,
+    );
+    const byMember = await json(await call("/api/test/notification", { token: member.token, method: "POST" }), 202);
+    expect(byMember.data).toMatchObject({ channels: 1, deliveries: [{ channel_id: channel.id }] });
+    // The channel's own test is the same check; changing the channel stays with admins.
+    await json(await call(`/api/v1/notification-channels/${channel.id}/test`, { token: member.token, method: "POST" }), 202);
+    expect(
+      (await call(`/api/v1/notification-channels/${channel.id}`, { token: member.token, method: "PATCH", body: { name: "mine" } })).status,
+    ).toBe(403);
   });
 });

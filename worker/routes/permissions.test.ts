@@ -295,3 +295,86 @@ describe("004's permissions on the server manager", () => {
     await json(await call("/api/v1/system/logs", { token: member.token }), 200);
   });
 });
+
+describe("project-scoped members granted admin_access", () => {
+  it("cannot read the organization's IAM or other members' access, on the canonical API or 004's paths", async () => {
+    const owner = await newOwner();
+    const member = await addMember(owner, "member");
+    const other = await addMember(owner, "viewer");
+    const mine = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "mine" } }), 201);
+    const theirs = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "theirs" } }), 201);
+    await json(await setProjects(owner, other.userId, [theirs.id]), 200);
+    await json(await setPermissions(owner, member.userId, ["manage_servers", "admin_access"]), 200);
+    const overview = ["/api/v1/iam", `/api/v1/users/${other.userId}/permissions`, `/api/v1/users/${other.userId}/projects`];
+    const compat = ["/api/iam/data", "/api/users", "/api/admin", "/api/admin/", "/api/admin/users", "/api/admin/iam"];
+    // Unscoped, admin_access reads all of it.
+    for (const path of [...overview, ...compat]) expect((await call(path, { token: member.token })).status, path).toBe(200);
+
+    await json(await setProjects(owner, member.userId, [mine.id]), 200);
+    for (const path of overview) await expectProblem(await call(path, { token: member.token }), 403, /limited to chosen projects/);
+    for (const path of compat) {
+      const refused = await json(await call(path, { token: member.token }), 403);
+      expect(refused, path).toMatchObject({ success: false });
+      expect(JSON.stringify(refused), path).not.toContain(theirs.id);
+    }
+    // Their own access stays theirs to read; the owner still reads everyone's.
+    expect(await access(member, member.userId)).toMatchObject({ project_ids: [mine.id], permissions: ["manage_servers", "admin_access"] });
+    expect((await json(await call("/api/v1/iam", { token: owner.token }), 200)).members).toHaveLength(3);
+  });
+
+  it("cannot point a backup policy or a backup at a server or database outside their projects", async () => {
+    const owner = await newOwner();
+    const member = await addMember(owner, "member");
+    const mine = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "mine" } }), 201);
+    const theirs = await json(await call("/api/v1/projects", { token: owner.token, body: { name: "theirs" } }), 201);
+    const now = new Date().toISOString();
+    const suffix = owner.organizationId
+      .slice(-8)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, "");
+    const row = (alias: number, projectId: string) => ({
+      id: `srv_bkp${alias}${suffix}`,
+      organizationId: owner.organizationId,
+      alias,
+      name: `bkp-${alias}`,
+      projectId,
+      image: "pier-test/busybox:latest",
+      volumeName: `bkp-${alias}-data`,
+      status: "stopped" as const,
+      config: {},
+      createdAt: now,
+      updatedAt: now,
+    });
+    const [inMine, inTheirs] = [row(1, mine.id), row(2, theirs.id)];
+    await createDatabase(env).insert(servers).values([inMine, inTheirs]);
+    const theirDb = await json(
+      await call("/api/v1/databases", { token: owner.token, body: { project_id: theirs.id, engine: "postgres", name: "pg-theirs", start: false } }),
+      201,
+    );
+    await json(await setPermissions(owner, member.userId, ["manage_backups", "admin_access"]), 200);
+    await json(await setProjects(owner, member.userId, [mine.id]), 200);
+
+    const policy = (target: Record<string, string>) =>
+      call("/api/v1/backup-policies", { token: member.token, body: { target, schedule: "0 3 * * *" } });
+    // Another project's server reads exactly as one that does not exist.
+    const outside = await json(await policy({ kind: "server", server_id: inTheirs.id }), 422);
+    const missing = await json(await policy({ kind: "server", server_id: `srv_nothere${suffix}` }), 422);
+    expect(outside.errors).toEqual([{ pointer: "/body/target/server_id", detail: `Server ${inTheirs.id} was not found in your organization.` }]);
+    expect(missing.errors[0].pointer).toBe("/body/target/server_id");
+    for (const ref of [inTheirs.name, String(inTheirs.alias)])
+      await expectProblem(await policy({ kind: "server", server_id: ref }), 422, /was not found/);
+    await expectProblem(await policy({ kind: "database", database_id: theirDb.id }), 422, /was not found/);
+    // A host's volume belongs to no project (and a policy runs without its creator's scope).
+    await expectProblem(await policy({ kind: "volume", host_id: "hst_aaaaaaaaaaaaaaaaaaaa", name: "data" }), 403, /project-scoped/);
+    // Their own project's server is theirs to schedule.
+    const made = await json(await policy({ kind: "server", server_id: inMine.name }), 201);
+    expect(made.target).toEqual({ kind: "server", server_id: inMine.id });
+    expect((await json(await call("/api/v1/backup-policies", { token: owner.token }), 200)).policies).toHaveLength(1);
+    // The on-demand backup is checked the same way: another project's server looks missing.
+    await expectProblem(
+      await call("/api/v1/backups", { token: member.token, body: { target: { kind: "server", server_id: inTheirs.id } } }),
+      404,
+    );
+    expect((await call(`/api/server/backup/${inTheirs.name}`, { method: "POST", token: member.token, body: {} })).status).toBe(404);
+  });
+});

@@ -4,7 +4,7 @@ import { authedActor } from "../middleware/request-context.ts";
 import { PageQuery } from "../lib/pagination.ts";
 import * as accounts from "../services/accounts.ts";
 import * as permissions from "../services/permissions.ts";
-import { hasPermission, PERMISSIONS } from "../services/permissions.ts";
+import { PERMISSIONS } from "../services/permissions.ts";
 import { requireRole, type Principal } from "../services/principal.ts";
 import * as usersService from "../services/users.ts";
 import { authedRoute, createRouter, IdParam, jsonBody, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
@@ -133,9 +133,9 @@ export const MemberAccess = z
   })
   .openapi("MemberAccess");
 
-/** Members see their own access; an admin (or a member granted admin_access) sees anyone's. */
+/** Members see their own access; an admin (or an unscoped member granted admin_access) sees anyone's. */
 function canReadAccessOf(p: Principal, userId: string): void {
-  if (userId !== p.userId && !hasPermission(p, "admin_access")) requireRole(p, "admin", "view other users' permissions");
+  if (userId !== p.userId) permissions.assertReadsMembersAccess(p, "view other users' permissions");
 }
 
 userRoutes.openapi(
@@ -244,12 +244,11 @@ iamRoutes.openapi(
     method: "get",
     path: "/",
     tags: ["users"],
-    summary: "Every member's permissions and projects, and which roles hold each permission by default (owner/admin, admin_access)",
+    summary:
+      "Every member's permissions and projects, and which roles hold each permission by default (owner/admin, or admin_access without a project scope)",
     responses: { 200: jsonResponse(IamOverview, "The organization's IAM.") },
   }),
   async (c) => {
-    const p = c.var.principal;
-    if (!hasPermission(p, "admin_access")) requireRole(p, "admin", "view the organization's permissions");
-    return c.json(await permissions.iamOverview(c.var.db, p.organizationId), 200);
+    return c.json(await permissions.iamOverview(c.var.db, c.var.principal), 200);
   },
 );

@@ -3,14 +3,14 @@ import { z } from "zod";
 import type { Database } from "../db/client.ts";
 import { BACKUP_NOTIFY_KINDS, backupDestinations, backupPolicies, backupPolicyRuns, type BackupNotifyKind } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
-import { ApiError, conflict, invalid, notFound } from "../errors.ts";
+import { ApiError, conflict, forbidden, invalid, notFound } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { nextRun, nextRuns, ScheduleError } from "../lib/schedule.ts";
 import { nowIso } from "../lib/time.ts";
 import { recordAudit } from "./audit.ts";
 import { getDatabaseService } from "./databases.ts";
 import { getHost } from "./hosts.ts";
-import { getServer } from "./servers.ts";
+import { getServer, serverScope } from "./servers.ts";
 import { assertPermission } from "./permissions.ts";
 import type { Actor, Principal, Viewer } from "./principal.ts";
 import { backupTargetInScope } from "./project-lookup.ts";
@@ -165,26 +165,41 @@ export function previewSchedule(schedule: string, timezone: string, count: numbe
   }
 }
 
-/** The target exists in the organization (a 422 naming the field if not) and a label for it. */
-async function checkTarget(db: Database, organizationId: string, target: PolicyTarget): Promise<string> {
+/**
+ * The target exists in the organization and, for a project-scoped member, in their projects (a 422
+ * naming the field if not: one outside their projects reads exactly as a missing one); its label,
+ * and the id the policy stores. A policy runs on its creator's behalf without their scope
+ * (backup-scheduler's actorFor), so the scope is checked here, once, for good.
+ */
+async function checkTarget(db: Database, principal: Principal, target: PolicyTarget): Promise<{ label: string; ref: string }> {
+  const { organizationId } = principal;
   const missing = (pointer: string, what: string) =>
     invalid([{ pointer: `/body/target/${pointer}`, detail: `${what} was not found in your organization.` }]);
   if (target.kind === "database") {
-    const service = await getDatabaseService(db, { organizationId }, target.database_id).catch(() => {
+    const service = await getDatabaseService(db, principal, target.database_id).catch(() => {
       throw missing("database_id", `Database service ${target.database_id}`);
     });
-    return `database ${service.name}`;
+    return { label: `database ${service.name}`, ref: service.id };
   }
   if (target.kind === "server") {
-    const server = await getServer(db, organizationId, target.server_id).catch(() => {
+    const server = await getServer(db, organizationId, target.server_id, await serverScope(db, principal)).catch((error: unknown) => {
+      // Two servers sharing an address on different hosts: the 409 says to name it otherwise.
+      if (error instanceof ApiError && error.status === 409) throw error;
       throw missing("server_id", `Server ${target.server_id}`);
     });
-    return `server ${server.name}`;
+    return { label: `server ${server.name}`, ref: server.id };
+  }
+  if (principal.projectScope) {
+    throw forbidden(
+      `A policy backing up a host's ${target.kind} is not available to project-scoped members: it belongs to a host, not a project.`,
+    );
   }
   const host = await getHost(db, organizationId, target.host_id).catch(() => {
     throw missing("host_id", `Host ${target.host_id}`);
   });
-  return target.kind === "volume" ? `volume ${target.name} on ${host.name}` : `container ${target.id.slice(0, 12)} on ${host.name}`;
+  return target.kind === "volume"
+    ? { label: `volume ${target.name} on ${host.name}`, ref: target.name }
+    : { label: `container ${target.id.slice(0, 12)} on ${host.name}`, ref: target.id };
 }
 
 async function checkDestination(db: Database, organizationId: string, destinationId: string): Promise<void> {
@@ -259,7 +274,7 @@ export async function createPolicy(db: Database, env: Bindings, actor: Authed, i
   assertPermission(principal, "admin_access");
   const timezone = input.timezone ?? "UTC";
   checkSchedule(input.schedule, timezone);
-  const label = await checkTarget(db, principal.organizationId, input.target);
+  const { label, ref } = await checkTarget(db, principal, input.target);
   const destinationId = input.destination_id ?? "default";
   await checkDestination(db, principal.organizationId, destinationId);
   const now = nowIso();
@@ -270,14 +285,7 @@ export async function createPolicy(db: Database, env: Bindings, actor: Authed, i
     name: input.name ?? label,
     targetKind: target.kind,
     targetHostId: target.kind === "database" || target.kind === "server" ? null : target.host_id,
-    targetRef:
-      target.kind === "volume"
-        ? target.name
-        : target.kind === "container"
-          ? target.id
-          : target.kind === "server"
-            ? (await getServer(db, principal.organizationId, target.server_id)).id
-            : target.database_id,
+    targetRef: ref,
     schedule: input.schedule.trim(),
     timezone,
     keepLast: input.keep_last === undefined ? DEFAULT_KEEP_LAST : input.keep_last,

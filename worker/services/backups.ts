@@ -14,6 +14,7 @@ import { DEFAULT_DESTINATION, openDestination } from "./backup-destinations.ts";
 import { sourceFor } from "./backup-source-registry.ts";
 import { type BackupTarget, type RestoreInto, targetIdOf } from "./backup-sources.ts";
 import { getDatabaseService } from "./databases.ts";
+import { getServer } from "./servers.ts";
 import { assertPermission } from "./permissions.ts";
 import type { Actor, Principal, Viewer } from "./principal.ts";
 import { backupTargetInScope } from "./project-lookup.ts";
@@ -248,12 +249,12 @@ export async function getBackup(db: Database, viewer: Viewer, id: string): Promi
 
 // ---- backup -----------------------------------------------------------------------------------
 
-/** A project-scoped member backs up their projects' databases only (another's looks missing). */
+/** A project-scoped member backs up their projects' databases and servers only (another's looks missing). */
 async function assertTargetInScope(db: Database, viewer: Viewer, target: BackupTarget): Promise<void> {
   if (!viewer.projectScope) return;
-  if (target.kind !== "database")
-    throw forbidden(`Backing up a ${target.kind} is not available to project-scoped members: it belongs to a host, not a project.`);
-  await getDatabaseService(db, viewer, target.databaseId);
+  if (target.kind === "database") await getDatabaseService(db, viewer, target.databaseId);
+  else if (target.kind === "server") await getServer(db, viewer.organizationId, target.serverId, { projectIds: viewer.projectScope });
+  else throw forbidden(`Backing up a ${target.kind} is not available to project-scoped members: it belongs to a host, not a project.`);
 }
 
 /**

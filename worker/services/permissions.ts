@@ -326,8 +326,26 @@ export async function setProjectScope(
   return memberAccess(db, p.organizationId, userId);
 }
 
+/**
+ * Reading other members' access (the IAM overview, a member's permissions or projects): owners and
+ * admins, or a member granted admin_access who is not limited to projects. Refused to a
+ * project-scoped member rather than narrowed: every member and the projects each is limited to
+ * belong to the organization, not to a project, and a list cut to the caller's projects would
+ * misreport what the others may do.
+ */
+export function assertReadsMembersAccess(principal: Principal, what: string): void {
+  assertPermission(principal, "admin_access");
+  if (principal.projectScope) {
+    throw forbidden(
+      `You are limited to chosen projects, so you cannot ${what}: it shows every member's access across all of the organization's projects. Ask an owner or admin.`,
+    );
+  }
+}
+
 /** The permission catalog (which roles hold each by default) and every member's access. */
-export async function iamOverview(db: Database, organizationId: string) {
+export async function iamOverview(db: Database, principal: Principal) {
+  assertReadsMembersAccess(principal, "view the organization's permissions");
+  const { organizationId } = principal;
   return {
     permissions: PERMISSIONS.map((name) => ({ name, roles: ROLES.filter((role) => ROLE_PERMISSIONS[role].includes(name)) })),
     members: await listMemberAccess(db, organizationId),
