@@ -2003,7 +2003,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every member's permissions and projects, and which roles hold each permission by default (owner/admin, admin_access) */
+        /** Every member's permissions and projects, and which roles hold each permission by default (owner/admin, or admin_access without a project scope) */
         get: operations["getIam"];
         put?: never;
         post?: never;
