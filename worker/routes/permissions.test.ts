@@ -348,7 +348,10 @@ describe("project-scoped members granted admin_access", () => {
     const [inMine, inTheirs] = [row(1, mine.id), row(2, theirs.id)];
     await createDatabase(env).insert(servers).values([inMine, inTheirs]);
     const theirDb = await json(
-      await call("/api/v1/databases", { token: owner.token, body: { project_id: theirs.id, engine: "postgres", name: "pg-theirs", start: false } }),
+      await call("/api/v1/databases", {
+        token: owner.token,
+        body: { project_id: theirs.id, engine: "postgres", name: "pg-theirs", start: false },
+      }),
       201,
     );
     await json(await setPermissions(owner, member.userId, ["manage_backups", "admin_access"]), 200);
@@ -359,7 +362,9 @@ describe("project-scoped members granted admin_access", () => {
     // Another project's server reads exactly as one that does not exist.
     const outside = await json(await policy({ kind: "server", server_id: inTheirs.id }), 422);
     const missing = await json(await policy({ kind: "server", server_id: `srv_nothere${suffix}` }), 422);
-    expect(outside.errors).toEqual([{ pointer: "/body/target/server_id", detail: `Server ${inTheirs.id} was not found in your organization.` }]);
+    expect(outside.errors).toEqual([
+      { pointer: "/body/target/server_id", detail: `Server ${inTheirs.id} was not found in your organization.` },
+    ]);
     expect(missing.errors[0].pointer).toBe("/body/target/server_id");
     for (const ref of [inTheirs.name, String(inTheirs.alias)])
       await expectProblem(await policy({ kind: "server", server_id: ref }), 422, /was not found/);
