@@ -9,7 +9,11 @@ export interface EventForwarderOptions {
   send(events: DockerEvent[]): boolean;
   /** Sees every event as it arrives (the stats cache follows starts and deaths with it). */
   observe?(event: DockerEvent): void;
-  /** A batch leaves after this long, or sooner when it is full. */
+  /**
+   * The coalescing window: an event after a quiet spell leaves at once and opens the window; what
+   * follows within it leaves as one batch when it ends (or sooner when full), and so on while
+   * events keep coming. At most one batch per window, besides full ones.
+   */
   flushMs?: number;
   batchMax?: number;
   /** Events kept while disconnected; beyond it the oldest are dropped (and counted). */
@@ -22,7 +26,9 @@ const SEEN_KEYS = 512;
 /**
  * Follows the engine's `/events` feed and forwards it in batches: every WebSocket message wakes
  * the Durable Object and is billed, so a burst of events (a compose project starting) travels as
- * one message. When the feed breaks it is resumed with `since`, and replayed events are dropped.
+ * few messages. The batching is leading-edge: a lone event is not held for the window (a
+ * subscriber sees a container stop as soon as the agent does), only what follows it within the
+ * window is. When the feed breaks it is resumed with `since`, and replayed events are dropped.
  */
 export class EventForwarder {
   readonly #docker: DockerClient;
@@ -31,6 +37,7 @@ export class EventForwarder {
   readonly #queue: DockerEvent[] = [];
   readonly #seen: string[] = [];
   readonly #controller = new AbortController();
+  /** Set while a coalescing window is open (a batch left less than `flushMs` ago). */
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastTime: string | undefined;
   #dropped = 0;
@@ -62,17 +69,24 @@ export class EventForwarder {
 
   /** Sends what is queued (also called when the socket comes back). */
   flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    let sent = false;
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, this.#o.batchMax);
       if (!this.#o.send(batch)) return;
       this.#queue.splice(0, batch.length);
+      sent = true;
     }
     if (this.#dropped > 0) {
       this.#log.warn("docker events dropped while disconnected", { dropped: this.#dropped });
       this.#dropped = 0;
     }
+    if (sent) this.#timer ??= setTimeout(() => this.#windowEnded(), this.#o.flushMs);
+  }
+
+  #windowEnded(): void {
+    this.#timer = undefined;
+    // What arrived during the window leaves now and opens the next one; nothing: quiet again.
+    if (this.#queue.length > 0) this.flush();
   }
 
   async #follow(): Promise<void> {
@@ -108,8 +122,7 @@ export class EventForwarder {
       this.#queue.shift();
       this.#dropped++;
     }
-    if (this.#queue.length >= this.#o.batchMax) this.flush();
-    else this.#timer ??= setTimeout(() => this.flush(), this.#o.flushMs);
+    if (this.#timer === undefined || this.#queue.length >= this.#o.batchMax) this.flush();
   }
 }
 
