@@ -11,10 +11,27 @@ let releaseStream: () => void = () => {};
 const upgrades: IncomingHttpHeaders[] = [];
 /** Every path the target was asked for, upgrades included. */
 const reached: string[] = [];
+/** Streams the target holds open now (`/held` and `/late`): a client that left must close its own. */
+let openUpstream = 0;
+/** `/late` requests whose answer the target has not started yet. */
+const late: Array<() => void> = [];
 
 beforeAll(async () => {
   target = createServer((req, res) => {
     reached.push(req.url ?? "");
+    if (req.url === "/held" || req.url === "/late") {
+      openUpstream++;
+      res.on("close", () => openUpstream--);
+    }
+    if (req.url === "/late") {
+      // An SSE stream whose headers come only when the test says so (wrangler under load).
+      late.push(() => {
+        if (res.destroyed) return;
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write("data: open\n\n");
+      });
+      return;
+    }
     if (req.url === "/held") {
       // A stream that stays open until the test ends, like an SSE subscription.
       res.writeHead(200, { "content-type": "text/event-stream" });
@@ -98,6 +115,36 @@ describe("the edge proxy of npm start", () => {
     } finally {
       controller.abort();
     }
+  });
+
+  it("closes the stream behind a client that leaves, before or after the answer started", async () => {
+    await expect.poll(() => openUpstream, { timeout: 30_000 }).toBe(0);
+    // Twenty requests at once first leave twenty kept-alive connections to wrangler, which the
+    // leavers then reuse: ending a request on a reused socket looks like the keep-alive race the
+    // proxy retries, and a retry must not send the stream again for a client that is gone.
+    await Promise.all(Array.from({ length: 20 }, async () => (await fetch(`${proxy.url}/warm`)).text()));
+    const early = new AbortController();
+    const leavers = Array.from({ length: 20 }, () => fetch(`${proxy.url}/late`, { signal: early.signal }).catch(() => "left"));
+    await expect.poll(() => late.length).toBe(20);
+    early.abort();
+    expect(new Set(await Promise.all(leavers))).toEqual(new Set(["left"]));
+    // Every one ends upstream though no answer had begun: none is left holding a subscription.
+    await expect.poll(() => openUpstream).toBe(0);
+    for (const answer of late.splice(0)) answer();
+
+    const stayers = new AbortController();
+    const held = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const res = await fetch(`${proxy.url}/held`, { signal: stayers.signal });
+        const reader = res.body!.getReader();
+        await reader.read();
+        return reader;
+      }),
+    );
+    expect(openUpstream).toBe(20);
+    stayers.abort();
+    await Promise.all(held.map((reader) => reader.cancel().catch(() => {})));
+    await expect.poll(() => openUpstream).toBe(0);
   });
 
   it("passes WebSocket upgrades through, with the socket's address", async () => {

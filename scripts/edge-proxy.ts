@@ -72,8 +72,21 @@ export async function startEdgeProxy(options: { port: number; host?: string; tar
     // A request without a body can be sent again: a kept-alive connection that wrangler closed
     // while idle fails only when reused, before any answer (Node's documented keep-alive race).
     const replayable = !req.headers["content-length"] && !req.headers["transfer-encoding"];
+    // A client that leaves before its answer is complete ends the upstream request, and nothing
+    // is sent again for it. Ending a request on a reused kept-alive socket fails it with
+    // ECONNRESET, which looked like the keep-alive race below, so the stream was sent again for
+    // the client that had left (its listener, on the request, had fired already): every SSE
+    // client that gave up before wrangler's headers (a Headers Timeout under load) left a stream
+    // open upstream for good — an EventHub subscription and two sockets each.
+    let upstream: ReturnType<typeof httpRequest> | undefined;
+    let gone = false;
+    res.on("close", () => {
+      if (res.writableFinished) return;
+      gone = true;
+      upstream?.destroy();
+    });
     const send = (attempt: number) => {
-      const upstream = httpRequest(
+      upstream = httpRequest(
         { host: target.host, port: target.port, method: req.method, path: req.url, headers: forwardedHeaders(req, false), agent },
         (answer) => {
           const headers = { ...answer.headers };
@@ -82,17 +95,17 @@ export async function startEdgeProxy(options: { port: number; host?: string; tar
           // Streams (SSE, logs) go out as they come: no buffering here.
           res.flushHeaders();
           answer.pipe(res);
-          res.on("close", () => answer.destroy());
         },
       );
-      upstream.on("error", (err: NodeJS.ErrnoException) => {
-        if (replayable && upstream.reusedSocket && err.code === "ECONNRESET" && attempt < 3) return send(attempt + 1);
+      const sent = upstream;
+      sent.on("error", (err: NodeJS.ErrnoException) => {
+        if (gone) return;
+        if (replayable && sent.reusedSocket && err.code === "ECONNRESET" && attempt < 3) return send(attempt + 1);
         if (res.headersSent) return void res.destroy(err);
         res.writeHead(502, { "content-type": "text/plain" }).end(`The local Worker (wrangler dev) did not answer: ${err.message}\n`);
       });
-      req.on("aborted", () => upstream.destroy());
-      if (replayable) upstream.end();
-      else req.pipe(upstream);
+      if (replayable) sent.end();
+      else req.pipe(sent);
     };
     send(1);
   });

@@ -17,7 +17,8 @@ function fakeFeed() {
       const aborted = new Promise<null>((resolve) => signal.addEventListener("abort", () => resolve(null), { once: true }));
       return (async function* () {
         while (true) {
-          const raw = queued.shift() ?? (await Promise.race([new Promise<Record<string, unknown>>((resolve) => waiting.push(resolve)), aborted]));
+          const raw =
+            queued.shift() ?? (await Promise.race([new Promise<Record<string, unknown>>((resolve) => waiting.push(resolve)), aborted]));
           if (!raw || signal.aborted) throw signal.reason;
           yield raw;
         }
