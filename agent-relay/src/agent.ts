@@ -177,6 +177,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
       log,
       hostname: options.hostname,
       containers: stats.counts(),
+      heartbeatMs: connection.heartbeatMs,
     });
     if (!connection.send(encode(hello))) return;
     events.flush();

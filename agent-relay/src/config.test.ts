@@ -21,6 +21,14 @@ describe("loadConfig", () => {
     });
   });
 
+  it("reads the heartbeat period the agent announces, within the bounds the control plane honours", () => {
+    const base = { PIER_URL: "http://localhost:8787", PIER_AGENT_TOKEN: "tok" };
+    expect(loadConfig({ ...base, PIER_HEARTBEAT_MS: "45000" }).heartbeatMs).toBe(45_000);
+    expect(loadConfig(base).heartbeatMs).toBeUndefined();
+    expect(() => loadConfig({ ...base, PIER_HEARTBEAT_MS: "1000" })).toThrow(/PIER_HEARTBEAT_MS must be at least 5000/);
+    expect(() => loadConfig({ ...base, PIER_HEARTBEAT_MS: "600000" })).toThrow(/PIER_HEARTBEAT_MS must be at most 120000/);
+  });
+
   it("says what to fix", () => {
     expect(() => loadConfig({})).toThrow(/PIER_URL is not set.*PIER_AGENT_TOKEN is not set/);
     expect(() => loadConfig({ PIER_URL: "localhost:8787", PIER_AGENT_TOKEN: "x" })).toThrow(/must start with http/);

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { HEARTBEAT_INTERVAL_BOUNDS_MS } from "./protocol.ts";
 
 /** What `startAgent` needs from the environment; the tuning knobs live in AgentOptions. */
 export interface AgentEnvConfig {
@@ -11,6 +12,7 @@ export interface AgentEnvConfig {
   metricsIntervalMs?: number;
   metricsFlushMs?: number;
   metricsDiskPath?: string;
+  heartbeatMs?: number;
 }
 
 const EnvSchema = z.object({
@@ -26,6 +28,16 @@ const EnvSchema = z.object({
   PIER_METRICS_INTERVAL_MS: z.optional(z.coerce.number().check(z.int(), z.gte(0))),
   PIER_METRICS_FLUSH_MS: z.optional(z.coerce.number().check(z.int(), z.gte(100))),
   PIER_METRICS_DISK_PATH: z.optional(z.string().check(z.minLength(1))),
+  // Announced in hello; the control plane honours only these bounds, so others are refused here.
+  PIER_HEARTBEAT_MS: z.optional(
+    z.coerce
+      .number()
+      .check(
+        z.int(),
+        z.gte(HEARTBEAT_INTERVAL_BOUNDS_MS.min, `PIER_HEARTBEAT_MS must be at least ${HEARTBEAT_INTERVAL_BOUNDS_MS.min}`),
+        z.lte(HEARTBEAT_INTERVAL_BOUNDS_MS.max, `PIER_HEARTBEAT_MS must be at most ${HEARTBEAT_INTERVAL_BOUNDS_MS.max}`),
+      ),
+  ),
 });
 
 export class ConfigError extends Error {
@@ -45,6 +57,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsIntervalMs: e.PIER_METRICS_INTERVAL_MS,
     metricsFlushMs: e.PIER_METRICS_FLUSH_MS,
     metricsDiskPath: e.PIER_METRICS_DISK_PATH,
+    heartbeatMs: e.PIER_HEARTBEAT_MS,
   };
 }
 

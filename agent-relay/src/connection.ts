@@ -87,6 +87,11 @@ export class RelayConnection {
     return { ...this.#status };
   }
 
+  /** The ping period in use, which hello announces so the server's presence window matches it. */
+  get heartbeatMs(): number {
+    return this.#o.heartbeatMs;
+  }
+
   get isOpen(): boolean {
     return this.#socket?.readyState === WebSocket.OPEN;
   }

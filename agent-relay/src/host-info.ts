@@ -27,7 +27,7 @@ export function hostAddresses(): string[] {
  */
 export async function buildHello(
   docker: DockerClient,
-  options: { capabilities: string[]; log: Logger; hostname?: string; containers?: ContainerCounts },
+  options: { capabilities: string[]; log: Logger; hostname?: string; containers?: ContainerCounts; heartbeatMs: number },
 ): Promise<Outgoing<Hello>> {
   const hello: Outgoing<Hello> = {
     type: "hello",
@@ -41,6 +41,7 @@ export async function buildHello(
     capabilities: options.capabilities,
     time: Date.now(),
     acks: true,
+    heartbeat_ms: options.heartbeatMs,
   };
   if (options.containers) hello.containers = options.containers;
   try {

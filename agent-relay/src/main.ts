@@ -30,6 +30,7 @@ function main(): void {
     metricsIntervalMs: config.metricsIntervalMs,
     metricsFlushMs: config.metricsFlushMs,
     metricsDiskPath: config.metricsDiskPath,
+    heartbeatMs: config.heartbeatMs,
   });
 
   const shutdown = (signal: NodeJS.Signals) => {

@@ -47,8 +47,17 @@ z.config(en());
  */
 export const MAX_CHUNK_CHARS = 128 * 1024;
 
-/** Agent heartbeat period; the DO counts a host disconnected once one of these is overdue. */
+/**
+ * Agent heartbeat period, by default; an agent announces its own in `hello.heartbeat_ms`, and the
+ * DO counts a host disconnected once one of those is overdue.
+ */
 export const HEARTBEAT_INTERVAL_MS = 20_000;
+/**
+ * The heartbeat periods the DO honours: an announcement outside them is clamped. Below the lower
+ * bound the relay would be woken for nothing; above the upper one a dead host would show online
+ * for minutes.
+ */
+export const HEARTBEAT_INTERVAL_BOUNDS_MS = { min: 5_000, max: 120_000 } as const;
 
 /**
  * WebSocket close codes with a meaning in this protocol (4000–4999 are free for applications).
@@ -172,6 +181,12 @@ export const HelloSchema = z.object({
    * whose ack does not come in time (an older agent never sends one and must not be failed for it).
    */
   acks: z.optional(z.boolean()),
+  /**
+   * How often this agent pings (ms). The DO derives the host's presence window from it, within
+   * HEARTBEAT_INTERVAL_BOUNDS_MS; an agent that does not say is taken to ping every
+   * HEARTBEAT_INTERVAL_MS.
+   */
+  heartbeat_ms: z.optional(z.number().check(z.int(), z.gte(1))),
 });
 
 /**

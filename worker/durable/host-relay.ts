@@ -23,7 +23,7 @@ import { createDatabase } from "../db/client.ts";
 import { getMonitoringSettings } from "../services/monitoring-settings.ts";
 import { hosts, type HostState } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
-import { HEARTBEAT_WINDOW_MS } from "../lib/presence.ts";
+import { HEARTBEAT_WINDOW_MS, heartbeatWindowMs } from "../lib/presence.ts";
 import { agentAckTimeoutMs, hostLostAfterMs } from "../settings.ts";
 import { type CommandOutcome, failedOutcome as fail } from "../lib/relay.ts";
 import { nowIso } from "../lib/time.ts";
@@ -310,7 +310,8 @@ export class HostRelay extends DurableObject<Bindings> {
     }
     if (socket) {
       const lastSeen = this.lastSeen(socket);
-      if (Date.now() - lastSeen > HEARTBEAT_WINDOW_MS) {
+      const windowMs = this.heartbeatWindow(socket);
+      if (Date.now() - lastSeen > windowMs) {
         socket.close(CLOSE_CODES.heartbeat_missed, "heartbeat missed");
         await this.onAgentGone(socket, "no heartbeat within the window");
         return;
@@ -318,9 +319,7 @@ export class HostRelay extends DurableObject<Bindings> {
       await this.mirror({ lastSeenAt: new Date(lastSeen).toISOString() });
       // Next look: the moment the next heartbeat would be overdue, so a silent agent is caught
       // within seconds of its window, not a whole check period later.
-      await this.ctx.storage.setAlarm(
-        Math.max(Date.now() + 1_000, Math.min(lastSeen + HEARTBEAT_WINDOW_MS + 1_000, Date.now() + PRESENCE_CHECK_MS)),
-      );
+      await this.ctx.storage.setAlarm(Math.max(Date.now() + 1_000, Math.min(lastSeen + windowMs + 1_000, Date.now() + PRESENCE_CHECK_MS)));
       return;
     }
     const row = await this.hostRow();
@@ -536,7 +535,8 @@ export class HostRelay extends DurableObject<Bindings> {
   private async armPresence(): Promise<void> {
     if (!this.identity()) return;
     if ((await this.ctx.storage.getAlarm()) !== null) return;
-    await this.ctx.storage.setAlarm(Date.now() + (this.agentSocket() ? HEARTBEAT_WINDOW_MS : 1_000));
+    const socket = this.agentSocket();
+    await this.ctx.storage.setAlarm(Date.now() + (socket ? this.heartbeatWindow(socket) : 1_000));
   }
 
   /**
@@ -622,6 +622,11 @@ export class HostRelay extends DurableObject<Bindings> {
 
   private agentSocket(): WebSocket | undefined {
     return this.ctx.getWebSockets(AGENT_TAG).find((s) => s.readyState === WebSocket.OPEN);
+  }
+
+  /** The agent's presence window, from the heartbeat period its hello announced (lib/presence.ts). */
+  private heartbeatWindow(socket: WebSocket): number {
+    return heartbeatWindowMs((socket.deserializeAttachment() as SocketAttachment).hello?.heartbeat_ms);
   }
 
   private lastSeen(socket: WebSocket): number {
