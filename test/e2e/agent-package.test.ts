@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentInstall } from "../../worker/services/agent-install.ts";
 import {
   api,
   docker,
@@ -65,7 +66,17 @@ describe.skipIf(!dockerAvailable())("the pier-agent package", () => {
   });
 
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+    for (const child of children) {
+      if (child.exitCode !== null) continue;
+      // The npx run leads a process group of its own (npm and the agent under it).
+      if (child.spawnargs[0] !== "sh") child.kill("SIGKILL");
+      else
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // the group is gone already
+        }
+    }
     await removeContainers(LABEL);
     await rm(dir, { recursive: true, force: true });
   });
@@ -146,6 +157,31 @@ describe.skipIf(!dockerAvailable())("the pier-agent package", () => {
     agent.kill("SIGTERM");
     const code = await new Promise((resolve) => (agent.exitCode === null ? agent.once("exit", resolve) : resolve(agent.exitCode)));
     expect(code).toBe(0);
+    await waitForStatus(owner, created.body.id, "disconnected");
+  });
+
+  it("runs as the printed npx command when PIER_AGENT_PACKAGE names a tarball (npm start's development setting)", async () => {
+    const created = await api("/api/v1/hosts", { token: owner.token, body: { name: `package-npx-${process.pid}` } });
+    expect(created.status).toBe(201);
+    // What POST /api/v1/hosts prints under `PIER_AGENT_PACKAGE=$PWD/pier-agent-<version>.tgz npm start`.
+    const { npx } = agentInstall(pierUrl(), created.body.agent_token, tarball);
+    expect(npx).toContain(tarball);
+    // npm, npx's parent and the agent share one process group, so the end reaches all of them.
+    let output = "";
+    const agent = spawn("sh", ["-c", npx], {
+      cwd: dir,
+      env: bareEnv({ npm_config_offline: "true" }),
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    agent.stdout!.on("data", (d) => (output += d));
+    agent.stderr!.on("data", (d) => (output += d));
+    children.push(agent);
+    const online = await waitForStatus(owner, created.body.id, "online").catch((error) => {
+      throw new Error(`${error.message}; output of \`${npx}\`:\n${output.slice(-3000)}`);
+    });
+    expect(online.agent_version).toBe(agentPackage.version);
+    process.kill(-agent.pid!, "SIGTERM");
     await waitForStatus(owner, created.body.id, "disconnected");
   });
 

@@ -27,13 +27,16 @@ const sh = (value: string): string => (/^[\w@%+=:,./-]+$/.test(value) ? value : 
  *   (development: a tarball from `npm pack -w agent-relay`, or a checkout's agent-relay folder)
  */
 export function agentInstall(url: string, token: string, packageSpec?: string): AgentInstall {
-  const spec = packageSpec?.trim() || `pier-agent@${AGENT_PACKAGE_VERSION}`;
+  const published = `pier-agent@${AGENT_PACKAGE_VERSION}`;
+  const spec = packageSpec?.trim() || published;
   const envFile = `PIER_URL=${url}\nPIER_AGENT_TOKEN=${token}\n`;
   const inline = `PIER_URL=${sh(url)} PIER_AGENT_TOKEN=${sh(token)}`;
   return {
     env: { PIER_URL: url, PIER_AGENT_TOKEN: token },
     package: spec,
-    npx: `${inline} npx -y ${sh(spec)}`,
+    // npx runs a path it is given as the command itself ("Permission denied" on a tarball), so any
+    // other spec is installed with --package and the bin named.
+    npx: spec === published ? `${inline} npx -y ${published}` : `${inline} npx -y --package=${sh(spec)} pier-agent`,
     npm: `${inline} npm run agent`,
     // --network host: the agent reports the host's addresses, not the container's.
     docker: `docker run -d --name pier-agent --restart unless-stopped --network host -v /var/run/docker.sock:/var/run/docker.sock --group-add "$(stat -c %g /var/run/docker.sock)" -e PIER_URL=${sh(url)} -e PIER_AGENT_TOKEN=${sh(token)} pier-agent:${AGENT_PACKAGE_VERSION}`,
