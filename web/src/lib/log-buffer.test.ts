@@ -42,4 +42,37 @@ describe("LogBuffer", () => {
     expect(b.toText(false)).toBe("hello\n");
     expect(splitTimestamp("no time here")).toEqual({ time: null, text: "no time here" });
   });
+
+  it("joins a build log's pieces cut mid-line, per stream, as the deployment's SSE sends them", () => {
+    const b = new LogBuffer();
+    // Pieces as a deployment's log arrived: the agent cuts its output wherever a batch ends.
+    b.write("stdout", "==> Creating container web-dpl_1 from pier/web:dpl_9yv7n4vied");
+    b.write("stderr", "warning: a line of its own\n");
+    b.write("stdout", "0kklwdad8k\n==> Started web-dpl_1; waiting for it to ");
+    b.write("stdout", "be healthy\r\n==> Probing (up to");
+    b.write("stdout", " 10 tries)\n");
+    b.write("system", "==> Deployment succeeded\n");
+    expect(b.toText(false).split("\n")).toEqual([
+      "==> Creating container web-dpl_1 from pier/web:dpl_9yv7n4vied0kklwdad8k",
+      "warning: a line of its own",
+      "==> Started web-dpl_1; waiting for it to be healthy",
+      "==> Probing (up to 10 tries)",
+      "==> Deployment succeeded",
+      "",
+    ]);
+    expect(b.filter("waiting for it to be healthy", new Set(["stdout"]))).toEqual([2]);
+    expect([0, 1, 2, 3, 4].map((i) => b.at(i)?.stream)).toEqual(["stdout", "stderr", "stdout", "stdout", "system"]);
+  });
+
+  it("starts a new line after an open one has left the buffer, and after clear", () => {
+    const b = new LogBuffer(2);
+    b.write("stdout", "first, open");
+    b.write("stderr", "a\nb\n");
+    b.write("stdout", " and continued\n");
+    expect(b.toText(false)).toBe("b\n and continued\n");
+    b.write("stdout", "open again");
+    b.clear();
+    b.write("stdout", "after clear\n");
+    expect(b.toText(false)).toBe("after clear\n");
+  });
 });

@@ -25,6 +25,8 @@ export class LogBuffer {
   private lines: LogLine[] = [];
   private start = 0;
   private nextSeq = 0;
+  /** Per stream, the seq of its last line when `write` left it without its newline. */
+  private open: Partial<Record<LogStream, number>> = {};
   /** Bumped on every change: a cheap "did anything change" for the renderer. */
   version = 0;
 
@@ -57,9 +59,42 @@ export class LogBuffer {
     this.version++;
   }
 
+  /**
+   * Appends output that arrives in pieces cut anywhere (a deployment's build log): a piece that
+   * does not end with a newline leaves its last line open, and the stream's next piece continues
+   * it instead of starting a line of its own.
+   */
+  write(stream: LogStream, chunk: string): void {
+    if (chunk === "") return;
+    let rest = chunk;
+    const openSeq = this.open[stream];
+    delete this.open[stream];
+    const index = openSeq === undefined ? -1 : openSeq - (this.nextSeq - this.lines.length);
+    if (index >= this.start) {
+      const newline = rest.indexOf("\n");
+      const head = newline === -1 ? rest : rest.slice(0, newline);
+      const line = this.lines[index]!;
+      const text = line.text + head;
+      this.lines[index] = { ...line, text: newline === -1 ? text : text.replace(/\r$/, "") };
+      if (newline === -1) {
+        this.open[stream] = line.seq;
+        this.version++;
+        return;
+      }
+      rest = rest.slice(newline + 1);
+      if (rest === "") {
+        this.version++;
+        return;
+      }
+    }
+    this.append(stream, rest);
+    if (!rest.endsWith("\n")) this.open[stream] = this.nextSeq - 1;
+  }
+
   clear(): void {
     this.lines = [];
     this.start = 0;
+    this.open = {};
     this.version++;
   }
 

@@ -125,7 +125,7 @@ export function ApplicationPage() {
             {deployments.isPending ? <p className="text-sm text-zinc-500">Loading…</p> : null}
             <ErrorNote error={deployments.error} />
             {deployments.data && list.length === 0 ? <Empty>No deployment yet.</Empty> : null}
-            <ul className="grid gap-1">
+            <ul className="grid grid-cols-1 gap-1">
               {list.map((d) => (
                 <li key={d.id}>
                   <DeploymentItem
@@ -186,7 +186,9 @@ function DeploymentItem({
       className={`rounded-md border p-2 text-sm ${active ? "border-sky-500" : "border-zinc-200 dark:border-zinc-800"}`}
     >
       <button type="button" onClick={onSelect} className="flex w-full items-center justify-between gap-2 text-left">
-        <span className="truncate">{d.title}</span>
+        <span className="min-w-0 truncate" title={d.title}>
+          {d.title}
+        </span>
         <StateBadge state={d.status} />
       </button>
       <div className="mt-1 flex items-center justify-between gap-2 text-xs text-zinc-500">
@@ -218,7 +220,7 @@ function DeploymentLog({ deploymentId, onEnd }: { deploymentId: string; onEnd: (
   useEventSource(`/api/v1/deployments/${encodeURIComponent(deploymentId)}/logs?follow=true`, {
     log: (data) => {
       const piece = JSON.parse(data) as { stream: LogStream; text: string };
-      buffer.append(piece.stream, piece.text);
+      buffer.write(piece.stream, piece.text);
     },
     end: (data) => {
       const e = JSON.parse(data) as { status?: string };
