@@ -126,7 +126,8 @@ describe("DeployQueue", () => {
     const appNow = await json(await call(`/api/v1/applications/${app.id}`, { token: owner.token }), 200);
     expect(appNow).toMatchObject({ status: "running", current_deployment_id: queued.id });
     const task = await json(await call(`/api/v1/tasks/${queued.task_id}`, { token: owner.token }), 200);
-    expect(task).toMatchObject({ status: "succeeded", progress: 100 });
+    // The task names its application: the overview's and the tasks page's lists show only this.
+    expect(task).toMatchObject({ status: "succeeded", progress: 100, message: `${app.name}: deployed` });
     await notified(owner, "deployment.succeeded");
     agent.ws.close(1000);
   });
@@ -230,7 +231,10 @@ describe("DeployQueue", () => {
     agent.ws.close(1000);
     await waitForStatus(owner, host.id, "disconnected");
     const d = await deploy(owner, app.id);
-    expect(await waitDeployment(owner, d.id)).toMatchObject({ status: "failed", error: expect.stringMatching(/offline/) });
+    const failed = await waitDeployment(owner, d.id);
+    expect(failed).toMatchObject({ status: "failed", error: expect.stringMatching(/offline/) });
+    const task = await json(await call(`/api/v1/tasks/${d.task_id}`, { token: owner.token }), 200);
+    expect(task).toMatchObject({ status: "failed", message: `${app.name}: ${failed.error}` });
   });
 });
 

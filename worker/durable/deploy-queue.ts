@@ -62,6 +62,9 @@ interface Running {
 }
 
 /** A step failed for a reason to show as is. */
+/** A deployment task's message: the application's name, then what happened (tasks keep 500 characters). */
+const taskMessage = (appName: string | undefined, what: string): string => (appName ? `${appName}: ${what}` : what).slice(0, 500);
+
 class DeployError extends Error {
   override readonly name = "DeployError";
   constructor(
@@ -142,7 +145,8 @@ export class DeployQueue extends DurableObject<Bindings> {
         kind: "deployment",
         targetType: "deployment",
         targetId: id,
-        message: request.title,
+        // Named after the application: the task lists show the message and nothing else of it.
+        message: `${app.name}: ${request.title}`,
         createdBy: request.createdBy ?? null,
       });
       const now = nowIso();
@@ -310,7 +314,10 @@ export class DeployQueue extends DurableObject<Bindings> {
         .where(eq(deployments.id, next.id)),
       ...(app ? [db.update(applications).set({ status: "deploying", updatedAt: now }).where(eq(applications.id, appId))] : []),
     ]);
-    if (next.taskId) await updateTask(db, next.taskId, { status: "running", progress: 5, message: "building" }).catch(() => undefined);
+    if (next.taskId)
+      await updateTask(db, next.taskId, { status: "running", progress: 5, message: taskMessage(app?.name, "building") }).catch(
+        () => undefined,
+      );
     return { deployment: { ...next, status: "building", startedAt: now }, app };
   }
 
@@ -359,7 +366,7 @@ export class DeployQueue extends DurableObject<Bindings> {
       }
       if (!image) throw new DeployError("the build produced no image");
       await db.update(deployments).set({ status: "deploying", updatedAt: nowIso() }).where(eq(deployments.id, r.id));
-      if (r.taskId) await updateTask(db, r.taskId, { progress: 60, message: "deploying" }).catch(() => undefined);
+      if (r.taskId) await updateTask(db, r.taskId, { progress: 60, message: taskMessage(app?.name, "deploying") }).catch(() => undefined);
       const ran = await this.step<DeployRunResult>("deploy.run", { ...plan.run, image, deployment_id: r.id });
       await this.succeed(db, app, { image, containerId: ran.container_id });
     } catch (err) {
@@ -431,7 +438,8 @@ export class DeployQueue extends DurableObject<Bindings> {
         .set({ status: "running", currentDeploymentId: r.id, currentImage: result.image, containerId: result.containerId, updatedAt: now })
         .where(eq(applications.id, app.id)),
     ]);
-    if (r.taskId) await updateTask(db, r.taskId, { status: "succeeded", message: "deployed" }).catch(() => undefined);
+    if (r.taskId)
+      await updateTask(db, r.taskId, { status: "succeeded", message: taskMessage(app.name, "deployed") }).catch(() => undefined);
     this.broadcast(r.id, { type: "end", status: "succeeded", error: null }, true);
     await notify(this.env, {
       organizationId: r.organizationId,
@@ -492,7 +500,7 @@ export class DeployQueue extends DurableObject<Bindings> {
           ]
         : []),
     ]);
-    if (r.taskId) await updateTask(db, r.taskId, { status, message: reason.slice(0, 500) }).catch(() => undefined);
+    if (r.taskId) await updateTask(db, r.taskId, { status, message: taskMessage(app?.name, reason) }).catch(() => undefined);
     this.broadcast(r.id, { type: "end", status, error: reason }, true);
     const kind: NotificationKind = cancelled ? "deployment.cancelled" : timedOut ? "deployment.timed_out" : "deployment.failed";
     const name = app?.name ?? r.applicationId;
