@@ -18,6 +18,15 @@ export interface PrivateEngine {
   stop(): Promise<void>;
 }
 
+/** `docker network ls` arguments for the bridge networks a test made (not the predefined ones). */
+const NETWORKS = ["network", "ls", "-q", "--no-trunc", "--filter", "type=custom", "--filter", "driver=bridge"];
+/** The host bridges of those networks: Docker names each `br-` and the first 12 of the id. */
+const bridgesOf = (ids: string) =>
+  ids
+    .split("\n")
+    .filter(Boolean)
+    .map((id) => `br-${id.slice(0, 12)}`);
+
 export async function startPrivateEngine(): Promise<PrivateEngine> {
   const dir = await mkdtemp(join(tmpdir(), "pier-engine-"));
   const socket = join(dir, "docker.sock");
@@ -34,8 +43,9 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
   // removes them whatever happened, synchronously as an exit handler must.
   let daemonPid: number | undefined;
   const onExit = () => {
+    const networks = daemonPid ? spawnSync("docker", ["-H", host, ...NETWORKS], { encoding: "utf8", timeout: 10_000 }).stdout : "";
     if (daemonPid) spawnSync("kill", ["-KILL", String(daemonPid)]);
-    spawnSync("ip", ["link", "delete", bridge]);
+    for (const name of [bridge, ...bridgesOf(networks ?? "")]) spawnSync("ip", ["link", "delete", name]);
   };
   process.once("exit", onExit);
   try {
@@ -84,8 +94,14 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
     async stop() {
       const ids = await docker("ps", "-aq").catch(() => "");
       if (ids) await docker("rm", "-f", ...ids.split("\n")).catch(() => undefined);
+      // The networks made in this engine (a deployment's project network, compose's) each have a
+      // br-* bridge on the host, and dockerd keeps them when it stops: removed here, and any bridge
+      // still there once it is gone is deleted, or its 172.x route would stay on the host for good.
+      const networks = bridgesOf(await docker(...NETWORKS).catch(() => ""));
+      await docker("network", "prune", "-f").catch(() => undefined);
       daemon.kill("SIGTERM");
       await exited;
+      for (const name of networks) await run("ip", ["link", "delete", name]).catch(() => undefined);
       await removeBridge();
       process.off("exit", onExit);
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
