@@ -373,10 +373,19 @@ function pgEnv(args: DatabaseDumpArgs): Record<string, string> {
   };
 }
 
+/**
+ * The server's version, asked over TCP once the server is ready. The official image's init-time
+ * server (docker-entrypoint.sh's docker_temp_server_start) listens on the Unix socket only
+ * (`listen_addresses=''`): a probe over the socket could reach it, succeed, and pg_restore be cut
+ * off by its shutdown moments later. Over 127.0.0.1 only the real server answers; until it does,
+ * "connection refused" is one of the NOT_READY answers and is retried. The dump and the restore
+ * themselves stay on the socket: by then the real server is the only one.
+ */
 async function pgServerVersion(ctx: OpContext, args: DatabaseDumpArgs, env: Record<string, string>): Promise<string> {
   await findTool(ctx, args.container, ["psql"]);
+  const overTcp = { ...env, PGHOST: "127.0.0.1" };
   return whenReady(ctx, async () =>
-    (await must(ctx, args.container, { cmd: ["psql", "-X", "-w", "-tAc", "SHOW server_version"], env })).trim(),
+    (await must(ctx, args.container, { cmd: ["psql", "-X", "-w", "-tAc", "SHOW server_version"], env: overTcp })).trim(),
   );
 }
 
