@@ -5,7 +5,9 @@
 // seen on its page (and written on the host), the same group refused by a host whose agent may not
 // change iptables, a viewer who sees the inventory without a control that changes anything, both
 // stopped and deleted in bulk, each as a task followed on screen, and a server whose container went
-// missing found by Sync and cleaned up.
+// missing found by Sync and cleaned up. Then a server's image, environment, command and ports
+// changed from its page and a role's health check from the roles tab, each refused first with the
+// API's words beside the field, and the recreated container inspected on the engine.
 import { randomInt } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,6 +39,8 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
   const group = `ui-fw-${randomInt(1e6)}`;
   /** A server on a second host whose agent may not change iptables, as an agent not run as root is told. */
   const confined = `ui-confined-${randomInt(1e6)}`;
+  /** A second name for the test image: a different image reference that needs no pull. */
+  const retagged = `pier-test/busybox:ui-edit-${randomInt(1e6)}`;
   let browser: Browser;
   let page: Page;
   let owner: Owner;
@@ -104,6 +108,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
     for (const v of (await docker("volume", "ls", "-q", "--filter", `label=${label}`)).split("\n").filter(Boolean))
       await docker("volume", "rm", "-f", v);
     await docker("network", "rm", network).catch(() => undefined);
+    await docker("rmi", retagged).catch(() => undefined);
   });
 
   it("adds a role, bulk-creates servers with addresses from a range, applies a firewall group, stops and deletes them in bulk", async () => {
@@ -221,6 +226,94 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
     await poll(async () => (await page.getByTestId("failed-servers").textContent()) ?? "").toContain(confined);
     await page.getByRole("button", { name: "Clean up", exact: true }).click();
     await poll(() => row(confined).count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("changes a server's image, environment, command and ports from its page, and a role's health check, on the engine", async () => {
+    const name = `ui-edit-${randomInt(1e6)}`;
+    const editRole = `ui-hc-${randomInt(1e6)}`;
+    // busybox's sleep as PID 1 would ignore the stop signal; the shell ends on it.
+    const shell = (seconds: number) => ["sh", "-c", `trap 'exit 0' TERM; sleep ${seconds} & wait`];
+    await docker("tag", TEST_IMAGE, retagged);
+    const made = await api("/api/v1/servers", {
+      token: owner.token,
+      body: { name, image: TEST_IMAGE, command: shell(3600), host_id: host.id },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(202);
+    expect((await taskEnd(owner.token, made.body.task_id, 180_000)).status).toBe("succeeded");
+    const inspect = async () => JSON.parse(await docker("inspect", `srv-${name}`))[0];
+    const before = await inspect();
+    expect(before.Config.Image).toBe(TEST_IMAGE);
+
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Servers", exact: true }).click();
+    await row(name).getByRole("link", { name }).click();
+    await page.getByRole("tab", { name: "Overview" }).waitFor();
+    const form = page.locator("form").filter({ has: page.getByRole("button", { name: "Recreate with these" }) });
+    await expect.poll(() => form.getByLabel(/^Image/).inputValue()).toBe(TEST_IMAGE);
+
+    // Refused by the API: its words beside the field, and nothing recreated.
+    await form.getByLabel(/^Image/).fill("not an image!");
+    await form.getByRole("button", { name: "Recreate with these" }).click();
+    await poll(async () => (await form.getByRole("alert").allTextContents()).join(" ")).toContain("an image reference such as");
+    expect(dialogs.at(-1)).toMatch(/Change the image of .*The server is recreated/);
+
+    const hostPort = 20_000 + randomInt(20_000);
+    await form.getByLabel(/^Image/).fill(retagged);
+    await form.getByLabel(/^Command/).fill(shell(3000).join("\n"));
+    await form.getByLabel(/^Ports/).fill(`${hostPort}:80`);
+    await form.getByLabel(/^Environment/).fill("GREETING=hello from the page\nEMPTY=");
+    await form.getByRole("button", { name: "Recreate with these" }).click();
+    expect(dialogs.at(-1)).toMatch(/Change the image, command, ports, env of .*The server is recreated/);
+    await poll(() => page.getByTestId("task-progress").getAttribute("data-status")).toBe("succeeded");
+    await poll(async () => (await inspect()).Config.Image).toBe(retagged);
+    const after = await inspect();
+    expect(after.Id).not.toBe(before.Id);
+    expect(after.Config.Env).toEqual(expect.arrayContaining(["GREETING=hello from the page", "EMPTY="]));
+    expect(after.Config.Cmd).toEqual(shell(3000));
+    expect(after.HostConfig.PortBindings["80/tcp"]).toEqual([expect.objectContaining({ HostPort: String(hostPort) })]);
+    // Kept: the data volume and the name; the page reads the new configuration back.
+    expect(after.Mounts.map((m: { Name?: string }) => m.Name)).toEqual(before.Mounts.map((m: { Name?: string }) => m.Name));
+    await poll(() => form.getByLabel(/^Image/).inputValue()).toBe(retagged);
+    expect(await form.getByLabel(/^Ports/).inputValue()).toBe(`${hostPort}:80`);
+
+    // A role's health check, edited on the roles tab: refused first, beside its field.
+    const roleMade = await api("/api/v1/server-roles", {
+      token: owner.token,
+      body: { name: editRole, image: retagged, command: shell(3600), data_path: "/srv" },
+    });
+    expect(roleMade.status, JSON.stringify(roleMade.body)).toBe(201);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Servers", exact: true }).click();
+    await page.getByRole("tab", { name: "Roles" }).click();
+    await page.locator(`[data-testid=role-row][data-name="${editRole}"]`).getByRole("button", { name: "Edit" }).click();
+    const edit = page.getByRole("dialog");
+    await edit.getByLabel(/^Check HTTP path/).fill("healthz");
+    await edit.getByRole("button", { name: "Save role" }).click();
+    const pathField = edit.locator("label").filter({ has: page.getByLabel(/^Check HTTP path/) });
+    await poll(async () => (await pathField.getByRole("alert").allTextContents()).join(" ")).toMatch(/\//);
+    await edit.getByLabel(/^Check HTTP path/).fill("");
+    await edit.getByLabel(/^Check command/).fill("true");
+    await edit.getByLabel(/^Interval/).fill("5");
+    await edit.getByLabel(/^Retries/).fill("2");
+    await edit.getByRole("button", { name: "Save role" }).click();
+    await poll(() => page.getByRole("dialog").count()).toBe(0);
+    await poll(async () => (await page.locator(`[data-testid=role-row][data-name="${editRole}"]`).textContent()) ?? "").toContain(
+      "true every 5s",
+    );
+    const stored = await api(`/api/v1/server-roles/${editRole}`, { token: owner.token });
+    expect(stored.body.health_check).toEqual({ command: "true", interval_seconds: 5, retries: 2 });
+
+    // Assigned to the server, the health check is the container's HEALTHCHECK.
+    await page.getByRole("tab", { name: "Inventory" }).click();
+    await row(name).getByRole("link", { name }).click();
+    await page.getByRole("tab", { name: "Overview" }).waitFor();
+    await page.getByLabel(/^Role/).selectOption(editRole);
+    await page.getByRole("button", { name: "Change role" }).click();
+    await poll(() => page.getByTestId("task-progress").getAttribute("data-status")).toBe("succeeded");
+    await poll(async () => (await inspect()).Config.Healthcheck?.Test).toEqual(["CMD-SHELL", "true"]);
+    const assigned = await inspect();
+    expect(assigned.Config.Healthcheck).toMatchObject({ Interval: 5e9, Retries: 2 });
+    expect(assigned.Config.Env).toContain("GREETING=hello from the page");
+    await poll(async () => (await inspect()).State.Health?.Status).toBe("healthy");
     expect(pageErrors).toEqual([]);
   });
 });

@@ -1,10 +1,11 @@
 // The servers' roles catalog: built-in web, was and db and the organization's own templates. Admins
 // add, change and delete their own (a built-in role can be changed, not deleted; a role servers
 // have cannot be deleted); anyone can ask whether a role is valid. A changed role reaches its
-// servers when it is assigned again (a recreate), which the edit dialog says.
+// servers when it is assigned again (a recreate), which the edit dialog says. A role's health check
+// (a command, or an HTTP path probed inside the container) becomes its servers' Docker HEALTHCHECK.
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { api, fieldError, ok } from "../api/client.ts";
+import { ApiProblem, api, fieldError, ok, type Schemas } from "../api/client.ts";
 import { type ServerRole, serverKeys, useFirewallGroups, usePermission, useServerRoles } from "../api/servers.ts";
 import { ApiForm } from "../components/api-form.tsx";
 import { Button } from "../components/ui/button.tsx";
@@ -33,6 +34,7 @@ const ROLES: TableSpec<ServerRole> = {
     { header: "Image", className: "break-all font-mono text-xs", cell: (r) => r.image },
     { header: "Ports", hideBelow: "md", cell: portText },
     { header: "Data path", hideBelow: "md", className: "font-mono text-xs", cell: (r) => r.data_path },
+    { header: "Health check", hideBelow: "lg", className: "break-all font-mono text-xs", cell: (r) => healthText(r.health_check) },
     { header: "Firewall groups", hideBelow: "lg", cell: (r) => r.firewall_groups.join(", ") || "—" },
     { header: "Servers", hideBelow: "sm", className: "tabular-nums", cell: (r) => r.servers ?? 0 },
   ],
@@ -103,6 +105,45 @@ export function ServerRolesTab() {
   );
 }
 
+/** The health check's fields as the API names them (worker/services/server-fields.ts, ServerHealthCheckSchema). */
+const HEALTH_NUMBERS = [
+  ["port", "HTTP port", "Default 80"],
+  ["interval_seconds", "Interval (s)", "1–300"],
+  ["timeout_seconds", "Timeout (s)", "1–300"],
+  ["retries", "Retries", "1–100"],
+  ["start_period_seconds", "Start period (s)", "0–3600"],
+] as const;
+type HealthNumber = (typeof HEALTH_NUMBERS)[number][0];
+type HealthForm = { command: string; http_path: string } & Record<HealthNumber, string>;
+
+function healthText(hc: ServerRole["health_check"]): string {
+  if (!hc) return "—";
+  const what = typeof hc.command === "string" ? hc.command : typeof hc.http_path === "string" ? `GET :${hc.port ?? 80}${hc.http_path}` : "";
+  return hc.interval_seconds ? `${what} every ${hc.interval_seconds}s` : what || "—";
+}
+
+function healthForm(hc: ServerRole["health_check"]): HealthForm {
+  const text = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : "");
+  return {
+    command: text(hc?.command),
+    http_path: text(hc?.http_path),
+    ...(Object.fromEntries(HEALTH_NUMBERS.map(([k]) => [k, text(hc?.[k])])) as Record<HealthNumber, string>),
+  };
+}
+
+/** The form as the API's health_check: null when nothing is given (no health check). */
+function healthBody(f: HealthForm): Schemas["ServerRolePatch"]["health_check"] {
+  const out: Record<string, string | number> = {};
+  if (f.command.trim()) out.command = f.command.trim();
+  if (f.http_path.trim()) out.http_path = f.http_path.trim();
+  for (const [k] of HEALTH_NUMBERS) if (f[k].trim()) out[k] = Number(f[k]);
+  return Object.keys(out).length ? out : null;
+}
+
+/** The API's complaint about the health check as a whole (neither a command nor a path), not one of its fields. */
+const wholeError = (err: unknown, field: string) =>
+  err instanceof ApiProblem ? err.errors.find((e) => e.pointer === `/body/${field}`)?.detail : undefined;
+
 function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => void }) {
   const groups = useFirewallGroups();
   const [form, setForm] = useState({
@@ -115,6 +156,7 @@ function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => voi
     firewall_groups: role?.firewall_groups ?? [],
     env: "",
   });
+  const [health, setHealth] = useState(() => healthForm(role?.health_check ?? null));
   const [error, setError] = useState<unknown>(null);
   const set = (p: Partial<typeof form>) => setForm((f) => ({ ...f, ...p }));
   const ports = parsePorts(form.ports);
@@ -130,6 +172,7 @@ function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => voi
       ports,
       ...(form.data_path.trim() ? { data_path: form.data_path.trim() } : {}),
       firewall_groups: form.firewall_groups,
+      health_check: healthBody(health),
       // Values are never read back: left empty on an edit, the role keeps its environment.
       ...(env.rows.length ? { env: rowsToEnv(env.rows) } : {}),
     };
@@ -167,13 +210,59 @@ function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => voi
         />
       </Field>
       <div className="grid gap-3 sm:grid-cols-2">
-        <Field label="Ports" hint="Container ports: 80, 443 or 53/udp" error={ports ? fieldError(error, "ports") : "Not a list of ports"}>
+        <Field
+          label="Ports"
+          hint="Container ports: 80, 443 or 53/udp; 8080:80 also publishes 80 on the host's 8080"
+          error={ports ? fieldError(error, "ports") : "Not a list of ports"}
+        >
           <Input name="ports" value={form.ports} onChange={(e) => set({ ports: e.target.value })} />
         </Field>
         <Field label="Data path" hint="Where the data volume is mounted" error={fieldError(error, "data_path")}>
           <Input name="data_path" value={form.data_path} onChange={(e) => set({ data_path: e.target.value })} placeholder="/data" />
         </Field>
       </div>
+      <fieldset className="grid gap-2 text-sm" data-testid="role-health-check">
+        <legend className="mb-1 font-medium">Health check</legend>
+        <p className="text-xs text-zinc-500">
+          A command run in the container, or an HTTP path fetched from it; both empty: none. Servers get it when the role is assigned again.
+        </p>
+        {wholeError(error, "health_check") ? (
+          <span role="alert" className="text-xs text-red-700 dark:text-red-400">
+            {wholeError(error, "health_check")}
+          </span>
+        ) : null}
+        <div className="grid gap-3 sm:grid-cols-2">
+          <Field label="Check command" hint="Run with sh -c; exit 0 is healthy" error={fieldError(error, "health_check/command")}>
+            <Input
+              name="health_command"
+              value={health.command}
+              onChange={(e) => setHealth((h) => ({ ...h, command: e.target.value }))}
+              placeholder="pg_isready -U postgres"
+            />
+          </Field>
+          <Field label="Check HTTP path" hint="Instead of a command: /healthz" error={fieldError(error, "health_check/http_path")}>
+            <Input
+              name="health_http_path"
+              value={health.http_path}
+              onChange={(e) => setHealth((h) => ({ ...h, http_path: e.target.value }))}
+              placeholder="/"
+            />
+          </Field>
+        </div>
+        <div className="grid grid-cols-2 gap-3 sm:grid-cols-5">
+          {HEALTH_NUMBERS.map(([k, label, hint]) => (
+            <Field key={k} label={label} hint={hint} error={fieldError(error, `health_check/${k}`)}>
+              <Input
+                name={`health_${k}`}
+                type="number"
+                step="1"
+                value={health[k]}
+                onChange={(e) => setHealth((h) => ({ ...h, [k]: e.target.value }))}
+              />
+            </Field>
+          ))}
+        </div>
+      </fieldset>
       {groups.data?.firewall_groups.length ? (
         <fieldset className="grid gap-1 text-sm">
           <legend className="mb-1 font-medium">Default firewall groups</legend>

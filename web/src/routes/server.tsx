@@ -1,6 +1,7 @@
-// One server: its status and actions, its configuration (limits changed live; a role change
-// recreates it, which the confirmation says), its logs, its disks and its firewall groups, with a
-// link to its backups. Everything that takes time runs as a task, followed here.
+// One server: its status and actions, its configuration (limits changed live; image, command,
+// environment, ports and a role change recreate it, which the confirmation says), its logs, its
+// disks and its firewall groups, with a link to its backups. Everything that takes time runs as a
+// task, followed here.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams, useSearch } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
@@ -17,7 +18,9 @@ import { DataTable, RemoveButton, ROW_LINK, type TableSpec } from "../components
 import { Field, Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
 import { ago } from "../lib/format.ts";
+import { parseEnvLines, rowsToEnv } from "../lib/env-edit.ts";
 import { LogBuffer } from "../lib/log-buffer.ts";
+import { type PortEntry, parsePorts, portsText } from "../lib/ports.ts";
 import { useRowAction } from "../lib/use-list.ts";
 import type { StartedTask } from "./servers.tsx";
 import { PushReport } from "./firewall-groups.tsx";
@@ -187,6 +190,12 @@ function Overview({ server: s, onTask }: { server: Server; onTask: (t: StartedTa
           {can("assign_roles") ? <RoleForm server={s} onTask={onTask} /> : <p className="text-sm">{s.role ?? "No role"}</p>}
         </Card>
       </div>
+      {can("manage_servers") ? (
+        <Card title="Image, command, environment and ports" className="lg:col-span-2">
+          {/* Read again from the server once a recreate has changed it. */}
+          <ContainerForm key={`${s.image} ${JSON.stringify(s.config)} ${s.has_env}`} server={s} onTask={onTask} />
+        </Card>
+      ) : null}
     </div>
   );
 }
@@ -236,6 +245,119 @@ function LimitsForm({ server: s }: { server: Server }) {
         </Field>
       </div>
       <p className="text-xs text-zinc-500">Applied to the running container at once, without a restart. Disk: {s.disk_gb ?? "—"} GB.</p>
+    </ApiForm>
+  );
+}
+
+const commandOf = (s: Server): string[] =>
+  Array.isArray(s.config.command) ? s.config.command.filter((a): a is string => typeof a === "string") : [];
+const portsOf = (s: Server): PortEntry[] => (Array.isArray(s.config.ports) ? (s.config.ports as PortEntry[]) : []);
+
+/**
+ * What 004's config change does by a recreate: the container is replaced with the new image,
+ * command, environment or ports, keeping its data volume and address. Only what was changed is
+ * sent; environment values are never read back, so lines typed replace the server's own variables.
+ */
+function ContainerForm({ server: s, onTask }: { server: Server; onTask: (t: StartedTask) => void }) {
+  const [image, setImage] = useState(s.image);
+  const [command, setCommand] = useState(commandOf(s).join("\n"));
+  const [portText, setPortText] = useState(portsText(portsOf(s)));
+  const [envText, setEnvText] = useState("");
+  const [clearEnv, setClearEnv] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const ports = parsePorts(portText);
+  const env = parseEnvLines(envText);
+  const body = () => {
+    if (!ports) throw new Error("Ports: container ports separated by commas, such as 80, 8080:80 or 53/udp");
+    if (env.rejected.length) throw new Error(`Environment: not KEY=value: ${env.rejected.join(", ")}`);
+    const args = command.split("\n").filter((l) => l.length > 0);
+    const out: { image?: string; command?: string[] | null; ports?: PortEntry[]; env?: Record<string, string> } = {};
+    if (image.trim() !== s.image) out.image = image.trim();
+    if (args.join("\n") !== commandOf(s).join("\n")) out.command = args.length ? args : null;
+    if (portsText(ports) !== portsText(portsOf(s))) out.ports = ports;
+    if (env.rows.length) out.env = rowsToEnv(env.rows);
+    else if (clearEnv) out.env = {};
+    return out;
+  };
+  const changed = () => {
+    try {
+      return Object.keys(body());
+    } catch {
+      return [];
+    }
+  };
+  return (
+    <ApiForm
+      submit={async () => {
+        const patch = body();
+        if (Object.keys(patch).length === 0) throw new Error("Nothing changed: edit a field first.");
+        setError(null);
+        try {
+          return await ok(api.PATCH("/api/v1/servers/{ref}/config", { params: { path: { ref: s.id } }, body: patch }));
+        } catch (e) {
+          setError(e);
+          throw e;
+        }
+      }}
+      confirm={() => {
+        const fields = changed();
+        return fields.length
+          ? `Change the ${fields.join(", ")} of ${s.name}? The server is recreated: its container is replaced (a short outage); its data volume and address are kept.`
+          : undefined;
+      }}
+      done={(r) => (r.task_id ? `Recreate started (${r.recreate.join(", ")})` : "Nothing changed")}
+      onDone={(r) => {
+        if (r.task_id) onTask({ id: r.task_id, label: `Recreate: ${r.recreate.join(", ")}` });
+      }}
+      action="Recreate with these"
+    >
+      <div className="grid gap-3 sm:grid-cols-2">
+        <Field label="Image" error={fieldError(error, "image")}>
+          <Input name="image" required value={image} onChange={(e) => setImage(e.target.value)} />
+        </Field>
+        <Field
+          label="Ports"
+          hint="Container ports: 80 or 53/udp; 8080:80 publishes 80 on the host's 8080"
+          error={ports ? fieldError(error, "ports") : "Not a list of ports"}
+        >
+          <Input name="ports" value={portText} onChange={(e) => setPortText(e.target.value)} />
+        </Field>
+        <Field label="Command" hint="One argument per line; empty for the image's own" error={fieldError(error, "command")}>
+          <textarea
+            name="command"
+            rows={3}
+            className="w-full rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900"
+            value={command}
+            onChange={(e) => setCommand(e.target.value)}
+          />
+        </Field>
+        <Field
+          label="Environment"
+          hint={
+            s.has_env
+              ? "KEY=value lines replace all of the server's own variables (their values are never shown); empty keeps them"
+              : "KEY=value lines, sealed at rest; the role's variables stay unless named here"
+          }
+          error={env.rejected.length ? `Not KEY=value: ${env.rejected.join(", ")}` : fieldError(error, "env")}
+        >
+          <textarea
+            name="env"
+            rows={3}
+            className="w-full rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900"
+            value={envText}
+            onChange={(e) => setEnvText(e.target.value)}
+          />
+        </Field>
+      </div>
+      {s.has_env && !env.rows.length ? (
+        <label className="flex items-center gap-2 text-sm">
+          <input type="checkbox" name="clear_env" checked={clearEnv} onChange={(e) => setClearEnv(e.target.checked)} />
+          Remove the server's own variables
+        </label>
+      ) : null}
+      <p className="text-xs text-zinc-500">
+        Changing any of these recreates the server from them: its container is replaced, its data volume and address are kept.
+      </p>
     </ApiForm>
   );
 }
