@@ -154,6 +154,8 @@ export const hosts = sqliteTable(
     arch: text("arch"),
     addresses: text("addresses", { mode: "json" }).$type<string[]>(),
     containers: text("containers", { mode: "json" }).$type<{ total: number; running: number; paused: number; stopped: number }>(),
+    /** The engine's CPU count as the agent last said in hello (null: not said yet); limits are checked against it. */
+    cpus: integer("cpus"),
   },
   (t) => [uniqueIndex("hosts_org_name_unique").on(t.organizationId, t.name), uniqueIndex("hosts_agent_token_unique").on(t.agentTokenHash)],
 );

@@ -187,6 +187,8 @@ export class HostRelay extends DurableObject<Bindings> {
           arch: message.arch,
           addresses: message.addresses,
           ...(message.containers ? { containers: message.containers } : {}),
+          // Unknown (null) when the agent could not ask its engine: limits are then not checked up front.
+          cpus: message.cpus ?? null,
         });
         await this.publishPresence("online");
         const identity = this.identity();
@@ -706,6 +708,7 @@ export class HostRelay extends DurableObject<Bindings> {
       arch: string;
       addresses: string[];
       containers: ContainerCounts;
+      cpus: number | null;
     }>,
   ): Promise<void> {
     const identity = this.identity();

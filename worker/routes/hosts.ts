@@ -37,6 +37,11 @@ export const HostView = z
     arch: z.string().nullable(),
     addresses: z.array(z.string()),
     containers: Counts.nullable(),
+    cpus: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "The engine's CPU count, as the agent last reported it: servers' CPU limits are checked against it." }),
     agent_token_prefix: z.string(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -58,6 +63,7 @@ export const toHostView = (h: hostsService.HostRow): z.infer<typeof HostView> =>
   arch: h.arch,
   addresses: h.addresses ?? [],
   containers: h.containers ?? null,
+  cpus: h.cpus ?? null,
   agent_token_prefix: h.agentTokenPrefix,
   created_at: h.createdAt,
   updated_at: h.updatedAt,

@@ -70,6 +70,7 @@ export async function createHost(db: Database, actor: Admin, input: { name: stri
     arch: null,
     addresses: null,
     containers: null,
+    cpus: null,
   };
   try {
     await db.batch([

@@ -243,6 +243,22 @@ async function usedAddresses(db: Database, env: Bindings, organizationId: string
  * Creates servers (one, or a batch) as one task: the rows now (so names and addresses are taken
  * at once, and a clash is a 409 here), the containers by the task, one after another.
  */
+/**
+ * A CPU limit (cores) the host can give: Docker refuses `NanoCpus` above the engine's CPU count,
+ * which would otherwise surface only when the task creates or updates the container. The count is
+ * the one the host's agent said in hello (agent-relay's host-info: the engine's NCPU); a host that
+ * has not said one is not checked here, and the engine still refuses.
+ */
+function checkCpuLimit(host: HostRow, cpu: number | null | undefined, pointer: string): void {
+  if (cpu == null || host.cpus == null || cpu <= host.cpus) return;
+  throw invalid([
+    {
+      pointer,
+      detail: `asks for ${cpu} CPU cores, but host ${host.name} has ${host.cpus}: give at most ${host.cpus}, or choose a larger host`,
+    },
+  ]);
+}
+
 export async function createServers(
   db: Database,
   env: Bindings,
@@ -281,6 +297,12 @@ export async function createServers(
       roles.set(s.role, role);
     }
   }
+
+  // CPU limits beyond the host's cores: Docker refuses them only when the container is made.
+  list.forEach((s, i) => {
+    const host = hostRows.get((s.host_id ?? fallbackHost)!)!;
+    checkCpuLimit(host, s.cpu, at.servers === "/body" ? "/body/cpu" : `${at.servers}/${i}/cpu`);
+  });
 
   // Addresses: explicit ones checked, the rest handed out from the range in order, skipping used ones.
   const plans = list.map((s, i) => ({
@@ -569,6 +591,7 @@ export async function updateServerConfig(
   const set: Partial<ServerRow> = { updatedAt: nowIso() };
   const update: { cpus?: number; memory?: number; memory_swap?: number } = {};
   if (patch.cpu !== undefined && patch.cpu !== row.cpu) {
+    if (patch.cpu !== null && row.hostId) checkCpuLimit(await getHost(db, p.organizationId, row.hostId), patch.cpu, "/body/cpu");
     live.push("cpu");
     set.cpu = patch.cpu;
     // 0 lifts a limit in `docker update`'s terms only as a quota of -1; cpus cannot be 0, so no limit means every core.
