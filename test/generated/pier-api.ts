@@ -4222,6 +4222,8 @@ export interface components {
                 stopped: number;
                 total: number;
             } | null;
+            /** @description The engine's CPU count, as the agent last reported it: servers' CPU limits are checked against it. */
+            cpus: number | null;
             created_at: string;
             disconnected_at: string | null;
             engine_version: string | null;
