@@ -9,6 +9,7 @@ const host = (id: string, status: Schemas["Host"]["status"]): Schemas["Host"] =>
   arch: null,
   connected_at: null,
   containers: null,
+  cpus: null,
   created_at: "2026-11-30T00:00:00Z",
   disconnected_at: null,
   engine_version: null,
