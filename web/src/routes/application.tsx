@@ -87,6 +87,12 @@ export function ApplicationPage() {
   });
 
   const a = app.data;
+  // The breadcrumb names the project (shared with the project page's query).
+  const project = useQuery({
+    queryKey: keys.projects.detail(a?.project_id ?? ""),
+    queryFn: () => ok(api.GET("/api/v1/projects/{id}", { params: { path: { id: a!.project_id } } })),
+    enabled: !!a,
+  });
   return (
     <>
       <PageTitle
@@ -100,7 +106,7 @@ export function ApplicationPage() {
       >
         {a ? (
           <Link to="/projects/$projectId" params={{ projectId: a.project_id }} className="text-zinc-500 hover:underline">
-            Project
+            {project.data?.name ?? "Project"}
           </Link>
         ) : null}{" "}
         / {a?.name ?? "…"} {a ? <StateBadge state={a.status} data-testid="application-status" /> : null}

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams, useSearch } from "@tanstack/react-router";
 import { lazy, Suspense, useMemo, useRef, useState } from "react";
 import { api, ok } from "../api/client.ts";
+import { useHostName } from "../api/hosts.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
 import { useEventSource } from "../api/sse.ts";
@@ -39,6 +40,7 @@ interface Inspect {
 
 export function ContainerPage() {
   const { hostId, containerId } = useParams({ from: "/app/docker-hosts/$hostId/containers/$containerId" });
+  const hostName = useHostName();
   const { tab = "logs" } = useSearch({ from: "/app/docker-hosts/$hostId/containers/$containerId" });
   const navigate = useNavigate();
   const can = useCan();
@@ -105,7 +107,7 @@ export function ContainerPage() {
         }
       >
         <Link to="/docker-hosts/$hostId" params={{ hostId }} search={{}} className="text-zinc-500 hover:underline">
-          Host
+          {hostName(hostId)}
         </Link>{" "}
         / {name} {state ? <StateBadge state={state} data-testid="container-state" /> : null}
       </PageTitle>

@@ -2,7 +2,7 @@
 // unread notifications. Each list is a query the live streams keep fresh.
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
-import { useHosts } from "../api/hosts.ts";
+import { useHostName, useHosts } from "../api/hosts.ts";
 import { api, ok } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { PageTitle } from "../components/layout.tsx";
@@ -11,6 +11,7 @@ import { ago } from "../lib/format.ts";
 
 export function OverviewPage() {
   const hosts = useHosts();
+  const hostName = useHostName();
   const alerts = useQuery({
     queryKey: keys.alerts.firing(),
     queryFn: () => ok(api.GET("/api/v1/alerts", { params: { query: { state: "firing" } } })),
@@ -79,7 +80,7 @@ export function OverviewPage() {
             {alerts.data?.alerts.map((a) => (
               <li key={a.id} className="py-2">
                 <span className="font-medium">
-                  {a.metric} above {a.threshold} %
+                  {a.metric} above {a.threshold} % on {hostName(a.host_id)}
                 </span>{" "}
                 <span className="text-zinc-500">{ago(a.fired_at ?? a.since)}</span>
               </li>
