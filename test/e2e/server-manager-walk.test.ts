@@ -131,7 +131,14 @@ describe.skipIf(!dockerAvailable())("the server manager documents, walked end to
   });
 
   it("bulk-creates servers with addresses from the range in order; the one that fails is the only failed one", async () => {
-    // 002's body: servers plus a network_config with an ip_range; the last asks more cores than any host has.
+    // More cores than the host has is refused at the request, naming the host's count (its agent's hello).
+    const greedy = await api("/api/servers/create", { ...as(), body: { name: names.bad, role: roles.web, cpu: 512 } });
+    expect(greedy.status, JSON.stringify(greedy.body)).toBe(422);
+    expect(greedy.body.error).toMatchObject({
+      details: { field: "cpu", reason: expect.stringMatching(/asks for 512 CPU cores, but host .* has \d+/) },
+    });
+    // 002's body: servers plus a network_config with an ip_range; the last names an image no registry
+    // has (`.invalid` never resolves), so it fails when the task pulls it.
     const res = await api("/api/servers/bulk-create", {
       ...as(),
       body: {
@@ -139,7 +146,7 @@ describe.skipIf(!dockerAvailable())("the server manager documents, walked end to
           { name: names.w1, role: roles.web, cpu: 1, memory: 256, disk_size: 1 },
           { name: names.w2, role: roles.web, cpu: 1, memory: 256, disk_size: 1 },
           { name: names.w3, role: roles.fw, cpu: 1, memory: 256, disk_size: 1 },
-          { name: names.bad, role: roles.web, cpu: 512, memory: 256, disk_size: 1 },
+          { name: names.bad, role: roles.web, image: "registry.pier.invalid/nothing:1", cpu: 1, memory: 256, disk_size: 1 },
         ],
         network_config: { ip_range: `${NET}.21-${NET}.30`, subnet: "24", gateway: `${NET}.1` },
       },
