@@ -402,7 +402,25 @@ const NETWORKS: TableSpec<Network> = {
   columns: [
     { header: "Name", cell: (n) => n.name },
     { header: "Driver", cell: (n) => n.driver },
-    { header: "Containers", hideBelow: "sm", cell: (n) => n.containers.length },
+    // Not the connected containers: the engine's network list leaves them out (always 0 here).
+    {
+      header: "Subnet",
+      hideBelow: "sm",
+      cell: (n) =>
+        n.subnets
+          .map((c) => c.subnet)
+          .filter(Boolean)
+          .join(", ") || "—",
+    },
+    {
+      header: "Gateway",
+      hideBelow: "md",
+      cell: (n) =>
+        n.subnets
+          .map((c) => c.gateway)
+          .filter(Boolean)
+          .join(", ") || "—",
+    },
   ],
   empty: "No network.",
   rowProps: () => ({ "data-testid": "network-row" }),
