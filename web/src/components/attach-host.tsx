@@ -55,8 +55,9 @@ export function AttachHost({ localHostAvailable = false }: { localHostAvailable?
         </div>
       ) : null}
       <form onSubmit={submit} className="grid gap-3">
+        {/* Browsers compile pattern with the v flag, where a bare '-' in a class is a syntax error (and no check at all). */}
         <Field label="Host name" hint="A name you will know it by, e.g. web-1">
-          <Input name="name" required maxLength={64} pattern="[a-zA-Z0-9][a-zA-Z0-9._-]*" />
+          <Input name="name" required maxLength={63} pattern="[a-zA-Z0-9][a-zA-Z0-9._\-]*" />
         </Field>
         {create.error ? <ErrorNote error={create.error} /> : null}
         <Button type="submit" busy={create.isPending}>
@@ -98,8 +99,10 @@ function WaitForHost({ hostId, install }: { hostId: string; install?: Schemas["A
       {install ? (
         <div className="grid gap-3 text-sm">
           <p>Run one of these on the machine whose Docker engine Pier should manage. The token is shown only now.</p>
-          <Command label="Docker" text={install.docker} />
           <Command label="Node.js 22 (npx)" text={install.npx} />
+          <Command label="systemd service (Node.js 22, run as root)" text={install.systemd.commands.join("\n")} />
+          {/* The image is in no registry: docker run alone would look for it on Docker Hub. */}
+          <Command label="Docker (image built by scripts/images.sh or from agent-relay/Dockerfile)" text={install.docker} />
           <Command label="From a checkout of Pier" text={install.npm} />
         </div>
       ) : null}
