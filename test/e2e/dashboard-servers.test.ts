@@ -135,10 +135,27 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
     await dialog.getByLabel(/^Role/).selectOption(role);
     await dialog.getByLabel(/^Host/).selectOption(host.id);
     await dialog.getByLabel(/^Memory \(MB\)/).fill("32");
+    // More cores than the host has (its agent says how many): refused beside the field before anything is made.
+    const cores = (await api(`/api/v1/hosts/${host.id}`, { token: owner.token })).body.cpus as number;
+    expect(cores).toBeGreaterThan(0);
+    await poll(
+      async () =>
+        (await dialog
+          .locator("label")
+          .filter({ has: page.getByLabel(/^CPU/) })
+          .textContent()) ?? "",
+    ).toContain(`The host has ${cores}`);
+    await dialog.getByLabel(/^CPU/).fill(String(cores + 1));
     await dialog.getByLabel(/^Subnet/).fill(`${NET}.0/24`);
     await dialog.getByLabel(/^Gateway/).fill(`${NET}.1`);
     // A range outside the subnet: the API's words beside the field, nothing created.
     await dialog.getByLabel(/^IP range/).fill("10.9.9.21-10.9.9.30");
+    await dialog.getByRole("button", { name: "Create servers" }).click();
+    const cpuField = dialog.locator("label").filter({ has: page.getByLabel(/^CPU/) });
+    await poll(async () => (await cpuField.getByRole("alert").allTextContents()).join(" ")).toContain(
+      `has ${cores}: give at most ${cores}`,
+    );
+    await dialog.getByLabel(/^CPU/).fill("");
     await dialog.getByRole("button", { name: "Create servers" }).click();
     await poll(async () => (await dialog.getByRole("alert").allTextContents()).join(" ")).toContain(`outside the subnet ${NET}.0/24`);
     await dialog.getByLabel(/^IP range/).fill(`${NET}.21-${NET}.30`);

@@ -173,7 +173,7 @@ async function bulkCreate(c: Context<AppEnv>) {
     servers: inputs,
     network: b.network_config,
     hostId: b.host_id ?? (await hostOf(c, b.node)),
-    pointer: { servers: "/body/servers", network: "/body/network_config" },
+    pointer: { servers: "/body/servers", network: "/body/network_config", ...(b.servers ? {} : { template: "/body" }) },
   });
 }
 

@@ -45,6 +45,15 @@ describe("a server's CPU limit", () => {
       422,
     );
     expect(bulk.errors[0]).toMatchObject({ pointer: "/body/servers/1/cpu", detail: expect.stringContaining("has 2") });
+    // From a template (the dashboard's bulk dialog): the template's field.
+    const templated = await json(
+      await call("/api/v1/servers/bulk", {
+        ...t,
+        body: { host_id: host.id, count: 2, name_prefix: "many", template: { image: "pier-test/busybox:latest", cpu: 3 } },
+      }),
+      422,
+    );
+    expect(templated.errors[0]).toMatchObject({ pointer: "/body/template/cpu", detail: expect.stringContaining("has 2") });
     // 002 and 004's create paths, in their envelopes (the host is the organization's default).
     const v1 = await json(
       await call("/api/servers/create", { ...t, body: { name: "big-002", image: "pier-test/busybox:latest", cpu: 8 } }),

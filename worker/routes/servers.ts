@@ -203,6 +203,7 @@ serverRoutes.openapi(
       servers: list,
       network: b.network,
       hostId: b.host_id,
+      pointer: { servers: "/body/servers", network: "/body/network", ...(b.servers ? {} : { template: "/body/template" }) },
     });
     return c.json(started(task, servers), 202);
   },

@@ -167,8 +167,11 @@ export interface CreateServersInput {
   network?: BulkNetworkConfig;
   /** Where servers that name no host go (else the organization's default host). */
   hostId?: string;
-  /** Where the field errors point (`/body/servers`, `/body`): the adapters' bodies differ. */
-  pointer?: { servers: string; network: string };
+  /**
+   * Where the field errors point (`/body/servers`, `/body`): the adapters' bodies differ. `template`:
+   * the servers were made from one template (count + name prefix), whose fields the errors name.
+   */
+  pointer?: { servers: string; network: string; template?: string };
 }
 
 interface Addressing {
@@ -301,7 +304,8 @@ export async function createServers(
   // CPU limits beyond the host's cores: Docker refuses them only when the container is made.
   list.forEach((s, i) => {
     const host = hostRows.get((s.host_id ?? fallbackHost)!)!;
-    checkCpuLimit(host, s.cpu, at.servers === "/body" ? "/body/cpu" : `${at.servers}/${i}/cpu`);
+    const field = at.template ? at.template : at.servers === "/body" ? "/body" : `${at.servers}/${i}`;
+    checkCpuLimit(host, s.cpu, `${field}/cpu`);
   });
 
   // Addresses: explicit ones checked, the rest handed out from the range in order, skipping used ones.

@@ -4,7 +4,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
-import { useHostName } from "../api/hosts.ts";
+import { useHostName, useHosts } from "../api/hosts.ts";
 import { api, fieldError, ok } from "../api/client.ts";
 import { type Server, serverKeys, TRANSITIONAL, usePermission, useProjects, useServerRoles } from "../api/servers.ts";
 import { ApiForm } from "../components/api-form.tsx";
@@ -358,7 +358,10 @@ function specBody(s: Spec) {
 function SpecFields({ spec, set, error, prefix }: { spec: Spec; set: (p: Partial<Spec>) => void; error: unknown; prefix: string }) {
   const roles = useServerRoles();
   const projects = useProjects();
+  const hosts = useHosts();
   const fe = (f: string) => fieldError(error, `${prefix}${f}`);
+  // The chosen host's CPU count as its agent reported it: the API refuses a larger limit.
+  const cores = hosts.data?.hosts.find((h) => h.id === spec.host_id)?.cpus ?? null;
   return (
     <>
       <div className="grid gap-3 sm:grid-cols-2">
@@ -393,7 +396,7 @@ function SpecFields({ spec, set, error, prefix }: { spec: Spec; set: (p: Partial
         </Field>
       </div>
       <div className="grid grid-cols-3 gap-3">
-        <Field label="CPU (cores)" error={fe("cpu")}>
+        <Field label="CPU (cores)" hint={cores ? `The host has ${cores}` : undefined} error={fe("cpu")}>
           <Input name="cpu" type="number" min="0.01" step="0.01" value={spec.cpu} onChange={(e) => set({ cpu: e.target.value })} />
         </Field>
         <Field label="Memory (MB)" error={fe("memory_mb")}>
