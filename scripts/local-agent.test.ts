@@ -36,6 +36,7 @@ describe("npm start's local agent control", () => {
     for (const control of controls.splice(0)) await control.stop();
     for (const pid of pids.splice(0)) if (alive(pid)) process.kill(pid, "SIGKILL");
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    dataDir = undefined;
   });
 
   async function start(lines: string[]) {
@@ -96,5 +97,25 @@ describe("npm start's local agent control", () => {
     expect(resumed.host).toBe("hst_1");
     expect(await (await fetch(next.url)).json()).toMatchObject({ host_id: "hst_1" });
     expect(next.url).not.toBe(control.url);
+  });
+
+  it("stops and forgets the agent of a deleted host, and only that host's", async () => {
+    const lines: string[] = [];
+    const control = await start(lines);
+    expect((await fetch(control.url, { method: "PUT", body: JSON.stringify({ host_id: "hst_2", token: "pagt_test" }) })).status).toBe(204);
+    const agent = await waitFor("the agent to start", () => startedPids(lines)[0]);
+    pids.push(agent.pid);
+    const release = (body: unknown) => fetch(control.url, { method: "DELETE", body: JSON.stringify(body) });
+    expect((await release({})).status).toBe(400);
+    // Another host's deletion leaves this one alone.
+    expect((await release({ host_id: "hst_other" })).status).toBe(204);
+    expect(await (await fetch(control.url)).json()).toMatchObject({ host_id: "hst_2", running: true });
+
+    expect((await release({ host_id: "hst_2" })).status).toBe(204);
+    await waitFor("the agent to stop", () => !alive(agent.pid) || undefined);
+    expect(await (await fetch(control.url)).json()).toMatchObject({ host_id: null, running: false });
+    // Not resumed by the next npm start either.
+    expect(await stat(join(dataDir!, "local-agent.json")).catch(() => null)).toBeNull();
+    expect(startedPids(lines)).toHaveLength(1);
   });
 });

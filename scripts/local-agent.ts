@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hostNameOf, LocalAgentAssignment, type LocalAgentStatus } from "../worker/lib/local-agent.ts";
+import { hostNameOf, LocalAgentAssignment, LocalAgentRelease, type LocalAgentStatus } from "../worker/lib/local-agent.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const AGENT_DIR = join(ROOT, "agent-relay");
@@ -146,6 +146,15 @@ export async function startLocalAgentControl(options: {
     })();
   };
 
+  /** The host is gone: its agent's token is revoked, so the agent stops and is not resumed again. */
+  const release = async (hostId: string) => {
+    if (assignment?.host_id !== hostId) return;
+    assignment = null;
+    await rm(stateFile, { force: true });
+    await stopChild();
+    say(`the local agent for host ${hostId} stopped: the host was deleted`);
+  };
+
   const status = (): LocalAgentStatus => ({
     machine,
     host_id: assignment?.host_id ?? null,
@@ -159,7 +168,18 @@ export async function startLocalAgentControl(options: {
     };
     if (req.url !== `/${secret}`) return answer(404, { error: "not found" });
     if (req.method === "GET") return answer(200, status());
-    if (req.method !== "PUT") return answer(405, { error: "GET or PUT" });
+    if (req.method === "DELETE") {
+      readBody(req)
+        .then(async (text) => {
+          const parsed = LocalAgentRelease.safeParse(JSON.parse(text || "null"));
+          if (!parsed.success) return answer(400, { error: "expected {host_id}" });
+          await release(parsed.data.host_id);
+          answer(204);
+        })
+        .catch((err: Error) => answer(500, { error: err.message }));
+      return;
+    }
+    if (req.method !== "PUT") return answer(405, { error: "GET, PUT or DELETE" });
     readBody(req)
       .then(async (text) => {
         const parsed = LocalAgentAssignment.safeParse(JSON.parse(text || "null"));

@@ -108,8 +108,18 @@ describe.skipIf(!dockerAvailable())("npm start's one-click local host", () => {
       return h.status === "online" && h.connected_at !== online.connected_at ? h : undefined;
     });
 
+    // Deleting the host stops its agent (its token is revoked) and npm start forgets it; the
+    // dashboard's button comes back, and attaching again runs a new agent.
+    const deleted = await api(`/api/v1/hosts/${host.id}`, { url, method: "DELETE", headers: browser });
+    expect(deleted.status).toBe(204);
+    await waitFor("npm start to stop the deleted host's agent", async () => !alive(second) || undefined);
+    expect((await api("/api/v1/setup", { url })).body.local_host).toEqual({ available: true, host_id: null });
+    const reattached = await api("/api/v1/setup/local-host", { url, method: "POST", headers: browser });
+    expect(reattached.status, JSON.stringify(reattached.body)).toBe(201);
+    const third = await waitFor("npm start to run the new host's agent", async () => agentPids(stack)[2]);
+
     // Stopping npm start stops its agent.
     await stack.stop();
-    await waitFor("the local agent to stop with npm start", async () => !alive(second) || undefined);
+    await waitFor("the local agent to stop with npm start", async () => !alive(third) || undefined);
   });
 });

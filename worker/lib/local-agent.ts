@@ -9,6 +9,8 @@ import { z } from "zod";
 //
 //   GET  <control>  → LocalAgentStatus  (this machine's name; the host npm start runs an agent for)
 //   PUT  <control>  LocalAgentAssignment → 204  (run and supervise an agent for this host from now on)
+//   DELETE <control>  LocalAgentRelease → 204  (the host was deleted: stop its agent and forget it;
+//                                           another host id is a no-op)
 
 export const LocalAgentStatus = z.object({
   /** This machine's name, as a valid host name. */
@@ -23,6 +25,9 @@ export const LocalAgentAssignment = z.object({
   token: z.string().min(1),
 });
 export type LocalAgentAssignment = z.infer<typeof LocalAgentAssignment>;
+
+export const LocalAgentRelease = z.object({ host_id: z.string().min(1) });
+export type LocalAgentRelease = z.infer<typeof LocalAgentRelease>;
 
 /** A machine name as a host name (letters, digits, '.', '_', '-'; at most 63 characters). */
 export function hostNameOf(machine: string): string {

@@ -6,6 +6,7 @@ import type { Bindings } from "../env.ts";
 import { conflict, notFound, unauthorized } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { newId, randomString } from "../lib/ids.ts";
+import type { LocalAgentRelease } from "../lib/local-agent.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { STALE_MIRROR_MS } from "../lib/presence.ts";
 import { nowIso } from "../lib/time.ts";
@@ -199,6 +200,21 @@ export async function deleteHost(db: Database, env: Bindings, actor: Admin, id: 
     ),
   ]);
   await env.HOST_RELAY.getByName(id).disconnect("the host was deleted", true);
+  // Under npm start, the local host's supervisor would keep restarting an agent whose token is now
+  // revoked (and resume it with every npm start): it stops and forgets it. Best effort: npm start
+  // may be gone, and the host is deleted either way. Contract: lib/local-agent.ts.
+  const control = env.PIER_LOCAL_AGENT_CONTROL?.trim();
+  if (control) {
+    await fetch(control, {
+      method: "DELETE",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ host_id: id } satisfies LocalAgentRelease),
+      signal: AbortSignal.timeout(5000),
+    }).then(
+      (res) => res.body?.cancel(),
+      () => undefined,
+    );
+  }
 }
 
 /**
