@@ -84,8 +84,11 @@ describe.skipIf(!dockerAvailable())("the server manager documents, walked end to
 
   beforeAll(async () => {
     owner = await newOwner("walk");
-    ({ host: hostA, agent: agents.a } = await onlineHost(owner));
-    ({ host: hostB, agent: agents.b } = await onlineHost(owner));
+    // Samples reach the database when the agent flushes them (every 60 s by default): the walk
+    // waits on web1's samples in the health summary, so its agents flush every second.
+    const agent = { metricsFlushMs: 1000 };
+    ({ host: hostA, agent: agents.a } = await onlineHost(owner, { agent }));
+    ({ host: hostB, agent: agents.b } = await onlineHost(owner, { agent }));
     // The documents' roles are catalog templates: two on the test image, one naming a group that
     // refuses every inbound connection (004's group body).
     const closed = await api("/api/firewall/groups", {
