@@ -299,6 +299,9 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's server scre
       body: { name: editRole, image: retagged, command: shell(3600), data_path: "/srv" },
     });
     expect(roleMade.status, JSON.stringify(roleMade.body)).toBe(201);
+    // Made behind the page's back: the server page's role list is cached for 10 s (web/src/main.tsx's staleTime), and
+    // the roles tab would show that copy without the new role when the edit above took less. A reload reads it afresh.
+    await page.reload();
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Servers", exact: true }).click();
     await page.getByRole("tab", { name: "Roles" }).click();
     await page.locator(`[data-testid=role-row][data-name="${editRole}"]`).getByRole("button", { name: "Edit" }).click();
