@@ -6,6 +6,7 @@ import type { LoginThrottleSettings } from "./services/login-throttle.ts";
 
 // Every PIER_* variable (and the token lifetimes) is read here and nowhere else: one place says
 // what can be configured, what it defaults to, and how a bad value is treated (as unset).
+// PIER_VERSION is not a setting (wrangler.toml fixes it per release) and is read where it is shown.
 
 const int = (value: string | undefined, fallback: number): number => {
   const n = Number.parseInt(value ?? "", 10);
@@ -72,6 +73,20 @@ export const agentPackage = (env: Bindings): string | undefined => env.PIER_AGEN
 /** The URL agents and webhook senders should use: PIER_PUBLIC_URL (behind a proxy), else the request's origin. */
 export const publicBaseUrl = (env: Bindings, requestUrl: string): string =>
   (env.PIER_PUBLIC_URL || new URL(requestUrl).origin).replace(/\/+$/, "");
+
+/** PIER_PUBLIC_URL's origin, or undefined when it is unset or malformed (then it names no origin). */
+export const publicOrigin = (env: Pick<Bindings, "PIER_PUBLIC_URL">): string | undefined => {
+  if (!env.PIER_PUBLIC_URL) return undefined;
+  try {
+    return new URL(env.PIER_PUBLIC_URL).origin;
+  } catch {
+    return undefined;
+  }
+};
+
+/** npm start's local agent control URL (lib/local-agent.ts); deployed Workers have none. */
+export const localAgentControlUrl = (env: Pick<Bindings, "PIER_LOCAL_AGENT_CONTROL">): string | undefined =>
+  env.PIER_LOCAL_AGENT_CONTROL?.trim() || undefined;
 
 /** Notification channels may point at loopback/private addresses (local testing only). */
 export const privateUrlsAllowed = (env: Pick<Bindings, "PIER_ALLOW_PRIVATE_URLS">): boolean => env.PIER_ALLOW_PRIVATE_URLS === "true";

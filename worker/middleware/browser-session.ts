@@ -3,7 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../env.ts";
 import { forbidden } from "../errors.ts";
 import { csrfTokenMatches } from "../services/browser-sessions.ts";
-import { authSettings } from "../settings.ts";
+import { authSettings, publicOrigin } from "../settings.ts";
 
 export const SESSION_COOKIE = "pier_session";
 export const CSRF_COOKIE = "pier_csrf";
@@ -15,13 +15,9 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 /** The dashboard's own origin: the one it is served from (the request's), or PIER_PUBLIC_URL's behind a proxy. */
 function ownOrigins(c: Context<AppEnv>): string[] {
   const origins = [new URL(c.req.url).origin];
-  if (c.env.PIER_PUBLIC_URL) {
-    try {
-      origins.push(new URL(c.env.PIER_PUBLIC_URL).origin);
-    } catch {
-      // A malformed PIER_PUBLIC_URL names no origin; the request's own still counts.
-    }
-  }
+  // A malformed PIER_PUBLIC_URL names no origin; the request's own still counts.
+  const configured = publicOrigin(c.env);
+  if (configured) origins.push(configured);
   return origins;
 }
 

@@ -2,7 +2,7 @@ import { and, eq, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { createDatabase, type Database } from "../db/client.ts";
 import { errorText } from "../db/errors.ts";
-import { BACKUP_TARGET_KINDS, type BackupStatus, type BackupTargetKind, backups, databaseServices, tasks } from "../db/schema.ts";
+import { BACKUP_TARGET_KINDS, type BackupStatus, type BackupTargetKind, backups, tasks } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, conflict, forbidden, notFound } from "../errors.ts";
 import { BackupIntegrityError, decryptStream, organizationBackupKey, verifyingStream } from "../lib/backup-crypto.ts";

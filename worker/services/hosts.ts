@@ -10,7 +10,7 @@ import type { LocalAgentRelease } from "../lib/local-agent.ts";
 import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { STALE_MIRROR_MS } from "../lib/presence.ts";
 import { nowIso } from "../lib/time.ts";
-import { hostLostAfterMs } from "../settings.ts";
+import { hostLostAfterMs, localAgentControlUrl } from "../settings.ts";
 import { auditRow } from "./audit.ts";
 import { requireRole, type Actor, type Principal } from "./principal.ts";
 
@@ -203,7 +203,7 @@ export async function deleteHost(db: Database, env: Bindings, actor: Admin, id: 
   // Under npm start, the local host's supervisor would keep restarting an agent whose token is now
   // revoked (and resume it with every npm start): it stops and forgets it. Best effort: npm start
   // may be gone, and the host is deleted either way. Contract: lib/local-agent.ts.
-  const control = env.PIER_LOCAL_AGENT_CONTROL?.trim();
+  const control = localAgentControlUrl(env);
   if (control) {
     await fetch(control, {
       method: "DELETE",

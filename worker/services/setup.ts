@@ -7,6 +7,7 @@ import { createHost, deleteHost, type HostRow } from "./hosts.ts";
 import type { Bindings } from "../env.ts";
 import type { Actor, Principal } from "./principal.ts";
 import { requireRole } from "./principal.ts";
+import { localAgentControlUrl } from "../settings.ts";
 
 // What an empty Pier needs to show its first run, and npm start's one-click local host
 // (the control contract is in lib/local-agent.ts).
@@ -19,9 +20,6 @@ export interface SetupState {
 
 const ONLY_UNDER_NPM_START =
   "The local host exists only under `npm start`, which runs its agent: elsewhere register a host with POST /api/v1/hosts and run the agent it prints.";
-
-/** The control URL npm start gave this Worker, if any. */
-const controlUrl = (env: Bindings): string | undefined => env.PIER_LOCAL_AGENT_CONTROL?.trim() || undefined;
 
 async function askControl(url: string, init?: RequestInit): Promise<Response> {
   let res: Response;
@@ -57,7 +55,7 @@ async function localHostRow(db: Database, status: LocalAgentStatus): Promise<Pic
 export async function setupState(db: Database, env: Bindings, openRegistration: boolean): Promise<SetupState> {
   const anyUser = await db.select({ id: users.id }).from(users).limit(1);
   const needsOwner = anyUser.length === 0;
-  const url = controlUrl(env);
+  const url = localAgentControlUrl(env);
   let hostId: string | null = null;
   if (url) {
     // The first-run screen must load even if the control is briefly unreachable.
@@ -72,7 +70,7 @@ export async function setupState(db: Database, env: Bindings, openRegistration: 
  * One local host per npm start: while it exists, attaching again is a conflict.
  */
 export async function attachLocalHost(db: Database, env: Bindings, actor: Actor & { principal: Principal }): Promise<HostRow> {
-  const url = controlUrl(env);
+  const url = localAgentControlUrl(env);
   if (!url) throw new ApiError(404, ONLY_UNDER_NPM_START);
   requireRole(actor.principal, "admin", "attach this machine as a host");
   const status = await controlStatus(url);
