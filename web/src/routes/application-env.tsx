@@ -10,7 +10,7 @@ import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
 import { Button } from "../components/ui/button.tsx";
 import { Card, Empty, ErrorNote } from "../components/ui/card.tsx";
-import { Input } from "../components/ui/input.tsx";
+import { CodeArea, Field, Input } from "../components/ui/input.tsx";
 import { useToast } from "../components/ui/toast.tsx";
 import { diffEnv, duplicateKeys, type EnvRow, isEmptyDiff, mergeRows, parseEnvLines, rowsToEnv } from "../lib/env-edit.ts";
 
@@ -207,16 +207,9 @@ function EnvEditor({
           </Button>
         </div>
       </div>
-      <label className="grid gap-1 text-sm">
-        <span className="font-medium">Paste KEY=VALUE lines</span>
-        <textarea
-          value={paste}
-          onChange={(e) => setPaste(e.target.value)}
-          rows={3}
-          placeholder={"DATABASE_URL=postgres://…\nexport API_KEY=…"}
-          className="w-full rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900"
-        />
-      </label>
+      <Field label="Paste KEY=VALUE lines">
+        <CodeArea value={paste} onChange={(e) => setPaste(e.target.value)} placeholder={"DATABASE_URL=postgres://…\nexport API_KEY=…"} />
+      </Field>
       <div>
         <Button size="sm" variant="secondary" disabled={!paste.trim()} onClick={addPasted}>
           Add pasted lines

@@ -12,7 +12,7 @@ import { Button } from "../components/ui/button.tsx";
 import { Badge, Card } from "../components/ui/card.tsx";
 import { DataTable, RemoveButton, type TableSpec } from "../components/ui/data-table.tsx";
 import { Dialog } from "../components/ui/dialog.tsx";
-import { Field, Input } from "../components/ui/input.tsx";
+import { CodeArea, EnvLinesField, Field, Input } from "../components/ui/input.tsx";
 import { parseEnvLines, rowsToEnv } from "../lib/env-edit.ts";
 import { parsePorts, portsText } from "../lib/ports.ts";
 import { useRowAction } from "../lib/use-list.ts";
@@ -201,13 +201,7 @@ function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => voi
         <Input name="image" required value={form.image} onChange={(e) => set({ image: e.target.value })} placeholder="redis:7" />
       </Field>
       <Field label="Command" hint="One argument per line; empty for the image's own" error={fieldError(error, "command")}>
-        <textarea
-          name="command"
-          rows={3}
-          className="w-full rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900"
-          value={form.command}
-          onChange={(e) => set({ command: e.target.value })}
-        />
+        <CodeArea name="command" value={form.command} onChange={(e) => set({ command: e.target.value })} />
       </Field>
       <div className="grid gap-3 sm:grid-cols-2">
         <Field
@@ -284,23 +278,17 @@ function RoleForm({ role, onDone }: { role: ServerRole | null; onDone: () => voi
           ))}
         </fieldset>
       ) : null}
-      <Field
-        label="Environment"
+      <EnvLinesField
         hint={
           role?.env_keys.length
             ? `KEY=value lines; replaces ${role.env_keys.join(", ")}. Empty keeps them.`
             : "KEY=value lines, sealed at rest"
         }
-        error={env.rejected.length ? `Not KEY=value: ${env.rejected.join(", ")}` : fieldError(error, "env")}
-      >
-        <textarea
-          name="env"
-          rows={3}
-          className="w-full rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900"
-          value={form.env}
-          onChange={(e) => set({ env: e.target.value })}
-        />
-      </Field>
+        value={form.env}
+        onChange={(text) => set({ env: text })}
+        rejected={env.rejected}
+        apiError={fieldError(error, "env")}
+      />
     </ApiForm>
   );
 }

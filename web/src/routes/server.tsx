@@ -15,7 +15,7 @@ import { TaskProgress } from "../components/task-progress.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Card, ErrorNote, StateBadge } from "../components/ui/card.tsx";
 import { DataTable, RemoveButton, ROW_LINK, type TableSpec } from "../components/ui/data-table.tsx";
-import { Field, Input, Select } from "../components/ui/input.tsx";
+import { CodeArea, EnvLinesField, Field, Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
 import { ago } from "../lib/format.ts";
 import { parseEnvLines, rowsToEnv } from "../lib/env-edit.ts";
@@ -323,31 +323,19 @@ function ContainerForm({ server: s, onTask }: { server: Server; onTask: (t: Star
           <Input name="ports" value={portText} onChange={(e) => setPortText(e.target.value)} />
         </Field>
         <Field label="Command" hint="One argument per line; empty for the image's own" error={fieldError(error, "command")}>
-          <textarea
-            name="command"
-            rows={3}
-            className="w-full rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900"
-            value={command}
-            onChange={(e) => setCommand(e.target.value)}
-          />
+          <CodeArea name="command" value={command} onChange={(e) => setCommand(e.target.value)} />
         </Field>
-        <Field
-          label="Environment"
+        <EnvLinesField
           hint={
             s.has_env
               ? "KEY=value lines replace all of the server's own variables (their values are never shown); empty keeps them"
               : "KEY=value lines, sealed at rest; the role's variables stay unless named here"
           }
-          error={env.rejected.length ? `Not KEY=value: ${env.rejected.join(", ")}` : fieldError(error, "env")}
-        >
-          <textarea
-            name="env"
-            rows={3}
-            className="w-full rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900"
-            value={envText}
-            onChange={(e) => setEnvText(e.target.value)}
-          />
-        </Field>
+          value={envText}
+          onChange={setEnvText}
+          rejected={env.rejected}
+          apiError={fieldError(error, "env")}
+        />
       </div>
       {s.has_env && !env.rows.length ? (
         <label className="flex items-center gap-2 text-sm">

@@ -1,4 +1,4 @@
-import type { InputHTMLAttributes, SelectHTMLAttributes } from "react";
+import type { InputHTMLAttributes, SelectHTMLAttributes, TextareaHTMLAttributes } from "react";
 import { cn } from "../../lib/cn.ts";
 
 const FIELD =
@@ -10,6 +10,20 @@ export function Input({ className, ...rest }: InputHTMLAttributes<HTMLInputEleme
 
 export function Select({ className, ...rest }: SelectHTMLAttributes<HTMLSelectElement>) {
   return <select {...rest} className={cn(FIELD, "pr-8", className)} />;
+}
+
+/** Several lines of code-like text: commands, KEY=value lines. */
+export function CodeArea({ className, rows = 3, ...rest }: TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  return (
+    <textarea
+      {...rest}
+      rows={rows}
+      className={cn(
+        "w-full rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900",
+        className,
+      )}
+    />
+  );
 }
 
 /** A labelled control; `error` is the API's message about this field, shown in place of the hint. */
@@ -27,5 +41,30 @@ export function Field({ label, children, hint, error }: { label: string; childre
         <span className="text-xs text-zinc-500">{hint}</span>
       ) : null}
     </label>
+  );
+}
+
+/**
+ * KEY=value lines for a server's or a role's environment. Lines that are not KEY=value are named
+ * here before anything is sent (`rejected`, from lib/env-edit.ts's parseEnvLines); otherwise the
+ * API's complaint about `env` shows.
+ */
+export function EnvLinesField({
+  hint,
+  value,
+  onChange,
+  rejected,
+  apiError,
+}: {
+  hint: string;
+  value: string;
+  onChange: (text: string) => void;
+  rejected: string[];
+  apiError?: string;
+}) {
+  return (
+    <Field label="Environment" hint={hint} error={rejected.length ? `Not KEY=value: ${rejected.join(", ")}` : apiError}>
+      <CodeArea name="env" value={value} onChange={(e) => onChange(e.target.value)} />
+    </Field>
   );
 }
