@@ -177,6 +177,19 @@ describe.skipIf(!dockerAvailable())("database and container backups", () => {
       expect(done.status, JSON.stringify(done)).toBe("succeeded");
       expect(await sql(db, "SELECT GROUP_CONCAT(body ORDER BY id SEPARATOR '|') FROM notes")).toBe("first|second|naïve café");
 
+      // Into a new service, restored as soon as it is made: the version probe (over TCP) waits for
+      // the real server, not the one that initialises the data directory.
+      const copy = await restore(backup.id, { kind: "new", name: unique("maria-copy"), host_id: hostA.id });
+      expect(copy.status, JSON.stringify(copy)).toBe("succeeded");
+      const newId = copy.result.restored.database_id as string;
+      const created = (await api(`/api/v1/databases/${newId}`, { token: owner.token })).body;
+      made.push({ id: newId, volume: created.volume });
+      expect(created).toMatchObject({ engine: "mariadb", status: "running" });
+      const connection = (await api(`/api/v1/databases/${newId}/connection`, { token: owner.token })).body;
+      const restored: TestDatabase = { ...db, id: newId, app_name: created.app_name, volume: created.volume, connection };
+      expect(await sql(restored, "SELECT GROUP_CONCAT(body ORDER BY id SEPARATOR '|') FROM notes")).toBe("first|second|naïve café");
+      expect(connection.password).not.toBe(db.connection.password);
+
       // A dump that fails half-way (left in the S3 store as another Pier would have, found by a
       // scan): the restore fails and the database is as it was, not half restored.
       const broken = new TextEncoder().encode(

@@ -466,15 +466,22 @@ function mysqlLogin(args: DatabaseDumpArgs): { user: string; env: Record<string,
   return { user, env: password ? { MYSQL_PWD: password } : {} };
 }
 
+/**
+ * The server's version, asked over TCP once the server is ready, for the reason pgServerVersion
+ * gives: the official mariadb and mysql images initialise through a temporary server started with
+ * `--skip-networking` on the default socket, which a socket probe could reach just before it is
+ * stopped. Over 127.0.0.1 only the real server answers ("Can't connect … server on '127.0.0.1'"
+ * until then is NOT_READY). Pier's services have their users at '%', so TCP logins work; the
+ * dump and the restore stay on the socket.
+ */
 async function mysqlServerVersion(
   ctx: OpContext,
   args: DatabaseDumpArgs,
   login: { user: string; env: Record<string, string> },
 ): Promise<string> {
   const { tool } = await findTool(ctx, args.container, ["mariadb", "mysql"]);
-  return whenReady(ctx, async () =>
-    (await must(ctx, args.container, { cmd: [tool, `--user=${login.user}`, "-N", "-B", "-e", "SELECT VERSION()"], env: login.env })).trim(),
-  );
+  const cmd = [tool, "--protocol=TCP", "--host=127.0.0.1", `--user=${login.user}`, "-N", "-B", "-e", "SELECT VERSION()"];
+  return whenReady(ctx, async () => (await must(ctx, args.container, { cmd, env: login.env })).trim());
 }
 
 const mongo: Engine = {
