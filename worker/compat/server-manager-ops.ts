@@ -190,16 +190,7 @@ serverManagerOpsCompat.get("/api/system/logs", async (c) => {
   );
   const { entries, total } = await system.systemLogs(c.var.db, c.var.principal, q);
   return c.json({
-    logs: entries.map((e) => ({
-      id: e.id,
-      timestamp: e.at,
-      level: e.level,
-      source: e.source,
-      message: e.message,
-      target_type: e.targetType,
-      target_id: e.targetId,
-      details: e.details,
-    })),
+    logs: entries.map(system.logEntryView),
     total,
     limit: q.limit,
     offset: q.offset,

@@ -130,9 +130,8 @@ export const notificationChannels = sqliteTable(
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-/** What a channel delivers: a snapshot of the notification, independent of anyone's inbox. */
-export interface DeliveryPayload {
-  notification_id: string | null;
+/** A notification's content as it leaves Pier: to a channel (DeliveryPayload) or live to a page (LiveNotification). */
+export interface NotificationContent {
   kind: string;
   severity: Severity;
   title: string;
@@ -141,6 +140,11 @@ export interface DeliveryPayload {
   target_id: string | null;
   data: Record<string, unknown> | null;
   created_at: string;
+}
+
+/** What a channel delivers: a snapshot of the notification, independent of anyone's inbox. */
+export interface DeliveryPayload extends NotificationContent {
+  notification_id: string | null;
   organization_id: string;
   test?: boolean;
 }

@@ -1,20 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env.ts";
-import type { Severity } from "../db/schema-monitoring.ts";
+import type { NotificationContent } from "../db/schema-monitoring.ts";
 import { Subscribers } from "./subscribers.ts";
 
 /** A notification as pushed live; `cursor` is its SSE `id:`, good for `Last-Event-ID`. */
-export interface LiveNotification {
+export interface LiveNotification extends NotificationContent {
   cursor: string;
   id: string;
-  kind: string;
-  severity: Severity;
-  title: string;
-  message: string;
-  target_type: string | null;
-  target_id: string | null;
-  data: Record<string, unknown> | null;
-  created_at: string;
 }
 
 /**

@@ -69,17 +69,6 @@ const LogEntryView = z
   })
   .openapi("SystemLogEntry");
 
-export const toLogEntryView = (e: system.SystemLogEntry): z.infer<typeof LogEntryView> => ({
-  id: e.id,
-  timestamp: e.at,
-  level: e.level,
-  source: e.source,
-  message: e.message,
-  target_type: e.targetType,
-  target_id: e.targetId,
-  details: e.details,
-});
-
 export const LogQuery = z.object({
   level: z.enum(system.LOG_LEVELS).optional().openapi({ description: "The least severe level shown (warning: warnings and errors)." }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -118,7 +107,7 @@ systemRoutes.openapi(
   async (c) => {
     const q = c.req.valid("query");
     const { entries, total } = await system.systemLogs(c.var.db, c.var.principal, q);
-    return c.json({ logs: entries.map(toLogEntryView), total, limit: q.limit, offset: q.offset }, 200);
+    return c.json({ logs: entries.map(system.logEntryView), total, limit: q.limit, offset: q.offset }, 200);
   },
 );
 

@@ -12,17 +12,21 @@ import { type Actor, type Principal, requireRole } from "./principal.ts";
 
 type Authed = Actor & { principal: Principal };
 
-/** Runs a streamed op to its end; `onStatus` sees each `{progress, status}` line's status. */
-async function runStreamed<O extends OpName>(
+/**
+ * Runs a streamed op to its end on a host of the organization (checked first); `onStatus`, when
+ * given, sees each `{progress, status}` line's status.
+ */
+export async function runStreamed<O extends OpName>(
   db: Database,
   env: Bindings,
   principal: Principal,
   hostId: string,
   op: O,
   args: OpArgs<O>,
-  onStatus: (status: string) => void,
+  onStatus?: (status: string) => void,
 ): Promise<OpResult<O>> {
   await getHost(db, principal.organizationId, hostId);
+  if (!onStatus) return runStreamOnHost(env, hostId, op, args);
   let pending = "";
   return runStreamOnHost(env, hostId, op, args, (chunk) => {
     pending += chunk.data;
@@ -67,7 +71,7 @@ export async function pruneSystemNow(
   const { principal } = actor;
   requireRole(principal, "member", "prune a host's containers, networks, images and build cache");
   if (args.volumes) requireRole(principal, "admin", "prune volumes (their data is lost for good)");
-  const result = await runStreamed(db, env, principal, hostId, "system.prune", args, () => undefined);
+  const result = await runStreamed(db, env, principal, hostId, "system.prune", args);
   await recordAudit(db, actor, {
     organizationId: principal.organizationId,
     action: "system.prune",

@@ -1,9 +1,10 @@
-import type { ImagePruneResult, ImagePushResult, OpArgs, OpResult } from "#protocol";
+import type { ImagePruneResult, ImagePushResult, OpArgs } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { recordAudit } from "./audit.ts";
 import { getHost } from "./hosts.ts";
-import { runOnOrgHost, runStreamOnHost } from "./host-relay.ts";
+import { runOnOrgHost } from "./host-relay.ts";
+import { runStreamed } from "./host-streams.ts";
 import { startHostTask } from "./host-tasks.ts";
 import { type Actor, type Principal, requireRole } from "./principal.ts";
 import { registryAuthFor } from "./registries.ts";
@@ -60,19 +61,6 @@ export async function startImagePrune(
   requireRole(actor.principal, "member", "prune images");
   const host = await getHost(db, actor.principal.organizationId, hostId);
   return startHostTask(db, env, actor, host, { kind: "image.prune", args });
-}
-
-/** A streamed image operation run to its end on a host of the organization (checked first). */
-async function runStreamed<O extends "image.push" | "image.prune">(
-  db: Database,
-  env: Bindings,
-  principal: Principal,
-  hostId: string,
-  op: O,
-  args: OpArgs<O>,
-): Promise<OpResult<O>> {
-  await getHost(db, principal.organizationId, hostId);
-  return runStreamOnHost(env, hostId, op, args);
 }
 
 /** `docker push`, waited for: the outcome with what the CLI prints (DevFlow's synchronous push). */

@@ -115,6 +115,18 @@ export interface SystemLogEntry {
   details: Record<string, unknown>;
 }
 
+/** A log entry as the canonical API (`GET /api/v1/system/logs`) and seed 004's `GET /api/logs` show it. */
+export const logEntryView = (e: SystemLogEntry) => ({
+  id: e.id,
+  timestamp: e.at,
+  level: e.level,
+  source: e.source,
+  message: e.message,
+  target_type: e.targetType,
+  target_id: e.targetId,
+  details: e.details,
+});
+
 /**
  * One log, newest first, from three places: the audit trail (info), failed tasks (error) and
  * notification deliveries that failed for good (error) or are being retried after an error
