@@ -18,17 +18,21 @@ import { relayHttpStatus } from "../lib/relay.ts";
 import type { Principal } from "../services/principal.ts";
 
 /** What the Worker asks for, in the `x-pier-terminal` header of the upgrade it hands over. */
-export interface TerminalRequest {
+export interface TerminalRequest extends TerminalOptions {
   organizationId: string;
   userId: string;
   container: string;
+  idleTimeoutMs: number;
+}
+
+/** What the caller chooses about a session: a shell or a command, as whom, where, and the window's size. */
+export interface TerminalOptions {
   mode: TerminalMode;
   cmd?: string[];
   user?: string;
   workdir?: string;
   cols: number;
   rows: number;
-  idleTimeoutMs: number;
 }
 
 export const TERMINAL_HEADER = "x-pier-terminal";

@@ -1,8 +1,7 @@
-import type { TerminalMode } from "#protocol";
 import type { Database } from "../db/client.ts";
 import type { Bindings } from "../env.ts";
 import { ApiError, unauthorized } from "../errors.ts";
-import { TERMINAL_HEADER, type TerminalRequest } from "../durable/terminal-relay.ts";
+import { TERMINAL_HEADER, type TerminalOptions, type TerminalRequest } from "../durable/terminal-relay.ts";
 import { relayFailure } from "../lib/relay.ts";
 import { terminalIdleTimeoutMs } from "../settings.ts";
 import { recordAudit } from "./audit.ts";
@@ -17,15 +16,6 @@ import { type Actor, type Principal, requireRole } from "./principal.ts";
 export const TERMINAL_TICKET_TTL_MS = 30_000;
 
 const HOST_ID = /^hst_[0-9a-z]{20}$/;
-
-export interface TerminalOptions {
-  mode: TerminalMode;
-  cmd?: string[];
-  user?: string;
-  workdir?: string;
-  cols: number;
-  rows: number;
-}
 
 /** A single-use ticket bound to the caller and the container, for `?ticket=` on the upgrade. */
 export async function issueTerminalTicket(db: Database, env: Bindings, principal: Principal, hostId: string, container: string) {
