@@ -3,7 +3,8 @@
 // first run and sign-in, a host coming online live, a container started with the docker CLI
 // appearing without a reload, following its logs, running a command in its terminal, stopping it from the page, deploying an
 // application from a local git repository and watching its build log to success, a failed
-// deployment's notification arriving live, and a viewer
+// deployment's notification arriving live, the overview's latest deployments leading to their
+// build logs, and a viewer
 // who is shown no mutating control and whom the API refuses anyway. Assertions are on the page;
 // no screenshot is kept.
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -237,6 +238,18 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
       await poll(unread).toBeGreaterThan(before);
       await page.getByRole("link", { name: /^Notifications/ }).click();
       await page.locator('[data-testid="notification"][data-kind="deployment.failed"][data-read="false"]').first().waitFor();
+    });
+
+    it("links each of the overview's latest deployments, named by its application, to that deployment's build log", async () => {
+      await page.goto(stack.url);
+      const latest = page.getByTestId("overview-deployment").first();
+      await poll(() => latest.textContent()).toMatch(/^site Manual deployment/);
+      await latest.getByRole("link").click();
+      await page.waitForURL((u) => u.pathname === `/applications/${appId}` && u.searchParams.get("tab") === "deployments");
+      const shown = new URL(page.url()).searchParams.get("deployment");
+      expect(shown).toMatch(/^dpl_/);
+      await poll(() => page.locator('[data-testid="deployment"][data-active="true"]').getAttribute("data-id")).toBe(shown);
+      await page.getByTestId("deployment-log-status").filter({ hasText: "finished: failed" }).waitFor();
     });
   });
 

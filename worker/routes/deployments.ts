@@ -5,7 +5,9 @@ import { authedActor } from "../middleware/request-context.ts";
 import * as deploymentLogs from "../services/deployment-logs.ts";
 import * as deployments from "../services/deployments.ts";
 import { DeploymentView, LogPiece, QueuedDeploymentView, toDeploymentView } from "./app-schemas.ts";
-import { authedRoute, createRouter, IdParam, jsonResponse } from "./openapi.ts";
+import { DEPLOYMENT_STATUSES } from "../db/schema.ts";
+import { PageQuery } from "../lib/pagination.ts";
+import { authedRoute, createRouter, IdParam, jsonResponse, PageMeta, validationErrors } from "./openapi.ts";
 
 export const deploymentRoutes = createRouter();
 // The log stream accepts `?access_token=` too (a browser EventSource cannot send headers); the
@@ -14,6 +16,36 @@ deploymentRoutes.use("/:id/logs", requireAuth({ allowQueryToken: true }));
 deploymentRoutes.use("*", requireAuth());
 
 const DeploymentId = IdParam("id", "dpl_0123456789abcdefghij");
+
+const DeploymentListItem = DeploymentView.extend({
+  application_name: z.string().openapi({ description: "The deployed application's name." }),
+}).openapi("DeploymentListItem");
+
+deploymentRoutes.openapi(
+  authedRoute({
+    method: "get",
+    path: "/",
+    tags: ["deployments"],
+    summary: "Deployments of every application of your organization (those in your projects), newest first",
+    request: { query: PageQuery.extend({ status: z.enum(DEPLOYMENT_STATUSES).optional() }) },
+    responses: {
+      200: jsonResponse(PageMeta.extend({ deployments: z.array(DeploymentListItem) }), "A page of deployments."),
+      400: validationErrors[400],
+      422: validationErrors[422],
+    },
+  }),
+  async (c) => {
+    const { status, ...page } = c.req.valid("query");
+    const found = await deployments.listOrganizationDeployments(c.var.db, c.var.principal, { status }, page);
+    return c.json(
+      {
+        deployments: found.items.map((d) => ({ ...toDeploymentView(d), application_name: d.applicationName })),
+        next_cursor: found.nextCursor,
+      },
+      200,
+    );
+  },
+);
 
 deploymentRoutes.openapi(
   authedRoute({

@@ -113,6 +113,25 @@ describe("project-scoped members", () => {
     // What hangs off another project's application, and its databases, look missing too.
     for (const sub of ["deployments", "domains", "environment"])
       await expectProblem(await call(`/api/v1/applications/${theirApp.id}/${sub}`, { token: member.token }), 404);
+    // The organization's deployment list (the overview's) names each one's application, and keeps
+    // to the member's projects; another organization sees none of them.
+    const deployed = async (appId: string) =>
+      (await json(await call(`/api/v1/applications/${appId}/deployments`, { method: "POST", token: owner.token }), 202)).id as string;
+    const myDeployment = await deployed(myApp.id);
+    const theirDeployment = await deployed(theirApp.id);
+    const listed = async (token: string, query = "") =>
+      (await json(await call(`/api/v1/deployments${query}`, { token }), 200)).deployments as { id: string; application_id: string }[];
+    expect(await listed(owner.token)).toEqual([
+      expect.objectContaining({ id: theirDeployment, application_id: theirApp.id, application_name: "b" }),
+      expect.objectContaining({ id: myDeployment, application_id: myApp.id, application_name: "a" }),
+    ]);
+    expect((await listed(member.token)).map((d) => d.id)).toEqual([myDeployment]);
+    expect(await listed((await newOwner()).token)).toEqual([]);
+    const firstPage = await json(await call("/api/v1/deployments?limit=1", { token: owner.token }), 200);
+    expect(firstPage.deployments.map((d: { id: string }) => d.id)).toEqual([theirDeployment]);
+    const secondPage = await listed(owner.token, `?limit=1&cursor=${firstPage.next_cursor}`);
+    expect(secondPage.map((d) => d.id)).toEqual([myDeployment]);
+    await expectProblem(await call("/api/v1/deployments?status=done", { token: owner.token }), 422, /status/);
     const db = (projectId: string, name: string) =>
       call("/api/v1/databases", { token: owner.token, body: { project_id: projectId, engine: "postgres", name, start: false } });
     const myDb = await json(await db(mine.id, "pg-mine"), 201);

@@ -1,6 +1,6 @@
 // Deployments: asking an application's DeployQueue for one, reading them back, their output, and
 // the plan the queue sends to the host (`deploy.build` then `deploy.run`).
-import { and, asc, desc, eq, gt, isNotNull, max } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, isNotNull, max } from "drizzle-orm";
 import type { DeployBuildArgs, DeployRunArgs } from "#protocol";
 import { PROJECT_LABEL } from "#protocol";
 import type { Database } from "../db/client.ts";
@@ -14,6 +14,7 @@ import { newestFirstPage, type PageQuery } from "../lib/pagination.ts";
 import { resolveVaultReferences } from "./vault.ts";
 import { environmentOf, getApplication, gitCredentialsOf, registryAuthOf, type ApplicationRow } from "./applications.ts";
 import { auditRow } from "./audit.ts";
+import { inProjectScope } from "./project-lookup.ts";
 import { registryAuthFor } from "./registries.ts";
 import { traefikLabels, type DomainRow } from "./domains.ts";
 import { requireRole, seesProject, type Actor, type Principal, type Viewer } from "./principal.ts";
@@ -132,6 +133,30 @@ export async function getDeployment(db: Database, viewer: Viewer, id: string): P
     .limit(1);
   if (!found || !seesProject(viewer, found.projectId)) throw notFound(`Deployment ${id}`);
   return found.row;
+}
+
+/**
+ * The organization's deployments across its applications, newest first, each with its
+ * application's name (the overview's "Latest deployments"): only those in projects the viewer sees.
+ */
+export async function listOrganizationDeployments(
+  db: Database,
+  viewer: Viewer,
+  filter: { status?: DeploymentStatus },
+  page: PageQuery,
+): Promise<{ items: (DeploymentRow & { applicationName: string })[]; nextCursor: string | null }> {
+  return newestFirstPage(
+    db
+      .select({ ...getTableColumns(deployments), applicationName: applications.name })
+      .from(deployments)
+      .innerJoin(applications, eq(applications.id, deployments.applicationId))
+      .$dynamic(),
+    deployments,
+    page,
+    eq(deployments.organizationId, viewer.organizationId),
+    inProjectScope(applications.projectId, viewer),
+    filter.status ? eq(deployments.status, filter.status) : undefined,
+  );
 }
 
 /** Newest first; the caller has looked the application up (in the viewer's scope). */

@@ -27,7 +27,7 @@ export function OverviewPage() {
   });
   const deployments = useQuery({
     queryKey: keys.deployments.latest(),
-    queryFn: () => ok(api.GET("/api/v1/tasks", { params: { query: { kind: "deployment", limit: 8 } } })),
+    queryFn: () => ok(api.GET("/api/v1/deployments", { params: { query: { limit: 8 } } })),
   });
 
   return (
@@ -115,14 +115,22 @@ export function OverviewPage() {
           }
         >
           <ErrorNote error={deployments.error} />
-          {deployments.data?.tasks.length === 0 ? <Empty>No deployment yet.</Empty> : null}
+          {deployments.data?.deployments.length === 0 ? <Empty>No deployment yet.</Empty> : null}
           <ul className="divide-y divide-zinc-200 text-sm dark:divide-zinc-800">
-            {deployments.data?.tasks.map((t) => (
-              <li key={t.id} className="flex items-center justify-between gap-2 py-2">
-                <span className="truncate">{t.message ?? t.target_id}</span>
-                <span className="flex items-center gap-2">
-                  <span className="text-zinc-500">{ago(t.created_at)}</span>
-                  <StateBadge state={t.status} />
+            {deployments.data?.deployments.map((d) => (
+              <li key={d.id} className="flex items-center justify-between gap-2 py-2" data-testid="overview-deployment">
+                {/* To the application's Deployments tab with this deployment's build log open. */}
+                <Link
+                  to="/applications/$applicationId"
+                  params={{ applicationId: d.application_id }}
+                  search={{ tab: "deployments", deployment: d.id }}
+                  className="min-w-0 truncate hover:underline"
+                >
+                  <span className="font-medium">{d.application_name}</span> <span className="text-zinc-500">{d.title}</span>
+                </Link>
+                <span className="flex shrink-0 items-center gap-2">
+                  <span className="text-zinc-500">{ago(d.created_at)}</span>
+                  <StateBadge state={d.status} />
                 </span>
               </li>
             ))}
