@@ -2,8 +2,8 @@
 // shared e2e stack, a real agent and Docker engine, and s3rver as the S3-compatible store: a
 // destination added (the store's refusal of a wrong secret shown first, the saved secret masked), a
 // policy created with the cron helper's next runs shown, run now and seen to succeed, then the
-// volume changed and restored from its page, the confirmation naming what gets replaced, and the
-// file read back as it was.
+// volume changed, measured on its host's Volumes tab, and restored from its page, the confirmation
+// naming what gets replaced, and the file read back as it was.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasChromium, launchBrowser, newContext, signIn } from "./browser.ts";
@@ -102,7 +102,13 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
     // The volume changes after the backup; restoring it from its page brings the file back.
     await docker("run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", "echo changed-since > /data/file.txt");
     await page.goto(`${pierUrl()}/docker-hosts/${host.id}?tab=volumes`);
-    await page.locator("tr", { hasText: volume }).getByRole("link", { name: "Backups" }).click();
+    // Sizes only when asked (the engine measures volumes in one disk walk): "changed-since\n" is 14 bytes.
+    const volumeRow = page.locator("tr", { hasText: volume });
+    await volumeRow.waitFor();
+    expect(await page.getByTestId("volume-size").count()).toBe(0);
+    await page.getByRole("button", { name: "Measure sizes" }).click();
+    await poll(() => volumeRow.getByTestId("volume-size").textContent()).toBe("14 B");
+    await volumeRow.getByRole("link", { name: "Backups" }).click();
     const backup = page.locator("[data-testid=backup-row][data-status=succeeded]").first();
     await backup.waitFor();
     await backup.getByRole("button", { name: "Restore" }).click();

@@ -11,6 +11,11 @@ export const keys = {
     container: (id: string, containerId: string) => ["hosts", id, "container", containerId] as const,
     images: (id: string) => ["hosts", id, "images"] as const,
     volumes: (id: string) => ["hosts", id, "volumes"] as const,
+    /**
+     * Outside "hosts", which the live streams invalidate wholesale: a measurement walks every
+     * volume's files on the host, so only the user asks for it again.
+     */
+    volumeSizes: (id: string) => ["volume-sizes", id] as const,
     networks: (id: string) => ["hosts", id, "networks"] as const,
     metrics: (id: string, range: string) => ["hosts", id, "metrics", range] as const,
   },

@@ -9,7 +9,7 @@ import { LineChart } from "../components/chart.tsx";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Badge, Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
-import { DataTable, RemoveButton, type Sort, type TableSpec, ROW_LINK } from "../components/ui/data-table.tsx";
+import { type Column, DataTable, RemoveButton, type Sort, type TableSpec, ROW_LINK } from "../components/ui/data-table.tsx";
 import { Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
 import { useToast } from "../components/ui/toast.tsx";
@@ -337,25 +337,41 @@ function ImagesTab({ hostId }: { hostId: string }) {
 }
 
 type Volume = Schemas["Volume"];
+type VolumeUsage = { size: number | null; ref_count: number | null };
 
-const VOLUMES: TableSpec<Volume> = {
-  columns: [
-    {
-      header: "Name",
-      className: "max-w-[20rem] truncate",
-      cell: (v) => (
-        <>
-          {v.name} <VolumeBackupsLink name={v.name} />
-        </>
-      ),
-    },
-    { header: "Driver", cell: (v) => v.driver },
-    { header: "Size", hideBelow: "sm", cell: (v) => bytes(v.size) },
-  ],
-  rowKey: (v) => v.name,
-  empty: "No volume.",
-  rowProps: () => ({ "data-testid": "volume-row" }),
-};
+/**
+ * The volume columns; Size and "Used by" only once sizes were measured. Docker's volume list never
+ * carries sizes: only `GET /system/df` measures volumes, by walking every file of every local
+ * volume (what `docker system df -v` does), so the tab asks for it on demand, never per listing.
+ */
+function volumeSpec(usage: Map<string, VolumeUsage> | null): TableSpec<Volume> {
+  const measured = (v: Volume) => usage?.get(v.name);
+  const name: Column<Volume> = {
+    header: "Name",
+    className: "max-w-[20rem] truncate",
+    cell: (v) => (
+      <>
+        {v.name} <VolumeBackupsLink name={v.name} />
+      </>
+    ),
+  };
+  const driver: Column<Volume> = { header: "Driver", cell: (v) => v.driver };
+  // A volume made after the measurement has none; another driver's size is unknown (null).
+  const size: Column<Volume> = {
+    header: "Size",
+    hideBelow: "sm",
+    cell: (v) => <span data-testid="volume-size">{bytes(measured(v)?.size)}</span>,
+  };
+  const usedBy: Column<Volume> = { header: "Used by", hideBelow: "md", cell: (v) => containerCount(measured(v)?.ref_count) };
+  return {
+    columns: usage ? [name, driver, size, usedBy] : [name, driver],
+    rowKey: (v) => v.name,
+    empty: "No volume.",
+    rowProps: () => ({ "data-testid": "volume-row" }),
+  };
+}
+
+const containerCount = (n: number | null | undefined) => (n == null ? "—" : n === 1 ? "1 container" : `${n} containers`);
 
 /** The volume's backups and restore (the Backups screen, for this one target). */
 function VolumeBackupsLink({ name }: { name: string }) {
@@ -384,10 +400,43 @@ function VolumesTab({ hostId }: { hostId: string }) {
       done: (name) => `Removed volume ${name}`,
     },
   );
+  // Measured when asked (one disk walk on the host), kept until asked again: removing a volume
+  // re-reads the list, not the sizes.
+  const [measure, setMeasure] = useState(false);
+  const sizes = useQuery({
+    queryKey: keys.hosts.volumeSizes(hostId),
+    queryFn: () => ok(api.GET("/api/v1/hosts/{hostId}/volumes", { params: { path: { hostId }, query: { usage: "true" } } })),
+    enabled: measure,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  const usage = useMemo(
+    () => (sizes.data ? new Map(sizes.data.volumes.map((v) => [v.name, { size: v.size, ref_count: v.ref_count }])) : null),
+    [sizes.data],
+  );
+  const spec = useMemo(() => volumeSpec(usage), [usage]);
   return (
-    <Card>
+    <Card
+      title="Volumes"
+      actions={
+        <>
+          {sizes.data ? (
+            <span className="self-center text-xs text-zinc-500">sizes measured {ago(new Date(sizes.dataUpdatedAt).toISOString())}</span>
+          ) : null}
+          <Button
+            size="sm"
+            variant="secondary"
+            busy={sizes.isFetching}
+            title="Measures every volume on the host (docker system df -v): a walk through all their files"
+            onClick={() => (measure ? void sizes.refetch() : setMeasure(true))}
+          >
+            {sizes.data ? "Measure again" : "Measure sizes"}
+          </Button>
+        </>
+      }
+    >
+      <ErrorNote error={sizes.error} />
       <DataTable
-        spec={VOLUMES}
+        spec={spec}
         state={volumes}
         rows={volumes.data?.volumes}
         actions={can.operate ? (v) => <RemoveButton busy={remove.busy(v.name)} onClick={() => remove.run(v.name)} /> : undefined}
