@@ -1,15 +1,22 @@
 import type { InputHTMLAttributes, SelectHTMLAttributes, TextareaHTMLAttributes } from "react";
 import { cn } from "../../lib/cn.ts";
 
-const FIELD =
-  "h-9 w-full rounded-md border border-zinc-300 bg-white px-3 text-sm placeholder:text-zinc-400 dark:border-zinc-700 dark:bg-zinc-900";
+const FIELD = "h-9 rounded-md border border-zinc-300 bg-white px-3 text-sm placeholder:text-zinc-400 dark:border-zinc-700 dark:bg-zinc-900";
+
+/**
+ * A field's classes: full width unless the caller gives a width. Both would be on the element and
+ * the stylesheet, not the class order, decides: `w-full` comes after `w-36` there, so a caller's
+ * width was silently ignored (the containers' state filter stretched across the page).
+ */
+const field = (className: string | undefined, ...extra: string[]) =>
+  cn(FIELD, /(^|\s)w-/.test(className ?? "") ? undefined : "w-full", ...extra, className);
 
 export function Input({ className, ...rest }: InputHTMLAttributes<HTMLInputElement>) {
-  return <input {...rest} className={cn(FIELD, className)} />;
+  return <input {...rest} className={field(className)} />;
 }
 
 export function Select({ className, ...rest }: SelectHTMLAttributes<HTMLSelectElement>) {
-  return <select {...rest} className={cn(FIELD, "pr-8", className)} />;
+  return <select {...rest} className={field(className, "pr-8")} />;
 }
 
 /** Several lines of code-like text: commands, KEY=value lines. */
