@@ -117,6 +117,14 @@ describe.skipIf(!dockerAvailable())("images and container changes through the re
     expect(await docker("image", "inspect", "-f", "{{json .Config.Env}}", `${repo}:snap`)).toContain("PIER_SNAPSHOT=yes");
     expect(await docker("run", "--rm", "--label", label, `${repo}:snap`, "cat", "/committed.txt")).toBe(tag);
     expect((await audit("container.commit"))[0]?.metadata).toMatchObject({ image: `${repo}:snap`, image_id: committed.body.id });
+    // The image list counts the containers made from each image (the engine's own list says -1).
+    const using = async () =>
+      ((await api(`${base()}/images`, { token: viewer })).body.images as { id: string; containers: number }[]).find(
+        (i) => i.id === committed.body.id,
+      )?.containers;
+    expect(await using()).toBe(0);
+    await docker("create", "--label", label, `${repo}:snap`, "true");
+    expect(await using()).toBe(1);
 
     const bad = await api(`${base()}/containers/${container}/commit`, { token: member, body: { image: "Upper/Case" } });
     expect(bad.status).toBe(422);

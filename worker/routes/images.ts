@@ -26,7 +26,7 @@ const ImageView = z
     repo_digests: z.array(z.string()),
     size: z.number(),
     created_at: z.string(),
-    /** Containers using it, when Docker counted them (-1 otherwise). */
+    /** Containers made from it, running or not (the agent counts them; -1 from an agent that did not). */
     containers: z.number(),
     labels: z.record(z.string(), z.string()),
   })

@@ -1,7 +1,7 @@
 // Docker's per-layer pull lines become one percentage that never goes backwards.
 import { describe, expect, it } from "vitest";
 import { registryAuthHeader } from "../docker/client.ts";
-import { PullTracker } from "./images.ts";
+import { PullTracker, withContainerCounts } from "./images.ts";
 
 describe("pull progress", () => {
   it("weighs layers equally, downloading as 70 % and extracting as the rest", () => {
@@ -42,5 +42,17 @@ describe("registry credentials header", () => {
     expect(header.length % 4).toBe(0);
     expect(JSON.parse(Buffer.from(header.replaceAll("-", "+").replaceAll("_", "/"), "base64").toString())).toEqual(auth);
     expect(registryAuthHeader(undefined)).toBeUndefined();
+  });
+});
+
+describe("image list", () => {
+  it("counts the containers made from each image where the engine left -1, and keeps a count it gave", () => {
+    const images = [
+      { Id: "sha256:a", Containers: -1 },
+      { Id: "sha256:b", Containers: -1 },
+      { Id: "sha256:c", Containers: 5 },
+    ];
+    const containers = [{ ImageID: "sha256:a" }, { ImageID: "sha256:a" }, { ImageID: "sha256:z" }];
+    expect(withContainerCounts(images, containers).map((i) => i.Containers)).toEqual([2, 0, 5]);
   });
 });

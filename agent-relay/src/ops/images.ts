@@ -1,7 +1,7 @@
 // Image operations: list, pull with progress, remove. A pull streams `{progress, status}` JSON
 // lines as chunks, so a task can show how far it got; the image's id rides on the final `end`.
 import type { PullLine } from "../docker/client.ts";
-import type { ImagePullResult, PullProgress } from "../protocol.ts";
+import type { DockerJson, ImagePullResult, PullProgress } from "../protocol.ts";
 import type { OpHandlers } from "./context.ts";
 import { inspectImage } from "./deploy-engine.ts";
 
@@ -45,10 +45,27 @@ export class PullTracker {
   }
 }
 
+/**
+ * Fills each image's `Containers` (how many containers, running or not, were made from it): the
+ * engine's image list leaves it at -1 and counts only for `GET /system/df`, which also measures
+ * every layer and volume. A container list is cheap, and it is how Portainer tells unused images.
+ */
+export function withContainerCounts(images: DockerJson[], containers: DockerJson[]): DockerJson[] {
+  const using = new Map<unknown, number>();
+  for (const c of containers) using.set(c.ImageID, (using.get(c.ImageID) ?? 0) + 1);
+  return images.map((i) => (typeof i.Containers === "number" && i.Containers >= 0 ? i : { ...i, Containers: using.get(i.Id) ?? 0 }));
+}
+
 type ImageOps = "image.list" | "image.pull" | "image.remove";
 
 export const imageOps: Pick<OpHandlers, ImageOps> = {
-  "image.list": (args, { docker, signal }) => docker.listImages({ all: args.all }, signal),
+  "image.list": async (args, { docker, signal }) => {
+    const [images, containers] = await Promise.all([
+      docker.listImages({ all: args.all }, signal),
+      docker.listContainers({ all: true }, signal),
+    ]);
+    return withContainerCounts(images, containers);
+  },
 
   "image.pull": async (args, { docker, signal, output }): Promise<ImagePullResult> => {
     const tracker = new PullTracker();
