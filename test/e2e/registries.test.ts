@@ -57,10 +57,22 @@ describe.skipIf(!dockerAvailable())("registries: credentials checked from a host
       body: { server: registry.host, username: credentials.username, password: "wrong-password" },
     });
     expect(refused.status).toBe(422);
-    expect(refused.body.detail).toContain(`The registry ${registry.host} refused these credentials (checked from host ${host.id})`);
+    expect(refused.body.detail).toContain(
+      `The registry ${registry.host} refused these credentials (checked from host ${host.name} (${host.id}))`,
+    );
     expect(refused.body.detail).toMatch(/401|unauthorized|authentication required/i);
     expect((await api("/api/v1/registries", { token: owner.token })).body.registries).toEqual([]);
     expect(registry.requests).toContain("GET /v2/");
+
+    // A registry the host cannot reach passed no verdict on the password: the answer says so.
+    const unreachable = await api("/api/v1/registries", {
+      token: owner.token,
+      body: { server: "127.0.0.1:1", username: credentials.username, password: "any-password" },
+    });
+    expect(unreachable.status).toBe(422);
+    expect(unreachable.body.detail).toContain(`Could not reach the registry 127.0.0.1:1 from host ${host.name} (${host.id})`);
+    expect(unreachable.body.detail).not.toContain("refused these credentials");
+    expect(unreachable.body.errors).toEqual([expect.objectContaining({ pointer: "/body/server" })]);
   });
 
   it("saves checked credentials, masked for everyone, admins only", async () => {

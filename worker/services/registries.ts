@@ -9,7 +9,7 @@ import { decryptSecret, encryptSecret } from "../lib/crypto.ts";
 import { newId } from "../lib/ids.ts";
 import { nowIso } from "../lib/time.ts";
 import { recordAudit } from "./audit.ts";
-import { allHosts, getHost } from "./hosts.ts";
+import { allHosts, getHost, type HostRow } from "./hosts.ts";
 import { runOnOrgHost } from "./host-relay.ts";
 import { type Actor, type Principal, requireRole } from "./principal.ts";
 
@@ -138,27 +138,37 @@ export async function verifyRegistryLogin(
   principal: Principal,
   input: { server: string; username: string; password: string; hostId?: string },
 ): Promise<{ hostId: string; status: string }> {
-  let hostId = input.hostId;
-  if (hostId) await getHost(db, principal.organizationId, hostId);
+  let host: HostRow | undefined;
+  if (input.hostId) host = await getHost(db, principal.organizationId, input.hostId);
   else {
-    const online = (await allHosts(db, principal.organizationId))
+    host = (await allHosts(db, principal.organizationId))
       .filter((h) => h.state === "online")
-      .sort((a, b) => (b.lastSeenAt ?? "").localeCompare(a.lastSeenAt ?? ""));
-    hostId = online[0]?.id;
-    if (!hostId)
+      .sort((a, b) => (b.lastSeenAt ?? "").localeCompare(a.lastSeenAt ?? ""))[0];
+    if (!host)
       throw conflict(
         "No host of your organization is online to check these credentials from (the check runs on a host, against the registry's /v2/): start a host's agent, or name one with verify_host_id.",
       );
   }
+  const hostId = host.id;
   const answer = await runOnOrgHost(db, env, principal.organizationId, hostId, "registry.login", {
     serveraddress: engineServerAddress(input.server),
     username: input.username,
     password: input.password,
   });
-  if (!answer.ok)
-    throw new ApiError(422, `The registry ${input.server} refused these credentials (checked from host ${hostId}): ${answer.message}`, {
-      errors: [{ pointer: "/body/password", detail: answer.message }],
-    });
+  if (!answer.ok) {
+    const from = `from host ${host.name} (${hostId})`;
+    // The engine answers 401 when the registry turned the credentials down, 500 when it could not
+    // ask (no such server, connection refused, TLS): the second is no verdict on the password.
+    if (answer.status === 401)
+      throw new ApiError(422, `The registry ${input.server} refused these credentials (checked ${from}): ${answer.message}`, {
+        errors: [{ pointer: "/body/password", detail: answer.message }],
+      });
+    throw new ApiError(
+      422,
+      `Could not reach the registry ${input.server} ${from} to check these credentials: ${answer.message}. Is the server's address right, and does that host reach it?`,
+      { errors: [{ pointer: "/body/server", detail: answer.message }] },
+    );
+  }
   return { hostId, status: answer.status };
 }
 
