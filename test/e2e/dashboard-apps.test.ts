@@ -258,12 +258,24 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's application
     expect(await failure.textContent()).toContain("HTTP 410");
   });
 
-  it("links the project's applications and databases and shows what happened in it", async () => {
-    const db = await api("/api/v1/databases", {
-      token: owner.token,
-      body: { project_id: app.project_id, engine: "redis", name: "cache", app_name: unique("dash-cache"), image: TEST_IMAGE },
-    });
-    expect(db.status, JSON.stringify(db.body)).toBe(201);
+  it("creates a database from the project's page, links the project's applications and databases, and shows what happened in it", async () => {
+    // Made as a user makes one: the project's New database dialog (not started: nothing here needs it to run).
+    const name = unique("dash-cache");
+    await page.goto(`${pierUrl()}/projects/${app.project_id}`);
+    await page.getByRole("button", { name: "New database" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Name").fill(name);
+    await dialog.getByLabel("Engine").selectOption("redis");
+    await dialog.getByLabel("Image").fill(TEST_IMAGE);
+    await dialog.getByLabel("Start it now").uncheck();
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await page.getByText(`Database ${name} created`).waitFor();
+    const dbs = (await api(`/api/v1/databases?project_id=${app.project_id}`, { token: owner.token })).body.databases as Record<
+      string,
+      string
+    >[];
+    expect(dbs.find((d) => d.name === name)).toMatchObject({ engine: "redis", image: TEST_IMAGE });
+    const db = dbs.find((d) => d.name === name) as { id: string };
     try {
       // The earlier tests' work is in the feed: the environment saved, deployments started.
       const feed = async () =>
@@ -272,15 +284,15 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's application
         ).map((e) => e.action);
       await poll(feed).toEqual(expect.arrayContaining(["database.create", "application.environment.set", "deployment.create"]));
       const expected = await feed();
-      await page.goto(`${pierUrl()}/projects/${app.project_id}`);
+      await page.reload();
       const shown = page.getByTestId("activity");
       await poll(async () => shown.evaluateAll((els) => els.map((el) => el.getAttribute("data-action")))).toEqual(expected);
       await page.getByTestId("application-row").getByRole("link", { name: "site" }).waitFor();
-      await page.getByTestId("database-row").getByRole("link", { name: "cache" }).click();
-      await page.waitForURL(`${pierUrl()}/databases/${db.body.id}`);
+      await page.getByTestId("database-row").getByRole("link", { name }).click();
+      await page.waitForURL(`${pierUrl()}/databases/${db.id}`);
     } finally {
-      await api(`/api/v1/databases/${db.body.id}?purge=true`, { token: owner.token, method: "DELETE" });
-      await cleanupOwner("dev.pier.database", db.body.id);
+      await api(`/api/v1/databases/${db.id}?purge=true`, { token: owner.token, method: "DELETE" });
+      await cleanupOwner("dev.pier.database", db.id);
     }
   });
 

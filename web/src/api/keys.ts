@@ -41,6 +41,12 @@ export const keys = {
     domains: (id: string) => ["applications", id, "domains"] as const,
     webhookDeliveries: (id: string) => ["applications", id, "webhook-deliveries"] as const,
   },
+  databases: {
+    all: ["databases"] as const,
+    list: () => ["databases", "list"] as const,
+    detail: (id: string) => ["databases", "detail", id] as const,
+    connection: (id: string) => ["databases", "connection", id] as const,
+  },
   deployments: { detail: (id: string) => ["deployments", id] as const, latest: () => ["deployments", "latest"] as const },
   access: {
     all: ["access"] as const,

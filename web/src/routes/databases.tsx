@@ -14,12 +14,7 @@ import { DataTable, type TableSpec, ROW_LINK } from "../components/ui/data-table
 import { useToast } from "../components/ui/toast.tsx";
 import { ago } from "../lib/format.ts";
 
-const dbKeys = {
-  all: ["databases"] as const,
-  list: () => ["databases", "list"] as const,
-  detail: (id: string) => ["databases", "detail", id] as const,
-  connection: (id: string) => ["databases", "connection", id] as const,
-};
+const dbKeys = keys.databases;
 const MASK = "••••••••";
 type Database = Schemas["Database"];
 

@@ -84,6 +84,7 @@ export function ProjectPage() {
   const { projectId } = useParams({ from: "/app/projects/$projectId" });
   const can = useCan();
   const [creating, setCreating] = useState(false);
+  const [creatingDb, setCreatingDb] = useState(false);
   const project = useQuery({
     queryKey: keys.projects.detail(projectId),
     queryFn: () => ok(api.GET("/api/v1/projects/{id}", { params: { path: { id: projectId } } })),
@@ -91,7 +92,18 @@ export function ProjectPage() {
   const p = project.data;
   return (
     <>
-      <PageTitle actions={can.operate && p ? <Button onClick={() => setCreating(true)}>New application</Button> : null}>
+      <PageTitle
+        actions={
+          can.operate && p ? (
+            <>
+              <Button variant="secondary" onClick={() => setCreatingDb(true)}>
+                New database
+              </Button>
+              <Button onClick={() => setCreating(true)}>New application</Button>
+            </>
+          ) : null
+        }
+      >
         <Link to="/projects" className="text-zinc-500 hover:underline">
           Projects
         </Link>{" "}
@@ -100,6 +112,7 @@ export function ProjectPage() {
       {project.isPending ? <p className="text-sm text-zinc-500">Loading…</p> : null}
       <ErrorNote error={project.error} />
       {p ? <NewApplication open={creating} onOpenChange={setCreating} project={p} /> : null}
+      {p ? <NewDatabase open={creatingDb} onOpenChange={setCreatingDb} project={p} /> : null}
       <div className="grid gap-4">
         {p?.environments.map((env) => {
           const apps = p.applications.filter((a) => a.environment_id === env.id);
@@ -294,6 +307,91 @@ function NewApplication({
             <HostOptions status />
           </Select>
         </Field>
+        <ErrorNote error={create.error} />
+        <Button type="submit" busy={create.isPending}>
+          Create
+        </Button>
+      </form>
+    </Dialog>
+  );
+}
+
+const DATABASE_ENGINES: readonly Schemas["NewDatabaseRequest"]["engine"][] = ["postgres", "mysql", "mariadb", "mongo", "redis"];
+
+/** A database service in one of the project's environments (Dokploy's "Create service → Database"). */
+function NewDatabase({
+  open,
+  onOpenChange,
+  project,
+}: {
+  open: boolean;
+  onOpenChange: (o: boolean) => void;
+  project: Schemas["ProjectDetail"];
+}) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const create = useMutation({
+    mutationFn: (body: Schemas["NewDatabaseRequest"]) => ok(api.POST("/api/v1/databases", { body })),
+    onSuccess: (db) => {
+      toast.ok(`Database ${db.name} created`);
+      onOpenChange(false);
+      void qc.invalidateQueries({ queryKey: keys.projects.detail(project.id) });
+      void qc.invalidateQueries({ queryKey: keys.projects.activity(project.id) });
+      void qc.invalidateQueries({ queryKey: keys.databases.all });
+    },
+  });
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const get = (k: string) => String(f.get(k) ?? "").trim();
+    create.mutate({
+      name: get("name"),
+      project_id: project.id,
+      environment_id: get("environment_id"),
+      engine: get("engine") as Schemas["NewDatabaseRequest"]["engine"],
+      ...(get("host_id") ? { host_id: get("host_id") } : {}),
+      ...(get("image") ? { image: get("image") } : {}),
+      start: f.get("start") === "on",
+    });
+  };
+  return (
+    <Dialog
+      open={open}
+      onOpenChange={onOpenChange}
+      title="New database"
+      description="A database container on one of your hosts, on the project's network, its data in a named volume; the password is generated and stored encrypted."
+    >
+      <form onSubmit={submit} className="grid gap-3">
+        <Field label="Name">
+          <Input name="name" required maxLength={64} />
+        </Field>
+        <Field label="Environment">
+          <Select name="environment_id" defaultValue={project.environments.find((e) => e.is_default)?.id}>
+            {project.environments.map((e) => (
+              <option key={e.id} value={e.id}>
+                {e.name}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Engine">
+          <Select name="engine" defaultValue="postgres">
+            {DATABASE_ENGINES.map((engine) => (
+              <option key={engine}>{engine}</option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Image" hint="Empty for the engine's official image">
+          <Input name="image" placeholder="postgres:16" />
+        </Field>
+        <Field label="Host">
+          <Select name="host_id">
+            <HostOptions status />
+          </Select>
+        </Field>
+        <label className="flex items-center gap-2 text-sm">
+          <input type="checkbox" name="start" defaultChecked /> Start it now
+        </label>
         <ErrorNote error={create.error} />
         <Button type="submit" busy={create.isPending}>
           Create
