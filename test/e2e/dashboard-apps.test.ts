@@ -290,6 +290,12 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's application
       await page.getByTestId("application-row").getByRole("link", { name: "site" }).waitFor();
       await page.getByTestId("database-row").getByRole("link", { name }).click();
       await page.waitForURL(`${pierUrl()}/databases/${db.id}`);
+      // Its page names where it lives: the project and environment, and the host.
+      const project = (await api(`/api/v1/projects/${app.project_id}`, { token: owner.token })).body as { name: string };
+      await poll(() => page.getByTestId("database-project").textContent()).toBe(project.name);
+      await page.getByTestId("database-project").locator("..").getByText("production").waitFor();
+      const hosts = (await api("/api/v1/hosts", { token: owner.token })).body.hosts as { name: string }[];
+      await poll(() => page.getByTestId("database-host").textContent()).toBe(hosts[0]?.name);
     } finally {
       await api(`/api/v1/databases/${db.id}?purge=true`, { token: owner.token, method: "DELETE" });
       await cleanupOwner("dev.pier.database", db.id);

@@ -70,7 +70,9 @@ describe.skipIf(!dockerAvailable())("registries: credentials checked from a host
       body: { server: "127.0.0.1:1", username: credentials.username, password: "any-password" },
     });
     expect(unreachable.status).toBe(422);
-    expect(unreachable.body.detail).toContain(`Could not reach the registry 127.0.0.1:1 from host ${host.name} (${host.id})`);
+    expect(unreachable.body.detail).toContain(
+      `Could not check these credentials with the registry 127.0.0.1:1 from host ${host.name} (${host.id})`,
+    );
     expect(unreachable.body.detail).not.toContain("refused these credentials");
     expect(unreachable.body.errors).toEqual([expect.objectContaining({ pointer: "/body/server" })]);
   });

@@ -128,6 +128,9 @@ export async function getRegistry(db: Database, principal: Principal, id: string
   return row;
 }
 
+/** A login the registry itself turned down, in the engine's or the registry's words. */
+const REFUSED = /\b401\b|unauthori[sz]ed|authentication required|access denied|incorrect username or password/i;
+
 /**
  * Logs in to the registry from a host of the organization; throws 422 with the registry's (or the
  * engine's) words when it refuses, 409 when no host is online to ask.
@@ -157,15 +160,16 @@ export async function verifyRegistryLogin(
   });
   if (!answer.ok) {
     const from = `from host ${host.name} (${hostId})`;
-    // The engine answers 401 when the registry turned the credentials down, 500 when it could not
-    // ask (no such server, connection refused, TLS): the second is no verdict on the password.
-    if (answer.status === 401)
+    // Only a registry that answered can refuse credentials. The engine's status does not tell
+    // (Docker 20.10 answers 500 for both, "…failed with status: 401 Unauthorized" or "dial tcp…:
+    // connection refused"), so its words do; anything else is no verdict on the password.
+    if (answer.status === 401 || REFUSED.test(answer.message))
       throw new ApiError(422, `The registry ${input.server} refused these credentials (checked ${from}): ${answer.message}`, {
         errors: [{ pointer: "/body/password", detail: answer.message }],
       });
     throw new ApiError(
       422,
-      `Could not reach the registry ${input.server} ${from} to check these credentials: ${answer.message}. Is the server's address right, and does that host reach it?`,
+      `Could not check these credentials with the registry ${input.server} ${from}: ${answer.message}. Is the server's address right, and does that host reach it?`,
       { errors: [{ pointer: "/body/server", detail: answer.message }] },
     );
   }

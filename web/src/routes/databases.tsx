@@ -5,6 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "@tanstack/react-router";
 import { useState } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
+import { useHostName } from "../api/hosts.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
 import { PageTitle } from "../components/layout.tsx";
@@ -77,6 +78,14 @@ export function DatabasePage() {
   });
   const d = db.data;
   const running = d?.status === "running";
+  // Named, not numbered: the project (and environment) and host it lives in.
+  const project = useQuery({
+    queryKey: keys.projects.detail(d?.project_id ?? ""),
+    queryFn: () => ok(api.GET("/api/v1/projects/{id}", { params: { path: { id: d?.project_id ?? "" } } })),
+    enabled: !!d,
+  });
+  const environment = project.data?.environments.find((e) => e.id === d?.environment_id);
+  const hostName = useHostName();
   return (
     <>
       <PageTitle
@@ -131,9 +140,26 @@ export function DatabasePage() {
                   to="/projects/$projectId"
                   params={{ projectId: d.project_id }}
                   className="text-sky-700 hover:underline dark:text-sky-400"
+                  data-testid="database-project"
                 >
-                  open the project
+                  {project.data?.name ?? d.project_id}
                 </Link>
+                {environment ? <span className="text-zinc-500"> · {environment.name}</span> : null}
+              </dd>
+              <dt className="text-zinc-500">Host</dt>
+              <dd>
+                {d.host_id ? (
+                  <Link
+                    to="/docker-hosts/$hostId"
+                    params={{ hostId: d.host_id }}
+                    className="text-sky-700 hover:underline dark:text-sky-400"
+                    data-testid="database-host"
+                  >
+                    {hostName(d.host_id)}
+                  </Link>
+                ) : (
+                  "—"
+                )}
               </dd>
               <dt className="text-zinc-500">Volume</dt>
               <dd className="font-mono break-all">{d.volume}</dd>

@@ -381,7 +381,7 @@ function NewDatabase({
             ))}
           </Select>
         </Field>
-        <Field label="Image" hint="Empty for the engine's official image">
+        <Field label="Image" hint="Leave empty for the official one">
           <Input name="image" placeholder="postgres:16" />
         </Field>
         <Field label="Host">
