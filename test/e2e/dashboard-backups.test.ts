@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasChromium, launchBrowser, newContext, signIn } from "./browser.ts";
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startS3, type TestS3 } from "../fixtures/s3.ts";
 import {
+  api,
   attachAgent,
   docker,
   dockerAvailable,
@@ -96,6 +97,9 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
     await page.getByRole("button", { name: "Create policy" }).click();
     const policy = page.locator("[data-testid=policy-row]").filter({ hasText: volume });
     await policy.waitFor();
+    // The target and the destination by their names, not their ids.
+    await poll(() => policy.getByTestId("policy-target").textContent()).toContain(`Volume ${volume} on ${host.name}`);
+    expect(await policy.getByTestId("policy-target").textContent()).toContain(destinationName);
     await policy.getByRole("button", { name: "Run now" }).click();
     await poll(() => policy.getByTestId("policy-last-run").locator("[data-state]").getAttribute("data-state")).toBe("succeeded");
 
@@ -121,5 +125,31 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
     );
     expect(await readFile()).toBe("as-backed-up");
     expect(pageErrors).toEqual([]);
+  });
+
+  it("names a database policy's target by the database's name and links it to that database's backups", async () => {
+    const project = await api("/api/v1/projects", { token: owner.token, body: { name: unique("bk-names") } });
+    const db = await api("/api/v1/databases", {
+      token: owner.token,
+      body: { project_id: project.body.id, engine: "postgres", name: unique("bk-db"), image: TEST_IMAGE, host_id: host.id, start: false },
+    });
+    expect(db.status, JSON.stringify(db.body)).toBe(201);
+    const made = await api("/api/v1/backup-policies", {
+      token: owner.token,
+      body: { target: { kind: "database", database_id: db.body.id }, schedule: "0 3 * * *", name: unique("bk-db-policy") },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    try {
+      await page.goto(`${pierUrl()}/backups`);
+      const row = page.locator(`[data-testid=policy-row][data-name="${made.body.name}"]`);
+      await poll(() => row.getByTestId("policy-target").textContent()).toContain(`Database ${db.body.name} ·`);
+      await row.getByRole("link", { name: `Database ${db.body.name}` }).click();
+      await page.getByText(`Backups of Database ${db.body.name}`).waitFor();
+      expect(new URL(page.url()).searchParams.get("ref")).toBe(db.body.id);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await api(`/api/v1/backup-policies/${made.body.id}`, { token: owner.token, method: "DELETE" });
+      await api(`/api/v1/projects/${project.body.id}?force=true`, { token: owner.token, method: "DELETE" });
+    }
   });
 });

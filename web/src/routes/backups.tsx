@@ -2,7 +2,7 @@
 // bucket and S3-compatible stores, verified by the API before they are saved, secrets masked), and
 // the backups and restores running now with their progress. One lazy chunk.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useNavigate, useSearch } from "@tanstack/react-router";
+import { Link, useNavigate, useSearch } from "@tanstack/react-router";
 import { useEffect, useState } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
 import { useCan } from "../api/session.ts";
@@ -17,6 +17,7 @@ import { Field, Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
 import { ago, bytes } from "../lib/format.ts";
 import { useList, useRowAction } from "../lib/use-list.ts";
+import { useDatabases } from "../api/databases.ts";
 import { useHostName } from "../api/hosts.ts";
 
 type Policy = Schemas["BackupPolicy"];
@@ -205,16 +206,35 @@ function AddDestination({ onDone }: { onDone: () => void }) {
 
 // ---- policies -------------------------------------------------------------------------------
 
-export const describeTarget = (t: Target, hostName: (id: string) => string): string =>
-  t.kind === "volume"
-    ? `Volume ${t.name} on ${hostName(t.host_id)}`
-    : t.kind === "container"
-      ? `Container ${t.id.slice(0, 12)} on ${hostName(t.host_id)}`
-      : t.kind === "server"
-        ? `Server ${t.server_id}`
-        : `Database ${t.database_id}`;
+/**
+ * Names a backup target as the user knows it: a database's or server's name and a volume's or
+ * container's host by their names, not their ids. Servers are read only where a target is one.
+ */
+export function useDescribeTarget(servers = false): (t: Target) => string {
+  const hostName = useHostName();
+  const databases = useDatabases();
+  const serverList = useQuery({
+    queryKey: ["servers", "names"],
+    queryFn: () => ok(api.GET("/api/v1/servers", { params: { query: { limit: 200 } } })),
+    enabled: servers,
+  });
+  return (t) =>
+    t.kind === "volume"
+      ? `Volume ${t.name} on ${hostName(t.host_id)}`
+      : t.kind === "container"
+        ? `Container ${t.id.slice(0, 12)} on ${hostName(t.host_id)}`
+        : t.kind === "server"
+          ? `Server ${serverList.data?.servers.find((s) => s.id === t.server_id)?.name ?? t.server_id}`
+          : `Database ${databases.data?.databases.find((d) => d.id === t.database_id)?.name ?? t.database_id}`;
+}
 
-function policyColumns(hostName: (id: string) => string): TableSpec<Policy> {
+/** A destination by its name: "R2" for the Worker's bucket. */
+function useDestinationName(): (id: string) => string {
+  const destinations = useDestinations();
+  return (id) => (id === "default" ? "R2" : (destinations.data?.destinations.find((d) => d.id === id)?.name ?? id));
+}
+
+function policyColumns(describe: (t: Target) => string, destinationName: (id: string) => string, linkTargets: boolean): TableSpec<Policy> {
   return {
     columns: [
       {
@@ -222,9 +242,17 @@ function policyColumns(hostName: (id: string) => string): TableSpec<Policy> {
         cell: (p) => (
           <>
             <div className="font-medium">{p.name}</div>
-            <div className="text-xs text-zinc-500">
-              {describeTarget(p.target, hostName)} · keep {p.keep_last ?? "all"}
-              {p.max_age_days ? `, ≤ ${p.max_age_days} days` : ""} · {p.destination_id === "default" ? "R2" : p.destination_id}
+            <div className="text-xs text-zinc-500" data-testid="policy-target">
+              {/* Its backups, and restoring one, are on the target's own page. */}
+              {linkTargets ? (
+                <Link to="/backups" search={targetBackupsSearch(p.target)} className="text-sky-700 hover:underline dark:text-sky-400">
+                  {describe(p.target)}
+                </Link>
+              ) : (
+                describe(p.target)
+              )}{" "}
+              · keep {p.keep_last ?? "all"}
+              {p.max_age_days ? `, ≤ ${p.max_age_days} days` : ""} · {destinationName(p.destination_id)}
             </div>
           </>
         ),
@@ -267,7 +295,6 @@ function policyColumns(hostName: (id: string) => string): TableSpec<Policy> {
 export function PoliciesTab({ filter, fixedTarget }: { filter?: (p: Policy) => boolean; fixedTarget?: Target }) {
   const can = useCan();
   const qc = useQueryClient();
-  const hostName = useHostName();
   const [editing, setEditing] = useState<Policy | "new" | null>(null);
   const invalidates = [backupKeys.all];
   const { list, remove } = useList(
@@ -303,6 +330,8 @@ export function PoliciesTab({ filter, fixedTarget }: { filter?: (p: Policy) => b
     invalidates,
   });
   const policies = list.data?.policies.filter((p) => !filter || filter(p));
+  const describe = useDescribeTarget(!!policies?.some((p) => p.target.kind === "server"));
+  const destinationName = useDestinationName();
   return (
     <Card title="Policies" actions={can.admin ? <Button onClick={() => setEditing("new")}>New policy</Button> : null}>
       <Dialog
@@ -323,7 +352,7 @@ export function PoliciesTab({ filter, fixedTarget }: { filter?: (p: Policy) => b
         ) : null}
       </Dialog>
       <DataTable
-        spec={policyColumns(hostName)}
+        spec={policyColumns(describe, destinationName, !fixedTarget)}
         state={list}
         rows={policies}
         actions={
@@ -397,7 +426,7 @@ const PRESETS = [
 
 function PolicyForm({ policy, fixedTarget, onDone }: { policy: Policy | null; fixedTarget?: Target; onDone: () => void }) {
   const destinations = useDestinations();
-  const databases = useQuery({ queryKey: ["databases", "list"], queryFn: () => ok(api.GET("/api/v1/databases")), enabled: !policy });
+  const databases = useDatabases();
   const initial = policy?.target ?? fixedTarget;
   const [kind, setKind] = useState<Target["kind"]>(initial?.kind ?? "volume");
   const [hostId, setHostId] = useState(initial && "host_id" in initial ? initial.host_id : "");
@@ -455,7 +484,8 @@ function PolicyForm({ policy, fixedTarget, onDone }: { policy: Policy | null; fi
                   {d.name} ({d.engine})
                 </option>
               ))}
-              {policy && kind === "database" ? <option value={ref}>{ref}</option> : null}
+              {/* A database gone since the policy was made still shows what the policy names. */}
+              {policy && !databases.data?.databases.some((d) => d.id === ref) ? <option value={ref}>{ref}</option> : null}
             </Select>
           </Field>
         ) : (
@@ -587,9 +617,9 @@ export const targetBackupsSearch = (t: Target): BackupsSearch =>
 function TargetBackups({ target }: { target: Target }) {
   const can = useCan();
   const qc = useQueryClient();
-  const hostName = useHostName();
   const [restoring, setRestoring] = useState<Backup | null>(null);
-  const label = describeTarget(target, hostName);
+  const label = useDescribeTarget(target.kind === "server")(target);
+  const destinationName = useDestinationName();
   const list = useQuery({
     queryKey: [...backupKeys.all, "target", target],
     queryFn: () =>
@@ -654,7 +684,7 @@ function TargetBackups({ target }: { target: Target }) {
                 <StateBadge state={b.status} />
                 <span className="font-medium">{new Date(b.created_at).toLocaleString()}</span>
                 <span className="text-xs text-zinc-500">
-                  {b.format} · {bytes(b.size_bytes)} · {b.destination_id === "default" ? "R2" : b.destination_id}
+                  {b.format} · {bytes(b.size_bytes)} · {destinationName(b.destination_id)}
                   {b.policy_id ? " · by policy" : ""}
                   {b.imported ? " · found by a scan" : ""}
                 </span>

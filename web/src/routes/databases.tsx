@@ -5,6 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "@tanstack/react-router";
 import { useState } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
+import { useDatabases } from "../api/databases.ts";
 import { useHostName } from "../api/hosts.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
@@ -20,10 +21,7 @@ const MASK = "••••••••";
 type Database = Schemas["Database"];
 
 export function DatabasesPage() {
-  const list = useQuery({
-    queryKey: dbKeys.list(),
-    queryFn: () => ok(api.GET("/api/v1/databases", { params: { query: { limit: 200 } } })),
-  });
+  const list = useDatabases();
   const projects = useQuery({
     queryKey: keys.projects.list(),
     queryFn: () => ok(api.GET("/api/v1/projects", { params: { query: { limit: 200 } } })),
