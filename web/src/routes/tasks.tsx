@@ -23,7 +23,13 @@ const TASKS: TableSpec<Task> = {
       header: "Progress",
       cell: (t) => <progress max={100} value={t.progress} className="h-2 w-24" aria-label={`${Math.round(t.progress)} %`} />,
     },
-    { header: "Message", hideBelow: "md", className: "max-w-[24rem] truncate", cell: (t) => t.message ?? "—" },
+    // Cut to the column; the whole message (a backup's checksum, an error) on hover.
+    {
+      header: "Message",
+      hideBelow: "md",
+      className: "max-w-[24rem] truncate",
+      cell: (t) => <span title={t.message ?? undefined}>{t.message ?? "—"}</span>,
+    },
     { header: "Created", hideBelow: "sm", cell: (t) => ago(t.created_at) },
   ],
   empty: "No task.",
