@@ -110,6 +110,11 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
     const volumeRow = page.locator("tr", { hasText: volume });
     await volumeRow.waitFor();
     expect(await page.getByTestId("volume-size").count()).toBe(0);
+    // By name, whatever order the engine listed them in.
+    const names = await page
+      .getByTestId("volume-row")
+      .evaluateAll((rows) => rows.map((r) => (r.querySelector("td")?.textContent ?? "").replace(/ Backups$/, "")));
+    expect(names).toEqual(names.toSorted((a, b) => a.localeCompare(b)));
     await page.getByRole("button", { name: "Measure sizes" }).click();
     await poll(() => volumeRow.getByTestId("volume-size").textContent()).toBe("14 B");
     await volumeRow.getByRole("link", { name: "Backups" }).click();

@@ -336,6 +336,9 @@ function ImagesTab({ hostId }: { hostId: string }) {
   );
 }
 
+/** The engine lists volumes and networks in no stable order: by name, rows stay put between reads. */
+const byName = <T extends { name: string }>(rows: readonly T[] | undefined) => rows?.toSorted((a, b) => a.name.localeCompare(b.name));
+
 type Volume = Schemas["Volume"];
 type VolumeUsage = { size: number | null; ref_count: number | null };
 
@@ -438,7 +441,7 @@ function VolumesTab({ hostId }: { hostId: string }) {
       <DataTable
         spec={spec}
         state={volumes}
-        rows={volumes.data?.volumes}
+        rows={byName(volumes.data?.volumes)}
         actions={can.operate ? (v) => <RemoveButton busy={remove.busy(v.name)} onClick={() => remove.run(v.name)} /> : undefined}
       />
     </Card>
@@ -494,7 +497,7 @@ function NetworksTab({ hostId }: { hostId: string }) {
       <DataTable
         spec={NETWORKS}
         state={networks}
-        rows={networks.data?.networks}
+        rows={byName(networks.data?.networks)}
         actions={
           can.operate ? (n) => (n.predefined ? null : <RemoveButton busy={remove.busy(n)} onClick={() => remove.run(n)} />) : undefined
         }
