@@ -86,6 +86,8 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
     await page.getByRole("button", { name: "New policy" }).click();
     await page.getByLabel("What to back up").selectOption("volume");
     await page.getByLabel("Host").selectOption(host.id);
+    // The host's volumes are offered as the name is typed.
+    await poll(() => page.getByTestId("backup-target-choices").locator(`option[value="${volume}"]`).count()).toBe(1);
     await page.getByLabel("Volume name").fill(volume);
     await page.getByLabel("Schedule (cron)").fill("61 * * * *");
     // croner's complaint, then the next runs of a schedule it reads.

@@ -19,6 +19,7 @@ import { ago, bytes } from "../lib/format.ts";
 import { useList, useRowAction } from "../lib/use-list.ts";
 import { useDatabases } from "../api/databases.ts";
 import { useHostName } from "../api/hosts.ts";
+import { keys } from "../api/keys.ts";
 
 type Policy = Schemas["BackupPolicy"];
 type Destination = Schemas["BackupDestination"];
@@ -384,6 +385,35 @@ export function PoliciesTab({ filter, fixedTarget }: { filter?: (p: Policy) => b
   );
 }
 
+/** What the chosen host has of that kind, offered as the name field's suggestions (typing stays free). */
+function TargetChoices({ hostId, kind }: { hostId: string; kind: Target["kind"] }) {
+  const volumes = useQuery({
+    queryKey: keys.hosts.volumes(hostId),
+    queryFn: () => ok(api.GET("/api/v1/hosts/{hostId}/volumes", { params: { path: { hostId } } })),
+    enabled: !!hostId && kind === "volume",
+  });
+  const containers = useQuery({
+    queryKey: keys.hosts.containers(hostId),
+    queryFn: () => ok(api.GET("/api/v1/hosts/{hostId}/containers", { params: { path: { hostId }, query: { all: "true" } } })),
+    enabled: !!hostId && kind === "container",
+  });
+  const names =
+    kind === "volume"
+      ? (volumes.data?.volumes.map((v) => v.name) ?? [])
+      : kind === "container"
+        ? (containers.data?.containers.map((c) => c.name) ?? [])
+        : [];
+  return (
+    <datalist id="backup-target-choices" data-testid="backup-target-choices">
+      {names
+        .toSorted((a, b) => a.localeCompare(b))
+        .map((n) => (
+          <option key={n} value={n} />
+        ))}
+    </datalist>
+  );
+}
+
 const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
 /** The next runs of what is typed, from the API (croner in the Worker): what the policy will do, or croner's complaint. */
@@ -497,8 +527,9 @@ function PolicyForm({ policy, fixedTarget, onDone }: { policy: Policy | null; fi
               </Select>
             </Field>
             <Field label={kind === "volume" ? "Volume name" : "Container id or name"}>
-              <Input name="target_ref" required value={ref} onChange={(e) => setRef(e.target.value)} />
+              <Input name="target_ref" required list="backup-target-choices" value={ref} onChange={(e) => setRef(e.target.value)} />
             </Field>
+            <TargetChoices hostId={locked ? "" : hostId} kind={kind} />
           </div>
         )}
       </fieldset>

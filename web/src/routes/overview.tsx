@@ -99,9 +99,13 @@ export function OverviewPage() {
           {tasks.data?.tasks.length === 0 ? <Empty>No task is running.</Empty> : null}
           <ul className="divide-y divide-zinc-200 text-sm dark:divide-zinc-800">
             {tasks.data?.tasks.map((t) => (
-              <li key={t.id} className="flex justify-between py-2">
-                <span>{t.kind}</span>
-                <span className="text-zinc-500">{Math.round(t.progress)} %</span>
+              <li key={t.id} className="flex justify-between gap-2 py-2" data-testid="overview-task">
+                {/* The kind alone ("backup") does not say of what: the message names it. */}
+                <span className="min-w-0 truncate" title={t.message ?? undefined}>
+                  <span className="font-medium">{t.kind}</span>
+                  {t.message ? <span className="text-zinc-500"> {t.message}</span> : null}
+                </span>
+                <span className="shrink-0 text-zinc-500">{Math.round(t.progress)} %</span>
               </li>
             ))}
           </ul>
