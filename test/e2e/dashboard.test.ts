@@ -187,6 +187,47 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     await row("exited").waitFor();
   });
 
+  it("removing a tag of an image that has others says it untags, then removes the image with its last tag", async () => {
+    // An image of this test's own (a commit makes a new id), so no other image is touched.
+    const repo = unique("dash-untag");
+    const source = unique("dash-untag-src");
+    await docker("create", "--label", LABEL, "--name", source, TEST_IMAGE, "true");
+    await docker("commit", source, `${repo}:one`);
+    await docker("tag", `${repo}:one`, `${repo}:two`);
+    await docker("rm", source);
+    cleanups.push(() => docker("rmi", "-f", `${repo}:one`, `${repo}:two`));
+    const id = await docker("image", "inspect", "-f", "{{.Id}}", `${repo}:one`);
+    const dialogs: string[] = [];
+    const accept = (d: import("playwright-core").Dialog) => {
+      dialogs.push(d.message());
+      void d.accept();
+    };
+    page.on("dialog", accept);
+    try {
+      await page.goto(`${stack.url}/docker-hosts/${hostId}?tab=images`);
+      const image = page.locator('[data-testid="image-row"]').filter({ hasText: `${repo}:` });
+      await poll(() => image.count()).toBe(1);
+      const [first, other] = (await image.locator("td").first().textContent())!.split(", ");
+      await image.getByRole("button", { name: "Remove" }).click();
+      await page
+        .getByTestId("toast")
+        .filter({ hasText: `Untagged ${first}` })
+        .waitFor();
+      expect(dialogs.at(-1)).toBe(`Remove the tag ${first}? The image stays, with its 1 other tag.`);
+      expect(await docker("image", "inspect", "-f", "{{.Id}}", other!)).toBe(id);
+      await poll(() => image.locator("td").first().textContent()).toBe(other);
+      await image.getByRole("button", { name: "Remove" }).click();
+      await page
+        .getByTestId("toast")
+        .filter({ hasText: `Removed ${other}` })
+        .waitFor();
+      expect(dialogs.at(-1)).toBe(`Remove image ${other}?`);
+      await poll(() => image.count()).toBe(0);
+    } finally {
+      page.off("dialog", accept);
+    }
+  });
+
   describe("applications", () => {
     let repo: TestRepo;
     let appId: string;

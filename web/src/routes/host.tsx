@@ -241,6 +241,9 @@ const IMAGES: TableSpec<Image> = {
   rowProps: () => ({ "data-testid": "image-row" }),
 };
 
+/** What an image row's actions name it by: its first tag, else its id. */
+const reference = (i: Image) => i.repo_tags[0] ?? i.id;
+
 function ImagesTab({ hostId }: { hostId: string }) {
   const can = useCan();
   const qc = useQueryClient();
@@ -251,9 +254,14 @@ function ImagesTab({ hostId }: { hostId: string }) {
       queryFn: () => ok(api.GET("/api/v1/hosts/{hostId}/images", { params: { path: { hostId } } })),
     },
     {
-      run: (image: string) => ok(api.DELETE("/api/v1/hosts/{hostId}/images/{image}", { params: { path: { hostId, image } } })),
-      confirm: (image) => `Remove image ${image}?`,
-      done: (image) => `Removed ${image}`,
+      run: (i: Image) => ok(api.DELETE("/api/v1/hosts/{hostId}/images/{image}", { params: { path: { hostId, image: reference(i) } } })),
+      // Removing by a tag only untags an image that has others (as `docker rmi` does): say so.
+      confirm: (i) =>
+        i.repo_tags.length > 1
+          ? `Remove the tag ${reference(i)}? The image stays, with its ${i.repo_tags.length - 1} other tag${i.repo_tags.length > 2 ? "s" : ""}.`
+          : `Remove image ${reference(i)}?`,
+      done: (i, r) => (r.deleted.length ? `Removed ${reference(i)}` : `Untagged ${reference(i)}`),
+      id: (i) => i.id,
     },
   );
   const [taskId, setTaskId] = useState<string | null>(null);
@@ -275,7 +283,6 @@ function ImagesTab({ hostId }: { hostId: string }) {
     e.preventDefault();
     pull.mutate(String(new FormData(e.currentTarget).get("image")));
   };
-  const reference = (i: Image) => i.repo_tags[0] ?? i.id;
   const [tar, setTar] = useState<File | null>(null);
   const load = useMutation({
     mutationFn: (file: File) => sendFile<{ images: string[] }>("POST", `/api/v1/hosts/${encodeURIComponent(hostId)}/images/load`, file),
@@ -326,7 +333,7 @@ function ImagesTab({ hostId }: { hostId: string }) {
                   <a className="mr-2 text-sm hover:underline" href={saveUrl(i)} download aria-label={`Save ${reference(i)} as tar`}>
                     Save
                   </a>
-                  <RemoveButton busy={remove.busy(reference(i))} onClick={() => remove.run(reference(i))} />
+                  <RemoveButton busy={remove.busy(i)} onClick={() => remove.run(i)} />
                 </>
               )
             : undefined
