@@ -33,6 +33,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
   let agent: TestAgent;
   let s3: TestS3;
   const volume = unique("ui-bk");
+  const madeVolume = unique("ui-made");
   const destinationName = unique("offsite");
   const pageErrors: string[] = [];
   const dialogs: string[] = [];
@@ -59,7 +60,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
   afterAll(async () => {
     await browser?.close();
     await agent?.agent.stop();
-    await docker("volume", "rm", "-f", volume).catch(() => undefined);
+    await docker("volume", "rm", "-f", volume, madeVolume).catch(() => undefined);
     await s3?.close();
   });
 
@@ -108,6 +109,15 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
     // The volume changes after the backup; restoring it from its page brings the file back.
     await docker("run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", "echo changed-since > /data/file.txt");
     await page.goto(`${pierUrl()}/docker-hosts/${host.id}?tab=volumes`);
+    // A volume made from the tab (labelled as Pier's), then removed from it after its question.
+    await page.getByLabel("New volume name").fill(madeVolume);
+    await page.getByRole("button", { name: "Create volume" }).click();
+    const madeRow = page.getByTestId("volume-row").filter({ hasText: madeVolume });
+    await madeRow.waitFor();
+    expect(await docker("volume", "inspect", "-f", '{{index .Labels "dev.pier.managed"}}', madeVolume)).toBe("true");
+    await madeRow.getByRole("button", { name: "Remove" }).click();
+    await poll(() => dialogs.includes(`Remove volume ${madeVolume}? Its data is deleted.`)).toBe(true);
+    await poll(() => madeRow.count()).toBe(0);
     // Sizes only when asked (the engine measures volumes in one disk walk): "changed-since\n" is 14 bytes.
     const volumeRow = page.locator("tr", { hasText: volume });
     await volumeRow.waitFor();

@@ -424,6 +424,21 @@ function VolumesTab({ hostId }: { hostId: string }) {
     [sizes.data],
   );
   const spec = useMemo(() => volumeSpec(usage), [usage]);
+  const qc = useQueryClient();
+  const toast = useToast();
+  const create = useMutation({
+    mutationFn: (name: string) => ok(api.POST("/api/v1/hosts/{hostId}/volumes", { params: { path: { hostId } }, body: { name } })),
+    onSuccess: (v) => {
+      toast.ok(`Created volume ${v.name}`);
+      void qc.invalidateQueries({ queryKey: keys.hosts.volumes(hostId) });
+    },
+    onError: (err) => toast.error(err),
+  });
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = e.currentTarget;
+    create.mutate(String(new FormData(form).get("name")).trim(), { onSuccess: () => form.reset() });
+  };
   return (
     <Card
       title="Volumes"
@@ -444,6 +459,14 @@ function VolumesTab({ hostId }: { hostId: string }) {
         </>
       }
     >
+      {can.operate ? (
+        <form onSubmit={submit} className="mb-3 flex flex-wrap items-center gap-2">
+          <Input name="name" aria-label="New volume name" placeholder="pg-data" required maxLength={255} className="max-w-xs" />
+          <Button type="submit" variant="secondary" busy={create.isPending}>
+            Create volume
+          </Button>
+        </form>
+      ) : null}
       <ErrorNote error={sizes.error} />
       <DataTable
         spec={spec}
