@@ -228,6 +228,38 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     }
   });
 
+  it("creates a network on the host's Networks tab (the API's complaint about a bad subnet shown first) and removes it after asking", async () => {
+    const name = unique("dash-net");
+    cleanups.push(() => docker("network", "rm", name).catch(() => undefined));
+    const dialogs: string[] = [];
+    const accept = (d: import("playwright-core").Dialog) => {
+      dialogs.push(d.message());
+      void d.accept();
+    };
+    page.on("dialog", accept);
+    try {
+      await page.goto(`${stack.url}/docker-hosts/${hostId}?tab=networks`);
+      await page.getByLabel("New network name").fill(name);
+      await page.getByLabel("Subnet (optional)").fill("10.1.2.3");
+      await page.getByRole("button", { name: "Create network" }).click();
+      await page.getByTestId("toast").filter({ hasText: "must be a CIDR block such as 172.30.0.0/16" }).waitFor();
+      await page.getByLabel("Subnet (optional)").fill("");
+      await page.getByRole("button", { name: "Create network" }).click();
+      await page
+        .getByTestId("toast")
+        .filter({ hasText: `Created network ${name}` })
+        .waitFor();
+      const row = page.getByRole("row").filter({ hasText: name });
+      await row.waitFor();
+      expect(await docker("network", "inspect", "-f", '{{index .Labels "dev.pier.managed"}}', name)).toBe("true");
+      await row.getByRole("button", { name: "Remove" }).click();
+      await poll(() => row.count()).toBe(0);
+      expect(dialogs.at(-1)).toBe(`Remove network ${name}?`);
+    } finally {
+      page.off("dialog", accept);
+    }
+  });
+
   describe("applications", () => {
     let repo: TestRepo;
     let appId: string;

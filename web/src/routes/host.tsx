@@ -522,8 +522,36 @@ function NetworksTab({ hostId }: { hostId: string }) {
       id: (n) => n.id,
     },
   );
+  const qc = useQueryClient();
+  const toast = useToast();
+  const create = useMutation({
+    mutationFn: (body: { name: string; subnet?: string }) =>
+      ok(api.POST("/api/v1/hosts/{hostId}/networks", { params: { path: { hostId } }, body })),
+    onSuccess: (_, body) => {
+      toast.ok(`Created network ${body.name}`);
+      void qc.invalidateQueries({ queryKey: keys.hosts.networks(hostId) });
+    },
+    onError: (err) => toast.error(err),
+  });
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const f = new FormData(form);
+    const subnet = String(f.get("subnet")).trim();
+    create.mutate({ name: String(f.get("name")).trim(), ...(subnet ? { subnet } : {}) }, { onSuccess: () => form.reset() });
+  };
   return (
     <Card>
+      {can.operate ? (
+        // A bridge network; Docker picks the subnet unless one is given.
+        <form onSubmit={submit} className="mb-3 flex flex-wrap items-center gap-2">
+          <Input name="name" aria-label="New network name" placeholder="shop-net" required maxLength={255} className="max-w-xs" />
+          <Input name="subnet" aria-label="Subnet (optional)" placeholder="subnet, e.g. 172.30.0.0/16 (optional)" className="max-w-xs" />
+          <Button type="submit" variant="secondary" busy={create.isPending}>
+            Create network
+          </Button>
+        </form>
+      ) : null}
       <DataTable
         spec={NETWORKS}
         state={networks}
