@@ -325,6 +325,11 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
       expect(shown).toMatch(/^dpl_/);
       await poll(() => page.locator('[data-testid="deployment"][data-active="true"]').getAttribute("data-id")).toBe(shown);
       await page.getByTestId("deployment-log-status").filter({ hasText: "finished: failed" }).waitFor();
+
+      // The Tasks screen leads there too, by the application's name.
+      await page.goto(`${stack.url}/tasks`);
+      await page.locator('[data-testid="task-row"][data-kind="deployment"]').first().getByRole("link", { name: "site" }).click();
+      await page.waitForURL((u) => u.pathname === `/applications/${appId}` && u.searchParams.get("deployment") === shown);
     });
   });
 

@@ -1,12 +1,15 @@
 // Tasks (image pulls, bulk actions, deployments) with progress and cancel.
-import { useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { Link } from "@tanstack/react-router";
+import { useMemo, useState } from "react";
 import { api, ok, type Schemas } from "../api/client.ts";
+import { useHostName } from "../api/hosts.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Card, StateBadge } from "../components/ui/card.tsx";
-import { DataTable, type TableSpec } from "../components/ui/data-table.tsx";
+import { DataTable, ROW_LINK, type TableSpec } from "../components/ui/data-table.tsx";
 import { Select } from "../components/ui/input.tsx";
 import { ago } from "../lib/format.ts";
 import { useList } from "../lib/use-list.ts";
@@ -15,26 +18,53 @@ const STATUSES = ["all", "queued", "running", "succeeded", "failed", "cancelled"
 type Task = Schemas["Task"];
 const active = (t: Task) => t.status === "running" || t.status === "queued";
 
-const TASKS: TableSpec<Task> = {
-  columns: [
-    { header: "Kind", cell: (t) => t.kind },
-    { header: "State", cell: (t) => <StateBadge state={t.status} /> },
-    {
-      header: "Progress",
-      cell: (t) => <progress max={100} value={t.progress} className="h-2 w-24" aria-label={`${Math.round(t.progress)} %`} />,
-    },
-    // Cut to the column; the whole message (a backup's checksum, an error) on hover.
-    {
-      header: "Message",
-      hideBelow: "md",
-      className: "max-w-[24rem] truncate",
-      cell: (t) => <span title={t.message ?? undefined}>{t.message ?? "—"}</span>,
-    },
-    { header: "Created", hideBelow: "sm", cell: (t) => ago(t.created_at) },
-  ],
-  empty: "No task.",
-  rowProps: (t) => ({ "data-testid": "task-row", "data-status": t.status }),
-};
+/** Where a task leads: a deployment to its build log in its application, a host task to its host. */
+function TaskTarget({ t, deployments }: { t: Task; deployments: Map<string, Schemas["DeploymentListItem"]> }) {
+  const hostName = useHostName();
+  if (t.target_type === "host" && t.target_id)
+    return (
+      <Link to="/docker-hosts/$hostId" params={{ hostId: t.target_id }} className={ROW_LINK}>
+        {hostName(t.target_id)}
+      </Link>
+    );
+  const d = t.target_type === "deployment" && t.target_id ? deployments.get(t.target_id) : undefined;
+  if (d)
+    return (
+      <Link
+        to="/applications/$applicationId"
+        params={{ applicationId: d.application_id }}
+        search={{ tab: "deployments", deployment: d.id }}
+        className={ROW_LINK}
+      >
+        {d.application_name}
+      </Link>
+    );
+  return "—";
+}
+
+function taskColumns(deployments: Map<string, Schemas["DeploymentListItem"]>): TableSpec<Task> {
+  return {
+    columns: [
+      { header: "Kind", cell: (t) => t.kind },
+      { header: "On", cell: (t) => <TaskTarget t={t} deployments={deployments} /> },
+      { header: "State", cell: (t) => <StateBadge state={t.status} /> },
+      {
+        header: "Progress",
+        cell: (t) => <progress max={100} value={t.progress} className="h-2 w-24" aria-label={`${Math.round(t.progress)} %`} />,
+      },
+      // Cut to the column; the whole message (a backup's checksum, an error) on hover.
+      {
+        header: "Message",
+        hideBelow: "md",
+        className: "max-w-[24rem] truncate",
+        cell: (t) => <span title={t.message ?? undefined}>{t.message ?? "—"}</span>,
+      },
+      { header: "Created", hideBelow: "sm", cell: (t) => ago(t.created_at) },
+    ],
+    empty: "No task.",
+    rowProps: (t) => ({ "data-testid": "task-row", "data-status": t.status, "data-kind": t.kind }),
+  };
+}
 
 export function TasksPage() {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>("all");
@@ -53,6 +83,15 @@ export function TasksPage() {
       invalidates: [keys.tasks.all],
     },
   );
+  // A deployment task names only the deployment: the application comes from the deployment list,
+  // read only when deployment tasks are shown.
+  const hasDeployments = !!tasks.data?.tasks.some((t) => t.target_type === "deployment");
+  const latest = useQuery({
+    queryKey: [...keys.deployments.latest(), 100],
+    queryFn: () => ok(api.GET("/api/v1/deployments", { params: { query: { limit: 100 } } })),
+    enabled: hasDeployments,
+  });
+  const spec = useMemo(() => taskColumns(new Map((latest.data?.deployments ?? []).map((d) => [d.id, d]))), [latest.data]);
   return (
     <>
       <PageTitle
@@ -73,7 +112,7 @@ export function TasksPage() {
       </PageTitle>
       <Card>
         <DataTable
-          spec={TASKS}
+          spec={spec}
           state={tasks}
           rows={tasks.data?.tasks}
           actions={
