@@ -9,7 +9,7 @@
 // no screenshot is kept.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasChromium, launchBrowser, signIn } from "./browser.ts";
+import { hasChromium, launchBrowser, newContext as browserContext, signIn } from "./browser.ts";
 import { STACK_START_TIMEOUT_MS, startStack, type Stack } from "../setup/stack.ts";
 import { api, attachAgent, docker, dockerAvailable, TEST_IMAGE, type TestAgent, unique } from "./client.ts";
 import { gitRepo, removeProject, type TestRepo } from "./deploy-helpers.ts";
@@ -36,7 +36,9 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
   const cleanups: Array<() => Promise<unknown>> = [];
 
   async function newContext(): Promise<{ context: BrowserContext; page: Page }> {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // The shared context: its navigations ride out Chromium's ERR_NETWORK_CHANGED, which every
+    // network and container the suites make on this engine can cause.
+    const ctx = await browserContext(browser);
     await ctx.route("**/*", (route) => {
       const url = new URL(route.request().url());
       if (url.protocol === "data:" || url.protocol === "blob:" || LOOPBACK.has(url.hostname)) return route.continue();
