@@ -79,6 +79,7 @@ export default defineConfig({
                 FIRST_RUN_LIBSQL_URL: inject<string>("firstRunLibsqlUrl"),
                 // The backup destinations' tests: s3rver, started by the global setup.
                 TEST_S3_ENDPOINT: inject<string>("s3Endpoint"),
+                TEST_S3_DROPPING_ENDPOINT: inject<string>("s3DroppingEndpoint"),
                 PIER_OPEN_REGISTRATION: "true",
                 JWT_SECRET: "test-jwt-secret-not-for-production-0123456789",
                 ENCRYPTION_KEY: "mOo7k0PJGemYJz25y3xQuFbYoQm4RU98LgT17cG2W6Q=",

@@ -51,6 +51,7 @@ declare global {
       FIRST_RUN_LIBSQL_URL?: string;
       /** Tests only: the s3rver the worker tests' global setup starts. */
       TEST_S3_ENDPOINT?: string;
+      TEST_S3_DROPPING_ENDPOINT?: string;
     }
   }
 }

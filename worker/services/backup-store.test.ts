@@ -118,3 +118,30 @@ describe("S3 failures", () => {
     await expect(uploadStream(store, "x", generated(10))).rejects.toThrow(/Could not reach the store at http:\/\/127.0.0.1:9/);
   });
 });
+
+describe("a store connection lost before any answer", () => {
+  const dropping = () =>
+    s3Store({
+      endpoint: env.TEST_S3_DROPPING_ENDPOINT!,
+      bucket: "pier-test",
+      region: "us-east-1",
+      accessKeyId: "S3RVER",
+      secretAccessKey: "S3RVER",
+      forcePathStyle: true,
+    });
+
+  // The front judges only a connection's first request, so each step below opens a new one: the
+  // POST first, then the PUT on the connection the POST's loss left none of.
+  it("is tried once more for a request S3 allows to repeat (a PUT), and not for a POST", async () => {
+    const store = dropping();
+    // Starting a multipart upload is a POST: repeating it could start two, so the loss is the caller's.
+    await expect(store.createMultipart(`test/${crypto.randomUUID()}/drop-once/parts`)).rejects.toThrow(
+      /Could not reach the store .* Network connection lost/,
+    );
+    const key = `test/${crypto.randomUUID()}/drop-once/artifact`;
+    await store.put(key, "kept whole");
+    const read = await s3().get(key);
+    expect(await new Response(read!.body).text()).toBe("kept whole");
+    await s3().delete(key);
+  });
+});

@@ -127,6 +127,9 @@ const unescapeXml = (s: string) =>
 
 const encodeKey = (key: string) => key.split("/").map(encodeURIComponent).join("/");
 
+/** Methods whose repeat S3 defines to do no more than the first (an object or part PUT replaces itself). */
+const REPLAYABLE_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE"]);
+
 export function s3Store(config: S3Config): ObjectStore {
   // aws4fetch retries 5xx answers ten times by default; the pipeline decides about retries itself.
   const client = new AwsClient({
@@ -142,15 +145,20 @@ export function s3Store(config: S3Config): ObjectStore {
     : `${base.protocol}//${config.bucket}.${base.host}`;
   const objectUrl = (key: string) => `${bucketUrl}/${encodeKey(key)}`;
   const call = async (what: string, url: string, init: RequestInit): Promise<Response> => {
-    let response: Response;
-    try {
-      response = await client.fetch(url, init);
-    } catch (error) {
-      throw new StoreError(
-        `Could not reach the store at ${base.origin} to ${what}: ${error instanceof Error ? error.message : String(error)}`,
-      );
+    // A kept-alive connection the store closed as it was reused fails before any answer ("Network
+    // connection lost"): a request S3 defines as idempotent, with a body that can be sent again,
+    // is tried once more on a new connection. Anything else is the caller's to decide.
+    const replayable = REPLAYABLE_METHODS.has(init.method ?? "GET") && !(init.body instanceof ReadableStream);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.fetch(url, init);
+      } catch (error) {
+        if (replayable && attempt === 1) continue;
+        throw new StoreError(
+          `Could not reach the store at ${base.origin} to ${what}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
     }
-    return response;
   };
   const expectOk = async (what: string, response: Response): Promise<Response> => {
     if (!response.ok) throw await s3Failure(what, response);
