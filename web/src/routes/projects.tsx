@@ -235,6 +235,21 @@ function ActivityTarget({ event, name }: { event: Schemas["ProjectActivity"]; na
 
 const BUILD_TYPES = ["dockerfile", "static", "compose", "nixpacks", "heroku_buildpacks", "paketo_buildpacks", "railpack"] as const;
 
+/** The project's environment a new application or database goes into; the default one first chosen. */
+function EnvironmentField({ project }: { project: Schemas["ProjectDetail"] }) {
+  return (
+    <Field label="Environment">
+      <Select name="environment_id" defaultValue={project.environments.find((e) => e.is_default)?.id}>
+        {project.environments.map((e) => (
+          <option key={e.id} value={e.id}>
+            {e.name}
+          </option>
+        ))}
+      </Select>
+    </Field>
+  );
+}
+
 function NewApplication({
   open,
   onOpenChange,
@@ -280,15 +295,7 @@ function NewApplication({
         <Field label="Name">
           <Input name="name" required maxLength={64} />
         </Field>
-        <Field label="Environment">
-          <Select name="environment_id" defaultValue={project.environments.find((e) => e.is_default)?.id}>
-            {project.environments.map((e) => (
-              <option key={e.id} value={e.id}>
-                {e.name}
-              </option>
-            ))}
-          </Select>
-        </Field>
+        <EnvironmentField project={project} />
         <Field label="Git URL">
           <Input name="git_url" placeholder="https://github.com/you/app.git" />
         </Field>
@@ -365,15 +372,7 @@ function NewDatabase({
         <Field label="Name">
           <Input name="name" required maxLength={64} />
         </Field>
-        <Field label="Environment">
-          <Select name="environment_id" defaultValue={project.environments.find((e) => e.is_default)?.id}>
-            {project.environments.map((e) => (
-              <option key={e.id} value={e.id}>
-                {e.name}
-              </option>
-            ))}
-          </Select>
-        </Field>
+        <EnvironmentField project={project} />
         <Field label="Engine">
           <Select name="engine" defaultValue="postgres">
             {DATABASE_ENGINES.map((engine) => (
