@@ -15,7 +15,17 @@ export const launchBrowser = (): Promise<Browser> =>
   chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
+    // --disable-auto-reload: an error page (ERR_NETWORK_CHANGED, below) would otherwise
+    // reload itself when the network changes again, a navigation of its own that races ours.
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-sync",
+      "--disable-auto-reload",
+    ],
   });
 
 /**
@@ -34,7 +44,9 @@ export async function newContext(browser: Browser, options: BrowserContextOption
 /**
  * Chromium aborts a navigation with ERR_NETWORK_CHANGED when a network interface comes or goes,
  * and Docker adds and removes one for every container and network the suites create on this
- * machine: such a navigation is tried again (the page itself never changed).
+ * machine: such a navigation is tried again (the page itself never changed). So is one that the
+ * error page's reload of the same URL interrupted (seen once in a loop of the whole suite:
+ * "interrupted by another navigation to" the very URL asked for).
  */
 function navigateThroughNetworkChanges(page: Page): Page {
   const goto = page.goto.bind(page);
@@ -44,7 +56,11 @@ function navigateThroughNetworkChanges(page: Page): Page {
         return await goto(url, options);
       } catch (error) {
         // Chromium reports it as the error itself, or as the navigation its error page interrupted.
-        if (attempt === 5 || !/ERR_NETWORK_CHANGED|interrupted by another navigation to "chrome-error:/.test(String(error))) throw error;
+        const said = String(error);
+        const retried =
+          /ERR_NETWORK_CHANGED|interrupted by another navigation to "chrome-error:/.test(said) ||
+          said.includes(`interrupted by another navigation to "${url}"`);
+        if (attempt === 5 || !retried) throw error;
       }
     }
   };
