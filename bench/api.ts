@@ -36,6 +36,11 @@ export class Api {
     }
   }
 
+  /** Without any credential: the request is counted against the client's address instead. */
+  callAnonymous<T = any>(method: "GET" | "POST" | "DELETE", path: string, expect = 200): Promise<T> {
+    return this.#call<T>(method, path, undefined, expect, true);
+  }
+
   async #call<T>(method: "GET" | "POST" | "DELETE", path: string, body: unknown, expect: number, anonymous = false): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.token && !anonymous) headers.authorization = `Bearer ${this.token}`;
