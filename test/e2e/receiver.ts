@@ -14,31 +14,41 @@ export interface Received {
 export interface Receiver {
   url: string;
   received: Received[];
-  /** Answers requests to `path` with the statuses given, in turn; the last one repeats. */
+  /**
+   * Answers requests to `path` with the statuses given, in turn, the last one repeating. The turns
+   * are counted for each delivery (a JSON body's `id`) apart: the engine is shared by the suite, so
+   * another test's container may die and be announced in between, and its delivery must not use
+   * up the statuses meant for the one under test.
+   */
   respond(path: string, ...statuses: number[]): void;
-  /** Waits until `count` requests to `path` have arrived. */
-  waitFor(path: string, count?: number): Promise<Received[]>;
+  /** Waits until `count` requests to `path` (those `match` accepts, if given) have arrived. */
+  waitFor(path: string, count?: number, match?: (r: Received) => boolean): Promise<Received[]>;
   close(): Promise<void>;
 }
 
 export async function startReceiver(): Promise<Receiver> {
   const received: Received[] = [];
   const scripts = new Map<string, number[]>();
+  /** Requests answered so far for each path and delivery id. */
+  const turns = new Map<string, number>();
   const waiters: Array<() => void> = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       const path = new URL(req.url ?? "/", "http://x").pathname;
-      const script = scripts.get(path) ?? [200];
-      const status = script.length > 1 ? script.shift()! : script[0]!;
       const raw = Buffer.concat(chunks).toString("utf8");
-      let body: unknown = raw;
+      let body: any = raw;
       try {
         body = JSON.parse(raw);
       } catch {
         // not JSON
       }
+      const script = scripts.get(path) ?? [200];
+      const key = `${path} ${typeof body?.id === "string" ? body.id : ""}`;
+      const turn = turns.get(key) ?? 0;
+      turns.set(key, turn + 1);
+      const status = script[Math.min(turn, script.length - 1)]!;
       received.push({ method: req.method ?? "", path, headers: req.headers, raw, body, status });
       res.writeHead(status, { "content-type": "application/json" });
       res.end(
@@ -56,9 +66,9 @@ export async function startReceiver(): Promise<Receiver> {
     url: `http://127.0.0.1:${address.port}`,
     received,
     respond: (path, ...statuses) => void scripts.set(path, statuses),
-    async waitFor(path, count = 1) {
+    async waitFor(path, count = 1, match = () => true) {
       for (;;) {
-        const hits = received.filter((r) => r.path === path);
+        const hits = received.filter((r) => r.path === path && match(r));
         if (hits.length >= count) return hits;
         await new Promise<void>((resolve) => waiters.push(resolve));
       }
