@@ -158,6 +158,27 @@ describe.skipIf(!available.available)("volume, network and system operations on 
     for (const row of result.rows) expect(row.reclaimable).toBeLessThanOrEqual(row.size);
   });
 
+  it("measures disk usage asked for several times at once (Docker before 23.0 measures one at a time and refuses the rest)", async () => {
+    await op("volume.create", { name: `${volume}-df`, labels: { "dev.pier.test": tag } });
+    try {
+      // Two people on the dashboard, or the Volumes tab and the System page: each call is answered.
+      const [df1, sized1, df2, sized2, df3] = await Promise.all([
+        op("system.df", {}),
+        op("volume.list", { usage: true, label: [label] }),
+        op("system.df", {}),
+        op("volume.list", { usage: true, label: [label] }),
+        op("system.df", {}),
+      ]);
+      for (const { result } of [df1, df2, df3])
+        expect(result.rows.map((r) => r.type)).toEqual(["Images", "Containers", "Local Volumes", "Build Cache"]);
+      for (const { result } of [sized1, sized2]) {
+        expect(result.volumes.map((v) => [v.Name, v.UsageData?.RefCount])).toEqual([[`${volume}-df`, 0]]);
+      }
+    } finally {
+      await cli("volume", "rm", "-f", `${volume}-df`);
+    }
+  });
+
   it("prunes the system as a stream of steps; volumes only when asked", async () => {
     await cli("create", "--name", `${container}-s`, "--label", label, TEST_IMAGE, "true");
     await op("volume.create", { name: `${volume}-s`, labels: { "dev.pier.test": tag } });

@@ -30,6 +30,12 @@ export interface Endpoint<P> {
   readonly response: BodyKind;
   /** `/version` and `/_ping` answer on every version, so they are used to pick one. */
   readonly unversioned?: true;
+  /**
+   * The engine's words when it refuses because it runs one such call at a time and one is under
+   * way (Docker before 23.0: disk usage, and each kind of prune). The transport sends the call
+   * again after a pause instead of failing it.
+   */
+  readonly busy?: RegExp;
 }
 
 export function endpoint<P = void>(spec: Endpoint<P>): Endpoint<P> {

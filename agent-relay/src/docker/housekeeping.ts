@@ -7,6 +7,9 @@ type Filters = Record<string, string[]>;
 const filtersQuery = (filters: Filters | undefined) => (filters && Object.keys(filters).length > 0 ? JSON.stringify(filters) : undefined);
 
 const SERVER = "server error";
+/** Docker before 23.0 runs one disk usage and one prune of each kind at a time, and refuses the rest. */
+const DF_BUSY = /a disk usage operation is already running/i;
+const PRUNE_BUSY = /a prune operation is already running/i;
 const NO_VOLUME = "no such volume";
 const v = (name: string) => `/volumes/${pathSegment(name)}`;
 
@@ -43,6 +46,7 @@ export const volumePrune = endpoint<{ filters?: Filters }>({
   query: (p) => ({ filters: filtersQuery(p.filters) }),
   expect: { 200: true, 400: "bad filter", 409: "a prune is already running", 500: SERVER },
   response: "json",
+  busy: PRUNE_BUSY,
 });
 
 // ---- networks ----
@@ -119,6 +123,7 @@ export const networkPrune = endpoint<{ filters?: Filters }>({
   query: (p) => ({ filters: filtersQuery(p.filters) }),
   expect: { 200: true, 400: "bad filter", 409: "a prune is already running", 500: SERVER },
   response: "json",
+  busy: PRUNE_BUSY,
 });
 
 // ---- system: disk usage and the prunes `docker system prune` runs ----
@@ -129,6 +134,7 @@ export const systemDf = endpoint({
   path: () => "/system/df",
   expect: { 200: true, 500: SERVER },
   response: "json",
+  busy: DF_BUSY,
 });
 
 export const containerPrune = endpoint<{ filters?: Filters }>({
@@ -138,6 +144,7 @@ export const containerPrune = endpoint<{ filters?: Filters }>({
   query: (p) => ({ filters: filtersQuery(p.filters) }),
   expect: { 200: true, 400: "bad filter", 409: "a prune is already running", 500: SERVER },
   response: "json",
+  busy: PRUNE_BUSY,
 });
 
 export const imagePrune = endpoint<{ filters?: Filters }>({
@@ -147,6 +154,7 @@ export const imagePrune = endpoint<{ filters?: Filters }>({
   query: (p) => ({ filters: filtersQuery(p.filters) }),
   expect: { 200: true, 400: "bad filter", 409: "a prune is already running", 500: SERVER },
   response: "json",
+  busy: PRUNE_BUSY,
 });
 
 export const buildPrune = endpoint<{ all?: boolean; filters?: Filters }>({

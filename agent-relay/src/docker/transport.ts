@@ -1,4 +1,5 @@
 import type { Duplex } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
 import { Agent, type Dispatcher } from "undici";
 import { buildQuery, type Endpoint, type RawBody } from "./endpoint.ts";
 import { DockerError, DockerUnavailableError } from "./errors.ts";
@@ -18,6 +19,11 @@ export interface DockerReply {
 }
 
 const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** A call the engine refused as busy (`Endpoint.busy`) is sent again up to this many times in all, */
+const BUSY_ATTEMPTS = 30;
+/** after a pause growing by this much each time, up to a second (about 25 s in all). */
+const BUSY_PAUSE_MS = 100;
 
 /**
  * One undici dispatcher for the whole process, talking HTTP/1.1 to the engine. Timeouts are off:
@@ -51,9 +57,22 @@ export class DockerTransport {
   /**
    * The one place an Engine API call happens: builds the request from the descriptor, and turns
    * any status the descriptor does not expect into a DockerError carrying the engine's message.
-   * A successful body is left unread for the caller.
+   * A successful body is left unread for the caller. A call the engine refuses as busy
+   * (`Endpoint.busy`) is sent again after a pause.
    */
   async send<P>(endpoint: Endpoint<P>, params: P, signal: AbortSignal): Promise<DockerReply> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#sendOnce(endpoint, params, signal);
+      } catch (error) {
+        const busy = endpoint.busy && error instanceof DockerError && endpoint.busy.test(error.engineMessage);
+        if (!busy || attempt >= BUSY_ATTEMPTS) throw error;
+        await pause(Math.min(BUSY_PAUSE_MS * attempt, 1000), signal);
+      }
+    }
+  }
+
+  async #sendOnce<P>(endpoint: Endpoint<P>, params: P, signal: AbortSignal): Promise<DockerReply> {
     const prefix = endpoint.unversioned ? "" : `/v${this.apiVersion}`;
     const path = prefix + endpoint.path(params) + buildQuery(endpoint.query?.(params) ?? {});
     const headers: Record<string, string> = { ...endpoint.headers?.(params) };
@@ -174,4 +193,9 @@ async function guard<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     if (signal.aborted) throw signal.reason ?? error;
     throw error;
   }
+}
+
+/** Waits `ms`, or ends with the signal's reason as soon as it aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return guard(delay(ms, undefined, { signal }), signal);
 }
