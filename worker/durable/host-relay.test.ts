@@ -154,6 +154,10 @@ describe("HostRelay", () => {
     await waitForStatus(owner, host.id, "online");
     const rotated = await json(await call(`/api/v1/hosts/${host.id}/rotate-token`, { method: "POST", token: owner.token }), 200);
     expect(rotated.agent_token).not.toBe(host.agent_token);
+    // Disconnected once the rotation has answered, not only once the agent's close arrives.
+    expect((await json<{ status: string }>(await call(`/api/v1/hosts/${host.id}`, { token: owner.token }), 200)).status).toBe(
+      "disconnected",
+    );
     expect((await agent.closing()).code).toBe(4003);
     const old = await SELF.fetch("http://pier.test/api/v1/agent/connect", {
       headers: { upgrade: "websocket", authorization: `Bearer ${host.agent_token}` },

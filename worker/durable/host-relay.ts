@@ -498,12 +498,17 @@ export class HostRelay extends DurableObject<Bindings> {
     return this.transfers.has(id);
   }
 
-  /** Drops the agent (its token was rotated or the host deleted); it cannot come back with the old token. */
+  /**
+   * Drops the agent (its token was rotated or the host deleted); it cannot come back with the old
+   * token. A host that stays is disconnected as of now, before the caller answers, rather than
+   * when the agent's close arrives: the agent may well have been refused again by then.
+   */
   async disconnect(reason: string, forget = false): Promise<void> {
     for (const socket of this.ctx.getWebSockets(AGENT_TAG)) {
       this.failInFlight("agent_disconnected", `The agent was disconnected: ${reason}.`);
       this.terminals.closeAll(reason);
       socket.close(CLOSE_CODES.revoked, reason.slice(0, 120));
+      if (!forget) await this.onAgentGone(socket, reason);
     }
     if (forget) {
       await this.ctx.storage.deleteAlarm();
