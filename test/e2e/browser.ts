@@ -3,6 +3,7 @@
 // are skipped on a workstation and fail under CI=true.
 import { existsSync } from "node:fs";
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import { afterEach } from "vitest";
 import { pierUrl } from "./client.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -37,9 +38,49 @@ export async function newContext(browser: Browser, options: BrowserContextOption
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
   context.setDefaultTimeout(120_000);
   const newPage = context.newPage.bind(context);
-  context.newPage = async () => navigateThroughNetworkChanges(await newPage());
+  context.newPage = async () => keepJournal(navigateThroughNetworkChanges(await newPage()));
   return context;
 }
+
+/**
+ * What each page of a test did lately: navigations, failed requests, answers of 400 and up,
+ * console errors. When a test fails, every page it had is printed with its URL and text, since a
+ * CI run's log is all there is to go on when a wait times out on a page nobody sees.
+ */
+const journals = new Map<Page, string[]>();
+
+function keepJournal(page: Page): Page {
+  const lines: string[] = [];
+  const note = (line: string) => {
+    lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+    if (lines.length > 80) lines.shift();
+  };
+  page.on("framenavigated", (frame) => frame === page.mainFrame() && note(`navigated to ${frame.url()}`));
+  page.on("requestfailed", (r) => note(`no answer to ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+  page.on("response", (r) => r.status() >= 400 && note(`${r.status()} for ${r.request().method()} ${r.url()}`));
+  page.on("console", (m) => (m.type() === "error" || m.type() === "warning") && note(`console.${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => note(`page error: ${e.message}`));
+  journals.set(page, lines);
+  return page;
+}
+
+afterEach(async ({ task }) => {
+  if (task.result?.state === "fail") {
+    for (const [page, lines] of journals) {
+      const text = page.isClosed()
+        ? "(closed)"
+        : await page
+            .locator("body")
+            // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what a person would have seen
+            .innerText({ timeout: 5_000 })
+            .catch((e: unknown) => `(unreadable: ${e})`);
+      console.error(
+        `[browser] a page of the failed test, at ${page.url()}\n  its text: ${text.replace(/\s*\n\s*/g, " | ").slice(0, 2000)}\n  lately:\n    ${lines.join("\n    ")}`,
+      );
+    }
+  }
+  for (const page of journals.keys()) if (page.isClosed()) journals.delete(page);
+});
 
 /**
  * Chromium aborts a navigation with ERR_NETWORK_CHANGED when a network interface comes or goes,

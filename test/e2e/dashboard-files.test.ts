@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, dockerAvailable, newOwner, onlineHost, type Owner, pierUrl, TEST_IMAGE, type TestAgent, unique } from "./client.ts";
-import { hasChromium, launchBrowser } from "./browser.ts";
+import { hasChromium, launchBrowser, newContext } from "./browser.ts";
 
 /** A one-file ustar archive, built here so the test owns its bytes. */
 function tarOf(name: string, content: string): Buffer {
@@ -52,7 +52,7 @@ describe.skipIf(!hasChromium || !dockerAvailable())("files and image tars on the
     // An image of its own (a tag of the test image would share its row, under the test image's name).
     await docker("commit", box, copy);
     browser = await launchBrowser();
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const ctx = await newContext(browser, { acceptDownloads: true });
     page = await ctx.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
     await page.goto(`${pierUrl()}/signin`);
