@@ -341,7 +341,6 @@ describe.skipIf(!dockerAvailable())("the server manager documents, walked end to
         image: TEST_IMAGE,
         pull_policy: "never",
         command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a vault reference, resolved by Pier at deploy time
         environment: { SSH_PUBLIC_KEY: "${vault:secret/ssh#public_key}" },
       },
     });

@@ -210,7 +210,7 @@ serverManagerServersCompat.get("/api/servers", requireAuth(), async (c) => {
   const q = query(c, z.object({ status: z.enum(SERVER_STATUSES).optional(), role: z.string().max(40).optional() }));
   const rows = await listServers(c.var.db, c.var.principal.organizationId, { ...q, ...(await scope(c)) });
   const items = await viewAll(c, rows);
-  return c.json({ ...ok(items, plural(items.length, "server") + "."), servers: items, total: items.length });
+  return c.json({ ...ok(items, `${plural(items.length, "server")}.`), servers: items, total: items.length });
 });
 
 // ---- 002 only ------------------------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ serverManagerServersCompat.delete("/api/servers/:ref", requireAuth(), async (c) 
 serverManagerServersCompat.get("/api/servers/brief", requireAuth(), async (c) => {
   const rows = await listServers(c.var.db, c.var.principal.organizationId, await scope(c));
   const data = rows.map((r) => ({ id: r.alias, name: r.name, ip_address: r.ipAddress, role: r.role, status: r.status }));
-  return c.json(ok(data, plural(data.length, "server") + "."));
+  return c.json(ok(data, `${plural(data.length, "server")}.`));
 });
 
 serverManagerServersCompat.get("/api/all_server_status", requireAuth(), async (c) => {
@@ -499,7 +499,7 @@ serverManagerServersCompat.get("/api/roles/available", requireAuth(), async (c) 
   const org = c.var.principal.organizationId;
   const [list, usage] = await Promise.all([roles.listRoles(c.var.db, c.env, org), roles.roleUsage(c.var.db, org)]);
   const data = await Promise.all(list.map(async (r) => roles.toRoleView(r, await roles.roleEnv(c.env, r), usage.get(r.name) ?? 0)));
-  return c.json({ ...ok(data, plural(data.length, "role") + "."), roles: Object.fromEntries(data.map((r) => [r.name, r])) });
+  return c.json({ ...ok(data, `${plural(data.length, "role")}.`), roles: Object.fromEntries(data.map((r) => [r.name, r])) });
 });
 
 serverManagerServersCompat.get("/api/roles/validate/:name", requireAuth(), async (c) => {
@@ -544,7 +544,7 @@ async function datastoreList(c: Context<AppEnv>) {
 
 serverManagerServersCompat.get("/api/datastores", requireAuth(), async (c) => {
   const data = await datastoreList(c);
-  return c.json({ ...ok(data, plural(data.length, "datastore") + "."), datastores: data });
+  return c.json({ ...ok(data, `${plural(data.length, "datastore")}.`), datastores: data });
 });
 
 serverManagerServersCompat.post("/api/datastores/refresh", requireAuth(), async (c) => {
@@ -613,7 +613,7 @@ serverManagerServersCompat.get("/api/cleanup/status/:ref", requireAuth(), async 
 serverManagerServersCompat.get("/api/cleanup/failed-servers", requireAuth(), async (c) => {
   const list = await lifecycle.failedServerList(c.var.db, c.env, c.var.principal);
   const data = await Promise.all(list.map((f) => failedView(c, f)));
-  return c.json({ ...ok(data, plural(data.length, "failed server") + "."), total: data.length });
+  return c.json({ ...ok(data, `${plural(data.length, "failed server")}.`), total: data.length });
 });
 
 serverManagerServersCompat.post("/api/cleanup/clean/:ref", requireAuth(), async (c) => {

@@ -91,7 +91,7 @@ describe("references by the Engine's grammar", () => {
       await expect400(
         await call(`/${action}`, {
           ...t,
-          rawBody: '{"id":"\\ud800","host":"' + name + '"}',
+          rawBody: `{"id":"\\ud800","host":"${name}"}`,
           headers: { "content-type": "application/json" },
         }),
       );

@@ -1,4 +1,4 @@
-import { and, eq, inArray, type SQL } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { createDatabase, type Database } from "../db/client.ts";
 import { errorText } from "../db/errors.ts";

@@ -22,9 +22,9 @@ describe("references", () => {
       "busybox:1.36",
       "pier-test/busybox:latest",
       "pier/my-app:dpl_0123abcd",
-      "ghcr.io/org/app@sha256:" + "a".repeat(64),
+      `ghcr.io/org/app@sha256:${"a".repeat(64)}`,
       "localhost:5000/team/app:v1",
-      "sha256:" + "0".repeat(64),
+      `sha256:${"0".repeat(64)}`,
       "0123abcd",
     ])
       expect(ImageRef.safeParse(ok).success, ok).toBe(true);

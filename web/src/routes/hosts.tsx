@@ -1,9 +1,7 @@
-import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useHosts } from "../api/hosts.ts";
 import { useState } from "react";
-import { api, ok, type Schemas } from "../api/client.ts";
-import { keys } from "../api/keys.ts";
+import type { Schemas } from "../api/client.ts";
 import { useCan } from "../api/session.ts";
 import { AttachHost } from "../components/attach-host.tsx";
 import { PageTitle } from "../components/layout.tsx";
