@@ -47,7 +47,7 @@ export async function newContext(browser: Browser, options: BrowserContextOption
  * console errors. When a test fails, every page it had is printed with its URL and text, since a
  * CI run's log is all there is to go on when a wait times out on a page nobody sees.
  */
-const journals = new Map<Page, string[]>();
+const journals = new Map<Page, { lines: string[]; note: (line: string) => void }>();
 
 function keepJournal(page: Page): Page {
   const lines: string[] = [];
@@ -60,13 +60,13 @@ function keepJournal(page: Page): Page {
   page.on("response", (r) => r.status() >= 400 && note(`${r.status()} for ${r.request().method()} ${r.url()}`));
   page.on("console", (m) => (m.type() === "error" || m.type() === "warning") && note(`console.${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => note(`page error: ${e.message}`));
-  journals.set(page, lines);
+  journals.set(page, { lines, note });
   return page;
 }
 
 afterEach(async ({ task }) => {
   if (task.result?.state === "fail") {
-    for (const [page, lines] of journals) {
+    for (const [page, { lines }] of journals) {
       const text = page.isClosed()
         ? "(closed)"
         : await page
@@ -85,9 +85,11 @@ afterEach(async ({ task }) => {
 /**
  * Chromium aborts a navigation with ERR_NETWORK_CHANGED when a network interface comes or goes,
  * and Docker adds and removes one for every container and network the suites create on this
- * machine: such a navigation is tried again (the page itself never changed). So is one that the
- * error page's reload of the same URL interrupted (seen once in a loop of the whole suite:
- * "interrupted by another navigation to" the very URL asked for).
+ * machine (a new container's interface changes several times within a second or two): such a
+ * navigation is tried again (the page itself never changed). Chromium also starts navigations of
+ * its own to the very URL asked for (its error page reloading, a reload on the next network
+ * change), and a new goto would only interrupt that one in turn, as five gotos in under a second
+ * did in a loop of the suite: then the helper waits for that navigation to land instead.
  */
 function navigateThroughNetworkChanges(page: Page): Page {
   const goto = page.goto.bind(page);
@@ -98,14 +100,30 @@ function navigateThroughNetworkChanges(page: Page): Page {
       } catch (error) {
         // Chromium reports it as the error itself, or as the navigation its error page interrupted.
         const said = String(error);
-        const retried =
-          /ERR_NETWORK_CHANGED|interrupted by another navigation to "chrome-error:/.test(said) ||
-          said.includes(`interrupted by another navigation to "${url}"`);
-        if (attempt === 5 || !retried) throw error;
+        const chromiumsOwn = said.includes(`interrupted by another navigation to "${url}"`);
+        const retried = chromiumsOwn || /ERR_NETWORK_CHANGED|interrupted by another navigation to "chrome-error:/.test(said);
+        journals.get(page)?.note(`goto attempt ${attempt}: ${said.split("\n")[0]}`);
+        if (attempt === 10 || !retried) throw error;
+        if (chromiumsOwn && (await lands(page, url, options?.waitUntil))) return null;
       }
     }
   };
   return page;
+}
+
+/** Whether the page gets to `url` and that document's load state within 10 s (else go to it again). */
+async function lands(
+  page: Page,
+  url: string,
+  waitUntil: "load" | "domcontentloaded" | "networkidle" | "commit" = "load",
+): Promise<boolean> {
+  const wanted = new URL(url).href;
+  return page
+    .waitForURL((u) => u.href === wanted, { waitUntil, timeout: 10_000 })
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 /** Signs in through the dashboard's own form, as a user does, and waits for the signed-in layout. */

@@ -20,7 +20,7 @@ import {
   type TestAgent,
   unique,
 } from "./client.ts";
-import { hasChromium, launchBrowser, signedInPage } from "./browser.ts";
+import { hasChromium, launchBrowser, newContext, signIn as signInAs, signedInPage } from "./browser.ts";
 
 const LABEL = "dev.pier.e2e-dashboard-views";
 const LINES = 6000;
@@ -291,6 +291,34 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's views: long
     const signedIn = await signIn();
     const inScripts = await scriptsOf(await signedIn.context().newPage(), "/", "Overview");
     expect(inScripts.map(([name]) => name).sort()).toEqual([...files].sort());
+  });
+
+  it("loads itself again when its scripts fail to arrive (a network change), before the app starts and for a screen loaded later", async () => {
+    const context = await newContext(browser);
+    contexts.push(context);
+    // Every script of the build fails the first time the browser asks for it, as a burst of
+    // ERR_NETWORK_CHANGED does, and arrives the next time.
+    const failedOnce = new Set<string>();
+    await context.route(/\/ui\/assets\/[^?]+\.js(\?.*)?$/, (route) => {
+      const path = new URL(route.request().url()).pathname;
+      if (failedOnce.has(path)) return route.continue();
+      failedOnce.add(path);
+      return route.abort("internetdisconnected");
+    });
+    const page = await context.newPage();
+    const reloads: string[] = [];
+    page.on("framenavigated", (frame) => frame === page.mainFrame() && reloads.push(frame.url()));
+    // Without the boot guard the page stays blank: the entry module never runs.
+    await signInAs(page, owner.username, owner.password);
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    const { files } = await measureFirstScreen();
+    for (const file of files.filter((f) => f.startsWith("assets/"))) expect(failedOnce, file).toContain(`/ui/${file}`);
+    // The Tasks screen is a chunk of its own, loaded on demand: it fails once too, and comes.
+    const before = failedOnce.size;
+    await page.getByRole("navigation").getByRole("link", { name: "Tasks" }).first().click();
+    await page.getByRole("heading", { name: "Tasks" }).waitFor();
+    expect(failedOnce.size).toBeGreaterThan(before);
+    expect(reloads.filter((u) => u.endsWith("/tasks")).length, reloads.join("\n")).toBeGreaterThanOrEqual(2);
   });
 
   it("threw no page error", () => {
