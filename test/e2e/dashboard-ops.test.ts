@@ -7,7 +7,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalRegistry, startRegistry } from "../fixtures/registry.ts";
-import { api, dockerAvailable, type NewHost, newOwner, onlineHost, type Owner, type TestAgent, unique } from "./client.ts";
+import { api, dockerAvailable, type NewHost, newOwner, onlineHost, type Owner, pierUrl, type TestAgent, unique } from "./client.ts";
 import { hasChromium, launchBrowser, signedInPage } from "./browser.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
 
@@ -42,8 +42,13 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's operations 
     await receiver?.close();
   });
 
-  it("an alert rule created on the page fires and is acknowledged there", async () => {
-    await page.getByRole("link", { name: "Alerts", exact: true }).click();
+  it("an alert rule created on the page fires, shows though the live stream was down as it fired, and is acknowledged there", async () => {
+    // The layout's notification stream is down (as a network change drops it, and the browser
+    // connects again seconds later) until the alert has fired: its alert.opened reaches nobody,
+    // and the page learns of it when the stream is back.
+    let down = true;
+    await page.context().route("**/api/v1/notifications/stream", (route) => (down ? route.abort("failed") : route.continue()));
+    await page.goto(`${pierUrl()}/alerts`);
     await page.getByRole("button", { name: "New rule" }).click();
     await page.getByLabel("Metric").selectOption("memory");
     await page.getByLabel("Hosts").selectOption(host.id);
@@ -51,9 +56,13 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's operations 
     await page.getByLabel("For (seconds)").fill("0");
     await page.getByRole("button", { name: "Create rule" }).click();
     await page.locator('[data-testid="alert-rule"][data-metric="memory"]').waitFor();
-    // Live: the alert.opened notification on the layout's stream refreshes the list.
+    const firing = async () => (await api(`/api/v1/alerts?host_id=${host.id}&state=firing`, { token: owner.token })).body.alerts.length;
+    await poll(firing).toBeGreaterThan(0);
+    down = false;
+    // Live: the stream's reconnection reads the alerts again (before, only the inbox was).
     const alert = page.locator('[data-testid="alert"][data-metric="memory"][data-state="firing"]');
     await alert.first().waitFor({ timeout: 60_000 });
+    await page.context().unroute("**/api/v1/notifications/stream");
     await alert.first().getByRole("button", { name: "Acknowledge" }).click();
     await page.getByText("Alert acknowledged").waitFor();
     await page.locator('[data-testid="alert"][data-metric="memory"][data-acknowledged="true"]').first().waitFor();

@@ -48,6 +48,16 @@ export function LiveEvents() {
     ready: () => void qc.invalidateQueries({ queryKey: keys.hosts.all }),
   });
 
+  // What a notification of each kind makes the dashboard read again.
+  const refreshFor = (kind: string) => {
+    if (kind.startsWith("host.")) void qc.invalidateQueries({ queryKey: keys.hosts.all });
+    if (kind.startsWith("deployment.")) {
+      void qc.invalidateQueries({ queryKey: keys.applications.all });
+      void qc.invalidateQueries({ queryKey: keys.deployments.latest() });
+    }
+    if (kind.startsWith("alert.")) void qc.invalidateQueries({ queryKey: keys.alerts.all });
+    if (kind.startsWith("backup.")) void qc.invalidateQueries({ queryKey: ["backups"] });
+  };
   useEventSource(
     "/api/v1/notifications/stream",
     {
@@ -55,18 +65,16 @@ export function LiveEvents() {
         const n = JSON.parse(data) as Notification & { type?: string };
         if (n.type !== "notification") return;
         void qc.invalidateQueries({ queryKey: keys.notifications.all });
-        if (n.kind.startsWith("host.")) void qc.invalidateQueries({ queryKey: keys.hosts.all });
-        if (n.kind.startsWith("deployment.")) {
-          void qc.invalidateQueries({ queryKey: keys.applications.all });
-          void qc.invalidateQueries({ queryKey: keys.deployments.latest() });
-        }
-        if (n.kind.startsWith("alert.")) void qc.invalidateQueries({ queryKey: keys.alerts.all });
-        if (n.kind.startsWith("backup.")) void qc.invalidateQueries({ queryKey: ["backups"] });
+        refreshFor(n.kind);
       },
     },
+    // Connected, or connected again after a drop (a network change fails the stream, and the
+    // browser reconnects seconds later): a notification sent in between reached nobody, so all
+    // it would have refreshed is read again. Refreshing only the inbox left an alert that fired
+    // meanwhile off the Alerts page, its badge counted, until a reload.
     () => {
       void qc.invalidateQueries({ queryKey: keys.notifications.all });
-      void qc.invalidateQueries({ queryKey: keys.hosts.list() });
+      for (const kind of ["host.", "deployment.", "alert.", "backup."]) refreshFor(kind);
     },
   );
   return null;
