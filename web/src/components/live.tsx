@@ -69,12 +69,14 @@ export function LiveEvents() {
       },
     },
     // Connected, or connected again after a drop (a network change fails the stream, and the
-    // browser reconnects seconds later): a notification sent in between reached nobody, so all
+    // browser reconnects seconds later): a notification sent in between reached nobody, so what
     // it would have refreshed is read again. Refreshing only the inbox left an alert that fired
-    // meanwhile off the Alerts page, its badge counted, until a reload.
+    // meanwhile off the Alerts page, its badge counted, until a reload. Hosts are the events
+    // stream's: its `ready` reads them all again on its own connection, so only the list here.
     () => {
       void qc.invalidateQueries({ queryKey: keys.notifications.all });
-      for (const kind of ["host.", "deployment.", "alert.", "backup."]) refreshFor(kind);
+      void qc.invalidateQueries({ queryKey: keys.hosts.list() });
+      for (const kind of ["deployment.", "alert.", "backup."]) refreshFor(kind);
     },
   );
   return null;
