@@ -118,7 +118,10 @@ export async function startEdgeProxy(options: { port: number; host?: string; tar
       );
       return;
     }
-    const upstream = connect(target.port, target.host, () => {
+    // No Nagle on either side: a relay command's small answers (an ack, then its result) must not
+    // wait for the peer's delayed ACK, up to 40 ms each (Cloudflare's edge does not hold them).
+    client.setNoDelay(true);
+    const upstream = connect({ port: target.port, host: target.host, noDelay: true }, () => {
       const headers = forwardedHeaders(req, true);
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
       for (const [name, value] of Object.entries(headers)) {
