@@ -8,6 +8,8 @@ interface Session {
   refresh_token: string;
 }
 
+type Method = "GET" | "HEAD" | "POST" | "DELETE";
+
 export class Api {
   readonly #pool: Pool;
   readonly url: string;
@@ -24,7 +26,7 @@ export class Api {
     this.#pool = new Pool(url, { keepAliveTimeout: 10_000 });
   }
 
-  async call<T = any>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, expect = 200): Promise<T> {
+  async call<T = any>(method: Method, path: string, body?: unknown, expect = 200): Promise<T> {
     try {
       return await this.#call<T>(method, path, body, expect);
     } catch (error) {
@@ -37,11 +39,11 @@ export class Api {
   }
 
   /** Without any credential: the request is counted against the client's address instead. */
-  callAnonymous<T = any>(method: "GET" | "POST" | "DELETE", path: string, expect = 200): Promise<T> {
+  callAnonymous<T = any>(method: Method, path: string, expect = 200): Promise<T> {
     return this.#call<T>(method, path, undefined, expect, true);
   }
 
-  async #call<T>(method: "GET" | "POST" | "DELETE", path: string, body: unknown, expect: number, anonymous = false): Promise<T> {
+  async #call<T>(method: Method, path: string, body: unknown, expect: number, anonymous = false): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.token && !anonymous) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";

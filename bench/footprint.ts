@@ -43,6 +43,11 @@ export interface Footprint {
    * end of the load (bench/agent-memory-report.mjs).
    */
   breakdown?: { idle: unknown; load: unknown };
+  /**
+   * The baseline in the same run: plain `node` with the agent's V8 options, running nothing but a
+   * timer. What the agent holds above it is the agent's own; below it no Node.js program can go.
+   */
+  node_alone: { command: string; rss_mib: number; anon_mib: number; file_mib: number };
   /** With `relayIterations`: the container list through this agent against the Docker socket. */
   relay?: { api: Summary; direct: Summary; ratio: { p50: number; p99: number; mean: number }; added_p50_ms: number };
 }
@@ -143,6 +148,7 @@ export async function measureAgentFootprint(
     const idle = await memory(child.pid!);
     const idleTree = await treeRss(child.pid!);
     const idleReport = await report();
+    const nodeAlone = await measureNodeAlone(options.nodeArgs ?? shebang.split(/\s+/).slice(shebang.split(/\s+/).indexOf("node") + 1));
 
     let treeMax = idleTree.mib;
     let requests = 0;
@@ -214,6 +220,7 @@ export async function measureAgentFootprint(
       idle_rss_file_mib: idle.file,
       idle_tree_rss_mib: idleTree.mib,
       processes: idleTree.processes,
+      node_alone: nodeAlone,
       load_tree_rss_mib_max: Math.max(treeMax, endTree.mib),
       load_rss_mib_end: end.rss,
       peak_rss_mib: end.hwm,
@@ -238,6 +245,19 @@ export async function measureAgentFootprint(
 }
 
 const round1 = (x: number) => round(x, 1);
+
+/** Plain `node` with these options and a timer, settled for as long as an idle agent is given at least. */
+async function measureNodeAlone(nodeArgs: string[]): Promise<Footprint["node_alone"]> {
+  const script = "setInterval(() => {}, 2 ** 30)";
+  const child = spawn(process.execPath, [...nodeArgs, "-e", script], { stdio: "ignore" });
+  try {
+    await sleep(3_000);
+    const m = await memory(child.pid!);
+    return { command: `node ${[...nodeArgs, "-e", `'${script}'`].join(" ")}`, rss_mib: m.rss, anon_mib: m.anon, file_mib: m.file };
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
 
 /** Resident memory of a process and all its descendants (the stack: libSQL, wrangler, workerd), in MiB. */
 export async function treeRssMiB(root: number): Promise<number> {

@@ -23,6 +23,7 @@ import { Api, HttpError, mapLimit, sleep } from "./api.ts";
 import { deployReport, runDeployBench } from "./deploy.ts";
 import { DirectDocker } from "./docker.ts";
 import { runFanout, type FanoutResult } from "./fanout.ts";
+import { startRuntimeWorker } from "./runtime.ts";
 import { measureAgentFootprint, treeRssMiB, type Footprint } from "./footprint.ts";
 import { ratios, round, summarize, timed, type Summary } from "./stats.ts";
 import { runTransferBench, transferReport } from "./transfers.ts";
@@ -155,21 +156,35 @@ async function main(): Promise<Record<string, unknown>> {
     // serves adds exactly authentication and the rate limit (one RateLimiter DO call, no database
     // in steady state), /api/v1/me a database read besides; the list adds the relay (HostRelay DO,
     // the agent, the Docker call). The same path without a credential is counted against the
-    // client's address: one RateLimiter call and nothing else, so it splits the runtime's Durable
-    // Object round trip from Pier's own authentication work (the token's signature, the cache).
+    // client's address: one RateLimiter call and nothing else. A Worker with nothing of Pier's in
+    // it (bench/runtime.ts), timed in the same rounds, gives the runtime's own cost of one Durable
+    // Object call and of one relay-shaped round trip, so what remains is Pier's own work.
     let list: Record<"api" | "direct", Summary> | undefined;
     if (SECTIONS.has("a")) {
       log(`(a) container list, ${M} iterations each`);
       agentListMs.length = 0;
+      // The runtime's own costs, timed in the same rounds (bench/runtime.ts).
+      const runtime = await startRuntimeWorker(log);
+      cleanups.push(["stop the runtime worker", () => runtime.stop()]);
       const a = await roundRobin(M, {
         api: apiList,
         direct: directList,
         me: () => api.call("GET", "/api/v1/me"),
-        authed: () => api.call("GET", "/api/v1/bench-authenticated-no-route", undefined, 404),
-        anonymous: () => api.callAnonymous("GET", "/api/v1/bench-anonymous-no-route", 404),
-        floor: () => api.call("GET", "/livez", undefined, 204),
+        // HEAD: no body either way, like the floor's 204 and the runtime worker's answers (a body
+        // costs the dev server about a millisecond whatever its size). The list is measured
+        // against the same 404 with its body.
+        authed: () => api.call("HEAD", "/api/v1/bench-authenticated-no-route", undefined, 404),
+        authed_get: () => api.call("GET", "/api/v1/bench-authenticated-no-route", undefined, 404),
+        anonymous: () => api.callAnonymous("HEAD", "/api/v1/bench-anonymous-no-route", 404),
+        floor: () => api.call("HEAD", "/livez", undefined, 204),
+        runtime_floor: () => runtime.get("/floor"),
+        runtime_call: () => runtime.get("/call"),
+        runtime_roundtrip: () => runtime.get("/roundtrip"),
       });
+      await runtime.stop();
       list = a;
+      const runtimeCall = a.runtime_call.p50 - a.runtime_floor.p50;
+      const runtimeRoundTrip = a.runtime_roundtrip.p50 - a.runtime_floor.p50;
       const agentSide = summarize(agentListMs.slice(-M));
       results.list = {
         api: a.api,
@@ -178,15 +193,24 @@ async function main(): Promise<Record<string, unknown>> {
         agent_side: agentSide,
         me: a.me,
         authed: a.authed,
+        authed_get: a.authed_get,
         anonymous: a.anonymous,
         floor: a.floor,
+        runtime: { floor: a.runtime_floor, call: a.runtime_call, roundtrip: a.runtime_roundtrip },
         // Pier's own milliseconds at p50: each layer minus the one below it.
         added_p50_ms: {
           auth_and_rate_limit: round(a.authed.p50 - a.floor.p50),
-          relay: round(a.api.p50 - a.authed.p50 - a.direct.p50),
+          relay: round(a.api.p50 - a.authed_get.p50 - a.direct.p50),
           // The split of auth_and_rate_limit: a Durable Object call in this runtime, and the rest.
           durable_object_call: round(a.anonymous.p50 - a.floor.p50),
           auth_beyond_the_call: round(a.authed.p50 - a.anonymous.p50),
+          // What the runtime alone costs for the same shapes, in a Worker with nothing of Pier's
+          // (bench/runtime/worker.js): one Durable Object call, and one call that waits for a
+          // WebSocket echo; and what Pier adds to each beyond them.
+          runtime_durable_object_call: round(runtimeCall),
+          runtime_relay_round_trip: round(runtimeRoundTrip),
+          auth_beyond_the_runtime: round(a.authed.p50 - a.floor.p50 - runtimeCall),
+          relay_beyond_the_runtime: round(a.api.p50 - a.authed_get.p50 - a.direct.p50 - runtimeRoundTrip),
         },
       };
     }
@@ -386,9 +410,17 @@ function report(r: Record<string, any>): string {
         ratioRow("ratio API / Docker", r.list.ratio),
         latencyRow("  agent side of it: handler + Docker (1 ms steps)", r.list.agent_side),
         latencyRow("  authenticated, no relay: GET /api/v1/me (+1 database read)", r.list.me),
-        latencyRow("  authentication + rate limit only: a path no route serves (404)", r.list.authed),
-        latencyRow("  the same without a credential: one RateLimiter call by address (404)", r.list.anonymous),
-        latencyRow("  Worker floor, a route that does nothing: GET /livez", r.list.floor),
+        ...(r.list.authed_get ? [latencyRow("  authenticated, a path no route serves: GET (404 and its body)", r.list.authed_get)] : []),
+        latencyRow("  authentication + rate limit only: HEAD, a path no route serves (404)", r.list.authed),
+        latencyRow("  the same without a credential: one RateLimiter call by address (HEAD, 404)", r.list.anonymous),
+        latencyRow("  Worker floor, a route that does nothing: HEAD /livez", r.list.floor),
+        ...(r.list.runtime
+          ? [
+              latencyRow("the runtime alone (bench/runtime/worker.js, nothing of Pier's): a route that does nothing", r.list.runtime.floor),
+              latencyRow("  one Durable Object call", r.list.runtime.call),
+              latencyRow("  one Durable Object call that waits for a WebSocket echo", r.list.runtime.roundtrip),
+            ]
+          : []),
       ]),
     );
   if (r.stats)
@@ -431,6 +463,7 @@ function report(r: Record<string, any>): string {
           "processes",
           "idle",
           "idle: anonymous + file-backed",
+          "plain node, same options, idle",
           "under load (max)",
           "load",
           "list through it p50 / Docker p50",
@@ -441,6 +474,7 @@ function report(r: Record<string, any>): string {
           String(f.processes),
           `${f.idle_tree_rss_mib} MiB`,
           `${f.idle_rss_anon_mib} + ${f.idle_rss_file_mib} MiB`,
+          f.node_alone ? `${f.node_alone.rss_mib} MiB (${f.node_alone.anon_mib} + ${f.node_alone.file_mib})` : "",
           `${f.load_tree_rss_mib_max} MiB`,
           `${f.load_requests} lists/stats in ${f.load_seconds} s (${Math.round(f.load_requests / f.load_seconds)}/s) + ${f.load_log_streams} followed logs (${f.load_log_lines} lines)${f.load_failures ? `, ${f.load_failures} failed` : ""}`,
           f.relay ? `${ms(f.relay.api.p50)} / ${ms(f.relay.direct.p50)} (${f.relay.ratio.p50}x)` : "",
@@ -483,21 +517,35 @@ function report(r: Record<string, any>): string {
 
 const MIB = 1024 * 1024;
 
-/** The goals of issue 10, each beside this run's measurement. */
 /**
  * Where the relay's milliseconds go, at p50: a Durable Object call costs what the RateLimiter's
  * did (anonymous 404 - floor), the agent's own share is its handler's time less Docker's (1 ms
  * steps, so approximate), and the rest is the WebSocket round trip and the Worker's own work.
  */
 function relaySplit(r: Record<string, any>): string {
-  const how = "p50 list - p50 authenticated 404 - p50 Docker";
+  const how = `p50 list - p50 authenticated ${r.list?.authed_get ? "GET " : ""}404 - p50 Docker`;
   const added = r.list?.added_p50_ms;
   if (added?.durable_object_call === undefined) return how;
   const agentOwn = round(Math.max(0, r.list.agent_side.p50 - r.list.direct.p50));
+  if (added.runtime_relay_round_trip !== undefined) {
+    const pier = round(added.relay - added.runtime_relay_round_trip - agentOwn);
+    return `${how}: ~${added.runtime_relay_round_trip} ms the runtime's own (a Durable Object call waiting for a WebSocket echo, nothing of Pier's), ~${agentOwn} ms the agent's own, ~${pier} ms Pier's Worker and HostRelay`;
+  }
   const rest = round(added.relay - added.durable_object_call - agentOwn);
   return `${how}: ~${added.durable_object_call} ms a Durable Object call (as the RateLimiter's), ~${agentOwn} ms the agent's own, ~${rest} ms the WebSocket round trip and the rest`;
 }
 
+/** Where authentication's milliseconds go, at p50: the runtime's Durable Object call, and Pier's own. */
+function authSplit(r: Record<string, any>): string {
+  const how = "p50 authenticated 404 - p50 /livez";
+  const added = r.list?.added_p50_ms;
+  if (added?.durable_object_call === undefined) return how;
+  if (added.runtime_durable_object_call !== undefined)
+    return `${how}: ~${added.runtime_durable_object_call} ms the runtime's own Durable Object call (nothing of Pier's), ~${added.auth_beyond_the_runtime} ms Pier's own (anonymous 404 - /livez: ${added.durable_object_call} ms)`;
+  return `${how}: ${added.durable_object_call} ms the RateLimiter call alone (anonymous 404 - /livez), ${added.auth_beyond_the_call} ms the rest`;
+}
+
+/** The goals of issue 10, each beside this run's measurement. */
 function goals(r: Record<string, any>): string {
   const row = (goal: string, measured: number | undefined, unit: string, ok: (x: number) => boolean, note = "") => [
     goal,
@@ -519,15 +567,7 @@ function goals(r: Record<string, any>): string {
     "Goals (issue 10) beside this run",
     ["goal", "measured", "", "how"],
     [
-      row(
-        "auth + rate limit add <= 1 ms over the floor",
-        r.list?.added_p50_ms.auth_and_rate_limit,
-        "ms",
-        (x) => x <= 1,
-        r.list?.added_p50_ms.durable_object_call === undefined
-          ? "p50 authenticated 404 - p50 /livez"
-          : `p50 authenticated 404 - p50 /livez: ${r.list.added_p50_ms.durable_object_call} ms the RateLimiter call alone (anonymous 404 - /livez), ${r.list.added_p50_ms.auth_beyond_the_call} ms the rest`,
-      ),
+      row("auth + rate limit add <= 1 ms over the floor", r.list?.added_p50_ms.auth_and_rate_limit, "ms", (x) => x <= 1, authSplit(r)),
       row("the relay adds <= 2 ms over the Docker socket", r.list?.added_p50_ms.relay, "ms", (x) => x <= 2, relaySplit(r)),
       row(
         "1 000 subscribers: p99 <= 100 ms",
@@ -555,7 +595,8 @@ function goals(r: Record<string, any>): string {
         (x) => x <= 50e6 / MIB,
         fp
           ? `RSS, ${fp.running_containers} containers running; ${fp.idle_rss_anon_mib} MiB anonymous, ` +
-              `${fp.idle_rss_file_mib} MiB file-backed (the node binary's code, shared)`
+              `${fp.idle_rss_file_mib} MiB file-backed (the node binary's code, shared); plain node with the same options ` +
+              `and nothing to do: ${fp.node_alone.rss_mib} MiB (${fp.node_alone.anon_mib} + ${fp.node_alone.file_mib})`
           : "",
       ),
       row(
