@@ -144,11 +144,11 @@ export function s3Store(config: S3Config): ObjectStore {
     ? `${base.origin}/${encodeURIComponent(config.bucket)}`
     : `${base.protocol}//${config.bucket}.${base.host}`;
   const objectUrl = (key: string) => `${bucketUrl}/${encodeKey(key)}`;
-  const call = async (what: string, url: string, init: RequestInit): Promise<Response> => {
+  const call = async (what: string, url: string, init: RequestInit, options: { replayable?: boolean } = {}): Promise<Response> => {
     // A kept-alive connection the store closed as it was reused fails before any answer ("Network
     // connection lost"): a request S3 defines as idempotent, with a body that can be sent again,
     // is tried once more on a new connection. Anything else is the caller's to decide.
-    const replayable = REPLAYABLE_METHODS.has(init.method ?? "GET") && !(init.body instanceof ReadableStream);
+    const replayable = (options.replayable ?? REPLAYABLE_METHODS.has(init.method ?? "GET")) && !(init.body instanceof ReadableStream);
     for (let attempt = 1; ; attempt++) {
       try {
         return await client.fetch(url, init);
@@ -209,10 +209,14 @@ export function s3Store(config: S3Config): ObjectStore {
     async createMultipart(key, contentType) {
       const started = await expectOk(
         `start a multipart upload of ${key}`,
-        await call(`start a multipart upload of ${key}`, `${objectUrl(key)}?uploads`, {
-          method: "POST",
-          headers: contentType ? { "content-type": contentType } : {},
-        }),
+        // Sent again after a lost connection too: at worst the first one did reach the store and
+        // left an empty upload that is never completed (S3 SDKs retry it the same way).
+        await call(
+          `start a multipart upload of ${key}`,
+          `${objectUrl(key)}?uploads`,
+          { method: "POST", headers: contentType ? { "content-type": contentType } : {} },
+          { replayable: true },
+        ),
       );
       const uploadId = /<UploadId>([^<]*)<\/UploadId>/.exec(await started.text())?.[1];
       if (!uploadId) throw new StoreError(`The store started a multipart upload of ${key} without an UploadId.`);
