@@ -12,7 +12,7 @@ import { VaultReferenceError } from "../services/vault.ts";
 import { deployPlan, type DeploymentRow, keptImageTags } from "../services/deployments.ts";
 import { runOnHost } from "../services/host-relay.ts";
 import { notify, type NotificationKind } from "../services/notifications.ts";
-import { createTask, updateTask } from "../services/tasks.ts";
+import { createTask, taskUpdate, updateTask } from "../services/tasks.ts";
 import { keepDeploymentImages } from "../settings.ts";
 import { DeployOutput, type OutputPiece, type OutputStream } from "./deploy-output.ts";
 import { Subscribers } from "./subscribers.ts";
@@ -437,9 +437,8 @@ export class DeployQueue extends DurableObject<Bindings> {
         .update(applications)
         .set({ status: "running", currentDeploymentId: r.id, currentImage: result.image, containerId: result.containerId, updatedAt: now })
         .where(eq(applications.id, app.id)),
+      ...(r.taskId ? [taskUpdate(db, r.taskId, { status: "succeeded", message: taskMessage(app.name, "deployed") })] : []),
     ]);
-    if (r.taskId)
-      await updateTask(db, r.taskId, { status: "succeeded", message: taskMessage(app.name, "deployed") }).catch(() => undefined);
     this.broadcast(r.id, { type: "end", status: "succeeded", error: null }, true);
     await notify(this.env, {
       organizationId: r.organizationId,
@@ -499,8 +498,8 @@ export class DeployQueue extends DurableObject<Bindings> {
               .where(eq(applications.id, app.id)),
           ]
         : []),
+      ...(r.taskId ? [taskUpdate(db, r.taskId, { status, message: taskMessage(app?.name, reason) })] : []),
     ]);
-    if (r.taskId) await updateTask(db, r.taskId, { status, message: taskMessage(app?.name, reason) }).catch(() => undefined);
     this.broadcast(r.id, { type: "end", status, error: reason }, true);
     const kind: NotificationKind = cancelled ? "deployment.cancelled" : timedOut ? "deployment.timed_out" : "deployment.failed";
     const name = app?.name ?? r.applicationId;
@@ -541,8 +540,8 @@ export class DeployQueue extends DurableObject<Bindings> {
         data: `==> ${status === "cancelled" ? "Cancelled" : "Failed"}: ${reason}\n`,
         createdAt: now,
       }),
+      ...(row.taskId ? [taskUpdate(db, row.taskId, { status, message: reason.slice(0, 500) })] : []),
     ]);
-    if (row.taskId) await updateTask(db, row.taskId, { status, message: reason.slice(0, 500) }).catch(() => undefined);
     this.broadcast(row.id, { type: "end", status, error: reason }, true);
     if (announce) {
       await notify(this.env, {

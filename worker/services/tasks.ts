@@ -58,6 +58,15 @@ export interface TaskPatch {
  * it reaches a final status (and progress becomes 100 on success). Progress is clamped to 0–100.
  */
 export async function updateTask(db: Database, taskId: string, patch: TaskPatch): Promise<void> {
+  const updated = await taskUpdate(db, taskId, patch).returning({ id: tasks.id });
+  if (updated.length === 0) throw notFound(`Task ${taskId}`);
+}
+
+/**
+ * The statement `updateTask` runs, for a batch whose other writes must land with it: a deployment
+ * that ended and its task, so no reader ever sees one finished and the other still running.
+ */
+export function taskUpdate(db: Database, taskId: string, patch: TaskPatch) {
   const now = nowIso();
   const set: Partial<TaskRow> = { updatedAt: now };
   if (patch.message !== undefined) set.message = patch.message;
@@ -72,12 +81,10 @@ export async function updateTask(db: Database, taskId: string, patch: TaskPatch)
   const values: Record<string, unknown> = { ...set };
   if (patch.status !== undefined && patch.status !== "queued") values.startedAt = sql`coalesce(${tasks.startedAt}, ${now})`;
   if (patch.status !== undefined) values.finishedAt = isFinished(patch.status) ? sql`coalesce(${tasks.finishedAt}, ${now})` : null;
-  const updated = await db
+  return db
     .update(tasks)
     .set(values as Partial<TaskRow>)
-    .where(eq(tasks.id, taskId))
-    .returning({ id: tasks.id });
-  if (updated.length === 0) throw notFound(`Task ${taskId}`);
+    .where(eq(tasks.id, taskId));
 }
 
 /** A task of the organization; another organization's task is "not found". */
