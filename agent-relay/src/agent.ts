@@ -10,7 +10,7 @@ import { buildHello } from "./host-info.ts";
 import { HostSampler, MetricsReporter } from "./host-metrics.ts";
 import { createLogger, type Logger, type LogLevel, type LogRecord } from "./log.ts";
 import { handlers } from "./ops/index.ts";
-import { DEFAULT_METRICS_INTERVAL_MS, encode, OP_NAMES, TERMINAL_CAPABILITY, type ServerMessage } from "./protocol.ts";
+import { ACK_AFTER_MS, DEFAULT_METRICS_INTERVAL_MS, encode, OP_NAMES, TERMINAL_CAPABILITY, type ServerMessage } from "./protocol.ts";
 import { StatsCache } from "./stats-cache.ts";
 import { Terminals } from "./terminal.ts";
 import { Transfers } from "./transfer.ts";
@@ -146,10 +146,13 @@ export function startAgent(options: AgentOptions): RunningAgent {
 
   const onMessage = (message: ServerMessage) => {
     switch (message.type) {
-      case "cmd":
-        // Before anything else: the server fails a command that is not acknowledged within seconds.
-        connection.send(encode({ type: "ack", id: message.id }));
-        return void executor.run(message);
+      case "cmd": {
+        // The server fails a command that is not acknowledged within seconds (a frozen agent). A
+        // reply sent within ACK_AFTER_MS acknowledges it; only a slower command gets an ack of its
+        // own, so a quick one costs the host's relay one message, not two.
+        const ack = setTimeout(() => connection.send(encode({ type: "ack", id: message.id })), ACK_AFTER_MS);
+        return void executor.run(message).finally(() => clearTimeout(ack));
+      }
       case "cancel":
         return executor.cancel(message.id);
       case "ping":
