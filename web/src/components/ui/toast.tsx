@@ -1,5 +1,5 @@
 // Feedback for actions: what happened, or the API's `detail` when it did not.
-import { createContext, useCallback, useContext, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 import { errorText } from "../../api/client.ts";
 import { cn } from "../../lib/cn.ts";
 
@@ -20,10 +20,9 @@ export function ToastProvider({ children }: { children: ReactNode }) {
     setToasts((t) => [...t.slice(-3), { id, tone, text }]);
     setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), tone === "error" ? 9000 : 4000);
   }, []);
-  const value = {
-    ok: useCallback((text: string) => push("ok", text), [push]),
-    error: useCallback((err: unknown) => push("error", errorText(err)), [push]),
-  };
+  // One object for the provider's life: screens name `toast` among an effect's dependencies, and
+  // a new one on every toast re-ran those effects, each showing its toast again, without end.
+  const value = useMemo(() => ({ ok: (text: string) => push("ok", text), error: (err: unknown) => push("error", errorText(err)) }), [push]);
   return (
     <ToastContext.Provider value={value}>
       {children}
