@@ -230,6 +230,37 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard in a browser"
     }
   });
 
+  it("removes dangling images from the Images tab and keeps tagged ones no container uses", async () => {
+    // Two images of this test's own under one tag: the second commit takes the tag, the first is
+    // left dangling. (The browser files run alone, so no build elsewhere is between its steps.)
+    const repo = unique("dash-prune");
+    const source = unique("dash-prune-src");
+    await docker("create", "--label", LABEL, "--name", source, TEST_IMAGE, "true");
+    await docker("commit", "--change", "LABEL pier.test=dangling", source, `${repo}:latest`);
+    const dangling = await docker("image", "inspect", "-f", "{{.Id}}", `${repo}:latest`);
+    await docker("commit", source, `${repo}:latest`);
+    await docker("rm", source);
+    cleanups.push(() => docker("rmi", "-f", `${repo}:latest`, dangling).catch(() => undefined));
+    expect(await docker("image", "inspect", "-f", "{{.RepoTags}}", dangling)).toBe("[]");
+
+    await page.goto(`${stack.url}/docker-hosts/${hostId}?tab=images`);
+    await page
+      .locator('[data-testid="image-row"]')
+      .filter({ hasText: `${repo}:latest` })
+      .waitFor();
+    await page.getByRole("button", { name: "Remove unused images" }).click();
+    const dialog = page.getByRole("dialog", { name: "Remove unused images" });
+    expect(await dialog.getByRole("radio", { name: /Dangling images only/ }).isChecked()).toBe(true);
+    await dialog.getByRole("button", { name: "Remove", exact: true }).click();
+    await page
+      .getByTestId("toast")
+      .filter({ hasText: /Total reclaimed space/ })
+      .waitFor();
+    await expect(docker("image", "inspect", dangling)).rejects.toThrow(/No such image/);
+    expect(await docker("image", "inspect", "-f", "{{.RepoTags}}", `${repo}:latest`)).toBe(`[${repo}:latest]`);
+    await poll(() => dialog.count()).toBe(0);
+  });
+
   it("creates a network on the host's Networks tab (the API's complaint about a bad subnet shown first) and removes it after asking", async () => {
     const name = unique("dash-net");
     cleanups.push(() => docker("network", "rm", name).catch(() => undefined));

@@ -9,6 +9,7 @@ import { LineChart } from "../components/chart.tsx";
 import { PageTitle } from "../components/layout.tsx";
 import { Button } from "../components/ui/button.tsx";
 import { Badge, Card, Empty, ErrorNote, StateBadge } from "../components/ui/card.tsx";
+import { Dialog } from "../components/ui/dialog.tsx";
 import { type Column, DataTable, RemoveButton, type Sort, type TableSpec, ROW_LINK } from "../components/ui/data-table.tsx";
 import { Input, Select } from "../components/ui/input.tsx";
 import { Tabs } from "../components/ui/tabs.tsx";
@@ -311,6 +312,7 @@ function ImagesTab({ hostId }: { hostId: string }) {
       ) : null}
       {can.operate ? (
         <div className="mb-3 flex flex-wrap items-center gap-2 text-sm">
+          <PruneImages hostId={hostId} />
           <input
             type="file"
             aria-label="Image tar to load"
@@ -340,6 +342,86 @@ function ImagesTab({ hostId }: { hostId: string }) {
         }
       />
     </Card>
+  );
+}
+
+/**
+ * `docker image prune`, as Portainer's "Remove unused images": dangling images only, or with "all"
+ * every image no container uses. A task on the host; its message says how much space came back.
+ */
+function PruneImages({ hostId }: { hostId: string }) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const [open, setOpen] = useState(false);
+  const [all, setAll] = useState(false);
+  const [taskId, setTaskId] = useState<string | null>(null);
+  const task = useTask(taskId);
+  const prune = useMutation({
+    mutationFn: () => ok(api.POST("/api/v1/hosts/{hostId}/images/prune", { params: { path: { hostId } }, body: { all } })),
+    onSuccess: (started) => setTaskId(started.task_id),
+    onError: (err) => toast.error(err),
+  });
+  const status = task.data?.status;
+  useEffect(() => {
+    if (status === "succeeded") {
+      toast.ok(task.data?.message ?? "Unused images removed");
+      setOpen(false);
+      void qc.invalidateQueries({ queryKey: keys.hosts.images(hostId) });
+    } else if (status === "failed") toast.error(task.data?.message ?? "The prune failed");
+  }, [status, hostId, qc, toast, task.data?.message]);
+  const running = prune.isPending || status === "queued" || status === "running";
+  return (
+    <>
+      <Button
+        variant="secondary"
+        onClick={() => {
+          setTaskId(null);
+          setOpen(true);
+        }}
+      >
+        Remove unused images
+      </Button>
+      <Dialog
+        open={open}
+        onOpenChange={(o) => (running ? null : setOpen(o))}
+        title="Remove unused images"
+        description="Images that a container uses, running or stopped, are kept."
+      >
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            prune.mutate();
+          }}
+          className="space-y-3 text-sm"
+        >
+          <label className="flex items-start gap-2">
+            <input type="radio" name="prune" checked={!all} onChange={() => setAll(false)} className="mt-1" />
+            <span>
+              Dangling images only <span className="text-zinc-500">(untagged: what rebuilds left behind)</span>
+            </span>
+          </label>
+          <label className="flex items-start gap-2">
+            <input type="radio" name="prune" checked={all} onChange={() => setAll(true)} className="mt-1" />
+            <span>
+              Every image no container uses <span className="text-zinc-500">(tagged ones too: they are pulled again when needed)</span>
+            </span>
+          </label>
+          {task.data ? (
+            <p className="flex items-center gap-2" data-testid="prune-progress">
+              <StateBadge state={task.data.status} /> {task.data.message}
+            </p>
+          ) : null}
+          <div className="flex justify-end gap-2">
+            <Button type="button" variant="secondary" disabled={running} onClick={() => setOpen(false)}>
+              Cancel
+            </Button>
+            <Button type="submit" variant="danger" busy={running}>
+              Remove
+            </Button>
+          </div>
+        </form>
+      </Dialog>
+    </>
   );
 }
 
