@@ -141,6 +141,16 @@ describe.skipIf(!hasChromium || !dockerAvailable())("the dashboard's backup scre
       "succeeded",
     );
     expect(await readFile()).toBe("as-backed-up");
+
+    // On the Tasks screen the restore leads back to the volume's backups.
+    await page.goto(`${pierUrl()}/tasks`);
+    const restoreTask = page.locator("[data-testid=task-row][data-kind=restore]").filter({ hasText: volume }).first();
+    await restoreTask.waitFor();
+    await restoreTask.getByRole("link", { name: new RegExp(volume) }).click();
+    await page.waitForURL((url) => url.pathname === "/backups" && url.searchParams.get("ref") === volume);
+    expect(new URL(page.url()).searchParams.get("kind")).toBe("volume");
+    expect(new URL(page.url()).searchParams.get("host")).toBe(host.id);
+    await page.locator("[data-testid=backup-row][data-status=succeeded]").first().waitFor();
     expect(pageErrors).toEqual([]);
   });
 

@@ -18,8 +18,13 @@ const STATUSES = ["all", "queued", "running", "succeeded", "failed", "cancelled"
 type Task = Schemas["Task"];
 const active = (t: Task) => t.status === "running" || t.status === "queued";
 
-/** Where a task leads: a deployment to its build log in its application, a host task to its host. */
-function TaskTarget({ t, deployments }: { t: Task; deployments: Map<string, Schemas["DeploymentListItem"]> }) {
+type Targets = { deployments: Map<string, Schemas["DeploymentListItem"]>; backups: Map<string, Schemas["Backup"]> };
+
+/**
+ * Where a task leads: a deployment to its build log in its application, a host task to its host,
+ * a backup or restore to the backups of what it copied (a volume, a container, a database).
+ */
+function TaskTarget({ t, targets: { deployments, backups } }: { t: Task; targets: Targets }) {
   const hostName = useHostName();
   if (t.target_type === "host" && t.target_id)
     return (
@@ -39,14 +44,27 @@ function TaskTarget({ t, deployments }: { t: Task; deployments: Map<string, Sche
         {d.application_name}
       </Link>
     );
+  const b = t.target_type === "backup" && t.target_id ? backups.get(t.target_id) : undefined;
+  if (b)
+    return (
+      <Link
+        to="/backups"
+        search={
+          b.target.host_id ? { kind: b.target.kind, host: b.target.host_id, ref: b.target.id } : { kind: b.target.kind, ref: b.target.id }
+        }
+        className={ROW_LINK}
+      >
+        {b.target.label}
+      </Link>
+    );
   return "—";
 }
 
-function taskColumns(deployments: Map<string, Schemas["DeploymentListItem"]>): TableSpec<Task> {
+function taskColumns(targets: Targets): TableSpec<Task> {
   return {
     columns: [
       { header: "Kind", cell: (t) => t.kind },
-      { header: "On", cell: (t) => <TaskTarget t={t} deployments={deployments} /> },
+      { header: "On", cell: (t) => <TaskTarget t={t} targets={targets} /> },
       { header: "State", cell: (t) => <StateBadge state={t.status} /> },
       {
         header: "Progress",
@@ -91,7 +109,21 @@ export function TasksPage() {
     queryFn: () => ok(api.GET("/api/v1/deployments", { params: { query: { limit: 100 } } })),
     enabled: hasDeployments,
   });
-  const spec = useMemo(() => taskColumns(new Map((latest.data?.deployments ?? []).map((d) => [d.id, d]))), [latest.data]);
+  // A backup or restore task names only the backup: what it copied comes from the backup list.
+  const hasBackups = !!tasks.data?.tasks.some((t) => t.target_type === "backup");
+  const backups = useQuery({
+    queryKey: ["backups", "latest", 100],
+    queryFn: () => ok(api.GET("/api/v1/backups", { params: { query: { limit: 100 } } })),
+    enabled: hasBackups,
+  });
+  const spec = useMemo(
+    () =>
+      taskColumns({
+        deployments: new Map((latest.data?.deployments ?? []).map((d) => [d.id, d])),
+        backups: new Map((backups.data?.backups ?? []).map((b) => [b.id, b])),
+      }),
+    [latest.data, backups.data],
+  );
   return (
     <>
       <PageTitle
