@@ -549,9 +549,10 @@ export class HostRelay extends DurableObject<Bindings> {
   /**
    * Starts the wait for the agent's `ack` of command `id` (agents that said `acks` in hello). A
    * live agent acknowledges within ACK_AFTER_MS, whatever the command (by its reply, or by an ack
-   * while the command runs on); one that does not within the setting's few seconds is frozen (SIGSTOP, a paused VM) or drowning. Its command fails now with a 504 instead
-   * of waiting out its time limit, and the socket is dropped, so the host shows disconnected at
-   * once and later commands answer 503 without waiting; a thawed agent sees the close and redials.
+   * while the command runs on); one that does not within the setting's few seconds is frozen
+   * (SIGSTOP, a paused VM) or drowning. Its command fails now with a 504 instead of waiting out
+   * its time limit, and the socket is dropped, so the host shows disconnected at once and later
+   * commands answer 503 without waiting; a thawed agent sees the close and redials.
    */
   private awaitAck(socket: WebSocket, id: string, op: string): ReturnType<typeof setTimeout> | undefined {
     const hello = (socket.deserializeAttachment() as SocketAttachment).hello;
