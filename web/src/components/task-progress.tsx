@@ -1,12 +1,9 @@
 // A task the screen just started (a bulk action, a create, a recreate), followed until it ends:
 // its kind, state, progress and message, and what it did to each item when it says so. When it
 // ends, `onEnd` runs once (to read the lists it changed again).
-import { useEffect, useRef } from "react";
-import { useTask } from "../lib/use-task.ts";
+import { ENDED_STATUSES, useTask, useTaskEnd } from "../lib/use-task.ts";
 import { Button } from "./ui/button.tsx";
 import { StateBadge } from "./ui/card.tsx";
-
-const ENDED = ["succeeded", "failed", "cancelled"];
 
 interface Item {
   server_id?: string;
@@ -29,14 +26,8 @@ export function TaskProgress({
 }) {
   const task = useTask(taskId);
   const t = task.data;
-  const ended = !!t && ENDED.includes(t.status);
-  const called = useRef(false);
-  useEffect(() => {
-    if (ended && !called.current) {
-      called.current = true;
-      onEnd?.();
-    }
-  }, [ended, onEnd]);
+  const ended = !!t && ENDED_STATUSES.includes(t.status);
+  useTaskEnd(t, () => onEnd?.());
   const items = (Array.isArray(t?.result?.items) ? t.result.items : []) as Item[];
   const failed = items.filter((i) => i.ok === false);
   return (

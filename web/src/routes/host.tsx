@@ -1,7 +1,7 @@
 // A host: its containers (live from the event stream), images, volumes, networks and metrics.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams, useSearch } from "@tanstack/react-router";
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useMemo, useState, type FormEvent } from "react";
 import { api, ok, type Schemas, sendFile } from "../api/client.ts";
 import { keys } from "../api/keys.ts";
 import { useCan } from "../api/session.ts";
@@ -17,7 +17,7 @@ import { useToast } from "../components/ui/toast.tsx";
 import type { Container } from "../lib/container-events.ts";
 import { ago, bytes } from "../lib/format.ts";
 import { type RowAction, useList, useRowAction } from "../lib/use-list.ts";
-import { useTask } from "../lib/use-task.ts";
+import { useTask, useTaskEnd } from "../lib/use-task.ts";
 
 const TABS = [
   { id: "containers", label: "Containers" },
@@ -273,12 +273,12 @@ function ImagesTab({ hostId }: { hostId: string }) {
     onError: (err) => toast.error(err),
   });
   const status = task.data?.status;
-  useEffect(() => {
-    if (status === "succeeded") {
+  useTaskEnd(task.data, (t) => {
+    if (t.status === "succeeded") {
       toast.ok("Pull finished");
       void qc.invalidateQueries({ queryKey: keys.hosts.images(hostId) });
-    } else if (status === "failed") toast.error(task.data?.message ?? "The pull failed");
-  }, [status, hostId, qc, toast, task.data?.message]);
+    } else if (t.status === "failed") toast.error(t.message ?? "The pull failed");
+  });
 
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -362,13 +362,13 @@ function PruneImages({ hostId }: { hostId: string }) {
     onError: (err) => toast.error(err),
   });
   const status = task.data?.status;
-  useEffect(() => {
-    if (status === "succeeded") {
-      toast.ok(task.data?.message ?? "Unused images removed");
+  useTaskEnd(task.data, (t) => {
+    if (t.status === "succeeded") {
+      toast.ok(t.message ?? "Unused images removed");
       setOpen(false);
       void qc.invalidateQueries({ queryKey: keys.hosts.images(hostId) });
-    } else if (status === "failed") toast.error(task.data?.message ?? "The prune failed");
-  }, [status, hostId, qc, toast, task.data?.message]);
+    } else if (t.status === "failed") toast.error(t.message ?? "The prune failed");
+  });
   const running = prune.isPending || status === "queued" || status === "running";
   return (
     <>
