@@ -148,7 +148,8 @@ export async function measureAgentFootprint(
     const idle = await memory(child.pid!);
     const idleTree = await treeRss(child.pid!);
     const idleReport = await report();
-    const nodeAlone = await measureNodeAlone(options.nodeArgs ?? shebang.split(/\s+/).slice(shebang.split(/\s+/).indexOf("node") + 1));
+    const shebangWords = shebang.split(/\s+/);
+    const nodeAlone = await measureNodeAlone(options.nodeArgs ?? shebangWords.slice(shebangWords.indexOf("node") + 1));
 
     let treeMax = idleTree.mib;
     let requests = 0;

@@ -4,8 +4,7 @@
 //   GET /roundtrip  one RPC call whose object sends a message over a hibernatable WebSocket and
 //                   answers when the client echoes it back: the shape of a relay command
 //   GET /connect    the WebSocket the echo client holds (the agent's side)
-// `?reply=N` has the echo client answer with N bytes (as an agent's result carries data), and
-// `?body=N` has the route answer 200 with N bytes (as an API's JSON), so that sizes match Pier's.
+// Every answer is a 204 without a body, like the floor Pier's own figures are measured against.
 import { DurableObject } from "cloudflare:workers";
 
 export class Echo extends DurableObject {
@@ -22,39 +21,36 @@ export class Echo extends DurableObject {
     return ++this.next;
   }
 
-  roundTrip(reply) {
+  roundTrip() {
     const [socket] = this.ctx.getWebSockets();
     if (!socket) throw new Error("no echo client is connected");
     const id = String(++this.next);
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      socket.send(`${id}:${reply}`);
+      socket.send(id);
     });
   }
 
-  webSocketMessage(_socket, message) {
-    const id = message.slice(0, message.indexOf(":"));
+  webSocketMessage(_socket, id) {
     const resolve = this.pending.get(id);
     this.pending.delete(id);
-    resolve?.(message.length);
+    resolve?.();
   }
 }
 
 export default {
   async fetch(request, env) {
-    const url = new URL(request.url);
-    const bytes = Number(url.searchParams.get("body") ?? 0);
-    const answer = () => (bytes ? new Response("x".repeat(bytes)) : new Response(null, { status: 204 }));
+    const { pathname } = new URL(request.url);
     const echo = env.ECHO.getByName("bench");
-    const { pathname } = url;
-    if (pathname === "/floor") return answer();
+    const done = () => new Response(null, { status: 204 });
+    if (pathname === "/floor") return done();
     if (pathname === "/call") {
       await echo.hit();
-      return answer();
+      return done();
     }
     if (pathname === "/roundtrip") {
-      await echo.roundTrip(Number(url.searchParams.get("reply") ?? 0));
-      return answer();
+      await echo.roundTrip();
+      return done();
     }
     if (pathname === "/connect") return echo.fetch(request);
     return new Response("no such route", { status: 404 });
